@@ -1,0 +1,47 @@
+# Two commands for a new user: `make run` and `make test`. Everything else is for developers.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test test-embedded lint schema migration clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## Migrate, seed the demo programme (once) and serve GraphiQL on http://127.0.0.1:8000/graphql
+run: install
+	$(BIN)/loyalty migrate
+	$(BIN)/loyalty seed-demo
+	$(BIN)/loyalty serve
+
+## The whole suite. With LOYALTY_TEST_DATABASE_URL / LOYALTY_TEST_REDIS_URL set it runs on
+## PostgreSQL + Redis and then the GraphQL tests once more on the embedded default (SQLite).
+test: install
+	$(BIN)/python -m pytest
+	@if [ -n "$$LOYALTY_TEST_DATABASE_URL$$LOYALTY_TEST_REDIS_URL" ]; then \
+		echo "== GraphQL tests on the embedded default (SQLite, in-process cache) =="; \
+		env -u LOYALTY_TEST_DATABASE_URL -u LOYALTY_TEST_REDIS_URL $(BIN)/python -m pytest tests/graphql; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy domain services
+
+## Rewrite schema.graphql after a schema change (a test fails while it is stale).
+schema: install
+	$(BIN)/loyalty print-schema > schema.graphql
+
+clean:
+	rm -rf $(VENV) .loyalty .pytest_cache
+
+## Write the next migration (SQL for SQLite and PostgreSQL in one file) after a model change.
+migration: install
+	$(BIN)/python scripts/make_migration.py $(or $(NAME),update)

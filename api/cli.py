@@ -1,0 +1,199 @@
+"""`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
+run-jobs, print-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from api import settings as settings_module
+from api.settings import Settings, SettingsError
+from db.connection import close_database, migrate, open_database
+from domain.auth import KEY_ROLES, Role
+from domain.clock import ProgrammeMode
+from domain.errors import DomainError
+
+
+def _print_keys(path: Path, keys: list[tuple[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{name}={secret}" for name, secret in keys]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    print("API keys (shown once; also written to %s):" % path)
+    for line in lines:
+        print("  " + line)
+
+
+async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    await open_database(settings.database_url)
+    try:
+        return await work()
+    finally:
+        await close_database()
+
+
+async def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    applied = await migrate(settings.database_url)
+    print(f"migrations applied: {', '.join(applied) if applied else 'none (up to date)'}")
+    return 0
+
+
+async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from services.seed import seed_demo
+
+    async def work() -> int:
+        result = await seed_demo(member_count=args.members)
+        if not result.created:
+            print(f"demo programme already seeded (keys were written to {settings.data_dir / 'demo-keys.env'})")
+            return 0
+        print(f"seeded demo programme {result.programme_id}: 6 tiers, {result.members} members")
+        _print_keys(
+            settings.data_dir / "demo-keys.env",
+            [(f"LOYALTY_{k.role.name}_KEY", k.secret) for k in result.keys],
+        )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_create_programme(settings: Settings, args: argparse.Namespace) -> int:
+    from services import keys as key_service
+    from services import programmes as programme_service
+
+    async def work() -> int:
+        programme = await programme_service.create(
+            code=args.code,
+            name=args.name,
+            currency=args.currency,
+            timezone=args.timezone,
+            mode=ProgrammeMode.SANDBOX if args.sandbox else ProgrammeMode.LIVE,
+        )
+        key = await key_service.create_key(programme.id, Role.ADMIN, label="first admin key")
+        print(f"created programme {programme.code} (id {programme.id}, {programme.mode.value})")
+        print(f"admin key (shown once): {key.secret}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services import keys as key_service
+    from services import programmes as programme_service
+
+    async def work() -> int:
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        key = await key_service.create_key(programme.id, Role(args.role), label=args.label)
+        print(f"{key.role.value} key for {programme.code} (shown once): {key.secret}")
+        print(f"revoke it with: loyalty revoke-key {key.display_prefix}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services import keys as key_service
+
+    async def work() -> int:
+        revoked = await key_service.revoke_key(args.prefix)
+        print(f"revoked {revoked} key(s)")
+        return 0 if revoked else 1
+
+    return await _with_db(settings, work)
+
+
+async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
+    from services.idempotency import prune_expired_keys
+
+    async def work() -> int:
+        pruned = await prune_expired_keys()
+        print(f"idempotency keys pruned: {pruned}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level.lower(),
+        access_log=not settings.production,
+    )
+    return 0
+
+
+def cmd_print_schema(settings: Settings | None, args: argparse.Namespace) -> int:
+    from schema import sdl
+
+    sys.stdout.write(sdl())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="loyalty", description="Headless loyalty API")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve /graphql on LOYALTY_HOST:LOYALTY_PORT")
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed-demo", help="create the demo programme once")
+    seed.add_argument("--members", type=int, default=50)
+    prog = sub.add_parser("create-programme", help="create a programme and its first admin key")
+    prog.add_argument("code")
+    prog.add_argument("--name", required=True)
+    prog.add_argument("--currency", default="CNY")
+    prog.add_argument("--timezone", default="UTC")
+    prog.add_argument("--sandbox", action="store_true", help="give it a test clock")
+    key = sub.add_parser("create-key", help="create an API key; prints it once")
+    key.add_argument("programme", help="programme code")
+    key.add_argument("role", choices=[r.value for r in KEY_ROLES])
+    key.add_argument("--label", default="")
+    revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
+    revoke.add_argument("prefix")
+    sub.add_parser("run-jobs", help="periodic jobs: prune idempotency keys older than 24 h")
+    sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
+    return p
+
+
+ASYNC_COMMANDS = {
+    "migrate": cmd_migrate,
+    "seed-demo": cmd_seed_demo,
+    "create-programme": cmd_create_programme,
+    "create-key": cmd_create_key,
+    "revoke-key": cmd_revoke_key,
+    "run-jobs": cmd_run_jobs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "print-schema":
+        return cmd_print_schema(None, args)
+    try:
+        settings = settings_module.load()
+    except SettingsError as error:
+        print(f"loyalty: configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("tortoise").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    if args.command == "serve":
+        return cmd_serve(settings, args)
+    try:
+        return asyncio.run(ASYNC_COMMANDS[args.command](settings, args))
+    except DomainError as error:
+        print(f"loyalty: {error.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""A small key-value cache: Redis when configured, a bounded in-process LRU otherwise.
+
+Redis errors never fail a request: a read becomes a miss (the caller goes to the database),
+and the failure is logged and counted. After a failure Redis is skipped for a short pause so
+a dead Redis does not add a connect timeout to every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+from prometheus_client import Counter
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger("loyalty.cache")
+
+CACHE_FALLBACKS = Counter(
+    "loyalty_cache_fallbacks_total",
+    "Cache operations that failed and fell back to the database",
+    ["operation"],
+)
+DEFAULT_TTL_SECONDS = 300
+
+
+class Cache(Protocol):
+    async def get(self, key: str) -> bytes | None: ...
+    async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None: ...
+    async def delete(self, *keys: str) -> None: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class InProcessCache:
+    """For a single process (the embedded default): entries expire and the size is bounded."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._max_entries = max_entries
+
+    async def get(self, key: str) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        self._entries.move_to_end(key)
+        return value
+
+    async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
+        self._entries[key] = (time.monotonic() + ttl, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._entries.clear()
+
+
+class RedisCache:
+    """Shared by every API process, so an invalidation made by one is seen by all."""
+
+    def __init__(self, url: str, *, pause_after_error: float = 2.0, timeout: float = 0.5) -> None:
+        self._redis = Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+        self._pause_after_error = pause_after_error
+        self._skip_until = 0.0
+
+    def _available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def _failed(self, operation: str, error: Exception) -> None:
+        self._skip_until = time.monotonic() + self._pause_after_error
+        CACHE_FALLBACKS.labels(operation).inc()
+        log.warning("redis %s failed, using the database instead: %s", operation, error)
+
+    async def get(self, key: str) -> bytes | None:
+        if not self._available():
+            CACHE_FALLBACKS.labels("get").inc()
+            return None
+        try:
+            value = await self._redis.get(key)
+        except (RedisError, OSError) as error:
+            self._failed("get", error)
+            return None
+        return value  # type: ignore[no-any-return]
+
+    async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
+        if not self._available():
+            return
+        try:
+            await self._redis.set(key, value, ex=ttl)
+        except (RedisError, OSError) as error:
+            self._failed("set", error)
+
+    async def delete(self, *keys: str) -> None:
+        # Deletes are tried even during a pause: a missed invalidation is worse than a slow one.
+        # One that still fails leaves the entry to expire with its TTL.
+        if not keys:
+            return
+        try:
+            await self._redis.delete(*keys)
+        except (RedisError, OSError) as error:
+            self._failed("delete", error)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+_current: Cache = InProcessCache()
+
+
+def configure_cache(redis_url: str | None) -> Cache:
+    global _current
+    _current = RedisCache(redis_url) if redis_url else InProcessCache()
+    return _current
+
+
+def get_cache() -> Cache:
+    return _current
+
+
+def programme_key(programme_id: int, *parts: object) -> str:
+    """Every key carries its programme, so no entry can answer another programme's lookup."""
+    return ":".join(["loyalty", f"p{programme_id}", *(str(p) for p in parts)])

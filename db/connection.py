@@ -1,0 +1,77 @@
+"""Connection set-up, migrations and the few SQL-level facts the services need."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aerich import Command
+from tortoise import Tortoise, connections
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from db.config import dialect, tortoise_config
+
+log = logging.getLogger("loyalty.db")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def open_database(url: str) -> None:
+    await Tortoise.init(config=tortoise_config(url), _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+async def migrate(url: str) -> list[str]:
+    """Apply every migration not yet applied; returns the ones it applied."""
+    command = Command(tortoise_config=tortoise_config(url), app="models", location=str(MIGRATIONS))
+    await command.init()
+    try:
+        return await command.upgrade(run_in_transaction=True)
+    finally:
+        await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except (OperationalError, DBConnectionError, OSError) as error:
+        log.warning("database ping failed: %s", error)
+        return False
+    return True
+
+
+def is_postgres() -> bool:
+    return connections.get("default").capabilities.dialect == "postgres"
+
+
+def sqlstate(error: BaseException) -> str | None:
+    """The SQLSTATE behind a tortoise-wrapped driver error, when the driver gives one."""
+    seen: BaseException | None = error
+    while seen is not None:
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+        seen = seen.__cause__ or seen.__context__
+        if seen is error:
+            break
+    for arg in error.args:
+        state = getattr(arg, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+async def limit_lock_wait(seconds: float) -> None:
+    """Inside a PostgreSQL transaction: waiting on a row lock longer than this raises 55P03."""
+    if is_postgres():
+        await connections.get("default").execute_script(
+            f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"
+        )
+
+
+__all__ = ["dialect", "limit_lock_wait", "migrate", "open_database", "ping", "sqlstate"]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from db.models import ApiKey
+
+
+async def create(
+    *, programme_id: int, role: str, label: str, display_prefix: str, secret_hash: str, now: datetime
+) -> ApiKey:
+    return await ApiKey.create(
+        programme_id=programme_id,
+        role=role,
+        label=label,
+        display_prefix=display_prefix,
+        secret_hash=secret_hash,
+        created_at=now,
+    )
+
+
+async def find_active(secret_hash: str) -> ApiKey | None:
+    return await ApiKey.get_or_none(secret_hash=secret_hash, revoked_at=None)
+
+
+async def revoke(display_prefix: str, *, now: datetime) -> int:
+    return await ApiKey.filter(display_prefix=display_prefix, revoked_at=None).update(
+        revoked_at=now
+    )
+
+
+async def count_active(programme_id: int, role: str) -> int:
+    return await ApiKey.filter(programme_id=programme_id, role=role, revoked_at=None).count()

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from db.models import Member
+
+
+async def get_by_external_id(programme_id: int, external_id: str) -> Member | None:
+    return await Member.get_or_none(programme_id=programme_id, external_id=external_id)
+
+
+async def get_by_ids(programme_id: int, ids: list[int]) -> list[Member]:
+    return await Member.filter(programme_id=programme_id, id__in=ids)
+
+
+async def lock_by_external_id(programme_id: int, external_id: str) -> Member | None:
+    return (
+        await Member.filter(programme_id=programme_id, external_id=external_id)
+        .select_for_update()
+        .first()
+    )
+
+
+async def page(programme_id: int, *, after_id: int | None, limit: int) -> list[Member]:
+    """Keyset pagination by id: stable under inserts, and cheap at any depth."""
+    query = Member.filter(programme_id=programme_id)
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    return await query.order_by("id").limit(limit)
+
+
+async def create(*, programme_id: int, external_id: str, joined_at: datetime, **fields: Any) -> Member:
+    return await Member.create(
+        programme_id=programme_id, external_id=external_id, joined_at=joined_at, **fields
+    )
+
+
+async def update(member: Member, **fields: Any) -> Member:
+    for name, value in fields.items():
+        setattr(member, name, value)
+    await member.save(update_fields=list(fields))
+    return member
+
+
+async def set_tier(member: Member, *, tier_id: int | None, since: datetime) -> None:
+    await update(member, tier_id=tier_id, tier_since=since)
+
+
+async def count(programme_id: int) -> int:
+    return await Member.filter(programme_id=programme_id).count()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from db.models import Programme
+from domain.clock import ProgrammeMode
+
+
+async def get(programme_id: int) -> Programme:
+    return await Programme.get(id=programme_id)
+
+
+async def get_by_code(code: str) -> Programme | None:
+    return await Programme.get_or_none(code=code)
+
+
+async def create(
+    *, code: str, name: str, currency: str, timezone: str, mode: ProgrammeMode, now: datetime
+) -> Programme:
+    return await Programme.create(
+        code=code,
+        name=name,
+        currency=currency,
+        timezone=timezone,
+        mode=mode,
+        test_clock_at=now if mode is ProgrammeMode.SANDBOX else None,
+        created_at=now,
+    )
+
+
+async def lock(programme_id: int) -> Programme:
+    return await Programme.filter(id=programme_id).select_for_update().get()
+
+
+async def set_test_clock(programme: Programme, to: datetime) -> None:
+    programme.test_clock_at = to
+    await programme.save(update_fields=["test_clock_at"])

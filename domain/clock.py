@@ -1,0 +1,46 @@
+"""The programme clock: live programmes follow the wall clock, sandboxes a test clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+from domain.errors import LiveProgramme, invalid
+
+MAX_ADVANCE = timedelta(days=366 * 5)
+
+
+class ProgrammeMode(str, Enum):
+    LIVE = "LIVE"
+    SANDBOX = "SANDBOX"
+
+
+def programme_now(mode: ProgrammeMode, test_clock_at: datetime | None, *, wall: datetime) -> datetime:
+    """A sandbox's time stands still at its test clock until it is advanced."""
+    if mode is ProgrammeMode.SANDBOX and test_clock_at is not None:
+        return test_clock_at
+    return wall
+
+
+def advanced_clock(
+    mode: ProgrammeMode, current: datetime, *, days: int, seconds: int, to: datetime | None
+) -> datetime:
+    """Where a test clock lands: forward only, at most five years a step, and only in a sandbox."""
+    if mode is not ProgrammeMode.SANDBOX:
+        raise LiveProgramme("a live programme follows real time; only sandboxes have a test clock")
+    if to is not None:
+        if days or seconds:
+            raise invalid("to", "give either `to` or `days`/`seconds`, not both")
+        if to.tzinfo is None:
+            raise invalid("to", "`to` needs a time zone")
+        field, step = "to", to - current
+    else:
+        field = "days" if days else "seconds"
+        if abs(days) > MAX_ADVANCE.days or abs(seconds) > MAX_ADVANCE.total_seconds():
+            raise invalid(field, "advance at most five years at a time")
+        step = timedelta(days=days, seconds=seconds)
+    if step <= timedelta(0):
+        raise invalid(field, "a test clock only moves forward")
+    if step > MAX_ADVANCE:
+        raise invalid(field, "advance at most five years at a time")
+    return current + step

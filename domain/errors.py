@@ -1,0 +1,88 @@
+"""Named domain errors. The GraphQL layer maps each to a `UserError` with the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class ErrorCode(str, Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "IDEMPOTENCY_KEY_IN_PROGRESS"
+    LIVE_PROGRAMME = "LIVE_PROGRAMME"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None
+    code: ErrorCode
+    message: str
+
+
+class DomainError(Exception):
+    """An expected failure: it changes nothing and is reported to the caller as data."""
+
+    code: ErrorCode = ErrorCode.VALIDATION
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return [FieldError(self.field, self.code, self.message)]
+
+
+class ValidationFailed(DomainError):
+    code = ErrorCode.VALIDATION
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(e.message for e in errors), field=errors[0].field)
+        self._errors = errors
+
+    @property
+    def errors(self) -> list[FieldError]:
+        return list(self._errors)
+
+
+def invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed([FieldError(field, ErrorCode.VALIDATION, message)])
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class AlreadyExists(DomainError):
+    code = ErrorCode.ALREADY_EXISTS
+
+
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+
+
+class IdempotencyKeyInProgress(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_IN_PROGRESS
+
+
+class LiveProgramme(DomainError):
+    code = ErrorCode.LIVE_PROGRAMME
+
+
+class Collector:
+    """Gathers field errors so one request reports every bad field at once."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self._prefix = prefix
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(self._prefix + field, ErrorCode.VALIDATION, message))
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)

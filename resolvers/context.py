@@ -1,0 +1,46 @@
+"""The per-request context every resolver receives as `info.context`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from db.models import Member
+from domain.auth import Principal
+from domain.tiers import TierView
+from services import members as member_service
+from services import tiers as tier_service
+from services.tokens import TokenSettings
+
+
+class Loaders:
+    """Created per request, so nothing cached here outlives one response."""
+
+    def __init__(self, principal: Principal | None) -> None:
+        self._principal = principal
+        self.member_by_id: DataLoader[int, Member | None] = DataLoader(self._members)
+        self._tiers: list[TierView] | None = None
+
+    async def _members(self, ids: list[int]) -> list[Member | None]:
+        assert self._principal is not None
+        found = await member_service.find_by_ids(self._principal, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def tiers(self) -> list[TierView]:
+        """The programme's tier list, read from the tier cache at most once per request."""
+        if self._tiers is None:
+            assert self._principal is not None
+            self._tiers = await tier_service.programme_tiers(self._principal)
+        return self._tiers
+
+
+@dataclass
+class Context:
+    principal: Principal | None
+    auth_error: str | None
+    tokens: TokenSettings
+    loaders: Loaders
+    request: Any = field(default=None, repr=False)
+    response: Any = field(default=None, repr=False)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from db.models import Member
+from domain.auth import Role
+from domain.tiers import TierView
+from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
+from services import members as member_service
+from services.members import ProfileInput
+
+CURSOR_PREFIX = "member:"
+
+
+def cursor_for(member: Member) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{member.id}".encode()).decode()
+
+
+def _after_id(after: str | None) -> int | None:
+    if after is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(after.encode()).decode()
+        if raw.startswith(CURSOR_PREFIX):
+            return int(raw[len(CURSOR_PREFIX) :])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidArgument("`after` is not a cursor this connection gave out")
+
+
+async def member(info: Any, external_id: str) -> Member | None:
+    return await member_service.find_by_external_id(require(info, *ANYONE), external_id)
+
+
+async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:
+    require(info, *ANYONE)
+    return await info.context.loaders.member_by_id.load_many(ids)  # type: ignore[no-any-return]
+
+
+async def members_page(info: Any, first: int, after: str | None) -> tuple[list[Member], bool]:
+    principal = require(info, *STAFF)
+    return await member_service.page(principal, first=first, after_id=_after_id(after))
+
+
+async def viewer(info: Any) -> Member | None:
+    return await member_service.viewer(require(info, *ANYONE))
+
+
+async def tier_of(info: Any, tier_id: int | None) -> TierView | None:
+    tiers: list[TierView] = await info.context.loaders.tiers()
+    return next((t for t in tiers if t.id == tier_id), None)
+
+
+async def register(info: Any, *, external_id: str, profile: ProfileInput, idempotency_key: str) -> Member:
+    return await member_service.register(
+        require(info, *STAFF), external_id=external_id, profile=profile, idempotency_key=idempotency_key
+    )
+
+
+async def update(info: Any, *, external_id: str | None, profile: ProfileInput) -> Member:
+    principal = require(info, Role.ADMIN, Role.STOREFRONT, Role.MEMBER)
+    return await member_service.update(principal, external_id=external_id, profile=profile)

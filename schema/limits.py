@@ -1,0 +1,66 @@
+"""Protection from expensive or probing documents (OWASP GraphQL cheat sheet), in one list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from domain.errors import DomainError
+from resolvers.auth import PublicError
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2_000
+MAX_BATCH = 10
+PARSE_CACHE_SIZE = 512
+VALIDATION_CACHE_SIZE = 512
+
+
+def is_readable(error: GraphQLError) -> bool:
+    """Syntax/validation errors, auth errors and domain errors are meant for the caller."""
+    original = error.original_error
+    return original is None or isinstance(original, (PublicError, DomainError))
+
+
+def should_mask(error: GraphQLError) -> bool:
+    return not is_readable(error)
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives a domain error raised by a query the same `code` a mutation error would carry."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            original = error.original_error
+            if isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
+
+
+def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry builds fresh extensions per request. The parser and validation
+    caches still live across requests (module level, keyed by size; validation also by schema
+    and rules, so the production schema never reuses a development validation result)."""
+    chosen: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        ErrorCodes,
+    ]
+    if production:
+        chosen += [DisableIntrospection, lambda: MaskErrors(should_mask_error=should_mask)]
+    return chosen

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from db.models import Member as MemberRow
+from resolvers import members as resolvers
+from schema.errors import MutationError, result_of
+from schema.programmes import Tier
+from services.members import ProfileInput
+
+
+@strawberry.type
+class Consent:
+    marketing: bool
+    profiling: bool = strawberry.field(description="May purchase history be used for recommendations.")
+
+
+@strawberry.type
+class Member(relay.Node):
+    id: relay.NodeID[int]
+    external_id: str = strawberry.field(description="The shop's own customer id, unique in the programme.")
+    display_name: str
+    email: str | None
+    phone: str | None
+    birthday: str | None = strawberry.field(description="MM-DD")
+    joined_at: datetime
+    consent: Consent
+    tier_since: datetime | None
+    tier_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: MemberRow) -> Member:
+        birthday = (
+            f"{row.birthday_month:02d}-{row.birthday_day:02d}"
+            if row.birthday_month is not None and row.birthday_day is not None
+            else None
+        )
+        return cls(
+            id=row.id,
+            external_id=row.external_id,
+            display_name=row.display_name,
+            email=row.email,
+            phone=row.phone,
+            birthday=birthday,
+            joined_at=row.joined_at,
+            consent=Consent(marketing=row.consent_marketing, profiling=row.consent_profiling),
+            tier_since=row.tier_since,
+            tier_id=row.tier_id,
+        )
+
+    @strawberry.field
+    async def tier(self, info: strawberry.Info) -> Tier | None:
+        tier = await resolvers.tier_of(info, self.tier_id)
+        return Tier.from_view(tier) if tier else None
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Member | None]:
+        rows = await resolvers.members_by_ids(info, [int(i) for i in node_ids])
+        return [cls.from_row(r) if r is not None else None for r in rows]
+
+
+@strawberry.input
+class ConsentInput:
+    marketing: bool = False
+    profiling: bool = False
+
+
+@strawberry.input
+class RegisterMemberInput:
+    external_id: str
+    display_name: str
+    email: str | None = None
+    phone: str | None = None
+    birthday: str | None = strawberry.field(default=None, description="MM-DD")
+    consent: ConsentInput | None = None
+    idempotency_key: str
+
+
+@strawberry.input(description="Fields left out stay as they are; null clears email, phone or birthday.")
+class UpdateMemberInput:
+    external_id: str | None = strawberry.field(
+        default=None, description="Which member; a member token may leave it out for itself."
+    )
+    display_name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    birthday: str | None = strawberry.UNSET
+    marketing_consent: bool | None = strawberry.UNSET
+    profiling_consent: bool | None = strawberry.UNSET
+
+
+@strawberry.type
+class RegisterMemberSuccess:
+    member: Member
+
+
+@strawberry.type
+class RegisterMemberError(MutationError):
+    pass
+
+
+@strawberry.type
+class UpdateMemberSuccess:
+    member: Member
+
+
+@strawberry.type
+class UpdateMemberError(MutationError):
+    pass
+
+
+RegisterMemberResult = Annotated[
+    RegisterMemberSuccess | RegisterMemberError, strawberry.union("RegisterMemberResult")
+]
+UpdateMemberResult = Annotated[
+    UpdateMemberSuccess | UpdateMemberError, strawberry.union("UpdateMemberResult")
+]
+
+
+def _given(value: object) -> bool:
+    return value is not strawberry.UNSET
+
+
+def _update_profile(input: UpdateMemberInput) -> ProfileInput:
+    clearable = {"email": input.email, "phone": input.phone, "birthday": input.birthday}
+    cleared = frozenset(name for name, value in clearable.items() if _given(value) and value is None)
+    return ProfileInput(
+        # A null displayName is not a clear: it reaches validation as an empty name.
+        display_name=("" if input.display_name is None else input.display_name)
+        if _given(input.display_name)
+        else None,
+        email=input.email if _given(input.email) else None,
+        phone=input.phone if _given(input.phone) else None,
+        birthday=input.birthday if _given(input.birthday) else None,
+        consent_marketing=input.marketing_consent if _given(input.marketing_consent) else None,
+        consent_profiling=input.profiling_consent if _given(input.profiling_consent) else None,
+        cleared=cleared,
+    )
+
+
+@strawberry.type
+class MemberConnection(relay.Connection[Member]):
+    pass
+
+
+@strawberry.type
+class MemberQuery:
+    @strawberry.field(description="A member by the shop's id; null when there is none you may see.")
+    async def member(self, info: strawberry.Info, external_id: str) -> Member | None:
+        row = await resolvers.member(info, external_id)
+        return Member.from_row(row) if row else None
+
+    @strawberry.field(description="Members in the order they joined. Staff keys only.")
+    async def members(
+        self, info: strawberry.Info, first: int, after: str | None = None
+    ) -> MemberConnection:
+        rows, has_next = await resolvers.members_page(info, first, after)
+        edges = [relay.Edge(cursor=resolvers.cursor_for(r), node=Member.from_row(r)) for r in rows]
+        return MemberConnection(
+            edges=edges,
+            page_info=relay.PageInfo(
+                has_next_page=has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="The member a member token belongs to; null for API keys.")
+    async def viewer(self, info: strawberry.Info) -> Member | None:
+        row = await resolvers.viewer(info)
+        return Member.from_row(row) if row else None
+
+
+@strawberry.type
+class MemberMutation:
+    @strawberry.mutation(description="Storefront or admin: enrol a customer in the programme.")
+    async def register_member(
+        self, info: strawberry.Info, input: RegisterMemberInput
+    ) -> RegisterMemberResult:
+        consent = input.consent or ConsentInput()
+        profile = ProfileInput(
+            display_name=input.display_name,
+            email=input.email,
+            phone=input.phone,
+            birthday=input.birthday,
+            consent_marketing=consent.marketing,
+            consent_profiling=consent.profiling,
+        )
+        return await result_of(
+            resolvers.register(
+                info,
+                external_id=input.external_id,
+                profile=profile,
+                idempotency_key=input.idempotency_key,
+            ),
+            lambda m: RegisterMemberSuccess(member=Member.from_row(m)),
+            RegisterMemberError,
+        )
+
+    @strawberry.mutation(description="Change a member's profile or consent flags.")
+    async def update_member(
+        self, info: strawberry.Info, input: UpdateMemberInput
+    ) -> UpdateMemberResult:
+        return await result_of(
+            resolvers.update(info, external_id=input.external_id, profile=_update_profile(input)),
+            lambda m: UpdateMemberSuccess(member=Member.from_row(m)),
+            UpdateMemberError,
+        )

@@ -1,0 +1,77 @@
+"""Run a creating operation at most once per (programme, principal, key) — RELIABILITY 1-7."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.transactions import in_transaction
+
+from db.connection import LOCK_NOT_AVAILABLE, limit_lock_wait, sqlstate
+from db.models import IdempotencyKey
+from db.repositories import idempotency as key_repo
+from domain.auth import Principal
+from domain.errors import IdempotencyKeyInProgress, IdempotencyKeyReused
+from domain.idempotency import prune_before, request_fingerprint
+from services.clock import wall_now
+
+Result = dict[str, Any]
+
+# How long a duplicate waits for its twin to finish before answering IN_PROGRESS.
+TWIN_WAIT_SECONDS = 5.0
+
+
+def _replay(stored: IdempotencyKey, operation: str, fingerprint: str) -> Result:
+    if stored.operation != operation or stored.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "this idempotency key was used with different input", field="idempotencyKey"
+        )
+    return dict(stored.result)
+
+
+async def run_once(
+    principal: Principal,
+    *,
+    key: str,
+    operation: str,
+    payload: dict[str, Any],
+    action: Callable[[], Awaitable[Result]],
+) -> Result:
+    """One transaction holds the key, the effect and its result, so a crash leaves none of them.
+
+    The key row is inserted first: a concurrent request with the same key blocks on the unique
+    index until the first commits (then replays its result) or rolls back (then runs itself).
+    On PostgreSQL the wait is bounded; past it the caller gets IDEMPOTENCY_KEY_IN_PROGRESS.
+    A failed action rolls the key back with everything else, so a corrected retry can succeed.
+    """
+    fingerprint = request_fingerprint(operation, payload)
+    scope = dict(programme_id=principal.programme_id, principal=principal.scope, key=key)
+    stored = await key_repo.find(**scope)
+    if stored is not None:
+        return _replay(stored, operation, fingerprint)
+    try:
+        async with in_transaction():
+            await limit_lock_wait(TWIN_WAIT_SECONDS)
+            row = await key_repo.claim(
+                **scope, operation=operation, fingerprint=fingerprint, now=wall_now()
+            )
+            result = await action()
+            await key_repo.store_result(row, result)
+        return result
+    except IntegrityError:
+        stored = await key_repo.find(**scope)
+        if stored is None:
+            raise
+        return _replay(stored, operation, fingerprint)
+    except OperationalError as error:
+        if sqlstate(error) == LOCK_NOT_AVAILABLE:
+            raise IdempotencyKeyInProgress(
+                "a request with this idempotency key is still running; retry shortly",
+                field="idempotencyKey",
+            ) from error
+        raise
+
+
+async def prune_expired_keys() -> int:
+    return await key_repo.prune(prune_before(wall_now()))

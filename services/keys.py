@@ -1,0 +1,48 @@
+"""API keys: random, prefixed, stored only as a hash, shown once, revocable."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from db.repositories import keys as key_repo
+from domain.auth import KEY_ROLES, Principal, Role, api_key_role, format_api_key, hash_api_key, key_display_prefix
+from domain.errors import invalid
+from services.clock import wall_now
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    id: int
+    secret: str  # shown once; only its hash is stored
+    display_prefix: str
+    role: Role
+
+
+async def create_key(programme_id: int, role: Role, *, label: str) -> IssuedKey:
+    if role not in KEY_ROLES:
+        raise invalid("role", "API keys are admin or storefront keys")
+    secret = format_api_key(role, secrets.token_hex(32))
+    row = await key_repo.create(
+        programme_id=programme_id,
+        role=role.value,
+        label=label,
+        display_prefix=key_display_prefix(secret),
+        secret_hash=hash_api_key(secret),
+        now=wall_now(),
+    )
+    return IssuedKey(id=row.id, secret=secret, display_prefix=key_display_prefix(secret), role=role)
+
+
+async def revoke_key(display_prefix: str) -> int:
+    return await key_repo.revoke(display_prefix, now=wall_now())
+
+
+async def authenticate_key(secret: str) -> Principal | None:
+    role = api_key_role(secret)
+    if role is None:
+        return None
+    row = await key_repo.find_active(hash_api_key(secret))
+    if row is None or row.role != role.value:
+        return None
+    return Principal(programme_id=row.programme_id, role=role, key_id=row.id)

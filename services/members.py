@@ -1,0 +1,198 @@
+"""Member use cases. Reads are scoped to the caller; a member token sees only its member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from db import tier_cache
+from db.models import Member
+from db.repositories import members as member_repo
+from domain.auth import Principal, Role
+from domain.errors import AlreadyExists, Collector, NotFound
+from domain.idempotency import check_key
+from domain.members import Birthday, ProfileChanges, check_external_id, validate_profile
+from domain.tiers import entry_tier
+from services.clock import programme_time
+from services.idempotency import run_once
+
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    """Raw profile fields as the caller sent them; `None` means not given."""
+
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birthday: str | None = None
+    consent_marketing: bool | None = None
+    consent_profiling: bool | None = None
+    cleared: frozenset[str] = frozenset()
+
+
+CLEARABLE = frozenset({"email", "phone", "birthday"})
+
+
+def visible_to(principal: Principal, member: Member | None) -> Member | None:
+    if member is None or member.programme_id != principal.programme_id:
+        return None
+    if principal.role is Role.MEMBER and member.id != principal.member_id:
+        return None
+    return member
+
+
+async def find_by_external_id(principal: Principal, external_id: str) -> Member | None:
+    return visible_to(
+        principal, await member_repo.get_by_external_id(principal.programme_id, external_id)
+    )
+
+
+async def find_by_ids(principal: Principal, ids: list[int]) -> dict[int, Member]:
+    if principal.role is Role.MEMBER:
+        ids = [i for i in ids if i == principal.member_id]
+    rows = await member_repo.get_by_ids(principal.programme_id, ids) if ids else []
+    return {m.id: m for m in rows}
+
+
+async def viewer(principal: Principal) -> Member | None:
+    if principal.member_id is None:
+        return None
+    return (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
+
+
+async def page(principal: Principal, *, first: int, after_id: int | None) -> tuple[list[Member], bool]:
+    """One page plus whether another follows (one extra row is read to know)."""
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    if principal.role is Role.MEMBER:
+        own = await viewer(principal)
+        rows = [own] if own is not None and (after_id is None or own.id > after_id) else []
+        return rows, False
+    rows = await member_repo.page(principal.programme_id, after_id=after_id, limit=first + 1)
+    return rows[:first], len(rows) > first
+
+
+def _validated(profile: ProfileInput, errors: Collector) -> ProfileChanges:
+    return validate_profile(
+        display_name=profile.display_name,
+        email=profile.email,
+        phone=profile.phone,
+        birthday=profile.birthday,
+        consent_marketing=profile.consent_marketing,
+        consent_profiling=profile.consent_profiling,
+        cleared=profile.cleared,
+        errors=errors,
+    )
+
+
+def _row_fields(changes: ProfileChanges) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name in ("display_name", "email", "phone", "consent_marketing", "consent_profiling"):
+        value = getattr(changes, name)
+        if value is not None:
+            fields[name] = value
+    if changes.birthday is not None:
+        fields["birthday_month"] = changes.birthday.month
+        fields["birthday_day"] = changes.birthday.day
+    for name in changes.cleared & CLEARABLE:
+        if name == "birthday":
+            fields["birthday_month"] = fields["birthday_day"] = None
+        else:
+            fields[name] = None
+    return fields
+
+
+async def register(
+    principal: Principal, *, external_id: str, profile: ProfileInput, idempotency_key: str
+) -> Member:
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_external_id(errors, external_id)
+    if profile.display_name is None:
+        errors.add("displayName", "is required")
+    changes = _validated(profile, errors)
+    errors.raise_if_any()
+    payload = {"externalId": external_id, **{k: v for k, v in _row_fields(changes).items()}}
+
+    async def create() -> dict[str, Any]:
+        now = await programme_time(principal.programme_id)
+        if await member_repo.get_by_external_id(principal.programme_id, external_id):
+            raise AlreadyExists("a member with this externalId exists", field="externalId")
+        start = entry_tier(await tier_cache.programme_tiers(principal.programme_id))
+        try:
+            member = await member_repo.create(
+                programme_id=principal.programme_id,
+                external_id=external_id,
+                joined_at=now,
+                tier_id=start.id if start else None,
+                tier_since=now if start else None,
+                **_row_fields(changes),
+            )
+        except IntegrityError as error:
+            raise AlreadyExists(
+                "a member with this externalId exists", field="externalId"
+            ) from error
+        return {"memberId": member.id}
+
+    result = await run_once(
+        principal, key=idempotency_key, operation="registerMember", payload=payload, action=create
+    )
+    return await _load(principal, int(result["memberId"]))
+
+
+async def update(principal: Principal, *, external_id: str | None, profile: ProfileInput) -> Member:
+    errors = Collector()
+    if external_id is not None:
+        check_external_id(errors, external_id)
+    changes = _validated(profile, errors)
+    errors.raise_if_any()
+    async with in_transaction():
+        member = await _locked_target(principal, external_id)
+        fields = _row_fields(changes)
+        if fields:
+            await member_repo.update(member, **fields)
+    return member
+
+
+async def _locked_target(principal: Principal, external_id: str | None) -> Member:
+    if external_id is None and principal.role is Role.MEMBER and principal.member_id is not None:
+        member = (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
+        external_id = member.external_id if member else None
+    if external_id is None:
+        raise NotFound("say which member: externalId is required", field="externalId")
+    member = visible_to(
+        principal, await member_repo.lock_by_external_id(principal.programme_id, external_id)
+    )
+    if member is None:
+        raise NotFound("no member with this externalId", field="externalId")
+    return member
+
+
+async def _load(principal: Principal, member_id: int) -> Member:
+    member = (await find_by_ids(principal, [member_id])).get(member_id)
+    if member is None:
+        raise NotFound("member not found")
+    return member
+
+
+async def change_tier(
+    principal: Principal, member: Member, *, tier_id: int | None, at: datetime
+) -> None:
+    """Move a member to another tier and drop the cached member -> tier entry everywhere."""
+    async with in_transaction():
+        await member_repo.set_tier(member, tier_id=tier_id, since=at)
+    await tier_cache.forget_member_tier(principal.programme_id, member.id)
+
+
+def birthday_of(member: Member) -> Birthday | None:
+    if member.birthday_month is None or member.birthday_day is None:
+        return None
+    return Birthday(member.birthday_month, member.birthday_day)

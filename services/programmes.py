@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import re
+from zoneinfo import available_timezones
+
+from db.models import Programme
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.clock import ProgrammeMode
+from domain.errors import AlreadyExists, Collector
+from services.clock import wall_now
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+async def create(
+    *, code: str, name: str, currency: str, timezone: str = "UTC", mode: ProgrammeMode
+) -> Programme:
+    errors = Collector()
+    if not CODE_RE.match(code):
+        errors.add("code", "2-64 characters: lower-case letters, digits and -")
+    if not 1 <= len(name.strip()) <= 200:
+        errors.add("name", "must be 1-200 characters")
+    if not CURRENCY_RE.match(currency):
+        errors.add("currency", "must be an ISO 4217 code such as CNY")
+    if timezone not in available_timezones():
+        errors.add("timezone", "must be an IANA time zone such as Asia/Shanghai")
+    errors.raise_if_any()
+    if await programme_repo.get_by_code(code):
+        raise AlreadyExists(f"programme {code} exists", field="code")
+    return await programme_repo.create(
+        code=code, name=name.strip(), currency=currency, timezone=timezone, mode=mode, now=wall_now()
+    )
+
+
+async def current(principal: Principal) -> Programme:
+    return await programme_repo.get(principal.programme_id)
+
+
+async def by_code(code: str) -> Programme | None:
+    return await programme_repo.get_by_code(code)

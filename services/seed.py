@@ -1,0 +1,129 @@
+"""The demo programme: the six Taobao-shop tiers with benefits and about fifty members."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from domain.auth import Principal, Role
+from domain.clock import ProgrammeMode
+from domain.tiers import BenefitKind, TierDraft
+from services import keys as key_service
+from services import members as member_service
+from services import programmes as programme_service
+from services import tiers as tier_service
+from services.keys import IssuedKey
+from services.members import ProfileInput
+
+DEMO_CODE = "demo"
+YUAN = 100  # minor units
+
+# code, name, entry threshold in yuan of qualifying spend (DESIGN.md §3)
+DEMO_TIERS = [
+    ("MEMBER", "Member", 0),
+    ("SILVER", "Silver", 100),
+    ("GOLD", "Gold", 500),
+    ("DIAMOND", "Diamond", 1_000),
+    ("CROWN", "Crown", 3_000),
+    ("SUPER", "Super", 10_000),
+]
+
+# tier code -> (benefit code, title, kind, value); values in basis points or counts
+DEMO_BENEFITS: dict[str, list[tuple[str, str, BenefitKind, int]]] = {
+    "MEMBER": [("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000)],
+    "SILVER": [
+        ("POINTS", "1.2x points on every order", BenefitKind.POINTS_MULTIPLIER, 12000),
+        ("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000),
+        ("MONTHLY_COUPONS", "One coupon every month", BenefitKind.MONTHLY_COUPONS, 1),
+    ],
+    "GOLD": [
+        ("MEMBER_PRICE", "Member price: 98% on full-price items", BenefitKind.MEMBER_PRICE, 9800),
+        ("POINTS", "1.5x points on every order", BenefitKind.POINTS_MULTIPLIER, 15000),
+        ("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000),
+        ("MONTHLY_COUPONS", "Two coupons every month", BenefitKind.MONTHLY_COUPONS, 2),
+    ],
+    "DIAMOND": [
+        ("MEMBER_PRICE", "Member price: 97% on full-price items", BenefitKind.MEMBER_PRICE, 9700),
+        ("POINTS", "1.5x points on every order", BenefitKind.POINTS_MULTIPLIER, 15000),
+        ("FREE_SHIPPING", "Free shipping", BenefitKind.FREE_SHIPPING, 0),
+        ("BIRTHDAY_GIFT", "A birthday gift", BenefitKind.BIRTHDAY_GIFT, 0),
+        ("MONTHLY_COUPONS", "Three coupons every month", BenefitKind.MONTHLY_COUPONS, 3),
+    ],
+    "CROWN": [
+        ("MEMBER_PRICE", "Member price: 95% on full-price items", BenefitKind.MEMBER_PRICE, 9500),
+        ("POINTS", "2x points on every order", BenefitKind.POINTS_MULTIPLIER, 20000),
+        ("FREE_SHIPPING", "Free shipping", BenefitKind.FREE_SHIPPING, 0),
+        ("BIRTHDAY_GIFT", "A birthday gift", BenefitKind.BIRTHDAY_GIFT, 0),
+        ("MEMBER_DAY", "Member-day offers", BenefitKind.MEMBER_DAY, 0),
+        ("MONTHLY_COUPONS", "Four coupons every month", BenefitKind.MONTHLY_COUPONS, 4),
+    ],
+    "SUPER": [
+        ("MEMBER_PRICE", "Member price: 92% on full-price items", BenefitKind.MEMBER_PRICE, 9200),
+        ("POINTS", "2x points on every order", BenefitKind.POINTS_MULTIPLIER, 20000),
+        ("FREE_SHIPPING", "Free shipping", BenefitKind.FREE_SHIPPING, 0),
+        ("BIRTHDAY_GIFT", "A birthday gift", BenefitKind.BIRTHDAY_GIFT, 0),
+        ("MEMBER_DAY", "Member-day offers", BenefitKind.MEMBER_DAY, 0),
+        ("PRIORITY_SERVICE", "Priority customer service", BenefitKind.PRIORITY_SERVICE, 0),
+        ("EARLY_ACCESS", "Early access to new collections", BenefitKind.EARLY_ACCESS, 0),
+        ("MONTHLY_COUPONS", "Six coupons every month", BenefitKind.MONTHLY_COUPONS, 6),
+    ],
+}
+
+GIVEN = ["Wei", "Fang", "Lei", "Min", "Jing", "Yan", "Hao", "Xin", "Ting", "Jun", "Mei", "Bo"]
+FAMILY = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou"]
+
+
+@dataclass(frozen=True)
+class SeedResult:
+    created: bool
+    programme_id: int
+    keys: list[IssuedKey]
+    members: int
+
+
+async def seed_demo(*, member_count: int = 50) -> SeedResult:
+    """Idempotent: a second run finds the programme and changes nothing."""
+    existing = await programme_service.by_code(DEMO_CODE)
+    if existing is not None:
+        return SeedResult(False, existing.id, [], 0)
+    programme = await programme_service.create(
+        code=DEMO_CODE,
+        name="Demo Shop",
+        currency="CNY",
+        timezone="Asia/Shanghai",
+        mode=ProgrammeMode.SANDBOX,
+    )
+    admin_key = await key_service.create_key(programme.id, Role.ADMIN, label="demo admin")
+    storefront_key = await key_service.create_key(programme.id, Role.STOREFRONT, label="demo storefront")
+    admin = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=admin_key.id)
+    for rank, (code, name, yuan) in enumerate(DEMO_TIERS):
+        draft = TierDraft(code, name, rank, yuan * YUAN, yuan * YUAN if rank else None)
+        await tier_service.upsert_tier(admin, draft, idempotency_key=f"seed-tier-{code}")
+        for benefit_code, title, kind, value in DEMO_BENEFITS[code]:
+            await tier_service.upsert_benefit(
+                admin,
+                tier_code=code,
+                code=benefit_code,
+                title=title,
+                kind=kind,
+                value=value,
+                description="",
+                idempotency_key=f"seed-benefit-{code}-{benefit_code}",
+            )
+    rng = random.Random(20261122)
+    for n in range(1, member_count + 1):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        await member_service.register(
+            admin,
+            external_id=f"cust-{n:04d}",
+            profile=ProfileInput(
+                display_name=f"{family} {given}",
+                email=f"{given.lower()}.{family.lower()}{n}@example.com",
+                phone=f"+86 138 {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
+                birthday=f"{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+                consent_marketing=rng.random() < 0.6,
+                consent_profiling=rng.random() < 0.7,
+            ),
+            idempotency_key=f"seed-member-{n}",
+        )
+    return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)

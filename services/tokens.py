@@ -1,0 +1,74 @@
+"""Member tokens: short-lived HS256 JWTs a storefront mints for its logged-in customer (RFC 8725)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from domain.auth import MEMBER_TOKEN_MAX_SECONDS, Principal, Role
+from domain.errors import NotFound, invalid
+from services import members as member_service
+from services.clock import wall_now
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    issuer: str
+    audience: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class MemberToken:
+    token: str
+    expires_at: datetime
+    member_id: int
+
+
+async def issue(
+    principal: Principal, settings: TokenSettings, *, external_id: str, ttl_seconds: int
+) -> MemberToken:
+    if not 60 <= ttl_seconds <= MEMBER_TOKEN_MAX_SECONDS:
+        raise invalid("ttlSeconds", f"must be 60-{MEMBER_TOKEN_MAX_SECONDS}")
+    member = await member_service.find_by_external_id(principal, external_id)
+    if member is None:
+        raise NotFound("no member with this externalId", field="externalId")
+    issued = wall_now()
+    expires = issued + timedelta(seconds=ttl_seconds)
+    claims = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "sub": str(member.id),
+        "pid": principal.programme_id,
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    token = jwt.encode(claims, settings.secret, algorithm=ALGORITHM)
+    return MemberToken(token=token, expires_at=expires.replace(microsecond=0), member_id=member.id)
+
+
+def verify(token: str, settings: TokenSettings) -> Principal | None:
+    """The algorithm is pinned, so `alg: none` or an RS/HS confusion cannot pass."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret,
+            algorithms=[ALGORITHM],
+            audience=settings.audience,
+            issuer=settings.issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "pid"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    if claims["exp"] - claims["iat"] > MEMBER_TOKEN_MAX_SECONDS:
+        return None
+    try:
+        return Principal(
+            programme_id=int(claims["pid"]), role=Role.MEMBER, member_id=int(claims["sub"])
+        )
+    except (TypeError, ValueError):
+        return None
