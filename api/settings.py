@@ -84,8 +84,10 @@ def _jwt_secret(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
     path = data_dir / "jwt-secret"
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        # Created owner-only from the start, so there is no moment others could read it.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as secret_file:
+            secret_file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 

@@ -66,6 +66,16 @@ def sqlstate(error: BaseException) -> str | None:
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+def is_unique_violation(error: BaseException) -> bool:
+    """A duplicate key, as opposed to any other integrity error (a foreign key, a NOT NULL)."""
+    return sqlstate(error) == "23505" or "UNIQUE constraint failed" in str(error)
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """asyncpg raises LockNotAvailableError unwrapped; tortoise translates only some errors."""
+    return sqlstate(error) == LOCK_NOT_AVAILABLE
+
+
 async def limit_lock_wait(seconds: float) -> None:
     """Inside a PostgreSQL transaction: waiting on a row lock longer than this raises 55P03."""
     if is_postgres():
@@ -74,4 +84,4 @@ async def limit_lock_wait(seconds: float) -> None:
         )
 
 
-__all__ = ["dialect", "limit_lock_wait", "migrate", "open_database", "ping", "sqlstate"]
+__all__ = ["dialect", "is_lock_timeout", "is_unique_violation", "limit_lock_wait", "migrate", "open_database", "ping"]

@@ -10,7 +10,7 @@ from domain.errors import Collector
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)+$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
-BIRTHDAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
+BIRTHDAY_RE = re.compile(r"([0-9]{2})-([0-9]{2})")
 DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 DISPLAY_NAME_MAX = 100
 EMAIL_MAX = 254
@@ -27,7 +27,7 @@ class Birthday:
 
 def parse_birthday(value: str) -> Birthday | None:
     """`MM-DD`; 02-29 is allowed (members born on a leap day exist)."""
-    match = BIRTHDAY_RE.match(value)
+    match = BIRTHDAY_RE.fullmatch(value)
     if not match:
         return None
     month, day = int(match.group(1)), int(match.group(2))
@@ -50,7 +50,7 @@ class ProfileChanges:
 
 
 def check_external_id(errors: Collector, value: str) -> None:
-    if not EXTERNAL_ID_RE.match(value):
+    if not EXTERNAL_ID_RE.fullmatch(value):
         errors.add(
             "externalId",
             "1-128 characters: letters, digits and _ . : @ -, starting with a letter or digit",
@@ -72,10 +72,10 @@ def validate_profile(
     if name is not None and not 1 <= len(name) <= DISPLAY_NAME_MAX:
         errors.add("displayName", f"must be 1-{DISPLAY_NAME_MAX} characters")
     mail = email.strip().lower() if email is not None else None
-    if mail is not None and (len(mail) > EMAIL_MAX or not EMAIL_RE.match(mail)):
+    if mail is not None and (len(mail) > EMAIL_MAX or not EMAIL_RE.fullmatch(mail)):
         errors.add("email", "is not a valid email address")
     tel = phone.strip() if phone is not None else None
-    if tel is not None and not PHONE_RE.match(tel):
+    if tel is not None and not PHONE_RE.fullmatch(tel):
         errors.add("phone", "is not a valid phone number (digits, spaces, dashes, optional +)")
     day = None
     if birthday is not None:

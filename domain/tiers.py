@@ -58,7 +58,7 @@ class TierDraft:
 
 
 def check_code(errors: Collector, field_name: str, code: str) -> None:
-    if not CODE_RE.match(code):
+    if not CODE_RE.fullmatch(code):
         errors.add(field_name, "1-32 characters: capital letters, digits and _, starting with a letter")
 
 

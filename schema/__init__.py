@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import strawberry
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.limits import MAX_BATCH, extensions
+from schema.nodes import resolve_node
 from schema.members import MemberMutation, MemberQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.tokens import TokenMutation
@@ -15,13 +18,18 @@ from schema.tokens import TokenMutation
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global id; null if you may not see it.")
+    # A plain field rather than relay.node(): that one mutates the field when a schema is
+    # built, so the development and production schemas could not both be built from it.
+    @strawberry.field(description="Any object by its global id; null if you may not see it.")
+    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+        return await resolve_node(info, id)
 
 
 Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery))
 Mutation = merge_types("Mutation", (MemberMutation, ProgrammeMutation, TokenMutation))
 
 
+@cache
 def build_schema(*, production: bool) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from db.connection import LOCK_NOT_AVAILABLE, limit_lock_wait, sqlstate
+from db.connection import is_lock_timeout, limit_lock_wait
 from db.models import IdempotencyKey
 from db.repositories import idempotency as key_repo
 from domain.auth import Principal
@@ -64,8 +64,8 @@ async def run_once(
         if stored is None:
             raise
         return _replay(stored, operation, fingerprint)
-    except OperationalError as error:
-        if sqlstate(error) == LOCK_NOT_AVAILABLE:
+    except Exception as error:
+        if is_lock_timeout(error):
             raise IdempotencyKeyInProgress(
                 "a request with this idempotency key is still running; retry shortly",
                 field="idempotencyKey",

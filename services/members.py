@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db import tier_cache
+from db.connection import is_unique_violation
 from db.models import Member
 from db.repositories import members as member_repo
 from domain.auth import Principal, Role
@@ -137,6 +138,8 @@ async def register(
                 **_row_fields(changes),
             )
         except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
             raise AlreadyExists(
                 "a member with this externalId exists", field="externalId"
             ) from error

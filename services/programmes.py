@@ -18,11 +18,11 @@ async def create(
     *, code: str, name: str, currency: str, timezone: str = "UTC", mode: ProgrammeMode
 ) -> Programme:
     errors = Collector()
-    if not CODE_RE.match(code):
+    if not CODE_RE.fullmatch(code):
         errors.add("code", "2-64 characters: lower-case letters, digits and -")
     if not 1 <= len(name.strip()) <= 200:
         errors.add("name", "must be 1-200 characters")
-    if not CURRENCY_RE.match(currency):
+    if not CURRENCY_RE.fullmatch(currency):
         errors.add("currency", "must be an ISO 4217 code such as CNY")
     if timezone not in available_timezones():
         errors.add("timezone", "must be an IANA time zone such as Asia/Shanghai")

@@ -40,10 +40,11 @@ async def _reset_postgres(url: str) -> None:
         await conn.close()
 
 
-async def _check_redis(url: str) -> None:
+async def _reset_redis(url: str) -> None:
+    """The database was just rebuilt, so ids restart: entries from a last run would lie."""
     client = Redis.from_url(url, socket_connect_timeout=3)
     try:
-        await client.ping()
+        await client.flushdb()
     except Exception as error:  # noqa: BLE001 - any failure here means "unreachable"
         pytest.exit(f"LOYALTY_TEST_REDIS_URL is set but unreachable: {error}", returncode=3)
     finally:
@@ -64,7 +65,7 @@ async def database() -> object:
 @pytest.fixture(scope="session", autouse=True)
 async def cache() -> Cache:
     if TEST_REDIS_URL:
-        await _check_redis(TEST_REDIS_URL)
+        await _reset_redis(TEST_REDIS_URL)
     shared = configure_cache(TEST_REDIS_URL)
     yield shared
     await shared.close()

@@ -1,0 +1,188 @@
+"""Production mode hides what helps an attacker and keeps what helps a caller (RELIABILITY 24)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from domain.auth import Role
+from services import members as member_service
+from tests.fixtures.factories import admin_of
+
+INTROSPECTION = "query { __schema { types { name } } }"
+
+MISSPELLED = "query { programme { nam } }"
+
+MEMBER = """
+query ($externalId: String!) { member(externalId: $externalId) { __typename externalId } }
+"""
+
+MEMBERS_PAGE = "query ($first: Int!) { members(first: $first) { edges { cursor } } }"
+
+REGISTER_MEMBER = """
+mutation ($input: RegisterMemberInput!) {
+  registerMember(input: $input) {
+    __typename
+    ... on RegisterMemberSuccess { member { externalId } }
+    ... on RegisterMemberError { errors { field code message } }
+  }
+}
+"""
+
+MASKED = "Unexpected error."
+
+
+@pytest.fixture
+def broken_member_lookup(monkeypatch):
+    """Makes `member(externalId:)` fail the way a bug would."""
+
+    async def boom(principal, external_id):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(member_service, "find_by_external_id", boom)
+
+
+async def test_introspection_is_refused_in_production(production_gql, programme, make_key):
+    # given
+    key = await make_key(programme, Role.ADMIN)
+    # when
+    body = await production_gql(INTROSPECTION, auth=key)
+    # then
+    assert body["data"] is None
+    assert any("introspection" in e["message"].lower() for e in body["errors"]), body
+
+
+async def test_introspection_is_answered_in_development(gql, programme, make_key):
+    # given
+    key = await make_key(programme, Role.ADMIN)
+    # when
+    body = await gql(INTROSPECTION, auth=key)
+    # then
+    assert "errors" not in body, body
+    assert "Member" in {t["name"] for t in body["data"]["__schema"]["types"]}
+
+
+async def test_a_misspelled_field_gets_no_suggestion_in_production(
+    production_gql, programme, make_key
+):
+    # given
+    key = await make_key(programme, Role.ADMIN)
+    # when
+    body = await production_gql(MISSPELLED, auth=key)
+    # then
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert "Cannot query field 'nam'" in error["message"]
+    assert "Did you mean" not in error["message"]
+    assert "'name'" not in error["message"]
+
+
+async def test_a_misspelled_field_gets_a_suggestion_in_development(gql, programme, make_key):
+    # given
+    key = await make_key(programme, Role.ADMIN)
+    # when
+    body = await gql(MISSPELLED, auth=key)
+    # then
+    [error] = body["errors"]
+    assert "Did you mean 'name'" in error["message"]
+
+
+async def test_graphiql_is_not_served_in_production(production_http):
+    # when
+    response = await production_http.get("/graphql", headers={"Accept": "text/html"})
+    # then
+    assert response.status_code == 404, response.text
+    assert "graphiql" not in response.text.lower()
+
+
+async def test_graphiql_is_served_in_development(http):
+    # when
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+    # then
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "graphiql" in response.text.lower()
+
+
+async def test_a_bug_in_a_resolver_is_masked_in_production(
+    production_http, programme, make_member, make_key, broken_member_lookup
+):
+    # given
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    # when
+    response = await production_http.post(
+        "/graphql",
+        json={"query": MEMBER, "variables": {"externalId": member.external_id}},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    # then
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["data"] == {"member": None}
+    assert [e["message"] for e in body["errors"]] == [MASKED]
+    assert "secret detail" not in response.text
+    assert "RuntimeError" not in response.text
+
+
+async def test_a_bug_in_a_resolver_shows_its_message_in_development(
+    gql, programme, make_member, make_key, broken_member_lookup
+):
+    # given the same failure, to show the masking above is production's doing
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    # when
+    body = await gql(MEMBER, {"externalId": member.external_id}, auth=key)
+    # then
+    assert [e["message"] for e in body["errors"]] == ["secret detail"]
+
+
+async def test_a_missing_credential_stays_readable_in_production(
+    production_gql, programme, make_member
+):
+    # given
+    member = await make_member(programme)
+    # when
+    body = await production_gql(MEMBER, {"externalId": member.external_id})
+    # then
+    assert body["data"] == {"member": None}
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "UNAUTHENTICATED"
+    assert error["message"] != MASKED
+    assert "Authorization" in error["message"]
+
+
+async def test_a_mutation_domain_error_stays_readable_in_production(
+    production_gql, programme, make_key
+):
+    # given
+    key = await make_key(programme, Role.STOREFRONT)
+    external_id = f"cust-{uuid.uuid4().hex[:8]}"
+    registration = {
+        "externalId": external_id,
+        "displayName": "",
+        "idempotencyKey": f"reg-{uuid.uuid4().hex}",
+    }
+    # when
+    body = await production_gql(REGISTER_MEMBER, {"input": registration}, auth=key)
+    # then
+    assert "errors" not in body, body
+    result = body["data"]["registerMember"]
+    assert result["__typename"] == "RegisterMemberError"
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [("displayName", "VALIDATION")]
+    assert all(e["message"] and e["message"] != MASKED for e in result["errors"])
+    assert await member_service.find_by_external_id(admin_of(programme), external_id) is None
+
+
+async def test_a_query_domain_error_stays_readable_in_production(
+    production_gql, programme, make_key
+):
+    # given
+    key = await make_key(programme, Role.ADMIN)
+    # when
+    body = await production_gql(MEMBERS_PAGE, {"first": 101}, auth=key)
+    # then
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "VALIDATION"
+    assert error["message"] != MASKED

@@ -1,0 +1,69 @@
+"""A list field's SQL statement count does not grow with the list (no N+1)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from tortoise import connections
+
+from domain.auth import Role
+
+MEMBERS_WITH_TIERS = """
+query ($first: Int!) {
+  members(first: $first) { edges { node { externalId tier { code benefits { code } } } } }
+  programme { tiers { code benefits { code } } }
+}
+"""
+
+
+@contextmanager
+def counting_statements():
+    """Counts statements sent through the default connection's client class."""
+    client_class = type(connections.get("default"))
+    counted = {"n": 0}
+    originals = {}
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
+        original = getattr(client_class, name)
+        originals[name] = original
+
+        def wrapper(self, *args, _original=original, **kwargs):
+            counted["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        setattr(client_class, name, wrapper)
+    try:
+        yield counted
+    finally:
+        for name, original in originals.items():
+            setattr(client_class, name, original)
+
+
+async def test_member_list_statements_are_constant_in_its_length(gql, make_programme, make_member, make_key):
+    # given two programmes, with 1 and 50 members
+    small, large = await make_programme(), await make_programme()
+    await make_member(small)
+    for _ in range(50):
+        await make_member(large)
+    small_key, large_key = await make_key(small, Role.STOREFRONT), await make_key(large, Role.STOREFRONT)
+    # when
+    with counting_statements() as one:
+        body = await gql(MEMBERS_WITH_TIERS, {"first": 100}, auth=small_key)
+    assert len(body["data"]["members"]["edges"]) == 1
+    with counting_statements() as fifty:
+        body = await gql(MEMBERS_WITH_TIERS, {"first": 100}, auth=large_key)
+    assert len(body["data"]["members"]["edges"]) == 50
+    # then
+    assert one["n"] > 0
+    assert fifty["n"] == one["n"]
+
+
+async def test_a_warm_tier_cache_costs_no_sql_for_tiers(gql, programme, make_member, make_key):
+    member = await make_member(programme)
+    key = await make_key(programme)
+    query = "query ($e: String!) { member(externalId: $e) { tier { code benefits { code } } } }"
+    await gql(query, {"e": member.external_id}, auth=key)  # warms the cache
+    with counting_statements() as member_only:
+        await gql("query ($e: String!) { member(externalId: $e) { externalId } }", {"e": member.external_id}, auth=key)
+    with counting_statements() as with_tier:
+        await gql(query, {"e": member.external_id}, auth=key)
+    assert with_tier["n"] == member_only["n"]
