@@ -24,7 +24,7 @@ run: install
 
 ## The whole suite. With LOYALTY_TEST_DATABASE_URL / LOYALTY_TEST_REDIS_URL set it runs on
 ## PostgreSQL + Redis and then the GraphQL tests once more on the embedded default (SQLite).
-test: install
+test: install lint
 	$(BIN)/python -m pytest
 	@if [ -n "$$LOYALTY_TEST_DATABASE_URL$$LOYALTY_TEST_REDIS_URL" ]; then \
 		echo "== GraphQL tests on the embedded default (SQLite, in-process cache) =="; \
@@ -33,6 +33,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain services
 
 ## Rewrite schema.graphql after a schema change (a test fails while it is stale).

@@ -10,7 +10,9 @@ from services.tokens import TokenSettings
 INVALID = "invalid or revoked credential"
 
 
-async def authenticate(header: str | None, tokens: TokenSettings) -> tuple[Principal | None, str | None]:
+async def authenticate(
+    header: str | None, tokens: TokenSettings
+) -> tuple[Principal | None, str | None]:
     """(principal, None), or (None, why) when a credential was sent but is no good."""
     if not header:
         return None, None

@@ -23,7 +23,7 @@ def _print_keys(path: Path, keys: list[tuple[str, str]]) -> None:
     lines = [f"{name}={secret}" for name, secret in keys]
     path.write_text("\n".join(lines) + "\n")
     path.chmod(0o600)
-    print("API keys (shown once; also written to %s):" % path)
+    print(f"API keys (shown once; also written to {path}):")
     for line in lines:
         print("  " + line)
 
@@ -48,7 +48,8 @@ async def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         result = await seed_demo(member_count=args.members)
         if not result.created:
-            print(f"demo programme already seeded (keys were written to {settings.data_dir / 'demo-keys.env'})")
+            keys_file = settings.data_dir / "demo-keys.env"
+            print(f"demo programme already seeded (its keys were written to {keys_file})")
             return 0
         print(f"seeded demo programme {result.programme_id}: 6 tiers, {result.members} members")
         _print_keys(
@@ -184,8 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"loyalty: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("tortoise").setLevel(max(logging.WARNING, logging.getLevelName(settings.log_level)))
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    logging.getLogger("tortoise").setLevel(
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+    )
     if args.command == "serve":
         return cmd_serve(settings, args)
     try:

@@ -40,17 +40,32 @@ class Settings:
 
 # name -> (default, meaning); the README's configuration table is checked against this.
 VARIABLES: dict[str, tuple[str, str]] = {
-    "LOYALTY_DATABASE_URL": (DEFAULT_DATABASE_URL, "`sqlite://PATH` or `postgres://user@host:port/db` (asyncpg; `?maxsize=N` sets the pool)"),
-    "LOYALTY_REDIS_URL": ("(unset)", "`redis://host:port/db`; unset = in-process cache (one process only)"),
+    "LOYALTY_DATABASE_URL": (
+        DEFAULT_DATABASE_URL,
+        "`sqlite://PATH` or `postgres://user@host:port/db` (asyncpg; `?maxsize=N` sets the pool)",
+    ),
+    "LOYALTY_REDIS_URL": (
+        "(unset)",
+        "`redis://host:port/db`; unset = in-process cache (one process only)",
+    ),
     "LOYALTY_HOST": ("127.0.0.1", "address `serve` binds"),
     "LOYALTY_PORT": ("8000", "port `serve` binds (1-65535)"),
-    "LOYALTY_MODE": ("development", "`development` (GraphiQL, introspection, full errors) or `production`"),
+    "LOYALTY_MODE": (
+        "development",
+        "`development` (GraphiQL, introspection, full errors) or `production`",
+    ),
     "LOYALTY_WORKERS": ("1", "uvicorn worker processes for `serve` (1-64)"),
-    "LOYALTY_DATA_DIR": (".loyalty", "where the SQLite file, the dev JWT secret and the demo keys live"),
+    "LOYALTY_DATA_DIR": (
+        ".loyalty",
+        "where the SQLite file, the dev JWT secret and the demo keys live",
+    ),
     "LOYALTY_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
-    "LOYALTY_JWT_SECRET": ("(generated in development)", "HS256 key for member tokens, at least 32 characters; required in production"),
+    "LOYALTY_JWT_SECRET": (
+        "(generated in development)",
+        "HS256 key for member tokens, at least 32 characters; required in production",
+    ),
 }
 
 

@@ -96,7 +96,7 @@ class RedisCache:
         except (RedisError, OSError) as error:
             self._failed("get", error)
             return None
-        return value  # type: ignore[no-any-return]
+        return value if isinstance(value, bytes) else None
 
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
         if not self._available():

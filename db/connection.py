@@ -43,7 +43,7 @@ async def ping() -> bool:
 
 
 def is_postgres() -> bool:
-    return connections.get("default").capabilities.dialect == "postgres"
+    return bool(connections.get("default").capabilities.dialect == "postgres")
 
 
 def sqlstate(error: BaseException) -> str | None:
@@ -84,4 +84,12 @@ async def limit_lock_wait(seconds: float) -> None:
         )
 
 
-__all__ = ["dialect", "is_lock_timeout", "is_unique_violation", "limit_lock_wait", "migrate", "open_database", "ping"]
+__all__ = [
+    "dialect",
+    "is_lock_timeout",
+    "is_unique_violation",
+    "limit_lock_wait",
+    "migrate",
+    "open_database",
+    "ping",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -116,7 +118,7 @@ class IdempotencyKey(Model):
     key = fields.CharField(max_length=255)
     operation = fields.CharField(max_length=64)
     fingerprint = fields.CharField(max_length=64)
-    result = fields.JSONField()
+    result: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField(db_index=True)
 
     class Meta:

@@ -51,13 +51,17 @@ async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list
     return tiers
 
 
-async def tier_by_id(programme_id: int, tier_id: int | None, cache: Cache | None = None) -> TierView | None:
+async def tier_by_id(
+    programme_id: int, tier_id: int | None, cache: Cache | None = None
+) -> TierView | None:
     if tier_id is None:
         return None
     return next((t for t in await programme_tiers(programme_id, cache) if t.id == tier_id), None)
 
 
-async def member_tier(programme_id: int, member_id: int, cache: Cache | None = None) -> TierView | None:
+async def member_tier(
+    programme_id: int, member_id: int, cache: Cache | None = None
+) -> TierView | None:
     """member -> tier for callers that hold only the member id (orders, jobs)."""
     cache = cache or get_cache()
     key = member_tier_key(programme_id, member_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 KEY_PREFIX = "lk"
 MEMBER_TOKEN_MAX_SECONDS = 15 * 60
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     STOREFRONT = "storefront"
     MEMBER = "member"

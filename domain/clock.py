@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 
 from domain.errors import LiveProgramme, invalid
 
 MAX_ADVANCE = timedelta(days=366 * 5)
 
 
-class ProgrammeMode(str, Enum):
+class ProgrammeMode(StrEnum):
     LIVE = "LIVE"
     SANDBOX = "SANDBOX"
 
 
-def programme_now(mode: ProgrammeMode, test_clock_at: datetime | None, *, wall: datetime) -> datetime:
+def programme_now(
+    mode: ProgrammeMode, test_clock_at: datetime | None, *, wall: datetime
+) -> datetime:
     """A sandbox's time stands still at its test clock until it is advanced."""
     if mode is ProgrammeMode.SANDBOX and test_clock_at is not None:
         return test_clock_at

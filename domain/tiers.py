@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from itertools import pairwise
 
 from domain.errors import Collector
 
@@ -12,7 +13,7 @@ CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 MAX_AMOUNT = 2_000_000_000
 
 
-class BenefitKind(str, Enum):
+class BenefitKind(StrEnum):
     MEMBER_PRICE = "MEMBER_PRICE"  # value: price paid in basis points, 9800 = 98%
     POINTS_MULTIPLIER = "POINTS_MULTIPLIER"  # value: basis points, 15000 = 1.5x
     FREE_SHIPPING = "FREE_SHIPPING"
@@ -59,7 +60,9 @@ class TierDraft:
 
 def check_code(errors: Collector, field_name: str, code: str) -> None:
     if not CODE_RE.fullmatch(code):
-        errors.add(field_name, "1-32 characters: capital letters, digits and _, starting with a letter")
+        errors.add(
+            field_name, "1-32 characters: capital letters, digits and _, starting with a letter"
+        )
 
 
 def validate_tier(draft: TierDraft, errors: Collector) -> None:
@@ -85,7 +88,7 @@ def validate_ladder(tiers: list[TierDraft], errors: Collector) -> None:
         return
     if ordered and ordered[0].entry_threshold != 0:
         errors.add("entryThreshold", "the lowest tier must have an entry threshold of 0")
-    for lower, higher in zip(ordered, ordered[1:], strict=False):
+    for lower, higher in pairwise(ordered):
         if higher.entry_threshold <= lower.entry_threshold:
             errors.add(
                 "entryThreshold",

@@ -52,9 +52,14 @@ async def tier_of(info: Any, tier_id: int | None) -> TierView | None:
     return next((t for t in tiers if t.id == tier_id), None)
 
 
-async def register(info: Any, *, external_id: str, profile: ProfileInput, idempotency_key: str) -> Member:
+async def register(
+    info: Any, *, external_id: str, profile: ProfileInput, idempotency_key: str
+) -> Member:
     return await member_service.register(
-        require(info, *STAFF), external_id=external_id, profile=profile, idempotency_key=idempotency_key
+        require(info, *STAFF),
+        external_id=external_id,
+        profile=profile,
+        idempotency_key=idempotency_key,
     )
 
 

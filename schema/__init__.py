@@ -10,8 +10,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.limits import MAX_BATCH, extensions
-from schema.nodes import resolve_node
 from schema.members import MemberMutation, MemberQuery
+from schema.nodes import resolve_node
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.tokens import TokenMutation
 

@@ -16,7 +16,9 @@ ErrorCode = strawberry.enum(domain_errors.ErrorCode, name="ErrorCode")
 
 @strawberry.type
 class UserError:
-    field: str | None = strawberry.field(description="Input field at fault, camelCase; null when the whole input is.")
+    field: str | None = strawberry.field(
+        description="Input field at fault, camelCase; null when the whole input is."
+    )
     code: ErrorCode
     message: str
 
@@ -36,6 +38,8 @@ async def result_of(call: Awaitable[T], success: Callable[[T], S], error: type[E
         value = await call
     except DomainError as failure:
         return error(
-            errors=[UserError(field=e.field, code=e.code, message=e.message) for e in failure.errors]
+            errors=[
+                UserError(field=e.field, code=e.code, message=e.message) for e in failure.errors
+            ]
         )
     return success(value)

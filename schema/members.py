@@ -17,13 +17,17 @@ from services.members import ProfileInput
 @strawberry.type
 class Consent:
     marketing: bool
-    profiling: bool = strawberry.field(description="May purchase history be used for recommendations.")
+    profiling: bool = strawberry.field(
+        description="May purchase history be used for recommendations."
+    )
 
 
 @strawberry.type
 class Member(relay.Node):
     id: relay.NodeID[int]
-    external_id: str = strawberry.field(description="The shop's own customer id, unique in the programme.")
+    external_id: str = strawberry.field(
+        description="The shop's own customer id, unique in the programme."
+    )
     display_name: str
     email: str | None
     phone: str | None
@@ -83,7 +87,9 @@ class RegisterMemberInput:
     idempotency_key: str
 
 
-@strawberry.input(description="Fields left out stay as they are; null clears email, phone or birthday.")
+@strawberry.input(
+    description="Fields left out stay as they are; null clears email, phone or birthday."
+)
 class UpdateMemberInput:
     external_id: str | None = strawberry.field(
         default=None, description="Which member; a member token may leave it out for itself."
@@ -130,7 +136,9 @@ def _given(value: object) -> bool:
 
 def _update_profile(input: UpdateMemberInput) -> ProfileInput:
     clearable = {"email": input.email, "phone": input.phone, "birthday": input.birthday}
-    cleared = frozenset(name for name, value in clearable.items() if _given(value) and value is None)
+    cleared = frozenset(
+        name for name, value in clearable.items() if _given(value) and value is None
+    )
     return ProfileInput(
         # A null displayName is not a clear: it reaches validation as an empty name.
         display_name=("" if input.display_name is None else input.display_name)

@@ -25,13 +25,23 @@ class Benefit(relay.Node):
     title: str
     kind: BenefitKind
     value: int = strawberry.field(
-        description="Basis points for MEMBER_PRICE and multipliers (9800 = pay 98%, 15000 = 1.5x); a count for MONTHLY_COUPONS."
+        description=(
+            "Basis points for MEMBER_PRICE and multipliers (9800 = pay 98%, 15000 = 1.5x);"
+            " a count for MONTHLY_COUPONS."
+        )
     )
     description: str
 
     @classmethod
     def from_view(cls, b: BenefitView) -> Benefit:
-        return cls(id=b.id, code=b.code, title=b.title, kind=b.kind, value=b.value, description=b.description)
+        return cls(
+            id=b.id,
+            code=b.code,
+            title=b.title,
+            kind=b.kind,
+            value=b.value,
+            description=b.description,
+        )
 
     @classmethod
     async def resolve_nodes(
@@ -47,8 +57,12 @@ class Tier(relay.Node):
     code: str
     name: str
     rank: int = strawberry.field(description="0 is the entry tier; higher ranks are better.")
-    entry_threshold: int = strawberry.field(description="Qualifying amount to reach the tier, in minor units.")
-    retention_threshold: int | None = strawberry.field(description="Qualifying amount to keep it for another period.")
+    entry_threshold: int = strawberry.field(
+        description="Qualifying amount to reach the tier, in minor units."
+    )
+    retention_threshold: int | None = strawberry.field(
+        description="Qualifying amount to keep it for another period."
+    )
     benefits: list[Benefit]
 
     @classmethod
@@ -79,7 +93,9 @@ class Programme(relay.Node):
     currency: str = strawberry.field(description="ISO 4217; every amount is in its minor unit.")
     timezone: str
     mode: ProgrammeMode
-    now: datetime = strawberry.field(description="The programme clock: a sandbox's test clock, else real time.")
+    now: datetime = strawberry.field(
+        description="The programme clock: a sandbox's test clock, else real time."
+    )
 
     @classmethod
     def from_row(cls, row: ProgrammeRow) -> Programme:
@@ -150,7 +166,9 @@ class UpsertBenefitError(MutationError):
 class AdvanceTestClockInput:
     days: int = 0
     seconds: int = 0
-    to: datetime | None = strawberry.field(default=None, description="Instead of days/seconds: move to this instant.")
+    to: datetime | None = strawberry.field(
+        default=None, description="Instead of days/seconds: move to this instant."
+    )
 
 
 @strawberry.type
@@ -163,7 +181,9 @@ class AdvanceTestClockError(MutationError):
     pass
 
 
-UpsertTierResult = Annotated[UpsertTierSuccess | UpsertTierError, strawberry.union("UpsertTierResult")]
+UpsertTierResult = Annotated[
+    UpsertTierSuccess | UpsertTierError, strawberry.union("UpsertTierResult")
+]
 UpsertBenefitResult = Annotated[
     UpsertBenefitSuccess | UpsertBenefitError, strawberry.union("UpsertBenefitResult")
 ]
@@ -215,7 +235,9 @@ class ProgrammeMutation:
             UpsertBenefitError,
         )
 
-    @strawberry.mutation(description="Admin, sandbox only: move the programme's test clock forward.")
+    @strawberry.mutation(
+        description="Admin, sandbox only: move the programme's test clock forward."
+    )
     async def advance_test_clock(
         self, info: strawberry.Info, input: AdvanceTestClockInput
     ) -> AdvanceTestClockResult:
@@ -224,4 +246,3 @@ class ProgrammeMutation:
             lambda p: AdvanceTestClockSuccess(programme=Programme.from_row(p)),
             AdvanceTestClockError,
         )
-

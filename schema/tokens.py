@@ -35,7 +35,7 @@ IssueMemberTokenResult = Annotated[
 @strawberry.type
 class TokenMutation:
     @strawberry.mutation(
-        description="Storefront: mint a short-lived (at most 15 minutes) token for a logged-in member."
+        description="Storefront: mint a token (at most 15 minutes) for a signed-in member."
     )
     async def issue_member_token(
         self, info: strawberry.Info, input: IssueMemberTokenInput

@@ -13,13 +13,12 @@ import asyncio
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
-from textwrap import dedent
 from pathlib import Path
-
-import subprocess
+from textwrap import dedent
 
 import asyncpg
 from aerich import Command
@@ -93,12 +92,16 @@ async def generate(url: str, name: str, workdir: Path) -> Path | None:
 
 def generate_apart(url: str, name: str, workdir: Path) -> Path | None:
     """In a process of its own: tortoise keeps per-dialect state in its model classes."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--generate", url, name, str(workdir)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip().splitlines()
+    out = (
+        subprocess.run(
+            [sys.executable, __file__, "--generate", url, name, str(workdir)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()
+    )
     return Path(out[-1]) if out and out[-1] != "-" else None
 
 

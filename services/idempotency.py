@@ -46,21 +46,26 @@ async def run_once(
     A failed action rolls the key back with everything else, so a corrected retry can succeed.
     """
     fingerprint = request_fingerprint(operation, payload)
-    scope = dict(programme_id=principal.programme_id, principal=principal.scope, key=key)
-    stored = await key_repo.find(**scope)
+    programme_id, scope = principal.programme_id, principal.scope
+    stored = await key_repo.find(programme_id, scope, key)
     if stored is not None:
         return _replay(stored, operation, fingerprint)
     try:
         async with in_transaction():
             await limit_lock_wait(TWIN_WAIT_SECONDS)
             row = await key_repo.claim(
-                **scope, operation=operation, fingerprint=fingerprint, now=wall_now()
+                programme_id=programme_id,
+                principal=scope,
+                key=key,
+                operation=operation,
+                fingerprint=fingerprint,
+                now=wall_now(),
             )
             result = await action()
             await key_repo.store_result(row, result)
         return result
     except IntegrityError:
-        stored = await key_repo.find(**scope)
+        stored = await key_repo.find(programme_id, scope, key)
         if stored is None:
             raise
         return _replay(stored, operation, fingerprint)

@@ -6,7 +6,15 @@ import secrets
 from dataclasses import dataclass
 
 from db.repositories import keys as key_repo
-from domain.auth import KEY_ROLES, Principal, Role, api_key_role, format_api_key, hash_api_key, key_display_prefix
+from domain.auth import (
+    KEY_ROLES,
+    Principal,
+    Role,
+    api_key_role,
+    format_api_key,
+    hash_api_key,
+    key_display_prefix,
+)
 from domain.errors import invalid
 from services.clock import wall_now
 

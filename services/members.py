@@ -67,7 +67,9 @@ async def viewer(principal: Principal) -> Member | None:
     return (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
 
 
-async def page(principal: Principal, *, first: int, after_id: int | None) -> tuple[list[Member], bool]:
+async def page(
+    principal: Principal, *, first: int, after_id: int | None
+) -> tuple[list[Member], bool]:
     """One page plus whether another follows (one extra row is read to know)."""
     errors = Collector()
     if not 1 <= first <= PAGE_MAX:

@@ -30,7 +30,12 @@ async def create(
     if await programme_repo.get_by_code(code):
         raise AlreadyExists(f"programme {code} exists", field="code")
     return await programme_repo.create(
-        code=code, name=name.strip(), currency=currency, timezone=timezone, mode=mode, now=wall_now()
+        code=code,
+        name=name.strip(),
+        currency=currency,
+        timezone=timezone,
+        mode=mode,
+        now=wall_now(),
     )
 
 

@@ -30,16 +30,33 @@ DEMO_TIERS = [
 
 # tier code -> (benefit code, title, kind, value); values in basis points or counts
 DEMO_BENEFITS: dict[str, list[tuple[str, str, BenefitKind, int]]] = {
-    "MEMBER": [("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000)],
+    "MEMBER": [
+        (
+            "BIRTHDAY_POINTS",
+            "Double points in your birthday month",
+            BenefitKind.BIRTHDAY_MULTIPLIER,
+            20000,
+        )
+    ],
     "SILVER": [
         ("POINTS", "1.2x points on every order", BenefitKind.POINTS_MULTIPLIER, 12000),
-        ("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000),
+        (
+            "BIRTHDAY_POINTS",
+            "Double points in your birthday month",
+            BenefitKind.BIRTHDAY_MULTIPLIER,
+            20000,
+        ),
         ("MONTHLY_COUPONS", "One coupon every month", BenefitKind.MONTHLY_COUPONS, 1),
     ],
     "GOLD": [
         ("MEMBER_PRICE", "Member price: 98% on full-price items", BenefitKind.MEMBER_PRICE, 9800),
         ("POINTS", "1.5x points on every order", BenefitKind.POINTS_MULTIPLIER, 15000),
-        ("BIRTHDAY_POINTS", "Double points in your birthday month", BenefitKind.BIRTHDAY_MULTIPLIER, 20000),
+        (
+            "BIRTHDAY_POINTS",
+            "Double points in your birthday month",
+            BenefitKind.BIRTHDAY_MULTIPLIER,
+            20000,
+        ),
         ("MONTHLY_COUPONS", "Two coupons every month", BenefitKind.MONTHLY_COUPONS, 2),
     ],
     "DIAMOND": [
@@ -94,7 +111,9 @@ async def seed_demo(*, member_count: int = 50) -> SeedResult:
         mode=ProgrammeMode.SANDBOX,
     )
     admin_key = await key_service.create_key(programme.id, Role.ADMIN, label="demo admin")
-    storefront_key = await key_service.create_key(programme.id, Role.STOREFRONT, label="demo storefront")
+    storefront_key = await key_service.create_key(
+        programme.id, Role.STOREFRONT, label="demo storefront"
+    )
     admin = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=admin_key.id)
     for rank, (code, name, yuan) in enumerate(DEMO_TIERS):
         draft = TierDraft(code, name, rank, yuan * YUAN, yuan * YUAN if rank else None)

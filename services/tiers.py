@@ -79,8 +79,14 @@ async def upsert_benefit(
     check_code(errors, "tierCode", tier_code)
     validate_benefit(code=code, title=title, value=value, description=description, errors=errors)
     errors.raise_if_any()
-    payload = dict(tierCode=tier_code, code=code, title=title, kind=kind.value, value=value,
-                   description=description)
+    payload = dict(
+        tierCode=tier_code,
+        code=code,
+        title=title,
+        kind=kind.value,
+        value=value,
+        description=description,
+    )
 
     async def save() -> dict[str, Any]:
         tier = await tier_repo.get_by_code(principal.programme_id, tier_code)

@@ -1,4 +1,6 @@
-"""Member tokens: short-lived HS256 JWTs a storefront mints for its logged-in customer (RFC 8725)."""
+"""Member tokens: short-lived HS256 JWTs a storefront mints for its signed-in customer.
+
+Validated as RFC 8725 asks: algorithm pinned; iss, aud and exp checked."""
 
 from __future__ import annotations
 

@@ -6,7 +6,13 @@ from db.models import ApiKey
 
 
 async def create(
-    *, programme_id: int, role: str, label: str, display_prefix: str, secret_hash: str, now: datetime
+    *,
+    programme_id: int,
+    role: str,
+    label: str,
+    display_prefix: str,
+    secret_hash: str,
+    now: datetime,
 ) -> ApiKey:
     return await ApiKey.create(
         programme_id=programme_id,

@@ -30,7 +30,9 @@ async def page(programme_id: int, *, after_id: int | None, limit: int) -> list[M
     return await query.order_by("id").limit(limit)
 
 
-async def create(*, programme_id: int, external_id: str, joined_at: datetime, **fields: Any) -> Member:
+async def create(
+    *, programme_id: int, external_id: str, joined_at: datetime, **fields: Any
+) -> Member:
     return await Member.create(
         programme_id=programme_id, external_id=external_id, joined_at=joined_at, **fields
     )

@@ -90,7 +90,5 @@ async def save_benefit(
 
 
 async def member_tier_id(programme_id: int, member_id: int) -> int | None:
-    rows = await Member.filter(programme_id=programme_id, id=member_id).values_list(
-        "tier_id", flat=True
-    )
-    return rows[0] if rows else None
+    row = await Member.filter(programme_id=programme_id, id=member_id).first().values("tier_id")
+    return int(row["tier_id"]) if row and row["tier_id"] is not None else None

@@ -36,8 +36,15 @@ async def token_for(gql, storefront_key: str, external_id: str, ttl: int = 900) 
 
 def forged(claims_override: dict, *, secret: str = JWT_SECRET, algorithm: str = "HS256") -> str:
     now = int(time.time())
-    claims = {"iss": "loyalty", "aud": "loyalty-members", "sub": "1", "pid": 1,
-              "iat": now, "exp": now + 600, **claims_override}
+    claims = {
+        "iss": "loyalty",
+        "aud": "loyalty-members",
+        "sub": "1",
+        "pid": 1,
+        "iat": now,
+        "exp": now + 600,
+        **claims_override,
+    }
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
@@ -75,18 +82,24 @@ async def test_the_database_holds_no_plaintext_key_and_a_revoked_key_is_refused(
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
-async def test_member_token_reads_own_member_and_nothing_of_another(gql, programme, make_member, make_key):
+async def test_member_token_reads_own_member_and_nothing_of_another(
+    gql, programme, make_member, make_key
+):
     # given
     alice = await make_member(programme)
     bob = await make_member(programme)
     storefront = await make_key(programme, Role.STOREFRONT)
     token = await token_for(gql, storefront, alice.external_id)
     bob_id = (await gql(MEMBER, {"e": bob.external_id}, auth=storefront))["data"]["member"]["id"]
-    alice_id = (await gql(MEMBER, {"e": alice.external_id}, auth=storefront))["data"]["member"]["id"]
+    alice_id = (await gql(MEMBER, {"e": alice.external_id}, auth=storefront))["data"]["member"][
+        "id"
+    ]
     # when / then: own data
     assert (await gql(VIEWER, auth=token))["data"]["viewer"]["externalId"] == alice.external_id
     assert (await gql(MEMBER, {"e": alice.external_id}, auth=token))["data"]["member"]["email"]
-    assert (await gql(NODE, {"id": alice_id}, auth=token))["data"]["node"]["externalId"] == alice.external_id
+    assert (await gql(NODE, {"id": alice_id}, auth=token))["data"]["node"][
+        "externalId"
+    ] == alice.external_id
     # B by externalId, by node id: not found, no error that leaks existence
     by_external = await gql(MEMBER, {"e": bob.external_id}, auth=token)
     assert by_external["data"]["member"] is None and "errors" not in by_external
@@ -102,8 +115,13 @@ async def test_member_token_reads_own_member_and_nothing_of_another(gql, program
         auth=token,
     )
     assert update["data"]["updateMember"]["errors"][0]["code"] == "NOT_FOUND"
-    assert (await gql("query ($e: String!) { member(externalId: $e) { displayName } }",
-                      {"e": bob.external_id}, auth=storefront))["data"]["member"]["displayName"] != "Hacked"
+    assert (
+        await gql(
+            "query ($e: String!) { member(externalId: $e) { displayName } }",
+            {"e": bob.external_id},
+            auth=storefront,
+        )
+    )["data"]["member"]["displayName"] != "Hacked"
 
 
 async def test_member_token_cannot_do_staff_things(gql, programme, make_member, make_key):
@@ -133,7 +151,11 @@ async def test_token_lifetime_is_at_most_fifteen_minutes(gql, programme, make_me
     body = await gql(ISSUE_TOKEN, {"externalId": alice.external_id, "ttl": 901}, auth=storefront)
     result = body["data"]["issueMemberToken"]
     assert result["__typename"] == "IssueMemberTokenError"
-    assert result["errors"][0] == {"field": "ttlSeconds", "code": "VALIDATION", "message": "must be 60-900"}
+    assert result["errors"][0] == {
+        "field": "ttlSeconds",
+        "code": "VALIDATION",
+        "message": "must be 60-900",
+    }
     unknown = await gql(ISSUE_TOKEN, {"externalId": "nobody"}, auth=storefront)
     assert unknown["data"]["issueMemberToken"]["errors"][0]["code"] == "NOT_FOUND"
 
@@ -144,7 +166,9 @@ async def test_tampered_tokens_are_refused(gql, programme, make_member, make_key
     base = {"sub": str(alice.id), "pid": programme.id}
     now = int(time.time())
     bad_tokens = {
-        "alg none": unsigned({"iss": "loyalty", "aud": "loyalty-members", "iat": now, "exp": now + 600, **base}),
+        "alg none": unsigned(
+            {"iss": "loyalty", "aud": "loyalty-members", "iat": now, "exp": now + 600, **base}
+        ),
         "wrong audience": forged({**base, "aud": "someone-else"}),
         "wrong issuer": forged({**base, "iss": "evil"}),
         "expired": forged({**base, "iat": now - 1000, "exp": now - 100}),
@@ -161,18 +185,28 @@ async def test_tampered_tokens_are_refused(gql, programme, make_member, make_key
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", name
 
 
-async def test_programme_a_keys_see_nothing_of_programme_b(gql, make_programme, make_member, make_key):
+async def test_programme_a_keys_see_nothing_of_programme_b(
+    gql, make_programme, make_member, make_key
+):
     # given two programmes, each with a member with the same externalId
     a, b = await make_programme(), await make_programme()
     await make_member(a, external_id="same-id")
     b_member = await make_member(b, external_id="same-id", display_name="B's member")
     key_a, key_b = await make_key(a), await make_key(b)
     b_node = (await gql(MEMBER, {"e": "same-id"}, auth=key_b))["data"]["member"]["id"]
-    b_programme = (await gql("{ programme { id tiers { id } } }", auth=key_b))["data"]["programme"]["id"]
+    b_programme = (await gql("{ programme { id tiers { id } } }", auth=key_b))["data"]["programme"][
+        "id"
+    ]
     # when A asks for B's things
-    by_external = await gql("query ($e: String!) { member(externalId: $e) { displayName } }", {"e": "same-id"}, auth=key_a)
+    by_external = await gql(
+        "query ($e: String!) { member(externalId: $e) { displayName } }",
+        {"e": "same-id"},
+        auth=key_a,
+    )
     by_node = await gql(NODE, {"id": b_node}, auth=key_a)
-    programme_node = await gql("query ($id: ID!) { node(id: $id) { id } }", {"id": b_programme}, auth=key_a)
+    programme_node = await gql(
+        "query ($id: ID!) { node(id: $id) { id } }", {"id": b_programme}, auth=key_a
+    )
     listing = await gql("{ members(first: 100) { edges { node { id } } } }", auth=key_a)
     update = await gql(
         """mutation { updateMember(input: {externalId: "same-id", displayName: "changed by A"}) {
@@ -185,15 +219,23 @@ async def test_programme_a_keys_see_nothing_of_programme_b(gql, make_programme, 
     assert programme_node["data"]["node"] is None
     assert b_node not in [e["node"]["id"] for e in listing["data"]["members"]["edges"]]
     assert update["data"]["updateMember"]["member"]["id"] != b_node
-    again = await gql("query ($e: String!) { member(externalId: $e) { displayName } }", {"e": "same-id"}, auth=key_b)
+    again = await gql(
+        "query ($e: String!) { member(externalId: $e) { displayName } }",
+        {"e": "same-id"},
+        auth=key_b,
+    )
     assert again["data"]["member"]["displayName"] == b_member.display_name
 
 
-async def test_a_member_token_of_programme_b_sees_nothing_of_programme_a(gql, make_programme, make_member, make_key):
+async def test_a_member_token_of_programme_b_sees_nothing_of_programme_a(
+    gql, make_programme, make_member, make_key
+):
     a, b = await make_programme(), await make_programme()
     a_member = await make_member(a)
     b_member = await make_member(b)
     token_b = await token_for(gql, await make_key(b, Role.STOREFRONT), b_member.external_id)
-    a_node = (await gql(MEMBER, {"e": a_member.external_id}, auth=await make_key(a)))["data"]["member"]["id"]
+    a_node = (await gql(MEMBER, {"e": a_member.external_id}, auth=await make_key(a)))["data"][
+        "member"
+    ]["id"]
     assert (await gql(NODE, {"id": a_node}, auth=token_b))["data"]["node"] is None
     assert (await gql(MEMBER, {"e": a_member.external_id}, auth=token_b))["data"]["member"] is None

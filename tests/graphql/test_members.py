@@ -31,9 +31,15 @@ MEMBER = "query ($e: String!) { member(externalId: $e) { externalId displayName 
 
 
 def registration(**overrides):
-    return {"externalId": "shop-42", "displayName": "Chen Jing", "email": "Chen.Jing@Example.com",
-            "birthday": "02-29", "consent": {"marketing": True, "profiling": False},
-            "idempotencyKey": "reg-1", **overrides}
+    return {
+        "externalId": "shop-42",
+        "displayName": "Chen Jing",
+        "email": "Chen.Jing@Example.com",
+        "birthday": "02-29",
+        "consent": {"marketing": True, "profiling": False},
+        "idempotencyKey": "reg-1",
+        **overrides,
+    }
 
 
 async def test_register_then_read_the_member_page(gql, programme, make_key):
@@ -71,7 +77,9 @@ async def test_register_then_read_the_member_page(gql, programme, make_key):
         ({"idempotencyKey": ""}, "idempotencyKey"),
     ],
 )
-async def test_bad_registration_is_a_validation_error_and_changes_nothing(gql, programme, make_key, overrides, field):
+async def test_bad_registration_is_a_validation_error_and_changes_nothing(
+    gql, programme, make_key, overrides, field
+):
     key = await make_key(programme, Role.STOREFRONT)
     before = await Member.filter(programme_id=programme.id).count()
     body = await gql(REGISTER, {"input": registration(**overrides)}, auth=key)
@@ -85,20 +93,29 @@ async def test_bad_registration_is_a_validation_error_and_changes_nothing(gql, p
 
 async def test_every_bad_field_is_reported_at_once(gql, programme, make_key):
     key = await make_key(programme, Role.STOREFRONT)
-    body = await gql(REGISTER, {"input": registration(displayName="", email="x", birthday="02-30")}, auth=key)
+    body = await gql(
+        REGISTER, {"input": registration(displayName="", email="x", birthday="02-30")}, auth=key
+    )
     fields = {e["field"] for e in body["data"]["registerMember"]["errors"]}
     assert fields == {"displayName", "email", "birthday"}
 
 
-async def test_registering_an_existing_external_id_is_already_exists(gql, programme, make_member, make_key):
+async def test_registering_an_existing_external_id_is_already_exists(
+    gql, programme, make_member, make_key
+):
     member = await make_member(programme)
-    body = await gql(REGISTER, {"input": registration(externalId=member.external_id, idempotencyKey="dup")},
-                     auth=await make_key(programme))
+    body = await gql(
+        REGISTER,
+        {"input": registration(externalId=member.external_id, idempotencyKey="dup")},
+        auth=await make_key(programme),
+    )
     error = body["data"]["registerMember"]["errors"][0]
     assert (error["field"], error["code"]) == ("externalId", "ALREADY_EXISTS")
 
 
-async def test_unknown_external_id_is_null_on_queries_and_not_found_on_mutations(gql, programme, make_key):
+async def test_unknown_external_id_is_null_on_queries_and_not_found_on_mutations(
+    gql, programme, make_key
+):
     key = await make_key(programme)
     query = await gql(MEMBER, {"e": "nobody"}, auth=key)
     assert query["data"]["member"] is None and "errors" not in query
@@ -108,11 +125,23 @@ async def test_unknown_external_id_is_null_on_queries_and_not_found_on_mutations
     assert result["errors"][0]["code"] == "NOT_FOUND"
 
 
-async def test_update_changes_given_fields_clears_nulls_and_keeps_the_rest(gql, programme, make_member, make_key):
+async def test_update_changes_given_fields_clears_nulls_and_keeps_the_rest(
+    gql, programme, make_member, make_key
+):
     member = await make_member(programme, phone="+86 138 0000 0000", birthday="07-14")
     key = await make_key(programme, Role.STOREFRONT)
-    body = await gql(UPDATE, {"input": {"externalId": member.external_id, "displayName": "New Name",
-                                        "phone": None, "profilingConsent": True}}, auth=key)
+    body = await gql(
+        UPDATE,
+        {
+            "input": {
+                "externalId": member.external_id,
+                "displayName": "New Name",
+                "phone": None,
+                "profilingConsent": True,
+            }
+        },
+        auth=key,
+    )
     updated = body["data"]["updateMember"]["member"]
     assert updated["displayName"] == "New Name"
     assert updated["phone"] is None
@@ -123,21 +152,35 @@ async def test_update_changes_given_fields_clears_nulls_and_keeps_the_rest(gql, 
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"displayName": ""}, "displayName"), ({"displayName": None}, "displayName"),
-     ({"email": "bad"}, "email"), ({"birthday": "02-30"}, "birthday")],
+    [
+        ({"displayName": ""}, "displayName"),
+        ({"displayName": None}, "displayName"),
+        ({"email": "bad"}, "email"),
+        ({"birthday": "02-30"}, "birthday"),
+    ],
 )
 async def test_bad_update_changes_nothing(gql, programme, make_member, make_key, change, field):
     member = await make_member(programme, birthday="01-01")
     key = await make_key(programme)
-    body = await gql(UPDATE, {"input": {"externalId": member.external_id, "phone": "+1 555 0100", **change}}, auth=key)
+    body = await gql(
+        UPDATE,
+        {"input": {"externalId": member.external_id, "phone": "+1 555 0100", **change}},
+        auth=key,
+    )
     result = body["data"]["updateMember"]
     assert result["__typename"] == "UpdateMemberError"
     assert result["errors"][0]["field"] == field and result["errors"][0]["code"] == "VALIDATION"
     after = (await gql(MEMBER, {"e": member.external_id}, auth=key))["data"]["member"]
-    assert after["phone"] is None and after["displayName"] == member.display_name and after["birthday"] == "01-01"
+    assert (
+        after["phone"] is None
+        and after["displayName"] == member.display_name
+        and after["birthday"] == "01-01"
+    )
 
 
-async def test_a_member_updates_own_consent_without_naming_itself(gql, programme, make_member, make_key):
+async def test_a_member_updates_own_consent_without_naming_itself(
+    gql, programme, make_member, make_key
+):
     from tests.graphql.test_auth import token_for
 
     member = await make_member(programme)
@@ -146,14 +189,19 @@ async def test_a_member_updates_own_consent_without_naming_itself(gql, programme
     assert body["data"]["updateMember"]["member"]["consent"]["marketing"] is True
 
 
-async def test_the_member_page_still_answers_when_redis_is_down(gql, programme, make_member, make_key, monkeypatch):
+async def test_the_member_page_still_answers_when_redis_is_down(
+    gql, programme, make_member, make_key, monkeypatch
+):
     # given the configured cache is a Redis nobody listens on
     dead = RedisCache("redis://127.0.0.1:1/0", timeout=0.2)
     monkeypatch.setattr(cache_module, "_current", dead)
     member = await make_member(programme)
     # when
-    body = await gql("query ($e: String!) { member(externalId: $e) { tier { code benefits { code } } } }",
-                     {"e": member.external_id}, auth=await make_key(programme))
+    body = await gql(
+        "query ($e: String!) { member(externalId: $e) { tier { code benefits { code } } } }",
+        {"e": member.external_id},
+        auth=await make_key(programme),
+    )
     # then
     await dead.close()
     assert body["data"]["member"]["tier"]["code"] == "BRONZE"

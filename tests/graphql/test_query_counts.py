@@ -38,13 +38,18 @@ def counting_statements():
             setattr(client_class, name, original)
 
 
-async def test_member_list_statements_are_constant_in_its_length(gql, make_programme, make_member, make_key):
+async def test_member_list_statements_are_constant_in_its_length(
+    gql, make_programme, make_member, make_key
+):
     # given two programmes, with 1 and 50 members
     small, large = await make_programme(), await make_programme()
     await make_member(small)
     for _ in range(50):
         await make_member(large)
-    small_key, large_key = await make_key(small, Role.STOREFRONT), await make_key(large, Role.STOREFRONT)
+    small_key, large_key = (
+        await make_key(small, Role.STOREFRONT),
+        await make_key(large, Role.STOREFRONT),
+    )
     # when
     with counting_statements() as one:
         body = await gql(MEMBERS_WITH_TIERS, {"first": 100}, auth=small_key)
@@ -63,7 +68,11 @@ async def test_a_warm_tier_cache_costs_no_sql_for_tiers(gql, programme, make_mem
     query = "query ($e: String!) { member(externalId: $e) { tier { code benefits { code } } } }"
     await gql(query, {"e": member.external_id}, auth=key)  # warms the cache
     with counting_statements() as member_only:
-        await gql("query ($e: String!) { member(externalId: $e) { externalId } }", {"e": member.external_id}, auth=key)
+        await gql(
+            "query ($e: String!) { member(externalId: $e) { externalId } }",
+            {"e": member.external_id},
+            auth=key,
+        )
     with counting_statements() as with_tier:
         await gql(query, {"e": member.external_id}, auth=key)
     assert with_tier["n"] == member_only["n"]

@@ -12,7 +12,9 @@ def test_checked_in_schema_is_current():
 def test_every_mutation_returns_a_union_with_errors():
     text = SCHEMA_FILE.read_text()
     mutation = text.split("type Mutation {", 1)[1].split("\n}", 1)[0]
-    results = [line.rsplit(":", 1)[1].strip().rstrip("!") for line in mutation.splitlines() if "):" in line]
+    results = [
+        line.rsplit(":", 1)[1].strip().rstrip("!") for line in mutation.splitlines() if "):" in line
+    ]
     assert results
     for result in results:
         assert f"union {result} = " in text, result

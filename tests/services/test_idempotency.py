@@ -6,12 +6,15 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from tortoise import connections
-from tortoise.transactions import in_transaction
 
 from db.models import IdempotencyKey, Member
 from domain.auth import Principal, Role
-from domain.errors import ErrorCode, IdempotencyKeyInProgress, IdempotencyKeyReused, ValidationFailed
+from domain.errors import (
+    ErrorCode,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    ValidationFailed,
+)
 from services import idempotency
 from services import members as member_service
 from services.members import ProfileInput
@@ -79,7 +82,9 @@ async def test_business_failures_roll_the_key_back_too(programme, make_member):
         await register(staff(programme), external_id="taken", key="retry-me")
     assert getattr(raised.value, "code", None) is ErrorCode.ALREADY_EXISTS
     assert await IdempotencyKey.filter(programme_id=programme.id, key="retry-me").count() == 0
-    assert (await register(staff(programme), external_id="free", key="retry-me")).external_id == "free"
+    assert (
+        await register(staff(programme), external_id="free", key="retry-me")
+    ).external_id == "free"
 
 
 async def test_a_crash_inside_the_transaction_leaves_nothing(programme):
@@ -87,12 +92,18 @@ async def test_a_crash_inside_the_transaction_leaves_nothing(programme):
     principal = staff(programme)
 
     async def half_done() -> dict:
-        await Member.create(programme_id=programme.id, external_id="half", display_name="H",
-                            joined_at=programme.created_at)
+        await Member.create(
+            programme_id=programme.id,
+            external_id="half",
+            display_name="H",
+            joined_at=programme.created_at,
+        )
         raise RuntimeError("process died here")
 
     with pytest.raises(RuntimeError):
-        await idempotency.run_once(principal, key="crash", operation="op", payload={}, action=half_done)
+        await idempotency.run_once(
+            principal, key="crash", operation="op", payload={}, action=half_done
+        )
     # then neither the row nor the key survives
     assert await Member.filter(programme_id=programme.id, external_id="half").count() == 0
     assert await IdempotencyKey.filter(programme_id=programme.id, key="crash").count() == 0
@@ -113,7 +124,10 @@ async def test_keys_older_than_a_day_are_pruned_and_younger_kept(programme):
     assert "fresh" in keys and "old" not in keys
     # and a second run changes nothing of ours
     await idempotency.prune_expired_keys()
-    assert set(await IdempotencyKey.filter(programme_id=programme.id).values_list("key", flat=True)) == keys
+    assert (
+        set(await IdempotencyKey.filter(programme_id=programme.id).values_list("key", flat=True))
+        == keys
+    )
 
 
 @needs_postgres

@@ -43,7 +43,11 @@ async def _describe(url: str) -> dict[str, list[tuple]]:
     try:
         return {
             name: [tuple(r) for r in await conn.fetch(sql)]
-            for name, sql in (("columns", COLUMNS), ("constraints", CONSTRAINTS), ("indexes", INDEXES))
+            for name, sql in (
+                ("columns", COLUMNS),
+                ("constraints", CONSTRAINTS),
+                ("indexes", INDEXES),
+            )
         }
     finally:
         await conn.close()
@@ -52,15 +56,23 @@ async def _describe(url: str) -> dict[str, list[tuple]]:
 @needs_postgres
 async def test_migrating_an_empty_database_gives_the_models_schema():
     base = DATABASE_URL.rsplit("/", 1)[0]
-    migrated, generated = f"loyalty_mig_{uuid.uuid4().hex[:8]}", f"loyalty_gen_{uuid.uuid4().hex[:8]}"
+    migrated, generated = (
+        f"loyalty_mig_{uuid.uuid4().hex[:8]}",
+        f"loyalty_gen_{uuid.uuid4().hex[:8]}",
+    )
     admin = await asyncpg.connect(_dsn(DATABASE_URL))
     try:
         for name in (migrated, generated):
             await admin.execute(f'CREATE DATABASE "{name}"')
         env = {**os.environ, "LOYALTY_DATABASE_URL": f"{base}/{migrated}"}
         # when: the CLI migrates the empty database, and tortoise builds the other from the models
-        run = subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=env,
-                             capture_output=True, text=True, check=True)
+        run = subprocess.run(
+            [sys.executable, "-m", "api.cli", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "0_" in run.stdout
         subprocess.run([sys.executable, "-c", GENERATE, f"{base}/{generated}"], check=True)
         # then
@@ -69,8 +81,13 @@ async def test_migrating_an_empty_database_gives_the_models_schema():
         assert from_migrations["columns"], "the migration created no tables"
         assert from_migrations == from_models
         # and migrating again is a no-op
-        again = subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=env,
-                               capture_output=True, text=True, check=True)
+        again = subprocess.run(
+            [sys.executable, "-m", "api.cli", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "up to date" in again.stdout
     finally:
         for name in (migrated, generated):

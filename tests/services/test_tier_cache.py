@@ -42,11 +42,19 @@ async def test_tier_and_benefit_writes_invalidate_the_programme_tiers(programme)
     assert before[1].name == "Silver"
     # when an admin renames a tier and adds a benefit
     await tier_service.upsert_tier(
-        admin_of(programme), TierDraft("SILVER", "Argent", 1, 10_000, None), idempotency_key="rename"
+        admin_of(programme),
+        TierDraft("SILVER", "Argent", 1, 10_000, None),
+        idempotency_key="rename",
     )
     await tier_service.upsert_benefit(
-        admin_of(programme), tier_code="SILVER", code="SHIP", title="Free shipping",
-        kind=BenefitKind.FREE_SHIPPING, value=0, description="", idempotency_key="ship",
+        admin_of(programme),
+        tier_code="SILVER",
+        code="SHIP",
+        title="Free shipping",
+        kind=BenefitKind.FREE_SHIPPING,
+        value=0,
+        description="",
+        idempotency_key="ship",
     )
     # then the next lookup sees both
     after = await tier_cache.programme_tiers(programme.id)
@@ -58,7 +66,9 @@ async def test_member_tier_change_is_seen_at_once(programme, make_member):
     member = await make_member(programme)
     tiers = await tier_cache.programme_tiers(programme.id)
     assert (await tier_cache.member_tier(programme.id, member.id)).code == "BRONZE"
-    await member_service.change_tier(admin_of(programme), member, tier_id=tiers[2].id, at=member.joined_at)
+    await member_service.change_tier(
+        admin_of(programme), member, tier_id=tiers[2].id, at=member.joined_at
+    )
     assert (await tier_cache.member_tier(programme.id, member.id)).code == "GOLD"
 
 
@@ -75,7 +85,9 @@ async def test_a_second_redis_client_sees_a_change_at_once(programme, make_membe
         assert await two.get(tier_cache.member_tier_key(programme.id, member.id)) is not None
         # when the services change the tier and the ladder (invalidating through the
         # configured cache, which in this run is the same Redis)
-        await member_service.change_tier(admin_of(programme), member, tier_id=tiers[1].id, at=member.joined_at)
+        await member_service.change_tier(
+            admin_of(programme), member, tier_id=tiers[1].id, at=member.joined_at
+        )
         await tier_service.upsert_tier(
             admin_of(programme), TierDraft("GOLD", "Or", 2, 50_000, None), idempotency_key="or"
         )
