@@ -17,7 +17,11 @@ def loyalty(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["LOYALTY_DATA_DIR"] = str(tmp_path)
     return subprocess.run(
         [sys.executable, "-m", "api.cli", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -25,7 +29,9 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
     # given a migrated database
     assert loyalty(tmp_path, "migrate").returncode == 0
     # when a programme and a storefront key are created
-    created = loyalty(tmp_path, "create-programme", "acme", "--name", "Acme", "--timezone", "Europe/Paris")
+    created = loyalty(
+        tmp_path, "create-programme", "acme", "--name", "Acme", "--timezone", "Europe/Paris"
+    )
     assert created.returncode == 0, created.stderr
     admin_key = re.search(r"(lk_admin_[0-9a-f]{64})", created.stdout).group(1)
     key = loyalty(tmp_path, "create-key", "acme", "storefront", "--label", "web")
@@ -40,20 +46,26 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
     assert secret not in dump and admin_key not in dump
     # and revoking marks exactly that key
     assert loyalty(tmp_path, "revoke-key", prefix).returncode == 0
-    revoked = db.execute("SELECT display_prefix FROM api_keys WHERE revoked_at IS NOT NULL").fetchall()
+    revoked = db.execute(
+        "SELECT display_prefix FROM api_keys WHERE revoked_at IS NOT NULL"
+    ).fetchall()
     assert revoked == [(prefix,)]
     assert loyalty(tmp_path, "revoke-key", prefix).returncode == 1  # nothing left to revoke
     # bad input is refused with a reason and changes nothing
     bad = loyalty(tmp_path, "create-programme", "acme", "--name", "Again")
     assert bad.returncode == 1 and "exists" in bad.stderr
-    bad_zone = loyalty(tmp_path, "create-programme", "other", "--name", "X", "--timezone", "Mars/Base")
+    bad_zone = loyalty(
+        tmp_path, "create-programme", "other", "--name", "X", "--timezone", "Mars/Base"
+    )
     assert bad_zone.returncode == 1
     assert db.execute("SELECT count(*) FROM programmes").fetchone() == (1,)
     # the demo seed runs once
     first = loyalty(tmp_path, "seed-demo")
     assert first.returncode == 0 and "lk_admin_" in first.stdout
     second = loyalty(tmp_path, "seed-demo")
-    assert second.returncode == 0 and "already seeded" in second.stdout and "lk_" not in second.stdout
+    assert (
+        second.returncode == 0 and "already seeded" in second.stdout and "lk_" not in second.stdout
+    )
     counts = db.execute(
         "SELECT (SELECT count(*) FROM members), (SELECT count(*) FROM tiers), (SELECT count(*) FROM benefits)"
     ).fetchone()
