@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,8 +22,10 @@ from domain.errors import DomainError
 def _print_keys(path: Path, keys: list[tuple[str, str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{name}={secret}" for name, secret in keys]
-    path.write_text("\n".join(lines) + "\n")
-    path.chmod(0o600)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only from the start
+    with os.fdopen(fd, "w") as keys_file:
+        keys_file.write("\n".join(lines) + "\n")
     print(f"API keys (shown once; also written to {path}):")
     for line in lines:
         print("  " + line)
@@ -92,7 +95,7 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         key = await key_service.create_key(programme.id, Role(args.role), label=args.label)
         print(f"{key.role.value} key for {programme.code} (shown once): {key.secret}")
-        print(f"revoke it with: loyalty revoke-key {key.display_prefix}")
+        print(f"revoke it with: loyalty revoke-key {programme.code} {key.display_prefix}")
         return 0
 
     return await _with_db(settings, work)
@@ -100,10 +103,15 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
     from services import keys as key_service
+    from services import programmes as programme_service
 
     async def work() -> int:
-        revoked = await key_service.revoke_key(args.prefix)
-        print(f"revoked {revoked} key(s)")
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        revoked = await key_service.revoke_key(programme.id, args.prefix)
+        print(f"revoked {revoked} key" if revoked else "no active key with that prefix")
         return 0 if revoked else 1
 
     return await _with_db(settings, work)
@@ -160,6 +168,7 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("role", choices=[r.value for r in KEY_ROLES])
     key.add_argument("--label", default="")
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
+    revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
     sub.add_parser("run-jobs", help="periodic jobs: prune idempotency keys older than 24 h")
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")

@@ -7,8 +7,13 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from db.config import DEFAULT_DATABASE_URL
+from redis.connection import parse_url as parse_redis_url
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.exceptions import ConfigurationError
+
+from db.config import DEFAULT_DATABASE_URL, normalise_url
 from services.tokens import TokenSettings
 
 MODES = ("development", "production")
@@ -54,7 +59,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "development",
         "`development` (GraphiQL, introspection, full errors) or `production`",
     ),
-    "LOYALTY_WORKERS": ("1", "uvicorn worker processes for `serve` (1-64)"),
+    "LOYALTY_WORKERS": (
+        "1",
+        "uvicorn worker processes for `serve` (1-64; more than 1 needs Redis)",
+    ),
     "LOYALTY_DATA_DIR": (
         ".loyalty",
         "where the SQLite file, the dev JWT secret and the demo keys live",
@@ -106,25 +114,77 @@ def _jwt_secret(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
+    name = "LOYALTY_DATABASE_URL"
+    url = env.get(name) or f"sqlite://{data_dir / 'loyalty.sqlite3'}"
+    if url.startswith("sqlite://"):
+        if url == "sqlite://":
+            raise SettingsError(
+                name, "sqlite:// needs a file path, e.g. sqlite://data/loyalty.sqlite3"
+            )
+        return url
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SettingsError(name, "must start with sqlite://, postgres:// or postgresql://")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        expand_db_url(normalise_url(url))
+    except (ValueError, ConfigurationError) as error:
+        raise SettingsError(name, f"is not a usable PostgreSQL URL ({error})") from None
+    for pool_size in ("minsize", "maxsize"):
+        for value in parse_qs(parts.query).get(pool_size, []):
+            if not value.isdigit() or not 1 <= int(value) <= 1000:
+                raise SettingsError(name, f"`{pool_size}` must be a whole number 1-1000")
+    if not parts.hostname or parts.path in ("", "/"):
+        raise SettingsError(name, "needs a host and a database name: postgres://user@host:5432/db")
+    return url
+
+
+def _redis_url(env: Mapping[str, str]) -> str | None:
+    name = "LOYALTY_REDIS_URL"
+    url = env.get(name) or None
+    if url is None:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(name, "must start with redis://, rediss:// or unix://")
+    try:
+        urlsplit(url).port  # noqa: B018
+        parse_redis_url(url)
+    except ValueError as error:
+        raise SettingsError(name, f"is not a usable Redis URL ({error})") from None
+    return url
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
+    path = Path(env.get("LOYALTY_DATA_DIR", ".loyalty"))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError("LOYALTY_DATA_DIR", f"cannot be created ({error.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise SettingsError("LOYALTY_DATA_DIR", f"{path} is not writable")
+    return path
+
+
 def load(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     mode = _choice(env, "LOYALTY_MODE", "development", MODES)
-    data_dir = Path(env.get("LOYALTY_DATA_DIR", ".loyalty"))
-    database_url = env.get("LOYALTY_DATABASE_URL") or f"sqlite://{data_dir / 'loyalty.sqlite3'}"
-    if not database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+    data_dir = _data_dir(env)
+    database_url = _database_url(env, data_dir)
+    redis_url = _redis_url(env)
+    workers = _int(env, "LOYALTY_WORKERS", 1, 1, 64)
+    if workers > 1 and redis_url is None:
         raise SettingsError(
-            "LOYALTY_DATABASE_URL", "must start with sqlite://, postgres:// or postgresql://"
+            "LOYALTY_WORKERS",
+            "more than one worker needs LOYALTY_REDIS_URL (the in-process cache is per process)",
         )
-    redis_url = env.get("LOYALTY_REDIS_URL") or None
-    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise SettingsError("LOYALTY_REDIS_URL", "must start with redis://, rediss:// or unix://")
     return Settings(
         database_url=database_url,
         redis_url=redis_url,
         host=env.get("LOYALTY_HOST", "127.0.0.1"),
         port=_int(env, "LOYALTY_PORT", 8000, 1, 65535),
         mode=mode,
-        workers=_int(env, "LOYALTY_WORKERS", 1, 1, 64),
+        workers=workers,
         data_dir=data_dir,
         log_level=_choice(env, "LOYALTY_LOG_LEVEL", "INFO", LOG_LEVELS),
         jwt=TokenSettings(

@@ -26,9 +26,14 @@ CACHE_FALLBACKS = Counter(
 DEFAULT_TTL_SECONDS = 300
 
 
+GENERATION_TTL_SECONDS = 7 * 24 * 3600
+
+
 class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+    async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None: ...
+    async def incr(self, key: str) -> None: ...
     async def delete(self, *keys: str) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -52,11 +57,18 @@ class InProcessCache:
         self._entries.move_to_end(key)
         return value
 
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
         self._entries[key] = (time.monotonic() + ttl, value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
+
+    async def incr(self, key: str) -> None:
+        current = await self.get(key)
+        await self.set(key, str(int(current or 0) + 1).encode(), GENERATION_TTL_SECONDS)
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
@@ -98,6 +110,17 @@ class RedisCache:
             return None
         return value if isinstance(value, bytes) else None
 
+    async def get_many(self, keys: list[str]) -> list[bytes | None]:
+        if not self._available():
+            CACHE_FALLBACKS.labels("get").inc()
+            return [None] * len(keys)
+        try:
+            values = await self._redis.mget(keys)
+        except (RedisError, OSError) as error:
+            self._failed("get", error)
+            return [None] * len(keys)
+        return [v if isinstance(v, bytes) else None for v in values]
+
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
         if not self._available():
             return
@@ -105,6 +128,17 @@ class RedisCache:
             await self._redis.set(key, value, ex=ttl)
         except (RedisError, OSError) as error:
             self._failed("set", error)
+
+    async def incr(self, key: str) -> None:
+        # Tried even during a pause, like deletes: a missed bump leaves an entry stale until
+        # its TTL runs out.
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, GENERATION_TTL_SECONDS)
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            self._failed("incr", error)
 
     async def delete(self, *keys: str) -> None:
         # Deletes are tried even during a pause: a missed invalidation is worse than a slow one.

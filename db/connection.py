@@ -76,12 +76,12 @@ def is_lock_timeout(error: BaseException) -> bool:
     return sqlstate(error) == LOCK_NOT_AVAILABLE
 
 
-async def limit_lock_wait(seconds: float) -> None:
-    """Inside a PostgreSQL transaction: waiting on a row lock longer than this raises 55P03."""
+async def limit_lock_wait(seconds: float | None) -> None:
+    """Inside a PostgreSQL transaction: waiting on a row lock longer than this raises 55P03.
+    None restores the server's default for the rest of the transaction."""
     if is_postgres():
-        await connections.get("default").execute_script(
-            f"SET LOCAL lock_timeout = '{int(seconds * 1000)}ms'"
-        )
+        value = "DEFAULT" if seconds is None else f"'{int(seconds * 1000)}ms'"
+        await connections.get("default").execute_script(f"SET LOCAL lock_timeout = {value}")
 
 
 __all__ = [

@@ -1,10 +1,16 @@
 """Cached tier lookups: the member page and every order read them, so they must be cheap.
 
-Entries are invalidated by the service that changes them; the TTL only bounds how long a
-missed invalidation (Redis down during a write) can last.
+Each entry is stamped with a generation number that writers bump after they commit. A reader
+fetches entry and generation in one round trip (MGET) and trusts the entry only when the
+stamps match. So a reader that loaded old rows just before a write cannot park them in the
+cache afterwards: its stamp is already out of date. The TTL only bounds how long a bump lost
+to a Redis outage can leave an entry stale.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import orjson
 
@@ -12,7 +18,8 @@ from db.cache import Cache, get_cache, programme_key
 from db.repositories import tiers as tier_repo
 from domain.tiers import BenefitKind, BenefitView, TierView
 
-NO_TIER = b"-"
+T = TypeVar("T")
+NO_TIER = -1
 
 
 def tiers_key(programme_id: int) -> str:
@@ -23,11 +30,11 @@ def member_tier_key(programme_id: int, member_id: int) -> str:
     return programme_key(programme_id, "member-tier", member_id)
 
 
-def _encode(tiers: list[TierView]) -> bytes:
-    return orjson.dumps(tiers)
+def _generation_key(key: str) -> str:
+    return key + ":gen"
 
 
-def _decode(raw: bytes) -> list[TierView]:
+def _decode_tiers(raw: bytes) -> list[TierView]:
     return [
         TierView(
             **{
@@ -41,14 +48,32 @@ def _decode(raw: bytes) -> list[TierView]:
     ]
 
 
-async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list[TierView]:
-    cache = cache or get_cache()
-    raw = await cache.get(tiers_key(programme_id))
+async def _stamped(
+    cache: Cache,
+    key: str,
+    load: Callable[[], Awaitable[T]],
+    encode: Callable[[T], bytes],
+    decode: Callable[[bytes], T],
+) -> T:
+    raw, generation = await cache.get_many([key, _generation_key(key)])
+    stamp = generation or b"0"
     if raw is not None:
-        return _decode(raw)
-    tiers = await tier_repo.list_views(programme_id)
-    await cache.set(tiers_key(programme_id), _encode(tiers))
-    return tiers
+        stored, _, payload = raw.partition(b"|")
+        if stored == stamp:
+            return decode(payload)
+    value = await load()
+    await cache.set(key, stamp + b"|" + encode(value))
+    return value
+
+
+async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list[TierView]:
+    return await _stamped(
+        cache or get_cache(),
+        tiers_key(programme_id),
+        lambda: tier_repo.list_views(programme_id),
+        orjson.dumps,
+        _decode_tiers,
+    )
 
 
 async def tier_by_id(
@@ -63,20 +88,26 @@ async def member_tier(
     programme_id: int, member_id: int, cache: Cache | None = None
 ) -> TierView | None:
     """member -> tier for callers that hold only the member id (orders, jobs)."""
-    cache = cache or get_cache()
-    key = member_tier_key(programme_id, member_id)
-    raw = await cache.get(key)
-    if raw is None:
+
+    async def load() -> int:
         tier_id = await tier_repo.member_tier_id(programme_id, member_id)
-        await cache.set(key, NO_TIER if tier_id is None else str(tier_id).encode())
-    else:
-        tier_id = None if raw == NO_TIER else int(raw)
-    return await tier_by_id(programme_id, tier_id, cache)
+        return NO_TIER if tier_id is None else tier_id
+
+    tier_id = await _stamped(
+        cache or get_cache(),
+        member_tier_key(programme_id, member_id),
+        load,
+        lambda value: str(value).encode(),
+        lambda raw: int(raw),
+    )
+    return await tier_by_id(programme_id, None if tier_id == NO_TIER else tier_id, cache)
 
 
 async def forget_programme_tiers(programme_id: int, cache: Cache | None = None) -> None:
-    await (cache or get_cache()).delete(tiers_key(programme_id))
+    """Call after the write commits."""
+    await (cache or get_cache()).incr(_generation_key(tiers_key(programme_id)))
 
 
 async def forget_member_tier(programme_id: int, member_id: int, cache: Cache | None = None) -> None:
-    await (cache or get_cache()).delete(member_tier_key(programme_id, member_id))
+    """Call after the write commits."""
+    await (cache or get_cache()).incr(_generation_key(member_tier_key(programme_id, member_id)))

@@ -60,7 +60,10 @@ def hash_api_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+DISPLAY_TOKEN_CHARS = 12
+
+
 def key_display_prefix(secret: str) -> str:
-    """What a key list may show: the kind and the first six characters of the token."""
+    """What a key list may show: the kind and the first 12 hex characters (48 of 256 bits)."""
     prefix, role, token = secret.split("_", 2)
-    return f"{prefix}_{role}_{token[:6]}"
+    return f"{prefix}_{role}_{token[:DISPLAY_TOKEN_CHARS]}"

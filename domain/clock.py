@@ -38,8 +38,10 @@ def advanced_clock(
         field, step = "to", to - current
     else:
         field = "days" if days else "seconds"
-        if abs(days) > MAX_ADVANCE.days or abs(seconds) > MAX_ADVANCE.total_seconds():
-            raise invalid(field, "advance at most five years at a time")
+        if abs(days) > MAX_ADVANCE.days:
+            raise invalid("days", "advance at most five years at a time")
+        if abs(seconds) > MAX_ADVANCE.total_seconds():
+            raise invalid("seconds", "advance at most five years at a time")
         step = timedelta(days=days, seconds=seconds)
     if step <= timedelta(0):
         raise invalid(field, "a test clock only moves forward")

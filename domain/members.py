@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from domain.errors import Collector
+from domain.text import is_clean
 
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
 EMAIL_RE = re.compile(
@@ -51,8 +52,12 @@ class ProfileChanges:
     cleared: frozenset[str] = frozenset()
 
 
+def is_external_id(value: str) -> bool:
+    return EXTERNAL_ID_RE.fullmatch(value) is not None
+
+
 def check_external_id(errors: Collector, value: str) -> None:
-    if not EXTERNAL_ID_RE.fullmatch(value):
+    if not is_external_id(value):
         errors.add(
             "externalId",
             "1-128 characters: letters, digits and _ . : @ -, starting with a letter or digit",
@@ -71,10 +76,12 @@ def validate_profile(
     errors: Collector,
 ) -> ProfileChanges:
     name = display_name.strip() if display_name is not None else None
-    if name is not None and not 1 <= len(name) <= DISPLAY_NAME_MAX:
-        errors.add("displayName", f"must be 1-{DISPLAY_NAME_MAX} characters")
+    if name is not None and not (1 <= len(name) <= DISPLAY_NAME_MAX and is_clean(name)):
+        errors.add("displayName", f"must be 1-{DISPLAY_NAME_MAX} characters, no control characters")
     mail = email.strip().lower() if email is not None else None
-    if mail is not None and (len(mail) > EMAIL_MAX or not EMAIL_RE.fullmatch(mail)):
+    if mail is not None and (
+        len(mail) > EMAIL_MAX or not EMAIL_RE.fullmatch(mail) or not is_clean(mail)
+    ):
         errors.add("email", "is not a valid email address")
     tel = phone.strip() if phone is not None else None
     if tel is not None and not PHONE_RE.fullmatch(tel):

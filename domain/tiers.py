@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from itertools import pairwise
 
 from domain.errors import Collector
+from domain.text import is_clean
 
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 MAX_AMOUNT = 2_000_000_000
@@ -65,10 +66,15 @@ def check_code(errors: Collector, field_name: str, code: str) -> None:
         )
 
 
+def normalised(draft: TierDraft) -> TierDraft:
+    return replace(draft, name=draft.name.strip())
+
+
 def validate_tier(draft: TierDraft, errors: Collector) -> None:
+    """Checks a normalised draft (names trimmed), so what is checked is what is stored."""
     check_code(errors, "code", draft.code)
-    if not 1 <= len(draft.name.strip()) <= 60:
-        errors.add("name", "must be 1-60 characters")
+    if not (1 <= len(draft.name) <= 60 and is_clean(draft.name)):
+        errors.add("name", "must be 1-60 characters, no control characters")
     if not 0 <= draft.rank <= 100:
         errors.add("rank", "must be 0-100")
     if not 0 <= draft.entry_threshold <= MAX_AMOUNT:
@@ -105,9 +111,9 @@ def validate_benefit(
     *, code: str, title: str, value: int, description: str, errors: Collector
 ) -> None:
     check_code(errors, "code", code)
-    if not 1 <= len(title.strip()) <= 100:
-        errors.add("title", "must be 1-100 characters")
+    if not (1 <= len(title.strip()) <= 100 and is_clean(title)):
+        errors.add("title", "must be 1-100 characters, no control characters")
     if not 0 <= value <= MAX_AMOUNT:
         errors.add("value", f"must be 0-{MAX_AMOUNT}")
-    if len(description) > 1000:
-        errors.add("description", "must be at most 1000 characters")
+    if not (len(description) <= 1000 and is_clean(description, multiline=True)):
+        errors.add("description", "must be at most 1000 characters, no control characters")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ class Loaders:
     def __init__(self, principal: Principal | None) -> None:
         self._principal = principal
         self.member_by_id: DataLoader[int, Member | None] = DataLoader(self._members)
-        self._tiers: list[TierView] | None = None
+        self._tiers: asyncio.Task[list[TierView]] | None = None
 
     async def _members(self, ids: list[int]) -> list[Member | None]:
         assert self._principal is not None
@@ -29,11 +30,15 @@ class Loaders:
         return [found.get(i) for i in ids]
 
     async def tiers(self) -> list[TierView]:
-        """The programme's tier list, read from the tier cache at most once per request."""
+        """The programme's tier list, read from the tier cache at most once per request.
+
+        The first caller's lookup is shared as a task: the `tier` fields of a member list
+        resolve concurrently, and each would otherwise start its own lookup on a cold cache.
+        """
         if self._tiers is None:
             assert self._principal is not None
-            self._tiers = await tier_service.programme_tiers(self._principal)
-        return self._tiers
+            self._tiers = asyncio.ensure_future(tier_service.programme_tiers(self._principal))
+        return await self._tiers
 
 
 @dataclass

@@ -7,6 +7,7 @@ from db.models import Member
 from domain.auth import Role
 from domain.tiers import TierView
 from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
+from resolvers.ids import parse_id
 from services import members as member_service
 from services.members import ProfileInput
 
@@ -22,11 +23,12 @@ def _after_id(after: str | None) -> int | None:
         return None
     try:
         raw = base64.urlsafe_b64decode(after.encode()).decode()
-        if raw.startswith(CURSOR_PREFIX):
-            return int(raw[len(CURSOR_PREFIX) :])
     except (ValueError, UnicodeDecodeError):
-        pass
-    raise InvalidArgument("`after` is not a cursor this connection gave out")
+        raw = ""
+    member_id = parse_id(raw[len(CURSOR_PREFIX) :]) if raw.startswith(CURSOR_PREFIX) else None
+    if member_id is None:
+        raise InvalidArgument("`after` is not a cursor this connection gave out")
+    return member_id
 
 
 async def member(info: Any, external_id: str) -> Member | None:

@@ -56,8 +56,12 @@ async def upsert_benefit(
 
 
 async def advance_test_clock(
-    info: Any, *, days: int, seconds: int, to: datetime | None
+    info: Any, *, days: int, seconds: int, to: datetime | None, idempotency_key: str
 ) -> Programme:
-    return await clock_service.advance_test_clock(
-        require(info, Role.ADMIN), days=days, seconds=seconds, to=to
+    return await programme_service.advance_test_clock(
+        require(info, Role.ADMIN),
+        days=days,
+        seconds=seconds,
+        to=to,
+        idempotency_key=idempotency_key,
     )

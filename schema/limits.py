@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from graphql import GraphQLError
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -18,6 +20,7 @@ from strawberry.extensions import (
 
 from domain.errors import DomainError
 from resolvers.auth import PublicError
+from schema.cost import CostLimit
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15
@@ -28,9 +31,15 @@ VALIDATION_CACHE_SIZE = 512
 
 
 def is_readable(error: GraphQLError) -> bool:
-    """Syntax/validation errors, auth errors and domain errors are meant for the caller."""
+    """Errors about the request itself are meant for the caller: syntax, validation and
+    variable coercion (raised before execution, so without a path), auth and domain errors.
+    Anything else raised while resolving is a bug, and is masked in production."""
+    if error.path is None:
+        return True
     original = error.original_error
-    return original is None or isinstance(original, (PublicError, DomainError))
+    return original is None or isinstance(
+        original, (PublicError, DomainError, GraphQLError, StrawberryInputCoercionError)
+    )
 
 
 def should_mask(error: GraphQLError) -> bool:
@@ -59,6 +68,7 @@ def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([CostLimit]),
         ErrorCodes,
     ]
     if production:

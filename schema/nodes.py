@@ -8,6 +8,7 @@ from strawberry.relay import GlobalID
 from strawberry.relay.types import GlobalIDValueError
 
 from resolvers.auth import InvalidArgument
+from resolvers.ids import INT4_MAX, parse_id
 
 
 async def resolve_node(info: strawberry.Info, id: str) -> Any:
@@ -20,8 +21,9 @@ async def resolve_node(info: strawberry.Info, id: str) -> Any:
     origin = getattr(type_def, "origin", None)
     if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
         return None
-    if not global_id.node_id.isdigit():
+    node_id = parse_id(global_id.node_id, maximum=getattr(origin, "max_id", INT4_MAX))
+    if node_id is None:
         return None
-    nodes = await origin.resolve_nodes(info=info, node_ids=[global_id.node_id], required=False)
+    nodes = await origin.resolve_nodes(info=info, node_ids=[str(node_id)], required=False)
     found = list(nodes) if not isinstance(nodes, list) else nodes
     return found[0] if found else None

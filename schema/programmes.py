@@ -169,6 +169,7 @@ class AdvanceTestClockInput:
     to: datetime | None = strawberry.field(
         default=None, description="Instead of days/seconds: move to this instant."
     )
+    idempotency_key: str
 
 
 @strawberry.type
@@ -242,7 +243,13 @@ class ProgrammeMutation:
         self, info: strawberry.Info, input: AdvanceTestClockInput
     ) -> AdvanceTestClockResult:
         return await result_of(
-            resolvers.advance_test_clock(info, days=input.days, seconds=input.seconds, to=input.to),
+            resolvers.advance_test_clock(
+                info,
+                days=input.days,
+                seconds=input.seconds,
+                to=input.to,
+                idempotency_key=input.idempotency_key,
+            ),
             lambda p: AdvanceTestClockSuccess(programme=Programme.from_row(p)),
             AdvanceTestClockError,
         )

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tortoise.transactions import in_transaction
-
 from db.models import Programme
 from db.repositories import programmes as programme_repo
-from domain.auth import Principal
-from domain.clock import advanced_clock, programme_now
+from domain.clock import programme_now
 
 
 def wall_now() -> datetime:
@@ -23,16 +20,3 @@ def now_of(programme: Programme) -> datetime:
 
 async def programme_time(programme_id: int) -> datetime:
     return now_of(await programme_repo.get(programme_id))
-
-
-async def advance_test_clock(
-    principal: Principal, *, days: int, seconds: int, to: datetime | None
-) -> Programme:
-    # The row lock makes two advances queue, so each moves from where the other left it.
-    async with in_transaction():
-        programme = await programme_repo.lock(principal.programme_id)
-        target = advanced_clock(
-            programme.mode, now_of(programme), days=days, seconds=seconds, to=to
-        )
-        await programme_repo.set_test_clock(programme, target)
-    return programme

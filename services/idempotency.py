@@ -61,6 +61,8 @@ async def run_once(
                 fingerprint=fingerprint,
                 now=wall_now(),
             )
+            # The bound is for waiting on a twin only; the action's own waits are not ours.
+            await limit_lock_wait(None)
             result = await action()
             await key_repo.store_result(row, result)
         return result

@@ -42,8 +42,11 @@ async def create_key(programme_id: int, role: Role, *, label: str) -> IssuedKey:
     return IssuedKey(id=row.id, secret=secret, display_prefix=key_display_prefix(secret), role=role)
 
 
-async def revoke_key(display_prefix: str) -> int:
-    return await key_repo.revoke(display_prefix, now=wall_now())
+async def revoke_key(programme_id: int, display_prefix: str) -> int:
+    """Revokes the programme's one active key with this prefix; refuses an ambiguous prefix."""
+    if await key_repo.count_active_with_prefix(programme_id, display_prefix) > 1:
+        raise invalid("prefix", "more than one active key has this prefix; give more of the key")
+    return await key_repo.revoke(programme_id, display_prefix, now=wall_now())
 
 
 async def authenticate_key(secret: str) -> Principal | None:

@@ -14,9 +14,15 @@ from db.connection import is_unique_violation
 from db.models import Member
 from db.repositories import members as member_repo
 from domain.auth import Principal, Role
-from domain.errors import AlreadyExists, Collector, NotFound
+from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.idempotency import check_key
-from domain.members import Birthday, ProfileChanges, check_external_id, validate_profile
+from domain.members import (
+    Birthday,
+    ProfileChanges,
+    check_external_id,
+    is_external_id,
+    validate_profile,
+)
 from domain.tiers import entry_tier
 from services.clock import programme_time
 from services.idempotency import run_once
@@ -49,6 +55,8 @@ def visible_to(principal: Principal, member: Member | None) -> Member | None:
 
 
 async def find_by_external_id(principal: Principal, external_id: str) -> Member | None:
+    if not is_external_id(external_id):
+        return None  # cannot exist; and NUL or a lone surrogate must not reach the database
     return visible_to(
         principal, await member_repo.get_by_external_id(principal.programme_id, external_id)
     )
@@ -172,7 +180,7 @@ async def _locked_target(principal: Principal, external_id: str | None) -> Membe
         member = (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
         external_id = member.external_id if member else None
     if external_id is None:
-        raise NotFound("say which member: externalId is required", field="externalId")
+        raise invalid("externalId", "is required (only a member token may leave it out)")
     member = visible_to(
         principal, await member_repo.lock_by_external_id(principal.programme_id, external_id)
     )
@@ -191,7 +199,12 @@ async def _load(principal: Principal, member_id: int) -> Member:
 async def change_tier(
     principal: Principal, member: Member, *, tier_id: int | None, at: datetime
 ) -> None:
-    """Move a member to another tier and drop the cached member -> tier entry everywhere."""
+    """Move a member to another tier of its programme; every process sees it on its next read."""
+    if member.programme_id != principal.programme_id:
+        raise NotFound("member not found")
+    tiers = await tier_cache.programme_tiers(principal.programme_id)
+    if tier_id is not None and tier_id not in {t.id for t in tiers}:
+        raise invalid("tier", "no such tier in this programme")
     async with in_transaction():
         await member_repo.set_tier(member, tier_id=tier_id, since=at)
     await tier_cache.forget_member_tier(principal.programme_id, member.id)

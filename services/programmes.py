@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 from zoneinfo import available_timezones
 
 from db.models import Programme
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
-from domain.clock import ProgrammeMode
+from domain.clock import ProgrammeMode, advanced_clock
 from domain.errors import AlreadyExists, Collector
-from services.clock import wall_now
+from domain.idempotency import check_key
+from services.clock import now_of, wall_now
+from services.idempotency import run_once
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -45,3 +49,31 @@ async def current(principal: Principal) -> Programme:
 
 async def by_code(code: str) -> Programme | None:
     return await programme_repo.get_by_code(code)
+
+
+async def advance_test_clock(
+    principal: Principal, *, days: int, seconds: int, to: datetime | None, idempotency_key: str
+) -> Programme:
+    """Idempotent, so a retried request does not move the clock twice."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+
+    async def advance() -> dict[str, Any]:
+        # The row lock makes two advances queue, so each moves from where the other left it.
+        programme = await programme_repo.lock(principal.programme_id)
+        target = advanced_clock(
+            programme.mode, now_of(programme), days=days, seconds=seconds, to=to
+        )
+        await programme_repo.set_test_clock(programme, target)
+        return {"now": target.isoformat()}
+
+    payload = {"days": days, "seconds": seconds, "to": to.isoformat() if to else None}
+    await run_once(
+        principal,
+        key=idempotency_key,
+        operation="advanceTestClock",
+        payload=payload,
+        action=advance,
+    )
+    return await programme_repo.get(principal.programme_id)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
 from domain.tiers import BenefitKind, TierDraft
@@ -99,10 +102,26 @@ class SeedResult:
 
 
 async def seed_demo(*, member_count: int = 50) -> SeedResult:
-    """Idempotent: a second run finds the programme and changes nothing."""
+    """Idempotent: a second run finds the programme and changes nothing.
+
+    One transaction: a run that dies half-way leaves nothing, so the next run seeds afresh
+    (and prints the keys) instead of finding a half-made programme whose keys were never shown.
+    """
     existing = await programme_service.by_code(DEMO_CODE)
     if existing is not None:
         return SeedResult(False, existing.id, [], 0)
+    try:
+        async with in_transaction():
+            return await _seed(member_count)
+    except IntegrityError:
+        # Another seed run won the race for the programme code.
+        winner = await programme_service.by_code(DEMO_CODE)
+        if winner is None:
+            raise
+        return SeedResult(False, winner.id, [], 0)
+
+
+async def _seed(member_count: int) -> SeedResult:
     programme = await programme_service.create(
         code=DEMO_CODE,
         name="Demo Shop",

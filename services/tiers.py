@@ -1,10 +1,14 @@
-"""Tier and benefit administration. Every write drops the programme's cached tier list."""
+"""Tier and benefit administration. Every write bumps the programme's tier-cache generation."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from db import tier_cache
+from db.connection import is_unique_violation
+from db.repositories import programmes as programme_repo
 from db.repositories import tiers as tier_repo
 from domain.auth import Principal
 from domain.errors import Collector, invalid
@@ -15,6 +19,7 @@ from domain.tiers import (
     TierDraft,
     TierView,
     check_code,
+    normalised,
     validate_benefit,
     validate_ladder,
     validate_tier,
@@ -26,20 +31,18 @@ async def programme_tiers(principal: Principal) -> list[TierView]:
     return await tier_cache.programme_tiers(principal.programme_id)
 
 
-async def tier_by_id(principal: Principal, tier_id: int | None) -> TierView | None:
-    return await tier_cache.tier_by_id(principal.programme_id, tier_id)
-
-
 async def upsert_tier(principal: Principal, draft: TierDraft, *, idempotency_key: str) -> TierView:
+    draft = normalised(draft)
     errors = Collector()
     check_key(errors, idempotency_key)
     validate_tier(draft, errors)
     errors.raise_if_any()
 
     async def save() -> dict[str, Any]:
-        # The ladder is checked against the locked rows, so concurrent edits cannot
-        # together produce thresholds that no longer increase with rank.
-        existing = await tier_repo.drafts_for_update(principal.programme_id)
+        # The programme row lock queues ladder edits one behind the other: locking only the
+        # tier rows would miss a tier a concurrent edit is inserting.
+        await programme_repo.lock(principal.programme_id)
+        existing = await tier_repo.all_of(principal.programme_id)
         ladder = [
             TierDraft(t.code, t.name, t.rank, t.entry_threshold, t.retention_threshold)
             for t in existing
@@ -49,18 +52,19 @@ async def upsert_tier(principal: Principal, draft: TierDraft, *, idempotency_key
         validate_ladder([*ladder, draft], ladder_errors)
         ladder_errors.raise_if_any()
         current = next((t for t in existing if t.code == draft.code), None)
-        tier = await tier_repo.save_tier(principal.programme_id, draft, current)
+        try:
+            tier = await tier_repo.save_tier(principal.programme_id, draft, current)
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            raise invalid("rank", "another tier already has this rank") from error
         return {"tierId": tier.id}
 
     result = await run_once(
-        principal,
-        key=idempotency_key,
-        operation="upsertTier",
-        payload=draft.__dict__,
-        action=save,
+        principal, key=idempotency_key, operation="upsertTier", payload=draft.__dict__, action=save
     )
     await tier_cache.forget_programme_tiers(principal.programme_id)
-    return await _tier(principal, int(result["tierId"]))
+    return await _fresh_tier(principal, int(result["tierId"]))
 
 
 async def upsert_benefit(
@@ -74,6 +78,7 @@ async def upsert_benefit(
     description: str,
     idempotency_key: str,
 ) -> BenefitView:
+    title = title.strip()
     errors = Collector()
     check_key(errors, idempotency_key)
     check_code(errors, "tierCode", tier_code)
@@ -89,6 +94,7 @@ async def upsert_benefit(
     )
 
     async def save() -> dict[str, Any]:
+        await programme_repo.lock(principal.programme_id)
         tier = await tier_repo.get_by_code(principal.programme_id, tier_code)
         if tier is None:
             raise invalid("tierCode", f"no tier with code {tier_code}")
@@ -96,7 +102,7 @@ async def upsert_benefit(
             programme_id=principal.programme_id,
             tier_id=tier.id,
             code=code,
-            title=title.strip(),
+            title=title,
             kind=kind,
             value=value,
             description=description,
@@ -107,11 +113,11 @@ async def upsert_benefit(
         principal, key=idempotency_key, operation="upsertBenefit", payload=payload, action=save
     )
     await tier_cache.forget_programme_tiers(principal.programme_id)
-    tier = await _tier(principal, int(result["tierId"]))
+    tier = await _fresh_tier(principal, int(result["tierId"]))
     return next(b for b in tier.benefits if b.id == int(result["benefitId"]))
 
 
-async def _tier(principal: Principal, tier_id: int) -> TierView:
-    tier = await tier_cache.tier_by_id(principal.programme_id, tier_id)
-    assert tier is not None, "a tier just written must be listed"
-    return tier
+async def _fresh_tier(principal: Principal, tier_id: int) -> TierView:
+    """A mutation answers with what the database holds now, never with a cache entry."""
+    tiers = await tier_repo.list_views(principal.programme_id)
+    return next(t for t in tiers if t.id == tier_id)

@@ -28,10 +28,16 @@ async def find_active(secret_hash: str) -> ApiKey | None:
     return await ApiKey.get_or_none(secret_hash=secret_hash, revoked_at=None)
 
 
-async def revoke(display_prefix: str, *, now: datetime) -> int:
-    return await ApiKey.filter(display_prefix=display_prefix, revoked_at=None).update(
-        revoked_at=now
-    )
+async def revoke(programme_id: int, display_prefix: str, *, now: datetime) -> int:
+    return await ApiKey.filter(
+        programme_id=programme_id, display_prefix=display_prefix, revoked_at=None
+    ).update(revoked_at=now)
+
+
+async def count_active_with_prefix(programme_id: int, display_prefix: str) -> int:
+    return await ApiKey.filter(
+        programme_id=programme_id, display_prefix=display_prefix, revoked_at=None
+    ).count()
 
 
 async def count_active(programme_id: int, role: str) -> int:

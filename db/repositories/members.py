@@ -17,7 +17,7 @@ async def get_by_ids(programme_id: int, ids: list[int]) -> list[Member]:
 async def lock_by_external_id(programme_id: int, external_id: str) -> Member | None:
     return (
         await Member.filter(programme_id=programme_id, external_id=external_id)
-        .select_for_update()
+        .select_for_update(no_key=True)
         .first()
     )
 

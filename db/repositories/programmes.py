@@ -1,3 +1,7 @@
+"""Row locks are FOR NO KEY UPDATE: inserting a child row takes FOR KEY SHARE on its parent,
+which plain FOR UPDATE would conflict with (two writers deadlock); NO KEY UPDATE still queues
+writers of the same row behind each other."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,7 +33,7 @@ async def create(
 
 
 async def lock(programme_id: int) -> Programme:
-    return await Programme.filter(id=programme_id).select_for_update().get()
+    return await Programme.filter(id=programme_id).select_for_update(no_key=True).get()
 
 
 async def set_test_clock(programme: Programme, to: datetime) -> None:

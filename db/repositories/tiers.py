@@ -35,9 +35,8 @@ async def list_views(programme_id: int) -> list[TierView]:
     ]
 
 
-async def drafts_for_update(programme_id: int) -> list[Tier]:
-    """The programme's tiers, locked so two ladder edits cannot interleave."""
-    return await Tier.filter(programme_id=programme_id).select_for_update().order_by("rank")
+async def all_of(programme_id: int) -> list[Tier]:
+    return await Tier.filter(programme_id=programme_id).order_by("rank")
 
 
 async def save_tier(programme_id: int, draft: TierDraft, existing: Tier | None) -> Tier:

@@ -37,7 +37,7 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
     key = loyalty(tmp_path, "create-key", "acme", "storefront", "--label", "web")
     assert key.returncode == 0, key.stderr
     secret = re.search(r"(lk_storefront_[0-9a-f]{64})", key.stdout).group(1)
-    prefix = re.search(r"revoke-key (\S+)", key.stdout).group(1)
+    prefix = re.search(r"revoke-key acme (\S+)", key.stdout).group(1)
     # then only hashes are stored
     db = sqlite3.connect(tmp_path / "loyalty.sqlite3")
     stored = db.execute("SELECT secret_hash, display_prefix, revoked_at FROM api_keys").fetchall()
@@ -45,12 +45,13 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
     assert len(stored) == 2
     assert secret not in dump and admin_key not in dump
     # and revoking marks exactly that key
-    assert loyalty(tmp_path, "revoke-key", prefix).returncode == 0
+    assert loyalty(tmp_path, "revoke-key", "other-shop", prefix).returncode == 1  # not its key
+    assert loyalty(tmp_path, "revoke-key", "acme", prefix).returncode == 0
     revoked = db.execute(
         "SELECT display_prefix FROM api_keys WHERE revoked_at IS NOT NULL"
     ).fetchall()
     assert revoked == [(prefix,)]
-    assert loyalty(tmp_path, "revoke-key", prefix).returncode == 1  # nothing left to revoke
+    assert loyalty(tmp_path, "revoke-key", "acme", prefix).returncode == 1  # nothing left
     # bad input is refused with a reason and changes nothing
     bad = loyalty(tmp_path, "create-programme", "acme", "--name", "Again")
     assert bad.returncode == 1 and "exists" in bad.stderr

@@ -155,12 +155,49 @@ def test_cli_reports_a_bad_variable_in_one_line(tmp_path):
     assert not (tmp_path / "loyalty.sqlite3").exists()
 
 
-def test_readme_lists_every_variable():
+def test_readme_lists_every_variable_with_its_default():
     # given
     from api.settings import VARIABLES
 
     readme = (PROJECT_ROOT / "README.md").read_text()
-    # when
-    missing = [name for name in VARIABLES if f"`{name}`" not in readme]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in readme.splitlines()
+        if line.startswith("| `LOYALTY_")
+    }
     # then
-    assert missing == []
+    assert sorted(rows) == sorted(f"`{name}`" for name in VARIABLES)
+    for name, (default, _meaning) in VARIABLES.items():
+        assert default in rows[f"`{name}`"], name
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        ({"LOYALTY_DATABASE_URL": "postgres://u@h:notaport/db"}, "LOYALTY_DATABASE_URL"),
+        ({"LOYALTY_DATABASE_URL": "sqlite://"}, "LOYALTY_DATABASE_URL"),
+        ({"LOYALTY_DATABASE_URL": "postgres://u@h:5432/db?maxsize=abc"}, "LOYALTY_DATABASE_URL"),
+        ({"LOYALTY_DATABASE_URL": "postgres://h"}, "LOYALTY_DATABASE_URL"),
+        ({"LOYALTY_REDIS_URL": "redis://h:notaport/0"}, "LOYALTY_REDIS_URL"),
+        ({"LOYALTY_WORKERS": "4"}, "LOYALTY_WORKERS"),
+        ({"LOYALTY_DATA_DIR": "/proc/nope/data"}, "LOYALTY_DATA_DIR"),
+    ],
+)
+def test_unusable_urls_dirs_and_worker_counts_name_their_variable(tmp_path, env, variable):
+    base = {"LOYALTY_DATA_DIR": str(tmp_path), "LOYALTY_JWT_SECRET": "s" * 40}
+    with pytest.raises(SettingsError) as raised:
+        load({**base, **env})
+    assert raised.value.variable == variable
+
+
+def test_many_workers_with_redis_and_a_full_postgres_url_are_accepted(tmp_path):
+    settings = load(
+        {
+            "LOYALTY_DATA_DIR": str(tmp_path),
+            "LOYALTY_JWT_SECRET": "s" * 40,
+            "LOYALTY_WORKERS": "4",
+            "LOYALTY_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "LOYALTY_DATABASE_URL": "postgresql://app@db.internal:5432/loyalty?maxsize=10",
+        }
+    )
+    assert settings.workers == 4

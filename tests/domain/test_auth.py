@@ -96,11 +96,11 @@ def test_different_keys_hash_differently():
 @pytest.mark.parametrize(
     ("secret", "expected"),
     [
-        ("lk_admin_abcdefghijklmnop", "lk_admin_abcdef"),
-        ("lk_storefront_Zx_9yQ-rest", "lk_storefront_Zx_9yQ"),
+        ("lk_admin_abcdefghijklmnopqrstuvwxyz", "lk_admin_abcdefghijkl"),
+        ("lk_storefront_0123456789abcdef0123", "lk_storefront_0123456789ab"),
     ],
 )
-def test_key_display_prefix_shows_the_kind_and_six_token_characters(secret, expected):
+def test_key_display_prefix_shows_the_kind_and_twelve_token_characters(secret, expected):
     # given a full key
     # when
     shown = key_display_prefix(secret)

@@ -76,7 +76,7 @@ async def test_the_database_holds_no_plaintext_key_and_a_revoked_key_is_refused(
     assert all(issued.secret not in json.dumps(row, default=str) for row in rows)
     assert (await gql("{ programme { id } }", auth=issued.secret))["data"]["programme"]["id"]
     # when
-    assert await key_service.revoke_key(issued.display_prefix) == 1
+    assert await key_service.revoke_key(programme.id, issued.display_prefix) == 1
     # then
     body = await gql("{ programme { id } }", auth=issued.secret)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

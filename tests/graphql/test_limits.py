@@ -254,3 +254,30 @@ async def test_a_garbage_after_cursor_is_refused(gql, programme, make_member, ma
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"]
     assert body["errors"][0]["path"] == ["members"]
+
+
+async def test_a_query_over_the_cost_budget_is_throttled_with_its_cost(gql, programme, make_key):
+    # given 15 aliased pages of 100 members with their tiers and benefits
+    key = await make_key(programme)
+    page = "members(first: 100) { edges { node { externalId tier { code benefits { code title } } } } }"
+    expensive = "{ " + " ".join(f"p{n}: {page}" for n in range(15)) + " }"
+    cheap = "{ " + page + " }"
+    # when
+    throttled = await gql(expensive, auth=key)
+    allowed = await gql(cheap, auth=key)
+    # then
+    error = throttled["errors"][0]
+    assert throttled.get("data") is None
+    assert error["extensions"]["code"] == "THROTTLED"
+    assert error["extensions"]["cost"] > error["extensions"]["budget"] == 5000
+    assert "errors" not in allowed
+
+
+async def test_a_variable_page_size_is_costed_at_the_maximum(gql, programme, make_key):
+    key = await make_key(programme)
+    page = (
+        "members(first: $f) { edges { node { externalId tier { code benefits { code title } } } } }"
+    )
+    query = "query ($f: Int!) { " + " ".join(f"p{n}: {page}" for n in range(9)) + " }"
+    body = await gql(query, {"f": 1}, auth=key)
+    assert body["errors"][0]["extensions"]["code"] == "THROTTLED"

@@ -186,3 +186,28 @@ async def test_a_query_domain_error_stays_readable_in_production(
     [error] = body["errors"]
     assert error["extensions"]["code"] == "VALIDATION"
     assert error["message"] != MASKED
+
+
+async def test_bad_variables_stay_readable_in_production(production_gql, programme, make_key):
+    # given variables of the wrong type or range: the caller's mistake, not our bug
+    key = await make_key(programme)
+    cases = [
+        ("query ($f: Int!) { members(first: $f) { edges { cursor } } }", {"f": 3_000_000_000}),
+        ("query ($f: Int!) { members(first: $f) { edges { cursor } } }", {"f": "abc"}),
+        ("query ($f: Int!) { members(first: $f) { edges { cursor } } }", {}),
+        (
+            'mutation ($t: DateTime) { advanceTestClock(input: {to: $t, idempotencyKey: "k"}) { __typename } }',
+            {"t": "not-a-date"},
+        ),
+        (
+            'mutation ($k: BenefitKind!) { upsertBenefit(input: {tierCode: "GOLD", code: "X", title: "X", kind: $k, idempotencyKey: "k"}) { __typename } }',
+            {"k": "NOPE"},
+        ),
+    ]
+    for query, variables in cases:
+        # when
+        body = await production_gql(query, variables, auth=key)
+        # then
+        message = body["errors"][0]["message"]
+        assert message != "Unexpected error.", (query, variables)
+        assert "Variable" in message, message

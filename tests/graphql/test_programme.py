@@ -159,19 +159,25 @@ async def test_sandbox_clock_stands_still_until_advanced(gql, programme, make_ke
     first = datetime.fromisoformat((await gql(PROGRAMME, auth=admin))["data"]["programme"]["now"])
     again = datetime.fromisoformat((await gql(PROGRAMME, auth=admin))["data"]["programme"]["now"])
     assert first == again
-    body = await gql(ADVANCE, {"input": {"days": 30, "seconds": 5}}, auth=admin)
+    body = await gql(
+        ADVANCE, {"input": {"days": 30, "seconds": 5, "idempotencyKey": "clock-1"}}, auth=admin
+    )
     moved = datetime.fromisoformat(body["data"]["advanceTestClock"]["programme"]["now"])
     assert moved - first == timedelta(days=30, seconds=5)
     target = moved + timedelta(days=365)
-    to = await gql(ADVANCE, {"input": {"to": target.isoformat()}}, auth=admin)
+    to = await gql(
+        ADVANCE, {"input": {"to": target.isoformat(), "idempotencyKey": "clock-2"}}, auth=admin
+    )
     assert datetime.fromisoformat(to["data"]["advanceTestClock"]["programme"]["now"]) == target
-    backwards = await gql(ADVANCE, {"input": {"to": first.isoformat()}}, auth=admin)
+    backwards = await gql(
+        ADVANCE, {"input": {"to": first.isoformat(), "idempotencyKey": "clock-3"}}, auth=admin
+    )
     assert backwards["data"]["advanceTestClock"]["errors"][0]["code"] == "VALIDATION"
 
 
 async def test_new_members_join_at_the_programme_clock(gql, programme, make_key, make_member):
     admin = await make_key(programme)
-    await gql(ADVANCE, {"input": {"days": 400}}, auth=admin)
+    await gql(ADVANCE, {"input": {"days": 400, "idempotencyKey": "clock-4"}}, auth=admin)
     now = (await gql(PROGRAMME, auth=admin))["data"]["programme"]["now"]
     member = await make_member(programme)
     joined = (
@@ -186,7 +192,9 @@ async def test_new_members_join_at_the_programme_clock(gql, programme, make_key,
 
 async def test_live_programmes_refuse_the_test_clock(gql, make_programme, make_key):
     live = await make_programme(mode=ProgrammeMode.LIVE)
-    body = await gql(ADVANCE, {"input": {"days": 1}}, auth=await make_key(live))
+    body = await gql(
+        ADVANCE, {"input": {"days": 1, "idempotencyKey": "clock-5"}}, auth=await make_key(live)
+    )
     result = body["data"]["advanceTestClock"]
     assert result["__typename"] == "AdvanceTestClockError"
     assert result["errors"][0]["code"] == "LIVE_PROGRAMME"
@@ -194,6 +202,8 @@ async def test_live_programmes_refuse_the_test_clock(gql, make_programme, make_k
 
 async def test_only_admins_move_the_clock(gql, programme, make_key):
     body = await gql(
-        ADVANCE, {"input": {"days": 1}}, auth=await make_key(programme, Role.STOREFRONT)
+        ADVANCE,
+        {"input": {"days": 1, "idempotencyKey": "clock-6"}},
+        auth=await make_key(programme, Role.STOREFRONT),
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -76,3 +76,26 @@ async def test_a_warm_tier_cache_costs_no_sql_for_tiers(gql, programme, make_mem
     with counting_statements() as with_tier:
         await gql(query, {"e": member.external_id}, auth=key)
     assert with_tier["n"] == member_only["n"]
+
+
+async def test_a_cold_tier_cache_is_filled_once_per_request(
+    gql, make_programme, make_member, make_key
+):
+    # given 50 members and a tier cache just invalidated (as right after a tier write)
+    from db import tier_cache
+    from tests.fixtures.factories import add_tiers
+
+    programme = await make_programme()
+    await add_tiers(programme, [("BASE", 0), ("TOP", 1000)])
+    for _ in range(50):
+        await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    await tier_cache.forget_programme_tiers(programme.id)
+    # when
+    with counting_statements() as cold:
+        body = await gql(MEMBERS_WITH_TIERS, {"first": 100}, auth=key)
+    with counting_statements() as warm:
+        await gql(MEMBERS_WITH_TIERS, {"first": 100}, auth=key)
+    # then: the cold request adds only the tier list's own two queries
+    assert len(body["data"]["members"]["edges"]) == 50
+    assert cold["n"] == warm["n"] + 2

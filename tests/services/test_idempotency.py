@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from db.models import IdempotencyKey, Member
 from domain.auth import Principal, Role
@@ -174,3 +175,35 @@ async def test_same_key_while_the_first_is_still_running_is_in_progress(programm
     assert await idempotency.run_once(
         principal, key="slow", operation="op", payload={}, action=slow
     ) == {"memberId": 0}
+
+
+@needs_postgres
+async def test_the_twin_wait_bound_does_not_cut_short_the_actions_own_lock_waits(
+    programme, monkeypatch
+):
+    # given another transaction holding the programme row for longer than the twin wait
+    from db.repositories import programmes as programme_repo
+
+    monkeypatch.setattr(idempotency, "TWIN_WAIT_SECONDS", 0.2)
+    holding = asyncio.Event()
+
+    async def hold_the_row() -> None:
+        async with in_transaction():
+            await programme_repo.lock(programme.id)
+            holding.set()
+            await asyncio.sleep(0.8)
+
+    holder = asyncio.create_task(hold_the_row())
+    await holding.wait()
+
+    async def needs_the_row() -> dict:
+        await programme_repo.lock(programme.id)
+        return {"ok": 1}
+
+    # when an action (with a fresh key) has to wait 0.8 s for that lock
+    result = await idempotency.run_once(
+        staff(programme), key="patient", operation="op", payload={}, action=needs_the_row
+    )
+    await holder
+    # then it waits and succeeds, rather than being told its key is in progress
+    assert result == {"ok": 1}

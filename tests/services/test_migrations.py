@@ -93,3 +93,40 @@ async def test_migrating_an_empty_database_gives_the_models_schema():
         for name in (migrated, generated):
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def _sqlite_schema(path: str) -> dict[str, list[tuple]]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0]
+            for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+            )
+        ]
+        schema: dict[str, list[tuple]] = {}
+        for table in tables:
+            schema[f"{table}.columns"] = db.execute(f'PRAGMA table_info("{table}")').fetchall()
+            schema[f"{table}.fks"] = db.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
+            indexes = db.execute(f'PRAGMA index_list("{table}")').fetchall()
+            schema[f"{table}.indexes"] = sorted(
+                (name, unique, tuple(c[2] for c in db.execute(f'PRAGMA index_info("{name}")')))
+                for _, name, unique, *_ in indexes
+            )
+        return schema
+    finally:
+        db.close()
+
+
+def test_migrating_an_empty_sqlite_file_gives_the_models_schema(tmp_path):
+    migrated, generated = tmp_path / "migrated.sqlite3", tmp_path / "generated.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
+    env.update(LOYALTY_DATABASE_URL=f"sqlite://{migrated}", LOYALTY_DATA_DIR=str(tmp_path))
+    subprocess.run(
+        [sys.executable, "-m", "api.cli", "migrate"], env=env, check=True, capture_output=True
+    )
+    subprocess.run([sys.executable, "-c", GENERATE, f"sqlite://{generated}"], check=True)
+    from_migrations, from_models = _sqlite_schema(str(migrated)), _sqlite_schema(str(generated))
+    assert from_migrations and from_migrations == from_models

@@ -125,3 +125,29 @@ async def test_in_process_cache_is_bounded_and_expires():
     assert await cache.get("a") is None and await cache.get("c") == b"3"
     await cache.set("short", b"x", ttl=-1)
     assert await cache.get("short") is None
+
+
+async def test_a_reader_that_loaded_before_a_write_cannot_park_stale_tiers(programme, monkeypatch):
+    """The race: read rows (old) -> writer commits and invalidates -> reader stores old rows."""
+    from db.repositories import tiers as tier_repo
+
+    cache = InProcessCache()
+    real_list_views = tier_repo.list_views
+    old_rows = await real_list_views(programme.id)
+
+    async def slow_reader_sees_old_rows(programme_id: int):
+        # the write lands between this reader's query and its cache fill
+        monkeypatch.setattr(tier_repo, "list_views", real_list_views)
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft("SILVER", "Argent", 1, 10_000, None),
+            idempotency_key="race",
+        )
+        await tier_cache.forget_programme_tiers(programme.id, cache)
+        return old_rows
+
+    monkeypatch.setattr(tier_repo, "list_views", slow_reader_sees_old_rows)
+    stale = await tier_cache.programme_tiers(programme.id, cache)
+    assert stale[1].name == "Silver"  # that reader answers with what it read
+    # but the next reader is not served the stale entry
+    assert (await tier_cache.programme_tiers(programme.id, cache))[1].name == "Argent"

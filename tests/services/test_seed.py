@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from db.models import Programme
+from services import members as member_service
+from services import seed
+
+
+async def test_a_seed_that_dies_half_way_leaves_nothing_and_the_next_run_seeds(monkeypatch):
+    # given a registration that fails on the 10th member
+    real_register = member_service.register
+    calls = {"n": 0}
+
+    async def failing_register(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise RuntimeError("interrupted")
+        return await real_register(*args, **kwargs)
+
+    monkeypatch.setattr(seed, "DEMO_CODE", "demo-seed-test")
+    monkeypatch.setattr(member_service, "register", failing_register)
+    with pytest.raises(RuntimeError):
+        await seed.seed_demo(member_count=12)
+    assert await Programme.filter(code="demo-seed-test").count() == 0
+    # when the next run comes
+    monkeypatch.setattr(member_service, "register", real_register)
+    result = await seed.seed_demo(member_count=12)
+    # then it seeds afresh and shows the keys
+    assert result.created and len(result.keys) == 2 and result.members == 12
+    again = await seed.seed_demo(member_count=12)
+    assert not again.created and again.keys == []
