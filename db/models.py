@@ -19,6 +19,7 @@ class Programme(Model):
     mode = fields.CharEnumField(ProgrammeMode, max_length=16)
     test_clock_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
+    points_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"
@@ -99,6 +100,13 @@ class Member(Model):
     )
     tier_id: int | None
     tier_since = fields.DatetimeField(null=True)
+    # Balances are the sums of the ledger, kept here so reads and locks are one row.
+    points_available = fields.BigIntField(default=0)
+    points_pending = fields.BigIntField(default=0)
+    points_held = fields.BigIntField(default=0)
+    points_shortfall = fields.BigIntField(default=0)
+    last_earned_at = fields.DatetimeField(null=True)
+    qualifying_spend = fields.BigIntField(default=0)
 
     class Meta:
         table = "members"
@@ -124,3 +132,240 @@ class IdempotencyKey(Model):
     class Meta:
         table = "idempotency_keys"
         unique_together = (("programme", "principal", "key"),)
+
+
+class PointTransaction(Model):
+    """One ledger row. Append-only: a correction is a new row (`reverses` points at the old)."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="point_transactions", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="point_transactions", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    kind = fields.CharField(max_length=16)
+    bucket = fields.CharField(max_length=16)
+    amount = fields.BigIntField()
+    available_after = fields.BigIntField()
+    pending_after = fields.BigIntField()
+    reference_type = fields.CharField(max_length=16)
+    reference = fields.CharField(max_length=128)
+    reason = fields.CharField(max_length=200)
+    actor = fields.CharField(max_length=64)
+    idempotency_key = fields.CharField(max_length=255, null=True)
+    # The row this one reverses. A plain column: aerich cannot order a self-referencing FK.
+    reverses_id = fields.BigIntField(null=True, db_index=True)
+    shortfall = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "point_transactions"
+        indexes = (("member", "id"), ("programme", "reference_type", "reference"))
+
+
+class PointLot(Model):
+    """Points earned together, spent and expired together: `remaining` is what is left."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="point_lots", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="point_lots", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    source: fields.ForeignKeyRelation[PointTransaction] = fields.ForeignKeyField(
+        "models.PointTransaction", related_name="lots", on_delete=fields.RESTRICT
+    )
+    source_id: int
+    amount = fields.BigIntField()
+    remaining = fields.BigIntField()
+    earned_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "point_lots"
+        indexes = (("member", "remaining"), ("programme", "expires_at"))
+
+
+class LotMovement(Model):
+    """How much of which lot a transaction took (or gave back): redemptions are restored exactly."""
+
+    id = fields.BigIntField(primary_key=True)
+    transaction: fields.ForeignKeyRelation[PointTransaction] = fields.ForeignKeyField(
+        "models.PointTransaction", related_name="lot_movements", on_delete=fields.RESTRICT
+    )
+    transaction_id: int
+    lot: fields.ForeignKeyRelation[PointLot] = fields.ForeignKeyField(
+        "models.PointLot", related_name="movements", on_delete=fields.RESTRICT
+    )
+    lot_id: int
+    amount = fields.BigIntField()
+
+    class Meta:
+        table = "lot_movements"
+
+
+class Order(Model):
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="orders", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="orders", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    order_ref = fields.CharField(max_length=64)
+    status = fields.CharField(max_length=16)
+    currency = fields.CharField(max_length=3)
+    placed_at = fields.DatetimeField()
+    recorded_at = fields.DatetimeField()
+    matures_at = fields.DatetimeField()
+    completed_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    amount = fields.BigIntField()
+    returned_amount = fields.BigIntField(default=0)
+    points = fields.BigIntField()
+    points_reversed = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "orders"
+        unique_together = (("programme", "order_ref"),)
+        indexes = (("programme", "status", "matures_at"),)
+
+
+class OrderLine(Model):
+    id = fields.BigIntField(primary_key=True)
+    order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="lines", on_delete=fields.CASCADE
+    )
+    order_id: int
+    sku = fields.CharField(max_length=64)
+    category = fields.CharField(max_length=64)
+    unit_price = fields.BigIntField()
+    quantity = fields.IntField()
+    discounted = fields.BooleanField()
+    points = fields.BigIntField()
+    rules: fields.JSONField[list[list[Any]]] = fields.JSONField()
+    returned_quantity = fields.IntField(default=0)
+    points_reversed = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "order_lines"
+        unique_together = (("order", "sku"),)
+
+
+class PointHold(Model):
+    """Points reserved at checkout: captured (in part) when the order is placed, else released."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="point_holds", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="point_holds", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    order_ref = fields.CharField(max_length=64)
+    amount = fields.BigIntField()
+    captured = fields.BigIntField(default=0)
+    status = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "point_holds"
+        indexes = (("programme", "status", "expires_at"),)
+
+
+class CheckIn(Model):
+    """One per member per day in the programme's time zone: the unique index enforces it."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="check_ins", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="check_ins", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    day = fields.DateField()
+    streak = fields.IntField()
+    points = fields.BigIntField()
+
+    class Meta:
+        table = "check_ins"
+        unique_together = (("member", "day"),)
+
+
+class Review(Model):
+    """A review reward, once per order line (unique)."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="reviews", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    line: fields.OneToOneRelation[OrderLine] = fields.OneToOneField(
+        "models.OrderLine", related_name="review", on_delete=fields.RESTRICT
+    )
+    line_id: int
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "reviews"
+
+
+class Referral(Model):
+    """Inviter -> invitee. Rewarded when the invitee's first order completes; a member is
+    invited at most once (unique invitee), so a chain never forks back on itself."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="referrals", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    inviter: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="invited", on_delete=fields.RESTRICT
+    )
+    inviter_id: int
+    invitee: fields.OneToOneRelation[Member] = fields.OneToOneField(
+        "models.Member", related_name="referral", on_delete=fields.RESTRICT
+    )
+    invitee_id: int
+    status = fields.CharField(max_length=16)
+    order: fields.ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "models.Order", related_name="referrals", null=True, on_delete=fields.RESTRICT
+    )
+    order_id: int | None
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "referrals"
+
+
+class InviteCode(Model):
+    """A member's referral code, made when first asked for."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="invite_codes", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.OneToOneRelation[Member] = fields.OneToOneField(
+        "models.Member", related_name="invite_code", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    code = fields.CharField(max_length=16)
+
+    class Meta:
+        table = "invite_codes"
+        unique_together = (("programme", "code"),)

@@ -12,6 +12,7 @@ from strawberry.tools import merge_types
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
+from schema.points import PointsMutation, PointsQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.tokens import TokenMutation
 
@@ -25,8 +26,10 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery))
-Mutation = merge_types("Mutation", (MemberMutation, ProgrammeMutation, TokenMutation))
+Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery))
+Mutation = merge_types(
+    "Mutation", (MemberMutation, ProgrammeMutation, TokenMutation, PointsMutation)
+)
 
 
 @cache

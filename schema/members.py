@@ -9,7 +9,15 @@ from strawberry import relay
 
 from db.models import Member as MemberRow
 from resolvers import members as resolvers
+from resolvers import points
 from schema.errors import MutationError, result_of
+from schema.pagination import page_info
+from schema.points_types import (
+    ExpiringPoints,
+    PointTransaction,
+    PointTransactionConnection,
+    TransactionKind,
+)
 from schema.programmes import Tier
 from services.members import ProfileInput
 
@@ -20,6 +28,20 @@ class Consent:
     profiling: bool = strawberry.field(
         description="May purchase history be used for recommendations."
     )
+
+
+@strawberry.type
+class MemberPoints:
+    available: int = strawberry.field(description="Earned and matured; may be negative (a debt).")
+    pending: int = strawberry.field(description="From orders whose return window is open.")
+    held: int = strawberry.field(description="Reserved by checkout holds.")
+    spendable: int = strawberry.field(description="available - held")
+    shortfall: int = strawberry.field(description="Clawbacks that found too few points.")
+    row: strawberry.Private[MemberRow]
+
+    @strawberry.field(description="Points that expire in the next `days`, by date.")
+    async def expiring_within(self, info: strawberry.Info, days: int) -> list[ExpiringPoints]:
+        return [ExpiringPoints.from_domain(e) for e in await points.expiring(info, self.row, days)]
 
 
 @strawberry.type
@@ -36,6 +58,7 @@ class Member(relay.Node):
     consent: Consent
     tier_since: datetime | None
     tier_id: strawberry.Private[int | None]
+    row: strawberry.Private[MemberRow]
 
     @classmethod
     def from_row(cls, row: MemberRow) -> Member:
@@ -55,7 +78,40 @@ class Member(relay.Node):
             consent=Consent(marketing=row.consent_marketing, profiling=row.consent_profiling),
             tier_since=row.tier_since,
             tier_id=row.tier_id,
+            row=row,
         )
+
+    @strawberry.field
+    def points(self) -> MemberPoints:
+        row = self.row
+        return MemberPoints(
+            available=row.points_available,
+            pending=row.points_pending,
+            held=row.points_held,
+            spendable=row.points_available - row.points_held,
+            shortfall=row.points_shortfall,
+            row=row,
+        )
+
+    @strawberry.field(description="The ledger, newest first.")
+    async def transactions(
+        self,
+        info: strawberry.Info,
+        first: int,
+        after: str | None = None,
+        kinds: list[TransactionKind] | None = None,
+    ) -> PointTransactionConnection:
+        rows, has_next = await points.transactions(
+            info, self.row, first=first, after=after, kinds=kinds
+        )
+        edges = [
+            relay.Edge(cursor=points.tx_cursor(r), node=PointTransaction.from_row(r)) for r in rows
+        ]
+        return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(description="The code this member shares to invite others.")
+    async def invite_code(self, info: strawberry.Info) -> str:
+        return await points.invite_code(info, self.row)
 
     @strawberry.field
     async def tier(self, info: strawberry.Info) -> Tier | None:
@@ -171,15 +227,7 @@ class MemberQuery:
     ) -> MemberConnection:
         rows, has_next = await resolvers.members_page(info, first, after)
         edges = [relay.Edge(cursor=resolvers.cursor_for(r), node=Member.from_row(r)) for r in rows]
-        return MemberConnection(
-            edges=edges,
-            page_info=relay.PageInfo(
-                has_next_page=has_next,
-                has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return MemberConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(description="The member a member token belongs to; null for API keys.")
     async def viewer(self, info: strawberry.Info) -> Member | None:

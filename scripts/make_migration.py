@@ -80,7 +80,10 @@ async def generate(url: str, name: str, workdir: Path) -> Path | None:
         else:
             await command.init()
             await command.upgrade(run_in_transaction=True)
-            if await command.migrate(name, no_input=True) is None:
+            # migrate() diffs against the version read at init(), before upgrade wrote it
+            last = await Migrate.get_last_version()
+            Migrate._last_version_content = last.content if last else None
+            if not await command.migrate(name, no_input=True):
                 return None
     finally:
         await Tortoise.close_connections()

@@ -11,11 +11,11 @@ from domain.auth import Principal
 from domain.clock import ProgrammeMode, advanced_clock
 from domain.errors import AlreadyExists, Collector
 from domain.idempotency import check_key
+from domain.money import is_currency
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
 
 async def create(
@@ -26,7 +26,7 @@ async def create(
         errors.add("code", "2-64 characters: lower-case letters, digits and -")
     if not 1 <= len(name.strip()) <= 200:
         errors.add("name", "must be 1-200 characters")
-    if not CURRENCY_RE.fullmatch(currency):
+    if not is_currency(currency):
         errors.add("currency", "must be an ISO 4217 code such as CNY")
     if timezone not in available_timezones():
         errors.add("timezone", "must be an IANA time zone such as Asia/Shanghai")

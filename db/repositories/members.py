@@ -51,3 +51,7 @@ async def set_tier(member: Member, *, tier_id: int | None, since: datetime) -> N
 
 async def count(programme_id: int) -> int:
     return await Member.filter(programme_id=programme_id).count()
+
+
+async def get_by_external_ids(programme_id: int, external_ids: list[str]) -> list[Member]:
+    return await Member.filter(programme_id=programme_id, external_id__in=external_ids)

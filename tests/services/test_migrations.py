@@ -108,7 +108,10 @@ def _sqlite_schema(path: str) -> dict[str, list[tuple]]:
         ]
         schema: dict[str, list[tuple]] = {}
         for table in tables:
-            schema[f"{table}.columns"] = db.execute(f'PRAGMA table_info("{table}")').fetchall()
+            # by name: a column added by ALTER TABLE comes last, wherever the model declares it
+            schema[f"{table}.columns"] = sorted(
+                row[1:] for row in db.execute(f'PRAGMA table_info("{table}")')
+            )
             schema[f"{table}.fks"] = db.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
             indexes = db.execute(f'PRAGMA index_list("{table}")').fetchall()
             schema[f"{table}.indexes"] = sorted(

@@ -1,0 +1,158 @@
+"""Every query of the points ledger: transactions, lots and their movements."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.functions import Sum
+
+from db.models import LotMovement, Member, PointLot, PointTransaction
+from domain.lots import Lot, Take
+
+
+async def lock_member(programme_id: int, member_id: int) -> Member:
+    """Row lock: every change to a member's points queues behind the one before it (PostgreSQL;
+    SQLite serialises all writers anyway)."""
+    return (
+        await Member.filter(programme_id=programme_id, id=member_id)
+        .select_for_update(no_key=True)
+        .get()
+    )
+
+
+async def insert_transaction(**fields: Any) -> PointTransaction:
+    return await PointTransaction.create(**fields)
+
+
+async def save_balances(member: Member) -> None:
+    await member.save(
+        update_fields=[
+            "points_available",
+            "points_pending",
+            "points_held",
+            "points_shortfall",
+            "last_earned_at",
+        ]
+    )
+
+
+async def open_lots(member_id: int) -> list[Lot]:
+    rows = await PointLot.filter(member_id=member_id, remaining__gt=0)
+    return [Lot(r.id, r.remaining, r.earned_at, r.expires_at) for r in rows]
+
+
+async def insert_lot(
+    *,
+    programme_id: int,
+    member_id: int,
+    source_id: int,
+    amount: int,
+    earned_at: datetime,
+    expires_at: datetime | None,
+) -> PointLot:
+    return await PointLot.create(
+        programme_id=programme_id,
+        member_id=member_id,
+        source_id=source_id,
+        amount=amount,
+        remaining=amount,
+        earned_at=earned_at,
+        expires_at=expires_at,
+    )
+
+
+async def take_from_lots(transaction_id: int, takes: list[Take]) -> None:
+    """Lower each lot's remainder and record what this transaction took from it."""
+    for take in takes:
+        lot = await PointLot.get(id=take.lot_id)
+        lot.remaining -= take.amount
+        await lot.save(update_fields=["remaining"])
+        await LotMovement.create(
+            transaction_id=transaction_id, lot_id=take.lot_id, amount=take.amount
+        )
+
+
+async def movements_of(transaction_id: int) -> list[LotMovement]:
+    return await LotMovement.filter(transaction_id=transaction_id, amount__gt=0).order_by("id")
+
+
+async def give_back_to_lots(transaction_id: int, restored: list[Take]) -> None:
+    """Undo takes: the points go back into the very lots they came from, expiry and all."""
+    for take in restored:
+        lot = await PointLot.get(id=take.lot_id)
+        lot.remaining += take.amount
+        await lot.save(update_fields=["remaining"])
+        await LotMovement.create(
+            transaction_id=transaction_id, lot_id=take.lot_id, amount=-take.amount
+        )
+
+
+async def lot_of_source(source_id: int) -> PointLot | None:
+    return await PointLot.get_or_none(source_id=source_id)
+
+
+async def get_transaction(programme_id: int, transaction_id: int) -> PointTransaction | None:
+    return await PointTransaction.get_or_none(programme_id=programme_id, id=transaction_id)
+
+
+async def reversal_of(transaction_id: int) -> PointTransaction | None:
+    return await PointTransaction.get_or_none(reverses_id=transaction_id)
+
+
+async def transactions_of_reference(
+    programme_id: int, member_id: int, *, kind: str, reference_type: str, reference: str
+) -> list[PointTransaction]:
+    return await PointTransaction.filter(
+        programme_id=programme_id,
+        member_id=member_id,
+        kind=kind,
+        reference_type=reference_type,
+        reference=reference,
+    ).order_by("id")
+
+
+async def history_page(
+    programme_id: int, member_id: int, *, kinds: list[str] | None, before_id: int | None, limit: int
+) -> list[PointTransaction]:
+    """Newest first, keyset by id."""
+    query = PointTransaction.filter(programme_id=programme_id, member_id=member_id)
+    if kinds:
+        query = query.filter(kind__in=kinds)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit)
+
+
+async def ledger_sums(member_id: int) -> dict[str, int]:
+    """Sum of the ledger per bucket: what the member row's balances must equal."""
+    rows = (
+        await PointTransaction.filter(member_id=member_id)
+        .annotate(total=Sum("amount"))
+        .group_by("bucket")
+        .values("bucket", "total")
+    )
+    return {row["bucket"]: int(row["total"]) for row in rows}
+
+
+async def members_with_lots_expired(programme_id: int, now: datetime, limit: int) -> list[int]:
+    rows = (
+        await PointLot.filter(programme_id=programme_id, remaining__gt=0, expires_at__lte=now)
+        .distinct()
+        .order_by("member_id")
+        .limit(limit)
+        .values("member_id")
+    )
+    return [int(r["member_id"]) for r in rows]
+
+
+async def members_inactive_since(programme_id: int, before: datetime, limit: int) -> list[int]:
+    rows = (
+        await Member.filter(
+            programme_id=programme_id, last_earned_at__lte=before, points_available__gt=0
+        )
+        .order_by("id")
+        .limit(limit)
+        .values("id")
+    )
+    return [int(r["id"]) for r in rows]

@@ -1,0 +1,328 @@
+"""Points: the programme's earning policy and the exact, integer arithmetic of earning.
+
+Every amount of money is in minor units (fen); every amount of points is an int. Rates are
+kept as fractions (points per minor unit) so nothing is lost to floats until the one named
+rounding step per order line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from domain.errors import Collector
+
+MAX_POINTS = 1_000_000_000
+MAX_MONEY = 100_000_000_000  # one billion yuan in fen; far past any real order
+BASIS = 10_000  # multipliers and discounts are basis points: 15000 = 1.5x
+
+
+class TxKind(StrEnum):
+    EARN = "EARN"
+    REDEEM = "REDEEM"
+    EXPIRE = "EXPIRE"
+    REVERSE = "REVERSE"
+    ADJUST = "ADJUST"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+
+
+class Bucket(StrEnum):
+    AVAILABLE = "AVAILABLE"
+    PENDING = "PENDING"
+
+
+class ExpiryPolicy(StrEnum):
+    LOTS = "LOTS"  # each earning lot expires N months after it was earned
+    ROLLING_ACTIVITY = "ROLLING_ACTIVITY"  # the whole balance expires N months after the last earn
+
+
+class NegativePolicy(StrEnum):
+    ALLOW_NEGATIVE = "ALLOW_NEGATIVE"  # the debt is repaid by later earning
+    CLAMP_AND_RECORD = "CLAMP_AND_RECORD"  # the balance stops at zero, the shortfall is recorded
+
+
+class Rounding(StrEnum):
+    HALF_DOWN = "HALF_DOWN"
+    HALF_UP = "HALF_UP"
+    DOWN = "DOWN"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "CASH"
+    CARD = "CARD"
+    GIFT_CARD = "GIFT_CARD"
+    POINTS = "POINTS"
+
+
+class EarnRule(StrEnum):
+    FULL_PRICE = "FULL_PRICE"
+    DISCOUNTED = "DISCOUNTED"
+    GIFT_CARD = "GIFT_CARD"
+    TIER_MULTIPLIER = "TIER_MULTIPLIER"
+    BIRTHDAY_MULTIPLIER = "BIRTHDAY_MULTIPLIER"
+    CATEGORY_BONUS = "CATEGORY_BONUS"
+
+
+def round_points(value: Fraction, rounding: Rounding = Rounding.HALF_DOWN) -> int:
+    """The one rounding step of earning, applied per order line.
+
+    HALF_DOWN (the default): 2.5 -> 2, 2.51 -> 3; HALF_UP: 2.5 -> 3; DOWN: always towards zero.
+    Values are never negative here; a return reverses what a line earned, it is not re-rounded.
+    """
+    whole, rest = divmod(value.numerator, value.denominator)
+    remainder = Fraction(rest, value.denominator)
+    if rounding is Rounding.DOWN or remainder == 0:
+        return whole
+    half = Fraction(1, 2)
+    if remainder > half or (remainder == half and rounding is Rounding.HALF_UP):
+        return whole + 1
+    return whole
+
+
+@dataclass(frozen=True)
+class PointsPolicy:
+    """A programme's points configuration. The defaults are the demo programme's."""
+
+    full_price_rate: Fraction = Fraction(2, 100)  # 2 points per yuan
+    discounted_rate: Fraction = Fraction(1, 200)  # 0.5 points per yuan
+    gift_card_rate: Fraction = Fraction(1, 100)  # 1 point per yuan paid by gift card
+    category_bonus: Mapping[str, int] = field(default_factory=lambda: {"appliances": 5})
+    rounding: Rounding = Rounding.HALF_DOWN
+    return_window_days: int = 30
+    expiry_policy: ExpiryPolicy = ExpiryPolicy.LOTS
+    expiry_months: int = 12
+    negative_policy: NegativePolicy = NegativePolicy.ALLOW_NEGATIVE
+    points_per_cash: int = 100  # 100 points ...
+    cash_per_points: int = 200  # ... are worth 200 fen (2 yuan) at checkout
+    hold_minutes: int = 30
+    checkin_points: int = 5
+    streak_every: int = 7  # every 7th consecutive day ...
+    streak_bonus: int = 20  # ... earns this on top
+    review_points: int = 10
+    referral_points: int = 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "full_price_rate": [self.full_price_rate.numerator, self.full_price_rate.denominator],
+            "discounted_rate": [self.discounted_rate.numerator, self.discounted_rate.denominator],
+            "gift_card_rate": [self.gift_card_rate.numerator, self.gift_card_rate.denominator],
+            "category_bonus": dict(self.category_bonus),
+            "rounding": self.rounding.value,
+            "return_window_days": self.return_window_days,
+            "expiry_policy": self.expiry_policy.value,
+            "expiry_months": self.expiry_months,
+            "negative_policy": self.negative_policy.value,
+            "points_per_cash": self.points_per_cash,
+            "cash_per_points": self.cash_per_points,
+            "hold_minutes": self.hold_minutes,
+            "checkin_points": self.checkin_points,
+            "streak_every": self.streak_every,
+            "streak_bonus": self.streak_bonus,
+            "review_points": self.review_points,
+            "referral_points": self.referral_points,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> PointsPolicy:
+        if not data:
+            return cls()
+        rates = ("full_price_rate", "discounted_rate", "gift_card_rate")
+        enums: dict[str, type[StrEnum]] = {
+            "rounding": Rounding,
+            "expiry_policy": ExpiryPolicy,
+            "negative_policy": NegativePolicy,
+        }
+        fields: dict[str, Any] = {}
+        for name, value in data.items():
+            if name in rates:
+                fields[name] = Fraction(*value)
+            elif name in enums:
+                fields[name] = enums[name](value)
+            elif name in cls.__dataclass_fields__:
+                fields[name] = value
+        return cls(**fields)
+
+
+def validate_policy(policy: PointsPolicy, errors: Collector) -> None:
+    for name in ("full_price_rate", "discounted_rate", "gift_card_rate"):
+        rate: Fraction = getattr(policy, name)
+        if not 0 <= rate <= 100:
+            errors.add(name, "must be 0-100 points per minor unit")
+    if any(not 0 <= v <= 100_000 for v in policy.category_bonus.values()):
+        errors.add("categoryBonus", "bonuses must be 0-100000 points per item")
+    if not 0 <= policy.return_window_days <= 365:
+        errors.add("returnWindowDays", "must be 0-365")
+    if not 1 <= policy.expiry_months <= 120:
+        errors.add("expiryMonths", "must be 1-120")
+    if policy.points_per_cash <= 0 or policy.cash_per_points <= 0:
+        errors.add("pointsPerCash", "both sides of the cash rate must be positive")
+    if not 1 <= policy.hold_minutes <= 7 * 24 * 60:
+        errors.add("holdMinutes", "must be 1-10080")
+
+
+# ---- orders -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    category: str
+    unit_price: int
+    quantity: int
+    discounted: bool
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Payment:
+    method: PaymentMethod
+    amount: int
+
+
+@dataclass(frozen=True)
+class RulePoints:
+    rule: EarnRule
+    points: int
+
+
+@dataclass(frozen=True)
+class LinePoints:
+    sku: str
+    quantity: int
+    amount: int
+    points: int
+    rules: tuple[RulePoints, ...]
+
+
+@dataclass(frozen=True)
+class OrderPoints:
+    lines: tuple[LinePoints, ...]
+    total: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Multipliers:
+    """In basis points; BASIS means 1x. The birthday one applies only in the birthday month."""
+
+    tier: int = BASIS
+    birthday: int = BASIS
+
+
+def validate_order(lines: list[OrderLine], payments: list[Payment], errors: Collector) -> None:
+    if not 1 <= len(lines) <= 500:
+        errors.add("lines", "an order has 1-500 lines")
+    skus = [line.sku for line in lines]
+    if len(set(skus)) != len(skus):
+        errors.add("lines", "each sku appears on one line; add up the quantities")
+    for n, line in enumerate(lines):
+        if not 1 <= len(line.sku) <= 64 or not line.sku.isprintable():
+            errors.add(f"lines.{n}.sku", "must be 1-64 printable characters")
+        if not 1 <= len(line.category) <= 64 or not line.category.isprintable():
+            errors.add(f"lines.{n}.category", "must be 1-64 printable characters")
+        if not 0 <= line.unit_price <= MAX_MONEY:
+            errors.add(f"lines.{n}.unitPrice", f"must be 0-{MAX_MONEY} minor units")
+        if not 1 <= line.quantity <= 10_000:
+            errors.add(f"lines.{n}.quantity", "must be 1-10000")
+    for n, payment in enumerate(payments):
+        if not 0 < payment.amount <= MAX_MONEY:
+            errors.add(f"payments.{n}.amount", f"must be 1-{MAX_MONEY} minor units")
+    if errors.errors:
+        return
+    total = sum(line.amount for line in lines)
+    if total > MAX_MONEY:
+        errors.add("lines", "the order total is too large")
+    elif sum(p.amount for p in payments) != total:
+        errors.add("payments", f"payments must add up to the order total ({total})")
+
+
+def _share(amount: int, part: int, whole: int) -> Fraction:
+    return Fraction(amount * part, whole) if whole else Fraction(0)
+
+
+def order_points(
+    lines: list[OrderLine],
+    payments: list[Payment],
+    policy: PointsPolicy,
+    multipliers: Multipliers,
+) -> OrderPoints:
+    """Points per line, with the rules that make them up; the rules of a line sum to its points.
+
+    Each line's amount is split across the payments pro rata: its gift-card share earns the
+    gift-card rate, its points share earns nothing, the rest earns the line's own rate
+    (full-price or discounted). Multipliers apply to that base; category bonuses per item are
+    added after, unmultiplied. One rounding per line: differences of rounded partial sums make
+    the breakdown add up exactly.
+    """
+    total = sum(line.amount for line in lines)
+    gift = sum(p.amount for p in payments if p.method is PaymentMethod.GIFT_CARD)
+    paid_with_points = sum(p.amount for p in payments if p.method is PaymentMethod.POINTS)
+    tier = Fraction(multipliers.tier, BASIS)
+    birthday = Fraction(multipliers.birthday, BASIS)
+    rnd = policy.rounding
+    result = []
+    for line in lines:
+        gift_share = _share(line.amount, gift, total)
+        rest = line.amount - gift_share - _share(line.amount, paid_with_points, total)
+        own_rule = EarnRule.DISCOUNTED if line.discounted else EarnRule.FULL_PRICE
+        own_rate = policy.discounted_rate if line.discounted else policy.full_price_rate
+        gift_part = gift_share * policy.gift_card_rate
+        base = rest * own_rate + gift_part
+        steps = [
+            (EarnRule.GIFT_CARD, round_points(gift_part, rnd)),
+            (own_rule, round_points(base, rnd)),
+            (EarnRule.TIER_MULTIPLIER, round_points(base * tier, rnd)),
+            (EarnRule.BIRTHDAY_MULTIPLIER, round_points(base * tier * birthday, rnd)),
+        ]
+        rules: list[RulePoints] = []
+        previous = 0
+        for rule, cumulative in steps:
+            if cumulative - previous:
+                rules.append(RulePoints(rule, cumulative - previous))
+            previous = cumulative
+        bonus = policy.category_bonus.get(line.category, 0) * line.quantity
+        if bonus:
+            rules.append(RulePoints(EarnRule.CATEGORY_BONUS, bonus))
+        result.append(
+            LinePoints(
+                sku=line.sku,
+                quantity=line.quantity,
+                amount=line.amount,
+                points=previous + bonus,
+                rules=tuple(rules),
+            )
+        )
+    return OrderPoints(lines=tuple(result), total=sum(r.points for r in result), amount=total)
+
+
+def in_birthday_month(birthday_month: int | None, local_now: datetime) -> bool:
+    return birthday_month is not None and local_now.month == birthday_month
+
+
+def points_to_reverse(line_points: int, quantity: int, returned_before: int, returning: int) -> int:
+    """Points a return of `returning` items of a line takes back.
+
+    Cumulative, so several partial returns of one line add up to exactly what it earned:
+    the share of all items returned so far, minus what earlier returns already took.
+    """
+    after = line_points * (returned_before + returning) // quantity
+    before = line_points * returned_before // quantity
+    return after - before
+
+
+def cash_value(points: int, policy: PointsPolicy) -> int:
+    """Minor units `points` pay at checkout; rounded down, in the programme's favour."""
+    return points * policy.cash_per_points // policy.points_per_cash
+
+
+def points_for_cash(amount: int, policy: PointsPolicy) -> int:
+    """Points needed to pay `amount` minor units; rounded up, in the programme's favour."""
+    return -(-amount * policy.points_per_cash // policy.cash_per_points)

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from db.models import Member, Order, PointHold, PointTransaction
+from domain.auth import Role
+from domain.lots import Expiring
+from domain.points import OrderPoints, TxKind
+from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
+from resolvers.ids import parse_id
+from services import members as member_service
+from services.points import activity, admin, queries, redemption
+from services.points import orders as order_service
+from services.points.orders import OrderInput, ReturnLine
+
+TX_CURSOR = "tx:"
+BIGINT_MAX = 2**63 - 1
+
+
+def tx_cursor(tx: PointTransaction) -> str:
+    return base64.urlsafe_b64encode(f"{TX_CURSOR}{tx.id}".encode()).decode()
+
+
+def _before_id(after: str | None) -> int | None:
+    if after is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(after.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raw = ""
+    found = (
+        parse_id(raw[len(TX_CURSOR) :], maximum=BIGINT_MAX) if raw.startswith(TX_CURSOR) else None
+    )
+    if found is None:
+        raise InvalidArgument("`after` is not a cursor this connection gave out")
+    return found
+
+
+async def expiring(info: Any, member: Member, days: int) -> list[Expiring]:
+    return await queries.expiring(require(info, *ANYONE), member, days)
+
+
+async def transactions(
+    info: Any, member: Member, *, first: int, after: str | None, kinds: list[TxKind] | None
+) -> tuple[list[PointTransaction], bool]:
+    return await queries.history(
+        require(info, *ANYONE), member, first=first, before_id=_before_id(after), kinds=kinds
+    )
+
+
+async def invite_code(info: Any, member: Member) -> str:
+    return await activity.invite_code(require(info, *ANYONE), member)
+
+
+async def preview_order(info: Any, data: OrderInput) -> OrderPoints:
+    return await order_service.preview(require(info, *STAFF), data)
+
+
+async def order(info: Any, order_ref: str) -> Order | None:
+    return await order_service.find(require(info, *STAFF), order_ref)
+
+
+async def record_order(info: Any, data: OrderInput, *, idempotency_key: str) -> Order:
+    return await order_service.record(require(info, *STAFF), data, idempotency_key=idempotency_key)
+
+
+async def complete_order(info: Any, order_ref: str, *, idempotency_key: str) -> Order:
+    return await order_service.complete(
+        require(info, *STAFF), order_ref, idempotency_key=idempotency_key
+    )
+
+
+async def cancel_order(info: Any, order_ref: str, *, idempotency_key: str) -> Order:
+    return await order_service.cancel(
+        require(info, *STAFF), order_ref, idempotency_key=idempotency_key
+    )
+
+
+async def return_order_lines(
+    info: Any, order_ref: str, lines: list[ReturnLine], *, idempotency_key: str
+) -> Order:
+    return await order_service.return_lines(
+        require(info, *STAFF), order_ref, lines, idempotency_key=idempotency_key
+    )
+
+
+async def redeem(info: Any, **kwargs: Any) -> PointTransaction:
+    return await redemption.redeem(require(info, *ANYONE), **kwargs)
+
+
+async def reverse_redemption(
+    info: Any, *, transaction_id: int, reason: str, idempotency_key: str
+) -> PointTransaction:
+    return await redemption.reverse_redemption(
+        require(info, Role.ADMIN),
+        transaction_id=transaction_id,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+async def hold(info: Any, **kwargs: Any) -> PointHold:
+    return await redemption.hold(require(info, *STAFF), **kwargs)
+
+
+async def capture(info: Any, **kwargs: Any) -> PointHold:
+    return await redemption.capture(require(info, *STAFF), **kwargs)
+
+
+async def release(info: Any, **kwargs: Any) -> PointHold:
+    return await redemption.release(require(info, *STAFF), **kwargs)
+
+
+async def check_in(info: Any, **kwargs: Any) -> tuple[Member, int, int]:
+    return await activity.check_in(require(info, *ANYONE), **kwargs)
+
+
+async def reward_review(info: Any, **kwargs: Any) -> Member:
+    return await activity.reward_review(require(info, *STAFF), **kwargs)
+
+
+async def accept_referral(info: Any, **kwargs: Any) -> Member:
+    return await activity.accept_referral(require(info, *STAFF), **kwargs)
+
+
+async def adjust(info: Any, **kwargs: Any) -> PointTransaction:
+    return await admin.adjust(require(info, Role.ADMIN), **kwargs)
+
+
+async def grant(info: Any, **kwargs: Any) -> list[Member]:
+    return await admin.grant(require(info, Role.ADMIN), **kwargs)
+
+
+async def fresh_member(info: Any, member_id: int) -> Member:
+    """The member as the mutation left it (not through the request's loader, which may hold
+    a row read before the change)."""
+    principal = require(info, *ANYONE)
+    found = await member_service.find_by_ids(principal, [member_id])
+    return found[member_id]

@@ -1,0 +1,470 @@
+"""Ledger mutations and queries: orders, redemption, holds, activity, admin corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from db.models import Member as MemberRow
+from domain.points import OrderLine as DomainOrderLine
+from domain.points import Payment
+from resolvers import points as resolvers
+from resolvers.auth import InvalidArgument
+from resolvers.ids import parse_id
+from schema.errors import MutationError, result_of
+from schema.members import Member
+from schema.points_types import (
+    BIGINT_MAX,
+    Order,
+    OrderPointsPreview,
+    PaymentMethod,
+    PointHold,
+    PointTransaction,
+)
+from services.points.orders import OrderInput, ReturnLine
+
+T = TypeVar("T")
+
+
+def node_id(value: relay.GlobalID, type_name: str, field: str) -> int:
+    """The row id inside a global id of the expected type; VALIDATION otherwise."""
+    found = parse_id(value.node_id, maximum=BIGINT_MAX) if value.type_name == type_name else None
+    if found is None:
+        raise InvalidArgument(f"`{field}` is not the id of a {type_name}")
+    return found
+
+
+async def _then_member(
+    info: strawberry.Info, call: Awaitable[T], member_id: Callable[[T], int]
+) -> tuple[T, Member]:
+    value = await call
+    return value, Member.from_row(await resolvers.fresh_member(info, member_id(value)))
+
+
+@strawberry.input
+class OrderLineInput:
+    sku: str
+    category: str
+    unit_price: int = strawberry.field(description="Minor units (fen) per item.")
+    quantity: int
+    discounted: bool = strawberry.field(default=False, description="Already on sale.")
+
+
+@strawberry.input
+class PaymentInput:
+    method: PaymentMethod
+    amount: int = strawberry.field(description="Minor units.")
+
+
+@strawberry.input
+class PreviewOrderInput:
+    order_id: str
+    member_external_id: str
+    placed_at: datetime
+    currency: str | None = None
+    lines: list[OrderLineInput]
+    payments: list[PaymentInput]
+
+    def to_domain(self) -> OrderInput:
+        return OrderInput(
+            order_ref=self.order_id,
+            member_external_id=self.member_external_id,
+            placed_at=self.placed_at,
+            currency=self.currency,
+            lines=[
+                DomainOrderLine(x.sku, x.category, x.unit_price, x.quantity, x.discounted)
+                for x in self.lines
+            ],
+            payments=[Payment(p.method, p.amount) for p in self.payments],
+        )
+
+
+@strawberry.input
+class RecordOrderInput(PreviewOrderInput):
+    idempotency_key: str
+
+
+@strawberry.input
+class OrderActionInput:
+    order_id: str
+    idempotency_key: str
+
+
+@strawberry.input
+class ReturnLineInput:
+    sku: str
+    quantity: int
+
+
+@strawberry.input
+class ReturnOrderLinesInput:
+    order_id: str
+    lines: list[ReturnLineInput]
+    idempotency_key: str
+
+
+@strawberry.input
+class RedeemPointsInput:
+    member_external_id: str | None = strawberry.field(
+        default=None, description="A member token may leave it out for itself."
+    )
+    amount: int
+    reason: str
+    reward: str | None = strawberry.field(
+        default=None, description="The reward's id in your catalogue."
+    )
+    idempotency_key: str
+
+
+@strawberry.input
+class ReverseRedemptionInput:
+    transaction_id: relay.GlobalID
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.input
+class HoldPointsInput:
+    member_external_id: str | None = None
+    amount: int
+    order_id: str
+    idempotency_key: str
+
+
+@strawberry.input
+class CaptureHoldInput:
+    hold_id: relay.GlobalID
+    amount: int
+    idempotency_key: str
+
+
+@strawberry.input
+class ReleaseHoldInput:
+    hold_id: relay.GlobalID
+    idempotency_key: str
+
+
+@strawberry.input
+class CheckInInput:
+    member_external_id: str | None = None
+    idempotency_key: str
+
+
+@strawberry.input
+class RewardReviewInput:
+    order_id: str
+    sku: str
+    idempotency_key: str
+
+
+@strawberry.input
+class AcceptReferralInput:
+    invitee_external_id: str
+    invite_code: str
+    idempotency_key: str
+
+
+@strawberry.input
+class AdjustPointsInput:
+    member_external_id: str
+    amount: int = strawberry.field(description="Signed.")
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.input
+class GrantPointsInput:
+    member_external_ids: list[str]
+    amount: int
+    reason: str
+    idempotency_key: str
+
+
+@strawberry.type
+class OrderSuccess:
+    order: Order
+
+
+@strawberry.type
+class TransactionSuccess:
+    transaction: PointTransaction
+    member: Member
+
+
+@strawberry.type
+class HoldSuccess:
+    hold: PointHold
+    member: Member
+
+
+@strawberry.type
+class CheckInSuccess:
+    member: Member
+    streak: int
+    points: int
+
+
+@strawberry.type
+class MemberSuccess:
+    member: Member
+
+
+@strawberry.type
+class GrantPointsSuccess:
+    members: list[Member]
+
+
+def _error(name: str) -> Any:
+    return strawberry.type(type(name, (MutationError,), {}))
+
+
+RecordOrderError = _error("RecordOrderError")
+CompleteOrderError = _error("CompleteOrderError")
+CancelOrderError = _error("CancelOrderError")
+ReturnOrderLinesError = _error("ReturnOrderLinesError")
+RedeemPointsError = _error("RedeemPointsError")
+ReverseRedemptionError = _error("ReverseRedemptionError")
+HoldPointsError = _error("HoldPointsError")
+CaptureHoldError = _error("CaptureHoldError")
+ReleaseHoldError = _error("ReleaseHoldError")
+CheckInError = _error("CheckInError")
+RewardReviewError = _error("RewardReviewError")
+AcceptReferralError = _error("AcceptReferralError")
+AdjustPointsError = _error("AdjustPointsError")
+GrantPointsError = _error("GrantPointsError")
+
+
+def _union(name: str, success: type, error: Any) -> Any:
+    return Annotated[success | error, strawberry.union(name)]
+
+
+RecordOrderResult = _union("RecordOrderResult", OrderSuccess, RecordOrderError)
+CompleteOrderResult = _union("CompleteOrderResult", OrderSuccess, CompleteOrderError)
+CancelOrderResult = _union("CancelOrderResult", OrderSuccess, CancelOrderError)
+ReturnOrderLinesResult = _union("ReturnOrderLinesResult", OrderSuccess, ReturnOrderLinesError)
+RedeemPointsResult = _union("RedeemPointsResult", TransactionSuccess, RedeemPointsError)
+ReverseRedemptionResult = _union(
+    "ReverseRedemptionResult", TransactionSuccess, ReverseRedemptionError
+)
+HoldPointsResult = _union("HoldPointsResult", HoldSuccess, HoldPointsError)
+CaptureHoldResult = _union("CaptureHoldResult", HoldSuccess, CaptureHoldError)
+ReleaseHoldResult = _union("ReleaseHoldResult", HoldSuccess, ReleaseHoldError)
+CheckInResult = _union("CheckInResult", CheckInSuccess, CheckInError)
+RewardReviewResult = _union("RewardReviewResult", MemberSuccess, RewardReviewError)
+AcceptReferralResult = _union("AcceptReferralResult", MemberSuccess, AcceptReferralError)
+AdjustPointsResult = _union("AdjustPointsResult", TransactionSuccess, AdjustPointsError)
+GrantPointsResult = _union("GrantPointsResult", GrantPointsSuccess, GrantPointsError)
+
+
+def _tx(pair: tuple[Any, Member]) -> TransactionSuccess:
+    return TransactionSuccess(transaction=PointTransaction.from_row(pair[0]), member=pair[1])
+
+
+def _hold(pair: tuple[Any, Member]) -> HoldSuccess:
+    return HoldSuccess(hold=PointHold.from_row(pair[0]), member=pair[1])
+
+
+def _order(row: Any) -> OrderSuccess:
+    return OrderSuccess(order=Order.from_row(row))
+
+
+def _member(row: MemberRow) -> MemberSuccess:
+    return MemberSuccess(member=Member.from_row(row))
+
+
+@strawberry.type
+class PointsQuery:
+    @strawberry.field(description="What recordOrder would book, rule by rule; writes nothing.")
+    async def preview_order_points(
+        self, info: strawberry.Info, input: PreviewOrderInput
+    ) -> OrderPointsPreview:
+        return OrderPointsPreview.from_domain(
+            await resolvers.preview_order(info, input.to_domain())
+        )
+
+    @strawberry.field(description="An order by the shop's order id.")
+    async def order(self, info: strawberry.Info, order_id: str) -> Order | None:
+        row = await resolvers.order(info, order_id)
+        return Order.from_row(row) if row else None
+
+
+@strawberry.type
+class PointsMutation:
+    @strawberry.mutation(description="Book an order: its points are pending until it completes.")
+    async def record_order(
+        self, info: strawberry.Info, input: RecordOrderInput
+    ) -> RecordOrderResult:
+        call = resolvers.record_order(
+            info, input.to_domain(), idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _order, RecordOrderError)
+
+    @strawberry.mutation(description="The order is final: its pending points become available.")
+    async def complete_order(
+        self, info: strawberry.Info, input: OrderActionInput
+    ) -> CompleteOrderResult:
+        call = resolvers.complete_order(info, input.order_id, idempotency_key=input.idempotency_key)
+        return await result_of(call, _order, CompleteOrderError)
+
+    @strawberry.mutation(
+        description="Cancel a pending order: its points go, points paid come back."
+    )
+    async def cancel_order(
+        self, info: strawberry.Info, input: OrderActionInput
+    ) -> CancelOrderResult:
+        call = resolvers.cancel_order(info, input.order_id, idempotency_key=input.idempotency_key)
+        return await result_of(call, _order, CancelOrderError)
+
+    @strawberry.mutation(description="Return items: exactly what those lines earned is taken back.")
+    async def return_order_lines(
+        self, info: strawberry.Info, input: ReturnOrderLinesInput
+    ) -> ReturnOrderLinesResult:
+        lines = [ReturnLine(line.sku, line.quantity) for line in input.lines]
+        call = resolvers.return_order_lines(
+            info, input.order_id, lines, idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _order, ReturnOrderLinesError)
+
+    @strawberry.mutation(description="Spend points on a reward.")
+    async def redeem_points(
+        self, info: strawberry.Info, input: RedeemPointsInput
+    ) -> RedeemPointsResult:
+        call = resolvers.redeem(
+            info,
+            member_external_id=input.member_external_id,
+            amount=input.amount,
+            reason=input.reason,
+            reward=input.reward,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda t: t.member_id), _tx, RedeemPointsError
+        )
+
+    @strawberry.mutation(
+        description="Admin: undo a redemption; the points return with their expiry."
+    )
+    async def reverse_redemption(
+        self, info: strawberry.Info, input: ReverseRedemptionInput
+    ) -> ReverseRedemptionResult:
+        call = resolvers.reverse_redemption(
+            info,
+            transaction_id=node_id(input.transaction_id, "PointTransaction", "transactionId"),
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda t: t.member_id), _tx, ReverseRedemptionError
+        )
+
+    @strawberry.mutation(description="Checkout: reserve points to pay with.")
+    async def hold_points(self, info: strawberry.Info, input: HoldPointsInput) -> HoldPointsResult:
+        call = resolvers.hold(
+            info,
+            member_external_id=input.member_external_id,
+            amount=input.amount,
+            order_ref=input.order_id,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda h: h.member_id), _hold, HoldPointsError
+        )
+
+    @strawberry.mutation(description="Checkout: spend (part of) a hold; the rest is released.")
+    async def capture_hold(
+        self, info: strawberry.Info, input: CaptureHoldInput
+    ) -> CaptureHoldResult:
+        call = resolvers.capture(
+            info,
+            hold_id=node_id(input.hold_id, "PointHold", "holdId"),
+            amount=input.amount,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda h: h.member_id), _hold, CaptureHoldError
+        )
+
+    @strawberry.mutation(description="Checkout abandoned: give a hold's points back.")
+    async def release_hold(
+        self, info: strawberry.Info, input: ReleaseHoldInput
+    ) -> ReleaseHoldResult:
+        call = resolvers.release(
+            info,
+            hold_id=node_id(input.hold_id, "PointHold", "holdId"),
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda h: h.member_id), _hold, ReleaseHoldError
+        )
+
+    @strawberry.mutation(description="Daily check-in (one per day in the programme's time zone).")
+    async def check_in(self, info: strawberry.Info, input: CheckInInput) -> CheckInResult:
+        call = resolvers.check_in(
+            info,
+            member_external_id=input.member_external_id,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            call,
+            lambda r: CheckInSuccess(member=Member.from_row(r[0]), streak=r[1], points=r[2]),
+            CheckInError,
+        )
+
+    @strawberry.mutation(description="Points for reviewing a purchased item, once per order line.")
+    async def reward_review(
+        self, info: strawberry.Info, input: RewardReviewInput
+    ) -> RewardReviewResult:
+        call = resolvers.reward_review(
+            info, order_ref=input.order_id, sku=input.sku, idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _member, RewardReviewError)
+
+    @strawberry.mutation(description="Record who invited a member (by the inviter's code).")
+    async def accept_referral(
+        self, info: strawberry.Info, input: AcceptReferralInput
+    ) -> AcceptReferralResult:
+        call = resolvers.accept_referral(
+            info,
+            invitee_external_id=input.invitee_external_id,
+            invite_code=input.invite_code,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(call, _member, AcceptReferralError)
+
+    @strawberry.mutation(
+        description="Admin: a signed correction, with a reason; the actor is kept."
+    )
+    async def adjust_points(
+        self, info: strawberry.Info, input: AdjustPointsInput
+    ) -> AdjustPointsResult:
+        call = resolvers.adjust(
+            info,
+            member_external_id=input.member_external_id,
+            amount=input.amount,
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            _then_member(info, call, lambda t: t.member_id), _tx, AdjustPointsError
+        )
+
+    @strawberry.mutation(description="Admin: the same points to up to 1,000 members, all or none.")
+    async def grant_points(
+        self, info: strawberry.Info, input: GrantPointsInput
+    ) -> GrantPointsResult:
+        call = resolvers.grant(
+            info,
+            member_external_ids=input.member_external_ids,
+            amount=input.amount,
+            reason=input.reason,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            call,
+            lambda rows: GrantPointsSuccess(members=[Member.from_row(r) for r in rows]),
+            GrantPointsError,
+        )

@@ -1,0 +1,36 @@
+"""`loyalty run-jobs`: the periodic work, each part safe to run twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from db.models import Programme
+from services.idempotency import prune_expired_keys
+from services.points.expiry import expire_due
+from services.points.orders import mature_due
+from services.points.redemption import expire_holds
+
+
+@dataclass
+class JobReport:
+    orders_matured: int = 0
+    holds_expired: int = 0
+    members_expired: int = 0
+    points_expired: int = 0
+    keys_pruned: int = 0
+
+
+async def run_programme(programme: Programme, report: JobReport) -> None:
+    report.orders_matured += await mature_due(programme)
+    report.holds_expired += await expire_holds(programme)
+    members, points = await expire_due(programme)
+    report.members_expired += members
+    report.points_expired += points
+
+
+async def run_all() -> JobReport:
+    report = JobReport()
+    for programme in await Programme.all().order_by("id"):
+        await run_programme(programme, report)
+    report.keys_pruned = await prune_expired_keys()
+    return report

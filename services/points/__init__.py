@@ -1,0 +1,1 @@
+"""Points ledger use cases. `ledger` holds the posting primitives every other module uses."""

@@ -1,0 +1,302 @@
+"""Points for activity: daily check-in with a streak bonus, reviews, referrals."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from db.connection import is_unique_violation
+from db.models import Member, Order, Programme
+from db.repositories import activity as activity_repo
+from db.repositories import orders as order_repo
+from db.repositories import points as points_repo
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.errors import Collector, DomainError, ErrorCode, NotFound
+from domain.idempotency import check_key
+from domain.members import check_external_id
+from domain.points import PointsPolicy, TxKind
+from services import members as member_service
+from services.clock import now_of
+from services.idempotency import run_once
+from services.points.ledger import Entry, actor_of, credit_available, debit_available, policy_of
+
+
+class AlreadyCheckedIn(DomainError):
+    code = ErrorCode.ALREADY_CHECKED_IN
+
+
+class AlreadyReviewed(DomainError):
+    code = ErrorCode.ALREADY_REVIEWED
+
+
+class SelfReferral(DomainError):
+    code = ErrorCode.SELF_REFERRAL
+
+
+class ReferralCycle(DomainError):
+    code = ErrorCode.REFERRAL_CYCLE
+
+
+class AlreadyReferred(DomainError):
+    code = ErrorCode.ALREADY_REFERRED
+
+
+class NotEligible(DomainError):
+    code = ErrorCode.NOT_ELIGIBLE
+
+
+def streak_points(streak: int, policy: PointsPolicy) -> int:
+    bonus = policy.streak_bonus if policy.streak_every and streak % policy.streak_every == 0 else 0
+    return policy.checkin_points + bonus
+
+
+async def _target(principal: Principal, external_id: str | None) -> Member:
+    if external_id is None and principal.member_id is not None:
+        member = await member_service.viewer(principal)
+    else:
+        member = (
+            await member_service.find_by_external_id(principal, external_id)
+            if external_id is not None
+            else None
+        )
+    if member is None:
+        raise NotFound("no member with this externalId", field="memberExternalId")
+    return member
+
+
+def _key_errors(key: str, external_id: str | None) -> None:
+    errors = Collector()
+    check_key(errors, key)
+    if external_id is not None:
+        check_external_id(errors, external_id)
+    errors.raise_if_any()
+
+
+async def check_in(
+    principal: Principal, *, member_external_id: str | None, idempotency_key: str
+) -> tuple[Member, int, int]:
+    """(member, streak, points). One per member per local day: the unique index decides, so
+    twenty parallel check-ins credit once."""
+    _key_errors(idempotency_key, member_external_id)
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.get(principal.programme_id)
+        target = await _target(principal, member_external_id)
+        now = now_of(programme)
+        today = now.astimezone(ZoneInfo(programme.timezone)).date()
+        yesterday = await activity_repo.check_in_on(target.id, today - timedelta(days=1))
+        streak = yesterday.streak + 1 if yesterday else 1
+        policy = policy_of(programme)
+        points = streak_points(streak, policy)
+        try:
+            await activity_repo.check_in(
+                programme_id=programme.id,
+                member_id=target.id,
+                day=today,
+                streak=streak,
+                points=points,
+            )
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            raise AlreadyCheckedIn(f"already checked in on {today.isoformat()}") from error
+        member = await points_repo.lock_member(programme.id, target.id)
+        entry = Entry(
+            "CHECK_IN",
+            today.isoformat(),
+            f"daily check-in, day {streak}",
+            actor_of(principal),
+            idempotency_key,
+            now,
+        )
+        await credit_available(member, entry, points, TxKind.EARN, policy)
+        return {"memberId": member.id, "streak": streak, "points": points}
+
+    payload = {"member": member_external_id}
+    result = await run_once(
+        principal, key=idempotency_key, operation="checkIn", payload=payload, action=act
+    )
+    member = await Member.get(id=int(result["memberId"]))
+    return member, int(result["streak"]), int(result["points"])
+
+
+async def reward_review(
+    principal: Principal, *, order_ref: str, sku: str, idempotency_key: str
+) -> Member:
+    """Points for reviewing a purchased line, once per order line."""
+    _key_errors(idempotency_key, None)
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.get(principal.programme_id)
+        order = await order_repo.get(programme.id, order_ref)
+        if order is None:
+            raise NotFound(f"no order {order_ref}", field="orderId")
+        line = next((x for x in await order_repo.lines_of(order.id) if x.sku == sku), None)
+        if line is None:
+            raise NotFound(f"order {order_ref} has no line {sku}", field="sku")
+        if order.status == "CANCELLED":
+            raise NotEligible("a cancelled order earns no review points", field="orderId")
+        now = now_of(programme)
+        try:
+            await activity_repo.review(programme_id=programme.id, line_id=line.id, at=now)
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            raise AlreadyReviewed("this order line was reviewed already", field="sku") from error
+        member = await points_repo.lock_member(programme.id, order.member_id)
+        policy = policy_of(programme)
+        entry = Entry(
+            "REVIEW",
+            f"{order_ref}/{sku}",
+            "product review",
+            actor_of(principal),
+            idempotency_key,
+            now,
+        )
+        await credit_available(member, entry, policy.review_points, TxKind.EARN, policy)
+        return {"memberId": member.id}
+
+    payload = {"orderId": order_ref, "sku": sku}
+    result = await run_once(
+        principal, key=idempotency_key, operation="rewardReview", payload=payload, action=act
+    )
+    return await Member.get(id=int(result["memberId"]))
+
+
+async def invite_code(principal: Principal, member: Member) -> str:
+    """A member's invite code, made on first request; a clash with another code draws again."""
+    for _ in range(5):
+        existing = await activity_repo.invite_code_of(member.id)
+        if existing:
+            return existing
+        try:
+            async with in_transaction():
+                await activity_repo.add_invite_code(
+                    programme_id=member.programme_id,
+                    member_id=member.id,
+                    code=secrets.token_hex(4).upper(),
+                )
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+    raise RuntimeError("could not draw an unused invite code")
+
+
+async def accept_referral(
+    principal: Principal, *, invitee_external_id: str, invite_code: str, idempotency_key: str
+) -> Member:
+    """Record who invited a member. Refused: yourself, twice, and any loop (A->B->A)."""
+    _key_errors(idempotency_key, invitee_external_id)
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.get(principal.programme_id)
+        invitee = await _target(principal, invitee_external_id)
+        inviter = await activity_repo.member_by_invite_code(
+            programme.id, invite_code.strip().upper()
+        )
+        if inviter is None:
+            raise NotFound("no member has this invite code", field="inviteCode")
+        if inviter.id == invitee.id:
+            raise SelfReferral("a member cannot invite themselves", field="inviteCode")
+        if await activity_repo.referral_of(invitee.id) is not None:
+            raise AlreadyReferred("this member was invited already", field="inviteeExternalId")
+        if await order_repo.completed_count(invitee.id):
+            raise NotEligible(
+                "only a member with no completed order can be invited", field="inviteeExternalId"
+            )
+        # Walk up the inviter's chain: meeting the invitee there would close a loop.
+        seen, current = {inviter.id}, await activity_repo.referral_of(inviter.id)
+        while current is not None:
+            if current.inviter_id == invitee.id:
+                raise ReferralCycle(
+                    "the invitee is already up this member's referral chain", field="inviteCode"
+                )
+            if current.inviter_id in seen:
+                break
+            seen.add(current.inviter_id)
+            current = await activity_repo.referral_of(current.inviter_id)
+        try:
+            await activity_repo.create_referral(
+                programme_id=programme.id,
+                inviter_id=inviter.id,
+                invitee_id=invitee.id,
+                at=now_of(programme),
+            )
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            raise AlreadyReferred(
+                "this member was invited already", field="inviteeExternalId"
+            ) from error
+        return {"memberId": invitee.id}
+
+    payload = {"invitee": invitee_external_id, "code": invite_code}
+    result = await run_once(
+        principal, key=idempotency_key, operation="acceptReferral", payload=payload, action=act
+    )
+    return await Member.get(id=int(result["memberId"]))
+
+
+async def reward_referral(
+    principal: Principal, invitee: Member, order: Order, policy: PointsPolicy, now: datetime
+) -> None:
+    """Called inside completeOrder: the invitee's first completed order rewards the inviter."""
+    referral = await activity_repo.referral_of(invitee.id)
+    if referral is None or referral.status != "PENDING" or policy.referral_points <= 0:
+        return
+    inviter = await points_repo.lock_member(order.programme_id, referral.inviter_id)
+    entry = Entry(
+        "REFERRAL",
+        order.order_ref,
+        "invited member's first order completed",
+        actor_of(principal),
+        None,
+        now,
+    )
+    await credit_available(inviter, entry, policy.referral_points, TxKind.EARN, policy)
+    referral.status, referral.order_id = "REWARDED", order.id
+    await activity_repo.save_referral(referral, "status", "order_id")
+
+
+async def reverse_referral(
+    principal: Principal, order: Order, policy: PointsPolicy, entry: Entry
+) -> None:
+    """Called when that order is returned in full: the inviter's reward is taken back."""
+    referral = await activity_repo.referral_for_order(order.id)
+    if referral is None or referral.status != "REWARDED":
+        return
+    inviter = await points_repo.lock_member(order.programme_id, referral.inviter_id)
+    rewards = await points_repo.transactions_of_reference(
+        order.programme_id,
+        inviter.id,
+        kind=TxKind.EARN.value,
+        reference_type="REFERRAL",
+        reference=order.order_ref,
+    )
+    for reward in rewards:
+        await debit_available(
+            inviter,
+            Entry(
+                "REFERRAL",
+                order.order_ref,
+                "invited member's order returned",
+                entry.actor,
+                entry.idempotency_key,
+                entry.at,
+            ),
+            reward.amount,
+            TxKind.REVERSE,
+            negative=policy.negative_policy,
+            reverses=reward,
+        )
+    referral.status = "REVERSED"
+    await activity_repo.save_referral(referral, "status")
+
+
+__all__ = ["Programme", "accept_referral", "check_in", "invite_code", "reward_review"]

@@ -1,0 +1,420 @@
+"""Orders earn points: pending while the return window is open, then available; cancels and
+returns take back exactly what the affected lines earned."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from db import tier_cache
+from db.models import Member, Order, Programme
+from db.repositories import orders as order_repo
+from db.repositories import points as points_repo
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal, Role
+from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
+from domain.idempotency import check_key
+from domain.members import check_external_id
+from domain.money import is_currency
+from domain.points import (
+    BASIS,
+    Multipliers,
+    OrderLine,
+    OrderPoints,
+    Payment,
+    TxKind,
+    in_birthday_month,
+    order_points,
+    points_to_reverse,
+    validate_order,
+)
+from domain.tiers import BenefitKind
+from services import members as member_service
+from services.clock import now_of
+from services.idempotency import run_once
+from services.points import activity
+from services.points.ledger import (
+    Entry,
+    actor_of,
+    credit_available,
+    credit_pending,
+    debit_available,
+    debit_pending,
+    policy_of,
+    restore,
+)
+
+PENDING, COMPLETED, CANCELLED, RETURNED = "PENDING", "COMPLETED", "CANCELLED", "RETURNED"
+ORDER = "ORDER"
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class ReferenceReused(DomainError):
+    code = ErrorCode.REFERENCE_REUSED
+
+
+class OrderClosed(DomainError):
+    code = ErrorCode.ORDER_CLOSED
+
+
+class ReturnExceedsPurchase(DomainError):
+    code = ErrorCode.RETURN_EXCEEDS_PURCHASE
+
+
+class CurrencyMismatch(DomainError):
+    code = ErrorCode.CURRENCY_MISMATCH
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    order_ref: str
+    member_external_id: str
+    placed_at: datetime
+    currency: str | None
+    lines: list[OrderLine]
+    payments: list[Payment]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "orderId": self.order_ref,
+            "member": self.member_external_id,
+            "placedAt": self.placed_at.isoformat(),
+            "currency": self.currency,
+            "lines": [line.__dict__ for line in self.lines],
+            "payments": [[p.method.value, p.amount] for p in self.payments],
+        }
+
+
+def check_order_ref(errors: Collector, order_ref: str, field: str = "orderId") -> None:
+    if not 1 <= len(order_ref) <= 64 or not order_ref.isprintable():
+        errors.add(field, "must be 1-64 printable characters")
+
+
+def _validate(data: OrderInput, programme: Programme) -> None:
+    errors = Collector()
+    check_order_ref(errors, data.order_ref)
+    check_external_id(errors, data.member_external_id)
+    if data.placed_at.tzinfo is None:
+        errors.add("placedAt", "needs a time zone")
+    elif data.placed_at > now_of(programme) + CLOCK_SKEW:
+        errors.add("placedAt", "is in the future")
+    if data.currency is not None and not is_currency(data.currency):
+        errors.add("currency", "is not an ISO 4217 currency code")
+    validate_order(data.lines, data.payments, errors)
+    errors.raise_if_any()
+    if data.currency is not None and data.currency != programme.currency:
+        raise CurrencyMismatch(f"this programme books in {programme.currency}", field="currency")
+
+
+async def _multipliers(programme: Programme, member: Member, placed_at: datetime) -> Multipliers:
+    tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
+    benefits = {b.kind: b.value for b in tier.benefits} if tier else {}
+    local = placed_at.astimezone(ZoneInfo(programme.timezone))
+    birthday = in_birthday_month(member.birthday_month, local)
+    return Multipliers(
+        tier=benefits.get(BenefitKind.POINTS_MULTIPLIER, BASIS),
+        birthday=benefits.get(BenefitKind.BIRTHDAY_MULTIPLIER, BASIS) if birthday else BASIS,
+    )
+
+
+async def _member(principal: Principal, external_id: str) -> Member:
+    member = await member_service.find_by_external_id(principal, external_id)
+    if member is None:
+        raise NotFound("no member with this externalId", field="memberExternalId")
+    return member
+
+
+async def find(principal: Principal, order_ref: str) -> Order | None:
+    order = (
+        await order_repo.get(principal.programme_id, order_ref) if order_ref.isprintable() else None
+    )
+    if (
+        order is None
+        or member_service.visible_to(principal, await Member.get(id=order.member_id)) is None
+    ):
+        return None
+    return order
+
+
+async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
+    """What recordOrder would book, rule by rule, without writing anything."""
+    programme = await programme_repo.get(principal.programme_id)
+    _validate(data, programme)
+    member = await _member(principal, data.member_external_id)
+    policy = policy_of(programme)
+    return order_points(
+        data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
+    )
+
+
+async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> Order:
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+    programme = await programme_repo.get(principal.programme_id)
+    _validate(data, programme)
+
+    async def book() -> dict[str, Any]:
+        member = await _member(principal, data.member_external_id)
+        member = await points_repo.lock_member(principal.programme_id, member.id)
+        if await order_repo.get(principal.programme_id, data.order_ref) is not None:
+            raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
+        policy = policy_of(programme)
+        now = now_of(programme)
+        earned = order_points(
+            data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
+        )
+        order = await order_repo.create(
+            [
+                {
+                    "sku": line.sku,
+                    "category": line.category,
+                    "unit_price": line.unit_price,
+                    "quantity": line.quantity,
+                    "discounted": line.discounted,
+                    "points": points.points,
+                    "rules": [[r.rule.value, r.points] for r in points.rules],
+                }
+                for line, points in zip(data.lines, earned.lines, strict=True)
+            ],
+            programme_id=programme.id,
+            member_id=member.id,
+            order_ref=data.order_ref,
+            status=PENDING,
+            currency=programme.currency,
+            placed_at=data.placed_at,
+            recorded_at=now,
+            matures_at=max(data.placed_at, now) + timedelta(days=policy.return_window_days),
+            amount=earned.amount,
+            points=earned.total,
+        )
+        if earned.total:
+            await credit_pending(
+                member,
+                _entry(principal, order, "order placed", idempotency_key, now),
+                earned.total,
+                TxKind.EARN,
+            )
+        return {"orderId": order.id}
+
+    result = await run_once(
+        principal, key=idempotency_key, operation="recordOrder", payload=data.payload(), action=book
+    )
+    return await Order.get(id=int(result["orderId"]))
+
+
+def _entry(principal: Principal, order: Order, reason: str, key: str | None, at: datetime) -> Entry:
+    return Entry(ORDER, order.order_ref, reason, actor_of(principal), key, at)
+
+
+async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Member, Programme]:
+    """The order and its member, both locked, member first (the order every path uses)."""
+    order = await order_repo.get(principal.programme_id, order_ref)
+    if (
+        order is None
+        or member_service.visible_to(principal, await Member.get(id=order.member_id)) is None
+    ):
+        raise NotFound(f"no order {order_ref}", field="orderId")
+    member = await points_repo.lock_member(principal.programme_id, order.member_id)
+    locked = await order_repo.lock(principal.programme_id, order_ref)
+    assert locked is not None
+    return locked, member, await programme_repo.get(principal.programme_id)
+
+
+async def _complete(
+    principal: Principal,
+    order: Order,
+    member: Member,
+    programme: Programme,
+    key: str | None,
+    reason: str,
+) -> None:
+    now = now_of(programme)
+    policy = policy_of(programme)
+    left = order.points - order.points_reversed
+    entry = _entry(principal, order, reason, key, now)
+    if left:
+        # Pending becomes available: two EARN rows, one out of each bucket, same reference.
+        await debit_pending(member, entry, left, TxKind.EARN)
+        await credit_available(member, entry, left, TxKind.EARN, policy)
+    order.status, order.completed_at = COMPLETED, now
+    await order_repo.save(order, "status", "completed_at")
+    member.qualifying_spend += order.amount - order.returned_amount
+    await member.save(update_fields=["qualifying_spend"])
+    await activity.reward_referral(principal, member, order, policy, now)
+
+
+async def complete(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
+    async def act() -> dict[str, Any]:
+        order, member, programme = await _open_order(principal, order_ref)
+        if order.status != PENDING:
+            raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
+        await _complete(principal, order, member, programme, idempotency_key, "order completed")
+        return {"orderId": order.id}
+
+    return await _idempotent(
+        principal, "completeOrder", {"orderId": order_ref}, idempotency_key, act
+    )
+
+
+async def _give_back_spent(
+    principal: Principal, order: Order, member: Member, entry: Entry
+) -> None:
+    """Points paid for this order go back with their original expiry, once."""
+    for spent in await points_repo.transactions_of_reference(
+        order.programme_id,
+        member.id,
+        kind=TxKind.REDEEM.value,
+        reference_type=ORDER,
+        reference=order.order_ref,
+    ):
+        if await points_repo.reversal_of(spent.id) is None:
+            await restore(member, entry, spent, TxKind.REVERSE)
+
+
+async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
+    async def act() -> dict[str, Any]:
+        order, member, programme = await _open_order(principal, order_ref)
+        if order.status != PENDING:
+            raise OrderClosed(
+                f"order {order_ref} is {order.status.lower()}; return its lines instead",
+                field="orderId",
+            )
+        now = now_of(programme)
+        entry = _entry(principal, order, "order cancelled", idempotency_key, now)
+        left = order.points - order.points_reversed
+        if left:
+            await debit_pending(member, entry, left, TxKind.REVERSE)
+        order.points_reversed += left
+        order.status, order.closed_at = CANCELLED, now
+        await order_repo.save(order, "status", "closed_at", "points_reversed")
+        await _give_back_spent(principal, order, member, entry)
+        return {"orderId": order.id}
+
+    return await _idempotent(principal, "cancelOrder", {"orderId": order_ref}, idempotency_key, act)
+
+
+@dataclass(frozen=True)
+class ReturnLine:
+    sku: str
+    quantity: int
+
+
+async def return_lines(
+    principal: Principal, order_ref: str, lines: list[ReturnLine], *, idempotency_key: str
+) -> Order:
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_order_ref(errors, order_ref)
+    if not 1 <= len(lines) <= 500:
+        errors.add("lines", "return 1-500 lines")
+    if len({line.sku for line in lines}) != len(lines):
+        errors.add("lines", "each sku appears once")
+    for n, line in enumerate(lines):
+        if not 1 <= line.quantity <= 10_000:
+            errors.add(f"lines.{n}.quantity", "must be 1-10000")
+    errors.raise_if_any()
+    payload = {"orderId": order_ref, "lines": [[line.sku, line.quantity] for line in lines]}
+
+    async def act() -> dict[str, Any]:
+        order, member, programme = await _open_order(principal, order_ref)
+        if order.status not in (PENDING, COMPLETED):
+            raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
+        bought = {line.sku: line for line in await order_repo.lines_of(order.id)}
+        reverse, amount = 0, 0
+        for n, wanted in enumerate(lines):
+            line = bought.get(wanted.sku)
+            if line is None:
+                raise invalid(f"lines.{n}.sku", f"order {order_ref} has no line {wanted.sku}")
+            returnable = line.quantity - line.returned_quantity
+            if wanted.quantity > returnable:
+                raise ReturnExceedsPurchase(
+                    f"{returnable} of {wanted.sku} can still be returned",
+                    field=f"lines.{n}.quantity",
+                )
+            take = points_to_reverse(
+                line.points, line.quantity, line.returned_quantity, wanted.quantity
+            )
+            line.returned_quantity += wanted.quantity
+            line.points_reversed += take
+            await order_repo.save_line(line, "returned_quantity", "points_reversed")
+            reverse += take
+            amount += line.unit_price * wanted.quantity
+        now = now_of(programme)
+        policy = policy_of(programme)
+        entry = _entry(principal, order, "order lines returned", idempotency_key, now)
+        if reverse and order.status == PENDING:
+            await debit_pending(member, entry, reverse, TxKind.REVERSE)
+        elif reverse:
+            await debit_available(
+                member,
+                entry,
+                reverse,
+                TxKind.REVERSE,
+                negative=policy.negative_policy,
+                first_lot=await _lot_of_order(order, member),
+            )
+        if order.status == COMPLETED:
+            member.qualifying_spend -= amount
+            await member.save(update_fields=["qualifying_spend"])
+        order.points_reversed += reverse
+        order.returned_amount += amount
+        fields = ["points_reversed", "returned_amount"]
+        if all(line.returned_quantity == line.quantity for line in bought.values()):
+            order.status, order.closed_at = RETURNED, now
+            fields += ["status", "closed_at"]
+            await _give_back_spent(principal, order, member, entry)
+            await activity.reverse_referral(principal, order, policy, entry)
+        await order_repo.save(order, *fields)
+        return {"orderId": order.id}
+
+    return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)
+
+
+async def _lot_of_order(order: Order, member: Member) -> int | None:
+    earned = [
+        tx
+        for tx in await points_repo.transactions_of_reference(
+            order.programme_id,
+            member.id,
+            kind=TxKind.EARN.value,
+            reference_type=ORDER,
+            reference=order.order_ref,
+        )
+        if tx.bucket == "AVAILABLE" and tx.amount > 0
+    ]
+    lot = await points_repo.lot_of_source(earned[0].id) if earned else None
+    return lot.id if lot else None
+
+
+async def _idempotent(
+    principal: Principal, operation: str, payload: dict[str, Any], key: str, act: Any
+) -> Order:
+    errors = Collector()
+    check_key(errors, key)
+    errors.raise_if_any()
+    result = await run_once(principal, key=key, operation=operation, payload=payload, action=act)
+    return await Order.get(id=int(result["orderId"]))
+
+
+async def mature_due(programme: Programme, *, batch: int = 500) -> int:
+    """Job: orders whose return window has closed complete, their points become available."""
+    system = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+    now = now_of(programme)
+    done = 0
+    while True:
+        due = await order_repo.due_to_mature(programme.id, now, batch)
+        if not due:
+            return done
+        for order in due:
+            async with in_transaction():
+                member = await points_repo.lock_member(programme.id, order.member_id)
+                locked = await order_repo.lock(programme.id, order.order_ref)
+                if locked is None or locked.status != PENDING:
+                    continue
+                await _complete(system, locked, member, programme, None, "return window closed")
+                done += 1

@@ -1,0 +1,82 @@
+"""Reads of the points ledger for the member page."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from db.models import Member, Order, OrderLine, PointHold, PointTransaction
+from db.repositories import orders as order_repo
+from db.repositories import points as points_repo
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal, Role
+from domain.errors import Collector
+from domain.lots import Expiring, expiring_within, rolling_expiry
+from domain.points import TxKind
+from services.clock import now_of
+from services.points.ledger import policy_of
+
+PAGE_MAX = 100
+_Row = TypeVar("_Row", PointTransaction, Order, PointHold)
+
+
+async def expiring(principal: Principal, member: Member, days: int) -> list[Expiring]:
+    errors = Collector()
+    if not 1 <= days <= 3660:
+        errors.add("days", "must be 1-3660")
+    errors.raise_if_any()
+    programme = await programme_repo.get(principal.programme_id)
+    policy = policy_of(programme)
+    return expiring_within(
+        await points_repo.open_lots(member.id),
+        now_of(programme),
+        days,
+        policy=policy.expiry_policy,
+        rolling_expires_at=rolling_expiry(member.last_earned_at, policy.expiry_months),
+    )
+
+
+async def history(
+    principal: Principal,
+    member: Member,
+    *,
+    first: int,
+    before_id: int | None,
+    kinds: list[TxKind] | None,
+) -> tuple[list[PointTransaction], bool]:
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    rows = await points_repo.history_page(
+        principal.programme_id,
+        member.id,
+        kinds=[k.value for k in kinds] if kinds else None,
+        before_id=before_id,
+        limit=first + 1,
+    )
+    return rows[:first], len(rows) > first
+
+
+def _visible(principal: Principal, rows: list[_Row]) -> list[_Row]:
+    if principal.role is Role.MEMBER:
+        return [r for r in rows if r.member_id == principal.member_id]
+    return rows
+
+
+async def transactions_by_ids(principal: Principal, ids: list[int]) -> dict[int, PointTransaction]:
+    rows = await PointTransaction.filter(programme_id=principal.programme_id, id__in=ids)
+    return {r.id: r for r in _visible(principal, rows)}
+
+
+async def orders_by_ids(principal: Principal, ids: list[int]) -> dict[int, Order]:
+    rows = await Order.filter(programme_id=principal.programme_id, id__in=ids)
+    return {r.id: r for r in _visible(principal, rows)}
+
+
+async def holds_by_ids(principal: Principal, ids: list[int]) -> dict[int, PointHold]:
+    rows = await PointHold.filter(programme_id=principal.programme_id, id__in=ids)
+    return {r.id: r for r in _visible(principal, rows)}
+
+
+async def order_lines(order: Order) -> list[OrderLine]:
+    return await order_repo.lines_of(order.id)

@@ -1,0 +1,286 @@
+"""Spending points: rewards, and points as cash at checkout through a two-phase hold."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from db.models import Member, PointHold, PointTransaction, Programme
+from db.repositories import holds as hold_repo
+from db.repositories import points as points_repo
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
+from domain.idempotency import check_key
+from domain.members import check_external_id
+from domain.points import MAX_POINTS, TxKind
+from domain.text import is_clean
+from services import members as member_service
+from services.clock import now_of
+from services.idempotency import run_once
+from services.points.ledger import (
+    Entry,
+    actor_of,
+    debit_available,
+    policy_of,
+    require_spendable,
+    restore,
+)
+
+HELD, CAPTURED, RELEASED, EXPIRED = "HELD", "CAPTURED", "RELEASED", "EXPIRED"
+
+
+class HoldClosed(DomainError):
+    code = ErrorCode.HOLD_CLOSED
+
+
+class HoldExpired(DomainError):
+    code = ErrorCode.HOLD_EXPIRED
+
+
+class AlreadyReversed(DomainError):
+    code = ErrorCode.ALREADY_REVERSED
+
+
+def check_points(errors: Collector, amount: int, field: str = "amount") -> None:
+    if not 1 <= amount <= MAX_POINTS:
+        errors.add(field, f"must be 1-{MAX_POINTS} points")
+
+
+def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
+    if not (1 <= len(reason.strip()) <= 200 and is_clean(reason)):
+        errors.add(field, "must be 1-200 characters, no control characters")
+
+
+async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
+    if external_id is None and principal.member_id is not None:
+        found = await member_service.viewer(principal)
+    else:
+        found = await member_service.find_by_external_id(principal, external_id or "")
+    if found is None:
+        raise NotFound("no member with this externalId", field="memberExternalId")
+    member = await points_repo.lock_member(principal.programme_id, found.id)
+    return member, await programme_repo.get(principal.programme_id)
+
+
+async def redeem(
+    principal: Principal,
+    *,
+    member_external_id: str | None,
+    amount: int,
+    reason: str,
+    reward: str | None,
+    idempotency_key: str,
+) -> PointTransaction:
+    """Spend points on a reward, soonest-expiring lots first. Under the member's row lock, so
+    fifty racing redemptions of a balance that covers ten leave exactly ten standing."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_points(errors, amount)
+    check_reason(errors, reason)
+    if member_external_id is not None:
+        check_external_id(errors, member_external_id)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        member, programme = await _locked_member(principal, member_external_id)
+        require_spendable(member, amount)
+        entry = Entry(
+            "REWARD",
+            reward or "",
+            reason.strip(),
+            actor_of(principal),
+            idempotency_key,
+            now_of(programme),
+        )
+        tx = await debit_available(member, entry, amount, TxKind.REDEEM)
+        return {"transactionId": tx.id}
+
+    payload = {"member": member_external_id, "amount": amount, "reason": reason, "reward": reward}
+    result = await run_once(
+        principal, key=idempotency_key, operation="redeemPoints", payload=payload, action=act
+    )
+    return await PointTransaction.get(id=int(result["transactionId"]))
+
+
+async def reverse_redemption(
+    principal: Principal, *, transaction_id: int, reason: str, idempotency_key: str
+) -> PointTransaction:
+    """Undo a redemption: the points return exactly once, into their lots, original expiry kept."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_reason(errors, reason)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        original = await points_repo.get_transaction(principal.programme_id, transaction_id)
+        if original is None or original.kind != TxKind.REDEEM.value:
+            raise NotFound("no redemption with this id", field="transactionId")
+        member = await points_repo.lock_member(principal.programme_id, original.member_id)
+        if await points_repo.reversal_of(original.id) is not None:
+            raise AlreadyReversed("this redemption was reversed already", field="transactionId")
+        programme = await programme_repo.get(principal.programme_id)
+        entry = Entry(
+            original.reference_type,
+            original.reference,
+            reason.strip(),
+            actor_of(principal),
+            idempotency_key,
+            now_of(programme),
+        )
+        tx = await restore(member, entry, original, TxKind.REVERSE)
+        return {"transactionId": tx.id}
+
+    payload = {"transactionId": transaction_id, "reason": reason}
+    result = await run_once(
+        principal, key=idempotency_key, operation="reverseRedemption", payload=payload, action=act
+    )
+    return await PointTransaction.get(id=int(result["transactionId"]))
+
+
+async def hold(
+    principal: Principal,
+    *,
+    member_external_id: str | None,
+    amount: int,
+    order_ref: str,
+    idempotency_key: str,
+) -> PointHold:
+    """Reserve points at checkout. Nothing is spent yet: capture spends, release gives back."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_points(errors, amount)
+    if not 1 <= len(order_ref) <= 64 or not order_ref.isprintable():
+        errors.add("orderId", "must be 1-64 printable characters")
+    if member_external_id is not None:
+        check_external_id(errors, member_external_id)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        member, programme = await _locked_member(principal, member_external_id)
+        require_spendable(member, amount)
+        policy = policy_of(programme)
+        now = now_of(programme)
+        created = await hold_repo.create(
+            programme_id=programme.id,
+            member_id=member.id,
+            order_ref=order_ref,
+            amount=amount,
+            at=now,
+            expires_at=now + timedelta(minutes=policy.hold_minutes),
+        )
+        member.points_held += amount
+        await points_repo.save_balances(member)
+        return {"holdId": created.id}
+
+    payload = {"member": member_external_id, "amount": amount, "orderId": order_ref}
+    result = await run_once(
+        principal, key=idempotency_key, operation="holdPoints", payload=payload, action=act
+    )
+    return await PointHold.get(id=int(result["holdId"]))
+
+
+async def _open_hold(principal: Principal, hold_id: int) -> tuple[PointHold, Member, Programme]:
+    found = await hold_repo.get(principal.programme_id, hold_id)
+    if (
+        found is None
+        or member_service.visible_to(principal, await Member.get(id=found.member_id)) is None
+    ):
+        raise NotFound("no hold with this id", field="holdId")
+    member = await points_repo.lock_member(principal.programme_id, found.member_id)
+    locked = await hold_repo.lock(principal.programme_id, hold_id)
+    assert locked is not None
+    return locked, member, await programme_repo.get(principal.programme_id)
+
+
+async def _close(hold: PointHold, member: Member, status: str, programme: Programme) -> None:
+    member.points_held -= hold.amount
+    await points_repo.save_balances(member)
+    hold.status, hold.closed_at = status, now_of(programme)
+    await hold_repo.save(hold, "status", "closed_at", "captured")
+
+
+async def capture(
+    principal: Principal, *, hold_id: int, amount: int, idempotency_key: str
+) -> PointHold:
+    """Spend `amount` (at most the hold) for the order; the rest of the hold is released."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_points(errors, amount)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        held, member, programme = await _open_hold(principal, hold_id)
+        if held.status != HELD:
+            raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
+        if held.expires_at <= now_of(programme):
+            await _close(held, member, EXPIRED, programme)
+            return {"holdId": held.id, "expired": True}
+        if amount > held.amount:
+            raise invalid("amount", f"at most the {held.amount} points held")
+        member.points_held -= held.amount  # the hold ends; its points are spendable again ...
+        entry = Entry(
+            "ORDER",
+            held.order_ref,
+            "points paid at checkout",
+            actor_of(principal),
+            idempotency_key,
+            now_of(programme),
+        )
+        require_spendable(member, amount)  # ... and still cover the capture
+        await debit_available(member, entry, amount, TxKind.REDEEM)
+        member.points_held += held.amount
+        held.captured = amount
+        await _close(held, member, CAPTURED, programme)
+        return {"holdId": held.id}
+
+    payload = {"holdId": hold_id, "amount": amount}
+    result = await run_once(
+        principal, key=idempotency_key, operation="captureHold", payload=payload, action=act
+    )
+    if result.get("expired"):
+        raise HoldExpired(
+            "the hold expired before it was captured; its points were released", field="holdId"
+        )
+    return await PointHold.get(id=int(result["holdId"]))
+
+
+async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -> PointHold:
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        held, member, programme = await _open_hold(principal, hold_id)
+        if held.status != HELD:
+            raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
+        await _close(held, member, RELEASED, programme)
+        return {"holdId": held.id}
+
+    result = await run_once(
+        principal,
+        key=idempotency_key,
+        operation="releaseHold",
+        payload={"holdId": hold_id},
+        action=act,
+    )
+    return await PointHold.get(id=int(result["holdId"]))
+
+
+async def expire_holds(programme: Programme, *, batch: int = 500) -> int:
+    """Job: holds past their time release their points."""
+    now = now_of(programme)
+    done = 0
+    while True:
+        due = await hold_repo.expired_open(programme.id, now, batch)
+        if not due:
+            return done
+        for item in due:
+            async with in_transaction():
+                member = await points_repo.lock_member(programme.id, item.member_id)
+                locked = await hold_repo.lock(programme.id, item.id)
+                if locked is not None and locked.status == HELD:
+                    await _close(locked, member, EXPIRED, programme)
+                    done += 1
