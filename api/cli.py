@@ -118,11 +118,19 @@ async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
-    from services.idempotency import prune_expired_keys
+    import time
+
+    from services.jobs import run_all
 
     async def work() -> int:
-        pruned = await prune_expired_keys()
-        print(f"idempotency keys pruned: {pruned}")
+        started = time.perf_counter()
+        report = await run_all()
+        print(
+            f"orders completed: {report.orders_matured}; holds expired: {report.holds_expired}; "
+            f"points expired: {report.points_expired} from {report.members_expired} members; "
+            f"idempotency keys pruned: {report.keys_pruned} "
+            f"({time.perf_counter() - started:.2f} s)"
+        )
         return 0
 
     return await _with_db(settings, work)
@@ -170,7 +178,11 @@ def parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
     revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
-    sub.add_parser("run-jobs", help="periodic jobs: prune idempotency keys older than 24 h")
+    sub.add_parser(
+        "run-jobs",
+        help="periodic jobs: complete orders past their return window, expire holds and points, "
+        "prune idempotency keys older than 24 h",
+    )
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
     return p
 

@@ -1,0 +1,429 @@
+"""Earning lots without a database: calendar months, spending order, expiry and reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.lots import (
+    Expiring,
+    Lot,
+    Take,
+    add_months,
+    allocate,
+    expired,
+    expiring_within,
+    lot_expiry,
+    rolling_expiry,
+    spending_order,
+)
+from domain.points import ExpiryPolicy
+
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+EARNED = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+def lot(
+    id: int,
+    remaining: int,
+    expires_at: datetime | None,
+    earned_at: datetime = EARNED,
+) -> Lot:
+    return Lot(id=id, remaining=remaining, earned_at=earned_at, expires_at=expires_at)
+
+
+def apply(lots: list[Lot], takes: list[Take]) -> list[Lot]:
+    taken = {take.lot_id: take.amount for take in takes}
+    return [
+        Lot(each.id, each.remaining - taken.get(each.id, 0), each.earned_at, each.expires_at)
+        for each in lots
+    ]
+
+
+def ids(lots: list[Lot]) -> list[int]:
+    return [each.id for each in lots]
+
+
+# ---- add_months ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moment", "months", "expected"),
+    [
+        (at(2023, 1, 31), 1, at(2023, 2, 28)),
+        (at(2024, 1, 31), 1, at(2024, 2, 29)),
+        (at(2024, 3, 31), 1, at(2024, 4, 30)),
+        (at(2024, 1, 15), 0, at(2024, 1, 15)),
+        (at(2023, 12, 15), 1, at(2024, 1, 15)),
+        (at(2023, 11, 30), 3, at(2024, 2, 29)),
+        (at(2024, 2, 29), 12, at(2025, 2, 28)),
+        (at(2024, 6, 1), 120, at(2034, 6, 1)),
+        (at(2024, 3, 31), -1, at(2024, 2, 29)),
+        (at(2024, 1, 15), -1, at(2023, 12, 15)),
+        (at(2024, 1, 31), -13, at(2022, 12, 31)),
+        (at(2025, 3, 31), -1, at(2025, 2, 28)),
+    ],
+)
+def test_add_months_counts_calendar_months_and_clamps_the_day(moment, months, expected):
+    # given / when
+    result = add_months(moment, months)
+    # then
+    assert result == expected
+
+
+def test_add_months_keeps_the_time_of_day_and_the_timezone():
+    # given
+    moment = datetime(2023, 1, 31, 23, 59, 58, 123_456, tzinfo=UTC)
+    # when
+    result = add_months(moment, 1)
+    # then
+    assert result == datetime(2023, 2, 28, 23, 59, 58, 123_456, tzinfo=UTC)
+    assert result.tzinfo is UTC
+
+
+# ---- lot_expiry / rolling_expiry -----------------------------------------------------------
+
+
+def test_a_lot_expires_n_months_after_it_was_earned_under_the_lots_policy():
+    # given / when
+    expires = lot_expiry(at(2024, 1, 31, 9, 30), ExpiryPolicy.LOTS, 12)
+    # then
+    assert expires == at(2025, 1, 31, 9, 30)
+
+
+def test_a_lot_has_no_expiry_of_its_own_under_the_rolling_policy():
+    # given / when
+    expires = lot_expiry(at(2024, 1, 31), ExpiryPolicy.ROLLING_ACTIVITY, 12)
+    # then
+    assert expires is None
+
+
+def test_the_rolling_expiry_is_n_months_after_the_last_earning():
+    # given / when
+    expires = rolling_expiry(at(2024, 2, 29, 8), 12)
+    # then
+    assert expires == at(2025, 2, 28, 8)
+
+
+def test_without_any_earning_there_is_no_rolling_expiry():
+    # given / when / then
+    assert rolling_expiry(None, 12) is None
+
+
+# ---- spending_order / allocate -------------------------------------------------------------
+
+
+def test_lots_are_spent_soonest_expiring_first_and_never_expiring_last():
+    # given
+    march = lot(1, 10, at(2025, 3, 1))
+    forever = lot(2, 10, None)
+    february = lot(3, 10, at(2025, 2, 1))
+    empty_january = lot(4, 0, at(2025, 1, 1))
+    # when
+    ordered = spending_order([march, forever, february, empty_january])
+    # then the empty lot is skipped
+    assert ids(ordered) == [3, 1, 2]
+
+
+def test_among_equal_expiries_the_oldest_lot_is_spent_first():
+    # given
+    newer = lot(1, 10, at(2025, 3, 1), earned_at=at(2024, 3, 2))
+    older = lot(2, 10, at(2025, 3, 1), earned_at=at(2024, 3, 1))
+    newer_forever = lot(3, 10, None, earned_at=at(2024, 5, 1))
+    older_forever = lot(4, 10, None, earned_at=at(2024, 4, 1))
+    # when
+    ordered = spending_order([newer_forever, newer, older_forever, older])
+    # then
+    assert ids(ordered) == [2, 1, 4, 3]
+
+
+def lots_to_spend() -> list[Lot]:
+    return [
+        lot(1, 50, at(2025, 3, 1)),
+        lot(2, 30, None),
+        lot(3, 100, at(2025, 2, 1)),
+        lot(4, 0, at(2025, 1, 1)),
+    ]
+
+
+def test_allocate_drains_the_soonest_expiring_lot_first():
+    # given 180 points in three lots
+    lots = lots_to_spend()
+    # when
+    takes, unpaid = allocate(lots, 120)
+    # then
+    assert takes == [Take(3, 100), Take(1, 20)]
+    assert unpaid == 0
+
+
+def test_allocate_reports_what_the_lots_do_not_cover():
+    # given 180 points in three lots
+    lots = lots_to_spend()
+    # when
+    takes, unpaid = allocate(lots, 200)
+    # then
+    assert takes == [Take(3, 100), Take(1, 50), Take(2, 30)]
+    assert unpaid == 20
+
+
+def test_allocating_nothing_takes_nothing():
+    # given / when
+    takes, unpaid = allocate(lots_to_spend(), 0)
+    # then
+    assert (takes, unpaid) == ([], 0)
+
+
+def test_allocate_from_no_lots_leaves_everything_unpaid():
+    # given / when
+    takes, unpaid = allocate([], 75)
+    # then
+    assert (takes, unpaid) == ([], 75)
+
+
+def test_a_named_first_lot_is_drawn_on_before_the_usual_order():
+    # given the never-expiring lot named first
+    lots = lots_to_spend()
+    # when
+    takes, unpaid = allocate(lots, 40, first=2)
+    # then
+    assert takes == [Take(2, 30), Take(3, 10)]
+    assert unpaid == 0
+
+
+def test_a_named_first_lot_that_is_empty_is_passed_over():
+    # given
+    lots = lots_to_spend()
+    # when
+    takes, unpaid = allocate(lots, 40, first=4)
+    # then
+    assert takes == [Take(3, 40)]
+    assert unpaid == 0
+
+
+some_moments = st.one_of(
+    st.none(),
+    st.integers(min_value=0, max_value=3 * 365 * 24).map(
+        lambda hours: at(2024, 1, 1) + timedelta(hours=hours)
+    ),
+)
+
+
+@st.composite
+def lot_lists(draw: st.DrawFn) -> list[Lot]:
+    count = draw(st.integers(min_value=0, max_value=8))
+    return [
+        lot(
+            n + 1,
+            draw(st.integers(min_value=0, max_value=1_000)),
+            draw(some_moments),
+            earned_at=at(2023, 1, 1) + timedelta(days=draw(st.integers(0, 365))),
+        )
+        for n in range(count)
+    ]
+
+
+@given(
+    lots=lot_lists(),
+    amount=st.integers(min_value=0, max_value=5_000),
+    first=st.one_of(st.none(), st.integers(min_value=1, max_value=9)),
+)
+def test_allocate_never_overdraws_a_lot_and_accounts_for_every_point(lots, amount, first):
+    # given some lots and an amount to pay
+    remaining = {each.id: each.remaining for each in lots}
+    # when
+    takes, unpaid = allocate(lots, amount, first=first)
+    # then each lot is drawn on at most once, within what it holds, and nothing is lost
+    assert len({take.lot_id for take in takes}) == len(takes)
+    for take in takes:
+        assert 0 < take.amount <= remaining[take.lot_id]
+    assert sum(take.amount for take in takes) + unpaid == amount
+    assert unpaid == max(0, amount - sum(remaining.values()))
+    if first is not None and remaining.get(first, 0) > 0 and amount > 0:
+        assert takes[0].lot_id == first
+
+
+# ---- expired -------------------------------------------------------------------------------
+
+
+def lots_around_now() -> list[Lot]:
+    return [
+        lot(1, 10, NOW - timedelta(days=1)),
+        lot(2, 20, NOW),
+        lot(3, 30, NOW + timedelta(seconds=1)),
+        lot(4, 40, None),
+        lot(5, 0, NOW - timedelta(days=2)),
+    ]
+
+
+def test_expiry_takes_the_remaining_of_lots_due_now_or_earlier_and_nothing_else():
+    # given a lot due yesterday, one due this instant, one due in a second, one never, one empty
+    lots = lots_around_now()
+    # when
+    takes = expired(lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    # then
+    assert takes == [Take(1, 10), Take(2, 20)]
+
+
+def test_expiring_lots_twice_takes_nothing_the_second_time():
+    # given the expiry job has run once and its takes were applied
+    lots = lots_around_now()
+    first_run = expired(lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    after = apply(lots, first_run)
+    # when it runs again at the same moment
+    second_run = expired(after, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    # then
+    assert first_run != []
+    assert second_run == []
+
+
+def test_under_the_lots_policy_the_rolling_date_is_ignored():
+    # given a rolling date long past, which only the rolling policy reads
+    lots = [lot(1, 10, NOW + timedelta(days=30))]
+    # when
+    takes = expired(
+        lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=NOW - timedelta(days=365)
+    )
+    # then
+    assert takes == []
+
+
+def test_rolling_expiry_takes_nothing_before_the_rolling_date():
+    # given
+    lots = [lot(1, 10, None), lot(2, 20, None)]
+    # when
+    takes = expired(
+        lots,
+        NOW,
+        policy=ExpiryPolicy.ROLLING_ACTIVITY,
+        rolling_expires_at=NOW + timedelta(seconds=1),
+    )
+    # then
+    assert takes == []
+
+
+def test_rolling_expiry_with_no_rolling_date_takes_nothing():
+    # given
+    lots = [lot(1, 10, None)]
+    # when
+    takes = expired(lots, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=None)
+    # then
+    assert takes == []
+
+
+@pytest.mark.parametrize("rolling_expires_at", [NOW, NOW - timedelta(days=3)])
+def test_rolling_expiry_takes_every_lot_once_the_rolling_date_is_reached(rolling_expires_at):
+    # given
+    lots = [lot(1, 10, None, earned_at=at(2024, 5, 1)), lot(2, 0, None), lot(3, 20, None)]
+    # when
+    takes = expired(
+        lots, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=rolling_expires_at
+    )
+    # then
+    assert sorted(takes, key=lambda take: take.lot_id) == [Take(1, 10), Take(3, 20)]
+
+
+def test_rolling_expiry_run_twice_takes_nothing_the_second_time():
+    # given
+    lots = [lot(1, 10, None), lot(2, 20, None)]
+    first_run = expired(lots, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=NOW)
+    after = apply(lots, first_run)
+    # when
+    second_run = expired(after, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=NOW)
+    # then
+    assert sum(take.amount for take in first_run) == 30
+    assert second_run == []
+
+
+@given(lots=lot_lists(), hours=st.integers(min_value=0, max_value=3 * 365 * 24))
+def test_expiry_takes_exactly_what_is_due_and_is_idempotent(lots, hours):
+    # given lots and any moment
+    now = at(2024, 1, 1) + timedelta(hours=hours)
+    due = {
+        each.id: each.remaining
+        for each in lots
+        if each.remaining > 0 and each.expires_at is not None and each.expires_at <= now
+    }
+    # when
+    takes = expired(lots, now, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    again = expired(apply(lots, takes), now, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    # then
+    assert {take.lot_id: take.amount for take in takes} == due
+    assert len(takes) == len(due)
+    assert again == []
+
+
+# ---- expiring_within -----------------------------------------------------------------------
+
+
+def test_expiring_within_groups_by_expiry_soonest_first_up_to_the_horizon():
+    # given lots due within 30 days, one exactly at the horizon, and some that are not
+    june_10 = at(2025, 6, 10, 12)
+    lots = [
+        lot(1, 7, at(2025, 6, 20, 12)),
+        lot(2, 10, june_10),
+        lot(3, 5, june_10),
+        lot(4, 3, NOW + timedelta(days=30)),
+        lot(5, 100, NOW + timedelta(days=30, seconds=1)),
+        lot(6, 50, None),
+        lot(7, 0, at(2025, 6, 15, 12)),
+    ]
+    # when
+    expiring = expiring_within(lots, NOW, 30, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    # then
+    assert expiring == [
+        Expiring(15, june_10),
+        Expiring(7, at(2025, 6, 20, 12)),
+        Expiring(3, NOW + timedelta(days=30)),
+    ]
+
+
+def test_nothing_expiring_within_the_window_gives_an_empty_list():
+    # given
+    lots = [lot(1, 10, NOW + timedelta(days=31)), lot(2, 5, None)]
+    # when
+    expiring = expiring_within(lots, NOW, 30, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    # then
+    assert expiring == []
+
+
+def test_rolling_policy_reports_the_whole_balance_on_the_rolling_date():
+    # given
+    rolling_at = NOW + timedelta(days=10)
+    lots = [lot(1, 10, None), lot(2, 0, None), lot(3, 25, None)]
+    # when
+    expiring = expiring_within(
+        lots, NOW, 30, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=rolling_at
+    )
+    # then
+    assert expiring == [Expiring(35, rolling_at)]
+
+
+@pytest.mark.parametrize(
+    ("rolling_expires_at", "lots"),
+    [
+        (NOW + timedelta(days=30, seconds=1), [lot(1, 10, None)]),
+        (None, [lot(1, 10, None)]),
+        (NOW + timedelta(days=10), [lot(1, 0, None)]),
+        (NOW + timedelta(days=10), []),
+    ],
+)
+def test_rolling_policy_reports_nothing_past_the_horizon_or_for_an_empty_balance(
+    rolling_expires_at, lots
+):
+    # given / when
+    expiring = expiring_within(
+        lots,
+        NOW,
+        30,
+        policy=ExpiryPolicy.ROLLING_ACTIVITY,
+        rolling_expires_at=rolling_expires_at,
+    )
+    # then
+    assert expiring == []
