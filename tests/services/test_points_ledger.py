@@ -10,8 +10,8 @@ from db.models import LotMovement, PointLot, PointTransaction, Programme
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.jobs import run_all
-from services.points import redemption
 from services.points import orders as order_service
+from services.points import redemption
 from services.points.orders import ReturnLine
 from tests.fixtures.points import (
     advance,
@@ -103,7 +103,7 @@ async def test_returns_take_back_exactly_what_the_lines_earned(programme, make_m
     # given 3 x 33.33 yuan (199.98 points -> 200 by half-down rounding on 199.98) and a 100 yuan line
     member = await make_member(programme)
     order = await place_order(programme, member, line("a", 3_333, 3), line("b", 10_000, 1))
-    lines = {l.sku: l for l in await order_service.order_repo.lines_of(order.id)}
+    lines = {x.sku: x for x in await order_service.order_repo.lines_of(order.id)}
     assert lines["a"].points == 200 and lines["b"].points == 200
     await complete(programme, order)
     # when one item of "a" comes back, then the other two
