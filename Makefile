@@ -46,3 +46,7 @@ clean:
 ## Write the next migration (SQL for SQLite and PostgreSQL in one file) after a model change.
 migration: install
 	$(BIN)/python scripts/make_migration.py $(or $(NAME),update)
+
+## Ledger benchmark on PostgreSQL: 10,000 orders and 10,000 redemptions at concurrency 32.
+bench-ledger: install
+	$(BIN)/python scripts/bench_ledger.py

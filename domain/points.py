@@ -149,10 +149,14 @@ class PointsPolicy:
 
 
 def validate_policy(policy: PointsPolicy, errors: Collector) -> None:
-    for name in ("full_price_rate", "discounted_rate", "gift_card_rate"):
-        rate: Fraction = getattr(policy, name)
+    rates = {
+        "fullPriceRate": policy.full_price_rate,
+        "discountedRate": policy.discounted_rate,
+        "giftCardRate": policy.gift_card_rate,
+    }
+    for field_name, rate in rates.items():
         if not 0 <= rate <= 100:
-            errors.add(name, "must be 0-100 points per minor unit")
+            errors.add(field_name, "must be 0-100 points per minor unit")
     if any(not 0 <= v <= 100_000 for v in policy.category_bonus.values()):
         errors.add("categoryBonus", "bonuses must be 0-100000 points per item")
     if not 0 <= policy.return_window_days <= 365:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -163,8 +164,8 @@ mutation ($input: GrantPointsInput!) {{
 }}
 """
 ADVANCE_CLOCK = """
-mutation ($days: Int!, $key: String!) {
-  advanceTestClock(input: {days: $days, idempotencyKey: $key}) {
+mutation ($days: Int! = 0, $seconds: Int! = 0, $key: String!) {
+  advanceTestClock(input: {days: $days, seconds: $seconds, idempotencyKey: $key}) {
     __typename
     ... on AdvanceTestClockSuccess { programme { now } }
     ... on AdvanceTestClockError { errors { field code message } }
@@ -197,6 +198,15 @@ query ($id: ID!) {
 }
 """
 PROGRAMME_NOW = "{ programme { now } }"
+NODE_HOLD = "query ($id: ID!) { node(id: $id) { ... on PointHold { status captured } } }"
+UPSERT_BENEFIT = """
+mutation ($kind: BenefitKind!, $value: Int!) {
+  upsertBenefit(input: {tierCode: "BRONZE", code: $kind, title: "Bonus", kind: $kind,
+                        value: $value, idempotencyKey: $kind}) {
+    __typename
+  }
+}
+"""
 
 
 # ---- helpers --------------------------------------------------------------------------------
@@ -316,8 +326,10 @@ async def fund(gql, admin: str, external_id: str, amount: int) -> None:
     assert result["__typename"] == "TransactionSuccess", result
 
 
-async def advance_days(gql, admin: str, days: int) -> None:
-    body = await gql(ADVANCE_CLOCK, {"days": days, "key": new_key()}, auth=admin)
+async def advance(gql, admin: str, *, days: int = 0, seconds: int = 0) -> None:
+    body = await gql(
+        ADVANCE_CLOCK, {"days": days, "seconds": seconds, "key": new_key()}, auth=admin
+    )
     assert body["data"]["advanceTestClock"]["__typename"] == "AdvanceTestClockSuccess", body
 
 
@@ -402,6 +414,44 @@ async def test_preview_gives_the_same_lines_and_rules_as_record_and_writes_nothi
     assert (await points_of(gql, storefront, member.external_id))["pending"] == booked["points"]
 
 
+async def test_tier_and_birthday_multipliers_show_in_the_breakdown(
+    gql, programme, make_member, keys
+):
+    # given BRONZE earns 1.5x, and 2x more in the member's birthday month
+    admin, storefront = keys
+    for kind, value in (("POINTS_MULTIPLIER", 15_000), ("BIRTHDAY_MULTIPLIER", 20_000)):
+        body = await gql(UPSERT_BENEFIT, {"kind": kind, "value": value}, auth=admin)
+        assert body["data"]["upsertBenefit"]["__typename"] == "UpsertBenefitSuccess", body
+    now = await programme_now(gql, storefront)
+    month = parse(now).astimezone(ZoneInfo("Asia/Shanghai")).month
+    birthday_member = await make_member(programme, birthday=f"{month:02d}-01")
+    other = await make_member(programme, birthday=f"{month % 12 + 1:02d}-01")
+
+    async def preview(external_id: str) -> dict[str, Any]:
+        body = await gql(
+            PREVIEW_ORDER, {"input": preview_of(order_input(external_id, now))}, auth=storefront
+        )
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["previewOrderPoints"]
+        return result
+
+    # when
+    in_month = await preview(birthday_member.external_id)
+    out_of_month = await preview(other.external_id)
+    # then
+    assert in_month["lines"][0]["rules"] == [
+        {"rule": "FULL_PRICE", "points": 200},
+        {"rule": "TIER_MULTIPLIER", "points": 100},
+        {"rule": "BIRTHDAY_MULTIPLIER", "points": 300},
+    ]
+    assert in_month["total"] == 600
+    assert out_of_month["lines"][0]["rules"] == [
+        {"rule": "FULL_PRICE", "points": 200},
+        {"rule": "TIER_MULTIPLIER", "points": 100},
+    ]
+    assert out_of_month["total"] == 300
+
+
 async def test_returning_one_of_two_lines_takes_back_exactly_that_lines_points(
     gql, programme, make_member, keys
 ):
@@ -471,6 +521,86 @@ async def test_returning_lines_of_an_unknown_order_is_not_found(gql, programme, 
     )
     assert result["__typename"] == "ReturnOrderLinesError"
     assert codes(result) == ["NOT_FOUND"]
+
+
+async def test_a_whole_order_return_gives_back_the_points_paid_for_it(
+    gql, programme, make_member, keys
+):
+    # given 500 points, 100 of them paid at checkout (2 yuan) for a 50-yuan order
+    admin, storefront = keys
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 500)
+    order_id = f"o-{uuid.uuid4().hex[:10]}"
+    held = await mutate(
+        gql,
+        HOLD_POINTS,
+        "holdPoints",
+        storefront,
+        memberExternalId=member.external_id,
+        amount=100,
+        orderId=order_id,
+    )
+    captured = await mutate(
+        gql, CAPTURE_HOLD, "captureHold", storefront, holdId=held["hold"]["id"], amount=100
+    )
+    assert captured["__typename"] == "HoldSuccess", captured
+    order = await completed_order(
+        gql,
+        storefront,
+        member.external_id,
+        order_id=order_id,
+        lines=[line("shoes", 5_000)],
+        payments=[{"method": "CARD", "amount": 4_800}, {"method": "POINTS", "amount": 200}],
+    )
+    assert order["points"] == 96  # the 2 yuan paid with points earn nothing
+    assert (await points_of(gql, storefront, member.external_id))["available"] == 496
+    # when everything comes back
+    result = await mutate(
+        gql,
+        RETURN_LINES,
+        "returnOrderLines",
+        storefront,
+        orderId=order_id,
+        lines=[{"sku": "shoes", "quantity": 1}],
+    )
+    # then the 96 earned go and the 100 paid return
+    assert result["__typename"] == "OrderSuccess", result
+    assert (result["order"]["status"], result["order"]["pointsReversed"]) == ("RETURNED", 96)
+    assert (await points_of(gql, storefront, member.external_id))["available"] == 500
+    [paid] = (await history(gql, storefront, member.external_id, kinds=["REDEEM"]))["edges"]
+    reversals = (await history(gql, storefront, member.external_id, kinds=["REVERSE"]))["edges"]
+    assert sorted(e["node"]["amount"] for e in reversals) == [-96, 100]
+    assert [e["node"]["reverses"] for e in reversals if e["node"]["amount"] == 100] == [
+        paid["node"]["id"]
+    ]
+    await assert_ledger_consistent(member)
+
+
+async def test_a_return_after_the_points_were_spent_leaves_a_debt_that_earning_repays(
+    gql, programme, make_member, keys
+):
+    # given 120 points earned, 100 of them spent (the demo policy is ALLOW_NEGATIVE)
+    _, storefront = keys
+    member = await make_member(programme)
+    order = await completed_order(gql, storefront, member.external_id, lines=[line("lamp", 6_000)])
+    spent = await redeem(gql, storefront, memberExternalId=member.external_id, amount=100)
+    assert spent["__typename"] == "TransactionSuccess", spent
+    # when the lamp comes back
+    result = await mutate(
+        gql,
+        RETURN_LINES,
+        "returnOrderLines",
+        storefront,
+        orderId=order["orderId"],
+        lines=[{"sku": "lamp", "quantity": 1}],
+    )
+    # then the member owes 100
+    assert result["__typename"] == "OrderSuccess", result
+    assert (await points_of(gql, storefront, member.external_id))["available"] == -100
+    # and the next earning pays the debt first
+    await completed_order(gql, storefront, member.external_id, lines=[line("bulb", 7_000)])
+    assert (await points_of(gql, storefront, member.external_id))["available"] == 40
+    await assert_ledger_consistent(member)
 
 
 async def test_cancelling_a_completed_order_is_order_closed(gql, programme, make_member, keys):
@@ -599,6 +729,24 @@ async def test_redeeming_takes_the_points_and_returns_the_transaction_and_member
     assert (result["transaction"]["kind"], result["transaction"]["amount"]) == ("REDEEM", -30)
     assert result["transaction"]["reference"] == "mug-1"
     assert result["member"]["points"]["available"] == 70
+    assert (await points_of(gql, storefront, member.external_id))["available"] == 70
+
+
+async def test_a_redemption_retried_with_its_key_is_booked_once(gql, programme, make_member, keys):
+    # given
+    admin, storefront = keys
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 100)
+    once = {"memberExternalId": member.external_id, "amount": 30, "idempotencyKey": "r-1"}
+    # when sent twice, then with the key reused for another amount
+    first = await redeem(gql, storefront, **once)
+    second = await redeem(gql, storefront, **once)
+    reused = await redeem(gql, storefront, **{**once, "amount": 31})
+    # then
+    assert first["__typename"] == second["__typename"] == "TransactionSuccess"
+    assert first["transaction"]["id"] == second["transaction"]["id"]
+    assert reused["__typename"] == "RedeemPointsError"
+    assert codes(reused) == ["IDEMPOTENCY_KEY_REUSED"]
     assert (await points_of(gql, storefront, member.external_id))["available"] == 70
 
 
@@ -774,6 +922,27 @@ async def test_releasing_a_hold_gives_its_points_back(gql, programme, make_membe
     assert (await points_of(gql, storefront, member.external_id))["available"] == 500
 
 
+async def test_a_hold_captured_after_it_expired_is_hold_expired(gql, programme, make_member, keys):
+    # given a hold, and the clock past its expiry
+    admin, storefront = keys
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 100)
+    held = await hold(gql, storefront, member.external_id, 60)
+    expires_in = parse(held["hold"]["expiresAt"]) - parse(await programme_now(gql, storefront))
+    await advance(gql, admin, seconds=int(expires_in.total_seconds()) + 1)
+    # when
+    result = await mutate(
+        gql, CAPTURE_HOLD, "captureHold", storefront, holdId=held["hold"]["id"], amount=60
+    )
+    # then nothing is spent and the hold is given back
+    assert result["__typename"] == "CaptureHoldError"
+    assert codes(result) == ["HOLD_EXPIRED"]
+    points = await points_of(gql, storefront, member.external_id)
+    assert (points["available"], points["held"], points["spendable"]) == (100, 0, 100)
+    node = await gql(NODE_HOLD, {"id": held["hold"]["id"]}, auth=storefront)
+    assert node["data"]["node"]["status"] == "EXPIRED"
+
+
 async def test_held_points_cannot_be_redeemed(gql, programme, make_member, keys):
     admin, storefront = keys
     member = await make_member(programme)
@@ -835,7 +1004,7 @@ async def test_one_check_in_a_day_and_a_streak_across_days(gql, programme, make_
     assert codes(second) == ["ALREADY_CHECKED_IN"]
     assert (await points_of(gql, storefront, member.external_id))["available"] == first["points"]
     # when the next day comes
-    await advance_days(gql, admin, 1)
+    await advance(gql, admin, days=1)
     next_day = await mutate(gql, CHECK_IN, "checkIn", token)
     # then the streak goes on
     assert next_day["__typename"] == "CheckInSuccess", next_day
@@ -932,6 +1101,31 @@ async def test_the_inviter_is_rewarded_when_the_invitees_first_order_completes(
     assert (await points_of(gql, storefront, b.external_id))["available"] == 400
     await assert_ledger_consistent(a)
     await assert_ledger_consistent(b)
+
+
+async def test_returning_the_invitees_first_order_takes_back_the_inviters_reward(
+    gql, programme, make_member, keys
+):
+    # given A was rewarded for B's first order
+    _, storefront = keys
+    a, b = await make_member(programme), await make_member(programme)
+    code = await invite_code_of(gql, storefront, a.external_id)
+    assert (await accept(gql, storefront, b.external_id, code))["__typename"] == "MemberSuccess"
+    order = await completed_order(gql, storefront, b.external_id, lines=[line("mug", 2_000)])
+    assert (await points_of(gql, storefront, a.external_id))["available"] > 0
+    # when B returns all of it
+    result = await mutate(
+        gql,
+        RETURN_LINES,
+        "returnOrderLines",
+        storefront,
+        orderId=order["orderId"],
+        lines=[{"sku": "mug", "quantity": 1}],
+    )
+    # then A's reward goes
+    assert result["__typename"] == "OrderSuccess", result
+    assert (await points_of(gql, storefront, a.external_id))["available"] == 0
+    await assert_ledger_consistent(a)
 
 
 # ---- admin corrections ----------------------------------------------------------------------
@@ -1169,7 +1363,7 @@ async def test_points_expire_twelve_months_after_they_became_available(
     assert expiring["amount"] == 200
     assert timedelta(days=365) <= parse(expiring["expiresAt"]) - now <= timedelta(days=366)
     # when the clock passes that date and the jobs run
-    await advance_days(gql, admin, 367)
+    await advance(gql, admin, days=367)
     await run_all()
     # then the points are gone, by an EXPIRE row
     after = await gql(EXPIRING, {"e": member.external_id, "days": 400}, auth=storefront)
@@ -1183,7 +1377,7 @@ async def test_points_do_not_expire_before_their_date(gql, programme, make_membe
     admin, storefront = keys
     member = await make_member(programme)
     await completed_order(gql, storefront, member.external_id)
-    await advance_days(gql, admin, 300)
+    await advance(gql, admin, days=300)
     await run_all()
     assert (await points_of(gql, storefront, member.external_id))["available"] == 200
 
