@@ -167,6 +167,19 @@ def validate_policy(policy: PointsPolicy, errors: Collector) -> None:
         errors.add("pointsPerCash", "both sides of the cash rate must be positive")
     if not 1 <= policy.hold_minutes <= 7 * 24 * 60:
         errors.add("holdMinutes", "must be 1-10080")
+    counts = {
+        "checkinPoints": policy.checkin_points,
+        "streakBonus": policy.streak_bonus,
+        "reviewPoints": policy.review_points,
+        "referralPoints": policy.referral_points,
+    }
+    for field_name, value in counts.items():
+        if not 0 <= value <= 1_000_000:
+            errors.add(field_name, "must be 0-1000000 points")
+    if not 0 <= policy.streak_every <= 366:
+        errors.add("streakEvery", "must be 0-366 days (0: no streak bonus)")
+    if any(not (1 <= len(c) <= 64 and c.isprintable()) for c in policy.category_bonus):
+        errors.add("categoryBonus", "categories are 1-64 printable characters")
 
 
 # ---- orders -------------------------------------------------------------------------------

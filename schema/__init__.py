@@ -13,6 +13,7 @@ from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
+from schema.policy import PolicyMutation, PolicyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.tokens import TokenMutation
 
@@ -26,9 +27,10 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery))
+Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery, PolicyQuery))
 Mutation = merge_types(
-    "Mutation", (MemberMutation, ProgrammeMutation, TokenMutation, PointsMutation)
+    "Mutation",
+    (MemberMutation, ProgrammeMutation, TokenMutation, PointsMutation, PolicyMutation),
 )
 
 

@@ -1,0 +1,57 @@
+"""A programme's points policy: read for the member page, changed by an admin."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.errors import Collector, invalid
+from domain.idempotency import check_key
+from domain.points import PointsPolicy, validate_policy
+from services.idempotency import run_once
+from services.points.ledger import policy_of
+
+
+async def current(principal: Principal) -> PointsPolicy:
+    return policy_of(await programme_repo.get(principal.programme_id))
+
+
+def _with_rates(changes: dict[str, Any]) -> dict[str, Any]:
+    """Rates arrive as (points, per minor units); both must be usable before they are a rate."""
+    given = dict(changes)
+    for name, value in changes.items():
+        if name.endswith("_rate"):
+            points, per = value
+            if not (0 <= points <= 1_000_000 and 1 <= per <= 1_000_000):
+                field = "".join(w.title() if i else w for i, w in enumerate(name.split("_")))
+                raise invalid(field, "points 0-1000000 per 1-1000000 minor units")
+            given[name] = Fraction(points, per)
+    return given
+
+
+async def change(
+    principal: Principal, changes: dict[str, Any], *, idempotency_key: str
+) -> PointsPolicy:
+    """Apply the given fields over the current policy; the whole result must be valid."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.lock(principal.programme_id)
+        policy = replace(policy_of(programme), **_with_rates(changes))
+        problems = Collector()
+        validate_policy(policy, problems)
+        problems.raise_if_any()
+        programme.points_policy = policy.to_json()
+        await programme.save(update_fields=["points_policy"])
+        return {"policy": programme.points_policy}
+
+    payload = {k: str(v) for k, v in changes.items()}
+    result = await run_once(
+        principal, key=idempotency_key, operation="setPointsPolicy", payload=payload, action=act
+    )
+    return PointsPolicy.from_json(result["policy"])
