@@ -135,9 +135,13 @@ async def ledger_sums(member_id: int) -> dict[str, int]:
     return {row["bucket"]: int(row["total"]) for row in rows}
 
 
-async def members_with_lots_expired(programme_id: int, now: datetime, limit: int) -> list[int]:
+async def members_with_lots_expired(
+    programme_id: int, now: datetime, *, after_id: int, limit: int
+) -> list[int]:
     rows = (
-        await PointLot.filter(programme_id=programme_id, remaining__gt=0, expires_at__lte=now)
+        await PointLot.filter(
+            programme_id=programme_id, remaining__gt=0, expires_at__lte=now, member_id__gt=after_id
+        )
         .distinct()
         .order_by("member_id")
         .limit(limit)
@@ -146,10 +150,15 @@ async def members_with_lots_expired(programme_id: int, now: datetime, limit: int
     return [int(r["member_id"]) for r in rows]
 
 
-async def members_inactive_since(programme_id: int, before: datetime, limit: int) -> list[int]:
+async def members_inactive_since(
+    programme_id: int, before: datetime, *, after_id: int, limit: int
+) -> list[int]:
     rows = (
         await Member.filter(
-            programme_id=programme_id, last_earned_at__lte=before, points_available__gt=0
+            programme_id=programme_id,
+            last_earned_at__lte=before,
+            points_available__gt=0,
+            id__gt=after_id,
         )
         .order_by("id")
         .limit(limit)

@@ -21,20 +21,22 @@ async def expire_due(programme: Programme) -> tuple[int, int]:
     """(members touched, points expired) for one programme at its clock's now."""
     policy = policy_of(programme)
     now = now_of(programme)
-    members, points = 0, 0
-    done: set[int] = set()
+    members, points, after_id = 0, 0, 0
     while True:
         if policy.expiry_policy is ExpiryPolicy.LOTS:
-            candidates = await points_repo.members_with_lots_expired(programme.id, now, BATCH)
+            candidates = await points_repo.members_with_lots_expired(
+                programme.id, now, after_id=after_id, limit=BATCH
+            )
         else:
             # a day's slack: month arithmetic clamps month ends; the exact check is per member
             before = add_months(now, -policy.expiry_months) + timedelta(days=1)
-            candidates = await points_repo.members_inactive_since(programme.id, before, BATCH)
-        candidates = [c for c in candidates if c not in done]
+            candidates = await points_repo.members_inactive_since(
+                programme.id, before, after_id=after_id, limit=BATCH
+            )
         if not candidates:
             return members, points
         for member_id in candidates:
-            done.add(member_id)
+            after_id = member_id
             async with in_transaction():
                 member = await points_repo.lock_member(programme.id, member_id)
                 takes = expired(
