@@ -22,6 +22,7 @@ from domain.errors import DomainError
 from resolvers.auth import PublicError
 from schema.cost import CostLimit
 
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
@@ -47,7 +48,9 @@ def should_mask(error: GraphQLError) -> bool:
 
 
 class ErrorCodes(SchemaExtension):
-    """Gives a domain error raised by a query the same `code` a mutation error would carry."""
+    """Every error carries a `code`: a domain error raised by a query gets the code a mutation
+    error would carry; a document or its variables refused before running (a missing
+    argument, a wrong type) gets GRAPHQL_VALIDATION_FAILED."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -56,6 +59,8 @@ class ErrorCodes(SchemaExtension):
             original = error.original_error
             if isinstance(original, DomainError):
                 error.extensions = {**(error.extensions or {}), "code": original.code.value}
+            elif error.path is None and "code" not in (error.extensions or {}):
+                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
 
 
 def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:

@@ -211,3 +211,16 @@ async def test_bad_variables_stay_readable_in_production(production_gql, program
         message = body["errors"][0]["message"]
         assert message != "Unexpected error.", (query, variables)
         assert "Variable" in message, message
+
+
+async def test_a_document_refused_before_running_has_a_code(
+    gql, production_gql, programme, make_key
+):
+    key = await make_key(programme)
+    for call in (gql, production_gql):
+        missing_argument = await call("{ member { externalId } }", auth=key)
+        wrong_type = await call(
+            "query ($f: Int!) { members(first: $f) { edges { cursor } } }", {"f": "x"}, auth=key
+        )
+        for body in (missing_argument, wrong_type):
+            assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
