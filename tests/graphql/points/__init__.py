@@ -1,0 +1,1 @@
+"""Points through the API (issue 3). Money is in fen, points are ints."""
