@@ -66,6 +66,18 @@ def sqlstate(error: BaseException) -> str | None:
 LOCK_NOT_AVAILABLE = "55P03"
 
 
+REFERRALS_LOCK = 0x10F1  # advisory lock namespace: referral writes of one programme
+
+
+async def serialise(namespace: int, key: int) -> None:
+    """Inside a PostgreSQL transaction: one holder at a time per (namespace, key) until commit.
+    (SQLite already runs one writer at a time.)"""
+    if is_postgres():
+        await connections.get("default").execute_query(
+            "SELECT pg_advisory_xact_lock($1, $2)", [namespace, key]
+        )
+
+
 def is_unique_violation(error: BaseException) -> bool:
     """A duplicate key, as opposed to any other integrity error (a foreign key, a NOT NULL)."""
     return sqlstate(error) == "23505" or "UNIQUE constraint failed" in str(error)

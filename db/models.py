@@ -152,7 +152,7 @@ class PointTransaction(Model):
     available_after = fields.BigIntField()
     pending_after = fields.BigIntField()
     reference_type = fields.CharField(max_length=16)
-    reference = fields.CharField(max_length=128)
+    reference = fields.CharField(max_length=160)
     reason = fields.CharField(max_length=200)
     actor = fields.CharField(max_length=64)
     idempotency_key = fields.CharField(max_length=255, null=True)

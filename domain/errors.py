@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     REFERRAL_CYCLE = "REFERRAL_CYCLE"
     ALREADY_REFERRED = "ALREADY_REFERRED"
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    BALANCE_LIMIT = "BALANCE_LIMIT"
 
 
 @dataclass(frozen=True)

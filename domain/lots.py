@@ -71,6 +71,18 @@ def allocate(lots: list[Lot], amount: int, *, first: int | None = None) -> tuple
     return takes, left
 
 
+def first_of(takes: list[Take], limit: int) -> list[Take]:
+    """The leading takes, cut so they add up to at most `limit`."""
+    kept: list[Take] = []
+    left = max(limit, 0)
+    for take in takes:
+        if left == 0:
+            break
+        kept.append(Take(take.lot_id, min(take.amount, left)))
+        left -= kept[-1].amount
+    return kept
+
+
 def expired(
     lots: list[Lot],
     now: datetime,

@@ -16,8 +16,9 @@ from typing import Any
 
 from domain.errors import Collector
 
-MAX_POINTS = 1_000_000_000
-MAX_MONEY = 100_000_000_000  # one billion yuan in fen; far past any real order
+MAX_POINTS = 1_000_000_000  # one operation
+MAX_BALANCE = 2_000_000_000  # a member's available + pending; fits GraphQL's 32-bit Int
+MAX_MONEY = 2_000_000_000  # one order, in minor units (20 million yuan); fits a 32-bit Int
 BASIS = 10_000  # multipliers and discounts are basis points: 15000 = 1.5x
 
 
@@ -234,6 +235,16 @@ class Multipliers:
     birthday: int = BASIS
 
 
+def check_order_ref(errors: Collector, order_ref: str, field: str = "orderId") -> None:
+    if not 1 <= len(order_ref) <= 64 or not order_ref.isprintable():
+        errors.add(field, "must be 1-64 printable characters")
+
+
+def check_sku(errors: Collector, sku: str, field: str = "sku") -> None:
+    if not 1 <= len(sku) <= 64 or not sku.isprintable():
+        errors.add(field, "must be 1-64 printable characters")
+
+
 def validate_order(lines: list[OrderLine], payments: list[Payment], errors: Collector) -> None:
     if not 1 <= len(lines) <= 500:
         errors.add("lines", "an order has 1-500 lines")
@@ -241,8 +252,7 @@ def validate_order(lines: list[OrderLine], payments: list[Payment], errors: Coll
     if len(set(skus)) != len(skus):
         errors.add("lines", "each sku appears on one line; add up the quantities")
     for n, line in enumerate(lines):
-        if not 1 <= len(line.sku) <= 64 or not line.sku.isprintable():
-            errors.add(f"lines.{n}.sku", "must be 1-64 printable characters")
+        check_sku(errors, line.sku, f"lines.{n}.sku")
         if not 1 <= len(line.category) <= 64 or not line.category.isprintable():
             errors.add(f"lines.{n}.category", "must be 1-64 printable characters")
         if not 0 <= line.unit_price <= MAX_MONEY:

@@ -15,6 +15,7 @@ from db.models import PointTransaction as TransactionRow
 from domain import points as domain_points
 from domain.lots import Expiring
 from domain.points import OrderPoints
+from resolvers.auth import ANYONE, require
 from services.points import queries
 
 BIGINT_MAX = 2**63 - 1
@@ -76,7 +77,7 @@ class PointTransaction(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PointTransaction | None]:
         ids = [int(i) for i in node_ids]
-        found = await queries.transactions_by_ids(info.context.principal, ids)
+        found = await queries.transactions_by_ids(require(info, *ANYONE), ids)
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
@@ -199,7 +200,7 @@ class Order(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Order | None]:
         ids = [int(i) for i in node_ids]
-        found = await queries.orders_by_ids(info.context.principal, ids)
+        found = await queries.orders_by_ids(require(info, *ANYONE), ids)
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
@@ -230,7 +231,7 @@ class PointHold(relay.Node):
         cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
     ) -> list[PointHold | None]:
         ids = [int(i) for i in node_ids]
-        found = await queries.holds_by_ids(info.context.principal, ids)
+        found = await queries.holds_by_ids(require(info, *ANYONE), ids)
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 

@@ -71,11 +71,11 @@ MODELS_STATE = {models_state!r}
 
 async def generate(url: str, name: str, workdir: Path) -> Path | None:
     location = workdir / "migrations"
-    if MIGRATIONS.exists():
+    if any(MIGRATIONS.glob("[0-9]*_*.py")):
         shutil.copytree(MIGRATIONS, location / "models")
     command = Command(tortoise_config=tortoise_config(url), app="models", location=str(location))
     try:
-        if not MIGRATIONS.exists() or not any(MIGRATIONS.glob("*.py")):
+        if not any(MIGRATIONS.glob("[0-9]*_*.py")):
             await command.init_db(safe=True)
         else:
             await command.init()

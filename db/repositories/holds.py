@@ -47,3 +47,13 @@ async def expired_open(programme_id: int, now: datetime, limit: int) -> list[Poi
         .order_by("id")
         .limit(limit)
     )
+
+
+async def open_for_order(programme_id: int, member_id: int, order_ref: str) -> list[PointHold]:
+    return (
+        await PointHold.filter(
+            programme_id=programme_id, member_id=member_id, order_ref=order_ref, status="HELD"
+        )
+        .select_for_update(no_key=True)
+        .order_by("id")
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,17 @@ async def lock_member(programme_id: int, member_id: int) -> Member:
         .select_for_update(no_key=True)
         .get()
     )
+
+
+async def lock_members(programme_id: int, member_ids: set[int]) -> dict[int, Member]:
+    """Several members at once, locked in ascending id order: every path that locks more than
+    one member row goes through here, so two of them cannot wait on each other."""
+    rows = (
+        await Member.filter(programme_id=programme_id, id__in=sorted(member_ids))
+        .order_by("id")
+        .select_for_update(no_key=True)
+    )
+    return {row.id: row for row in rows}
 
 
 async def insert_transaction(**fields: Any) -> PointTransaction:
@@ -165,3 +177,11 @@ async def members_inactive_since(
         .values("id")
     )
     return [int(r["id"]) for r in rows]
+
+
+async def date_undated_lots(programme_id: int, expiry_for: Callable[[datetime], datetime]) -> int:
+    lots = await PointLot.filter(programme_id=programme_id, expires_at=None, remaining__gt=0)
+    for lot in lots:
+        lot.expires_at = expiry_for(lot.earned_at)
+        await lot.save(update_fields=["expires_at"])
+    return len(lots)

@@ -10,17 +10,17 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from db.connection import is_unique_violation
-from db.models import Member, Order, Programme
+from db.connection import REFERRALS_LOCK, is_unique_violation, serialise
+from db.models import Member, Order, Programme, Referral
 from db.repositories import activity as activity_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
-from domain.errors import Collector, DomainError, ErrorCode, NotFound
+from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
-from domain.points import PointsPolicy, TxKind
+from domain.points import PointsPolicy, TxKind, check_order_ref, check_sku
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
@@ -130,7 +130,11 @@ async def reward_review(
     principal: Principal, *, order_ref: str, sku: str, idempotency_key: str
 ) -> Member:
     """Points for reviewing a purchased line, once per order line."""
-    _key_errors(idempotency_key, None)
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_order_ref(errors, order_ref)
+    check_sku(errors, sku)
+    errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
@@ -140,8 +144,12 @@ async def reward_review(
         line = next((x for x in await order_repo.lines_of(order.id) if x.sku == sku), None)
         if line is None:
             raise NotFound(f"order {order_ref} has no line {sku}", field="sku")
-        if order.status == "CANCELLED":
-            raise NotEligible("a cancelled order earns no review points", field="orderId")
+        if order.status != "COMPLETED" or line.returned_quantity == line.quantity:
+            # Points for reviewing what was then cancelled or sent back would be farmed.
+            raise NotEligible(
+                "only items of a completed order, not returned, earn review points",
+                field="orderId",
+            )
         now = now_of(programme)
         try:
             await activity_repo.review(programme_id=programme.id, line_id=line.id, at=now)
@@ -153,7 +161,7 @@ async def reward_review(
         policy = policy_of(programme)
         entry = Entry(
             "REVIEW",
-            f"{order_ref}/{sku}",
+            review_reference(order_ref, sku),
             "product review",
             actor_of(principal),
             idempotency_key,
@@ -167,6 +175,46 @@ async def reward_review(
         principal, key=idempotency_key, operation="rewardReview", payload=payload, action=act
     )
     return await Member.get(id=int(result["memberId"]))
+
+
+def review_reference(order_ref: str, sku: str) -> str:
+    return f"{order_ref}/{sku}"
+
+
+async def reverse_review(
+    principal: Principal,
+    member: Member,
+    order: Order,
+    sku: str,
+    policy: PointsPolicy,
+    entry: Entry,
+) -> None:
+    """The reviewed line came back in full: its review reward goes too."""
+    reference = review_reference(order.order_ref, sku)
+    for reward in await points_repo.transactions_of_reference(
+        order.programme_id,
+        member.id,
+        kind=TxKind.EARN.value,
+        reference_type="REVIEW",
+        reference=reference,
+    ):
+        if await points_repo.reversal_of(reward.id) is None:
+            taken_back = Entry(
+                "REVIEW",
+                reference,
+                "reviewed item returned",
+                entry.actor,
+                entry.idempotency_key,
+                entry.at,
+            )
+            await debit_available(
+                member,
+                taken_back,
+                reward.amount,
+                TxKind.REVERSE,
+                negative=policy.negative_policy,
+                reverses=reward,
+            )
 
 
 async def invite_code(principal: Principal, member: Member) -> str:
@@ -193,6 +241,8 @@ async def accept_referral(
 ) -> Member:
     """Record who invited a member. Refused: yourself, twice, and any loop (A->B->A)."""
     _key_errors(idempotency_key, invitee_external_id)
+    if not (1 <= len(invite_code) <= 16 and invite_code.isprintable()):
+        raise invalid("inviteCode", "is not an invite code")
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
@@ -204,6 +254,10 @@ async def accept_referral(
             raise NotFound("no member has this invite code", field="inviteCode")
         if inviter.id == invitee.id:
             raise SelfReferral("a member cannot invite themselves", field="inviteCode")
+        # One referral write per programme at a time: the loop check below reads the chain,
+        # and two writes closing a loop from both ends must not both pass it.
+        await serialise(REFERRALS_LOCK, programme.id)
+        await points_repo.lock_members(programme.id, {inviter.id, invitee.id})
         if await activity_repo.referral_of(invitee.id) is not None:
             raise AlreadyReferred("this member was invited already", field="inviteeExternalId")
         if await order_repo.completed_count(invitee.id):
@@ -241,6 +295,10 @@ async def accept_referral(
         principal, key=idempotency_key, operation="acceptReferral", payload=payload, action=act
     )
     return await Member.get(id=int(result["memberId"]))
+
+
+async def referral_of_member(member_id: int) -> Referral | None:
+    return await activity_repo.referral_of(member_id)
 
 
 async def reward_referral(

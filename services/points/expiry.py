@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 
 from db.models import Programme
 from db.repositories import points as points_repo
-from domain.lots import add_months, expired, rolling_expiry
+from domain.lots import add_months, expired, first_of, rolling_expiry
 from domain.points import ExpiryPolicy
 from services.clock import now_of
 from services.points.ledger import Entry, policy_of, record_expiry
@@ -39,12 +39,15 @@ async def expire_due(programme: Programme) -> tuple[int, int]:
             after_id = member_id
             async with in_transaction():
                 member = await points_repo.lock_member(programme.id, member_id)
-                takes = expired(
+                due = expired(
                     await points_repo.open_lots(member.id),
                     now,
                     policy=policy.expiry_policy,
                     rolling_expires_at=rolling_expiry(member.last_earned_at, policy.expiry_months),
                 )
+                # Points a checkout hold reserved do not expire under it: a capture spends
+                # them (soonest-expiring lots first); a release leaves them for the next run.
+                takes = first_of(due, member.points_available - member.points_held)
                 total = sum(t.amount for t in takes)
                 if total:
                     entry = Entry(

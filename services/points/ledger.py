@@ -10,8 +10,8 @@ from db.models import Member, PointTransaction, Programme
 from db.repositories import points as points_repo
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
-from domain.lots import Take, allocate, lot_expiry
-from domain.points import Bucket, NegativePolicy, PointsPolicy, TxKind
+from domain.lots import Take, allocate, first_of, lot_expiry
+from domain.points import MAX_BALANCE, Bucket, NegativePolicy, PointsPolicy, TxKind
 
 
 class InsufficientPoints(DomainError):
@@ -20,6 +20,15 @@ class InsufficientPoints(DomainError):
 
 class PointsPending(DomainError):
     code = ErrorCode.POINTS_PENDING
+
+
+class BalanceLimit(DomainError):
+    code = ErrorCode.BALANCE_LIMIT
+
+
+def _check_room(member: Member, amount: int) -> None:
+    if member.points_available + member.points_pending + amount > MAX_BALANCE:
+        raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
 
 
 def policy_of(programme: Programme) -> PointsPolicy:
@@ -92,6 +101,7 @@ def require_spendable(member: Member, amount: int, field: str = "amount") -> Non
 async def credit_pending(
     member: Member, entry: Entry, amount: int, kind: TxKind
 ) -> PointTransaction:
+    _check_room(member, amount)
     member.points_pending += amount
     tx = await _insert(member, entry, kind=kind, bucket=Bucket.PENDING, amount=amount)
     await points_repo.save_balances(member)
@@ -126,6 +136,7 @@ async def credit_available(
 
     `renews` marks an earning that restarts a ROLLING_ACTIVITY expiry (any earning does).
     """
+    _check_room(member, amount)
     debt = max(0, -member.points_available)
     member.points_available += amount
     if renews:
@@ -154,20 +165,21 @@ async def debit_available(
     first_lot: int | None = None,
     reverses: PointTransaction | None = None,
 ) -> PointTransaction:
-    """Spend, expire or take back points, soonest-expiring lots first.
+    """Spend or take back points, soonest-expiring lots first.
 
     Without `negative` the caller has checked the balance covers it. With it (a return taking
-    back points already spent), ALLOW_NEGATIVE leaves a debt, CLAMP_AND_RECORD stops at zero
-    and records the shortfall on the ledger row and the member.
+    back points already spent), ALLOW_NEGATIVE leaves a debt; CLAMP_AND_RECORD takes only what
+    the member can spend (points reserved by a hold stay reserved) and records the shortfall
+    on the ledger row and the member.
     """
-    takes, unpaid = allocate(await points_repo.open_lots(member.id), amount, first=first_lot)
-    if unpaid and negative is None:
-        raise RuntimeError("a spend the balance does not cover reached the ledger")
     taken, shortfall = amount, 0
     if negative is NegativePolicy.CLAMP_AND_RECORD:
-        taken = min(amount, max(member.points_available, 0))
+        taken = min(amount, max(spendable(member), 0))
         shortfall = amount - taken
         member.points_shortfall += shortfall
+    takes, unpaid = allocate(await points_repo.open_lots(member.id), taken, first=first_lot)
+    if unpaid and negative is None:
+        raise RuntimeError("a spend the balance does not cover reached the ledger")
     member.points_available -= taken
     tx = await _insert(
         member,
@@ -186,14 +198,21 @@ async def debit_available(
 async def restore(
     member: Member, entry: Entry, original: PointTransaction, kind: TxKind
 ) -> PointTransaction:
-    """Give back what `original` took, into the same lots with their original expiry."""
+    """Give back what `original` took, into the same lots with their original expiry.
+
+    A debt is repaid first, as with any credit: only the rest goes back into the lots, so the
+    lots never hold more than the balance.
+    """
     movements = await points_repo.movements_of(original.id)
     amount = -original.amount
+    to_lots = amount - min(amount, max(0, -member.points_available))
     member.points_available += amount
     tx = await _insert(
         member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount, reverses=original
     )
-    await points_repo.give_back_to_lots(tx.id, [Take(m.lot_id, m.amount) for m in movements])
+    await points_repo.give_back_to_lots(
+        tx.id, first_of([Take(m.lot_id, m.amount) for m in movements], to_lots)
+    )
     await points_repo.save_balances(member)
     return tx
 

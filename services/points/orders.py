@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db import tier_cache
+from db.connection import is_unique_violation
 from db.models import Member, Order, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
@@ -27,6 +29,7 @@ from domain.points import (
     OrderPoints,
     Payment,
     TxKind,
+    check_order_ref,
     in_birthday_month,
     order_points,
     points_to_reverse,
@@ -47,6 +50,7 @@ from services.points.ledger import (
     policy_of,
     restore,
 )
+from services.points.redemption import release_holds_for_order
 
 PENDING, COMPLETED, CANCELLED, RETURNED = "PENDING", "COMPLETED", "CANCELLED", "RETURNED"
 ORDER = "ORDER"
@@ -87,11 +91,6 @@ class OrderInput:
             "lines": [line.__dict__ for line in self.lines],
             "payments": [[p.method.value, p.amount] for p in self.payments],
         }
-
-
-def check_order_ref(errors: Collector, order_ref: str, field: str = "orderId") -> None:
-    if not 1 <= len(order_ref) <= 64 or not order_ref.isprintable():
-        errors.add(field, "must be 1-64 printable characters")
 
 
 def _validate(data: OrderInput, programme: Programme) -> None:
@@ -168,30 +167,38 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
         )
-        order = await order_repo.create(
-            [
-                {
-                    "sku": line.sku,
-                    "category": line.category,
-                    "unit_price": line.unit_price,
-                    "quantity": line.quantity,
-                    "discounted": line.discounted,
-                    "points": points.points,
-                    "rules": [[r.rule.value, r.points] for r in points.rules],
-                }
-                for line, points in zip(data.lines, earned.lines, strict=True)
-            ],
-            programme_id=programme.id,
-            member_id=member.id,
-            order_ref=data.order_ref,
-            status=PENDING,
-            currency=programme.currency,
-            placed_at=data.placed_at,
-            recorded_at=now,
-            matures_at=max(data.placed_at, now) + timedelta(days=policy.return_window_days),
-            amount=earned.amount,
-            points=earned.total,
-        )
+        try:
+            order = await order_repo.create(
+                [
+                    {
+                        "sku": line.sku,
+                        "category": line.category,
+                        "unit_price": line.unit_price,
+                        "quantity": line.quantity,
+                        "discounted": line.discounted,
+                        "points": points.points,
+                        "rules": [[r.rule.value, r.points] for r in points.rules],
+                    }
+                    for line, points in zip(data.lines, earned.lines, strict=True)
+                ],
+                programme_id=programme.id,
+                member_id=member.id,
+                order_ref=data.order_ref,
+                status=PENDING,
+                currency=programme.currency,
+                placed_at=data.placed_at,
+                recorded_at=now,
+                matures_at=max(data.placed_at, now) + timedelta(days=policy.return_window_days),
+                amount=earned.amount,
+                points=earned.total,
+            )
+        except IntegrityError as error:
+            # another member's order took this id a moment ago (each holds only its own lock)
+            if not is_unique_violation(error):
+                raise
+            raise ReferenceReused(
+                f"order {data.order_ref} was recorded already", field="orderId"
+            ) from error
         if earned.total:
             await credit_pending(
                 member,
@@ -219,10 +226,22 @@ async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Memb
         or member_service.visible_to(principal, await Member.get(id=order.member_id)) is None
     ):
         raise NotFound(f"no order {order_ref}", field="orderId")
-    member = await points_repo.lock_member(principal.programme_id, order.member_id)
-    locked = await order_repo.lock(principal.programme_id, order_ref)
-    assert locked is not None
+    locked, member = await _lock_order(principal.programme_id, order)
     return locked, member, await programme_repo.get(principal.programme_id)
+
+
+async def _lock_order(programme_id: int, order: Order) -> tuple[Order, Member]:
+    """Lock the rows an order change may touch: its member and, when completing or returning
+    it can reward or take back a referral, the inviter too (both by ascending id), then the
+    order. Every path takes them in this order."""
+    involved = {order.member_id}
+    referral = await activity.referral_of_member(order.member_id)
+    if referral is not None and referral.status in ("PENDING", "REWARDED"):
+        involved.add(referral.inviter_id)
+    members = await points_repo.lock_members(programme_id, involved)
+    locked = await order_repo.lock(programme_id, order.order_ref)
+    assert locked is not None
+    return locked, members[order.member_id]
 
 
 async def _complete(
@@ -264,7 +283,9 @@ async def complete(principal: Principal, order_ref: str, *, idempotency_key: str
 async def _give_back_spent(
     principal: Principal, order: Order, member: Member, entry: Entry
 ) -> None:
-    """Points paid for this order go back with their original expiry, once."""
+    """Points paid for this order go back with their original expiry, once; holds still open
+    for it are released."""
+    await release_holds_for_order(member, order.order_ref, entry.at)
     for spent in await points_repo.transactions_of_reference(
         order.programme_id,
         member.id,
@@ -347,6 +368,11 @@ async def return_lines(
         now = now_of(programme)
         policy = policy_of(programme)
         entry = _entry(principal, order, "order lines returned", idempotency_key, now)
+        whole = all(line.returned_quantity == line.quantity for line in bought.values())
+        if whole:
+            # Points paid for the order come back first, so the clawback below draws on them
+            # rather than leaving a debt (or a recorded shortfall) beside them.
+            await _give_back_spent(principal, order, member, entry)
         if reverse and order.status == PENDING:
             await debit_pending(member, entry, reverse, TxKind.REVERSE)
         elif reverse:
@@ -358,16 +384,18 @@ async def return_lines(
                 negative=policy.negative_policy,
                 first_lot=await _lot_of_order(order, member),
             )
+        for wanted in lines:
+            if bought[wanted.sku].returned_quantity == bought[wanted.sku].quantity:
+                await activity.reverse_review(principal, member, order, wanted.sku, policy, entry)
         if order.status == COMPLETED:
             member.qualifying_spend -= amount
             await member.save(update_fields=["qualifying_spend"])
         order.points_reversed += reverse
         order.returned_amount += amount
         fields = ["points_reversed", "returned_amount"]
-        if all(line.returned_quantity == line.quantity for line in bought.values()):
+        if whole:
             order.status, order.closed_at = RETURNED, now
             fields += ["status", "closed_at"]
-            await _give_back_spent(principal, order, member, entry)
             await activity.reverse_referral(principal, order, policy, entry)
         await order_repo.save(order, *fields)
         return {"orderId": order.id}
@@ -396,6 +424,7 @@ async def _idempotent(
 ) -> Order:
     errors = Collector()
     check_key(errors, key)
+    check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
     result = await run_once(principal, key=key, operation=operation, payload=payload, action=act)
     return await Order.get(id=int(result["orderId"]))
@@ -412,9 +441,8 @@ async def mature_due(programme: Programme, *, batch: int = 500) -> int:
             return done
         for order in due:
             async with in_transaction():
-                member = await points_repo.lock_member(programme.id, order.member_id)
-                locked = await order_repo.lock(programme.id, order.order_ref)
-                if locked is None or locked.status != PENDING:
+                locked, member = await _lock_order(programme.id, order)
+                if locked.status != PENDING:
                     continue
                 await _complete(system, locked, member, programme, None, "return window closed")
                 done += 1

@@ -6,11 +6,13 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, invalid
 from domain.idempotency import check_key
-from domain.points import PointsPolicy, validate_policy
+from domain.lots import add_months
+from domain.points import ExpiryPolicy, PointsPolicy, validate_policy
 from services.idempotency import run_once
 from services.points.ledger import policy_of
 
@@ -42,12 +44,22 @@ async def change(
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.lock(principal.programme_id)
-        policy = replace(policy_of(programme), **_with_rates(changes))
+        before = policy_of(programme)
+        policy = replace(before, **_with_rates(changes))
         problems = Collector()
         validate_policy(policy, problems)
         problems.raise_if_any()
         programme.points_policy = policy.to_json()
         await programme.save(update_fields=["points_policy"])
+        if (
+            policy.expiry_policy is ExpiryPolicy.LOTS
+            and before.expiry_policy is not ExpiryPolicy.LOTS
+        ):
+            # Lots earned under rolling expiry have no date of their own: give them the date
+            # LOTS would have, or they would never expire.
+            await points_repo.date_undated_lots(
+                programme.id, lambda earned_at: add_months(earned_at, policy.expiry_months)
+            )
         return {"policy": programme.points_policy}
 
     payload = {k: str(v) for k, v in changes.items()}

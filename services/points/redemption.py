@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from db.models import Member, PointHold, PointTransaction, Programme
 from db.repositories import holds as hold_repo
+from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
-from domain.points import MAX_POINTS, TxKind
+from domain.points import MAX_POINTS, TxKind, check_order_ref
 from domain.text import is_clean
 from services import members as member_service
 from services.clock import now_of
@@ -38,6 +39,10 @@ class HoldClosed(DomainError):
 
 class HoldExpired(DomainError):
     code = ErrorCode.HOLD_EXPIRED
+
+
+class OrderClosed(DomainError):
+    code = ErrorCode.ORDER_CLOSED
 
 
 class AlreadyReversed(DomainError):
@@ -80,6 +85,8 @@ async def redeem(
     check_key(errors, idempotency_key)
     check_points(errors, amount)
     check_reason(errors, reason)
+    if reward is not None and not (1 <= len(reward) <= 128 and is_clean(reward)):
+        errors.add("reward", "must be 1-128 characters, no control characters")
     if member_external_id is not None:
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
@@ -152,8 +159,7 @@ async def hold(
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
-    if not 1 <= len(order_ref) <= 64 or not order_ref.isprintable():
-        errors.add("orderId", "must be 1-64 printable characters")
+    check_order_ref(errors, order_ref)
     if member_external_id is not None:
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
@@ -195,11 +201,17 @@ async def _open_hold(principal: Principal, hold_id: int) -> tuple[PointHold, Mem
     return locked, member, await programme_repo.get(principal.programme_id)
 
 
-async def _close(hold: PointHold, member: Member, status: str, programme: Programme) -> None:
+async def _close(hold: PointHold, member: Member, status: str, at: datetime) -> None:
     member.points_held -= hold.amount
     await points_repo.save_balances(member)
-    hold.status, hold.closed_at = status, now_of(programme)
+    hold.status, hold.closed_at = status, at
     await hold_repo.save(hold, "status", "closed_at", "captured")
+
+
+async def release_holds_for_order(member: Member, order_ref: str, at: datetime) -> None:
+    """The order was cancelled or returned: nothing may be captured for it any more."""
+    for open_hold in await hold_repo.open_for_order(member.programme_id, member.id, order_ref):
+        await _close(open_hold, member, RELEASED, at)
 
 
 async def capture(
@@ -215,9 +227,17 @@ async def capture(
         held, member, programme = await _open_hold(principal, hold_id)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
-        if held.expires_at <= now_of(programme):
-            await _close(held, member, EXPIRED, programme)
-            return {"holdId": held.id, "expired": True}
+        now = now_of(programme)
+        if held.expires_at <= now:
+            await _close(held, member, EXPIRED, now)
+            return {"holdId": held.id, "refused": ErrorCode.HOLD_EXPIRED.value}
+        order = await order_repo.lock(programme.id, held.order_ref)
+        if order is not None and (
+            order.status in ("CANCELLED", "RETURNED") or order.member_id != held.member_id
+        ):
+            # Points captured now could never be given back by that order's return.
+            await _close(held, member, RELEASED, now)
+            return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
         member.points_held -= held.amount  # the hold ends; its points are spendable again ...
@@ -233,16 +253,20 @@ async def capture(
         await debit_available(member, entry, amount, TxKind.REDEEM)
         member.points_held += held.amount
         held.captured = amount
-        await _close(held, member, CAPTURED, programme)
+        await _close(held, member, CAPTURED, now)
         return {"holdId": held.id}
 
     payload = {"holdId": hold_id, "amount": amount}
     result = await run_once(
         principal, key=idempotency_key, operation="captureHold", payload=payload, action=act
     )
-    if result.get("expired"):
+    if result.get("refused") == ErrorCode.HOLD_EXPIRED.value:
         raise HoldExpired(
             "the hold expired before it was captured; its points were released", field="holdId"
+        )
+    if result.get("refused") == ErrorCode.ORDER_CLOSED.value:
+        raise OrderClosed(
+            "the hold's order was cancelled or returned; the hold was released", field="holdId"
         )
     return await PointHold.get(id=int(result["holdId"]))
 
@@ -256,7 +280,7 @@ async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -
         held, member, programme = await _open_hold(principal, hold_id)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
-        await _close(held, member, RELEASED, programme)
+        await _close(held, member, RELEASED, now_of(programme))
         return {"holdId": held.id}
 
     result = await run_once(
@@ -282,5 +306,5 @@ async def expire_holds(programme: Programme, *, batch: int = 500) -> int:
                 member = await points_repo.lock_member(programme.id, item.member_id)
                 locked = await hold_repo.lock(programme.id, item.id)
                 if locked is not None and locked.status == HELD:
-                    await _close(locked, member, EXPIRED, programme)
+                    await _close(locked, member, EXPIRED, now)
                     done += 1

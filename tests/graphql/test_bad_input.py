@@ -152,3 +152,9 @@ async def test_a_retried_clock_advance_moves_the_clock_once(gql, programme, make
     await gql(advance, auth=key)
     now = (await gql("{ programme { now } }", auth=key))["data"]["programme"]["now"]
     assert now == first
+
+
+async def test_ledger_nodes_need_a_credential(gql):
+    for type_name in ("PointTransaction", "Order", "PointHold"):
+        body = await gql(NODE, {"id": gid(f"{type_name}:1")})
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body

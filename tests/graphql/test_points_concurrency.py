@@ -95,3 +95,93 @@ async def test_one_key_sent_21_times_at_once_books_one_row_and_answers_alike(
     assert results[0]["__typename"] == "TransactionSuccess"
     assert await PointTransaction.filter(member_id=member.id).count() == 1
     assert (await assert_ledger_consistent(member)).points_available == 25
+
+
+@needs_postgres
+async def test_completing_an_invitees_order_while_granting_both_never_deadlocks(
+    programme, make_member
+):
+    from services.points import activity, admin
+    from services.points import orders as order_service
+    from tests.fixtures.factories import admin_of
+    from tests.fixtures.points import staff
+
+    for round_ in range(5):
+        # given A (lower id) invited B, and B has a pending first order
+        inviter, invitee = await make_member(programme), await make_member(programme)
+        code = await activity.invite_code(staff(programme), inviter)
+        await activity.accept_referral(
+            staff(programme),
+            invitee_external_id=invitee.external_id,
+            invite_code=code,
+            idempotency_key=f"ref-{round_}",
+        )
+        order = await place_order(programme, invitee, line(price=5_000))
+        # when B's order completes while a grant locks A and B
+        await asyncio.gather(
+            order_service.complete(
+                staff(programme), order.order_ref, idempotency_key=f"c-{round_}"
+            ),
+            admin.grant(
+                admin_of(programme),
+                member_external_ids=[inviter.external_id, invitee.external_id],
+                amount=7,
+                reason="race",
+                idempotency_key=f"g-{round_}",
+            ),
+        )
+        # then both landed, and both ledgers add up
+        assert (await assert_ledger_consistent(inviter)).points_available == 7 + 200
+        assert (await assert_ledger_consistent(invitee)).points_available == 7 + 100
+
+
+@needs_postgres
+async def test_two_members_accepting_each_others_codes_at_once_cannot_make_a_loop(
+    programme, make_member
+):
+    from domain.errors import DomainError
+    from services.points import activity
+    from tests.fixtures.points import staff
+
+    for round_ in range(5):
+        a, b = await make_member(programme), await make_member(programme)
+        code_a = await activity.invite_code(staff(programme), a)
+        code_b = await activity.invite_code(staff(programme), b)
+
+        async def accept(invitee, code, key):
+            try:
+                return await activity.accept_referral(
+                    staff(programme),
+                    invitee_external_id=invitee.external_id,
+                    invite_code=code,
+                    idempotency_key=key,
+                )
+            except DomainError as error:
+                return error.code.value
+
+        results = await asyncio.gather(
+            accept(a, code_b, f"ab-{round_}"), accept(b, code_a, f"ba-{round_}")
+        )
+        assert sorted(r if isinstance(r, str) else "OK" for r in results) == [
+            "OK",
+            "REFERRAL_CYCLE",
+        ]
+
+
+@needs_postgres
+async def test_two_members_recording_the_same_order_id_at_once(
+    gql, programme, make_member, make_key
+):
+    key = await make_key(programme, Role.STOREFRONT)
+    record = """mutation ($e: String!, $k: String!) { recordOrder(input: {orderId: "shared", memberExternalId: $e,
+      placedAt: "2020-01-01T00:00:00+00:00", lines: [{sku: "a", category: "c", unitPrice: 100, quantity: 1}],
+      payments: [{method: CARD, amount: 100}], idempotencyKey: $k}) { __typename ... on RecordOrderError { errors { code } } } }"""
+    one, two = await make_member(programme), await make_member(programme)
+    bodies = await asyncio.gather(
+        gql(record, {"e": one.external_id, "k": "k1"}, auth=key),
+        gql(record, {"e": two.external_id, "k": "k2"}, auth=key),
+    )
+    results = sorted(b["data"]["recordOrder"]["__typename"] for b in bodies)
+    assert results == ["OrderSuccess", "RecordOrderError"], bodies
+    error = next(b for b in bodies if b["data"]["recordOrder"]["__typename"] == "RecordOrderError")
+    assert error["data"]["recordOrder"]["errors"][0]["code"] == "REFERENCE_REUSED"
