@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from tortoise.transactions import in_transaction
 from db import tier_cache
 from db.connection import is_unique_violation
 from db.models import Member
+from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
@@ -153,12 +155,32 @@ async def register(
             raise AlreadyExists(
                 "a member with this externalId exists", field="externalId"
             ) from error
+        await give_invite_code(member)
         return {"memberId": member.id}
 
     result = await run_once(
         principal, key=idempotency_key, operation="registerMember", payload=payload, action=create
     )
     return await _load(principal, int(result["memberId"]))
+
+
+async def give_invite_code(member: Member) -> str:
+    """A member's referral code, drawn at random; a clash with another code draws again."""
+    for _ in range(5):
+        existing = await activity_repo.invite_code_of(member.id)
+        if existing:
+            return existing
+        try:
+            async with in_transaction():  # a savepoint inside a caller's transaction
+                code = secrets.token_hex(4).upper()
+                await activity_repo.add_invite_code(
+                    programme_id=member.programme_id, member_id=member.id, code=code
+                )
+            return code
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+    raise RuntimeError("could not draw an unused invite code")
 
 
 async def update(principal: Principal, *, external_id: str | None, profile: ProfileInput) -> Member:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from db.connection import REFERRALS_LOCK, is_unique_violation, serialise
 from db.models import Member, Order, Programme, Referral
@@ -218,22 +216,8 @@ async def reverse_review(
 
 
 async def invite_code(principal: Principal, member: Member) -> str:
-    """A member's invite code, made on first request; a clash with another code draws again."""
-    for _ in range(5):
-        existing = await activity_repo.invite_code_of(member.id)
-        if existing:
-            return existing
-        try:
-            async with in_transaction():
-                await activity_repo.add_invite_code(
-                    programme_id=member.programme_id,
-                    member_id=member.id,
-                    code=secrets.token_hex(4).upper(),
-                )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-    raise RuntimeError("could not draw an unused invite code")
+    """Members get a code when they register; one registered before that gets it now."""
+    return await member_service.give_invite_code(member)
 
 
 async def accept_referral(
