@@ -128,6 +128,7 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
         print(
             f"orders completed: {report.orders_matured}; holds expired: {report.holds_expired}; "
             f"points expired: {report.points_expired} from {report.members_expired} members; "
+            f"tier periods ended: {report.tier_periods_ended} ({report.tier_changes} moved); "
             f"idempotency keys pruned: {report.keys_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )

@@ -20,6 +20,7 @@ class Programme(Model):
     test_clock_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     points_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    tier_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"
@@ -100,6 +101,9 @@ class Member(Model):
     )
     tier_id: int | None
     tier_since = fields.DatetimeField(null=True)
+    # The current validity period of the tier: retention is judged on activity within it.
+    tier_period_start = fields.DatetimeField(null=True)
+    tier_valid_until = fields.DatetimeField(null=True)
     # Balances are the sums of the ledger, kept here so reads and locks are one row.
     points_available = fields.BigIntField(default=0)
     points_pending = fields.BigIntField(default=0)
@@ -111,7 +115,7 @@ class Member(Model):
     class Meta:
         table = "members"
         unique_together = (("programme", "external_id"),)
-        indexes = (("programme", "id"),)
+        indexes = (("programme", "id"), ("programme", "tier_valid_until"))
 
 
 class IdempotencyKey(Model):
@@ -369,3 +373,50 @@ class InviteCode(Model):
     class Meta:
         table = "invite_codes"
         unique_together = (("programme", "code"),)
+
+
+class QualifyingEvent(Model):
+    """What counts towards tiers: spend, orders and growth, each signed (returns subtract).
+    A return is dated like the completion it undoes, so both fall in the same windows."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="qualifying_events", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="qualifying_events", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    at = fields.DatetimeField()
+    spend = fields.BigIntField(default=0)
+    orders = fields.IntField(default=0)
+    growth = fields.BigIntField(default=0)
+    reference = fields.CharField(max_length=160)
+
+    class Meta:
+        table = "qualifying_events"
+        indexes = (("member", "at"),)
+
+
+class TierChange(Model):
+    """Tier history: every change of a member's tier, with why and when."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="tier_changes", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="tier_changes", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    from_tier_id = fields.IntField(null=True)
+    to_tier_id = fields.IntField(null=True)
+    reason = fields.CharField(max_length=16)
+    qualifying_total = fields.BigIntField()
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "tier_changes"
+        indexes = (("member", "id"),)

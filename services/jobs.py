@@ -9,6 +9,7 @@ from services.idempotency import prune_expired_keys
 from services.points.expiry import expire_due
 from services.points.orders import mature_due
 from services.points.redemption import expire_holds
+from services.tier_evaluation import end_periods
 
 
 @dataclass
@@ -18,6 +19,8 @@ class JobReport:
     members_expired: int = 0
     points_expired: int = 0
     keys_pruned: int = 0
+    tier_periods_ended: int = 0
+    tier_changes: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
@@ -26,6 +29,9 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     members, points = await expire_due(programme)
     report.members_expired += members
     report.points_expired += points
+    judged, moved = await end_periods(programme)
+    report.tier_periods_ended += judged
+    report.tier_changes += moved
 
 
 async def run_all() -> JobReport:

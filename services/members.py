@@ -147,6 +147,7 @@ async def register(
                 joined_at=now,
                 tier_id=start.id if start else None,
                 tier_since=now if start else None,
+                tier_period_start=now if start else None,
                 **_row_fields(changes),
             )
         except IntegrityError as error:

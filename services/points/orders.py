@@ -37,6 +37,7 @@ from domain.points import (
 )
 from domain.tiers import BenefitKind
 from services import members as member_service
+from services import tier_evaluation
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import activity
@@ -264,6 +265,15 @@ async def _complete(
     await order_repo.save(order, "status", "completed_at")
     member.qualifying_spend += order.amount - order.returned_amount
     await member.save(update_fields=["qualifying_spend"])
+    await tier_evaluation.record_activity(
+        member,
+        programme,
+        at=now,
+        orders=1,
+        reference=order.order_ref,
+        reason="ORDER_COMPLETED",
+        **tier_evaluation.order_activity(0, order.amount - order.returned_amount),
+    )
     await activity.reward_referral(principal, member, order, policy, now)
 
 
@@ -390,6 +400,17 @@ async def return_lines(
         if order.status == COMPLETED:
             member.qualifying_spend -= amount
             await member.save(update_fields=["qualifying_spend"])
+            kept_before = order.amount - order.returned_amount
+            assert order.completed_at is not None
+            await tier_evaluation.record_activity(
+                member,
+                programme,
+                at=order.completed_at,  # dated like the completion, so windows net it out
+                orders=-1 if whole else 0,
+                reference=order.order_ref,
+                reason="ORDER_RETURNED",
+                **tier_evaluation.order_activity(kept_before, kept_before - amount),
+            )
         order.points_reversed += reverse
         order.returned_amount += amount
         fields = ["points_reversed", "returned_amount"]
@@ -427,7 +448,10 @@ async def _idempotent(
     check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
     result = await run_once(principal, key=key, operation=operation, payload=payload, action=act)
-    return await Order.get(id=int(result["orderId"]))
+    order = await Order.get(id=int(result["orderId"]))
+    # after commit: the change may have moved the member's tier
+    await tier_cache.forget_member_tier(principal.programme_id, order.member_id)
+    return order
 
 
 async def mature_due(programme: Programme, *, batch: int = 500) -> int:
@@ -446,3 +470,4 @@ async def mature_due(programme: Programme, *, batch: int = 500) -> int:
                     continue
                 await _complete(system, locked, member, programme, None, "return window closed")
                 done += 1
+            await tier_cache.forget_member_tier(programme.id, order.member_id)

@@ -1,0 +1,90 @@
+"""Qualifying activity and tier history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.functions import Sum
+
+from db.models import Member, QualifyingEvent, TierChange
+
+
+async def add_event(
+    *,
+    programme_id: int,
+    member_id: int,
+    at: datetime,
+    spend: int,
+    orders: int,
+    growth: int,
+    reference: str,
+) -> None:
+    await QualifyingEvent.create(
+        programme_id=programme_id,
+        member_id=member_id,
+        at=at,
+        spend=spend,
+        orders=orders,
+        growth=growth,
+        reference=reference,
+    )
+
+
+async def sums(member_id: int, *, since: datetime, until: datetime | None = None) -> dict[str, int]:
+    """Spend, orders and growth of events in [since, until)."""
+    query = QualifyingEvent.filter(member_id=member_id, at__gte=since)
+    if until is not None:
+        query = query.filter(at__lt=until)
+    row = (
+        await query.annotate(
+            spend_sum=Sum("spend"), orders_sum=Sum("orders"), growth_sum=Sum("growth")
+        )
+        .first()
+        .values("spend_sum", "orders_sum", "growth_sum")
+    )
+    row = row or {}
+    return {
+        "SPEND": int(row.get("spend_sum") or 0),
+        "ORDER_COUNT": int(row.get("orders_sum") or 0),
+        "GROWTH": int(row.get("growth_sum") or 0),
+    }
+
+
+async def add_change(
+    *,
+    programme_id: int,
+    member_id: int,
+    from_tier_id: int | None,
+    to_tier_id: int | None,
+    reason: str,
+    qualifying_total: int,
+    at: datetime,
+) -> TierChange:
+    return await TierChange.create(
+        programme_id=programme_id,
+        member_id=member_id,
+        from_tier_id=from_tier_id,
+        to_tier_id=to_tier_id,
+        reason=reason,
+        qualifying_total=qualifying_total,
+        at=at,
+    )
+
+
+async def history_page(member_id: int, *, before_id: int | None, limit: int) -> list[TierChange]:
+    query = TierChange.filter(member_id=member_id)
+    if before_id is not None:
+        query = query.filter(id__lt=before_id)
+    return await query.order_by("-id").limit(limit)
+
+
+async def due_for_period_end(
+    programme_id: int, now: datetime, *, after_id: int, limit: int
+) -> list[int]:
+    rows = (
+        await Member.filter(programme_id=programme_id, tier_valid_until__lte=now, id__gt=after_id)
+        .order_by("id")
+        .limit(limit)
+        .values("id")
+    )
+    return [int(r["id"]) for r in rows]
