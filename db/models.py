@@ -389,6 +389,7 @@ class QualifyingEvent(Model):
     )
     member_id: int
     at = fields.DatetimeField()
+    booked_at = fields.DatetimeField()
     spend = fields.BigIntField(default=0)
     orders = fields.IntField(default=0)
     growth = fields.BigIntField(default=0)

@@ -85,15 +85,21 @@ def window_start(
 
 
 def period_start(policy: TierPolicy, *, now: datetime, tier_since: datetime) -> datetime:
-    """The start of the validity period `now` falls in (periods repeat from tier_since)."""
-    start = tier_since
-    while add_months(start, policy.validity_months) <= now:
-        start = add_months(start, policy.validity_months)
-    return start
+    """The start of the validity period `now` falls in. Periods are counted from tier_since
+    (tier_since + k periods), not chained, so a Jan 31 start keeps its month ends."""
+    return add_months(tier_since, _periods_passed(policy, now, tier_since) * policy.validity_months)
 
 
 def valid_until(policy: TierPolicy, *, now: datetime, tier_since: datetime) -> datetime:
-    return add_months(period_start(policy, now=now, tier_since=tier_since), policy.validity_months)
+    passed = _periods_passed(policy, now, tier_since)
+    return add_months(tier_since, (passed + 1) * policy.validity_months)
+
+
+def _periods_passed(policy: TierPolicy, now: datetime, tier_since: datetime) -> int:
+    k = 0
+    while add_months(tier_since, (k + 1) * policy.validity_months) <= now:
+        k += 1
+    return k
 
 
 def entry_tier_for(tiers: list[TierView], total: int) -> TierView | None:
@@ -109,15 +115,23 @@ def retention_of(tier: TierView) -> int:
 
 
 def after_activity(current: TierView | None, tiers: list[TierView], total: int) -> TierView | None:
-    """An order completed or a return came in: upgrade at once when the total crosses a higher
-    entry threshold; after a return, fall to the tier the reduced total still earns (never
-    above the current one)."""
+    """Activity came in: upgrade at once when the total crosses a higher entry threshold.
+    Never a downgrade here (with an accumulator reset the total is small right after every
+    upgrade): see `after_return` and `at_period_end`."""
     earned = entry_tier_for(tiers, total)
     if current is None or (earned is not None and earned.rank > current.rank):
         return earned
-    if total >= current.entry_threshold:
+    return current
+
+
+def after_return(current: TierView, tiers: list[TierView], earning_total: int) -> TierView:
+    """A return of what helped earn the current tier: `earning_total` is the total that earned
+    it, less what came back. Below the tier's entry threshold, the member falls to the tier
+    that total earns."""
+    if earning_total >= current.entry_threshold:
         return current
-    return earned
+    earned = entry_tier_for(tiers, earning_total)
+    return earned if earned is not None else min(tiers, key=lambda t: t.rank)
 
 
 def at_period_end(
@@ -133,7 +147,9 @@ def at_period_end(
         (t for t in lower if period_total >= retention_of(t)), key=lambda t: t.rank, default=None
     )
     floor = entry_tier_for(tiers, qualifying_total)
-    candidates = [t for t in (kept, floor) if t is not None and t.rank <= current.rank]
+    if floor is not None and floor.rank >= current.rank:
+        return current  # entry thresholds alone would give at least this tier
+    candidates = [t for t in (kept, floor) if t is not None]
     base = min(tiers, key=lambda t: t.rank)
     return max(candidates, key=lambda t: t.rank, default=base)
 

@@ -21,6 +21,7 @@ from domain.tier_rules import (
     Progress,
     TierPolicy,
     after_activity,
+    after_return,
     at_period_end,
     progress,
     window_start,
@@ -58,11 +59,13 @@ async def record_activity(
     reference: str,
     reason: str,
 ) -> None:
-    """Book qualifying activity and move the member if it changes the tier they earn."""
+    """Book qualifying activity; upgrade at once if the total now earns a higher tier."""
+    now = now_of(programme)
     await event_repo.add_event(
         programme_id=programme.id,
         member_id=member.id,
         at=at,
+        booked_at=now,
         spend=spend,
         orders=orders,
         growth=growth,
@@ -72,12 +75,53 @@ async def record_activity(
     if not tiers:
         return
     policy = policy_of(programme)
-    now = now_of(programme)
     total = await qualifying_total(member, policy, now)
     current = next((t for t in tiers if t.id == member.tier_id), None)
     earned = after_activity(current, tiers, total)
     if earned is not None and (current is None or earned.id != current.id):
         await change_tier(member, earned, policy, reason=reason, total=total, at=now, tiers=tiers)
+
+
+async def record_return(
+    member: Member,
+    programme: Programme,
+    *,
+    completed_at: datetime,
+    spend: int,
+    orders: int,
+    growth: int,
+    reference: str,
+) -> None:
+    """Book a return (dated like the completion it undoes). If that order helped earn the
+    current tier, re-evaluate at once: the total that earned the tier, less every return of
+    such orders since, must still meet the tier's entry threshold."""
+    now = now_of(programme)
+    await event_repo.add_event(
+        programme_id=programme.id,
+        member_id=member.id,
+        at=completed_at,
+        booked_at=now,
+        spend=spend,
+        orders=orders,
+        growth=growth,
+        reference=reference,
+    )
+    tiers = await tier_cache.programme_tiers(programme.id)
+    current = next((t for t in tiers if t.id == member.tier_id), None)
+    since = member.tier_since
+    if current is None or since is None or completed_at >= since:
+        return  # the order came after the tier was earned: only retention will feel it
+    earned_by = await event_repo.last_change_to(member.id, current.id)
+    if earned_by is None:
+        return  # the entry tier, given at registration
+    policy = policy_of(programme)
+    late = (await event_repo.late_sums(member.id, before=since))[policy.metric.value]
+    earning_total = earned_by.qualifying_total + late
+    new = after_return(current, tiers, earning_total)
+    if new.id != current.id:
+        await change_tier(
+            member, new, policy, reason="ORDER_RETURNED", total=earning_total, at=now, tiers=tiers
+        )
 
 
 async def change_tier(

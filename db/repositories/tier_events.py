@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from tortoise.functions import Sum
 
 from db.models import Member, QualifyingEvent, TierChange
+
+SUMS = {"spend_sum": Sum("spend"), "orders_sum": Sum("orders"), "growth_sum": Sum("growth")}
 
 
 async def add_event(
@@ -14,6 +17,7 @@ async def add_event(
     programme_id: int,
     member_id: int,
     at: datetime,
+    booked_at: datetime,
     spend: int,
     orders: int,
     growth: int,
@@ -23,6 +27,7 @@ async def add_event(
         programme_id=programme_id,
         member_id=member_id,
         at=at,
+        booked_at=booked_at,
         spend=spend,
         orders=orders,
         growth=growth,
@@ -30,24 +35,31 @@ async def add_event(
     )
 
 
-async def sums(member_id: int, *, since: datetime, until: datetime | None = None) -> dict[str, int]:
-    """Spend, orders and growth of events in [since, until)."""
-    query = QualifyingEvent.filter(member_id=member_id, at__gte=since)
-    if until is not None:
-        query = query.filter(at__lt=until)
-    row = (
-        await query.annotate(
-            spend_sum=Sum("spend"), orders_sum=Sum("orders"), growth_sum=Sum("growth")
-        )
-        .first()
-        .values("spend_sum", "orders_sum", "growth_sum")
-    )
+def _sums(row: dict[str, Any] | None) -> dict[str, int]:
     row = row or {}
     return {
         "SPEND": int(row.get("spend_sum") or 0),
         "ORDER_COUNT": int(row.get("orders_sum") or 0),
         "GROWTH": int(row.get("growth_sum") or 0),
     }
+
+
+async def sums(member_id: int, *, since: datetime, until: datetime | None = None) -> dict[str, int]:
+    """Spend, orders and growth of events dated in [since, until)."""
+    query = QualifyingEvent.filter(member_id=member_id, at__gte=since)
+    if until is not None:
+        query = query.filter(at__lt=until)
+    return _sums(await query.annotate(**SUMS).first().values(*SUMS))
+
+
+async def late_sums(member_id: int, *, before: datetime) -> dict[str, int]:
+    """Activity dated before `before` but booked from then on (returns of earlier orders)."""
+    query = QualifyingEvent.filter(member_id=member_id, at__lt=before, booked_at__gte=before)
+    return _sums(await query.annotate(**SUMS).first().values(*SUMS))
+
+
+async def last_change_to(member_id: int, tier_id: int) -> TierChange | None:
+    return await TierChange.filter(member_id=member_id, to_tier_id=tier_id).order_by("-id").first()
 
 
 async def add_change(

@@ -402,13 +402,12 @@ async def return_lines(
             await member.save(update_fields=["qualifying_spend"])
             kept_before = order.amount - order.returned_amount
             assert order.completed_at is not None
-            await tier_evaluation.record_activity(
+            await tier_evaluation.record_return(
                 member,
                 programme,
-                at=order.completed_at,  # dated like the completion, so windows net it out
+                completed_at=order.completed_at,  # so windows net it out with the completion
                 orders=-1 if whole else 0,
                 reference=order.order_ref,
-                reason="ORDER_RETURNED",
                 **tier_evaluation.order_activity(kept_before, kept_before - amount),
             )
         order.points_reversed += reverse

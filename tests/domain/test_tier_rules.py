@@ -17,6 +17,7 @@ from domain.tier_rules import (
     TierPolicy,
     Window,
     after_activity,
+    after_return,
     at_period_end,
     entry_tier_for,
     period_start,
@@ -320,12 +321,16 @@ def test_no_change_while_the_total_stays_at_or_above_the_current_entry(total):
     ("total", "expected"), [(499, "SILVER"), (100, "SILVER"), (99, "MEMBER"), (0, "MEMBER")]
 )
 def test_a_return_below_the_current_entry_falls_to_the_tier_still_earned(total, expected):
-    # given a Gold member (entry 500) whose return brings the total to `total`
+    # given a Gold member (entry 500) whose return brings the total that earned Gold to `total`
     # when
-    new = after_activity(GOLD, TAOBAO, total)
+    new = after_return(GOLD, TAOBAO, total)
     # then
-    assert new is not None
     assert new.code == expected
+
+
+@pytest.mark.parametrize("total", [500, 900])
+def test_a_return_that_leaves_the_entry_threshold_met_keeps_the_tier(total):
+    assert after_return(GOLD, TAOBAO, total) == GOLD
 
 
 @pytest.mark.parametrize(("total", "expected"), [(0, "MEMBER"), (600, "GOLD"), (10_000, "SUPER")])
@@ -350,13 +355,12 @@ def test_from_no_tier_the_result_is_always_the_entry_tier(total):
 def test_after_activity_is_the_current_tier_or_what_the_total_earns(current, total):
     # when
     new = after_activity(current, TAOBAO, total)
-    # then never below what the total earns, and a tier the total no longer earns is not kept
+    # then never below what the total earns, and never a downgrade (activity only lifts)
     earned = entry_tier_for(TAOBAO, total)
     assert earned is not None and new is not None
     assert new in (current, earned)
     assert new.rank >= earned.rank
-    if total < current.entry_threshold:
-        assert new == earned
+    assert new.rank >= current.rank
 
 
 def test_a_vancl_vip_who_orders_after_the_accumulator_reset_stays_vip():
