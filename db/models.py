@@ -416,6 +416,9 @@ class TierChange(Model):
     to_tier_id = fields.IntField(null=True)
     reason = fields.CharField(max_length=16)
     qualifying_total = fields.BigIntField()
+    # The member's last qualifying event when the change was made: later returns of orders
+    # that helped earn the tier are the events after it dated before the change.
+    last_event_id = fields.BigIntField(default=0)
     at = fields.DatetimeField()
 
     class Meta:

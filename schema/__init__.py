@@ -15,6 +15,7 @@ from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
+from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
 
 
@@ -27,10 +28,20 @@ class NodeQuery:
         return await resolve_node(info, id)
 
 
-Query = merge_types("Query", (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery, PolicyQuery))
+Query = merge_types(
+    "Query",
+    (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery, PolicyQuery, TierEngineQuery),
+)
 Mutation = merge_types(
     "Mutation",
-    (MemberMutation, ProgrammeMutation, TokenMutation, PointsMutation, PolicyMutation),
+    (
+        MemberMutation,
+        ProgrammeMutation,
+        TokenMutation,
+        PointsMutation,
+        PolicyMutation,
+        TierEngineMutation,
+    ),
 )
 
 

@@ -10,6 +10,7 @@ from strawberry import relay
 from db.models import Member as MemberRow
 from resolvers import members as resolvers
 from resolvers import points
+from resolvers import tier_engine as tier_resolvers
 from schema.errors import MutationError, result_of
 from schema.pagination import page_info
 from schema.points_types import (
@@ -18,7 +19,8 @@ from schema.points_types import (
     PointTransactionConnection,
     TransactionKind,
 )
-from schema.programmes import Tier
+from schema.programmes import Benefit, Tier
+from schema.tier_engine import TierChange, TierChangeConnection, TierChangeEdge, TierProgress
 from services.members import ProfileInput
 
 
@@ -108,6 +110,39 @@ class Member(relay.Node):
             relay.Edge(cursor=points.tx_cursor(r), node=PointTransaction.from_row(r)) for r in rows
         ]
         return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(
+        description="When the current tier's validity period ends (none for the entry tier)."
+    )
+    def tier_valid_until(self) -> datetime | None:
+        return self.row.tier_valid_until
+
+    @strawberry.field
+    async def tier_progress(self, info: strawberry.Info) -> TierProgress:
+        p = await tier_resolvers.progress(info, self.row)
+        view = Tier.from_view
+        return TierProgress(
+            next_tier=view(p.next_tier) if p.next_tier else None,
+            amount_to_next=p.amount_to_next,
+            amount_to_retain=p.amount_to_retain,
+            will_downgrade_to=view(p.will_downgrade_to) if p.will_downgrade_to else None,
+        )
+
+    @strawberry.field(description="Tier changes, newest first.")
+    async def tier_history(
+        self, info: strawberry.Info, first: int, after: str | None = None
+    ) -> TierChangeConnection:
+        rows, has_next = await tier_resolvers.history(info, self.row, first=first, after=after)
+        edges = [
+            TierChangeEdge(cursor=tier_resolvers.cursor_for(r), node=TierChange.from_row(r))
+            for r in rows
+        ]
+        return TierChangeConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(description="What the member's tier grants.")
+    async def benefits(self, info: strawberry.Info) -> list[Benefit]:
+        tier = await resolvers.tier_of(info, self.tier_id)
+        return [Benefit.from_view(b) for b in tier.benefits] if tier else []
 
     @strawberry.field(description="The code this member shares to invite others.")
     async def invite_code(self, info: strawberry.Info) -> str:

@@ -20,6 +20,7 @@ from domain.tier_rules import (
     Metric,
     Progress,
     TierPolicy,
+    Window,
     after_activity,
     after_return,
     at_period_end,
@@ -39,7 +40,15 @@ def policy_of(programme: Programme) -> TierPolicy:
 async def _total(
     member: Member, policy: TierPolicy, since: datetime, until: datetime | None = None
 ) -> int:
-    sums = await event_repo.sums(member.id, since=since, until=until)
+    """The metric over [since, until). Counting from the moment of a tier change, the activity
+    that caused the change (dated that very moment) is left out: the accumulator or the new
+    tier's first period starts after it."""
+    changed_then = (
+        member.tier_since is not None
+        and since == member.tier_since
+        and member.tier_since != member.joined_at
+    )
+    sums = await event_repo.sums(member.id, since=since, until=until, strict=changed_then)
     return sums[policy.metric.value]
 
 
@@ -109,13 +118,15 @@ async def record_return(
     tiers = await tier_cache.programme_tiers(programme.id)
     current = next((t for t in tiers if t.id == member.tier_id), None)
     since = member.tier_since
-    if current is None or since is None or completed_at >= since:
+    if current is None or since is None or completed_at > since:
         return  # the order came after the tier was earned: only retention will feel it
     earned_by = await event_repo.last_change_to(member.id, current.id)
     if earned_by is None:
         return  # the entry tier, given at registration
     policy = policy_of(programme)
-    late = (await event_repo.late_sums(member.id, before=since))[policy.metric.value]
+    late = (
+        await event_repo.late_sums(member.id, before=since, after_event_id=earned_by.last_event_id)
+    )[policy.metric.value]
     earning_total = earned_by.qualifying_total + late
     new = after_return(current, tiers, earning_total)
     if new.id != current.id:
@@ -147,6 +158,7 @@ async def change_tier(
         update_fields=["tier_id", "tier_since", "tier_period_start", "tier_valid_until"]
     )
     await event_repo.add_change(
+        last_event_id=await event_repo.last_event_id(member.id),
         programme_id=member.programme_id,
         member_id=member.id,
         from_tier_id=previous,
@@ -194,8 +206,14 @@ async def _judge_periods(
             member.tier_valid_until = None
             await member.save(update_fields=["tier_valid_until"])
             break
-        period_total = await _total(member, policy, start, end)
         total = await qualifying_total(member, policy, end)
+        # Retention is judged on the period, except under a rolling window ("800 in the last
+        # three months, re-evaluated monthly"), where the window is the measure.
+        period_total = (
+            total
+            if policy.window is Window.ROLLING_MONTHS
+            else await _total(member, policy, start, end)
+        )
         kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
         if kept.id == current.id:
             member.tier_period_start = end

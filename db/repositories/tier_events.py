@@ -22,8 +22,8 @@ async def add_event(
     orders: int,
     growth: int,
     reference: str,
-) -> None:
-    await QualifyingEvent.create(
+) -> int:
+    event = await QualifyingEvent.create(
         programme_id=programme_id,
         member_id=member_id,
         at=at,
@@ -33,6 +33,12 @@ async def add_event(
         growth=growth,
         reference=reference,
     )
+    return int(event.id)
+
+
+async def last_event_id(member_id: int) -> int:
+    row = await QualifyingEvent.filter(member_id=member_id).order_by("-id").first().values("id")
+    return int(row["id"]) if row else 0
 
 
 def _sums(row: dict[str, Any] | None) -> dict[str, int]:
@@ -44,17 +50,21 @@ def _sums(row: dict[str, Any] | None) -> dict[str, int]:
     }
 
 
-async def sums(member_id: int, *, since: datetime, until: datetime | None = None) -> dict[str, int]:
-    """Spend, orders and growth of events dated in [since, until)."""
-    query = QualifyingEvent.filter(member_id=member_id, at__gte=since)
+async def sums(
+    member_id: int, *, since: datetime, until: datetime | None = None, strict: bool = False
+) -> dict[str, int]:
+    """Spend, orders and growth of events dated in [since, until) — (since, until) if strict."""
+    query = QualifyingEvent.filter(member_id=member_id)
+    query = query.filter(at__gt=since) if strict else query.filter(at__gte=since)
     if until is not None:
         query = query.filter(at__lt=until)
     return _sums(await query.annotate(**SUMS).first().values(*SUMS))
 
 
-async def late_sums(member_id: int, *, before: datetime) -> dict[str, int]:
-    """Activity dated before `before` but booked from then on (returns of earlier orders)."""
-    query = QualifyingEvent.filter(member_id=member_id, at__lt=before, booked_at__gte=before)
+async def late_sums(member_id: int, *, before: datetime, after_event_id: int) -> dict[str, int]:
+    """Activity dated up to `before` but booked after event `after_event_id` (returns of
+    orders completed before a tier change, booked after it)."""
+    query = QualifyingEvent.filter(member_id=member_id, at__lte=before, id__gt=after_event_id)
     return _sums(await query.annotate(**SUMS).first().values(*SUMS))
 
 
@@ -70,6 +80,7 @@ async def add_change(
     to_tier_id: int | None,
     reason: str,
     qualifying_total: int,
+    last_event_id: int,
     at: datetime,
 ) -> TierChange:
     return await TierChange.create(
@@ -79,6 +90,7 @@ async def add_change(
         to_tier_id=to_tier_id,
         reason=reason,
         qualifying_total=qualifying_total,
+        last_event_id=last_event_id,
         at=at,
     )
 
