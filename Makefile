@@ -50,3 +50,7 @@ migration: install
 ## Ledger benchmark on PostgreSQL: 10,000 orders and 10,000 redemptions at concurrency 32.
 bench-ledger: install
 	$(BIN)/python scripts/bench_ledger.py
+
+## How long run-jobs takes to judge 10,000 members whose tier validity ended (PostgreSQL).
+bench-tiers: install
+	$(BIN)/python scripts/bench_tier_jobs.py

@@ -238,3 +238,72 @@ async def test_invalid_tier_policies_are_validation_errors(gql, make_programme, 
         SET_POLICY, {"i": {"validityMonths": 3, "idempotencyKey": "x"}}, auth=storefront
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_order_count_and_growth_metrics(gql, make_programme, make_key):
+    # ORDER_COUNT: thresholds count completed orders; a fully returned order stops counting
+    shop = await shop_for(gql, make_programme, make_key)
+    await shop.ladder([("NEW", 0, None)])
+    await shop.call(
+        UPSERT_TIER,
+        i={
+            "code": "REGULAR",
+            "name": "Regular",
+            "rank": 1,
+            "entryThreshold": 3,
+            "idempotencyKey": "t-regular",
+        },
+    )
+    await shop.policy(metric="ORDER_COUNT")
+    await shop.call(REGISTER, e="c")
+    await shop.buy("c", 10)
+    await shop.buy("c", 10)
+    assert await shop.tier("c") == "NEW"
+    third, _ = await shop.buy("c", 10)
+    assert await shop.tier("c") == "REGULAR"
+    await shop.give_back(third)
+    assert await shop.tier("c") == "NEW"
+    # GROWTH: one growth point per yuan of completed spend
+    growth = await shop_for(gql, make_programme, make_key)
+    await growth.ladder([("SEED", 0, None)])
+    await growth.call(
+        UPSERT_TIER,
+        i={
+            "code": "SPROUT",
+            "name": "Sprout",
+            "rank": 1,
+            "entryThreshold": 150,
+            "idempotencyKey": "t-sprout",
+        },
+    )
+    await growth.policy(metric="GROWTH")
+    await growth.call(REGISTER, e="g")
+    await growth.buy("g", 149)
+    assert await growth.tier("g") == "SEED"
+    await growth.buy("g", 1)
+    assert await growth.tier("g") == "SPROUT"
+
+
+async def test_free_shipping_and_member_price_only_on_full_price_lines(
+    gql, make_programme, make_key
+):
+    shop = await shop_for(gql, make_programme, make_key)
+    await shop.ladder([("BASIC", 0, None)])
+    await shop.benefit("BASIC", "SHIP", "FREE_SHIPPING", 0)
+    await shop.benefit("BASIC", "PRICE", "MEMBER_PRICE", 9_500)
+    await shop.call(REGISTER, e="s")
+    quote = (
+        await shop.call("""query { quoteMemberPrice(input: {memberExternalId: "s", shippingFee: 1200,
+        lines: [{sku: "full", unitPrice: 1999, quantity: 3}, {sku: "sale", unitPrice: 1000, quantity: 1, discounted: true}]})
+        { lines { sku amount memberAmount } subtotal memberSubtotal shippingFee memberShippingFee total } }""")
+    )["quoteMemberPrice"]
+    # 5997 x 95% = 5697.15 -> 5697 (half down); the sale line is not discounted again
+    assert quote["lines"] == [
+        {"sku": "full", "amount": 5_997, "memberAmount": 5_697},
+        {"sku": "sale", "amount": 1_000, "memberAmount": 1_000},
+    ]
+    assert (quote["memberSubtotal"], quote["memberShippingFee"], quote["total"]) == (
+        6_697,
+        0,
+        6_697,
+    )
