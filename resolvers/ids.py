@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
+from resolvers.auth import InvalidArgument
+
 INT4_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
 DIGITS = re.compile(r"[0-9]{1,19}")
 
 
@@ -14,3 +18,21 @@ def parse_id(text: str, *, maximum: int = INT4_MAX) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= maximum else None
+
+
+def encode_cursor(prefix: str, row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{prefix}{row_id}".encode()).decode()
+
+
+def decode_cursor(prefix: str, after: str | None, *, maximum: int = INT4_MAX) -> int | None:
+    """The row id in a cursor this API gave out (None when there is no cursor)."""
+    if after is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(after.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raw = ""
+    found = parse_id(raw[len(prefix) :], maximum=maximum) if raw.startswith(prefix) else None
+    if found is None:
+        raise InvalidArgument("`after` is not a cursor this connection gave out")
+    return found

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from db.models import Member
 from domain.auth import Role
 from domain.tiers import TierView
-from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
-from resolvers.ids import parse_id
+from resolvers.auth import ANYONE, STAFF, require
+from resolvers.ids import decode_cursor, encode_cursor
 from services import members as member_service
 from services.members import ProfileInput
 
@@ -15,20 +14,7 @@ CURSOR_PREFIX = "member:"
 
 
 def cursor_for(member: Member) -> str:
-    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{member.id}".encode()).decode()
-
-
-def _after_id(after: str | None) -> int | None:
-    if after is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    member_id = parse_id(raw[len(CURSOR_PREFIX) :]) if raw.startswith(CURSOR_PREFIX) else None
-    if member_id is None:
-        raise InvalidArgument("`after` is not a cursor this connection gave out")
-    return member_id
+    return encode_cursor(CURSOR_PREFIX, member.id)
 
 
 async def member(info: Any, external_id: str) -> Member | None:
@@ -42,7 +28,9 @@ async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:
 
 async def members_page(info: Any, first: int, after: str | None) -> tuple[list[Member], bool]:
     principal = require(info, *STAFF)
-    return await member_service.page(principal, first=first, after_id=_after_id(after))
+    return await member_service.page(
+        principal, first=first, after_id=decode_cursor(CURSOR_PREFIX, after)
+    )
 
 
 async def viewer(info: Any) -> Member | None:

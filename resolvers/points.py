@@ -1,40 +1,23 @@
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from db.models import Member, Order, PointHold, PointTransaction
 from domain.auth import Role
 from domain.lots import Expiring
 from domain.points import OrderPoints, TxKind
-from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
-from resolvers.ids import parse_id
+from resolvers.auth import ANYONE, STAFF, require
+from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services import members as member_service
 from services.points import activity, admin, queries, redemption
 from services.points import orders as order_service
 from services.points.orders import OrderInput, ReturnLine
 
 TX_CURSOR = "tx:"
-BIGINT_MAX = 2**63 - 1
 
 
 def tx_cursor(tx: PointTransaction) -> str:
-    return base64.urlsafe_b64encode(f"{TX_CURSOR}{tx.id}".encode()).decode()
-
-
-def _before_id(after: str | None) -> int | None:
-    if after is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    found = (
-        parse_id(raw[len(TX_CURSOR) :], maximum=BIGINT_MAX) if raw.startswith(TX_CURSOR) else None
-    )
-    if found is None:
-        raise InvalidArgument("`after` is not a cursor this connection gave out")
-    return found
+    return encode_cursor(TX_CURSOR, tx.id)
 
 
 async def expiring(info: Any, member: Member, days: int) -> list[Expiring]:
@@ -45,7 +28,11 @@ async def transactions(
     info: Any, member: Member, *, first: int, after: str | None, kinds: list[TxKind] | None
 ) -> tuple[list[PointTransaction], bool]:
     return await queries.history(
-        require(info, *ANYONE), member, first=first, before_id=_before_id(after), kinds=kinds
+        require(info, *ANYONE),
+        member,
+        first=first,
+        before_id=decode_cursor(TX_CURSOR, after, maximum=BIGINT_MAX),
+        kinds=kinds,
     )
 
 

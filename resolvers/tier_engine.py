@@ -1,35 +1,20 @@
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from db.models import Member, TierChange
 from domain.auth import Role
 from domain.pricing import PriceLine, Quote
 from domain.tier_rules import Progress, TierPolicy
-from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
-from resolvers.ids import parse_id
+from resolvers.auth import ANYONE, STAFF, require
+from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services import tier_policy
 
 CURSOR = "tierchange:"
-BIGINT_MAX = 2**63 - 1
 
 
 def cursor_for(change: TierChange) -> str:
-    return base64.urlsafe_b64encode(f"{CURSOR}{change.id}".encode()).decode()
-
-
-def _before_id(after: str | None) -> int | None:
-    if after is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    found = parse_id(raw[len(CURSOR) :], maximum=BIGINT_MAX) if raw.startswith(CURSOR) else None
-    if found is None:
-        raise InvalidArgument("`after` is not a cursor this connection gave out")
-    return found
+    return encode_cursor(CURSOR, change.id)
 
 
 async def policy(info: Any) -> TierPolicy:
@@ -50,7 +35,10 @@ async def history(
     info: Any, member: Member, *, first: int, after: str | None
 ) -> tuple[list[TierChange], bool]:
     return await tier_policy.history(
-        require(info, *ANYONE), member, first=first, before_id=_before_id(after)
+        require(info, *ANYONE),
+        member,
+        first=first,
+        before_id=decode_cursor(CURSOR, after, maximum=BIGINT_MAX),
     )
 
 

@@ -16,9 +16,8 @@ from domain import points as domain_points
 from domain.lots import Expiring
 from domain.points import OrderPoints
 from resolvers.auth import ANYONE, require
+from resolvers.ids import BIGINT_MAX
 from services.points import queries
-
-BIGINT_MAX = 2**63 - 1
 
 TransactionKind = strawberry.enum(domain_points.TxKind, name="TransactionKind")
 PointsBucket = strawberry.enum(domain_points.Bucket, name="PointsBucket")
