@@ -104,6 +104,9 @@ class Member(Model):
     # The current validity period of the tier: retention is judged on activity within it.
     tier_period_start = fields.DatetimeField(null=True)
     tier_valid_until = fields.DatetimeField(null=True)
+    # The last qualifying event when the tier last changed: activity dated that same instant
+    # but booked before it was what caused the change, and is not counted again after it.
+    tier_event_id = fields.BigIntField(default=0)
     # Balances are the sums of the ledger, kept here so reads and locks are one row.
     points_available = fields.BigIntField(default=0)
     points_pending = fields.BigIntField(default=0)
@@ -419,6 +422,8 @@ class TierChange(Model):
     # The member's last qualifying event when the change was made: later returns of orders
     # that helped earn the tier are the events after it dated before the change.
     last_event_id = fields.BigIntField(default=0)
+    # The start of the window qualifying_total was counted over.
+    window_from = fields.DatetimeField(null=True)
     at = fields.DatetimeField()
 
     class Meta:

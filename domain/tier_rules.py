@@ -65,18 +65,28 @@ class TierPolicy:
 def validate_tier_policy(policy: TierPolicy, errors: Collector) -> None:
     if not 1 <= policy.validity_months <= 120:
         errors.add("validityMonths", "must be 1-120")
-    if policy.window is Window.ROLLING_MONTHS and not 1 <= policy.window_months <= 120:
+    if not 1 <= policy.window_months <= 120:
         errors.add("windowMonths", "must be 1-120")
 
 
 def window_start(
-    policy: TierPolicy, *, now: datetime, joined_at: datetime, tier_since: datetime | None
+    policy: TierPolicy,
+    *,
+    now: datetime,
+    joined_at: datetime,
+    tier_since: datetime | None,
+    period_from: datetime | None = None,
 ) -> datetime:
-    """From when activity counts towards the qualifying total."""
+    """From when activity counts towards the qualifying total.
+
+    `period_from` is the start of the current validity period, or None while the tier does
+    not expire (the entry tier): then a VALIDITY window runs from joining, uncut, so the
+    entry tier's spend accumulates ("2,000 cumulative -> VIP").
+    """
     if policy.window is Window.ROLLING_MONTHS:
         start = add_months(now, -policy.window_months)
-    elif policy.window is Window.VALIDITY:
-        start = period_start(policy, now=now, tier_since=tier_since or joined_at)
+    elif policy.window is Window.VALIDITY and period_from is not None:
+        start = period_from
     else:
         start = joined_at
     if policy.reset_on_change and tier_since is not None:

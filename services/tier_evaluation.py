@@ -1,8 +1,19 @@
 """Tier qualification at work: upgrades the moment a completed order crosses a threshold,
 re-evaluation on returns, and the decision at the end of each validity period (the job).
 
-Callers hold the member's row lock inside their transaction. The member -> tier cache is
-bumped by the caller after commit (see `forget_member_tier`)."""
+Callers hold the member's row lock inside their transaction; the member -> tier cache is
+bumped by the caller after commit.
+
+One measure serves the upgrade, the job and the member page, so they cannot disagree:
+- the qualifying total counts the programme's window up to a moment: LIFETIME from joining;
+  VALIDITY from the start of the current validity period (from joining while the tier does
+  not expire, as the entry tier); ROLLING_MONTHS the last n months; with reset-on-change never
+  before the last tier change;
+- retention at a period's end is judged on that period — or, under a rolling window, on the
+  window at the period's end.
+Activity dated the very instant of a tier change, booked before it, caused it and is not
+counted again after it (told apart by event id, so a frozen sandbox clock cannot blur it).
+"""
 
 from __future__ import annotations
 
@@ -17,13 +28,13 @@ from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
 from domain.lots import add_months
 from domain.tier_rules import (
-    Metric,
     Progress,
     TierPolicy,
     Window,
     after_activity,
     after_return,
     at_period_end,
+    entry_tier_for,
     progress,
     window_start,
 )
@@ -31,30 +42,52 @@ from domain.tiers import TierView, entry_tier
 from services.clock import now_of
 
 BATCH = 500
+UPGRADE, RETURNED, PERIOD_ENDED = "ORDER_COMPLETED", "ORDER_RETURNED", "PERIOD_ENDED"
 
 
 def policy_of(programme: Programme) -> TierPolicy:
     return TierPolicy.from_json(programme.tier_policy)
 
 
-async def _total(
-    member: Member, policy: TierPolicy, since: datetime, until: datetime | None = None
-) -> int:
-    """The metric over [since, until). Counting from the moment of a tier change, the activity
-    that caused the change (dated that very moment) is left out: the accumulator or the new
-    tier's first period starts after it."""
-    changed_then = (
-        member.tier_since is not None
-        and since == member.tier_since
-        and member.tier_since != member.joined_at
-    )
-    sums = await event_repo.sums(member.id, since=since, until=until, strict=changed_then)
+async def _sum(member: Member, policy: TierPolicy, since: datetime, until: datetime | None) -> int:
+    after = member.tier_event_id if since == member.tier_since else 0
+    sums = await event_repo.sums(member.id, since=since, until=until, after_event_id=after)
     return sums[policy.metric.value]
 
 
-async def qualifying_total(member: Member, policy: TierPolicy, now: datetime) -> int:
-    start = window_start(policy, now=now, joined_at=member.joined_at, tier_since=member.tier_since)
-    return await _total(member, policy, start)
+def window_from(member: Member, policy: TierPolicy, at: datetime) -> datetime:
+    expires = member.tier_valid_until is not None
+    return window_start(
+        policy,
+        now=at,
+        joined_at=member.joined_at,
+        tier_since=member.tier_since,
+        period_from=(member.tier_period_start or member.tier_since) if expires else None,
+    )
+
+
+async def qualifying_total(
+    member: Member, policy: TierPolicy, at: datetime, *, until: datetime | None = None
+) -> int:
+    return await _sum(member, policy, window_from(member, policy, at), until)
+
+
+async def retention_total(member: Member, policy: TierPolicy, *, end: datetime | None) -> int:
+    """What retention is judged on: the current period up to `end` (or so far)."""
+    at = end if end is not None else member.tier_valid_until
+    if policy.window is Window.ROLLING_MONTHS:
+        assert at is not None
+        return await qualifying_total(member, policy, at, until=end)
+    start = member.tier_period_start or member.tier_since or member.joined_at
+    return await _sum(member, policy, start, end)
+
+
+async def _book(member: Member, programme: Programme, *, at: datetime, **activity: Any) -> datetime:
+    now = now_of(programme)
+    await event_repo.add_event(
+        programme_id=programme.id, member_id=member.id, at=at, booked_at=now, **activity
+    )
+    return now
 
 
 async def record_activity(
@@ -66,19 +99,10 @@ async def record_activity(
     orders: int,
     growth: int,
     reference: str,
-    reason: str,
 ) -> None:
     """Book qualifying activity; upgrade at once if the total now earns a higher tier."""
-    now = now_of(programme)
-    await event_repo.add_event(
-        programme_id=programme.id,
-        member_id=member.id,
-        at=at,
-        booked_at=now,
-        spend=spend,
-        orders=orders,
-        growth=growth,
-        reference=reference,
+    now = await _book(
+        member, programme, at=at, spend=spend, orders=orders, growth=growth, reference=reference
     )
     tiers = await tier_cache.programme_tiers(programme.id)
     if not tiers:
@@ -87,8 +111,17 @@ async def record_activity(
     total = await qualifying_total(member, policy, now)
     current = next((t for t in tiers if t.id == member.tier_id), None)
     earned = after_activity(current, tiers, total)
-    if earned is not None and (current is None or earned.id != current.id):
-        await change_tier(member, earned, policy, reason=reason, total=total, at=now, tiers=tiers)
+    if earned is not None and (current is None or earned.rank > current.rank):
+        await change_tier(
+            member,
+            earned,
+            policy,
+            reason=UPGRADE,
+            total=total,
+            at=now,
+            tiers=tiers,
+            counted_from=window_from(member, policy, now),
+        )
 
 
 async def record_return(
@@ -101,15 +134,14 @@ async def record_return(
     growth: int,
     reference: str,
 ) -> None:
-    """Book a return (dated like the completion it undoes). If that order helped earn the
-    current tier, re-evaluate at once: the total that earned the tier, less every return of
-    such orders since, must still meet the tier's entry threshold."""
-    now = now_of(programme)
-    await event_repo.add_event(
-        programme_id=programme.id,
-        member_id=member.id,
+    """Book a return (dated like the completion it undoes). If that order counted towards
+    the current tier, re-evaluate at once: the total that earned (or, at a period end, kept)
+    the tier, less returns of what it counted, must still earn (or keep) it — and the member
+    never falls below what their total now earns."""
+    now = await _book(
+        member,
+        programme,
         at=completed_at,
-        booked_at=now,
         spend=spend,
         orders=orders,
         growth=growth,
@@ -119,19 +151,39 @@ async def record_return(
     current = next((t for t in tiers if t.id == member.tier_id), None)
     since = member.tier_since
     if current is None or since is None or completed_at > since:
-        return  # the order came after the tier was earned: only retention will feel it
-    earned_by = await event_repo.last_change_to(member.id, current.id)
-    if earned_by is None:
+        return  # the order came after the tier was earned: its period's retention will tell
+    change = await event_repo.last_change_to(member.id, current.id)
+    if change is None:
         return  # the entry tier, given at registration
     policy = policy_of(programme)
     late = (
-        await event_repo.late_sums(member.id, before=since, after_event_id=earned_by.last_event_id)
+        await event_repo.late_sums(
+            member.id,
+            before=since,
+            after_event_id=change.last_event_id,
+            window_from=change.window_from,
+        )
     )[policy.metric.value]
-    earning_total = earned_by.qualifying_total + late
-    new = after_return(current, tiers, earning_total)
-    if new.id != current.id:
+    reduced = change.qualifying_total + late
+    now_total = await qualifying_total(member, policy, now)
+    if change.reason == PERIOD_ENDED:
+        before = next((t for t in tiers if t.id == change.from_tier_id), current)
+        new = at_period_end(before, tiers, period_total=reduced, qualifying_total=now_total)
+    else:
+        new = after_return(current, tiers, reduced)
+    floor = entry_tier_for(tiers, now_total)
+    if floor is not None and floor.rank > new.rank:
+        new = floor if floor.rank <= current.rank else current
+    if new.rank < current.rank:
         await change_tier(
-            member, new, policy, reason="ORDER_RETURNED", total=earning_total, at=now, tiers=tiers
+            member,
+            new,
+            policy,
+            reason=RETURNED,
+            total=reduced,
+            at=now,
+            tiers=tiers,
+            counted_from=change.window_from,
         )
 
 
@@ -144,34 +196,44 @@ async def change_tier(
     total: int,
     at: datetime,
     tiers: list[TierView],
+    counted_from: datetime | None,
 ) -> None:
     """Move the member, start the new tier's validity period, and write the history row."""
     previous = member.tier_id
+    last_event = await event_repo.last_event_id(member.id)
+    base = entry_tier(tiers)
     member.tier_id = tier.id
     member.tier_since = at
     member.tier_period_start = at
-    base = entry_tier(tiers)
+    member.tier_event_id = last_event
     member.tier_valid_until = (
         None if base is not None and tier.id == base.id else add_months(at, policy.validity_months)
     )
     await member.save(
-        update_fields=["tier_id", "tier_since", "tier_period_start", "tier_valid_until"]
+        update_fields=[
+            "tier_id",
+            "tier_since",
+            "tier_period_start",
+            "tier_event_id",
+            "tier_valid_until",
+        ]
     )
     await event_repo.add_change(
-        last_event_id=await event_repo.last_event_id(member.id),
         programme_id=member.programme_id,
         member_id=member.id,
         from_tier_id=previous,
         to_tier_id=tier.id,
         reason=reason,
         qualifying_total=total,
+        last_event_id=last_event,
+        window_from=counted_from,
         at=at,
     )
 
 
 async def end_periods(programme: Programme) -> tuple[int, int]:
     """Job: members whose tier validity ended keep it (retention met in the period) or drop.
-    Returns (members judged, members moved). A second run finds no one due."""
+    Returns (periods judged, members moved). A second run finds no one due."""
     tiers = await tier_cache.programme_tiers(programme.id)
     if not tiers:
         return 0, 0
@@ -187,8 +249,8 @@ async def end_periods(programme: Programme) -> tuple[int, int]:
             after_id = member_id
             async with in_transaction():
                 member = await points_repo.lock_member(programme.id, member_id)
-                changed = await _judge_periods(member, policy, tiers, now)
-            judged += 1
+                periods, changed = await _judge_periods(member, policy, tiers, now)
+            judged += periods
             moved += changed
             if changed:
                 await tier_cache.forget_member_tier(programme.id, member_id)
@@ -196,24 +258,19 @@ async def end_periods(programme: Programme) -> tuple[int, int]:
 
 async def _judge_periods(
     member: Member, policy: TierPolicy, tiers: list[TierView], now: datetime
-) -> bool:
-    changed = False
+) -> tuple[int, bool]:
+    """Every period that has ended, in order, each judged on activity up to its own end."""
+    periods, changed = 0, False
     while member.tier_valid_until is not None and member.tier_valid_until <= now:
-        current = next((t for t in tiers if t.id == member.tier_id), None)
+        periods += 1
         end = member.tier_valid_until
-        start = member.tier_period_start or member.tier_since or member.joined_at
+        current = next((t for t in tiers if t.id == member.tier_id), None)
         if current is None:
             member.tier_valid_until = None
             await member.save(update_fields=["tier_valid_until"])
             break
-        total = await qualifying_total(member, policy, end)
-        # Retention is judged on the period, except under a rolling window ("800 in the last
-        # three months, re-evaluated monthly"), where the window is the measure.
-        period_total = (
-            total
-            if policy.window is Window.ROLLING_MONTHS
-            else await _total(member, policy, start, end)
-        )
+        period_total = await retention_total(member, policy, end=end)
+        total = await qualifying_total(member, policy, end, until=end)
         kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
         if kept.id == current.id:
             member.tier_period_start = end
@@ -221,10 +278,17 @@ async def _judge_periods(
             await member.save(update_fields=["tier_period_start", "tier_valid_until"])
         else:
             await change_tier(
-                member, kept, policy, reason="PERIOD_ENDED", total=period_total, at=end, tiers=tiers
+                member,
+                kept,
+                policy,
+                reason=PERIOD_ENDED,
+                total=period_total,
+                at=end,
+                tiers=tiers,
+                counted_from=member.tier_period_start,
             )
             changed = True
-    return changed
+    return periods, changed
 
 
 async def progress_of(programme: Programme, member: Member) -> Progress:
@@ -232,8 +296,11 @@ async def progress_of(programme: Programme, member: Member) -> Progress:
     policy = policy_of(programme)
     now = now_of(programme)
     total = await qualifying_total(member, policy, now)
-    start = member.tier_period_start or member.tier_since or member.joined_at
-    period_total = await _total(member, policy, start)
+    period_total = (
+        await retention_total(member, policy, end=None)
+        if member.tier_valid_until is not None
+        else total
+    )
     current = next((t for t in tiers if t.id == member.tier_id), None)
     return progress(current, tiers, total=total, period_total=period_total, qualifying_total=total)
 
@@ -244,6 +311,3 @@ def order_activity(amount_before: int, amount_after: int) -> dict[str, Any]:
         "spend": amount_after - amount_before,
         "growth": amount_after // 100 - amount_before // 100,
     }
-
-
-__all__ = ["Metric", "end_periods", "progress_of", "record_activity"]

@@ -13,7 +13,7 @@ from domain.auth import Principal
 from domain.errors import Collector, NotFound
 from domain.idempotency import check_key
 from domain.members import check_external_id
-from domain.points import MAX_MONEY
+from domain.points import MAX_MONEY, check_sku
 from domain.pricing import PriceLine, Quote, quote
 from domain.tier_rules import Progress, TierPolicy, validate_tier_policy
 from services import members as member_service
@@ -75,6 +75,7 @@ async def member_price(
     if not 1 <= len(lines) <= 500:
         errors.add("lines", "quote 1-500 lines")
     for n, line in enumerate(lines):
+        check_sku(errors, line.sku, f"lines.{n}.sku")
         if not 0 <= line.unit_price <= MAX_MONEY or not 1 <= line.quantity <= 10_000:
             errors.add(f"lines.{n}", "unit price 0-2000000000, quantity 1-10000")
     if not 0 <= shipping_fee <= MAX_MONEY:

@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from db import tier_cache
 from db.connection import is_unique_violation
+from db.repositories import members as member_repo
 from db.repositories import programmes as programme_repo
 from db.repositories import tiers as tier_repo
 from domain.auth import Principal
@@ -19,11 +20,13 @@ from domain.tiers import (
     TierDraft,
     TierView,
     check_code,
+    entry_tier,
     normalised,
     validate_benefit,
     validate_ladder,
     validate_tier,
 )
+from services.clock import programme_time
 from services.idempotency import run_once
 
 
@@ -58,6 +61,7 @@ async def upsert_tier(principal: Principal, draft: TierDraft, *, idempotency_key
             if not is_unique_violation(error):
                 raise
             raise invalid("rank", "another tier already has this rank") from error
+        await _place_untiered(principal.programme_id)
         return {"tierId": tier.id}
 
     result = await run_once(
@@ -65,6 +69,15 @@ async def upsert_tier(principal: Principal, draft: TierDraft, *, idempotency_key
     )
     await tier_cache.forget_programme_tiers(principal.programme_id)
     return await _fresh_tier(principal, int(result["tierId"]))
+
+
+async def _place_untiered(programme_id: int) -> None:
+    """Members who joined before the programme had tiers start in its entry tier."""
+    tiers = await tier_repo.list_views(programme_id)
+    start = entry_tier(tiers)
+    if start is not None:
+        now = await programme_time(programme_id)
+        await member_repo.place_untiered(programme_id, tier_id=start.id, at=now)
 
 
 async def upsert_benefit(

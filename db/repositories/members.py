@@ -55,3 +55,9 @@ async def count(programme_id: int) -> int:
 
 async def get_by_external_ids(programme_id: int, external_ids: list[str]) -> list[Member]:
     return await Member.filter(programme_id=programme_id, external_id__in=external_ids)
+
+
+async def place_untiered(programme_id: int, *, tier_id: int, at: datetime) -> int:
+    return await Member.filter(programme_id=programme_id, tier_id=None).update(
+        tier_id=tier_id, tier_since=at, tier_period_start=at
+    )

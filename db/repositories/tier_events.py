@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from db.models import Member, QualifyingEvent, TierChange
@@ -51,20 +52,26 @@ def _sums(row: dict[str, Any] | None) -> dict[str, int]:
 
 
 async def sums(
-    member_id: int, *, since: datetime, until: datetime | None = None, strict: bool = False
+    member_id: int, *, since: datetime, until: datetime | None = None, after_event_id: int = 0
 ) -> dict[str, int]:
-    """Spend, orders and growth of events dated in [since, until) — (since, until) if strict."""
-    query = QualifyingEvent.filter(member_id=member_id)
-    query = query.filter(at__gt=since) if strict else query.filter(at__gte=since)
+    """Spend, orders and growth of events dated in [since, until), leaving out those dated
+    exactly `since` that were booked up to event `after_event_id`."""
+    query = QualifyingEvent.filter(member_id=member_id).filter(
+        Q(at__gt=since) | Q(at=since, id__gt=after_event_id)
+    )
     if until is not None:
         query = query.filter(at__lt=until)
     return _sums(await query.annotate(**SUMS).first().values(*SUMS))
 
 
-async def late_sums(member_id: int, *, before: datetime, after_event_id: int) -> dict[str, int]:
-    """Activity dated up to `before` but booked after event `after_event_id` (returns of
-    orders completed before a tier change, booked after it)."""
+async def late_sums(
+    member_id: int, *, before: datetime, after_event_id: int, window_from: datetime | None
+) -> dict[str, int]:
+    """Activity dated in [window_from, before] but booked after event `after_event_id`: returns
+    of orders counted in the total that earned a tier, booked after it."""
     query = QualifyingEvent.filter(member_id=member_id, at__lte=before, id__gt=after_event_id)
+    if window_from is not None:
+        query = query.filter(at__gte=window_from)
     return _sums(await query.annotate(**SUMS).first().values(*SUMS))
 
 
@@ -81,6 +88,7 @@ async def add_change(
     reason: str,
     qualifying_total: int,
     last_event_id: int,
+    window_from: datetime | None,
     at: datetime,
 ) -> TierChange:
     return await TierChange.create(
@@ -91,6 +99,7 @@ async def add_change(
         reason=reason,
         qualifying_total=qualifying_total,
         last_event_id=last_event_id,
+        window_from=window_from,
         at=at,
     )
 

@@ -20,6 +20,7 @@ from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import PointsPolicy, TxKind, check_order_ref, check_sku
 from services import members as member_service
+from services import tier_evaluation
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points.ledger import Entry, actor_of, credit_available, debit_available, policy_of
@@ -166,6 +167,16 @@ async def reward_review(
             now,
         )
         await credit_available(member, entry, policy.review_points, TxKind.EARN, policy)
+        # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
+        await tier_evaluation.record_activity(
+            member,
+            programme,
+            at=now,
+            spend=0,
+            orders=0,
+            growth=policy.review_points,
+            reference=review_reference(order_ref, sku),
+        )
         return {"memberId": member.id}
 
     payload = {"orderId": order_ref, "sku": sku}
@@ -212,6 +223,15 @@ async def reverse_review(
                 TxKind.REVERSE,
                 negative=policy.negative_policy,
                 reverses=reward,
+            )
+            await tier_evaluation.record_return(
+                member,
+                await programme_repo.get(order.programme_id),
+                completed_at=reward.created_at,
+                spend=0,
+                orders=0,
+                growth=-reward.amount,
+                reference=reference,
             )
 
 

@@ -271,7 +271,6 @@ async def _complete(
         at=now,
         orders=1,
         reference=order.order_ref,
-        reason="ORDER_COMPLETED",
         **tier_evaluation.order_activity(0, order.amount - order.returned_amount),
     )
     await activity.reward_referral(principal, member, order, policy, now)

@@ -110,19 +110,23 @@ def test_validity_window_starts_at_the_current_validity_period():
     policy = TierPolicy(window=Window.VALIDITY, validity_months=12)
     # when
     start = window_start(
-        policy, now=at(2025, 1, 5), joined_at=JOINED, tier_since=at(2023, 3, 10, 12, 0)
+        policy,
+        now=at(2025, 1, 5),
+        joined_at=JOINED,
+        tier_since=at(2023, 3, 10, 12, 0),
+        period_from=at(2024, 3, 10, 12, 0),
     )
     # then
     assert start == at(2024, 3, 10, 12, 0)
 
 
-def test_validity_window_without_a_tier_counts_periods_from_joining():
-    # given
+def test_validity_window_of_a_tier_that_does_not_expire_runs_from_joining_uncut():
+    # given the entry tier (no validity period): its spend accumulates, "2,000 cumulative"
     policy = TierPolicy(window=Window.VALIDITY, validity_months=12)
     # when
-    start = window_start(policy, now=at(2023, 7, 1), joined_at=JOINED, tier_since=None)
+    start = window_start(policy, now=at(2026, 7, 1), joined_at=JOINED, tier_since=None)
     # then
-    assert start == at(2023, 3, 10, 9, 30)
+    assert start == JOINED
 
 
 def test_reset_on_change_starts_a_lifetime_window_at_the_last_tier_change():
@@ -591,10 +595,10 @@ def test_an_invalid_policy_is_reported_on_its_field(policy, field):
     assert errors.errors[0].code is ErrorCode.VALIDATION
 
 
-def test_window_months_are_ignored_unless_the_window_is_rolling():
-    # given
+def test_window_months_are_checked_whatever_the_window():
+    # given a value that would mean nothing if the window were switched to rolling later
     errors = Collector()
     # when
     validate_tier_policy(TierPolicy(window=Window.LIFETIME, window_months=0), errors)
     # then
-    assert errors.errors == []
+    assert [e.field for e in errors.errors] == ["windowMonths"]

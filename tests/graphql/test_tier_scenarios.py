@@ -69,8 +69,11 @@ class Shop:
         result = await self.call(SET_POLICY, i={**fields, "idempotencyKey": f"p-{next(_n)}"})
         assert result["setTierPolicy"]["__typename"] == "SetTierPolicySuccess", result
 
-    async def buy(self, member: str, yuan: int, *, complete: bool = True) -> tuple[str, int]:
-        await self.days(1)  # purchases fall on different days, as in life
+    async def buy(
+        self, member: str, yuan: int, *, complete: bool = True, same_instant: bool = False
+    ) -> tuple[str, int]:
+        if not same_instant:
+            await self.days(1)  # purchases fall on different days, as in life
         order = f"o-{next(_n)}"
         now = (await self.call(NOW))["programme"]["now"]
         result = await self.call(
