@@ -237,6 +237,7 @@ class Order(Model):
     closed_at = fields.DatetimeField(null=True)
     amount = fields.BigIntField()
     returned_amount = fields.BigIntField(default=0)
+    paid_with_points = fields.BigIntField(default=0)  # of `amount`: not qualifying spend
     points = fields.BigIntField()
     points_reversed = fields.BigIntField(default=0)
 

@@ -49,8 +49,17 @@ def policy_of(programme: Programme) -> TierPolicy:
     return TierPolicy.from_json(programme.tier_policy)
 
 
-async def _sum(member: Member, policy: TierPolicy, since: datetime, until: datetime | None) -> int:
-    after = member.tier_event_id if since == member.tier_since else 0
+async def _sum(
+    member: Member,
+    policy: TierPolicy,
+    since: datetime,
+    until: datetime | None,
+    *,
+    from_change: bool,
+) -> int:
+    """The metric over [since, until). When `since` is a tier change (a reset accumulator, a
+    new tier's first period), what was booked up to that change caused it: left out."""
+    after = member.tier_event_id if from_change and since == member.tier_since else 0
     sums = await event_repo.sums(member.id, since=since, until=until, after_event_id=after)
     return sums[policy.metric.value]
 
@@ -69,7 +78,9 @@ def window_from(member: Member, policy: TierPolicy, at: datetime) -> datetime:
 async def qualifying_total(
     member: Member, policy: TierPolicy, at: datetime, *, until: datetime | None = None
 ) -> int:
-    return await _sum(member, policy, window_from(member, policy, at), until)
+    counts_from_change = policy.reset_on_change or policy.window is Window.VALIDITY
+    start = window_from(member, policy, at)
+    return await _sum(member, policy, start, until, from_change=counts_from_change)
 
 
 async def retention_total(member: Member, policy: TierPolicy, *, end: datetime | None) -> int:
@@ -79,7 +90,7 @@ async def retention_total(member: Member, policy: TierPolicy, *, end: datetime |
         assert at is not None
         return await qualifying_total(member, policy, at, until=end)
     start = member.tier_period_start or member.tier_since or member.joined_at
-    return await _sum(member, policy, start, end)
+    return await _sum(member, policy, start, end, from_change=True)
 
 
 async def _book(member: Member, programme: Programme, *, at: datetime, **activity: Any) -> datetime:
@@ -150,12 +161,20 @@ async def record_return(
     tiers = await tier_cache.programme_tiers(programme.id)
     current = next((t for t in tiers if t.id == member.tier_id), None)
     since = member.tier_since
-    if current is None or since is None or completed_at > since:
-        return  # the order came after the tier was earned: its period's retention will tell
+    if current is None or since is None:
+        return
+    policy = policy_of(programme)
+    if completed_at > since:
+        # It came after the tier was earned. If it counted in a period already judged "kept",
+        # judge that period again without it (else a return after a period end keeps a tier
+        # for a year on nothing).
+        start = member.tier_period_start
+        if member.tier_valid_until is not None and start is not None and completed_at < start:
+            await _judge_again(member, policy, tiers, current, period_end=start, now=now)
+        return
     change = await event_repo.last_change_to(member.id, current.id)
     if change is None:
         return  # the entry tier, given at registration
-    policy = policy_of(programme)
     late = (
         await event_repo.late_sums(
             member.id,
@@ -184,6 +203,36 @@ async def record_return(
             at=now,
             tiers=tiers,
             counted_from=change.window_from,
+        )
+
+
+async def _judge_again(
+    member: Member,
+    policy: TierPolicy,
+    tiers: list[TierView],
+    current: TierView,
+    *,
+    period_end: datetime,
+    now: datetime,
+) -> None:
+    since = member.tier_since or member.joined_at
+    period_start = max(since, add_months(period_end, -policy.validity_months))
+    if policy.window is Window.ROLLING_MONTHS:
+        period_total = await qualifying_total(member, policy, period_end, until=period_end)
+    else:
+        period_total = await _sum(member, policy, period_start, period_end, from_change=True)
+    total = await qualifying_total(member, policy, now)
+    kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
+    if kept.rank < current.rank:
+        await change_tier(
+            member,
+            kept,
+            policy,
+            reason=RETURNED,
+            total=period_total,
+            at=now,
+            tiers=tiers,
+            counted_from=period_start,
         )
 
 

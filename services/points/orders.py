@@ -28,6 +28,7 @@ from domain.points import (
     OrderLine,
     OrderPoints,
     Payment,
+    PaymentMethod,
     TxKind,
     check_order_ref,
     in_birthday_month,
@@ -191,6 +192,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 recorded_at=now,
                 matures_at=max(data.placed_at, now) + timedelta(days=policy.return_window_days),
                 amount=earned.amount,
+                paid_with_points=sum(
+                    p.amount for p in data.payments if p.method is PaymentMethod.POINTS
+                ),
                 points=earned.total,
             )
         except IntegrityError as error:
@@ -263,7 +267,7 @@ async def _complete(
         await credit_available(member, entry, left, TxKind.EARN, policy)
     order.status, order.completed_at = COMPLETED, now
     await order_repo.save(order, "status", "completed_at")
-    member.qualifying_spend += order.amount - order.returned_amount
+    member.qualifying_spend += qualifying_spend(order, order.returned_amount)
     await member.save(update_fields=["qualifying_spend"])
     await tier_evaluation.record_activity(
         member,
@@ -271,7 +275,7 @@ async def _complete(
         at=now,
         orders=1,
         reference=order.order_ref,
-        **tier_evaluation.order_activity(0, order.amount - order.returned_amount),
+        **tier_evaluation.order_activity(0, qualifying_spend(order, order.returned_amount)),
     )
     await activity.reward_referral(principal, member, order, policy, now)
 
@@ -397,9 +401,12 @@ async def return_lines(
             if bought[wanted.sku].returned_quantity == bought[wanted.sku].quantity:
                 await activity.reverse_review(principal, member, order, wanted.sku, policy, entry)
         if order.status == COMPLETED:
-            member.qualifying_spend -= amount
+            returned_before = order.returned_amount
+            returned_after = returned_before + amount
+            member.qualifying_spend -= qualifying_spend(order, returned_before) - qualifying_spend(
+                order, returned_after
+            )
             await member.save(update_fields=["qualifying_spend"])
-            kept_before = order.amount - order.returned_amount
             assert order.completed_at is not None
             await tier_evaluation.record_return(
                 member,
@@ -407,7 +414,10 @@ async def return_lines(
                 completed_at=order.completed_at,  # so windows net it out with the completion
                 orders=-1 if whole else 0,
                 reference=order.order_ref,
-                **tier_evaluation.order_activity(kept_before, kept_before - amount),
+                **tier_evaluation.order_activity(
+                    qualifying_spend(order, returned_before),
+                    qualifying_spend(order, returned_after),
+                ),
             )
         order.points_reversed += reverse
         order.returned_amount += amount
@@ -420,6 +430,15 @@ async def return_lines(
         return {"orderId": order.id}
 
     return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)
+
+
+def qualifying_spend(order: Order, returned: int) -> int:
+    """What the member paid for the order's kept items: points-as-cash is not spend. The
+    share is taken of the running total, so partial returns add up exactly."""
+    kept = order.amount - returned
+    if not order.amount:
+        return 0
+    return int(kept * (order.amount - order.paid_with_points) // order.amount)
 
 
 async def _lot_of_order(order: Order, member: Member) -> int | None:

@@ -147,3 +147,46 @@ async def test_reviews_grow_the_growth_metric(gql, make_programme, make_key):
         o=order,
     )
     assert await shop.tier("m") == "SPROUT"  # 55 + 10 review growth
+
+
+async def test_points_paid_at_checkout_are_not_qualifying_spend(gql, make_programme, make_key):
+    shop = await shop_for(gql, make_programme, make_key)
+    await shop.ladder(TAOBAO)
+    await shop.call(REGISTER, e="m")
+    now = (await shop.call("{ programme { now } }"))["programme"]["now"]
+    await shop.call(
+        """mutation ($i: RecordOrderInput!) { recordOrder(input: $i) { __typename } }""",
+        i={
+            "orderId": "mixed",
+            "memberExternalId": "m",
+            "placedAt": now,
+            "lines": [
+                {"sku": "item", "category": "general", "unitPrice": 600 * 100, "quantity": 1}
+            ],
+            "payments": [
+                {"method": "CARD", "amount": 400 * 100},
+                {"method": "POINTS", "amount": 200 * 100},
+            ],
+            "idempotencyKey": "mixed",
+        },
+    )
+    await shop.call(
+        """mutation { completeOrder(input: {orderId: "mixed", idempotencyKey: "c"}) { __typename } }"""
+    )
+    # 400 paid, not 600: Silver, not Gold
+    page = await shop.page("m")
+    assert page["tier"]["code"] == "SILVER"
+    assert page["tierProgress"]["amountToNext"] == 100 * 100
+
+
+async def test_a_return_after_a_kept_period_judges_that_period_again(gql, make_programme, make_key):
+    shop = await vancl(gql, make_programme, make_key)
+    await shop.call(REGISTER, e="m")
+    await shop.buy("m", 2_000)  # VIP
+    kept_by, _ = await shop.buy("m", 1_000)  # meets VIP's retention of 1,000
+    await shop.days(366)
+    assert await shop.tier("m") == "VIP"  # kept for a second year
+    await shop.give_back(kept_by)  # without it the first year had nothing: not kept
+    page = await shop.page("m")
+    assert page["tier"]["code"] == "NORMAL"
+    assert page["tierHistory"]["edges"][0]["node"]["reason"] == "ORDER_RETURNED"
