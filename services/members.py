@@ -15,6 +15,7 @@ from db.connection import is_unique_violation
 from db.models import Member
 from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
+from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.idempotency import check_key
@@ -26,6 +27,7 @@ from domain.members import (
     validate_profile,
 )
 from domain.tiers import entry_tier
+from services import tier_evaluation
 from services.clock import programme_time
 from services.idempotency import run_once
 
@@ -219,17 +221,29 @@ async def _load(principal: Principal, member_id: int) -> Member:
     return member
 
 
-async def change_tier(
-    principal: Principal, member: Member, *, tier_id: int | None, at: datetime
-) -> None:
-    """Move a member to another tier of its programme; every process sees it on its next read."""
+async def change_tier(principal: Principal, member: Member, *, tier_id: int, at: datetime) -> None:
+    """An admin's move of a member to another tier of its programme, under the member's row
+    lock and with a history row; every process sees it on its next read."""
     if member.programme_id != principal.programme_id:
         raise NotFound("member not found")
     tiers = await tier_cache.programme_tiers(principal.programme_id)
-    if tier_id is not None and tier_id not in {t.id for t in tiers}:
+    tier = next((t for t in tiers if t.id == tier_id), None)
+    if tier is None:
         raise invalid("tier", "no such tier in this programme")
     async with in_transaction():
-        await member_repo.set_tier(member, tier_id=tier_id, since=at)
+        locked = await member_repo.lock_by_external_id(principal.programme_id, member.external_id)
+        assert locked is not None
+        programme = await programme_repo.get(principal.programme_id)
+        await tier_evaluation.change_tier(
+            locked,
+            tier,
+            tier_evaluation.policy_of(programme),
+            reason="ADMIN",
+            total=0,
+            at=at,
+            tiers=tiers,
+            counted_from=None,
+        )
     await tier_cache.forget_member_tier(principal.programme_id, member.id)
 
 

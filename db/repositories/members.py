@@ -45,10 +45,6 @@ async def update(member: Member, **fields: Any) -> Member:
     return member
 
 
-async def set_tier(member: Member, *, tier_id: int | None, since: datetime) -> None:
-    await update(member, tier_id=tier_id, tier_since=since)
-
-
 async def count(programme_id: int) -> int:
     return await Member.filter(programme_id=programme_id).count()
 
