@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-import asyncpg
+from scratch import scratch_database
 
 from db.connection import close_database, migrate, open_database
 from domain.auth import Principal, Role
@@ -29,8 +27,6 @@ from services.members import ProfileInput, register
 from services.points import orders as order_service
 from services.points import redemption
 from services.points.orders import OrderInput
-
-ADMIN_URL = os.environ.get("LOYALTY_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 async def timed_phase(
@@ -65,12 +61,7 @@ async def timed_phase(
 
 
 async def main(orders: int, redemptions: int, concurrency: int, members: int) -> None:
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    name = f"loyalty_bench_{uuid.uuid4().hex[:6]}"
-    admin = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}?maxsize={concurrency}"
-    try:
+    async with scratch_database("loyalty_bench", query=f"?maxsize={concurrency}") as url:
         await migrate(url)
         await open_database(url)
         programme = await programme_service.create(
@@ -121,9 +112,6 @@ async def main(orders: int, redemptions: int, concurrency: int, members: int) ->
         await timed_phase("completeOrder", orders, concurrency, complete)
         await timed_phase("redeemPoints", redemptions, concurrency, redeem)
         await close_database()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
+from scratch import scratch_database
 
 from db.connection import close_database, migrate, open_database
 from db.models import Member, QualifyingEvent, TierChange
@@ -26,16 +24,9 @@ from services import programmes as programme_service
 from services import tiers as tier_service
 from services.jobs import run_all
 
-ADMIN_URL = os.environ.get("LOYALTY_BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
 
 async def main(count: int) -> None:
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    name = f"loyalty_tierbench_{uuid.uuid4().hex[:6]}"
-    admin = await asyncpg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{base}/{name}"
-    try:
+    async with scratch_database("loyalty_tierbench", query="") as url:
         await migrate(url)
         await open_database(url)
         programme = await programme_service.create(
@@ -119,9 +110,6 @@ async def main(count: int) -> None:
             f"second run {second:.2f} s judging {again.tier_periods_ended}"
         )
         await close_database()
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 if __name__ == "__main__":
