@@ -36,6 +36,7 @@ from domain.tier_rules import (
     at_period_end,
     entry_tier_for,
     progress,
+    valid_until,
     window_start,
 )
 from domain.tiers import TierView, entry_tier
@@ -323,7 +324,10 @@ async def _judge_periods(
         kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
         if kept.id == current.id:
             member.tier_period_start = end
-            member.tier_valid_until = add_months(end, policy.validity_months)
+            # periods are counted from the tier change (not chained), so month ends hold
+            member.tier_valid_until = valid_until(
+                policy, now=end, tier_since=member.tier_since or end
+            )
             await member.save(update_fields=["tier_period_start", "tier_valid_until"])
         else:
             await change_tier(

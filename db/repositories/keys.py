@@ -38,7 +38,3 @@ async def count_active_with_prefix(programme_id: int, display_prefix: str) -> in
     return await ApiKey.filter(
         programme_id=programme_id, display_prefix=display_prefix, revoked_at=None
     ).count()
-
-
-async def count_active(programme_id: int, role: str) -> int:
-    return await ApiKey.filter(programme_id=programme_id, role=role, revoked_at=None).count()

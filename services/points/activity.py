@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from tortoise.exceptions import IntegrityError
 
 from db.connection import REFERRALS_LOCK, is_unique_violation, serialise
-from db.models import Member, Order, Programme, Referral
+from db.models import Member, Order, Referral
 from db.repositories import activity as activity_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
@@ -359,6 +359,3 @@ async def reverse_referral(
         )
     referral.status = "REVERSED"
     await activity_repo.save_referral(referral, "status")
-
-
-__all__ = ["Programme", "accept_referral", "check_in", "invite_code", "reward_review"]

@@ -190,3 +190,21 @@ async def test_a_return_after_a_kept_period_judges_that_period_again(gql, make_p
     page = await shop.page("m")
     assert page["tier"]["code"] == "NORMAL"
     assert page["tierHistory"]["edges"][0]["node"]["reason"] == "ORDER_RETURNED"
+
+
+async def test_monthly_periods_from_a_month_end_keep_their_month_ends(
+    gql, make_programme, make_key
+):
+    shop = await shop_for(gql, make_programme, make_key)
+    await shop.ladder([("NORMAL", 0, None), ("VIP", 100, 0)])  # retention 0: always kept
+    await shop.policy(validityMonths=1)
+    await shop.call(REGISTER, e="m")
+    await shop.call(
+        """mutation { advanceTestClock(input: {to: "2027-01-30T12:00:00+00:00", idempotencyKey: "jan"}) { __typename } }"""
+    )
+    await shop.buy("m", 100)  # VIP on Jan 31
+    assert (await shop.page("m"))["tierValidUntil"].startswith("2027-02-28")
+    await shop.days(40)  # the Feb 28 period end keeps VIP; the next ends on Mar 31, not Mar 28
+    page = await shop.page("m")
+    assert page["tier"]["code"] == "VIP"
+    assert page["tierValidUntil"].startswith("2027-03-31")
