@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -34,6 +35,21 @@ JOIN pg_namespace ns ON ns.oid = rel.relnamespace WHERE ns.nspname = 'public' OR
 INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
 
 
+LITERAL_DEFAULT = re.compile(r"^\(?'?(-?[0-9.]+|true|false)'?\)?(::[a-z ]+)?$", re.IGNORECASE)
+
+
+def without_literal_defaults(rows: list[tuple], default_at: int) -> list[tuple]:
+    """`ALTER TABLE ... ADD col ... NOT NULL DEFAULT 0` needs a default for the rows already
+    there; the models keep theirs in Python. A plain literal default is that, nothing more, so
+    it is not a difference. (Sequence defaults, `nextval(...)`, are still compared.)"""
+    return [
+        (*row[:default_at], None, *row[default_at + 1 :])
+        if isinstance(row[default_at], str) and LITERAL_DEFAULT.match(row[default_at])
+        else row
+        for row in rows
+    ]
+
+
 def _dsn(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
@@ -41,7 +57,7 @@ def _dsn(url: str) -> str:
 async def _describe(url: str) -> dict[str, list[tuple]]:
     conn = await asyncpg.connect(_dsn(url))
     try:
-        return {
+        described = {
             name: [tuple(r) for r in await conn.fetch(sql)]
             for name, sql in (
                 ("columns", COLUMNS),
@@ -49,6 +65,8 @@ async def _describe(url: str) -> dict[str, list[tuple]]:
                 ("indexes", INDEXES),
             )
         }
+        described["columns"] = without_literal_defaults(described["columns"], 4)
+        return described
     finally:
         await conn.close()
 
@@ -109,8 +127,8 @@ def _sqlite_schema(path: str) -> dict[str, list[tuple]]:
         schema: dict[str, list[tuple]] = {}
         for table in tables:
             # by name: a column added by ALTER TABLE comes last, wherever the model declares it
-            schema[f"{table}.columns"] = sorted(
-                row[1:] for row in db.execute(f'PRAGMA table_info("{table}")')
+            schema[f"{table}.columns"] = without_literal_defaults(
+                sorted(row[1:] for row in db.execute(f'PRAGMA table_info("{table}")')), 3
             )
             schema[f"{table}.fks"] = db.execute(f'PRAGMA foreign_key_list("{table}")').fetchall()
             indexes = db.execute(f'PRAGMA index_list("{table}")').fetchall()
@@ -133,3 +151,14 @@ def test_migrating_an_empty_sqlite_file_gives_the_models_schema(tmp_path):
     subprocess.run([sys.executable, "-c", GENERATE, f"sqlite://{generated}"], check=True)
     from_migrations, from_models = _sqlite_schema(str(migrated)), _sqlite_schema(str(generated))
     assert from_migrations and from_migrations == from_models
+
+
+def test_only_plain_literal_defaults_are_set_aside():
+    rows = [
+        ("t", "a", "bigint", "NO", "0", None),
+        ("t", "b", "integer", "NO", "nextval('t_b_seq'::regclass)", None),
+        ("t", "c", "boolean", "NO", "false", None),
+        ("t", "d", "text", "NO", "'x'::text", None),
+    ]
+    kept = without_literal_defaults(rows, 4)
+    assert [r[4] for r in kept] == [None, "nextval('t_b_seq'::regclass)", None, "'x'::text"]
