@@ -53,8 +53,27 @@ CLEARABLE = frozenset({"email", "phone", "birthday"})
 def visible_to(principal: Principal, member: Member | None) -> Member | None:
     if member is None or member.programme_id != principal.programme_id:
         return None
-    if principal.role is Role.MEMBER and member.id != principal.member_id:
+    if not can_see(principal, member.id):
         return None
+    return member
+
+
+def can_see(principal: Principal, member_id: int) -> bool:
+    """For rows already read within the principal's programme: a member token sees only its own
+    member's; keys see all."""
+    return principal.role is not Role.MEMBER or member_id == principal.member_id
+
+
+async def target(
+    principal: Principal, external_id: str | None, *, field: str = "memberExternalId"
+) -> Member:
+    """The member a call is about: by externalId, or a member token's own when left out."""
+    if external_id is None and principal.member_id is not None:
+        member = await viewer(principal)
+    else:
+        member = await find_by_external_id(principal, external_id or "")
+    if member is None:
+        raise NotFound("no member with this externalId", field=field)
     return member
 
 

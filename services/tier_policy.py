@@ -10,7 +10,7 @@ from db.models import Member, TierChange
 from db.repositories import programmes as programme_repo
 from db.repositories import tier_events as event_repo
 from domain.auth import Principal
-from domain.errors import Collector, NotFound
+from domain.errors import Collector
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import MAX_MONEY, check_sku
@@ -83,8 +83,6 @@ async def member_price(
     if sum(line.unit_price * line.quantity for line in lines) > MAX_MONEY:
         errors.add("lines", "the total is too large")
     errors.raise_if_any()
-    member = await member_service.find_by_external_id(principal, member_external_id)
-    if member is None:
-        raise NotFound("no member with this externalId", field="memberExternalId")
+    member = await member_service.target(principal, member_external_id)
     tier = await tier_cache.tier_by_id(principal.programme_id, member.tier_id)
     return quote(tier, lines, shipping_fee)

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 
+from db import tier_cache
 from db.connection import REFERRALS_LOCK, is_unique_violation, serialise
 from db.models import Member, Order, Referral
 from db.repositories import activity as activity_repo
@@ -55,20 +56,6 @@ def streak_points(streak: int, policy: PointsPolicy) -> int:
     return policy.checkin_points + bonus
 
 
-async def _target(principal: Principal, external_id: str | None) -> Member:
-    if external_id is None and principal.member_id is not None:
-        member = await member_service.viewer(principal)
-    else:
-        member = (
-            await member_service.find_by_external_id(principal, external_id)
-            if external_id is not None
-            else None
-        )
-    if member is None:
-        raise NotFound("no member with this externalId", field="memberExternalId")
-    return member
-
-
 def _key_errors(key: str, external_id: str | None) -> None:
     errors = Collector()
     check_key(errors, key)
@@ -86,7 +73,7 @@ async def check_in(
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
-        target = await _target(principal, member_external_id)
+        target = await member_service.target(principal, member_external_id)
         now = now_of(programme)
         today = now.astimezone(ZoneInfo(programme.timezone)).date()
         yesterday = await activity_repo.check_in_on(target.id, today - timedelta(days=1))
@@ -183,7 +170,9 @@ async def reward_review(
     result = await run_once(
         principal, key=idempotency_key, operation="rewardReview", payload=payload, action=act
     )
-    return await Member.get(id=int(result["memberId"]))
+    member = await Member.get(id=int(result["memberId"]))
+    await tier_cache.forget_member_tier(member.programme_id, member.id)  # growth may move it
+    return member
 
 
 def review_reference(order_ref: str, sku: str) -> str:
@@ -250,7 +239,7 @@ async def accept_referral(
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
-        invitee = await _target(principal, invitee_external_id)
+        invitee = await member_service.target(principal, invitee_external_id)
         inviter = await activity_repo.member_by_invite_code(
             programme.id, invite_code.strip().upper()
         )

@@ -122,30 +122,20 @@ async def _multipliers(programme: Programme, member: Member, placed_at: datetime
     )
 
 
-async def _member(principal: Principal, external_id: str) -> Member:
-    member = await member_service.find_by_external_id(principal, external_id)
-    if member is None:
-        raise NotFound("no member with this externalId", field="memberExternalId")
-    return member
-
-
 async def find(principal: Principal, order_ref: str) -> Order | None:
-    order = (
-        await order_repo.get(principal.programme_id, order_ref) if order_ref.isprintable() else None
-    )
-    if (
-        order is None
-        or member_service.visible_to(principal, await Member.get(id=order.member_id)) is None
-    ):
+    if not order_ref.isprintable():
         return None
-    return order
+    order = await order_repo.get(principal.programme_id, order_ref)
+    return (
+        order if order is not None and member_service.can_see(principal, order.member_id) else None
+    )
 
 
 async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
     """What recordOrder would book, rule by rule, without writing anything."""
     programme = await programme_repo.get(principal.programme_id)
     _validate(data, programme)
-    member = await _member(principal, data.member_external_id)
+    member = await member_service.target(principal, data.member_external_id)
     policy = policy_of(programme)
     return order_points(
         data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
@@ -160,7 +150,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
     _validate(data, programme)
 
     async def book() -> dict[str, Any]:
-        member = await _member(principal, data.member_external_id)
+        member = await member_service.target(principal, data.member_external_id)
         member = await points_repo.lock_member(principal.programme_id, member.id)
         if await order_repo.get(principal.programme_id, data.order_ref) is not None:
             raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
@@ -225,11 +215,8 @@ def _entry(principal: Principal, order: Order, reason: str, key: str | None, at:
 
 async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Member, Programme]:
     """The order and its member, both locked, member first (the order every path uses)."""
-    order = await order_repo.get(principal.programme_id, order_ref)
-    if (
-        order is None
-        or member_service.visible_to(principal, await Member.get(id=order.member_id)) is None
-    ):
+    order = await find(principal, order_ref)
+    if order is None:
         raise NotFound(f"no order {order_ref}", field="orderId")
     locked, member = await _lock_order(principal.programme_id, order)
     return locked, member, await programme_repo.get(principal.programme_id)
@@ -267,7 +254,8 @@ async def _complete(
         await credit_available(member, entry, left, TxKind.EARN, policy)
     order.status, order.completed_at = COMPLETED, now
     await order_repo.save(order, "status", "completed_at")
-    member.qualifying_spend += qualifying_spend(order, order.returned_amount)
+    spend = qualifying_spend(order, order.returned_amount)
+    member.qualifying_spend += spend
     await member.save(update_fields=["qualifying_spend"])
     await tier_evaluation.record_activity(
         member,
@@ -275,7 +263,7 @@ async def _complete(
         at=now,
         orders=1,
         reference=order.order_ref,
-        **tier_evaluation.order_activity(0, qualifying_spend(order, order.returned_amount)),
+        **tier_evaluation.order_activity(0, spend),
     )
     await activity.reward_referral(principal, member, order, policy, now)
 

@@ -60,12 +60,7 @@ def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
 
 
 async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
-    if external_id is None and principal.member_id is not None:
-        found = await member_service.viewer(principal)
-    else:
-        found = await member_service.find_by_external_id(principal, external_id or "")
-    if found is None:
-        raise NotFound("no member with this externalId", field="memberExternalId")
+    found = await member_service.target(principal, external_id)
     member = await points_repo.lock_member(principal.programme_id, found.id)
     return member, await programme_repo.get(principal.programme_id)
 
@@ -190,10 +185,7 @@ async def hold(
 
 async def _open_hold(principal: Principal, hold_id: int) -> tuple[PointHold, Member, Programme]:
     found = await hold_repo.get(principal.programme_id, hold_id)
-    if (
-        found is None
-        or member_service.visible_to(principal, await Member.get(id=found.member_id)) is None
-    ):
+    if found is None or not member_service.can_see(principal, found.member_id):
         raise NotFound("no hold with this id", field="holdId")
     member = await points_repo.lock_member(principal.programme_id, found.member_id)
     locked = await hold_repo.lock(principal.programme_id, hold_id)
@@ -240,20 +232,18 @@ async def capture(
             return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
-        member.points_held -= held.amount  # the hold ends; its points are spendable again ...
+        held.captured = amount
+        await _close(held, member, CAPTURED, now)  # its points are spendable again ...
+        require_spendable(member, amount)  # ... and must still cover the capture
         entry = Entry(
             "ORDER",
             held.order_ref,
             "points paid at checkout",
             actor_of(principal),
             idempotency_key,
-            now_of(programme),
+            now,
         )
-        require_spendable(member, amount)  # ... and still cover the capture
         await debit_available(member, entry, amount, TxKind.REDEEM)
-        member.points_held += held.amount
-        held.captured = amount
-        await _close(held, member, CAPTURED, now)
         return {"holdId": held.id}
 
     payload = {"holdId": hold_id, "amount": amount}
