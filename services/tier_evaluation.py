@@ -17,7 +17,7 @@ counted again after it (told apart by event id, so a frozen sandbox clock cannot
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -35,6 +35,7 @@ from domain.tier_rules import (
     after_return,
     at_period_end,
     entry_tier_for,
+    period_start,
     progress,
     valid_until,
     window_start,
@@ -84,13 +85,17 @@ async def qualifying_total(
     return await _sum(member, policy, start, until, from_change=counts_from_change)
 
 
-async def retention_total(member: Member, policy: TierPolicy, *, end: datetime | None) -> int:
-    """What retention is judged on: the current period up to `end` (or so far)."""
+async def retention_total(
+    member: Member, policy: TierPolicy, *, end: datetime | None, start: datetime | None = None
+) -> int:
+    """What retention is judged on: a validity period (the current one unless `start` says
+    otherwise) up to `end` (or so far) — under a rolling window, the window at the period end."""
     at = end if end is not None else member.tier_valid_until
     if policy.window is Window.ROLLING_MONTHS:
         assert at is not None
         return await qualifying_total(member, policy, at, until=end)
-    start = member.tier_period_start or member.tier_since or member.joined_at
+    if start is None:
+        start = member.tier_period_start or member.tier_since or member.joined_at
     return await _sum(member, policy, start, end, from_change=True)
 
 
@@ -216,12 +221,10 @@ async def _judge_again(
     period_end: datetime,
     now: datetime,
 ) -> None:
-    since = member.tier_since or member.joined_at
-    period_start = max(since, add_months(period_end, -policy.validity_months))
-    if policy.window is Window.ROLLING_MONTHS:
-        period_total = await qualifying_total(member, policy, period_end, until=period_end)
-    else:
-        period_total = await _sum(member, policy, period_start, period_end, from_change=True)
+    # the period that ended at `period_end`, counted from the tier change like every period
+    just_before = period_end - timedelta(microseconds=1)
+    start = period_start(policy, now=just_before, tier_since=member.tier_since or member.joined_at)
+    period_total = await retention_total(member, policy, end=period_end, start=start)
     total = await qualifying_total(member, policy, now)
     kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
     if kept.rank < current.rank:
@@ -233,7 +236,7 @@ async def _judge_again(
             total=period_total,
             at=now,
             tiers=tiers,
-            counted_from=period_start,
+            counted_from=start,
         )
 
 
