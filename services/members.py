@@ -154,7 +154,7 @@ async def register(
         errors.add("displayName", "is required")
     changes = _validated(profile, errors)
     errors.raise_if_any()
-    payload = {"externalId": external_id, **{k: v for k, v in _row_fields(changes).items()}}
+    payload = {"externalId": external_id, **_row_fields(changes)}
 
     async def create() -> dict[str, Any]:
         now = await programme_time(principal.programme_id)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import F
 from tortoise.functions import Sum
 
 from db.models import LotMovement, Member, PointLot, PointTransaction
@@ -76,13 +77,18 @@ async def insert_lot(
 
 async def take_from_lots(transaction_id: int, takes: list[Take]) -> None:
     """Lower each lot's remainder and record what this transaction took from it."""
+    await _move(transaction_id, takes, sign=1)
+
+
+async def _move(transaction_id: int, takes: list[Take], *, sign: int) -> None:
     for take in takes:
-        lot = await PointLot.get(id=take.lot_id)
-        lot.remaining -= take.amount
-        await lot.save(update_fields=["remaining"])
-        await LotMovement.create(
-            transaction_id=transaction_id, lot_id=take.lot_id, amount=take.amount
-        )
+        await PointLot.filter(id=take.lot_id).update(remaining=F("remaining") - sign * take.amount)
+    await LotMovement.bulk_create(
+        [
+            LotMovement(transaction_id=transaction_id, lot_id=t.lot_id, amount=sign * t.amount)
+            for t in takes
+        ]
+    )
 
 
 async def movements_of(transaction_id: int) -> list[LotMovement]:
@@ -91,13 +97,7 @@ async def movements_of(transaction_id: int) -> list[LotMovement]:
 
 async def give_back_to_lots(transaction_id: int, restored: list[Take]) -> None:
     """Undo takes: the points go back into the very lots they came from, expiry and all."""
-    for take in restored:
-        lot = await PointLot.get(id=take.lot_id)
-        lot.remaining += take.amount
-        await lot.save(update_fields=["remaining"])
-        await LotMovement.create(
-            transaction_id=transaction_id, lot_id=take.lot_id, amount=-take.amount
-        )
+    await _move(transaction_id, restored, sign=-1)
 
 
 async def lot_of_source(source_id: int) -> PointLot | None:
