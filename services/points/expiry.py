@@ -12,7 +12,7 @@ from db.repositories import points as points_repo
 from domain.lots import add_months, expired, first_of, rolling_expiry
 from domain.points import ExpiryPolicy
 from services.clock import now_of
-from services.points.ledger import Entry, policy_of, record_expiry
+from services.points.ledger import Entry, policy_of, record_expiry, spendable
 
 BATCH = 500
 
@@ -47,7 +47,7 @@ async def expire_due(programme: Programme) -> tuple[int, int]:
                 )
                 # Points a checkout hold reserved do not expire under it: a capture spends
                 # them (soonest-expiring lots first); a release leaves them for the next run.
-                takes = first_of(due, member.points_available - member.points_held)
+                takes = first_of(due, spendable(member))
                 total = sum(t.amount for t in takes)
                 if total:
                     entry = Entry(
