@@ -129,6 +129,8 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             f"orders completed: {report.orders_matured}; holds expired: {report.holds_expired}; "
             f"points expired: {report.points_expired} from {report.members_expired} members; "
             f"tier periods ended: {report.tier_periods_ended} ({report.tier_changes} moved); "
+            f"coupons issued: {report.coupons_issued}; "
+            f"coupon locks released: {report.coupon_locks_released}; "
             f"idempotency keys pruned: {report.keys_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )

@@ -430,3 +430,83 @@ class TierChange(Model):
     class Meta:
         table = "tier_changes"
         indexes = (("member", "id"),)
+
+
+class CouponTemplate(Model):
+    """What a coupon is worth and who may have one. Stock is taken by a conditional UPDATE of
+    `stock_left` on this row (null: no cap), so the cap holds across processes."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="coupon_templates", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    code = fields.CharField(max_length=32)
+    title = fields.CharField(max_length=100)
+    kind = fields.CharField(max_length=16)
+    amount = fields.BigIntField(default=0)
+    percent = fields.IntField(default=0)
+    cap = fields.BigIntField(null=True)
+    threshold = fields.BigIntField(default=0)
+    gift_sku = fields.CharField(max_length=64, null=True)
+    valid_from = fields.DatetimeField(null=True)
+    valid_until = fields.DatetimeField(null=True)
+    valid_days = fields.IntField(null=True)
+    total_stock = fields.IntField(null=True)
+    stock_left = fields.IntField(null=True)
+    issued = fields.IntField(default=0)
+    per_member_limit = fields.IntField(null=True)
+    eligible_tiers: fields.JSONField[list[int]] = fields.JSONField()
+    eligible_categories: fields.JSONField[list[str]] = fields.JSONField()
+    eligible_skus: fields.JSONField[list[str]] = fields.JSONField()
+    stackable = fields.BooleanField(default=False)
+    points_price = fields.BigIntField(null=True)
+    claimable = fields.BooleanField(default=True)
+    auto_issue = fields.CharField(max_length=24)
+    status = fields.CharField(max_length=16)
+    created_at = fields.DatetimeField()
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "coupon_templates"
+        unique_together = (("programme", "code"),)
+
+
+class Coupon(Model):
+    """One issued coupon in a member's wallet. Its status column is AVAILABLE, LOCKED or USED;
+    EXPIRED (and a lapsed lock) are read off the programme's clock."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="coupons", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    template: fields.ForeignKeyRelation[CouponTemplate] = fields.ForeignKeyField(
+        "models.CouponTemplate", related_name="coupons", on_delete=fields.RESTRICT
+    )
+    template_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="coupons", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    code = fields.CharField(max_length=40)
+    status = fields.CharField(max_length=16)
+    source = fields.CharField(max_length=24)
+    # For coupons the job issues: the period ("2027-03", "2027") and which of that period's
+    # coupons this is. Unique with template and member, so a second run issues nothing.
+    period = fields.CharField(max_length=16, null=True)
+    period_seq = fields.SmallIntField(null=True)
+    issued_at = fields.DatetimeField()
+    starts_at = fields.DatetimeField(null=True)
+    ends_at = fields.DatetimeField()
+    order_ref = fields.CharField(max_length=64, null=True)
+    locked_at = fields.DatetimeField(null=True)
+    lock_expires_at = fields.DatetimeField(null=True)
+    discount = fields.BigIntField(null=True)  # what it took off the cart it was locked with
+    used_at = fields.DatetimeField(null=True)
+    points_transaction_id = fields.BigIntField(null=True)  # the points it was bought with
+
+    class Meta:
+        table = "coupons"
+        unique_together = (("programme", "code"), ("template", "member", "period", "period_seq"))
+        indexes = (("member", "ends_at", "id"), ("programme", "status", "lock_expires_at"))

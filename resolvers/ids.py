@@ -36,3 +36,24 @@ def decode_cursor(prefix: str, after: str | None, *, maximum: int = INT4_MAX) ->
     if found is None:
         raise InvalidArgument("`after` is not a cursor this connection gave out")
     return found
+
+
+def encode_pair_cursor(prefix: str, first: int, row_id: int) -> str:
+    """A keyset cursor on (a sort value, id), for connections not in id order."""
+    return base64.urlsafe_b64encode(f"{prefix}{first}:{row_id}".encode()).decode()
+
+
+def decode_pair_cursor(
+    prefix: str, after: str | None, *, maximum: int = INT4_MAX
+) -> tuple[int, int] | None:
+    if after is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(after.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raw = ""
+    head, _, tail = raw[len(prefix) :].partition(":") if raw.startswith(prefix) else ("", "", "")
+    row_id = parse_id(tail, maximum=maximum)
+    if not re.fullmatch(r"-?[0-9]{1,19}", head) or row_id is None:
+        raise InvalidArgument("`after` is not a cursor this connection gave out")
+    return int(head), row_id

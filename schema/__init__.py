@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.coupons import CouponMutation, CouponQuery
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
@@ -30,7 +31,15 @@ class NodeQuery:
 
 Query = merge_types(
     "Query",
-    (NodeQuery, ProgrammeQuery, MemberQuery, PointsQuery, PolicyQuery, TierEngineQuery),
+    (
+        NodeQuery,
+        ProgrammeQuery,
+        MemberQuery,
+        PointsQuery,
+        PolicyQuery,
+        TierEngineQuery,
+        CouponQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -41,6 +50,7 @@ Mutation = merge_types(
         PointsMutation,
         PolicyMutation,
         TierEngineMutation,
+        CouponMutation,
     ),
 )
 

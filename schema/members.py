@@ -8,9 +8,11 @@ import strawberry
 from strawberry import relay
 
 from db.models import Member as MemberRow
+from resolvers import coupons as coupon_resolvers
 from resolvers import members as resolvers
 from resolvers import points
 from resolvers import tier_engine as tier_resolvers
+from schema.coupon_types import Coupon, CouponConnection, CouponStatus
 from schema.errors import MutationError, result_of
 from schema.pagination import page_info
 from schema.points_types import (
@@ -110,6 +112,23 @@ class Member(relay.Node):
             relay.Edge(cursor=points.tx_cursor(r), node=PointTransaction.from_row(r)) for r in rows
         ]
         return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(description="The coupon wallet, soonest-expiring first.")
+    async def coupons(
+        self,
+        info: strawberry.Info,
+        first: int,
+        after: str | None = None,
+        status: CouponStatus | None = None,
+    ) -> CouponConnection:
+        views, has_next = await coupon_resolvers.wallet_page(
+            info, self.row, status=status, first=first, after=after
+        )
+        edges = [
+            relay.Edge(cursor=coupon_resolvers.wallet_cursor(v), node=Coupon.from_view(v))
+            for v in views
+        ]
+        return CouponConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(
         description="When the current tier's validity period ends (none for the entry tier)."

@@ -38,7 +38,7 @@ def node_id(value: relay.GlobalID, type_name: str, field: str) -> int:
     return found
 
 
-async def _then_member(
+async def then_member(
     info: strawberry.Info, call: Awaitable[T], member_id: Callable[[T], int]
 ) -> tuple[T, Member]:
     value = await call
@@ -342,7 +342,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda t: t.member_id), _tx, RedeemPointsError
+            then_member(info, call, lambda t: t.member_id), _tx, RedeemPointsError
         )
 
     @strawberry.mutation(
@@ -358,7 +358,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda t: t.member_id), _tx, ReverseRedemptionError
+            then_member(info, call, lambda t: t.member_id), _tx, ReverseRedemptionError
         )
 
     @strawberry.mutation(description="Checkout: reserve points to pay with.")
@@ -371,7 +371,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda h: h.member_id), _hold, HoldPointsError
+            then_member(info, call, lambda h: h.member_id), _hold, HoldPointsError
         )
 
     @strawberry.mutation(description="Checkout: spend (part of) a hold; the rest is released.")
@@ -385,7 +385,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda h: h.member_id), _hold, CaptureHoldError
+            then_member(info, call, lambda h: h.member_id), _hold, CaptureHoldError
         )
 
     @strawberry.mutation(description="Checkout abandoned: give a hold's points back.")
@@ -398,7 +398,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda h: h.member_id), _hold, ReleaseHoldError
+            then_member(info, call, lambda h: h.member_id), _hold, ReleaseHoldError
         )
 
     @strawberry.mutation(description="Daily check-in (one per day in the programme's time zone).")
@@ -449,7 +449,7 @@ class PointsMutation:
             idempotency_key=input.idempotency_key,
         )
         return await result_of(
-            _then_member(info, call, lambda t: t.member_id), _tx, AdjustPointsError
+            then_member(info, call, lambda t: t.member_id), _tx, AdjustPointsError
         )
 
     @strawberry.mutation(description="Admin: the same points to up to 1,000 members, all or none.")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Programme
+from services.clock import now_of
+from services.coupons.checkout import release_lapsed
+from services.coupons.issuance import issue_due
 from services.idempotency import prune_expired_keys
 from services.points.expiry import expire_due
 from services.points.orders import mature_due
@@ -21,6 +24,8 @@ class JobReport:
     keys_pruned: int = 0
     tier_periods_ended: int = 0
     tier_changes: int = 0
+    coupons_issued: int = 0
+    coupon_locks_released: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
@@ -32,6 +37,9 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     judged, moved = await end_periods(programme)
     report.tier_periods_ended += judged
     report.tier_changes += moved
+    # After the tier job, so allowances follow the tiers members hold now.
+    report.coupons_issued += await issue_due(programme)
+    report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
 
 
 async def run_all() -> JobReport:

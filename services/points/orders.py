@@ -40,6 +40,7 @@ from domain.tiers import BenefitKind
 from services import members as member_service
 from services import tier_evaluation
 from services.clock import now_of
+from services.coupons.checkout import release_for_order
 from services.idempotency import run_once
 from services.points import activity
 from services.points.ledger import (
@@ -315,6 +316,7 @@ async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) 
         order.status, order.closed_at = CANCELLED, now
         await order_repo.save(order, "status", "closed_at", "points_reversed")
         await _give_back_spent(principal, order, member, entry)
+        await release_for_order(member, order.order_ref)
         return {"orderId": order.id}
 
     return await _idempotent(principal, "cancelOrder", {"orderId": order_ref}, idempotency_key, act)

@@ -1,23 +1,19 @@
-"""Coupon rules (DESIGN.md §6), pure: what a template may say, and what a coupon takes off a
-cart — or why it does not apply. Amounts are minor units; percentages are basis points."""
+"""Coupons at checkout (DESIGN.md §6), pure: what a coupon takes off a cart, or every reason
+it does not apply. Amounts are minor units; percentages are basis points."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from fractions import Fraction
 
+from domain.coupons.templates import CouponKind, Template
 from domain.errors import Collector
-from domain.points import BASIS, MAX_MONEY, Rounding, round_points
+from domain.points import BASIS, MAX_MONEY, Rounding, check_sku, round_points
 
-
-class CouponKind(StrEnum):
-    AMOUNT_OFF = "AMOUNT_OFF"  # 满减: `amount` off once eligible lines reach `threshold`
-    PERCENT_OFF = "PERCENT_OFF"  # `percent` basis points off eligible lines, at most `cap`
-    NO_THRESHOLD = "NO_THRESHOLD"  # `amount` off, whatever the cart
-    FREE_SHIPPING = "FREE_SHIPPING"
-    GIFT = "GIFT"  # `gift_sku` free with the order
+MAX_CART_LINES = 500
+MAX_CODES = 20
 
 
 class Reason(StrEnum):
@@ -31,64 +27,7 @@ class Reason(StrEnum):
     LOCKED = "LOCKED"
     NOT_OWNER = "NOT_OWNER"
     NO_SHIPPING_FEE = "NO_SHIPPING_FEE"
-
-
-@dataclass(frozen=True)
-class Template:
-    kind: CouponKind
-    amount: int = 0
-    percent: int = 0
-    cap: int | None = None
-    threshold: int = 0
-    gift_sku: str | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    valid_days: int | None = None  # instead of a fixed window: N days from issue
-    total_stock: int | None = None
-    per_member_limit: int | None = None
-    eligible_tiers: frozenset[int] = field(default_factory=frozenset)  # empty: every tier
-    eligible_categories: frozenset[str] = field(default_factory=frozenset)  # empty: every one
-    eligible_skus: frozenset[str] = field(default_factory=frozenset)
-    stackable: bool = False
-    points_price: int | None = None
-
-
-def validate_template(t: Template, errors: Collector) -> None:
-    """Shape and sense: what no programme could mean."""
-    if (
-        t.kind in (CouponKind.AMOUNT_OFF, CouponKind.NO_THRESHOLD)
-        and not 1 <= t.amount <= MAX_MONEY
-    ):
-        errors.add("amount", f"must be 1-{MAX_MONEY} minor units")
-    if t.kind is CouponKind.PERCENT_OFF and not 1 <= t.percent <= BASIS:
-        errors.add("percent", "must be 1-10000 basis points (100%)")
-    if t.cap is not None and not 1 <= t.cap <= MAX_MONEY:
-        errors.add("cap", f"must be 1-{MAX_MONEY} minor units")
-    if not 0 <= t.threshold <= MAX_MONEY:
-        errors.add("threshold", f"must be 0-{MAX_MONEY} minor units")
-    if t.kind is CouponKind.AMOUNT_OFF and 0 <= t.threshold < t.amount:
-        errors.add("threshold", "must be at least the amount off (20 off 199, not 199 off 20)")
-    if t.kind is CouponKind.GIFT and not (t.gift_sku and 1 <= len(t.gift_sku) <= 64):
-        errors.add("giftSku", "a gift coupon names the gift's sku")
-    fixed = t.valid_from is not None or t.valid_until is not None
-    if fixed == (t.valid_days is not None):
-        errors.add("validDays", "give either a fixed window or a number of days from issue")
-    if t.valid_days is not None and not 1 <= t.valid_days <= 3660:
-        errors.add("validDays", "must be 1-3660")
-    if t.valid_from and t.valid_until and t.valid_until <= t.valid_from:
-        errors.add("validUntil", "must be after validFrom")
-    for name, value in (("totalStock", t.total_stock), ("perMemberLimit", t.per_member_limit)):
-        if value is not None and not 1 <= value <= 100_000_000:
-            errors.add(name, "must be 1-100000000")
-    if t.points_price is not None and not 1 <= t.points_price <= 1_000_000_000:
-        errors.add("pointsPrice", "must be 1-1000000000 points")
-
-
-def validity(t: Template, issued_at: datetime) -> tuple[datetime | None, datetime | None]:
-    """When a coupon issued at `issued_at` may be used."""
-    if t.valid_days is not None:
-        return issued_at, issued_at + timedelta(days=t.valid_days)
-    return t.valid_from, t.valid_until
+    UNKNOWN_CODE = "UNKNOWN_CODE"
 
 
 @dataclass(frozen=True)
@@ -107,6 +46,28 @@ class CartLine:
 class Cart:
     lines: tuple[CartLine, ...]
     shipping_fee: int = 0
+
+
+def validate_cart(cart: Cart, codes: list[str], errors: Collector) -> None:
+    """Shape of a cart sent for validation or locking (prefix `cart.`)."""
+    if not 1 <= len(cart.lines) <= MAX_CART_LINES:
+        errors.add("cart.lines", f"a cart has 1-{MAX_CART_LINES} lines")
+    for n, line in enumerate(cart.lines):
+        check_sku(errors, line.sku, f"cart.lines.{n}.sku")
+        if not 1 <= len(line.category) <= 64 or not line.category.isprintable():
+            errors.add(f"cart.lines.{n}.category", "must be 1-64 printable characters")
+        if not 0 <= line.unit_price <= MAX_MONEY:
+            errors.add(f"cart.lines.{n}.unitPrice", f"must be 0-{MAX_MONEY} minor units")
+        if not 1 <= line.quantity <= 10_000:
+            errors.add(f"cart.lines.{n}.quantity", "must be 1-10000")
+    if not 0 <= cart.shipping_fee <= MAX_MONEY:
+        errors.add("cart.shippingFee", f"must be 0-{MAX_MONEY} minor units")
+    if not errors.errors and sum(line.amount for line in cart.lines) > MAX_MONEY:
+        errors.add("cart.lines", "the cart total is too large")
+    if not 1 <= len(codes) <= MAX_CODES:
+        errors.add("codes", f"1-{MAX_CODES} codes at a time")
+    if len(set(codes)) != len(codes):
+        errors.add("codes", "each code once")
 
 
 def percent_off(amount: int, percent: int, cap: int | None) -> int:

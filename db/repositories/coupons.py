@@ -1,0 +1,212 @@
+"""Every query of coupon templates and issued coupons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import F, Q
+from tortoise.functions import Count
+
+from db.models import Coupon, CouponTemplate, Member
+from domain.coupons import CouponStatus
+
+
+async def create_template(**fields: Any) -> CouponTemplate:
+    return await CouponTemplate.create(**fields)
+
+
+async def get_template(programme_id: int, template_id: int) -> CouponTemplate | None:
+    return await CouponTemplate.get_or_none(programme_id=programme_id, id=template_id)
+
+
+async def get_templates(programme_id: int, ids: list[int]) -> list[CouponTemplate]:
+    return await CouponTemplate.filter(programme_id=programme_id, id__in=ids)
+
+
+async def get_template_by_code(programme_id: int, code: str) -> CouponTemplate | None:
+    return await CouponTemplate.get_or_none(programme_id=programme_id, code=code)
+
+
+async def templates_page(
+    programme_id: int, *, after_id: int | None, limit: int, members_only: bool
+) -> list[CouponTemplate]:
+    """`members_only`: the ones a member may get by itself (claim, or buy with points)."""
+    query = CouponTemplate.filter(programme_id=programme_id)
+    if members_only:
+        query = query.filter(Q(claimable=True) | Q(points_price__isnull=False), status="ACTIVE")
+    if after_id is not None:
+        query = query.filter(id__gt=after_id)
+    return await query.order_by("id").limit(limit)
+
+
+async def auto_issue_templates(programme_id: int) -> list[CouponTemplate]:
+    return (
+        await CouponTemplate.filter(programme_id=programme_id, status="ACTIVE")
+        .exclude(auto_issue="NONE")
+        .order_by("id")
+    )
+
+
+async def save_template(template: CouponTemplate, *fields: str) -> None:
+    await template.save(update_fields=list(fields))
+
+
+async def take_stock(template_id: int, count: int) -> bool:
+    """Count coupons' worth of stock, all or none, by one conditional UPDATE: concurrent takers
+    queue on the row and each re-reads `stock_left` after the one before commits, so the cap
+    holds across processes. A template without a cap only counts what it issued."""
+    capped = await CouponTemplate.filter(id=template_id, stock_left__gte=count).update(
+        stock_left=F("stock_left") - count, issued=F("issued") + count
+    )
+    if capped:
+        return True
+    uncapped = await CouponTemplate.filter(id=template_id, stock_left__isnull=True).update(
+        issued=F("issued") + count
+    )
+    return bool(uncapped)
+
+
+async def stock_left(template_id: int) -> int | None:
+    row = await CouponTemplate.get(id=template_id).only("id", "stock_left")
+    return row.stock_left
+
+
+async def held_by(template_id: int, member_ids: list[int]) -> dict[int, int]:
+    """How many coupons of this template each member has (any status)."""
+    rows = (
+        await Coupon.filter(template_id=template_id, member_id__in=member_ids)
+        .annotate(held=Count("id"))
+        .group_by("member_id")
+        .values_list("member_id", "held")
+    )
+    return {int(member_id): int(held) for member_id, held in rows}
+
+
+async def insert(rows: list[dict[str, Any]]) -> list[Coupon]:
+    """Insert and read back (bulk inserts do not return ids on every backend)."""
+    if len(rows) == 1:
+        return [await Coupon.create(**rows[0])]
+    await Coupon.bulk_create([Coupon(**row) for row in rows], batch_size=500)
+    codes = [row["code"] for row in rows]
+    found = await Coupon.filter(programme_id=rows[0]["programme_id"], code__in=codes)
+    return sorted(found, key=lambda c: c.id)
+
+
+async def codes_taken(programme_id: int, codes: list[str]) -> set[str]:
+    found = await Coupon.filter(programme_id=programme_id, code__in=codes).values_list(
+        "code", flat=True
+    )
+    return {str(code) for code in found}
+
+
+async def get_by_code(programme_id: int, code: str) -> Coupon | None:
+    return (
+        await Coupon.filter(programme_id=programme_id, code=code).select_related("template").first()
+    )
+
+
+async def get_by_codes(programme_id: int, codes: list[str]) -> list[Coupon]:
+    return await Coupon.filter(programme_id=programme_id, code__in=codes).select_related("template")
+
+
+async def get_by_ids(programme_id: int, ids: list[int]) -> list[Coupon]:
+    return await Coupon.filter(programme_id=programme_id, id__in=ids).select_related("template")
+
+
+async def lock(programme_id: int, coupon_id: int) -> Coupon:
+    return (
+        await Coupon.filter(programme_id=programme_id, id=coupon_id)
+        .select_for_update(no_key=True)
+        .select_related("template")
+        .get()
+    )
+
+
+async def save(coupon: Coupon, *fields: str) -> None:
+    await coupon.save(update_fields=list(fields))
+
+
+def _lapsed(now: datetime) -> Q:
+    """Stored AVAILABLE, or LOCKED by a lock that has run out: the member has it to use."""
+    return Q(status="AVAILABLE") | Q(status="LOCKED", lock_expires_at__lte=now)
+
+
+def status_filter(status: CouponStatus, now: datetime) -> Q:
+    """`domain.coupons.effective_status` as SQL (a test holds the two to each other)."""
+    if status is CouponStatus.USED:
+        return Q(status="USED")
+    if status is CouponStatus.LOCKED:
+        return Q(status="LOCKED", lock_expires_at__gt=now)
+    if status is CouponStatus.AVAILABLE:
+        return Q(_lapsed(now), ends_at__gt=now)
+    return Q(_lapsed(now), ends_at__lte=now)
+
+
+async def wallet_page(
+    member_id: int,
+    *,
+    status: CouponStatus | None,
+    now: datetime,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[Coupon]:
+    """Soonest-expiring first, keyset-paged on (ends_at, id)."""
+    query = Coupon.filter(member_id=member_id)
+    if status is not None:
+        query = query.filter(status_filter(status, now))
+    if after is not None:
+        ends_at, coupon_id = after
+        query = query.filter(Q(ends_at__gt=ends_at) | Q(ends_at=ends_at, id__gt=coupon_id))
+    return await query.select_related("template").order_by("ends_at", "id").limit(limit)
+
+
+async def live_locks_for_order(member_id: int, order_ref: str, now: datetime) -> list[Coupon]:
+    return await Coupon.filter(
+        member_id=member_id, order_ref=order_ref, status="LOCKED", lock_expires_at__gt=now
+    ).select_related("template")
+
+
+async def lock_locked_for_order(programme_id: int, member_id: int, order_ref: str) -> list[Coupon]:
+    return (
+        await Coupon.filter(
+            programme_id=programme_id, member_id=member_id, order_ref=order_ref, status="LOCKED"
+        )
+        .select_for_update(no_key=True)
+        .order_by("id")
+    )
+
+
+async def release_lapsed_locks(programme_id: int, now: datetime) -> int:
+    """Tidy-up for the job: reads already treat a lapsed lock as no lock."""
+    return await Coupon.filter(
+        programme_id=programme_id, status="LOCKED", lock_expires_at__lte=now
+    ).update(
+        status="AVAILABLE", order_ref=None, locked_at=None, lock_expires_at=None, discount=None
+    )
+
+
+async def members_page(
+    programme_id: int,
+    *,
+    tier_ids: list[int] | None,
+    birthday_month: int | None,
+    after_id: int,
+    limit: int,
+) -> list[Member]:
+    """Members the job may owe a coupon: in these tiers, born in this month, by id."""
+    query = Member.filter(programme_id=programme_id, id__gt=after_id)
+    if tier_ids is not None:
+        query = query.filter(tier_id__in=tier_ids)
+    if birthday_month is not None:
+        query = query.filter(birthday_month=birthday_month)
+    return await query.order_by("id").limit(limit)
+
+
+async def issued_in_period(
+    template_id: int, member_ids: list[int], period: str
+) -> set[tuple[int, int]]:
+    rows = await Coupon.filter(
+        template_id=template_id, member_id__in=member_ids, period=period
+    ).values_list("member_id", "period_seq")
+    return {(int(m), int(s)) for m, s in rows}

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from db.models import CouponTemplate, Member
+from domain.auth import Role
+from domain.coupons import Cart, CouponStatus
+from resolvers.auth import ANYONE, STAFF, require
+from resolvers.ids import (
+    BIGINT_MAX,
+    decode_cursor,
+    decode_pair_cursor,
+    encode_cursor,
+    encode_pair_cursor,
+)
+from services.coupons import checkout, issuance, templates, wallet
+from services.coupons.checkout import Validation
+from services.coupons.templates import TemplateInput
+from services.coupons.wallet import CouponView
+
+WALLET_CURSOR = "cpn:"
+TEMPLATE_CURSOR = "ctp:"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def wallet_cursor(coupon: CouponView) -> str:
+    micros = (coupon.row.ends_at - EPOCH) // timedelta(microseconds=1)
+    return encode_pair_cursor(WALLET_CURSOR, micros, coupon.row.id)
+
+
+def template_cursor(row: CouponTemplate) -> str:
+    return encode_cursor(TEMPLATE_CURSOR, row.id)
+
+
+async def wallet_page(
+    info: Any, member: Member, *, status: CouponStatus | None, first: int, after: str | None
+) -> tuple[list[CouponView], bool]:
+    pair = decode_pair_cursor(WALLET_CURSOR, after, maximum=BIGINT_MAX)
+    position = (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
+    return await wallet.page(
+        require(info, *ANYONE), member, status=status, first=first, after=position
+    )
+
+
+async def coupon(info: Any, code: str) -> CouponView | None:
+    return await wallet.by_code(require(info, *ANYONE), code)
+
+
+async def coupons_by_ids(info: Any, ids: list[int]) -> dict[int, CouponView]:
+    return await wallet.by_ids(require(info, *ANYONE), ids)
+
+
+async def templates_page(
+    info: Any, first: int, after: str | None
+) -> tuple[list[CouponTemplate], bool]:
+    return await templates.page(
+        require(info, *ANYONE), first=first, after_id=decode_cursor(TEMPLATE_CURSOR, after)
+    )
+
+
+async def templates_by_ids(info: Any, ids: list[int]) -> dict[int, CouponTemplate]:
+    return await templates.by_ids(require(info, *ANYONE), ids)
+
+
+async def create_template(info: Any, data: TemplateInput, *, idempotency_key: str) -> Any:
+    return await templates.create(require(info, Role.ADMIN), data, idempotency_key=idempotency_key)
+
+
+async def retire_template(info: Any, template_id: int) -> CouponTemplate:
+    return await templates.retire(require(info, Role.ADMIN), template_id)
+
+
+async def claim(info: Any, **kwargs: Any) -> CouponView:
+    return await issuance.claim(require(info, *ANYONE), **kwargs)
+
+
+async def exchange(info: Any, **kwargs: Any) -> CouponView:
+    return await issuance.exchange_points(require(info, *ANYONE), **kwargs)
+
+
+async def grant(info: Any, **kwargs: Any) -> list[CouponView]:
+    return await issuance.grant(require(info, Role.ADMIN), **kwargs)
+
+
+async def validate(
+    info: Any, *, member_external_id: str | None, cart: Cart, codes: list[str]
+) -> Validation:
+    return await checkout.validate(
+        require(info, *ANYONE), member_external_id=member_external_id, cart=cart, codes=codes
+    )
+
+
+async def lock(info: Any, **kwargs: Any) -> CouponView:
+    return await checkout.lock(require(info, *STAFF), **kwargs)
+
+
+async def redeem(info: Any, **kwargs: Any) -> CouponView:
+    return await checkout.redeem(require(info, *STAFF), **kwargs)
+
+
+async def release(info: Any, **kwargs: Any) -> CouponView:
+    return await checkout.release(require(info, *STAFF), **kwargs)

@@ -1,0 +1,184 @@
+"""Coupon types: templates, coupons in a wallet, and what a coupon does to a cart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from db.models import CouponTemplate as TemplateRow
+from domain import coupons as domain_coupons
+from domain.coupons.wallet import Source
+from resolvers import coupons as resolvers
+from resolvers.ids import BIGINT_MAX
+from services.coupons.checkout import CodeCheck
+from services.coupons.wallet import CouponView
+
+CouponKind = strawberry.enum(domain_coupons.CouponKind, name="CouponKind")
+CouponStatus = strawberry.enum(domain_coupons.CouponStatus, name="CouponStatus")
+CouponSource = strawberry.enum(Source, name="CouponSource")
+CouponAutoIssue = strawberry.enum(domain_coupons.AutoIssue, name="CouponAutoIssue")
+CouponTemplateStatus = strawberry.enum(domain_coupons.TemplateStatus, name="CouponTemplateStatus")
+CouponReason = strawberry.enum(domain_coupons.Reason, name="CouponReason")
+
+
+@strawberry.type(description="What a coupon is worth, who may have it and how it is issued.")
+class CouponTemplate(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    title: str
+    kind: CouponKind
+    amount_off: int = strawberry.field(description="Minor units (AMOUNT_OFF, NO_THRESHOLD).")
+    percent_off: int = strawberry.field(description="Basis points: 1500 = 15% (PERCENT_OFF).")
+    cap: int | None = strawberry.field(description="Most a PERCENT_OFF coupon takes off.")
+    threshold: int = strawberry.field(description="Eligible lines must reach this (minor units).")
+    gift_sku: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    valid_days: int | None = strawberry.field(description="Or: valid this many days from issue.")
+    total_stock: int | None = strawberry.field(description="Null: no cap.")
+    stock_left: int | None
+    issued: int
+    per_member_limit: int | None
+    eligible_categories: list[str] = strawberry.field(description="Empty: every category.")
+    eligible_skus: list[str] = strawberry.field(description="Empty: every sku.")
+    stackable: bool = strawberry.field(description="May be used with other stackable coupons.")
+    points_price: int | None = strawberry.field(description="Sold for this many points.")
+    claimable: bool = strawberry.field(description="Members may claim it for free.")
+    auto_issue: CouponAutoIssue
+    status: CouponTemplateStatus
+    created_at: datetime
+    retired_at: datetime | None
+    tier_ids: strawberry.Private[list[int]]
+
+    @classmethod
+    def from_row(cls, row: TemplateRow) -> CouponTemplate:
+        return cls(
+            id=row.id,
+            code=row.code,
+            title=row.title,
+            kind=domain_coupons.CouponKind(row.kind),
+            amount_off=row.amount,
+            percent_off=row.percent,
+            cap=row.cap,
+            threshold=row.threshold,
+            gift_sku=row.gift_sku,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            valid_days=row.valid_days,
+            total_stock=row.total_stock,
+            stock_left=row.stock_left,
+            issued=row.issued,
+            per_member_limit=row.per_member_limit,
+            eligible_categories=list(row.eligible_categories),
+            eligible_skus=list(row.eligible_skus),
+            stackable=row.stackable,
+            points_price=row.points_price,
+            claimable=row.claimable,
+            auto_issue=domain_coupons.AutoIssue(row.auto_issue),
+            status=domain_coupons.TemplateStatus(row.status),
+            created_at=row.created_at,
+            retired_at=row.retired_at,
+            tier_ids=list(row.eligible_tiers),
+        )
+
+    @strawberry.field(description="Tiers that may use it, by code; empty: every tier.")
+    async def eligible_tier_codes(self, info: strawberry.Info) -> list[str]:
+        if not self.tier_ids:
+            return []
+        tiers = {t.id: t.code for t in await info.context.loaders.tiers()}
+        return [tiers[i] for i in self.tier_ids if i in tiers]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[CouponTemplate | None]:
+        ids = [int(i) for i in node_ids]
+        found = await resolvers.templates_by_ids(info, ids)
+        return [cls.from_row(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.type
+class CouponTemplateConnection(relay.Connection[CouponTemplate]):
+    pass
+
+
+@strawberry.type(description="One coupon in a member's wallet.")
+class Coupon(relay.Node):
+    max_id = BIGINT_MAX
+
+    id: relay.NodeID[int]
+    code: str = strawberry.field(description="What the member types or scans at checkout.")
+    status: CouponStatus = strawberry.field(description="As of the programme's clock now.")
+    source: CouponSource
+    issued_at: datetime
+    starts_at: datetime | None
+    expires_at: datetime
+    order_id: str | None = strawberry.field(description="The order it is locked to or used on.")
+    locked_until: datetime | None
+    discount: int | None = strawberry.field(
+        description="What it took off the cart it was locked with (minor units)."
+    )
+    used_at: datetime | None
+    template: CouponTemplate
+
+    @classmethod
+    def from_view(cls, coupon: CouponView) -> Coupon:
+        row = coupon.row
+        live_lock = coupon.status is domain_coupons.CouponStatus.LOCKED
+        used = coupon.status is domain_coupons.CouponStatus.USED
+        return cls(
+            id=row.id,
+            code=row.code,
+            status=coupon.status,
+            source=Source(row.source),
+            issued_at=row.issued_at,
+            starts_at=row.starts_at,
+            expires_at=row.ends_at,
+            order_id=row.order_ref if live_lock or used else None,
+            locked_until=row.lock_expires_at if live_lock else None,
+            discount=row.discount if live_lock or used else None,
+            used_at=row.used_at,
+            template=CouponTemplate.from_row(row.template),
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: strawberry.Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Coupon | None]:
+        ids = [int(i) for i in node_ids]
+        found = await resolvers.coupons_by_ids(info, ids)
+        return [cls.from_view(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.type
+class CouponConnection(relay.Connection[Coupon]):
+    pass
+
+
+@strawberry.type(description="What one code does to the cart, or every reason it does not.")
+class CouponCheck:
+    code: str
+    applies: bool
+    discount: int = strawberry.field(description="Off the items (minor units).")
+    shipping_discount: int
+    gift_sku: str | None
+    reasons: list[CouponReason]
+    coupon: Coupon | None = strawberry.field(
+        description="The member's coupon; null for an unknown code or another member's."
+    )
+
+    @classmethod
+    def from_domain(cls, check: CodeCheck) -> CouponCheck:
+        o = check.outcome
+        return cls(
+            code=check.code,
+            applies=o.applies,
+            discount=o.discount,
+            shipping_discount=o.shipping_discount,
+            gift_sku=o.gift_sku,
+            reasons=list(o.reasons),
+            coupon=Coupon.from_view(check.coupon) if check.coupon else None,
+        )

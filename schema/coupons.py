@@ -1,0 +1,358 @@
+"""Coupon queries and mutations: templates, the wallet, and the checkout flow."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from domain import coupons as domain_coupons
+from resolvers import coupons as resolvers
+from schema.coupon_types import (
+    Coupon,
+    CouponAutoIssue,
+    CouponCheck,
+    CouponKind,
+    CouponTemplate,
+    CouponTemplateConnection,
+)
+from schema.errors import MutationError, result_of
+from schema.members import Member
+from schema.pagination import page_info
+from schema.points import node_id, then_member
+from services.coupons.checkout import Validation
+from services.coupons.templates import TemplateInput
+
+
+@strawberry.input
+class CreateCouponTemplateInput:
+    code: str = strawberry.field(description="Unique in the programme: A-Z, 0-9, _ and -.")
+    title: str
+    kind: CouponKind
+    amount_off: int = strawberry.field(default=0, description="Minor units.")
+    percent_off: int = strawberry.field(default=0, description="Basis points: 1500 = 15%.")
+    cap: int | None = None
+    threshold: int = 0
+    gift_sku: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_days: int | None = strawberry.field(
+        default=None, description="Instead of validFrom/validUntil: days from issue."
+    )
+    total_stock: int | None = None
+    per_member_limit: int | None = None
+    eligible_tier_codes: list[str] = strawberry.field(default_factory=list)
+    eligible_categories: list[str] = strawberry.field(default_factory=list)
+    eligible_skus: list[str] = strawberry.field(default_factory=list)
+    stackable: bool = False
+    points_price: int | None = None
+    claimable: bool = True
+    auto_issue: CouponAutoIssue = domain_coupons.AutoIssue.NONE
+    idempotency_key: str
+
+    def to_service(self) -> TemplateInput:
+        return TemplateInput(
+            code=self.code,
+            title=self.title,
+            kind=domain_coupons.CouponKind(self.kind),
+            amount=self.amount_off,
+            percent=self.percent_off,
+            cap=self.cap,
+            threshold=self.threshold,
+            gift_sku=self.gift_sku,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            valid_days=self.valid_days,
+            total_stock=self.total_stock,
+            per_member_limit=self.per_member_limit,
+            eligible_tier_codes=tuple(self.eligible_tier_codes),
+            eligible_categories=tuple(self.eligible_categories),
+            eligible_skus=tuple(self.eligible_skus),
+            stackable=self.stackable,
+            points_price=self.points_price,
+            claimable=self.claimable,
+            auto_issue=domain_coupons.AutoIssue(self.auto_issue),
+        )
+
+
+@strawberry.input
+class RetireCouponTemplateInput:
+    template_id: relay.GlobalID
+
+
+@strawberry.input
+class ClaimCouponInput:
+    template_id: relay.GlobalID
+    member_external_id: str | None = strawberry.field(
+        default=None, description="A member token may leave it out for itself."
+    )
+    idempotency_key: str
+
+
+@strawberry.input
+class GrantCouponsInput:
+    template_id: relay.GlobalID
+    member_external_ids: list[str]
+    idempotency_key: str
+
+
+@strawberry.input
+class CartLineInput:
+    sku: str
+    category: str
+    unit_price: int = strawberry.field(description="Minor units per item.")
+    quantity: int
+
+
+@strawberry.input
+class CartContentsInput:
+    lines: list[CartLineInput]
+    shipping_fee: int = 0
+
+    def to_domain(self) -> domain_coupons.Cart:
+        return domain_coupons.Cart(
+            tuple(
+                domain_coupons.CartLine(x.sku, x.category, x.unit_price, x.quantity)
+                for x in self.lines
+            ),
+            self.shipping_fee,
+        )
+
+
+@strawberry.input
+class CartInput(CartContentsInput):
+    member_external_id: str | None = strawberry.field(
+        default=None, description="Whose cart; a member token may leave it out for itself."
+    )
+
+
+@strawberry.input
+class LockCouponInput:
+    code: str
+    order_id: str
+    cart: CartContentsInput | None = strawberry.field(
+        default=None, description="When given, the coupon must apply to it."
+    )
+    idempotency_key: str
+
+
+@strawberry.input
+class CouponOrderInput:
+    code: str
+    order_id: str
+    idempotency_key: str
+
+
+@strawberry.type
+class CouponTemplateSuccess:
+    template: CouponTemplate
+
+
+@strawberry.type
+class CouponSuccess:
+    coupon: Coupon
+
+
+@strawberry.type
+class ExchangePointsForCouponSuccess:
+    coupon: Coupon
+    member: Member
+
+
+@strawberry.type
+class GrantCouponsSuccess:
+    coupons: list[Coupon]
+
+
+@strawberry.type(description="Per code, in the order sent; totals over the codes that apply.")
+class CouponValidation:
+    results: list[CouponCheck]
+    discount: int
+    shipping_discount: int
+
+    @classmethod
+    def from_service(cls, v: Validation) -> CouponValidation:
+        return cls(
+            results=[CouponCheck.from_domain(c) for c in v.checks],
+            discount=v.discount,
+            shipping_discount=v.shipping_discount,
+        )
+
+
+def _error(name: str) -> Any:
+    return strawberry.type(type(name, (MutationError,), {}))
+
+
+def _union(name: str, success: type, error: Any) -> Any:
+    return Annotated[success | error, strawberry.union(name)]
+
+
+CreateCouponTemplateError = _error("CreateCouponTemplateError")
+RetireCouponTemplateError = _error("RetireCouponTemplateError")
+ClaimCouponError = _error("ClaimCouponError")
+ExchangePointsForCouponError = _error("ExchangePointsForCouponError")
+GrantCouponsError = _error("GrantCouponsError")
+ValidateCouponsError = _error("ValidateCouponsError")
+LockCouponError = _error("LockCouponError")
+RedeemCouponError = _error("RedeemCouponError")
+ReleaseCouponError = _error("ReleaseCouponError")
+
+CreateCouponTemplateResult = _union(
+    "CreateCouponTemplateResult", CouponTemplateSuccess, CreateCouponTemplateError
+)
+RetireCouponTemplateResult = _union(
+    "RetireCouponTemplateResult", CouponTemplateSuccess, RetireCouponTemplateError
+)
+ClaimCouponResult = _union("ClaimCouponResult", CouponSuccess, ClaimCouponError)
+ExchangePointsForCouponResult = _union(
+    "ExchangePointsForCouponResult", ExchangePointsForCouponSuccess, ExchangePointsForCouponError
+)
+GrantCouponsResult = _union("GrantCouponsResult", GrantCouponsSuccess, GrantCouponsError)
+ValidateCouponsResult = _union("ValidateCouponsResult", CouponValidation, ValidateCouponsError)
+LockCouponResult = _union("LockCouponResult", CouponSuccess, LockCouponError)
+RedeemCouponResult = _union("RedeemCouponResult", CouponSuccess, RedeemCouponError)
+ReleaseCouponResult = _union("ReleaseCouponResult", CouponSuccess, ReleaseCouponError)
+
+
+def _template(row: Any) -> CouponTemplateSuccess:
+    return CouponTemplateSuccess(template=CouponTemplate.from_row(row))
+
+
+def _coupon(view: Any) -> CouponSuccess:
+    return CouponSuccess(coupon=Coupon.from_view(view))
+
+
+def _template_id(value: relay.GlobalID) -> int:
+    return node_id(value, "CouponTemplate", "templateId")
+
+
+@strawberry.type
+class CouponQuery:
+    @strawberry.field(
+        description="Coupon templates by id. Staff see all; a member token sees those it may "
+        "claim or buy with points."
+    )
+    async def coupon_templates(
+        self, info: strawberry.Info, first: int, after: str | None = None
+    ) -> CouponTemplateConnection:
+        rows, has_next = await resolvers.templates_page(info, first, after)
+        edges = [
+            relay.Edge(cursor=resolvers.template_cursor(r), node=CouponTemplate.from_row(r))
+            for r in rows
+        ]
+        return CouponTemplateConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(description="A coupon by its code; null when there is none you may see.")
+    async def coupon(self, info: strawberry.Info, code: str) -> Coupon | None:
+        found = await resolvers.coupon(info, code)
+        return Coupon.from_view(found) if found else None
+
+    @strawberry.field(
+        description="Checkout: what each code does to this cart, or why it does not apply. "
+        "Writes nothing."
+    )
+    async def validate_coupons(
+        self, info: strawberry.Info, cart: CartInput, codes: list[str]
+    ) -> ValidateCouponsResult:
+        call = resolvers.validate(
+            info, member_external_id=cart.member_external_id, cart=cart.to_domain(), codes=codes
+        )
+        return await result_of(call, CouponValidation.from_service, ValidateCouponsError)
+
+
+@strawberry.type
+class CouponMutation:
+    @strawberry.mutation(description="Admin: a new coupon template.")
+    async def create_coupon_template(
+        self, info: strawberry.Info, input: CreateCouponTemplateInput
+    ) -> CreateCouponTemplateResult:
+        call = resolvers.create_template(
+            info, input.to_service(), idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _template, CreateCouponTemplateError)
+
+    @strawberry.mutation(
+        description="Admin: issue no more coupons from a template; issued ones stay usable."
+    )
+    async def retire_coupon_template(
+        self, info: strawberry.Info, input: RetireCouponTemplateInput
+    ) -> RetireCouponTemplateResult:
+        call = resolvers.retire_template(info, _template_id(input.template_id))
+        return await result_of(call, _template, RetireCouponTemplateError)
+
+    @strawberry.mutation(description="A member claims a coupon into its wallet.")
+    async def claim_coupon(
+        self, info: strawberry.Info, input: ClaimCouponInput
+    ) -> ClaimCouponResult:
+        call = resolvers.claim(
+            info,
+            template_id=_template_id(input.template_id),
+            member_external_id=input.member_external_id,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(call, _coupon, ClaimCouponError)
+
+    @strawberry.mutation(description="Buy a coupon with points (one transaction).")
+    async def exchange_points_for_coupon(
+        self, info: strawberry.Info, input: ClaimCouponInput
+    ) -> ExchangePointsForCouponResult:
+        call = resolvers.exchange(
+            info,
+            template_id=_template_id(input.template_id),
+            member_external_id=input.member_external_id,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            then_member(info, call, lambda c: c.row.member_id),
+            lambda pair: ExchangePointsForCouponSuccess(
+                coupon=Coupon.from_view(pair[0]), member=pair[1]
+            ),
+            ExchangePointsForCouponError,
+        )
+
+    @strawberry.mutation(description="Admin: one coupon each to up to 1,000 members, all or none.")
+    async def grant_coupons(
+        self, info: strawberry.Info, input: GrantCouponsInput
+    ) -> GrantCouponsResult:
+        call = resolvers.grant(
+            info,
+            template_id=_template_id(input.template_id),
+            member_external_ids=input.member_external_ids,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(
+            call,
+            lambda views: GrantCouponsSuccess(coupons=[Coupon.from_view(v) for v in views]),
+            GrantCouponsError,
+        )
+
+    @strawberry.mutation(description="Checkout: reserve a coupon for an order (it expires).")
+    async def lock_coupon(self, info: strawberry.Info, input: LockCouponInput) -> LockCouponResult:
+        call = resolvers.lock(
+            info,
+            code=input.code,
+            order_ref=input.order_id,
+            cart=input.cart.to_domain() if input.cart else None,
+            idempotency_key=input.idempotency_key,
+        )
+        return await result_of(call, _coupon, LockCouponError)
+
+    @strawberry.mutation(description="Checkout: the order went through; the coupon is used.")
+    async def redeem_coupon(
+        self, info: strawberry.Info, input: CouponOrderInput
+    ) -> RedeemCouponResult:
+        call = resolvers.redeem(
+            info, code=input.code, order_ref=input.order_id, idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _coupon, RedeemCouponError)
+
+    @strawberry.mutation(description="Checkout abandoned or order cancelled: unlock the coupon.")
+    async def release_coupon(
+        self, info: strawberry.Info, input: CouponOrderInput
+    ) -> ReleaseCouponResult:
+        call = resolvers.release(
+            info, code=input.code, order_ref=input.order_id, idempotency_key=input.idempotency_key
+        )
+        return await result_of(call, _coupon, ReleaseCouponError)

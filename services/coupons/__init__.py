@@ -1,0 +1,1 @@
+"""Coupon use cases: templates, issuing into wallets, and the checkout flow."""

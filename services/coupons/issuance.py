@@ -1,0 +1,397 @@
+"""Issuing coupons into wallets: a member's claim, an admin's grant, an exchange for points,
+and the job's monthly allowances and birthday coupons. Every path takes stock with one
+conditional UPDATE and counts a member's coupons under that member's row lock, so caps hold
+under any concurrency."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tortoise.transactions import in_transaction
+
+from db import tier_cache
+from db.connection import serialise
+from db.models import Coupon, CouponTemplate, Member, Programme
+from db.repositories import coupons as coupon_repo
+from db.repositories import members as member_repo
+from db.repositories import points as points_repo
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.coupons import AutoIssue, Source, Template, TemplateStatus, issuable, validity
+from domain.coupons.wallet import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    allowance_period,
+    birthday_period,
+    format_code,
+)
+from domain.errors import Collector, DomainError, ErrorCode, NotFound
+from domain.idempotency import check_key
+from domain.members import check_external_id, is_external_id
+from domain.points import TxKind
+from domain.tiers import BenefitKind
+from services import members as member_service
+from services.clock import now_of
+from services.coupons.templates import find, rules_of
+from services.coupons.wallet import CouponView, load
+from services.idempotency import run_once
+from services.points.ledger import Entry, actor_of, debit_available, require_spendable
+
+GRANT_MAX = 1_000
+JOB_BATCH = 500
+COUPON_JOB_LOCK = 0xC0F0  # advisory lock namespace: the issuing job, per template
+
+
+class OutOfStock(DomainError):
+    code = ErrorCode.OUT_OF_STOCK
+
+
+class LimitReached(DomainError):
+    code = ErrorCode.LIMIT_REACHED
+
+
+class NotClaimable(DomainError):
+    code = ErrorCode.NOT_CLAIMABLE
+
+
+class NotForPoints(DomainError):
+    code = ErrorCode.NOT_FOR_POINTS
+
+
+class TemplateRetired(DomainError):
+    code = ErrorCode.TEMPLATE_RETIRED
+
+
+class TemplateExpired(DomainError):
+    code = ErrorCode.EXPIRED
+
+
+class NotEligibleTier(DomainError):
+    code = ErrorCode.NOT_ELIGIBLE_TIER
+
+
+def new_code() -> str:
+    return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+
+
+def _names(members: Sequence[Member]) -> str:
+    shown = ", ".join(m.external_id for m in members[:10])
+    return shown + (" …" if len(members) > 10 else "")
+
+
+def _check_open(template: CouponTemplate, rules: Template, now: datetime) -> None:
+    if template.status != TemplateStatus.ACTIVE.value:
+        raise TemplateRetired("this coupon template is retired", field="templateId")
+    if not issuable(rules, now):
+        raise TemplateExpired("this coupon template's validity has ended", field="templateId")
+
+
+async def _check_members(
+    template: CouponTemplate, rules: Template, members: Sequence[Member], field: str
+) -> None:
+    """Tier eligibility, and the per-member limit counted under the members' row locks."""
+    if rules.eligible_tiers:
+        outside = [m for m in members if m.tier_id not in rules.eligible_tiers]
+        if outside:
+            raise NotEligibleTier(f"not open to the tier of {_names(outside)}", field=field)
+    if rules.per_member_limit is not None:
+        held = await coupon_repo.held_by(template.id, [m.id for m in members])
+        full = [m for m in members if held.get(m.id, 0) >= rules.per_member_limit]
+        if full:
+            raise LimitReached(
+                f"at most {rules.per_member_limit} per member: {_names(full)} has it already",
+                field=field,
+            )
+
+
+async def _issue(
+    template: CouponTemplate,
+    members: Sequence[Member],
+    *,
+    source: Source,
+    now: datetime,
+    period: str | None = None,
+    seqs: Sequence[int] | None = None,
+    points_transaction_id: int | None = None,
+    code: str | None = None,
+) -> list[Coupon]:
+    """One coupon for each member (with its period seq when the job issues), stock taken
+    first, all or none."""
+    if not await coupon_repo.take_stock(template.id, len(members)):
+        raise OutOfStock("this coupon is out of stock", field="templateId")
+    starts, ends = validity(rules_of(template), now)
+    assert ends is not None  # every template's coupons expire (validate_template)
+    codes = [code] if code else await _fresh_codes(template.programme_id, len(members))
+    rows: list[dict[str, Any]] = [
+        {
+            "programme_id": template.programme_id,
+            "template_id": template.id,
+            "member_id": member.id,
+            "code": codes[n],
+            "status": "AVAILABLE",
+            "source": source.value,
+            "period": period,
+            "period_seq": seqs[n] if seqs is not None else None,
+            "issued_at": now,
+            "starts_at": starts,
+            "ends_at": ends,
+            "points_transaction_id": points_transaction_id,
+        }
+        for n, member in enumerate(members)
+    ]
+    return await coupon_repo.insert(rows)
+
+
+async def _fresh_codes(programme_id: int, count: int) -> list[str]:
+    """Random codes (~80 bits each); any that happen to exist already are drawn again."""
+    codes: list[str] = []
+    while len(codes) < count:
+        drawn = list({new_code() for _ in range(count - len(codes))} - set(codes))
+        taken = await coupon_repo.codes_taken(programme_id, drawn)
+        codes.extend(c for c in drawn if c not in taken)
+    return codes
+
+
+def _check_member_arg(errors: Collector, external_id: str | None) -> None:
+    if external_id is not None:
+        check_external_id(errors, external_id)
+
+
+async def _locked_target(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
+    found = await member_service.target(principal, external_id)
+    member = await points_repo.lock_member(principal.programme_id, found.id)
+    return member, await programme_repo.get(principal.programme_id)
+
+
+async def _template(principal: Principal, template_id: int) -> CouponTemplate:
+    template = await find(principal, template_id)
+    if template is None:
+        raise NotFound("no coupon template with this id", field="templateId")
+    return template
+
+
+async def claim(
+    principal: Principal, *, template_id: int, member_external_id: str | None, idempotency_key: str
+) -> CouponView:
+    """A member takes a claimable coupon (a storefront may claim for one of its members)."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    _check_member_arg(errors, member_external_id)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        member, programme = await _locked_target(principal, member_external_id)
+        template = await _template(principal, template_id)
+        if not template.claimable:
+            raise NotClaimable("this coupon is not claimed, it is given", field="templateId")
+        rules, now = rules_of(template), now_of(programme)
+        _check_open(template, rules, now)
+        await _check_members(template, rules, [member], "templateId")
+        coupon = (await _issue(template, [member], source=Source.CLAIM, now=now))[0]
+        return {"couponId": coupon.id}
+
+    payload = {"templateId": template_id, "member": member_external_id}
+    result = await run_once(
+        principal, key=idempotency_key, operation="claimCoupon", payload=payload, action=act
+    )
+    return (await load(principal.programme_id, [int(result["couponId"])]))[0]
+
+
+async def exchange_points(
+    principal: Principal, *, template_id: int, member_external_id: str | None, idempotency_key: str
+) -> CouponView:
+    """Buy a coupon with points: the ledger debit and the coupon are one transaction, under
+    the member's row lock, so the points are spent exactly when the coupon exists."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    _check_member_arg(errors, member_external_id)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        member, programme = await _locked_target(principal, member_external_id)
+        template = await _template(principal, template_id)
+        if template.points_price is None:
+            raise NotForPoints("this coupon is not sold for points", field="templateId")
+        rules, now = rules_of(template), now_of(programme)
+        _check_open(template, rules, now)
+        await _check_members(template, rules, [member], "templateId")
+        require_spendable(member, template.points_price, field="templateId")
+        code = (await _fresh_codes(programme.id, 1))[0]
+        entry = Entry(
+            "COUPON",
+            code,
+            f"coupon {template.code} for points",
+            actor_of(principal),
+            idempotency_key,
+            now,
+        )
+        tx = await debit_available(member, entry, template.points_price, TxKind.REDEEM)
+        coupon = (
+            await _issue(
+                template,
+                [member],
+                source=Source.EXCHANGE,
+                now=now,
+                points_transaction_id=tx.id,
+                code=code,
+            )
+        )[0]
+        return {"couponId": coupon.id}
+
+    payload = {"templateId": template_id, "member": member_external_id}
+    result = await run_once(
+        principal,
+        key=idempotency_key,
+        operation="exchangePointsForCoupon",
+        payload=payload,
+        action=act,
+    )
+    return (await load(principal.programme_id, [int(result["couponId"])]))[0]
+
+
+async def grant(
+    principal: Principal, *, template_id: int, member_external_ids: list[str], idempotency_key: str
+) -> list[CouponView]:
+    """Admin: one coupon each to up to 1,000 members, all or none, once per key."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    if not 1 <= len(member_external_ids) <= GRANT_MAX:
+        errors.add("memberExternalIds", f"grant to 1-{GRANT_MAX} members at a time")
+    if len(set(member_external_ids)) != len(member_external_ids):
+        errors.add("memberExternalIds", "each member once")
+    bad = [e for e in member_external_ids if not is_external_id(e)]
+    if bad:
+        errors.add("memberExternalIds", f"not external ids: {', '.join(map(repr, bad[:5]))}")
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        template = await _template(principal, template_id)
+        found = await member_repo.get_by_external_ids(principal.programme_id, member_external_ids)
+        missing = sorted(set(member_external_ids) - {m.external_id for m in found})
+        if missing:
+            raise NotFound(
+                f"no members {', '.join(missing[:10])}" + (" …" if len(missing) > 10 else ""),
+                field="memberExternalIds",
+            )
+        locked = await points_repo.lock_members(principal.programme_id, {m.id for m in found})
+        members = [locked[i] for i in sorted(locked)]
+        programme = await programme_repo.get(principal.programme_id)
+        rules, now = rules_of(template), now_of(programme)
+        _check_open(template, rules, now)
+        await _check_members(template, rules, members, "memberExternalIds")
+        coupons = await _issue(template, members, source=Source.GRANT, now=now)
+        return {"couponIds": [c.id for c in coupons]}
+
+    payload = {"templateId": template_id, "members": sorted(member_external_ids)}
+    result = await run_once(
+        principal, key=idempotency_key, operation="grantCoupons", payload=payload, action=act
+    )
+    return await load(principal.programme_id, [int(i) for i in result["couponIds"]])
+
+
+async def issue_due(programme: Programme) -> int:
+    """Job: this period's tier allowances and birthday coupons, for every member owed them.
+
+    Once per period by the unique (template, member, period, seq); the template's advisory lock
+    keeps two job runs from taking stock twice for the same coupons. Stock that runs out stops
+    a template's issuing for this run (members not reached get theirs if stock is added).
+    """
+    now = now_of(programme)
+    local_now = now.astimezone(ZoneInfo(programme.timezone))
+    issued = 0
+    for template in await coupon_repo.auto_issue_templates(programme.id):
+        rules = rules_of(template)
+        if not issuable(rules, now):
+            continue
+        owed = await _owed_per_member(programme, rules)
+        if not owed:
+            continue
+        kind = AutoIssue(template.auto_issue)
+        period = (
+            allowance_period(local_now)
+            if kind is AutoIssue.MONTHLY_ALLOWANCE
+            else (birthday_period(local_now))
+        )
+        issued += await _issue_template(
+            programme,
+            template,
+            owed,
+            period=period,
+            birthday_month=local_now.month if kind is AutoIssue.BIRTHDAY else None,
+            source=Source(kind.value),
+            now=now,
+        )
+    return issued
+
+
+async def _owed_per_member(programme: Programme, rules: Template) -> dict[int, int]:
+    """Tier id -> coupons per period a member of that tier is owed by this template."""
+    tiers = await tier_cache.programme_tiers(programme.id)
+    owed: dict[int, int] = {}
+    for tier in tiers:
+        if rules.eligible_tiers and tier.id not in rules.eligible_tiers:
+            continue
+        if rules.auto_issue is AutoIssue.BIRTHDAY:
+            owed[tier.id] = 1
+            continue
+        count = sum(b.value for b in tier.benefits if b.kind is BenefitKind.MONTHLY_COUPONS)
+        if count > 0:
+            owed[tier.id] = min(count, 100)
+    return owed
+
+
+async def _issue_template(
+    programme: Programme,
+    template: CouponTemplate,
+    owed: dict[int, int],
+    *,
+    period: str,
+    birthday_month: int | None,
+    source: Source,
+    now: datetime,
+) -> int:
+    issued, after_id = 0, 0
+    while True:
+        async with in_transaction():
+            await serialise(COUPON_JOB_LOCK, template.id)
+            batch = await coupon_repo.members_page(
+                programme.id,
+                tier_ids=sorted(owed),
+                birthday_month=birthday_month,
+                after_id=after_id,
+                limit=JOB_BATCH,
+            )
+            if not batch:
+                return issued
+            after_id = batch[-1].id
+            have = await coupon_repo.issued_in_period(template.id, [m.id for m in batch], period)
+            due = [
+                (member, seq)
+                for member in batch
+                for seq in range(1, owed.get(member.tier_id or 0, 0) + 1)
+                if (member.id, seq) not in have
+            ]
+            while due:
+                # A claim may take stock between this read and the take: read again then.
+                left = await coupon_repo.stock_left(template.id)
+                if left is not None and left < len(due):
+                    due = due[:left]
+                if not due:
+                    return issued
+                try:
+                    await _issue(
+                        template,
+                        [m for m, _ in due],
+                        source=source,
+                        now=now,
+                        period=period,
+                        seqs=[s for _, s in due],
+                    )
+                except OutOfStock:
+                    continue
+                issued += len(due)
+                break

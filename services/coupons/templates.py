@@ -1,0 +1,212 @@
+"""Coupon templates: admins create and retire them; every issue path reads them through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from db import tier_cache
+from db.connection import is_unique_violation
+from db.models import CouponTemplate
+from db.repositories import coupons as coupon_repo
+from domain.auth import Principal, Role
+from domain.coupons import AutoIssue, CouponKind, Template, TemplateStatus, validate_template
+from domain.coupons.templates import check_template_code, check_title
+from domain.errors import AlreadyExists, Collector, NotFound
+from domain.idempotency import check_key
+from services.clock import programme_time
+from services.idempotency import run_once
+
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    """A template as an admin sends it: eligible tiers by code."""
+
+    code: str
+    title: str
+    kind: CouponKind
+    amount: int = 0
+    percent: int = 0
+    cap: int | None = None
+    threshold: int = 0
+    gift_sku: str | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    valid_days: int | None = None
+    total_stock: int | None = None
+    per_member_limit: int | None = None
+    eligible_tier_codes: tuple[str, ...] = ()
+    eligible_categories: tuple[str, ...] = ()
+    eligible_skus: tuple[str, ...] = ()
+    stackable: bool = False
+    points_price: int | None = None
+    claimable: bool = True
+    auto_issue: AutoIssue = AutoIssue.NONE
+
+
+def rules_of(row: CouponTemplate) -> Template:
+    """The stored template as the domain reads it."""
+    return Template(
+        kind=CouponKind(row.kind),
+        amount=row.amount,
+        percent=row.percent,
+        cap=row.cap,
+        threshold=row.threshold,
+        gift_sku=row.gift_sku,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        valid_days=row.valid_days,
+        total_stock=row.total_stock,
+        per_member_limit=row.per_member_limit,
+        eligible_tiers=frozenset(row.eligible_tiers),
+        eligible_categories=frozenset(row.eligible_categories),
+        eligible_skus=frozenset(row.eligible_skus),
+        stackable=row.stackable,
+        points_price=row.points_price,
+        claimable=row.claimable,
+        auto_issue=AutoIssue(row.auto_issue),
+    )
+
+
+async def _tier_ids(principal: Principal, codes: tuple[str, ...], errors: Collector) -> list[int]:
+    tiers = {t.code: t.id for t in await tier_cache.programme_tiers(principal.programme_id)}
+    unknown = [c for c in codes if c not in tiers]
+    if unknown:
+        errors.add("eligibleTierCodes", f"no such tiers: {', '.join(map(repr, unknown[:5]))}")
+    if len(set(codes)) != len(codes):
+        errors.add("eligibleTierCodes", "each tier once")
+    return sorted({tiers[c] for c in codes if c in tiers})
+
+
+async def create(
+    principal: Principal, data: TemplateInput, *, idempotency_key: str
+) -> CouponTemplate:
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    check_template_code(errors, data.code)
+    check_title(errors, data.title)
+    tier_ids = await _tier_ids(principal, data.eligible_tier_codes, errors)
+    rules = Template(
+        kind=data.kind,
+        amount=data.amount,
+        percent=data.percent,
+        cap=data.cap,
+        threshold=data.threshold,
+        gift_sku=data.gift_sku,
+        valid_from=data.valid_from,
+        valid_until=data.valid_until,
+        valid_days=data.valid_days,
+        total_stock=data.total_stock,
+        per_member_limit=data.per_member_limit,
+        eligible_tiers=frozenset(tier_ids),
+        eligible_categories=frozenset(data.eligible_categories),
+        eligible_skus=frozenset(data.eligible_skus),
+        stackable=data.stackable,
+        points_price=data.points_price,
+        claimable=data.claimable,
+        auto_issue=data.auto_issue,
+    )
+    validate_template(rules, errors)
+    errors.raise_if_any()
+    fields = {
+        "code": data.code,
+        "title": data.title.strip(),
+        "kind": data.kind.value,
+        "amount": data.amount,
+        "percent": data.percent,
+        "cap": data.cap,
+        "threshold": data.threshold,
+        "gift_sku": data.gift_sku,
+        "valid_from": data.valid_from,
+        "valid_until": data.valid_until,
+        "valid_days": data.valid_days,
+        "total_stock": data.total_stock,
+        "stock_left": data.total_stock,
+        "per_member_limit": data.per_member_limit,
+        "eligible_tiers": tier_ids,
+        "eligible_categories": sorted(data.eligible_categories),
+        "eligible_skus": sorted(data.eligible_skus),
+        "stackable": data.stackable,
+        "points_price": data.points_price,
+        "claimable": data.claimable,
+        "auto_issue": data.auto_issue.value,
+    }
+
+    async def act() -> dict[str, Any]:
+        if await coupon_repo.get_template_by_code(principal.programme_id, data.code):
+            raise AlreadyExists("a coupon template with this code exists", field="code")
+        try:
+            row = await coupon_repo.create_template(
+                programme_id=principal.programme_id,
+                status=TemplateStatus.ACTIVE.value,
+                created_at=await programme_time(principal.programme_id),
+                **fields,
+            )
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            raise AlreadyExists("a coupon template with this code exists", field="code") from error
+        return {"templateId": row.id}
+
+    result = await run_once(
+        principal,
+        key=idempotency_key,
+        operation="createCouponTemplate",
+        payload=fields,
+        action=act,
+    )
+    return await CouponTemplate.get(id=int(result["templateId"]))
+
+
+async def retire(principal: Principal, template_id: int) -> CouponTemplate:
+    """No more coupons from it; coupons already issued stay usable until they expire.
+    Retiring twice is retiring once."""
+    template = await find(principal, template_id)
+    if template is None:
+        raise NotFound("no coupon template with this id", field="templateId")
+    if template.status != TemplateStatus.RETIRED.value:
+        template.status = TemplateStatus.RETIRED.value
+        template.retired_at = await programme_time(principal.programme_id)
+        await coupon_repo.save_template(template, "status", "retired_at")
+    return template
+
+
+async def find(principal: Principal, template_id: int) -> CouponTemplate | None:
+    """Staff see every template of their programme; a member sees those it could claim."""
+    row = await coupon_repo.get_template(principal.programme_id, template_id)
+    if row is None or (principal.role is Role.MEMBER and not _open_to_members(row)):
+        return None
+    return row
+
+
+def _open_to_members(row: CouponTemplate) -> bool:
+    """What a member may get by itself: claimed for free, or bought with points."""
+    return row.status == TemplateStatus.ACTIVE.value and (
+        row.claimable or row.points_price is not None
+    )
+
+
+async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponTemplate]:
+    rows = await coupon_repo.get_templates(principal.programme_id, ids)
+    return {r.id: r for r in rows if principal.role is not Role.MEMBER or _open_to_members(r)}
+
+
+async def page(
+    principal: Principal, *, first: int, after_id: int | None
+) -> tuple[list[CouponTemplate], bool]:
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    rows = await coupon_repo.templates_page(
+        principal.programme_id,
+        after_id=after_id,
+        limit=first + 1,
+        members_only=principal.role is Role.MEMBER,
+    )
+    return rows[:first], len(rows) > first

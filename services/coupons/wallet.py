@@ -1,0 +1,86 @@
+"""Reading wallets: a member's coupons by status, soonest-expiring first, and coupons by code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.models import Coupon, Member
+from db.repositories import coupons as coupon_repo
+from domain.auth import Principal
+from domain.coupons import CouponState, CouponStatus, effective_status
+from domain.coupons.wallet import looks_like_code, normalise_code
+from domain.errors import Collector
+from services import members as member_service
+from services.clock import programme_time
+
+PAGE_MAX = 100
+
+
+@dataclass(frozen=True)
+class CouponView:
+    """A coupon row with its status as judged at the programme's `now`."""
+
+    row: Coupon
+    status: CouponStatus
+
+
+def state_of(row: Coupon) -> CouponState:
+    return CouponState(
+        status=CouponStatus(row.status),
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        order_ref=row.order_ref,
+        lock_expires_at=row.lock_expires_at,
+    )
+
+
+def view(row: Coupon, now: datetime) -> CouponView:
+    return CouponView(row, effective_status(state_of(row), now))
+
+
+async def page(
+    principal: Principal,
+    member: Member,
+    *,
+    status: CouponStatus | None,
+    first: int,
+    after: tuple[datetime, int] | None,
+) -> tuple[list[CouponView], bool]:
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    if member_service.visible_to(principal, member) is None:
+        return [], False
+    now = await programme_time(principal.programme_id)
+    rows = await coupon_repo.wallet_page(
+        member.id, status=status, now=now, after=after, limit=first + 1
+    )
+    return [view(r, now) for r in rows[:first]], len(rows) > first
+
+
+async def by_code(principal: Principal, code: str) -> CouponView | None:
+    code = normalise_code(code)
+    if not looks_like_code(code):
+        return None
+    row = await coupon_repo.get_by_code(principal.programme_id, code)
+    if row is None or not member_service.can_see(principal, row.member_id):
+        return None
+    return view(row, await programme_time(principal.programme_id))
+
+
+async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponView]:
+    rows = await coupon_repo.get_by_ids(principal.programme_id, ids)
+    visible = [r for r in rows if member_service.can_see(principal, r.member_id)]
+    if not visible:
+        return {}
+    now = await programme_time(principal.programme_id)
+    return {r.id: view(r, now) for r in visible}
+
+
+async def load(programme_id: int, ids: list[int]) -> list[CouponView]:
+    """Coupons a mutation just wrote (or replays), as they are now, in the order of `ids`."""
+    rows = {r.id: r for r in await coupon_repo.get_by_ids(programme_id, ids)}
+    now = await programme_time(programme_id)
+    return [view(rows[i], now) for i in ids]
