@@ -115,12 +115,15 @@ async def get_by_ids(programme_id: int, ids: list[int]) -> list[Coupon]:
 
 
 async def lock(programme_id: int, coupon_id: int) -> Coupon:
-    return (
+    """The coupon's row lock, then its template (PostgreSQL will not lock through the outer
+    join a select_related makes)."""
+    row = (
         await Coupon.filter(programme_id=programme_id, id=coupon_id)
         .select_for_update(no_key=True)
-        .select_related("template")
         .get()
     )
+    await row.fetch_related("template")
+    return row
 
 
 async def save(coupon: Coupon, *fields: str) -> None:
