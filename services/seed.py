@@ -1,20 +1,26 @@
-"""The demo programme: the six Taobao-shop tiers with benefits and about fifty members."""
+"""The demo programme: the six Taobao-shop tiers with benefits, about fifty members and a
+coupon catalogue with a few coupons already in wallets."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
+from domain.coupons import AutoIssue, CouponKind
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
 from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
+from services.coupons import issuance as coupon_issuance
+from services.coupons import templates as coupon_templates
+from services.coupons.templates import TemplateInput
 from services.keys import IssuedKey
 from services.members import ProfileInput
 
@@ -88,6 +94,79 @@ DEMO_BENEFITS: dict[str, list[tuple[str, str, BenefitKind, int]]] = {
         ("MONTHLY_COUPONS", "Six coupons every month", BenefitKind.MONTHLY_COUPONS, 6),
     ],
 }
+
+# code, title, kind, template fields (amounts in yuan are converted below). Every figure is
+# programme configuration; these are the demo's.
+DEMO_COUPONS: list[tuple[str, str, CouponKind, dict[str, Any]]] = [
+    (
+        "20OFF199",
+        "20 off orders of 199",
+        CouponKind.AMOUNT_OFF,
+        {
+            "amount": 20 * YUAN,
+            "threshold": 199 * YUAN,
+            "valid_days": 30,
+            "total_stock": 10_000,
+            "per_member_limit": 1,
+        },
+    ),
+    (
+        "10PCT",
+        "10% off, up to 50",
+        CouponKind.PERCENT_OFF,
+        {"percent": 1000, "cap": 50 * YUAN, "valid_days": 14, "per_member_limit": 1},
+    ),
+    (
+        "FREESHIP",
+        "Free shipping",
+        CouponKind.FREE_SHIPPING,
+        {"valid_days": 7, "per_member_limit": 3, "stackable": True},
+    ),
+    (
+        "APPLIANCE50",
+        "50 off appliances over 500 (Gold and up)",
+        CouponKind.AMOUNT_OFF,
+        {
+            "amount": 50 * YUAN,
+            "threshold": 500 * YUAN,
+            "valid_days": 30,
+            "eligible_categories": ("appliances",),
+            "eligible_tier_codes": ("GOLD", "DIAMOND", "CROWN", "SUPER"),
+            "per_member_limit": 1,
+        },
+    ),
+    (
+        "POINTS5",
+        "5 off, for 250 points",
+        CouponKind.NO_THRESHOLD,
+        {"amount": 5 * YUAN, "valid_days": 30, "points_price": 250, "claimable": False},
+    ),
+    (
+        "MONTHLY10",
+        "Member coupon: 10 off 99",
+        CouponKind.AMOUNT_OFF,
+        {
+            "amount": 10 * YUAN,
+            "threshold": 99 * YUAN,
+            "valid_days": 30,
+            "claimable": False,
+            "auto_issue": AutoIssue.MONTHLY_ALLOWANCE,
+        },
+    ),
+    (
+        "BIRTHDAY20",
+        "Happy birthday: 20 off",
+        CouponKind.NO_THRESHOLD,
+        {
+            "amount": 20 * YUAN,
+            "valid_days": 31,
+            "claimable": False,
+            "auto_issue": AutoIssue.BIRTHDAY,
+        },
+    ),
+]
+# The first members start with these in their wallets.
+DEMO_WALLET = {"20OFF199": 10, "FREESHIP": 5}
 
 GIVEN = ["Wei", "Fang", "Lei", "Min", "Jing", "Yan", "Hao", "Xin", "Ting", "Jun", "Mei", "Bo"]
 FAMILY = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou"]
@@ -164,4 +243,23 @@ async def _seed(member_count: int) -> SeedResult:
             ),
             idempotency_key=f"seed-member-{n}",
         )
+    await _seed_coupons(admin, member_count)
     return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
+
+
+async def _seed_coupons(admin: Principal, member_count: int) -> None:
+    made = {}
+    for code, title, kind, fields in DEMO_COUPONS:
+        made[code] = await coupon_templates.create(
+            admin,
+            TemplateInput(code=code, title=title, kind=kind, **fields),
+            idempotency_key=f"seed-coupon-{code}",
+        )
+    for code, count in DEMO_WALLET.items():
+        members = [f"cust-{n:04d}" for n in range(1, min(count, member_count) + 1)]
+        await coupon_issuance.grant(
+            admin,
+            template_id=made[code].id,
+            member_external_ids=members,
+            idempotency_key=f"seed-wallet-{code}",
+        )

@@ -30,3 +30,19 @@ async def test_a_seed_that_dies_half_way_leaves_nothing_and_the_next_run_seeds(m
     assert result.created and len(result.keys) == 2 and result.members == 12
     again = await seed.seed_demo(member_count=12)
     assert not again.created and again.keys == []
+
+
+async def test_the_demo_has_a_coupon_catalogue_and_coupons_in_the_first_wallets(monkeypatch):
+    from db.models import Coupon, CouponTemplate, Member
+
+    monkeypatch.setattr(seed, "DEMO_CODE", "demo-coupons-test")
+    result = await seed.seed_demo(member_count=12)
+    codes = await CouponTemplate.filter(programme_id=result.programme_id).values_list(
+        "code", flat=True
+    )
+    assert sorted(codes) == sorted(code for code, *_ in seed.DEMO_COUPONS)
+    first = await Member.get(programme_id=result.programme_id, external_id="cust-0001")
+    held = await Coupon.filter(member_id=first.id).prefetch_related("template")
+    assert sorted(c.template.code for c in held) == ["20OFF199", "FREESHIP"]
+    last = await Member.get(programme_id=result.programme_id, external_id="cust-0012")
+    assert await Coupon.filter(member_id=last.id).count() == 0
