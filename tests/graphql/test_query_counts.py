@@ -99,3 +99,40 @@ async def test_a_cold_tier_cache_is_filled_once_per_request(
     # then: the cold request adds only the tier list's own two queries
     assert len(body["data"]["members"]["edges"]) == 50
     assert cold["n"] == warm["n"] + 2
+
+
+WALLET = """
+query ($e: String!) {
+  member(externalId: $e) {
+    coupons(first: 100) {
+      edges { node { code status expiresAt template { code title kind eligibleTierCodes } } }
+    }
+  }
+}
+"""
+
+
+async def test_a_wallets_statements_are_constant_in_its_length(
+    gql, programme, make_member, make_key
+):
+    # given one member with 1 coupon and another with 50, from templates limited to tiers
+    from tests.fixtures.coupons import claim, make_template
+
+    templates = [await make_template(programme, eligible_tier_codes=("BRONZE",)) for _ in range(5)]
+    one, many = await make_member(programme), await make_member(programme)
+    await claim(programme, templates[0], one)
+    for n in range(50):
+        await claim(programme, templates[n % 5], many)
+    key = await make_key(programme, Role.STOREFRONT)
+    await gql(WALLET, {"e": one.external_id}, auth=key)  # warms the tier cache
+    # when
+    with counting_statements() as small:
+        body = await gql(WALLET, {"e": one.external_id}, auth=key)
+    assert len(body["data"]["member"]["coupons"]["edges"]) == 1
+    with counting_statements() as large:
+        body = await gql(WALLET, {"e": many.external_id}, auth=key)
+    edges = body["data"]["member"]["coupons"]["edges"]
+    # then
+    assert len(edges) == 50
+    assert {e["node"]["template"]["eligibleTierCodes"][0] for e in edges} == {"BRONZE"}
+    assert large["n"] == small["n"]
