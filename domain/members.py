@@ -100,3 +100,16 @@ def validate_profile(
         consent_profiling=consent_profiling,
         cleared=cleared,
     )
+
+
+def check_external_id_list(
+    errors: Collector, external_ids: list[str], *, limit: int, field: str = "memberExternalIds"
+) -> None:
+    """A bulk call's members: 1 to `limit` of them, each once, each a possible external id."""
+    if not 1 <= len(external_ids) <= limit:
+        errors.add(field, f"1-{limit} members at a time")
+    if len(set(external_ids)) != len(external_ids):
+        errors.add(field, "each member once")
+    bad = [e for e in external_ids if not is_external_id(e)]
+    if bad:
+        errors.add(field, f"not external ids: {', '.join(map(repr, bad[:5]))}")

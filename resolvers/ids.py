@@ -28,14 +28,24 @@ def decode_cursor(prefix: str, after: str | None, *, maximum: int = INT4_MAX) ->
     """The row id in a cursor this API gave out (None when there is no cursor)."""
     if after is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    found = parse_id(raw[len(prefix) :], maximum=maximum) if raw.startswith(prefix) else None
+    found = parse_id(_body(prefix, after), maximum=maximum)
     if found is None:
-        raise InvalidArgument("`after` is not a cursor this connection gave out")
+        raise NotOurCursor()
     return found
+
+
+class NotOurCursor(InvalidArgument):
+    def __init__(self) -> None:
+        super().__init__("`after` is not a cursor this connection gave out")
+
+
+def _body(prefix: str, cursor: str) -> str:
+    """What follows the prefix in a cursor ("" when it is not one of ours)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return raw[len(prefix) :] if raw.startswith(prefix) else ""
 
 
 def encode_pair_cursor(prefix: str, first: int, row_id: int) -> str:
@@ -48,12 +58,8 @@ def decode_pair_cursor(
 ) -> tuple[int, int] | None:
     if after is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(after.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raw = ""
-    head, _, tail = raw[len(prefix) :].partition(":") if raw.startswith(prefix) else ("", "", "")
+    head, _, tail = _body(prefix, after).partition(":")
     row_id = parse_id(tail, maximum=maximum)
     if not re.fullmatch(r"-?[0-9]{1,19}", head) or row_id is None:
-        raise InvalidArgument("`after` is not a cursor this connection gave out")
+        raise NotOurCursor()
     return int(head), row_id

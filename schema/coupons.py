@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -18,7 +18,7 @@ from schema.coupon_types import (
     CouponTemplate,
     CouponTemplateConnection,
 )
-from schema.errors import MutationError, result_of
+from schema.errors import error_type, result_of, result_union
 from schema.members import Member
 from schema.pagination import page_info
 from schema.points import node_id, then_member
@@ -53,9 +53,7 @@ class CreateCouponTemplateInput:
     idempotency_key: str
 
     def to_service(self) -> TemplateInput:
-        return TemplateInput(
-            code=self.code,
-            title=self.title,
+        rules = domain_coupons.Template(
             kind=domain_coupons.CouponKind(self.kind),
             amount=self.amount_off,
             percent=self.percent_off,
@@ -67,13 +65,18 @@ class CreateCouponTemplateInput:
             valid_days=self.valid_days,
             total_stock=self.total_stock,
             per_member_limit=self.per_member_limit,
-            eligible_tier_codes=tuple(self.eligible_tier_codes),
-            eligible_categories=tuple(self.eligible_categories),
-            eligible_skus=tuple(self.eligible_skus),
+            eligible_categories=frozenset(self.eligible_categories),
+            eligible_skus=frozenset(self.eligible_skus),
             stackable=self.stackable,
             points_price=self.points_price,
             claimable=self.claimable,
             auto_issue=domain_coupons.AutoIssue(self.auto_issue),
+        )
+        return TemplateInput(
+            code=self.code,
+            title=self.title,
+            rules=rules,
+            eligible_tier_codes=tuple(self.eligible_tier_codes),
         )
 
 
@@ -181,39 +184,33 @@ class CouponValidation:
         )
 
 
-def _error(name: str) -> Any:
-    return strawberry.type(type(name, (MutationError,), {}))
+CreateCouponTemplateError = error_type("CreateCouponTemplateError")
+RetireCouponTemplateError = error_type("RetireCouponTemplateError")
+ClaimCouponError = error_type("ClaimCouponError")
+ExchangePointsForCouponError = error_type("ExchangePointsForCouponError")
+GrantCouponsError = error_type("GrantCouponsError")
+ValidateCouponsError = error_type("ValidateCouponsError")
+LockCouponError = error_type("LockCouponError")
+RedeemCouponError = error_type("RedeemCouponError")
+ReleaseCouponError = error_type("ReleaseCouponError")
 
-
-def _union(name: str, success: type, error: Any) -> Any:
-    return Annotated[success | error, strawberry.union(name)]
-
-
-CreateCouponTemplateError = _error("CreateCouponTemplateError")
-RetireCouponTemplateError = _error("RetireCouponTemplateError")
-ClaimCouponError = _error("ClaimCouponError")
-ExchangePointsForCouponError = _error("ExchangePointsForCouponError")
-GrantCouponsError = _error("GrantCouponsError")
-ValidateCouponsError = _error("ValidateCouponsError")
-LockCouponError = _error("LockCouponError")
-RedeemCouponError = _error("RedeemCouponError")
-ReleaseCouponError = _error("ReleaseCouponError")
-
-CreateCouponTemplateResult = _union(
+CreateCouponTemplateResult = result_union(
     "CreateCouponTemplateResult", CouponTemplateSuccess, CreateCouponTemplateError
 )
-RetireCouponTemplateResult = _union(
+RetireCouponTemplateResult = result_union(
     "RetireCouponTemplateResult", CouponTemplateSuccess, RetireCouponTemplateError
 )
-ClaimCouponResult = _union("ClaimCouponResult", CouponSuccess, ClaimCouponError)
-ExchangePointsForCouponResult = _union(
+ClaimCouponResult = result_union("ClaimCouponResult", CouponSuccess, ClaimCouponError)
+ExchangePointsForCouponResult = result_union(
     "ExchangePointsForCouponResult", ExchangePointsForCouponSuccess, ExchangePointsForCouponError
 )
-GrantCouponsResult = _union("GrantCouponsResult", GrantCouponsSuccess, GrantCouponsError)
-ValidateCouponsResult = _union("ValidateCouponsResult", CouponValidation, ValidateCouponsError)
-LockCouponResult = _union("LockCouponResult", CouponSuccess, LockCouponError)
-RedeemCouponResult = _union("RedeemCouponResult", CouponSuccess, RedeemCouponError)
-ReleaseCouponResult = _union("ReleaseCouponResult", CouponSuccess, ReleaseCouponError)
+GrantCouponsResult = result_union("GrantCouponsResult", GrantCouponsSuccess, GrantCouponsError)
+ValidateCouponsResult = result_union(
+    "ValidateCouponsResult", CouponValidation, ValidateCouponsError
+)
+LockCouponResult = result_union("LockCouponResult", CouponSuccess, LockCouponError)
+RedeemCouponResult = result_union("RedeemCouponResult", CouponSuccess, RedeemCouponError)
+ReleaseCouponResult = result_union("ReleaseCouponResult", CouponSuccess, ReleaseCouponError)
 
 
 def _template(row: Any) -> CouponTemplateSuccess:

@@ -4,7 +4,7 @@ where a domain error becomes a GraphQL error result."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -43,3 +43,12 @@ async def result_of(call: Awaitable[T], success: Callable[[T], S], error: type[E
             ]
         )
     return success(value)
+
+
+def error_type(name: str) -> Any:
+    """`<Mutation>Error { errors }`: one type per mutation, so each union is its own."""
+    return strawberry.type(type(name, (MutationError,), {}))
+
+
+def result_union(name: str, success: type, error: Any) -> Any:
+    return Annotated[success | error, strawberry.union(name)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,7 @@ from domain.points import Payment
 from resolvers import points as resolvers
 from resolvers.auth import InvalidArgument
 from resolvers.ids import parse_id
-from schema.errors import MutationError, result_of
+from schema.errors import error_type, result_of, result_union
 from schema.members import Member
 from schema.points_types import (
     BIGINT_MAX,
@@ -218,46 +218,38 @@ class GrantPointsSuccess:
     members: list[Member]
 
 
-def _error(name: str) -> Any:
-    return strawberry.type(type(name, (MutationError,), {}))
+RecordOrderError = error_type("RecordOrderError")
+CompleteOrderError = error_type("CompleteOrderError")
+CancelOrderError = error_type("CancelOrderError")
+ReturnOrderLinesError = error_type("ReturnOrderLinesError")
+RedeemPointsError = error_type("RedeemPointsError")
+ReverseRedemptionError = error_type("ReverseRedemptionError")
+HoldPointsError = error_type("HoldPointsError")
+CaptureHoldError = error_type("CaptureHoldError")
+ReleaseHoldError = error_type("ReleaseHoldError")
+CheckInError = error_type("CheckInError")
+RewardReviewError = error_type("RewardReviewError")
+AcceptReferralError = error_type("AcceptReferralError")
+AdjustPointsError = error_type("AdjustPointsError")
+GrantPointsError = error_type("GrantPointsError")
 
 
-RecordOrderError = _error("RecordOrderError")
-CompleteOrderError = _error("CompleteOrderError")
-CancelOrderError = _error("CancelOrderError")
-ReturnOrderLinesError = _error("ReturnOrderLinesError")
-RedeemPointsError = _error("RedeemPointsError")
-ReverseRedemptionError = _error("ReverseRedemptionError")
-HoldPointsError = _error("HoldPointsError")
-CaptureHoldError = _error("CaptureHoldError")
-ReleaseHoldError = _error("ReleaseHoldError")
-CheckInError = _error("CheckInError")
-RewardReviewError = _error("RewardReviewError")
-AcceptReferralError = _error("AcceptReferralError")
-AdjustPointsError = _error("AdjustPointsError")
-GrantPointsError = _error("GrantPointsError")
-
-
-def _union(name: str, success: type, error: Any) -> Any:
-    return Annotated[success | error, strawberry.union(name)]
-
-
-RecordOrderResult = _union("RecordOrderResult", OrderSuccess, RecordOrderError)
-CompleteOrderResult = _union("CompleteOrderResult", OrderSuccess, CompleteOrderError)
-CancelOrderResult = _union("CancelOrderResult", OrderSuccess, CancelOrderError)
-ReturnOrderLinesResult = _union("ReturnOrderLinesResult", OrderSuccess, ReturnOrderLinesError)
-RedeemPointsResult = _union("RedeemPointsResult", TransactionSuccess, RedeemPointsError)
-ReverseRedemptionResult = _union(
+RecordOrderResult = result_union("RecordOrderResult", OrderSuccess, RecordOrderError)
+CompleteOrderResult = result_union("CompleteOrderResult", OrderSuccess, CompleteOrderError)
+CancelOrderResult = result_union("CancelOrderResult", OrderSuccess, CancelOrderError)
+ReturnOrderLinesResult = result_union("ReturnOrderLinesResult", OrderSuccess, ReturnOrderLinesError)
+RedeemPointsResult = result_union("RedeemPointsResult", TransactionSuccess, RedeemPointsError)
+ReverseRedemptionResult = result_union(
     "ReverseRedemptionResult", TransactionSuccess, ReverseRedemptionError
 )
-HoldPointsResult = _union("HoldPointsResult", HoldSuccess, HoldPointsError)
-CaptureHoldResult = _union("CaptureHoldResult", HoldSuccess, CaptureHoldError)
-ReleaseHoldResult = _union("ReleaseHoldResult", HoldSuccess, ReleaseHoldError)
-CheckInResult = _union("CheckInResult", CheckInSuccess, CheckInError)
-RewardReviewResult = _union("RewardReviewResult", MemberSuccess, RewardReviewError)
-AcceptReferralResult = _union("AcceptReferralResult", MemberSuccess, AcceptReferralError)
-AdjustPointsResult = _union("AdjustPointsResult", TransactionSuccess, AdjustPointsError)
-GrantPointsResult = _union("GrantPointsResult", GrantPointsSuccess, GrantPointsError)
+HoldPointsResult = result_union("HoldPointsResult", HoldSuccess, HoldPointsError)
+CaptureHoldResult = result_union("CaptureHoldResult", HoldSuccess, CaptureHoldError)
+ReleaseHoldResult = result_union("ReleaseHoldResult", HoldSuccess, ReleaseHoldError)
+CheckInResult = result_union("CheckInResult", CheckInSuccess, CheckInError)
+RewardReviewResult = result_union("RewardReviewResult", MemberSuccess, RewardReviewError)
+AcceptReferralResult = result_union("AcceptReferralResult", MemberSuccess, AcceptReferralError)
+AdjustPointsResult = result_union("AdjustPointsResult", TransactionSuccess, AdjustPointsError)
+GrantPointsResult = result_union("GrantPointsResult", GrantPointsSuccess, GrantPointsError)
 
 
 def _tx(pair: tuple[Any, Member]) -> TransactionSuccess:

@@ -92,6 +92,20 @@ async def find_by_ids(principal: Principal, ids: list[int]) -> dict[int, Member]
     return {m.id: m for m in rows}
 
 
+async def all_by_external_ids(
+    principal: Principal, external_ids: list[str], *, field: str = "memberExternalIds"
+) -> list[Member]:
+    """Every one of these members (for bulk admin calls), or NOT_FOUND naming the missing."""
+    found = await member_repo.get_by_external_ids(principal.programme_id, external_ids)
+    missing = sorted(set(external_ids) - {m.external_id for m in found})
+    if missing:
+        raise NotFound(
+            f"no members {', '.join(missing[:10])}" + (" …" if len(missing) > 10 else ""),
+            field=field,
+        )
+    return found
+
+
 async def viewer(principal: Principal) -> Member | None:
     if principal.member_id is None:
         return None

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
-from domain.coupons import AutoIssue, CouponKind
+from domain.coupons import AutoIssue, CouponKind, Template
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
 from services import members as member_service
@@ -250,9 +250,17 @@ async def _seed(member_count: int) -> SeedResult:
 async def _seed_coupons(admin: Principal, member_count: int) -> None:
     made = {}
     for code, title, kind, fields in DEMO_COUPONS:
+        rules = {k: v for k, v in fields.items() if k != "eligible_tier_codes"}
+        if "eligible_categories" in rules:
+            rules["eligible_categories"] = frozenset(rules["eligible_categories"])
         made[code] = await coupon_templates.create(
             admin,
-            TemplateInput(code=code, title=title, kind=kind, **fields),
+            TemplateInput(
+                code=code,
+                title=title,
+                rules=Template(kind=kind, **rules),
+                eligible_tier_codes=fields.get("eligible_tier_codes", ()),
+            ),
             idempotency_key=f"seed-coupon-{code}",
         )
     for code, count in DEMO_WALLET.items():

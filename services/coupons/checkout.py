@@ -5,6 +5,7 @@ races for it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.coupons import (
     Cart,
+    CouponState,
     CouponStatus,
     Outcome,
     Reason,
@@ -252,34 +254,39 @@ async def redeem(
     principal: Principal, *, code: str, order_ref: str, idempotency_key: str
 ) -> CouponView:
     """The order went through: the coupon locked to it is used. Only once."""
-    errors = Collector()
-    normal = _check_call(errors, idempotency_key, code, order_ref)
-    errors.raise_if_any()
 
-    async def act() -> dict[str, Any]:
-        row = await coupon_repo.lock(principal.programme_id, (await _find(principal, normal)).id)
-        now = now_of(await programme_repo.get(principal.programme_id))
-        refusal = redeem_refusal(state_of(row), order_ref, now)
-        if refusal is not None:
-            raise CouponRefused([refusal], field="code")
+    async def use(row: Coupon, now: datetime) -> None:
         row.status, row.used_at = CouponStatus.USED.value, now
         await coupon_repo.save(row, "status", "used_at")
-        return {"couponId": row.id}
 
-    result = await run_once(
-        principal,
-        key=idempotency_key,
-        operation="redeemCoupon",
-        payload={"code": normal, "orderId": order_ref},
-        action=act,
+    return await _settle(
+        principal, "redeemCoupon", code, order_ref, idempotency_key, redeem_refusal, use
     )
-    return (await load(principal.programme_id, [int(result["couponId"])]))[0]
 
 
 async def release(
     principal: Principal, *, code: str, order_ref: str, idempotency_key: str
 ) -> CouponView:
     """The order was abandoned or cancelled: the coupon is the member's to use again."""
+
+    async def unlock(row: Coupon, now: datetime) -> None:
+        await _unlock(row)
+
+    return await _settle(
+        principal, "releaseCoupon", code, order_ref, idempotency_key, release_refusal, unlock
+    )
+
+
+async def _settle(
+    principal: Principal,
+    operation: str,
+    code: str,
+    order_ref: str,
+    idempotency_key: str,
+    refusal_of: Callable[[CouponState, str, datetime], Refusal | None],
+    change: Callable[[Coupon, datetime], Awaitable[None]],
+) -> CouponView:
+    """End a coupon's lock one way or the other, under the coupon's row lock."""
     errors = Collector()
     normal = _check_call(errors, idempotency_key, code, order_ref)
     errors.raise_if_any()
@@ -287,16 +294,16 @@ async def release(
     async def act() -> dict[str, Any]:
         row = await coupon_repo.lock(principal.programme_id, (await _find(principal, normal)).id)
         now = now_of(await programme_repo.get(principal.programme_id))
-        refusal = release_refusal(state_of(row), order_ref, now)
+        refusal = refusal_of(state_of(row), order_ref, now)
         if refusal is not None:
             raise CouponRefused([refusal], field="code")
-        await _unlock(row)
+        await change(row, now)
         return {"couponId": row.id}
 
     result = await run_once(
         principal,
         key=idempotency_key,
-        operation="releaseCoupon",
+        operation=operation,
         payload={"code": normal, "orderId": order_ref},
         action=act,
     )

@@ -17,7 +17,6 @@ from db import tier_cache
 from db.connection import serialise
 from db.models import Coupon, CouponTemplate, Member, Programme
 from db.repositories import coupons as coupon_repo
-from db.repositories import members as member_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
@@ -31,7 +30,7 @@ from domain.coupons.wallet import (
 )
 from domain.errors import Collector, DomainError, ErrorCode, NotFound
 from domain.idempotency import check_key
-from domain.members import check_external_id, is_external_id
+from domain.members import check_external_id, check_external_id_list
 from domain.points import TxKind
 from domain.tiers import BenefitKind
 from services import members as member_service
@@ -161,17 +160,26 @@ def _check_member_arg(errors: Collector, external_id: str | None) -> None:
         check_external_id(errors, external_id)
 
 
-async def _locked_target(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
-    found = await member_service.target(principal, external_id)
-    member = await points_repo.lock_member(principal.programme_id, found.id)
-    return member, await programme_repo.get(principal.programme_id)
-
-
 async def _template(principal: Principal, template_id: int) -> CouponTemplate:
     template = await find(principal, template_id)
     if template is None:
         raise NotFound("no coupon template with this id", field="templateId")
     return template
+
+
+async def _one_member_issue(
+    principal: Principal, external_id: str | None, template_id: int
+) -> tuple[Member, CouponTemplate, datetime]:
+    """The member (row-locked, so its count of this template's coupons holds until commit)
+    and an open template it may have, for a claim or an exchange."""
+    found = await member_service.target(principal, external_id)
+    member = await points_repo.lock_member(principal.programme_id, found.id)
+    template = await _template(principal, template_id)
+    now = now_of(await programme_repo.get(principal.programme_id))
+    rules = rules_of(template)
+    _check_open(template, rules, now)
+    await _check_members(template, rules, [member], "templateId")
+    return member, template, now
 
 
 async def claim(
@@ -184,13 +192,9 @@ async def claim(
     errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
-        member, programme = await _locked_target(principal, member_external_id)
-        template = await _template(principal, template_id)
+        member, template, now = await _one_member_issue(principal, member_external_id, template_id)
         if not template.claimable:
             raise NotClaimable("this coupon is not claimed, it is given", field="templateId")
-        rules, now = rules_of(template), now_of(programme)
-        _check_open(template, rules, now)
-        await _check_members(template, rules, [member], "templateId")
         coupon = (await _issue(template, [member], source=Source.CLAIM, now=now))[0]
         return {"couponId": coupon.id}
 
@@ -212,15 +216,11 @@ async def exchange_points(
     errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
-        member, programme = await _locked_target(principal, member_external_id)
-        template = await _template(principal, template_id)
+        member, template, now = await _one_member_issue(principal, member_external_id, template_id)
         if template.points_price is None:
             raise NotForPoints("this coupon is not sold for points", field="templateId")
-        rules, now = rules_of(template), now_of(programme)
-        _check_open(template, rules, now)
-        await _check_members(template, rules, [member], "templateId")
         require_spendable(member, template.points_price, field="templateId")
-        code = (await _fresh_codes(programme.id, 1))[0]
+        code = (await _fresh_codes(member.programme_id, 1))[0]
         entry = Entry(
             "COUPON",
             code,
@@ -259,24 +259,12 @@ async def grant(
     """Admin: one coupon each to up to 1,000 members, all or none, once per key."""
     errors = Collector()
     check_key(errors, idempotency_key)
-    if not 1 <= len(member_external_ids) <= GRANT_MAX:
-        errors.add("memberExternalIds", f"grant to 1-{GRANT_MAX} members at a time")
-    if len(set(member_external_ids)) != len(member_external_ids):
-        errors.add("memberExternalIds", "each member once")
-    bad = [e for e in member_external_ids if not is_external_id(e)]
-    if bad:
-        errors.add("memberExternalIds", f"not external ids: {', '.join(map(repr, bad[:5]))}")
+    check_external_id_list(errors, member_external_ids, limit=GRANT_MAX)
     errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
         template = await _template(principal, template_id)
-        found = await member_repo.get_by_external_ids(principal.programme_id, member_external_ids)
-        missing = sorted(set(member_external_ids) - {m.external_id for m in found})
-        if missing:
-            raise NotFound(
-                f"no members {', '.join(missing[:10])}" + (" …" if len(missing) > 10 else ""),
-                field="memberExternalIds",
-            )
+        found = await member_service.all_by_external_ids(principal, member_external_ids)
         locked = await points_repo.lock_members(principal.programme_id, {m.id for m in found})
         members = [locked[i] for i in sorted(locked)]
         programme = await programme_repo.get(principal.programme_id)

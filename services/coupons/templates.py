@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -25,28 +24,38 @@ PAGE_MAX = 100
 
 @dataclass(frozen=True)
 class TemplateInput:
-    """A template as an admin sends it: eligible tiers by code."""
+    """A template as an admin sends it: the rules, with eligible tiers by code (the rules'
+    `eligible_tiers` is filled in from them)."""
 
     code: str
     title: str
-    kind: CouponKind
-    amount: int = 0
-    percent: int = 0
-    cap: int | None = None
-    threshold: int = 0
-    gift_sku: str | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    valid_days: int | None = None
-    total_stock: int | None = None
-    per_member_limit: int | None = None
+    rules: Template
     eligible_tier_codes: tuple[str, ...] = ()
-    eligible_categories: tuple[str, ...] = ()
-    eligible_skus: tuple[str, ...] = ()
-    stackable: bool = False
-    points_price: int | None = None
-    claimable: bool = True
-    auto_issue: AutoIssue = AutoIssue.NONE
+
+
+def columns_of(rules: Template) -> dict[str, Any]:
+    """The rules as the template row stores them (`rules_of` reads them back)."""
+    return {
+        "kind": rules.kind.value,
+        "amount": rules.amount,
+        "percent": rules.percent,
+        "cap": rules.cap,
+        "threshold": rules.threshold,
+        "gift_sku": rules.gift_sku,
+        "valid_from": rules.valid_from,
+        "valid_until": rules.valid_until,
+        "valid_days": rules.valid_days,
+        "total_stock": rules.total_stock,
+        "stock_left": rules.total_stock,
+        "per_member_limit": rules.per_member_limit,
+        "eligible_tiers": sorted(rules.eligible_tiers),
+        "eligible_categories": sorted(rules.eligible_categories),
+        "eligible_skus": sorted(rules.eligible_skus),
+        "stackable": rules.stackable,
+        "points_price": rules.points_price,
+        "claimable": rules.claimable,
+        "auto_issue": rules.auto_issue.value,
+    }
 
 
 def rules_of(row: CouponTemplate) -> Template:
@@ -91,51 +100,10 @@ async def create(
     check_template_code(errors, data.code)
     check_title(errors, data.title)
     tier_ids = await _tier_ids(principal, data.eligible_tier_codes, errors)
-    rules = Template(
-        kind=data.kind,
-        amount=data.amount,
-        percent=data.percent,
-        cap=data.cap,
-        threshold=data.threshold,
-        gift_sku=data.gift_sku,
-        valid_from=data.valid_from,
-        valid_until=data.valid_until,
-        valid_days=data.valid_days,
-        total_stock=data.total_stock,
-        per_member_limit=data.per_member_limit,
-        eligible_tiers=frozenset(tier_ids),
-        eligible_categories=frozenset(data.eligible_categories),
-        eligible_skus=frozenset(data.eligible_skus),
-        stackable=data.stackable,
-        points_price=data.points_price,
-        claimable=data.claimable,
-        auto_issue=data.auto_issue,
-    )
+    rules = replace(data.rules, eligible_tiers=frozenset(tier_ids))
     validate_template(rules, errors)
     errors.raise_if_any()
-    fields = {
-        "code": data.code,
-        "title": data.title.strip(),
-        "kind": data.kind.value,
-        "amount": data.amount,
-        "percent": data.percent,
-        "cap": data.cap,
-        "threshold": data.threshold,
-        "gift_sku": data.gift_sku,
-        "valid_from": data.valid_from,
-        "valid_until": data.valid_until,
-        "valid_days": data.valid_days,
-        "total_stock": data.total_stock,
-        "stock_left": data.total_stock,
-        "per_member_limit": data.per_member_limit,
-        "eligible_tiers": tier_ids,
-        "eligible_categories": sorted(data.eligible_categories),
-        "eligible_skus": sorted(data.eligible_skus),
-        "stackable": data.stackable,
-        "points_price": data.points_price,
-        "claimable": data.claimable,
-        "auto_issue": data.auto_issue.value,
-    }
+    fields = {"code": data.code, "title": data.title.strip(), **columns_of(rules)}
 
     async def act() -> dict[str, Any]:
         if await coupon_repo.get_template_by_code(principal.programme_id, data.code):

@@ -11,8 +11,9 @@ from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, NotFound
 from domain.idempotency import check_key
-from domain.members import check_external_id, is_external_id
+from domain.members import check_external_id, check_external_id_list
 from domain.points import MAX_POINTS, TxKind
+from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points.ledger import (
@@ -83,23 +84,11 @@ async def grant(
     check_key(errors, idempotency_key)
     check_points(errors, amount)
     check_reason(errors, reason)
-    if not 1 <= len(member_external_ids) <= GRANT_MAX:
-        errors.add("memberExternalIds", f"grant to 1-{GRANT_MAX} members at a time")
-    if len(set(member_external_ids)) != len(member_external_ids):
-        errors.add("memberExternalIds", "each member once")
-    bad = [e for e in member_external_ids if not is_external_id(e)]
-    if bad:
-        errors.add("memberExternalIds", f"not external ids: {', '.join(map(repr, bad[:5]))}")
+    check_external_id_list(errors, member_external_ids, limit=GRANT_MAX)
     errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
-        found = await member_repo.get_by_external_ids(principal.programme_id, member_external_ids)
-        missing = sorted(set(member_external_ids) - {m.external_id for m in found})
-        if missing:
-            raise NotFound(
-                f"no members {', '.join(missing[:10])}" + (" …" if len(missing) > 10 else ""),
-                field="memberExternalIds",
-            )
+        found = await member_service.all_by_external_ids(principal, member_external_ids)
         programme = await programme_repo.get(principal.programme_id)
         policy = policy_of(programme)
         now = now_of(programme)
