@@ -66,9 +66,9 @@ def validate_template(t: Template, errors: Collector) -> None:
         t.kind in (CouponKind.AMOUNT_OFF, CouponKind.NO_THRESHOLD)
         and not 1 <= t.amount <= MAX_MONEY
     ):
-        errors.add("amount", f"must be 1-{MAX_MONEY} minor units")
+        errors.add("amountOff", f"must be 1-{MAX_MONEY} minor units")
     if t.kind is CouponKind.PERCENT_OFF and not 1 <= t.percent <= BASIS:
-        errors.add("percent", "must be 1-10000 basis points (100%)")
+        errors.add("percentOff", "must be 1-10000 basis points (100%)")
     if t.cap is not None and not 1 <= t.cap <= MAX_MONEY:
         errors.add("cap", f"must be 1-{MAX_MONEY} minor units")
     if not 0 <= t.threshold <= MAX_MONEY:

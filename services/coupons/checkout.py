@@ -136,8 +136,9 @@ async def validate(
     errors = Collector()
     if member_external_id is not None and not is_external_id(member_external_id):
         errors.add("cart.memberExternalId", "not an external id")
-    validate_cart(cart, codes, errors)
+    # Codes are compared as they are stored: "abcd-…" and "ABCD-…" are one coupon, once.
     normal = _check_codes(errors, codes)
+    validate_cart(cart, normal, errors)
     errors.raise_if_any()
     member = await member_service.target(
         principal, member_external_id, field="cart.memberExternalId"

@@ -44,10 +44,10 @@ def fields(t: Template) -> list[str | None]:
 @pytest.mark.parametrize(
     ("template", "field"),
     [
-        (Template(CouponKind.PERCENT_OFF, percent=10_001, **WINDOW), "percent"),
-        (Template(CouponKind.PERCENT_OFF, percent=0, **WINDOW), "percent"),
-        (Template(CouponKind.AMOUNT_OFF, amount=-5, threshold=100, **WINDOW), "amount"),
-        (Template(CouponKind.NO_THRESHOLD, amount=0, **WINDOW), "amount"),
+        (Template(CouponKind.PERCENT_OFF, percent=10_001, **WINDOW), "percentOff"),
+        (Template(CouponKind.PERCENT_OFF, percent=0, **WINDOW), "percentOff"),
+        (Template(CouponKind.AMOUNT_OFF, amount=-5, threshold=100, **WINDOW), "amountOff"),
+        (Template(CouponKind.NO_THRESHOLD, amount=0, **WINDOW), "amountOff"),
         (Template(CouponKind.AMOUNT_OFF, amount=2_000, threshold=1_000, **WINDOW), "threshold"),
         (Template(CouponKind.AMOUNT_OFF, amount=2_000, threshold=-1, **WINDOW), "threshold"),
         (Template(CouponKind.PERCENT_OFF, percent=500, cap=0, **WINDOW), "cap"),
