@@ -1,5 +1,5 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
-run-jobs, print-schema."""
+run-jobs, build-recommendations, print-schema."""
 
 from __future__ import annotations
 
@@ -139,6 +139,21 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_build_recommendations(settings: Settings, args: argparse.Namespace) -> int:
+    from services.recommendations.build import build_all
+
+    async def work() -> int:
+        for code, report in await build_all():
+            print(
+                f"{code}: {report.members} members segmented, {report.lists} lists, "
+                f"{report.products} products bought, {report.pairs} similar pairs "
+                f"({report.seconds:.2f} s)"
+            )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -184,7 +199,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "run-jobs",
         help="periodic jobs: complete orders past their return window, expire holds and points, "
-        "prune idempotency keys older than 24 h",
+        "judge tier periods, issue monthly and birthday coupons, prune idempotency keys",
+    )
+    sub.add_parser(
+        "build-recommendations",
+        help="nightly: member segments (RFM), the co-purchase model and each member's ranked "
+        "recommendations",
     )
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
     return p
@@ -197,6 +217,7 @@ ASYNC_COMMANDS = {
     "create-key": cmd_create_key,
     "revoke-key": cmd_revoke_key,
     "run-jobs": cmd_run_jobs,
+    "build-recommendations": cmd_build_recommendations,
 }
 
 

@@ -21,6 +21,7 @@ class Programme(Model):
     created_at = fields.DatetimeField()
     points_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     tier_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    segment_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"
@@ -510,3 +511,71 @@ class Coupon(Model):
         table = "coupons"
         unique_together = (("programme", "code"), ("template", "member", "period", "period_seq"))
         indexes = (("member", "ends_at", "id"), ("programme", "status", "lock_expires_at"))
+
+
+class Product(Model):
+    """The programme's catalogue, as the shop upserts it; order lines name products by sku."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="products", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    sku = fields.CharField(max_length=64)
+    title = fields.CharField(max_length=200)
+    category = fields.CharField(max_length=64)
+    price = fields.BigIntField()
+    replenish_days = fields.IntField(null=True)
+    active = fields.BooleanField(default=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "products"
+        unique_together = (("programme", "sku"),)
+
+
+class MemberSegment(Model):
+    """A member's RFM scores and lifecycle as of the last build."""
+
+    member: fields.OneToOneRelation[Member] = fields.OneToOneField(
+        "models.Member", related_name="segment", on_delete=fields.CASCADE, primary_key=True
+    )
+    member_id: int
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="member_segments", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    recency_days = fields.IntField(null=True)
+    frequency = fields.IntField()
+    monetary = fields.BigIntField()
+    recency_score = fields.SmallIntField()
+    frequency_score = fields.SmallIntField()
+    monetary_score = fields.SmallIntField()
+    lifecycle = fields.CharField(max_length=16)
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "member_segments"
+        indexes = (("programme", "lifecycle", "member"),)
+
+
+class RecommendationList(Model):
+    """What the build ranked: one row per member (candidates, and the replenishable products
+    they buy), and one per programme with `member` null (the overall popular list). Products
+    are stored with what a page shows of them, so reading a list is one statement."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="recommendation_lists", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="recommendation_lists", null=True, on_delete=fields.CASCADE
+    )
+    member_id: int | None
+    items: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    computed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "recommendation_lists"
+        indexes = (("programme", "member"),)

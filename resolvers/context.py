@@ -8,10 +8,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from db.models import Member
+from db.models import Member, Programme
 from domain.auth import Principal
 from domain.tiers import TierView
 from services import members as member_service
+from services import programmes as programme_service
 from services import tiers as tier_service
 from services.tokens import TokenSettings
 
@@ -23,6 +24,7 @@ class Loaders:
         self._principal = principal
         self.member_by_id: DataLoader[int, Member | None] = DataLoader(self._members)
         self._tiers: asyncio.Task[list[TierView]] | None = None
+        self._programme: asyncio.Task[Programme] | None = None
 
     async def _members(self, ids: list[int]) -> list[Member | None]:
         assert self._principal is not None
@@ -39,6 +41,13 @@ class Loaders:
             assert self._principal is not None
             self._tiers = asyncio.ensure_future(tier_service.programme_tiers(self._principal))
         return await self._tiers
+
+    async def programme(self) -> Programme:
+        """The caller's programme row (its clock, its policies), read once per request."""
+        if self._programme is None:
+            assert self._principal is not None
+            self._programme = asyncio.ensure_future(programme_service.current(self._principal))
+        return await self._programme
 
 
 @dataclass

@@ -14,6 +14,7 @@ from resolvers.ids import (
     encode_cursor,
     encode_pair_cursor,
 )
+from services.clock import now_of
 from services.coupons import checkout, issuance, templates, wallet
 from services.coupons.checkout import Validation
 from services.coupons.templates import TemplateInput
@@ -38,9 +39,9 @@ async def wallet_page(
 ) -> tuple[list[CouponView], bool]:
     pair = decode_pair_cursor(WALLET_CURSOR, after, maximum=BIGINT_MAX)
     position = (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
-    return await wallet.page(
-        require(info, *ANYONE), member, status=status, first=first, after=position
-    )
+    principal = require(info, *ANYONE)
+    now = now_of(await info.context.loaders.programme())
+    return await wallet.page(principal, member, status=status, first=first, after=position, now=now)
 
 
 async def coupon(info: Any, code: str) -> CouponView | None:

@@ -4,11 +4,13 @@ from typing import Any
 
 from db.models import Member
 from domain.auth import Role
+from domain.recommendations.rfm import Lifecycle
 from domain.tiers import TierView
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import decode_cursor, encode_cursor
 from services import members as member_service
 from services.members import ProfileInput
+from services.recommendations import page as recommendation_page
 
 CURSOR_PREFIX = "member:"
 
@@ -26,11 +28,15 @@ async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:
     return await info.context.loaders.member_by_id.load_many(ids)  # type: ignore[no-any-return]
 
 
-async def members_page(info: Any, first: int, after: str | None) -> tuple[list[Member], bool]:
-    principal = require(info, *STAFF)
-    return await member_service.page(
-        principal, first=first, after_id=decode_cursor(CURSOR_PREFIX, after)
-    )
+async def members_page(
+    info: Any, first: int, after: str | None, *, segment: Lifecycle | None = None
+) -> tuple[list[Member], bool]:
+    after_id = decode_cursor(CURSOR_PREFIX, after)
+    if segment is not None:
+        return await recommendation_page.members_in_segment(
+            require(info, Role.ADMIN), segment, first=first, after_id=after_id
+        )
+    return await member_service.page(require(info, *STAFF), first=first, after_id=after_id)
 
 
 async def viewer(info: Any) -> Member | None:

@@ -16,6 +16,7 @@ from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
+from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
 
@@ -39,6 +40,7 @@ Query = merge_types(
         PolicyQuery,
         TierEngineQuery,
         CouponQuery,
+        RecommendationQuery,
     ),
 )
 Mutation = merge_types(
@@ -51,6 +53,7 @@ Mutation = merge_types(
         PolicyMutation,
         TierEngineMutation,
         CouponMutation,
+        RecommendationMutation,
     ),
 )
 

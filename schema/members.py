@@ -11,6 +11,7 @@ from db.models import Member as MemberRow
 from resolvers import coupons as coupon_resolvers
 from resolvers import members as resolvers
 from resolvers import points
+from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus
 from schema.errors import MutationError, result_of
@@ -22,6 +23,13 @@ from schema.points_types import (
     TransactionKind,
 )
 from schema.programmes import Benefit, Tier
+from schema.recommendation_types import (
+    LifecycleSegment,
+    MemberSegment,
+    NextBestAction,
+    Recommendation,
+    action_of,
+)
 from schema.tier_engine import TierChange, TierChangeConnection, TierChangeEdge, TierProgress
 from services.members import ProfileInput
 
@@ -112,6 +120,25 @@ class Member(relay.Node):
             relay.Edge(cursor=points.tx_cursor(r), node=PointTransaction.from_row(r)) for r in rows
         ]
         return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(
+        description="Products for this member, best first (1-50). Without profiling consent: "
+        "the programme's popular products only."
+    )
+    async def recommendations(self, info: strawberry.Info, first: int = 10) -> list[Recommendation]:
+        found = await reco_resolvers.recommendations(info, self.row, first=first)
+        return [Recommendation.from_service(r) for r in found]
+
+    @strawberry.field(description="RFM scores and lifecycle, as of the last build.")
+    async def segment(self, info: strawberry.Info) -> MemberSegment | None:
+        row = await reco_resolvers.segment(info, self.row)
+        return MemberSegment.from_row(row) if row else None
+
+    @strawberry.field(description="What the member could do next, most pressing first.")
+    async def next_best_actions(self, info: strawberry.Info) -> list[NextBestAction]:
+        actions = await reco_resolvers.next_actions(info, self.row)
+        tiers = {t.id: t for t in await info.context.loaders.tiers()}
+        return [action_of(a, tiers) for a in actions]
 
     @strawberry.field(description="The coupon wallet, soonest-expiring first.")
     async def coupons(
@@ -275,11 +302,18 @@ class MemberQuery:
         row = await resolvers.member(info, external_id)
         return Member.from_row(row) if row else None
 
-    @strawberry.field(description="Members in the order they joined. Staff keys only.")
+    @strawberry.field(
+        description="Members in the order they joined. Staff keys only; `segment` (admin "
+        "keys) keeps those in one lifecycle segment as of the last build."
+    )
     async def members(
-        self, info: strawberry.Info, first: int, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: int,
+        after: str | None = None,
+        segment: LifecycleSegment | None = None,
     ) -> MemberConnection:
-        rows, has_next = await resolvers.members_page(info, first, after)
+        rows, has_next = await resolvers.members_page(info, first, after, segment=segment)
         edges = [relay.Edge(cursor=resolvers.cursor_for(r), node=Member.from_row(r)) for r in rows]
         return MemberConnection(edges=edges, page_info=page_info(edges, has_next, after))
 

@@ -83,6 +83,17 @@ async def held_by(template_id: int, member_ids: list[int]) -> dict[int, int]:
     return {int(member_id): int(held) for member_id, held in rows}
 
 
+async def held_of_member(member_id: int, template_ids: list[int]) -> dict[int, int]:
+    """How many coupons of each of these templates one member has (any status)."""
+    rows = (
+        await Coupon.filter(member_id=member_id, template_id__in=template_ids)
+        .annotate(held=Count("id"))
+        .group_by("template_id")
+        .values_list("template_id", "held")
+    )
+    return {int(template_id): int(held) for template_id, held in rows}
+
+
 async def insert(rows: list[dict[str, Any]]) -> list[Coupon]:
     """Insert and read back (bulk inserts do not return ids on every backend)."""
     if len(rows) == 1:

@@ -46,14 +46,15 @@ async def page(
     status: CouponStatus | None,
     first: int,
     after: tuple[datetime, int] | None,
+    now: datetime,
 ) -> tuple[list[CouponView], bool]:
+    """`now`: the programme's, which the caller has at hand (the page reads it once)."""
     errors = Collector()
     if not 1 <= first <= PAGE_MAX:
         errors.add("first", f"must be 1-{PAGE_MAX}")
     errors.raise_if_any()
     if member_service.visible_to(principal, member) is None:
         return [], False
-    now = await programme_time(principal.programme_id)
     rows = await coupon_repo.wallet_page(
         member.id, status=status, now=now, after=after, limit=first + 1
     )

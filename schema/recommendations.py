@@ -1,0 +1,140 @@
+"""The catalogue and the segment policy; the member page's recommendation fields live on
+`Member` (schema/members.py)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.recommendations.model import Product as DomainProduct
+from domain.recommendations.rfm import SegmentPolicy as DomainPolicy
+from resolvers import recommendations as resolvers
+from schema.errors import error_type, result_of, result_union
+from schema.pagination import page_info
+from schema.recommendation_types import Product, ProductConnection, ProductEdge
+
+
+@strawberry.input
+class ProductInput:
+    sku: str
+    title: str
+    category: str
+    price: int = strawberry.field(description="Minor units.")
+    replenish_days: int | None = strawberry.field(
+        default=None, description="How long one lasts, for products bought again."
+    )
+    active: bool = True
+
+
+@strawberry.input
+class UpsertProductsInput:
+    products: list[ProductInput]
+    idempotency_key: str
+
+
+@strawberry.type
+class UpsertProductsSuccess:
+    products: list[Product]
+
+
+@strawberry.type
+class SegmentPolicy:
+    window_days: int = strawberry.field(description="RFM is counted over this many days.")
+    new_days: int
+    active_days: int
+    intermittent_days: int
+
+    @classmethod
+    def from_domain(cls, p: DomainPolicy) -> SegmentPolicy:
+        return cls(
+            window_days=p.window_days,
+            new_days=p.new_days,
+            active_days=p.active_days,
+            intermittent_days=p.intermittent_days,
+        )
+
+
+@strawberry.input(description="Fields left out keep their value.")
+class SetSegmentPolicyInput:
+    window_days: int | None = None
+    new_days: int | None = None
+    active_days: int | None = None
+    intermittent_days: int | None = None
+    idempotency_key: str
+
+    def changes(self) -> dict[str, int]:
+        given = {
+            "window_days": self.window_days,
+            "new_days": self.new_days,
+            "active_days": self.active_days,
+            "intermittent_days": self.intermittent_days,
+        }
+        return {k: v for k, v in given.items() if v is not None}
+
+
+@strawberry.type
+class SetSegmentPolicySuccess:
+    policy: SegmentPolicy
+
+
+UpsertProductsError = error_type("UpsertProductsError")
+SetSegmentPolicyError = error_type("SetSegmentPolicyError")
+UpsertProductsResult = result_union(
+    "UpsertProductsResult", UpsertProductsSuccess, UpsertProductsError
+)
+SetSegmentPolicyResult = result_union(
+    "SetSegmentPolicyResult", SetSegmentPolicySuccess, SetSegmentPolicyError
+)
+
+
+@strawberry.type
+class RecommendationQuery:
+    @strawberry.field(description="The catalogue in the order products were added. Staff keys.")
+    async def products(
+        self,
+        info: strawberry.Info,
+        first: int,
+        after: str | None = None,
+        category: str | None = None,
+    ) -> ProductConnection:
+        rows, has_next = await resolvers.products_page(
+            info, first=first, after=after, category=category
+        )
+        edges = [
+            ProductEdge(cursor=resolvers.product_cursor(r), node=Product.from_row(r)) for r in rows
+        ]
+        return ProductConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(description="How members are segmented (staff keys).")
+    async def segment_policy(self, info: strawberry.Info) -> SegmentPolicy:
+        return SegmentPolicy.from_domain(await resolvers.segment_policy(info))
+
+
+@strawberry.type
+class RecommendationMutation:
+    @strawberry.mutation(description="Admin: add or change up to 1,000 products, all or none.")
+    async def upsert_products(
+        self, info: strawberry.Info, input: UpsertProductsInput
+    ) -> UpsertProductsResult:
+        products = [
+            DomainProduct(p.sku, p.title, p.category, p.price, p.replenish_days, p.active)
+            for p in input.products
+        ]
+        call = resolvers.upsert_products(info, products, idempotency_key=input.idempotency_key)
+        return await result_of(
+            call,
+            lambda rows: UpsertProductsSuccess(products=[Product.from_row(r) for r in rows]),
+            UpsertProductsError,
+        )
+
+    @strawberry.mutation(description="Admin: the RFM window and lifecycle thresholds.")
+    async def set_segment_policy(
+        self, info: strawberry.Info, input: SetSegmentPolicyInput
+    ) -> SetSegmentPolicyResult:
+        call = resolvers.set_segment_policy(
+            info, input.changes(), idempotency_key=input.idempotency_key
+        )
+        return await result_of(
+            call,
+            lambda p: SetSegmentPolicySuccess(policy=SegmentPolicy.from_domain(p)),
+            SetSegmentPolicyError,
+        )

@@ -1,0 +1,1 @@
+"""Recommendation use cases: the catalogue, segments, the build job and the member page."""

@@ -1,0 +1,73 @@
+"""The product catalogue: admins upsert it in bulk; the build and the page read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from db.models import Product as ProductRow
+from db.repositories import recommendations as repo
+from domain.auth import Principal
+from domain.errors import Collector
+from domain.idempotency import check_key
+from domain.recommendations.catalogue import validate_products
+from domain.recommendations.model import Product
+from services.clock import programme_time
+from services.idempotency import run_once
+
+PAGE_MAX = 100
+
+
+async def upsert(
+    principal: Principal, products: list[Product], *, idempotency_key: str
+) -> list[ProductRow]:
+    """Create the new skus and overwrite the known ones, all or none."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    validate_products(products, errors)
+    errors.raise_if_any()
+    payload = {
+        "products": [
+            [p.sku, p.title.strip(), p.category, p.price, p.replenish_days, p.active]
+            for p in products
+        ]
+    }
+
+    async def act() -> dict[str, Any]:
+        now = await programme_time(principal.programme_id)
+        skus = [p.sku for p in products]
+        known = {r.sku: r for r in await repo.products_by_skus(principal.programme_id, skus)}
+        new: list[ProductRow] = []
+        changed: list[ProductRow] = []
+        for p in products:
+            row = known.get(p.sku) or ProductRow(programme_id=principal.programme_id, sku=p.sku)
+            row.title, row.category, row.price = p.title.strip(), p.category, p.price
+            row.replenish_days, row.active, row.updated_at = p.replenish_days, p.active, now
+            (changed if p.sku in known else new).append(row)
+        if new:
+            await repo.create_products(new)
+        if changed:
+            await repo.update_products(changed)
+        return {"skus": skus}
+
+    result = await run_once(
+        principal, key=idempotency_key, operation="upsertProducts", payload=payload, action=act
+    )
+    rows = {r.sku: r for r in await repo.products_by_skus(principal.programme_id, result["skus"])}
+    return [rows[s] for s in result["skus"]]
+
+
+async def page(
+    principal: Principal, *, first: int, after_id: int | None, category: str | None
+) -> tuple[list[ProductRow], bool]:
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    rows = await repo.products_page(
+        principal.programme_id, after_id=after_id, limit=first + 1, category=category
+    )
+    return rows[:first], len(rows) > first
+
+
+def product_of(row: ProductRow) -> Product:
+    return Product(row.sku, row.title, row.category, row.price, row.replenish_days, row.active)

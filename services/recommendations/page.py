@@ -1,0 +1,141 @@
+"""What a member page reads: recommendations, the segment, next best actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db.models import CouponTemplate, Member, MemberSegment, Programme
+from db.repositories import coupons as coupon_repo
+from db.repositories import recommendations as repo
+from domain.auth import Principal, Role
+from domain.coupons import issuable
+from domain.errors import Collector
+from domain.recommendations.actions import EXPIRING_DAYS, Action, Offer, next_best_actions
+from domain.recommendations.model import Product
+from domain.recommendations.ranking import PAGE_MAX, Reason, Suggestion, recommend
+from domain.recommendations.rfm import Lifecycle
+from services import members as member_service
+from services.clock import now_of
+from services.coupons.templates import rules_of
+from services.points import queries as points_queries
+from services.points.ledger import spendable
+from services.tier_evaluation import progress_of
+
+
+@dataclass(frozen=True)
+class Recommended:
+    product: Product
+    score: float
+    reason: Reason
+
+
+def _stored(items: list[list[Any]]) -> tuple[list[Suggestion], dict[str, Product]]:
+    shown = {}
+    suggestions = []
+    for sku, title, category, price, score, reason in items:
+        shown[sku] = Product(sku, title, category, price)
+        suggestions.append(Suggestion(sku, float(score), Reason(reason)))
+    return suggestions, shown
+
+
+async def recommendations(
+    principal: Principal, member: Member, programme: Programme, *, first: int
+) -> list[Recommended]:
+    """At most two statements: the stored lists (the member's and the popular one), then the
+    member's purchases since. Without profiling consent: the popular list, one statement."""
+    errors = Collector()
+    if not 1 <= first <= PAGE_MAX:
+        errors.add("first", f"must be 1-{PAGE_MAX}")
+    errors.raise_if_any()
+    if member_service.visible_to(principal, member) is None:
+        return []
+    personal = member.consent_profiling
+    lists = await repo.lists_for(programme.id, member.id if personal else None)
+    own = next((row for row in lists if row.member_id is not None), None)
+    popular = next((row for row in lists if row.member_id is None), None)
+    if own is None:
+        suggestions, shown = _stored(popular.items["c"] if popular else [])
+        return [Recommended(shown[s.sku], s.score, s.reason) for s in suggestions[:first]]
+    suggestions, shown = _stored(own.items["c"])
+    replenishable = {
+        sku: Product(sku, title, category, price, days)
+        for sku, title, category, price, days in own.items.get("r", [])
+    }
+    shown.update(replenishable)
+    ranked = recommend(
+        suggestions,
+        purchases=await repo.last_purchases(member.id),
+        replenishable=replenishable,
+        now=now_of(programme),
+        first=first,
+    )
+    return [Recommended(shown[s.sku], s.score, s.reason) for s in ranked]
+
+
+async def segment(principal: Principal, member: Member) -> MemberSegment | None:
+    if member_service.visible_to(principal, member) is None:
+        return None
+    return await repo.segment_of(member.id)
+
+
+async def members_in_segment(
+    principal: Principal, lifecycle: Lifecycle, *, first: int, after_id: int | None
+) -> tuple[list[Member], bool]:
+    errors = Collector()
+    if not 1 <= first <= member_service.PAGE_MAX:
+        errors.add("first", f"must be 1-{member_service.PAGE_MAX}")
+    errors.raise_if_any()
+    if principal.role is not Role.ADMIN:
+        return [], False
+    rows = await repo.members_in_segment(
+        principal.programme_id, lifecycle.value, after_id=after_id, limit=first + 1
+    )
+    return rows[:first], len(rows) > first
+
+
+async def _offers(member: Member, now: datetime) -> list[tuple[CouponTemplate, Offer]]:
+    """Templates this member could get now: open to its tier, in stock, under its limit."""
+    templates = await repo.offerable_templates(member.programme_id)
+    held = (
+        await coupon_repo.held_of_member(member.id, [t.id for t in templates]) if templates else {}
+    )
+    found = []
+    for t in templates:
+        rules = rules_of(t)
+        if (
+            issuable(rules, now)
+            and (not rules.eligible_tiers or member.tier_id in rules.eligible_tiers)
+            and (t.stock_left is None or t.stock_left > 0)
+            and (rules.per_member_limit is None or held.get(t.id, 0) < rules.per_member_limit)
+        ):
+            found.append((t, Offer(t.id, t.points_price, t.valid_until)))
+    return found
+
+
+@dataclass(frozen=True)
+class NextAction:
+    action: Action
+    template: CouponTemplate | None
+
+
+async def next_actions(
+    principal: Principal, member: Member, programme: Programme
+) -> list[NextAction]:
+    if member_service.visible_to(principal, member) is None:
+        return []
+    now = now_of(programme)
+    expiring = await points_queries.expiring(principal, member, EXPIRING_DAYS)
+    offers = await _offers(member, now)
+    progress = await progress_of(programme, member)
+    actions = next_best_actions(
+        expiring=[(e.expires_at, e.amount) for e in expiring],
+        offers=[o for _, o in offers],
+        spendable=spendable(member),
+        next_tier=(progress.next_tier.id, progress.amount_to_next)
+        if progress.next_tier is not None and progress.amount_to_next is not None
+        else None,
+    )
+    templates = {t.id: t for t, _ in offers}
+    return [NextAction(a, templates.get(a.template_id) if a.template_id else None) for a in actions]
