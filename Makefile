@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test test-embedded lint schema migration clean
+.PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
+	eval-recommendations bench-recommendations
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -54,3 +55,11 @@ bench-ledger: install
 ## How long run-jobs takes to judge 10,000 members whose tier validity ended (PostgreSQL).
 bench-tiers: install
 	$(BIN)/python scripts/bench_tier_jobs.py
+
+## Recommendation quality on generated data: hit rate@10 and NDCG@10 against popularity.
+eval-recommendations: install
+	$(BIN)/python scripts/eval_recommendations.py
+
+## How long build-recommendations takes for 5,000 members and 500 products (PostgreSQL).
+bench-recommendations: install
+	$(BIN)/python scripts/bench_recommendations.py

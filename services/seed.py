@@ -10,19 +10,27 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from db.models import Programme
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
 from domain.coupons import AutoIssue, CouponKind, Template
+from domain.points import OrderLine, Payment, PaymentMethod
+from domain.recommendations.synthetic import generate
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
 from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
+from services.clock import now_of
 from services.coupons import issuance as coupon_issuance
 from services.coupons import templates as coupon_templates
 from services.coupons.templates import TemplateInput
 from services.keys import IssuedKey
 from services.members import ProfileInput
+from services.points import orders as order_service
+from services.points.orders import OrderInput
+from services.recommendations import catalogue
+from services.recommendations.build import build
 
 DEMO_CODE = "demo"
 YUAN = 100  # minor units
@@ -244,7 +252,36 @@ async def _seed(member_count: int) -> SeedResult:
             idempotency_key=f"seed-member-{n}",
         )
     await _seed_coupons(admin, member_count)
+    await _seed_purchases(admin, programme, member_count)
     return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
+
+
+async def _seed_purchases(admin: Principal, programme: Programme, member_count: int) -> None:
+    """The generated catalogue and purchase history (domain/recommendations/synthetic.py)
+    for the demo members, then a first build, so recommendations and segments show at once.
+    The orders are pending (their return window is open): run-jobs completes them once the
+    test clock has moved 30 days."""
+    data = generate(members=member_count, seed=20261122, now=now_of(programme))
+    await catalogue.upsert(admin, list(data.products.values()), idempotency_key="seed-products")
+    for n, order in enumerate(data.orders):
+        lines = [
+            OrderLine(sku, data.products[sku].category, price, quantity, False)
+            for sku, quantity, price in order.lines
+        ]
+        total = sum(line.amount for line in lines)
+        await order_service.record(
+            admin,
+            OrderInput(
+                order_ref=f"demo-{n + 1:05d}",
+                member_external_id=f"cust-{order.member:04d}",
+                placed_at=order.placed_at,
+                currency=None,
+                lines=lines,
+                payments=[Payment(PaymentMethod.CARD, total)],
+            ),
+            idempotency_key=f"seed-order-{n}",
+        )
+    await build(await Programme.get(id=programme.id))
 
 
 async def _seed_coupons(admin: Principal, member_count: int) -> None:

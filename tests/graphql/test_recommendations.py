@@ -217,3 +217,32 @@ async def test_recommendations_add_at_most_two_statements_to_a_member_page(
         body = await gql(WALLET_AND_RECOMMENDATIONS, {"e": member.external_id}, auth=key)
     assert body["data"]["member"]["recommendations"]
     assert with_them["n"] - without["n"] <= 2
+
+
+async def test_points_expiring_within_thirty_days_come_first(gql, programme, make_member, make_key):
+    # given lots that expire a month after they are earned, and 25 days gone since
+    from domain.points import ExpiryPolicy, PointsPolicy
+    from services.points import admin as points_admin
+    from tests.fixtures.factories import admin_of
+    from tests.fixtures.points import advance
+
+    programme.points_policy = PointsPolicy(
+        expiry_policy=ExpiryPolicy.LOTS, expiry_months=1
+    ).to_json()
+    await programme.save(update_fields=["points_policy"])
+    member = await make_member(programme)
+    await points_admin.adjust(
+        admin_of(programme),
+        member_external_id=member.external_id,
+        amount=80,
+        reason="welcome",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await make_template(programme, code=f"FREE{uuid.uuid4().hex[:6].upper()}")
+    await advance(programme, days=25)
+    # when
+    body = await gql(ACTIONS, {"e": member.external_id}, auth=await make_key(programme))
+    actions = body["data"]["member"]["nextBestActions"]
+    # then the expiring points lead, before the coupon and the tier
+    assert actions[0] == {"__typename": "UseExpiringPointsAction", "priority": 1, "points": 80}
+    assert [a["__typename"] for a in actions[1:]] == ["ClaimCouponAction", "ReachNextTierAction"]
