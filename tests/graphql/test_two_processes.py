@@ -162,3 +162,59 @@ async def test_with_redis_gone_requests_succeed_and_the_fallback_is_logged_and_c
     finally:
         if redis.poll() is None:
             redis.terminate()
+
+
+REDEEM = """mutation ($e: String!, $k: String!) { redeemPoints(input: {memberExternalId: $e,
+  amount: 10, reason: "reward", idempotencyKey: $k}) { __typename
+  ... on RedeemPointsError { errors { code } } } }"""
+
+
+@needs_postgres
+@needs_redis
+async def test_two_hundred_redemptions_split_across_two_processes_spend_each_point_once(
+    programme, make_member, make_key, tmp_path
+):
+    """Issue 7, point 4: correctness holds across processes, not just inside one."""
+    import asyncio
+    import uuid
+    from collections import Counter
+
+    from db.models import PointTransaction
+    from services.points import admin as points_admin
+    from tests.fixtures.factories import admin_of
+    from tests.fixtures.points import assert_ledger_consistent
+
+    # given one member with 1,000 points
+    member = await make_member(programme)
+    await points_admin.adjust(
+        admin_of(programme),
+        member_external_id=member.external_id,
+        amount=1_000,
+        reason="seed",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    key = await make_key(programme, Role.STOREFRONT)
+    with (
+        server(TEST_REDIS_URL, tmp_path, "one") as (one, _),
+        server(TEST_REDIS_URL, tmp_path, "two") as (two, _),
+    ):
+        # when 200 redemptions of 10 arrive at once, half through each process
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def redeem(n: int) -> str:
+                response = await client.post(
+                    f"{(one, two)[n % 2]}/graphql",
+                    json={"query": REDEEM, "variables": {"e": member.external_id, "k": f"r{n}"}},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
+                result = (response.json().get("data") or {}).get("redeemPoints")
+                if result is None:
+                    return "TOP_LEVEL_ERROR"
+                return result["errors"][0]["code"] if "errors" in result else result["__typename"]
+
+            outcomes = Counter(await asyncio.gather(*(redeem(n) for n in range(200))))
+    # then exactly 100 succeed, the balance is 0 and the ledger adds up to it
+    assert outcomes == {"TransactionSuccess": 100, "INSUFFICIENT_POINTS": 100}
+    row = await assert_ledger_consistent(member)
+    assert row.points_available == 0
+    assert await PointTransaction.filter(member_id=member.id, kind="REDEEM").count() == 100
