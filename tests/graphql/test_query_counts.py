@@ -136,3 +136,80 @@ async def test_a_wallets_statements_are_constant_in_its_length(
     assert len(edges) == 50
     assert {e["node"]["template"]["eligibleTierCodes"][0] for e in edges} == {"BRONZE"}
     assert large["n"] == small["n"]
+
+
+MEMBER_PAGE = """
+query ($e: String!) {
+  member(externalId: $e) {
+    externalId displayName
+    tier { code name }
+    tierProgress { amountToNext nextTier { code } }
+    benefits { code title kind value }
+    points { available pending spendable expiringWithin(days: 30) { amount expiresAt } }
+    coupons(first: 50) { edges { node { code status expiresAt template { code title kind } } } }
+    transactions(first: 50) { edges { node { kind amount createdAt } } }
+    recommendations(first: 10) { sku reason }
+  }
+}
+"""
+
+
+async def member_with(programme, make_member, n: int):
+    """A member with n benefits on its tier, n coupons and n ledger rows."""
+    import uuid
+
+    from domain.tiers import BenefitKind
+    from services import tiers as tier_service
+    from services.points import admin as points_admin
+    from tests.fixtures.coupons import claim, make_template
+    from tests.fixtures.factories import admin_of
+
+    admin = admin_of(programme)
+    for b in range(n):
+        await tier_service.upsert_benefit(
+            admin,
+            tier_code="BRONZE",
+            code=f"PERK_{b}",
+            title=f"Perk {b}",
+            kind=BenefitKind.EARLY_ACCESS,
+            value=0,
+            description="",
+            idempotency_key=uuid.uuid4().hex,
+        )
+    member = await make_member(programme)
+    template = await make_template(programme)
+    for _ in range(n):
+        await claim(programme, template, member)
+        await points_admin.adjust(
+            admin,
+            member_external_id=member.external_id,
+            amount=5,
+            reason="test",
+            idempotency_key=uuid.uuid4().hex,
+        )
+    return member
+
+
+async def test_a_member_pages_statements_do_not_grow_with_coupons_benefits_or_transactions(
+    gql, make_programme, make_member, make_key
+):
+    # given the same page for a member with 1 of each and one with 50 of each
+    from tests.fixtures.factories import add_tiers
+
+    counts = {}
+    for n in (1, 50):
+        programme = await make_programme()
+        await add_tiers(programme, [("BRONZE", 0), ("SILVER", 10_000)])
+        member = await member_with(programme, make_member, n)
+        key = await make_key(programme, Role.STOREFRONT)
+        await gql(MEMBER_PAGE, {"e": member.external_id}, auth=key)  # warms the tier cache
+        # when
+        with counting_statements() as counted:
+            body = await gql(MEMBER_PAGE, {"e": member.external_id}, auth=key)
+        page = body["data"]["member"]
+        assert len(page["benefits"]) == n
+        assert len(page["coupons"]["edges"]) == n
+        assert len(page["transactions"]["edges"]) == n
+        counts[n] = counted["n"]
+    # then
+    assert counts[1] == counts[50], counts
