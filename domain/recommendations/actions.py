@@ -54,10 +54,10 @@ def next_best_actions(
 ) -> list[Action]:
     """`expiring`: (date, points) within the window; `offers`: templates the member may get
     now (eligible, in stock, under its limit); `next_tier`: (tier id, amount still to go)."""
+    soonest = sorted((at, points) for at, points in expiring if points > 0)[:PER_KIND]
     actions = [
         Action(ActionKind.USE_EXPIRING_POINTS, points=points, expires_at=at)
-        for at, points in sorted(expiring)[:PER_KIND]
-        if points > 0
+        for at, points in soonest
     ]
     affordable = [o for o in offers if o.points_price is not None and o.points_price <= spendable]
     affordable.sort(key=lambda o: (-(o.points_price or 0), o.template_id))

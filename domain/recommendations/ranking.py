@@ -76,25 +76,24 @@ def candidates(
     for sku, value in sorted(similar.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]:
         chosen[sku] = Suggestion(sku, _band(value, top, 0.5, 1.0), Reason.BOUGHT_TOGETHER)
 
-    # The member's categories, most bought first; then every category's favourites.
+    # The member's categories' favourites, most-bought category first; then the overall
+    # favourites. Each band is scored over its whole run, so scores fall down the list.
     categories = Counter(products[s].category for s in history if s in products)
-    fill: list[tuple[str, float, Reason]] = []
-    for category, _ in sorted(categories.items(), key=lambda kv: (-kv[1], kv[0])):
-        shelf = [s for s in popular_in.get(category, ()) if usable(s)]
-        fill += [
-            (s, _band(len(shelf) - n, len(shelf), 0.25, 0.5), Reason.POPULAR_IN_CATEGORY)
-            for n, s in enumerate(shelf)
-        ]
-    overall = [s for s in popular if usable(s)]
-    fill += [
-        (s, _band(len(overall) - n, len(overall), 0.0, 0.25), Reason.POPULAR)
-        for n, s in enumerate(overall)
+    in_categories = [
+        s
+        for category, _ in sorted(categories.items(), key=lambda kv: (-kv[1], kv[0]))
+        for s in popular_in.get(category, ())
+        if usable(s) and s not in chosen
     ]
-    for sku, score, reason in fill:
-        if len(chosen) >= limit:
-            break
-        if sku not in chosen:
-            chosen[sku] = Suggestion(sku, score, reason)
+    taken = set(in_categories)
+    overall = [s for s in popular if usable(s) and s not in chosen and s not in taken]
+    for run, low, high, reason in (
+        (in_categories, 0.25, 0.5, Reason.POPULAR_IN_CATEGORY),
+        (overall, 0.0, 0.25, Reason.POPULAR),
+    ):
+        run = run[: max(limit - len(chosen), 0)]
+        for n, sku in enumerate(run):
+            chosen[sku] = Suggestion(sku, _band(len(run) - n, len(run), low, high), reason)
     return list(chosen.values())
 
 

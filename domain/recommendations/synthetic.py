@@ -108,13 +108,16 @@ def generate(*, members: int = 5_000, seed: int = 7, now: datetime) -> Dataset:
         kind, _, gap = rng.choices(KINDS, [k[1] for k in KINDS])[0]
         if kind == "new":
             joined = now - timedelta(days=rng.uniform(1, 30))
+        elif kind == "lapsed":  # joined well before they went quiet
+            joined = now - timedelta(days=rng.uniform(500, 730))
         else:
             joined = now - timedelta(days=rng.uniform(400, 730))
         data.members[member] = (kind, joined)
         favourites = rng.sample(categories, 3)
         own = {c: _pick(rng, c) for c in CONSUMABLES}  # the brand this member re-buys
         stop = now - timedelta(days=rng.uniform(240, 420)) if kind == "lapsed" else now
-        at = joined + timedelta(days=rng.uniform(0, 10))
+        # The first order within ten days of joining, and before now (a new member's too).
+        at = joined + (min(now, joined + timedelta(days=10)) - joined) * rng.uniform(0, 0.95)
         refills: dict[str, datetime] = {}  # consumable sku -> when it runs out
         for n in range(2 if kind == "new" else 10_000):
             if at >= stop:
