@@ -246,3 +246,38 @@ async def test_points_expiring_within_thirty_days_come_first(gql, programme, mak
     # then the expiring points lead, before the coupon and the tier
     assert actions[0] == {"__typename": "UseExpiringPointsAction", "priority": 1, "points": 80}
     assert [a["__typename"] for a in actions[1:]] == ["ClaimCouponAction", "ReachNextTierAction"]
+
+
+SET_POLICY = """
+mutation ($i: SetSegmentPolicyInput!) {
+  setSegmentPolicy(input: $i) {
+    __typename
+    ... on SetSegmentPolicySuccess { policy { windowDays activeDays intermittentDays newDays } }
+    ... on SetSegmentPolicyError { errors { field code } }
+  }
+}
+"""
+
+
+async def test_the_segment_window_is_configurable_and_nonsense_is_refused(gql, programme, make_key):
+    admin = await make_key(programme)
+    # a window that leaves room for the lifecycle thresholds is taken
+    ok = await gql(SET_POLICY, {"i": {"windowDays": 200, "idempotencyKey": "w1"}}, auth=admin)
+    assert ok["data"]["setSegmentPolicy"]["policy"] == {
+        "windowDays": 200,
+        "activeDays": 60,
+        "intermittentDays": 180,
+        "newDays": 30,
+    }
+    # one shorter than the intermittent threshold is refused, and changes nothing
+    bad = await gql(SET_POLICY, {"i": {"windowDays": 90, "idempotencyKey": "w2"}}, auth=admin)
+    result = bad["data"]["setSegmentPolicy"]
+    assert result["__typename"] == "SetSegmentPolicyError"
+    assert result["errors"] == [{"field": "intermittentDays", "code": "VALIDATION"}]
+    now = await gql("{ segmentPolicy { windowDays } }", auth=admin)
+    assert now["data"]["segmentPolicy"]["windowDays"] == 200
+    storefront = await make_key(programme, Role.STOREFRONT)
+    refused = await gql(
+        SET_POLICY, {"i": {"windowDays": 300, "idempotencyKey": "w3"}}, auth=storefront
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -180,3 +180,19 @@ async def test_building_twice_replaces_the_lists_and_segments(programme, make_me
     await build(await programme_row(programme))
     assert await RecommendationList.filter(programme_id=programme.id).count() == 4
     assert await MemberSegment.filter(programme_id=programme.id).count() == 3
+
+
+async def test_a_member_with_little_history_gets_the_favourites_of_its_categories(
+    programme, make_member
+):
+    # given televisions sell well on their own, and a member who bought only a kettle
+    await stock_shop(programme)
+    for _ in range(3):
+        await buy(programme, await make_member(programme, consent_profiling=True), "tv")
+    member = await make_member(programme, consent_profiling=True)
+    await buy(programme, member, "kettle")
+    await build(await programme_row(programme))
+    # then its own category's best seller comes first, then the overall favourites
+    suggestions = await shown(programme, member)
+    assert suggestions[0] == ("tv", Reason.POPULAR_IN_CATEGORY)
+    assert {reason for _, reason in suggestions[1:]} == {Reason.POPULAR}
