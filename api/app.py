@@ -6,17 +6,23 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
+import orjson
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from api import settings as settings_module
 from api.auth import authenticate
+from api.persisted import PersistedQueries, PersistedQueryError
 from api.settings import Settings
 from db.cache import configure_cache, get_cache
 from db.connection import close_database, open_database, ping
@@ -35,6 +41,38 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             allow_queries_via_get=False,
         )
         self.settings = settings
+        self.persisted = PersistedQueries()
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Resolve an automatic persisted query first (api/persisted.py)."""
+        try:
+            query, register = await self.persisted.resolve(
+                request_data.query, request_data.extensions
+            )
+        except PersistedQueryError as error:
+            return ExecutionResult(
+                data=None,
+                errors=[GraphQLError(error.message, extensions={"code": error.code})],
+            )
+        request_data = replace(request_data, query=query)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        refused = any(e.path is None for e in result.errors or ())
+        if register and query is not None and not refused and context.principal is not None:
+            await self.persisted.register(register, query)
+        return result
 
     async def get_context(self, request: Any, response: Any) -> Context:
         principal, error = await authenticate(
