@@ -10,13 +10,13 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from domain.errors import DomainError
 from resolvers.auth import PublicError
@@ -63,6 +63,12 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
 
 
+# The depth and alias rules are built once: QueryDepthLimiter and MaxAliasesLimiter make a
+# new rule class per instance, and extensions are instantiated per request, so the rules
+# would differ on every request and the validation cache (keyed by them) would never hit.
+RULES = [depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), CostLimit]
+
+
 def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
     """Factories: strawberry builds fresh extensions per request. The parser and validation
     caches still live across requests (module level, keyed by size; validation also by schema
@@ -71,9 +77,7 @@ def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: AddValidationRules([CostLimit]),
+        lambda: AddValidationRules(RULES),
         ErrorCodes,
     ]
     if production:

@@ -281,3 +281,21 @@ async def test_a_variable_page_size_is_costed_at_the_maximum(gql, programme, mak
     query = "query ($f: Int!) { " + " ".join(f"p{n}: {page}" for n in range(9)) + " }"
     body = await gql(query, {"f": 1}, auth=key)
     assert body["errors"][0]["extensions"]["code"] == "THROTTLED"
+
+
+async def test_a_document_sent_again_is_not_validated_again(gql, programme, make_key):
+    """The limits' rules are built once, so the validation cache (keyed by them) hits."""
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from schema.limits import VALIDATION_CACHE_SIZE
+
+    cache = _get_validate_cache(VALIDATION_CACHE_SIZE)
+    key = await make_key(programme)
+    query = "{ programme { code name } } # validated once"
+    await gql(query, auth=key)
+    before = cache.cache_info()
+    for _ in range(3):
+        body = await gql(query, auth=key)
+        assert body["data"]["programme"]["code"] == programme.code
+    after = cache.cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
