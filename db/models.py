@@ -245,7 +245,7 @@ class Order(Model):
     class Meta:
         table = "orders"
         unique_together = (("programme", "order_ref"),)
-        indexes = (("programme", "status", "matures_at"),)
+        indexes = (("programme", "status", "matures_at"), ("member", "placed_at"))
 
 
 class OrderLine(Model):
