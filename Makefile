@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations
+	eval-recommendations bench-recommendations bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -63,3 +63,8 @@ eval-recommendations: install
 ## How long build-recommendations takes for 5,000 members and 500 products (PostgreSQL).
 bench-recommendations: install
 	$(BIN)/python scripts/bench_recommendations.py
+
+## The member page and recordOrder against raw Starlette and pgbench (see BENCHMARKS.md).
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python scripts/bench_member_page.py

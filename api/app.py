@@ -20,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from api import content_type
 from api import settings as settings_module
 from api.auth import authenticate
 from api.persisted import PersistedQueries, PersistedQueryError
@@ -30,6 +31,7 @@ from resolvers.context import Context, Loaders
 from schema import build_schema
 
 log = logging.getLogger("loyalty.api")
+content_type.install()
 AUTH_FAILURES = Counter("loyalty_auth_failures_total", "Requests with a credential we refused")
 
 

@@ -21,7 +21,9 @@ def tx_cursor(tx: PointTransaction) -> str:
 
 
 async def expiring(info: Any, member: Member, days: int) -> list[Expiring]:
-    return await queries.expiring(require(info, *ANYONE), member, days)
+    principal = require(info, *ANYONE)
+    programme = await info.context.loaders.programme()
+    return await queries.expiring(principal, member, days, programme=programme)
 
 
 async def transactions(

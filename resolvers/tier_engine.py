@@ -28,7 +28,9 @@ async def set_policy(info: Any, changes: dict[str, Any], *, idempotency_key: str
 
 
 async def progress(info: Any, member: Member) -> Progress:
-    return await tier_policy.progress(require(info, *ANYONE), member)
+    principal = require(info, *ANYONE)
+    programme = await info.context.loaders.programme()
+    return await tier_policy.progress(principal, member, programme=programme)
 
 
 async def history(

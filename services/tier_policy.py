@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from db import tier_cache
-from db.models import Member, TierChange
+from db.models import Member, Programme, TierChange
 from db.repositories import programmes as programme_repo
 from db.repositories import tier_events as event_repo
 from domain.auth import Principal
@@ -51,8 +51,11 @@ async def change(
     return TierPolicy.from_json(result["policy"])
 
 
-async def progress(principal: Principal, member: Member) -> Progress:
-    return await progress_of(await programme_repo.get(principal.programme_id), member)
+async def progress(
+    principal: Principal, member: Member, *, programme: Programme | None = None
+) -> Progress:
+    """`programme`: the caller's row when it has it already (a page reads it once)."""
+    return await progress_of(programme or await programme_repo.get(principal.programme_id), member)
 
 
 async def history(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from db.models import Member, Order, OrderLine, PointHold, PointTransaction
+from db.models import Member, Order, OrderLine, PointHold, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
@@ -19,12 +19,15 @@ PAGE_MAX = 100
 _Row = TypeVar("_Row", PointTransaction, Order, PointHold)
 
 
-async def expiring(principal: Principal, member: Member, days: int) -> list[Expiring]:
+async def expiring(
+    principal: Principal, member: Member, days: int, *, programme: Programme | None = None
+) -> list[Expiring]:
+    """`programme`: the caller's row when it has it already (a page reads it once)."""
     errors = Collector()
     if not 1 <= days <= 3660:
         errors.add("days", "must be 1-3660")
     errors.raise_if_any()
-    programme = await programme_repo.get(principal.programme_id)
+    programme = programme or await programme_repo.get(principal.programme_id)
     policy = policy_of(programme)
     return expiring_within(
         await points_repo.open_lots(member.id),
