@@ -55,16 +55,23 @@ async def save_template(template: CouponTemplate, *fields: str) -> None:
 async def take_stock(template_id: int, count: int) -> bool:
     """Count coupons' worth of stock, all or none, by one conditional UPDATE: concurrent takers
     queue on the row and each re-reads `stock_left` after the one before commits, so the cap
-    holds across processes. A template without a cap only counts what it issued."""
-    capped = await CouponTemplate.filter(id=template_id, stock_left__gte=count).update(
+    holds across processes. A template without a cap only counts what it issued. False when
+    the stock is short or the template is no longer active."""
+    active = {"id": template_id, "status": "ACTIVE"}  # a retire that just committed wins
+    capped = await CouponTemplate.filter(**active, stock_left__gte=count).update(
         stock_left=F("stock_left") - count, issued=F("issued") + count
     )
     if capped:
         return True
-    uncapped = await CouponTemplate.filter(id=template_id, stock_left__isnull=True).update(
+    uncapped = await CouponTemplate.filter(**active, stock_left__isnull=True).update(
         issued=F("issued") + count
     )
     return bool(uncapped)
+
+
+async def template_status(template_id: int) -> str:
+    row = await CouponTemplate.get(id=template_id).only("id", "status")
+    return row.status
 
 
 async def stock_left(template_id: int) -> int | None:

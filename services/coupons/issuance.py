@@ -121,6 +121,8 @@ async def _issue(
     """One coupon for each member (with its period seq when the job issues), stock taken
     first, all or none."""
     if not await coupon_repo.take_stock(template.id, len(members)):
+        if await coupon_repo.template_status(template.id) != TemplateStatus.ACTIVE.value:
+            raise TemplateRetired("this coupon template is retired", field="templateId")
         raise OutOfStock("this coupon is out of stock", field="templateId")
     starts, ends = validity(rules_of(template), now)
     assert ends is not None  # every template's coupons expire (validate_template)
@@ -381,5 +383,7 @@ async def _issue_template(
                     )
                 except OutOfStock:
                     continue
+                except TemplateRetired:
+                    return issued
                 issued += len(due)
                 break
