@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from domain import coupons as domain_coupons
+from domain.coupons.templates import default_claimable
 from resolvers import coupons as resolvers
 from schema.coupon_types import (
     Coupon,
@@ -48,7 +49,11 @@ class CreateCouponTemplateInput:
     eligible_skus: list[str] = strawberry.field(default_factory=list)
     stackable: bool = False
     points_price: int | None = None
-    claimable: bool = True
+    claimable: bool | None = strawberry.field(
+        default=None,
+        description="Members may claim it for free. Default: yes, unless it has a pointsPrice "
+        "or an autoIssue (then it may not be).",
+    )
     auto_issue: CouponAutoIssue = domain_coupons.AutoIssue.NONE
     idempotency_key: str
 
@@ -69,7 +74,9 @@ class CreateCouponTemplateInput:
             eligible_skus=frozenset(self.eligible_skus),
             stackable=self.stackable,
             points_price=self.points_price,
-            claimable=self.claimable,
+            claimable=self.claimable
+            if self.claimable is not None
+            else default_claimable(self.points_price, domain_coupons.AutoIssue(self.auto_issue)),
             auto_issue=domain_coupons.AutoIssue(self.auto_issue),
         )
         return TemplateInput(

@@ -188,10 +188,14 @@ async def live_locks_for_order(member_id: int, order_ref: str, now: datetime) ->
     ).select_related("template")
 
 
-async def lock_locked_for_order(programme_id: int, member_id: int, order_ref: str) -> list[Coupon]:
+async def lock_on_order(programme_id: int, member_id: int, order_ref: str) -> list[Coupon]:
+    """The member's coupons locked to or used on this order, row-locked in id order."""
     return (
         await Coupon.filter(
-            programme_id=programme_id, member_id=member_id, order_ref=order_ref, status="LOCKED"
+            programme_id=programme_id,
+            member_id=member_id,
+            order_ref=order_ref,
+            status__in=["LOCKED", "USED"],
         )
         .select_for_update(no_key=True)
         .order_by("id")

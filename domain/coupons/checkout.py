@@ -131,30 +131,45 @@ def evaluate(
     return Outcome(True, min(off, base if restricted else sum(x.amount for x in cart.lines)))
 
 
-def combine(outcomes: list[tuple[Template, Outcome]]) -> list[Outcome]:
+def combine(outcomes: list[tuple[Template, Outcome]], cart: Cart) -> list[Outcome]:
     """Several coupons on one cart: stackable ones all apply; a non-stackable one applies only
     alone — when others apply too, the non-stackable ones with the smaller discount give way
-    (NOT_STACKABLE), keeping the one that saves the member most."""
+    (NOT_STACKABLE), keeping the one that saves the member most. Together they never take
+    off more than the items (or the shipping fee) cost: each takes at most what the ones
+    before it left."""
     applying = [i for i, (_, o) in enumerate(outcomes) if o.applies]
     exclusive = [i for i in applying if not outcomes[i][0].stackable]
-    if len(applying) <= 1 or not exclusive:
-        return [o for _, o in outcomes]
+    keep = set(applying)
+    if len(applying) > 1 and exclusive:
 
-    def saving(i: int) -> int:
-        o = outcomes[i][1]
-        return o.discount + o.shipping_discount
+        def saving(i: int) -> int:
+            o = outcomes[i][1]
+            return o.discount + o.shipping_discount
 
-    stackable_total = sum(saving(i) for i in applying if outcomes[i][0].stackable)
-    best = max(exclusive, key=saving)
-    keep = (
-        {best}
-        if saving(best) >= stackable_total
-        else {i for i in applying if outcomes[i][0].stackable}
-    )
+        stackable_total = sum(saving(i) for i in applying if outcomes[i][0].stackable)
+        best = max(exclusive, key=saving)
+        keep = (
+            {best}
+            if saving(best) >= stackable_total
+            else {i for i in applying if outcomes[i][0].stackable}
+        )
+    items_left = sum(line.amount for line in cart.lines)
+    shipping_left = cart.shipping_fee
     result = []
     for i, (_, o) in enumerate(outcomes):
         if i in applying and i not in keep:
             result.append(Outcome(False, 0, reasons=(Reason.NOT_STACKABLE,)))
+        elif o.applies:
+            off, ship = min(o.discount, items_left), min(o.shipping_discount, shipping_left)
+            items_left, shipping_left = items_left - off, shipping_left - ship
+            result.append(Outcome(True, off, ship, o.gift_sku))
         else:
             result.append(o)
     return result
+
+
+def capped_saving(cart: Cart, outcome: Outcome, already_taken: int) -> int:
+    """What one more coupon saves (items and shipping together) on a cart that coupons
+    already on the order took `already_taken` off: never more than is left of it."""
+    whole = sum(line.amount for line in cart.lines) + cart.shipping_fee
+    return max(0, min(outcome.discount + outcome.shipping_discount, whole - already_taken))

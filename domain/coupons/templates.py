@@ -84,19 +84,33 @@ def validate_template(t: Template, errors: Collector) -> None:
         errors.add("validUntil", "a fixed window needs an end: every coupon expires")
     if t.valid_days is not None and not 1 <= t.valid_days <= MAX_VALID_DAYS:
         errors.add("validDays", f"must be 1-{MAX_VALID_DAYS}")
-    if t.valid_from and t.valid_until and t.valid_until <= t.valid_from:
+    aware = all(m is None or m.tzinfo is not None for m in (t.valid_from, t.valid_until))
+    if aware and t.valid_from and t.valid_until and t.valid_until <= t.valid_from:
         errors.add("validUntil", "must be after validFrom")
     for name, value in (("totalStock", t.total_stock), ("perMemberLimit", t.per_member_limit)):
         if value is not None and not 1 <= value <= MAX_STOCK:
             errors.add(name, f"must be 1-{MAX_STOCK}")
     if t.points_price is not None and not 1 <= t.points_price <= 1_000_000_000:
         errors.add("pointsPrice", "must be 1-1000000000 points")
+    if t.claimable and not default_claimable(t.points_price, t.auto_issue):
+        errors.add(
+            "claimable", "a coupon sold for points or issued by the job is not free to claim"
+        )
+    for name, moment in (("validFrom", t.valid_from), ("validUntil", t.valid_until)):
+        if moment is not None and moment.tzinfo is None:
+            errors.add(name, "needs a time zone (2027-03-01T00:00:00Z or +08:00)")
     for name, values in (
         ("eligibleCategories", t.eligible_categories),
         ("eligibleSkus", t.eligible_skus),
     ):
         if len(values) > 500 or not all(1 <= len(v) <= 64 and v.isprintable() for v in values):
             errors.add(name, "at most 500, each 1-64 printable characters")
+
+
+def default_claimable(points_price: int | None, auto_issue: AutoIssue) -> bool:
+    """Members may claim a coupon for free unless it is sold for points or issued by the
+    job; an admin may also make any coupon grant-only."""
+    return points_price is None and auto_issue is AutoIssue.NONE
 
 
 def check_template_code(errors: Collector, code: str) -> None:

@@ -64,12 +64,15 @@ def effective_status(state: CouponState, now: datetime) -> CouponStatus:
 
 def usable_refusal(state: CouponState, now: datetime, order_ref: str | None) -> Reason | None:
     """Why this coupon cannot go on an order now (None: it can). A coupon already locked to
-    the same order is usable by that order."""
+    the same order is usable by that order — until the coupon's own end: a lock lets an
+    order placed in time go through, it does not make a coupon last longer."""
     status = effective_status(state, now)
     if status is CouponStatus.USED:
         return Reason.USED
     if status is CouponStatus.LOCKED:
-        return None if order_ref is not None and state.order_ref == order_ref else Reason.LOCKED
+        if order_ref is None or state.order_ref != order_ref:
+            return Reason.LOCKED
+        return Reason.EXPIRED if now >= state.ends_at else None
     if status is CouponStatus.EXPIRED:
         return Reason.EXPIRED
     if state.starts_at is not None and now < state.starts_at:

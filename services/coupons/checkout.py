@@ -22,6 +22,7 @@ from domain.coupons import (
     Outcome,
     Reason,
     Refusal,
+    capped_saving,
     combine,
     evaluate,
     redeem_refusal,
@@ -153,7 +154,7 @@ async def validate(
         else:
             judged.append((rules_of(row.template), _judge(row, member, cart, now, None)))
     applying = [(t, o) for t, o in judged if t is not None]
-    combined = iter(combine(applying))
+    combined = iter(combine(applying, cart))
     outcomes = [next(combined) if t is not None else o for t, o in judged]
     return Validation(
         [
@@ -216,12 +217,6 @@ async def lock(
         rules = rules_of(row.template)
         if rules.eligible_tiers and member.tier_id not in rules.eligible_tiers:
             raise CouponRefused([Reason.NOT_ELIGIBLE_TIER], field="code")
-        discount = None
-        if cart is not None:
-            outcome = _judge(row, member, cart, now, order_ref)
-            if not outcome.applies:
-                raise CouponRefused(list(outcome.reasons), field="cart")
-            discount = outcome.discount + outcome.shipping_discount
         others = [
             c
             for c in await coupon_repo.live_locks_for_order(member.id, order_ref, now)
@@ -229,6 +224,13 @@ async def lock(
         ]
         if others and not (rules.stackable and all(c.template.stackable for c in others)):
             raise CouponRefused([Reason.NOT_STACKABLE], field="code")
+        discount = None
+        if cart is not None:
+            outcome = _judge(row, member, cart, now, order_ref)
+            if not outcome.applies:
+                raise CouponRefused(list(outcome.reasons), field="cart")
+            # With the coupons already on the order, never more than the cart is worth.
+            discount = capped_saving(cart, outcome, sum(c.discount or 0 for c in others))
         row.status, row.order_ref, row.locked_at = CouponStatus.LOCKED.value, order_ref, now
         row.lock_expires_at = now + timedelta(minutes=policy_of(programme).hold_minutes)
         row.discount = discount
@@ -313,14 +315,17 @@ async def _settle(
 
 async def _unlock(row: Coupon) -> None:
     row.status, row.order_ref = CouponStatus.AVAILABLE.value, None
-    row.locked_at = row.lock_expires_at = row.discount = None
-    await coupon_repo.save(row, "status", "order_ref", "locked_at", "lock_expires_at", "discount")
+    row.locked_at = row.lock_expires_at = row.discount = row.used_at = None
+    await coupon_repo.save(
+        row, "status", "order_ref", "locked_at", "lock_expires_at", "discount", "used_at"
+    )
 
 
 async def release_for_order(member: Member, order_ref: str) -> int:
-    """The order was cancelled: its coupons go back to the wallet. The caller holds the
-    member's row lock inside its transaction."""
-    rows = await coupon_repo.lock_locked_for_order(member.programme_id, member.id, order_ref)
+    """The order was cancelled: coupons locked to it or used on it go back to the wallet
+    (where one past its end shows as EXPIRED). The caller holds the member's row lock
+    inside its transaction."""
+    rows = await coupon_repo.lock_on_order(member.programme_id, member.id, order_ref)
     for row in rows:
         await _unlock(row)
     return len(rows)

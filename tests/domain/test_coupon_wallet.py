@@ -172,3 +172,22 @@ def test_category_and_sku_lists_are_bounded():
         errors,
     )
     assert {e.field for e in errors.errors} == {"eligibleCategories", "eligibleSkus"}
+
+
+def test_a_lock_cannot_be_renewed_past_the_coupons_end():
+    # given a coupon locked a minute before it ends
+    coupon = locked("o-1", minutes=30, ends_at=NOW + timedelta(minutes=1))
+    # then, after its end, the same order may still redeem it but not lock it again
+    later = NOW + timedelta(minutes=5)
+    assert redeem_refusal(coupon, "o-1", later) is None
+    assert usable_refusal(coupon, later, "o-1") is Reason.EXPIRED
+    assert usable_refusal(coupon, NOW, "o-1") is None
+
+
+def test_a_window_without_a_time_zone_is_refused_not_a_crash():
+    errors = Collector()
+    naive_end = datetime(2030, 2, 1)
+    validate_template(
+        Template(CouponKind.FREE_SHIPPING, valid_from=NOW, valid_until=naive_end), errors
+    )
+    assert [e.field for e in errors.errors] == ["validUntil"]

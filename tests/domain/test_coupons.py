@@ -135,15 +135,15 @@ def test_stackable_coupons_all_apply_and_an_exclusive_one_only_alone():
     ship = Template(CouponKind.FREE_SHIPPING, stackable=True, **WINDOW)
     big = Template(CouponKind.AMOUNT_OFF, amount=5_000, threshold=20_000, **WINDOW)
     small = Template(CouponKind.NO_THRESHOLD, amount=500, **WINDOW)
-    both = combine([(ten, run(ten, c)), (ship, run(ship, c))])
+    both = combine([(ten, run(ten, c)), (ship, run(ship, c))], c)
     assert [o.applies for o in both] == [True, True]
     # the exclusive 50 beats the stackable 10 + shipping 10: it alone applies
-    mixed = combine([(ten, run(ten, c)), (ship, run(ship, c)), (big, run(big, c))])
+    mixed = combine([(ten, run(ten, c)), (ship, run(ship, c)), (big, run(big, c))], c)
     assert [o.applies for o in mixed] == [False, False, True]
     assert mixed[0].reasons == (Reason.NOT_STACKABLE,)
     # two exclusive ones: the bigger saving stays
-    two = combine([(small, run(small, c)), (big, run(big, c))])
+    two = combine([(small, run(small, c)), (big, run(big, c))], c)
     assert [o.applies for o in two] == [False, True]
     # an exclusive one worth less than the stackables together gives way to them
-    few = combine([(ten, run(ten, c)), (ship, run(ship, c)), (small, run(small, c))])
+    few = combine([(ten, run(ten, c)), (ship, run(ship, c)), (small, run(small, c))], c)
     assert [o.applies for o in few] == [True, True, False]

@@ -299,3 +299,74 @@ async def test_stock_is_never_taken_from_a_retired_template(programme, make_memb
     assert not await coupon_repo.take_stock(template.id, 1)
     row = await CouponTemplate.get(id=template.id)
     assert (row.stock_left, row.issued) == (5, 0)
+
+
+async def test_a_coupon_sold_for_points_or_issued_by_the_job_is_not_free_to_claim(
+    programme, make_member
+):
+    from domain.coupons.templates import default_claimable
+
+    member = await make_member(programme)
+    for_points = await make_template(programme, points_price=500)
+    monthly = await make_template(programme, auto_issue=AutoIssue.MONTHLY_ALLOWANCE)
+    assert not for_points.claimable and not monthly.claimable
+    for template in (for_points, monthly):
+        assert await refused(claim(programme, template, member)) is ErrorCode.NOT_CLAIMABLE
+    assert await Coupon.filter(member_id=member.id).count() == 0
+    # and saying otherwise is refused
+    with pytest.raises(DomainError) as caught:
+        await make_template(programme, points_price=500, claimable=True)
+    assert [e.field for e in caught.value.errors] == ["claimable"]
+    assert default_claimable(None, AutoIssue.NONE)
+
+
+async def test_stacked_coupons_never_take_off_more_than_the_cart_is_worth(programme, make_member):
+    # given two stackable 50.00-off coupons and a 60.00 cart
+    from domain.coupons import Cart, CartLine
+
+    member = await make_member(programme)
+    template = await make_template(
+        programme, kind=CouponKind.NO_THRESHOLD, amount=5_000, threshold=0, stackable=True
+    )
+    first, second = (
+        await claim(programme, template, member),
+        await claim(programme, template, member),
+    )
+    cart = Cart((CartLine("sku-1", "general", 6_000, 1),))
+    # when validated together
+    checked = await checkout.validate(
+        staff(programme),
+        member_external_id=member.external_id,
+        cart=cart,
+        codes=[first.row.code, second.row.code],
+    )
+    # then the second takes only what the first left
+    assert [c.outcome.discount for c in checked.checks] == [5_000, 1_000]
+    assert checked.discount == 6_000
+    # and locking both to one order stores the same
+    for coupon in (first, second):
+        locked = await checkout.lock(
+            staff(programme), code=coupon.row.code, order_ref="o-1", cart=cart,
+            idempotency_key=uuid.uuid4().hex,
+        )  # fmt: skip
+        last = locked.row.discount
+    assert last == 1_000
+
+
+async def test_cancelling_an_order_gives_back_the_coupon_used_on_it(programme, make_member):
+    from services.points import orders as order_service
+    from tests.fixtures.points import place_order
+
+    member = await make_member(programme)
+    coupon = await claim(programme, await make_template(programme), member)
+    order = await place_order(programme, member)
+    for step in (checkout.lock, checkout.redeem):
+        kwargs = {"cart": None} if step is checkout.lock else {}
+        await step(
+            staff(programme), code=coupon.row.code, order_ref=order.order_ref,
+            idempotency_key=uuid.uuid4().hex, **kwargs,
+        )  # fmt: skip
+    assert (await Coupon.get(id=coupon.row.id)).status == "USED"
+    await order_service.cancel(staff(programme), order.order_ref, idempotency_key=uuid.uuid4().hex)
+    row = await Coupon.get(id=coupon.row.id)
+    assert (row.status, row.order_ref, row.used_at) == ("AVAILABLE", None, None)
