@@ -9,6 +9,7 @@ from domain.coupons import Cart, CouponStatus
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import (
     BIGINT_MAX,
+    NotOurCursor,
     decode_cursor,
     decode_pair_cursor,
     encode_cursor,
@@ -38,7 +39,10 @@ async def wallet_page(
     info: Any, member: Member, *, status: CouponStatus | None, first: int, after: str | None
 ) -> tuple[list[CouponView], bool]:
     pair = decode_pair_cursor(WALLET_CURSOR, after, maximum=BIGINT_MAX)
-    position = (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
+    try:
+        position = (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
+    except OverflowError as error:  # digits a cursor of ours never has
+        raise NotOurCursor() from error
     principal = require(info, *ANYONE)
     now = now_of(await info.context.loaders.programme())
     return await wallet.page(principal, member, status=status, first=first, after=position, now=now)

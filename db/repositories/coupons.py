@@ -202,11 +202,22 @@ async def lock_on_order(programme_id: int, member_id: int, order_ref: str) -> li
     )
 
 
-async def release_lapsed_locks(programme_id: int, now: datetime) -> int:
-    """Tidy-up for the job: reads already treat a lapsed lock as no lock."""
-    return await Coupon.filter(
-        programme_id=programme_id, status="LOCKED", lock_expires_at__lte=now
-    ).update(
+async def lapsed_lock_ids(programme_id: int, now: datetime, limit: int) -> list[int]:
+    """Coupons whose lock ran out, row-locked in id order like every other path; rows a
+    checkout holds right now are skipped (the next run gets them), so the job never waits
+    on one, nor one on it."""
+    rows = (
+        await Coupon.filter(programme_id=programme_id, status="LOCKED", lock_expires_at__lte=now)
+        .order_by("id")
+        .limit(limit)
+        .select_for_update(no_key=True, skip_locked=True)
+        .only("id")
+    )
+    return [row.id for row in rows]
+
+
+async def unlock(ids: list[int]) -> int:
+    return await Coupon.filter(id__in=ids, status="LOCKED").update(
         status="AVAILABLE", order_ref=None, locked_at=None, lock_expires_at=None, discount=None
     )
 

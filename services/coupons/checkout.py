@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from db.models import Coupon, Member
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
@@ -331,5 +333,13 @@ async def release_for_order(member: Member, order_ref: str) -> int:
     return len(rows)
 
 
-async def release_lapsed(programme_id: int, now: datetime) -> int:
-    return await coupon_repo.release_lapsed_locks(programme_id, now)
+async def release_lapsed(programme_id: int, now: datetime, *, batch: int = 1_000) -> int:
+    """Job: tidy lapsed locks (reads already treat a lapsed lock as no lock)."""
+    released = 0
+    while True:
+        async with in_transaction():
+            ids = await coupon_repo.lapsed_lock_ids(programme_id, now, batch)
+            if ids:
+                released += await coupon_repo.unlock(ids)
+        if len(ids) < batch:
+            return released

@@ -45,6 +45,10 @@ class OrderClosed(DomainError):
     code = ErrorCode.ORDER_CLOSED
 
 
+class NotEligible(DomainError):
+    code = ErrorCode.NOT_ELIGIBLE
+
+
 class AlreadyReversed(DomainError):
     code = ErrorCode.ALREADY_REVERSED
 
@@ -120,6 +124,12 @@ async def reverse_redemption(
         original = await points_repo.get_transaction(principal.programme_id, transaction_id)
         if original is None or original.kind != TxKind.REDEEM.value:
             raise NotFound("no redemption with this id", field="transactionId")
+        if original.reference_type == "COUPON":
+            # The coupon it bought would stay in the wallet: points back and the coupon kept.
+            raise NotEligible(
+                f"this redemption bought coupon {original.reference}; it cannot be reversed",
+                field="transactionId",
+            )
         member = await points_repo.lock_member(principal.programme_id, original.member_id)
         if await points_repo.reversal_of(original.id) is not None:
             raise AlreadyReversed("this redemption was reversed already", field="transactionId")

@@ -100,7 +100,7 @@ async def build(programme: Programme) -> BuildReport:
         refills = [
             [p.sku, p.title, p.category, p.price, p.replenish_days]
             for p in (products.get(s) for s in bought)
-            if p is not None and p.replenish_days
+            if p is not None and p.active and p.replenish_days
         ]
         lists.append(
             RecommendationList(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
+from db.connection import is_unique_violation
 from db.models import Product as ProductRow
 from db.repositories import recommendations as repo
 from domain.auth import Principal
-from domain.errors import Collector
+from domain.errors import AlreadyExists, Collector
 from domain.idempotency import check_key
 from domain.recommendations.catalogue import validate_products
 from domain.recommendations.model import Product
@@ -44,7 +47,15 @@ async def upsert(
             row.replenish_days, row.active, row.updated_at = p.replenish_days, p.active, now
             (changed if p.sku in known else new).append(row)
         if new:
-            await repo.create_products(new)
+            try:
+                await repo.create_products(new)
+            except IntegrityError as error:
+                if not is_unique_violation(error):
+                    raise
+                raise AlreadyExists(
+                    "another upsert added some of these skus just now; send this one again",
+                    field="products",
+                ) from error
         if changed:
             await repo.update_products(changed)
         return {"skus": skus}

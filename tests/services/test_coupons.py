@@ -18,6 +18,7 @@ from services.clock import programme_time
 from services.coupons import checkout, issuance, wallet
 from services.jobs import run_all
 from services.points import admin as points_admin
+from tests.conftest import needs_postgres
 from tests.fixtures.coupons import claim, make_template
 from tests.fixtures.factories import admin_of
 from tests.fixtures.points import advance, assert_ledger_consistent, staff
@@ -370,3 +371,63 @@ async def test_cancelling_an_order_gives_back_the_coupon_used_on_it(programme, m
     await order_service.cancel(staff(programme), order.order_ref, idempotency_key=uuid.uuid4().hex)
     row = await Coupon.get(id=coupon.row.id)
     assert (row.status, row.order_ref, row.used_at) == ("AVAILABLE", None, None)
+
+
+async def test_a_coupon_bought_with_points_cannot_be_reversed_into_free_points(
+    programme, make_member
+):
+    from services.points import redemption
+
+    template = await make_template(programme, points_price=300)
+    member = await make_member(programme)
+    await give_points(programme, member, 1_000)
+    bought = await issuance.exchange_points(
+        staff(programme),
+        template_id=template.id,
+        member_external_id=member.external_id,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    code = await refused(
+        redemption.reverse_redemption(
+            admin_of(programme),
+            transaction_id=bought.row.points_transaction_id,
+            reason="mistake",
+            idempotency_key=uuid.uuid4().hex,
+        )
+    )
+    assert code is ErrorCode.NOT_ELIGIBLE
+    assert (await assert_ledger_consistent(member)).points_available == 700
+
+
+@needs_postgres
+async def test_the_lapsed_lock_job_skips_a_coupon_a_checkout_holds_instead_of_waiting(
+    programme, make_member
+):
+    """It takes rows in id order and skips held ones, so it cannot deadlock with a cancel."""
+    import asyncio
+
+    import asyncpg
+
+    from tests.conftest import DATABASE_URL
+
+    member = await make_member(programme)
+    template = await make_template(programme)
+    held, free = await claim(programme, template, member), await claim(programme, template, member)
+    for coupon in (held, free):
+        await checkout.lock(
+            staff(programme), code=coupon.row.code, order_ref=f"o-{coupon.row.id}", cart=None,
+            idempotency_key=uuid.uuid4().hex,
+        )  # fmt: skip
+    await advance(programme, seconds=31 * 60)
+    other = await asyncpg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        async with other.transaction():
+            await other.execute("SELECT 1 FROM coupons WHERE id = $1 FOR UPDATE", held.row.id)
+            released = await asyncio.wait_for(
+                checkout.release_lapsed(programme.id, await programme_time(programme.id)), 5
+            )
+    finally:
+        await other.close()
+    assert released == 1
+    assert (await Coupon.get(id=free.row.id)).status == "AVAILABLE"
+    assert (await Coupon.get(id=held.row.id)).status == "LOCKED"

@@ -196,3 +196,37 @@ async def test_a_member_with_little_history_gets_the_favourites_of_its_categorie
     suggestions = await shown(programme, member)
     assert suggestions[0] == ("tv", Reason.POPULAR_IN_CATEGORY)
     assert {reason for _, reason in suggestions[1:]} == {Reason.POPULAR}
+
+
+async def test_a_delisted_product_is_not_suggested_for_replenishment(programme, make_member):
+    await stock_shop(programme)
+    member = await make_member(programme, consent_profiling=True)
+    await buy(programme, member, "shampoo")
+    await catalogue.upsert(
+        admin_of(programme),
+        [Product("shampoo", "Shampoo", "shampoo", 3_000, 30, active=False)],
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await build(await programme_row(programme))
+    await advance(programme, days=26)
+    assert "shampoo" not in [sku for sku, _ in await shown(programme, member)]
+
+
+async def test_an_upsert_racing_another_for_a_new_sku_is_a_refusal_not_a_bug(
+    programme, monkeypatch
+):
+    from db.repositories import recommendations as repo
+
+    await stock_shop(programme)
+
+    async def nothing_known(programme_id, skus):  # as if read before the other upsert
+        return []
+
+    monkeypatch.setattr(repo, "products_by_skus", nothing_known)
+    with pytest.raises(DomainError) as caught:
+        await catalogue.upsert(
+            admin_of(programme),
+            [Product("tv", "TV", "appliances", 1_000)],
+            idempotency_key=uuid.uuid4().hex,
+        )
+    assert caught.value.errors[0].code.value == "ALREADY_EXISTS"

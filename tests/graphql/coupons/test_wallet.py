@@ -134,3 +134,16 @@ async def test_a_member_token_sees_its_own_coupons_only(gql, programme, make_mem
     assert await coupon_of(gql, token, theirs) is None
     body = await gql(WALLET, {"e": bob.external_id, "first": 10}, auth=token)
     assert body["data"]["member"] is None
+
+
+async def test_a_cursor_with_an_impossible_date_is_a_validation_error(
+    gql, programme, make_member, keys
+):
+    import base64
+
+    _, storefront = keys
+    member = await make_member(programme)
+    cursor = base64.urlsafe_b64encode(b"cpn:9999999999999999999:1").decode()
+    query = "query ($e: String!, $a: String) { member(externalId: $e) { coupons(first: 5, after: $a) { edges { cursor } } } }"
+    body = await gql(query, {"e": member.external_id, "a": cursor}, auth=storefront)
+    assert body["errors"][0]["extensions"]["code"] == "VALIDATION"
