@@ -72,8 +72,10 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             request, request_adapter, sub_response, context, root_value, request_data
         )
         refused = any(e.path is None for e in result.errors or ())
-        if register and query is not None and not refused and context.principal is not None:
-            await self.persisted.register(register, query)
+        principal = context.principal
+        if register and query is not None and not refused and principal is not None:
+            caller = f"{principal.programme_id}:{principal.scope}"
+            await self.persisted.register(register, query, caller=caller)
         return result
 
     async def get_context(self, request: Any, response: Any) -> Context:

@@ -6,12 +6,14 @@ and the client sends the query once more with its hash, which registers it.
 Documents live in a small LRU in each process, in front of the shared cache (Redis when
 configured), so a document registered through one process is known to the others. A
 document is registered only after it ran without being refused (parse, validation, cost),
-so a caller cannot fill the cache with junk; entries expire after a week."""
+for a caller with a credential, at most 100 new documents per caller an hour; entries
+expire after a week."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -21,6 +23,7 @@ HASH_RE = re.compile(r"[0-9a-f]{64}")
 LOCAL_MAX = 2_000
 TTL_SECONDS = 7 * 24 * 3600
 QUERY_MAX_BYTES = 32_000
+REGISTRATIONS_PER_HOUR = 100  # new documents one caller may register
 
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
@@ -88,6 +91,14 @@ class PersistedQueries:
         while len(self._local) > self._local_max:
             self._local.popitem(last=False)
 
-    async def register(self, digest: str, query: str) -> None:
+    async def register(self, digest: str, query: str, *, caller: str) -> bool:
+        """Store the document, unless `caller` has registered its hourly quota already (a
+        client sends a fixed handful of documents; one sending ever new ones is filling the
+        cache). Over the quota the document still ran; it is just not kept."""
+        hour = int(time.time()) // 3600
+        counted = await get_cache().incr(f"apq:quota:{caller}:{hour}", ttl=3600)
+        if counted is not None and counted > REGISTRATIONS_PER_HOUR:
+            return False
         self._remember(digest, query)
         await get_cache().set(_key(digest), query.encode(), ttl=TTL_SECONDS)
+        return True

@@ -33,7 +33,7 @@ class Cache(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None: ...
-    async def incr(self, key: str) -> None: ...
+    async def incr(self, key: str, ttl: int = GENERATION_TTL_SECONDS) -> int | None: ...
     async def delete(self, *keys: str) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
@@ -66,9 +66,11 @@ class InProcessCache:
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
 
-    async def incr(self, key: str) -> None:
+    async def incr(self, key: str, ttl: int = GENERATION_TTL_SECONDS) -> int | None:
         current = await self.get(key)
-        await self.set(key, str(int(current or 0) + 1).encode(), GENERATION_TTL_SECONDS)
+        value = int(current or 0) + 1
+        await self.set(key, str(value).encode(), ttl)
+        return value
 
     async def delete(self, *keys: str) -> None:
         for key in keys:
@@ -129,16 +131,19 @@ class RedisCache:
         except (RedisError, OSError) as error:
             self._failed("set", error)
 
-    async def incr(self, key: str) -> None:
+    async def incr(self, key: str, ttl: int = GENERATION_TTL_SECONDS) -> int | None:
+        """The new count, or None when Redis did not answer."""
         # Tried even during a pause, like deletes: a missed bump leaves an entry stale until
         # its TTL runs out.
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)
-                pipe.expire(key, GENERATION_TTL_SECONDS)
-                await pipe.execute()
+                pipe.expire(key, ttl)
+                counted, _ = await pipe.execute()
+            return int(counted)
         except (RedisError, OSError) as error:
             self._failed("incr", error)
+            return None
 
     async def delete(self, *keys: str) -> None:
         # Deletes are tried even during a pause: a missed invalidation is worse than a slow one.

@@ -102,5 +102,19 @@ async def test_a_document_registered_in_one_process_is_known_to_another():
     extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest(query)}}
     _, register = await one.resolve(query, extensions)
     assert register == digest(query)
-    await one.register(register, query)
+    await one.register(register, query, caller="test")
     assert await two.resolve(None, extensions) == (query, None)
+
+
+async def test_one_caller_registers_at_most_its_hourly_quota(
+    http, programme, make_key, monkeypatch
+):
+    from api import persisted as persisted_module
+
+    monkeypatch.setattr(persisted_module, "REGISTRATIONS_PER_HOUR", 2)
+    key = await make_key(programme)
+    documents = [f"{{ programme {{ code }} }} # quota {n} {programme.id}" for n in range(3)]
+    for document in documents:  # each runs
+        assert (await post(http, key, persisted(document)))["data"]["programme"]
+    known = ["errors" not in await post(http, key, persisted(None, hash_of=d)) for d in documents]
+    assert known == [True, True, False]
