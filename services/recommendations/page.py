@@ -126,7 +126,7 @@ async def next_actions(
     if member_service.visible_to(principal, member) is None:
         return []
     now = now_of(programme)
-    expiring = await points_queries.expiring(principal, member, EXPIRING_DAYS)
+    expiring = await points_queries.expiring(principal, member, EXPIRING_DAYS, programme=programme)
     offers = await _offers(member, now)
     progress = await progress_of(programme, member)
     actions = next_best_actions(
