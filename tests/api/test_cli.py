@@ -72,3 +72,10 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
     ).fetchone()
     assert counts[0] == 50 and counts[1] == 6 and counts[2] > 6
     assert (tmp_path / "demo-keys.env").stat().st_mode & 0o077 == 0
+    # the nightly build segments every member and ranks products for the consenting ones
+    built = loyalty(tmp_path, "build-recommendations")
+    assert built.returncode == 0 and "demo: 50 members segmented" in built.stdout, built.stdout
+    lists, segments = db.execute(
+        "SELECT (SELECT count(*) FROM recommendation_lists), (SELECT count(*) FROM member_segments)"
+    ).fetchone()
+    assert segments == 50 and lists > 1
