@@ -166,10 +166,3 @@ def combine(outcomes: list[tuple[Template, Outcome]], cart: Cart) -> list[Outcom
         else:
             result.append(o)
     return result
-
-
-def capped_saving(cart: Cart, outcome: Outcome, already_taken: int) -> int:
-    """What one more coupon saves (items and shipping together) on a cart that coupons
-    already on the order took `already_taken` off: never more than is left of it."""
-    whole = sum(line.amount for line in cart.lines) + cart.shipping_fee
-    return max(0, min(outcome.discount + outcome.shipping_discount, whole - already_taken))

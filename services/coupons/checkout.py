@@ -24,7 +24,6 @@ from domain.coupons import (
     Outcome,
     Reason,
     Refusal,
-    capped_saving,
     combine,
     evaluate,
     redeem_refusal,
@@ -231,8 +230,13 @@ async def lock(
             outcome = _judge(row, member, cart, now, order_ref)
             if not outcome.applies:
                 raise CouponRefused(list(outcome.reasons), field="cart")
-            # With the coupons already on the order, never more than the cart is worth.
-            discount = capped_saving(cart, outcome, sum(c.discount or 0 for c in others))
+            # The coupons already on the order first, this one after them, by the same rule
+            # as validateCoupons: together never more than the cart is worth.
+            on_order = [
+                (rules_of(c.template), _judge(c, member, cart, now, order_ref)) for c in others
+            ]
+            last = combine([*on_order, (rules, outcome)], cart)[-1]
+            discount = last.discount + last.shipping_discount
         row.status, row.order_ref, row.locked_at = CouponStatus.LOCKED.value, order_ref, now
         row.lock_expires_at = now + timedelta(minutes=policy_of(programme).hold_minutes)
         row.discount = discount

@@ -431,3 +431,31 @@ async def test_the_lapsed_lock_job_skips_a_coupon_a_checkout_holds_instead_of_wa
     assert released == 1
     assert (await Coupon.get(id=free.row.id)).status == "AVAILABLE"
     assert (await Coupon.get(id=held.row.id)).status == "LOCKED"
+
+
+async def test_locking_caps_items_and_shipping_as_validation_does(programme, make_member):
+    """Items 60.00 and shipping 10.00: a second 50-off takes the 10.00 of items left, not
+    the shipping too, whether asked by validateCoupons or stored by lockCoupon."""
+    from domain.coupons import Cart, CartLine
+
+    member = await make_member(programme)
+    template = await make_template(
+        programme, kind=CouponKind.NO_THRESHOLD, amount=5_000, threshold=0, stackable=True
+    )
+    first, second = (
+        await claim(programme, template, member),
+        await claim(programme, template, member),
+    )
+    cart = Cart((CartLine("sku-1", "general", 6_000, 1),), shipping_fee=1_000)
+    checked = await checkout.validate(
+        staff(programme), member_external_id=member.external_id, cart=cart,
+        codes=[first.row.code, second.row.code],
+    )  # fmt: skip
+    stored = []
+    for coupon in (first, second):
+        locked = await checkout.lock(
+            staff(programme), code=coupon.row.code, order_ref="o-1", cart=cart,
+            idempotency_key=uuid.uuid4().hex,
+        )  # fmt: skip
+        stored.append(locked.row.discount)
+    assert [c.outcome.discount for c in checked.checks] == stored == [5_000, 1_000]
