@@ -120,3 +120,12 @@ class Collector:
     def raise_if_any(self) -> None:
         if self.errors:
             raise ValidationFailed(self.errors)
+
+
+PAGE_MAX = 100
+
+
+def check_page_size(first: int, maximum: int = PAGE_MAX) -> None:
+    """A connection's `first`: 1 to `maximum` items, else VALIDATION on `first`."""
+    if not 1 <= first <= maximum:
+        raise invalid("first", f"must be 1-{maximum}")

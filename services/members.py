@@ -17,7 +17,7 @@ from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
-from domain.errors import AlreadyExists, Collector, NotFound, invalid
+from domain.errors import AlreadyExists, Collector, NotFound, check_page_size, invalid
 from domain.idempotency import check_key
 from domain.members import (
     Birthday,
@@ -30,8 +30,6 @@ from domain.tiers import entry_tier
 from services import tier_evaluation
 from services.clock import programme_time
 from services.idempotency import run_once
-
-PAGE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -116,10 +114,7 @@ async def page(
     principal: Principal, *, first: int, after_id: int | None
 ) -> tuple[list[Member], bool]:
     """One page plus whether another follows (one extra row is read to know)."""
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     if principal.role is Role.MEMBER:
         own = await viewer(principal)
         rows = [own] if own is not None and (after_id is None or own.id > after_id) else []

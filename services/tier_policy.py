@@ -10,7 +10,7 @@ from db.models import Member, Programme, TierChange
 from db.repositories import programmes as programme_repo
 from db.repositories import tier_events as event_repo
 from domain.auth import Principal
-from domain.errors import Collector
+from domain.errors import Collector, check_page_size
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import MAX_MONEY, check_sku
@@ -19,8 +19,6 @@ from domain.tier_rules import Progress, TierPolicy, validate_tier_policy
 from services import members as member_service
 from services.idempotency import run_once
 from services.tier_evaluation import policy_of, progress_of
-
-PAGE_MAX = 100
 
 
 async def current(principal: Principal) -> TierPolicy:
@@ -61,10 +59,7 @@ async def progress(
 async def history(
     principal: Principal, member: Member, *, first: int, before_id: int | None
 ) -> tuple[list[TierChange], bool]:
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     rows = await event_repo.history_page(member.id, before_id=before_id, limit=first + 1)
     return rows[:first], len(rows) > first
 

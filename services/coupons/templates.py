@@ -14,12 +14,10 @@ from db.repositories import coupons as coupon_repo
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, CouponKind, Template, TemplateStatus, validate_template
 from domain.coupons.templates import check_template_code, check_title
-from domain.errors import AlreadyExists, Collector, NotFound
+from domain.errors import AlreadyExists, Collector, NotFound, check_page_size
 from domain.idempotency import check_key
 from services.clock import programme_time
 from services.idempotency import run_once
-
-PAGE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -167,10 +165,7 @@ async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponTempla
 async def page(
     principal: Principal, *, first: int, after_id: int | None
 ) -> tuple[list[CouponTemplate], bool]:
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     rows = await coupon_repo.templates_page(
         principal.programme_id,
         after_id=after_id,

@@ -10,11 +10,9 @@ from db.repositories import coupons as coupon_repo
 from domain.auth import Principal
 from domain.coupons import CouponState, CouponStatus, effective_status
 from domain.coupons.wallet import looks_like_code, normalise_code
-from domain.errors import Collector
+from domain.errors import check_page_size
 from services import members as member_service
 from services.clock import programme_time
-
-PAGE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -49,10 +47,7 @@ async def page(
     now: datetime,
 ) -> tuple[list[CouponView], bool]:
     """`now`: the programme's, which the caller has at hand (the page reads it once)."""
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     if member_service.visible_to(principal, member) is None:
         return [], False
     rows = await coupon_repo.wallet_page(

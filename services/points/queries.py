@@ -9,13 +9,12 @@ from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
-from domain.errors import Collector
+from domain.errors import Collector, check_page_size
 from domain.lots import Expiring, expiring_within, rolling_expiry
 from domain.points import TxKind
 from services.clock import now_of
 from services.points.ledger import policy_of
 
-PAGE_MAX = 100
 _Row = TypeVar("_Row", PointTransaction, Order, PointHold)
 
 
@@ -46,10 +45,7 @@ async def history(
     before_id: int | None,
     kinds: list[TxKind] | None,
 ) -> tuple[list[PointTransaction], bool]:
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     rows = await points_repo.history_page(
         principal.programme_id,
         member.id,

@@ -10,14 +10,12 @@ from db.connection import is_unique_violation
 from db.models import Product as ProductRow
 from db.repositories import recommendations as repo
 from domain.auth import Principal
-from domain.errors import AlreadyExists, Collector
+from domain.errors import AlreadyExists, Collector, check_page_size
 from domain.idempotency import check_key
 from domain.recommendations.catalogue import validate_products
 from domain.recommendations.model import Product
 from services.clock import programme_time
 from services.idempotency import run_once
-
-PAGE_MAX = 100
 
 
 async def upsert(
@@ -70,10 +68,7 @@ async def upsert(
 async def page(
     principal: Principal, *, first: int, after_id: int | None, category: str | None
 ) -> tuple[list[ProductRow], bool]:
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     rows = await repo.products_page(
         principal.programme_id, after_id=after_id, limit=first + 1, category=category
     )

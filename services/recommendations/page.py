@@ -11,10 +11,11 @@ from db.repositories import coupons as coupon_repo
 from db.repositories import recommendations as repo
 from domain.auth import Principal, Role
 from domain.coupons import issuable
-from domain.errors import Collector
+from domain.errors import check_page_size
 from domain.recommendations.actions import EXPIRING_DAYS, Action, Offer, next_best_actions
 from domain.recommendations.model import Product
-from domain.recommendations.ranking import PAGE_MAX, Reason, Suggestion, recommend
+from domain.recommendations.ranking import PAGE_MAX as RECOMMENDATIONS_MAX
+from domain.recommendations.ranking import Reason, Suggestion, recommend
 from domain.recommendations.rfm import Lifecycle
 from services import members as member_service
 from services.clock import now_of
@@ -45,10 +46,7 @@ async def recommendations(
 ) -> list[Recommended]:
     """At most two statements: the stored lists (the member's and the popular one), then the
     member's purchases since. Without profiling consent: the popular list, one statement."""
-    errors = Collector()
-    if not 1 <= first <= PAGE_MAX:
-        errors.add("first", f"must be 1-{PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first, RECOMMENDATIONS_MAX)
     if member_service.visible_to(principal, member) is None:
         return []
     personal = member.consent_profiling
@@ -83,10 +81,7 @@ async def segment(principal: Principal, member: Member) -> MemberSegment | None:
 async def members_in_segment(
     principal: Principal, lifecycle: Lifecycle, *, first: int, after_id: int | None
 ) -> tuple[list[Member], bool]:
-    errors = Collector()
-    if not 1 <= first <= member_service.PAGE_MAX:
-        errors.add("first", f"must be 1-{member_service.PAGE_MAX}")
-    errors.raise_if_any()
+    check_page_size(first)
     if principal.role is not Role.ADMIN:
         return [], False
     rows = await repo.members_in_segment(
