@@ -7,6 +7,7 @@ from typing import Any
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
+from tortoise.queryset import QuerySet
 
 from db.models import Coupon, CouponTemplate, Member
 from domain.coupons import CouponStatus
@@ -16,25 +17,37 @@ async def create_template(**fields: Any) -> CouponTemplate:
     return await CouponTemplate.create(**fields)
 
 
-async def get_template(programme_id: int, template_id: int) -> CouponTemplate | None:
-    return await CouponTemplate.get_or_none(programme_id=programme_id, id=template_id)
+def _templates(programme_id: int, *, members_only: bool) -> QuerySet[CouponTemplate]:
+    query = CouponTemplate.filter(programme_id=programme_id)
+    if members_only:  # what a member may get by itself: claim for free, or buy with points
+        query = query.filter(Q(claimable=True) | Q(points_price__isnull=False), status="ACTIVE")
+    return query
 
 
-async def get_templates(programme_id: int, ids: list[int]) -> list[CouponTemplate]:
-    return await CouponTemplate.filter(programme_id=programme_id, id__in=ids)
+async def get_template(
+    programme_id: int, template_id: int, *, members_only: bool = False
+) -> CouponTemplate | None:
+    return await _templates(programme_id, members_only=members_only).get_or_none(id=template_id)
+
+
+async def get_templates(
+    programme_id: int, ids: list[int], *, members_only: bool = False
+) -> list[CouponTemplate]:
+    return await _templates(programme_id, members_only=members_only).filter(id__in=ids)
 
 
 async def get_template_by_code(programme_id: int, code: str) -> CouponTemplate | None:
     return await CouponTemplate.get_or_none(programme_id=programme_id, code=code)
 
 
+async def open_to_members(programme_id: int) -> list[CouponTemplate]:
+    return await _templates(programme_id, members_only=True).order_by("id")
+
+
 async def templates_page(
     programme_id: int, *, after_id: int | None, limit: int, members_only: bool
 ) -> list[CouponTemplate]:
-    """`members_only`: the ones a member may get by itself (claim, or buy with points)."""
-    query = CouponTemplate.filter(programme_id=programme_id)
-    if members_only:
-        query = query.filter(Q(claimable=True) | Q(points_price__isnull=False), status="ACTIVE")
+    query = _templates(programme_id, members_only=members_only)
     if after_id is not None:
         query = query.filter(id__gt=after_id)
     return await query.order_by("id").limit(limit)
@@ -79,26 +92,15 @@ async def stock_left(template_id: int) -> int | None:
     return row.stock_left
 
 
-async def held_by(template_id: int, member_ids: list[int]) -> dict[int, int]:
-    """How many coupons of this template each member has (any status)."""
+async def held(template_ids: list[int], member_ids: list[int]) -> dict[tuple[int, int], int]:
+    """How many coupons of each template each member has (any status), by (template, member)."""
     rows = (
-        await Coupon.filter(template_id=template_id, member_id__in=member_ids)
+        await Coupon.filter(template_id__in=template_ids, member_id__in=member_ids)
         .annotate(held=Count("id"))
-        .group_by("member_id")
-        .values_list("member_id", "held")
+        .group_by("template_id", "member_id")
+        .values_list("template_id", "member_id", "held")
     )
-    return {int(member_id): int(held) for member_id, held in rows}
-
-
-async def held_of_member(member_id: int, template_ids: list[int]) -> dict[int, int]:
-    """How many coupons of each of these templates one member has (any status)."""
-    rows = (
-        await Coupon.filter(member_id=member_id, template_id__in=template_ids)
-        .annotate(held=Count("id"))
-        .group_by("template_id")
-        .values_list("template_id", "held")
-    )
-    return {int(template_id): int(held) for template_id, held in rows}
+    return {(int(t), int(m)): int(n) for t, m, n in rows}
 
 
 async def insert(rows: list[dict[str, Any]]) -> list[Coupon]:

@@ -10,7 +10,6 @@ from tortoise.expressions import Q
 from tortoise.functions import Max
 
 from db.models import (
-    CouponTemplate,
     Member,
     MemberSegment,
     Order,
@@ -119,12 +118,3 @@ async def last_purchases(member_id: int) -> dict[str, datetime]:
         .values_list("sku", "last")
     )
     return {str(sku): last for sku, last in rows}
-
-
-async def offerable_templates(programme_id: int) -> list[CouponTemplate]:
-    """Templates a member could get by itself now: active, claimable or sold for points."""
-    return await CouponTemplate.filter(
-        Q(claimable=True) | Q(points_price__isnull=False),
-        programme_id=programme_id,
-        status="ACTIVE",
-    ).order_by("id")

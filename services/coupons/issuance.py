@@ -98,8 +98,8 @@ async def _check_members(
         if outside:
             raise NotEligibleTier(f"not open to the tier of {_names(outside)}", field=field)
     if rules.per_member_limit is not None:
-        held = await coupon_repo.held_by(template.id, [m.id for m in members])
-        full = [m for m in members if held.get(m.id, 0) >= rules.per_member_limit]
+        held = await coupon_repo.held([template.id], [m.id for m in members])
+        full = [m for m in members if held.get((template.id, m.id), 0) >= rules.per_member_limit]
         if full:
             raise LimitReached(
                 f"at most {rules.per_member_limit} per member: {_names(full)} has it already",

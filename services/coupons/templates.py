@@ -143,23 +143,18 @@ async def retire(principal: Principal, template_id: int) -> CouponTemplate:
 
 
 async def find(principal: Principal, template_id: int) -> CouponTemplate | None:
-    """Staff see every template of their programme; a member sees those it could claim."""
-    row = await coupon_repo.get_template(principal.programme_id, template_id)
-    if row is None or (principal.role is Role.MEMBER and not _open_to_members(row)):
-        return None
-    return row
-
-
-def _open_to_members(row: CouponTemplate) -> bool:
-    """What a member may get by itself: claimed for free, or bought with points."""
-    return row.status == TemplateStatus.ACTIVE.value and (
-        row.claimable or row.points_price is not None
+    """Staff see every template of their programme; a member sees those it may get by itself
+    (claim for free, or buy with points)."""
+    return await coupon_repo.get_template(
+        principal.programme_id, template_id, members_only=principal.role is Role.MEMBER
     )
 
 
 async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponTemplate]:
-    rows = await coupon_repo.get_templates(principal.programme_id, ids)
-    return {r.id: r for r in rows if principal.role is not Role.MEMBER or _open_to_members(r)}
+    rows = await coupon_repo.get_templates(
+        principal.programme_id, ids, members_only=principal.role is Role.MEMBER
+    )
+    return {r.id: r for r in rows}
 
 
 async def page(

@@ -92,10 +92,8 @@ async def members_in_segment(
 
 async def _offers(member: Member, now: datetime) -> list[tuple[CouponTemplate, Offer]]:
     """Templates this member could get now: open to its tier, in stock, under its limit."""
-    templates = await repo.offerable_templates(member.programme_id)
-    held = (
-        await coupon_repo.held_of_member(member.id, [t.id for t in templates]) if templates else {}
-    )
+    templates = await coupon_repo.open_to_members(member.programme_id)
+    held = await coupon_repo.held([t.id for t in templates], [member.id]) if templates else {}
     found = []
     for t in templates:
         rules = rules_of(t)
@@ -103,7 +101,10 @@ async def _offers(member: Member, now: datetime) -> list[tuple[CouponTemplate, O
             issuable(rules, now)
             and (not rules.eligible_tiers or member.tier_id in rules.eligible_tiers)
             and (t.stock_left is None or t.stock_left > 0)
-            and (rules.per_member_limit is None or held.get(t.id, 0) < rules.per_member_limit)
+            and (
+                rules.per_member_limit is None
+                or held.get((t.id, member.id), 0) < rules.per_member_limit
+            )
         ):
             found.append((t, Offer(t.id, t.points_price, t.valid_until)))
     return found
