@@ -25,34 +25,25 @@ from services import programmes as programme_service
 Resolver = Callable[..., Awaitable[Any]]
 
 
-def _remembered(resolve: Resolver, key: Callable[..., Any]) -> Resolver:
+def _remembered(call: Resolver, key: Callable[..., Any]) -> Resolver:
+    """`call`, answering from memory after the first call for each `key(*args)`."""
     seen: dict[Any, Any] = {}
 
-    async def answer(info: Any, *args: Any, **kwargs: Any) -> Any:
+    async def answer(*args: Any, **kwargs: Any) -> Any:
         k = key(*args, **kwargs)
         if k not in seen:
-            seen[k] = await resolve(info, *args, **kwargs)
+            seen[k] = await call(*args, **kwargs)
         return seen[k]
 
     return answer
 
 
-def _remembered_plain(call: Resolver) -> Resolver:
-    seen: dict[Any, Any] = {}
-
-    async def answer(arg: Any) -> Any:
-        if arg not in seen:
-            seen[arg] = await call(arg)
-        return seen[arg]
-
-    return answer
-
-
 def _in_memory() -> None:
-    by_member = lambda member, *a, **k: (member.id, a, tuple(sorted(k.items())))  # noqa: E731
-    key_service.authenticate_key = _remembered_plain(key_service.authenticate_key)
-    programme_service.current = _remembered_plain(programme_service.current)
-    member_resolvers.member = _remembered(member_resolvers.member, lambda e: e)
+    alone = lambda arg: arg  # noqa: E731
+    by_member = lambda info, member, *a, **k: (member.id, a, tuple(sorted(k.items())))  # noqa: E731
+    key_service.authenticate_key = _remembered(key_service.authenticate_key, alone)
+    programme_service.current = _remembered(programme_service.current, alone)
+    member_resolvers.member = _remembered(member_resolvers.member, lambda info, e: e)
     tier_resolvers.progress = _remembered(tier_resolvers.progress, by_member)
     points_resolvers.expiring = _remembered(points_resolvers.expiring, by_member)
     points_resolvers.transactions = _remembered(points_resolvers.transactions, by_member)
