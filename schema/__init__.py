@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
+from schema.executor import PlannedExecutor
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
@@ -64,6 +65,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions(production=production),
+        execution_context_class=PlannedExecutor,
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH},

@@ -125,8 +125,17 @@ class Coupon(relay.Node):
     template: CouponTemplate
 
     @classmethod
-    def from_view(cls, coupon: CouponView) -> Coupon:
+    def from_view(
+        cls, coupon: CouponView, templates: dict[int, CouponTemplate] | None = None
+    ) -> Coupon:
+        """`templates`: shared by the coupons of one page, so a wallet of 20 coupons of one
+        template converts that template once."""
         row = coupon.row
+        template = templates.get(row.template_id) if templates is not None else None
+        if template is None:
+            template = CouponTemplate.from_row(row.template)
+            if templates is not None:
+                templates[row.template_id] = template
         live_lock = coupon.status is domain_coupons.CouponStatus.LOCKED
         used = coupon.status is domain_coupons.CouponStatus.USED
         return cls(
@@ -141,7 +150,7 @@ class Coupon(relay.Node):
             locked_until=row.lock_expires_at if live_lock else None,
             discount=row.discount if live_lock or used else None,
             used_at=row.used_at,
-            template=CouponTemplate.from_row(row.template),
+            template=template,
         )
 
     @classmethod

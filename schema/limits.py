@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
 
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -13,7 +14,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -63,6 +63,38 @@ class ErrorCodes(SchemaExtension):
                 error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
 
 
+class ValidationCache(SchemaExtension):
+    """Validation results kept per (schema, document, rules), keyed by the document's
+    identity. strawberry's own ValidationCache keys an lru_cache by the parsed document, and
+    hashing one walks the whole tree on every request (a tenth of a millisecond for the
+    member page). The parser cache hands back the very same document for the same text, so
+    identity is enough; each entry holds its document, so an id is never reused while its
+    entry lives. A document not from the parser cache (none here) is merely validated again."""
+
+    results: ClassVar[dict[tuple[int, int, tuple[Any, ...]], tuple[Any, Any, list[Any]]]] = {}
+    hits = 0
+    misses = 0
+
+    def on_validate(self) -> Iterator[None]:
+        from strawberry.schema.schema import validate_document
+
+        context = self.execution_context
+        schema, document = context.schema._schema, context.graphql_document
+        rules = tuple(context.validation_rules)
+        key = (id(schema), id(document), rules)
+        entry = self.results.get(key)
+        if entry is None or entry[0] is not schema or entry[1] is not document:
+            ValidationCache.misses += 1
+            entry = (schema, document, validate_document(schema, document, rules))
+            if len(self.results) >= VALIDATION_CACHE_SIZE:
+                self.results.pop(next(iter(self.results)))  # the oldest
+            self.results[key] = entry
+        else:
+            ValidationCache.hits += 1
+        context.pre_execution_errors = entry[2]
+        yield
+
+
 # The depth and alias rules are built once: QueryDepthLimiter and MaxAliasesLimiter make a
 # new rule class per instance, and extensions are instantiated per request, so the rules
 # would differ on every request and the validation cache (keyed by them) would never hit.
@@ -75,7 +107,7 @@ def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
     and rules, so the production schema never reuses a development validation result)."""
     chosen: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        ValidationCache,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: AddValidationRules(RULES),
         ErrorCodes,

@@ -13,7 +13,7 @@ from resolvers import members as resolvers
 from resolvers import points
 from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
-from schema.coupon_types import Coupon, CouponConnection, CouponStatus
+from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
 from schema.errors import MutationError, result_of
 from schema.pagination import page_info
 from schema.points_types import (
@@ -151,8 +151,11 @@ class Member(relay.Node):
         views, has_next = await coupon_resolvers.wallet_page(
             info, self.row, status=status, first=first, after=after
         )
+        templates: dict[int, CouponTemplate] = {}
         edges = [
-            relay.Edge(cursor=coupon_resolvers.wallet_cursor(v), node=Coupon.from_view(v))
+            relay.Edge(
+                cursor=coupon_resolvers.wallet_cursor(v), node=Coupon.from_view(v, templates)
+            )
             for v in views
         ]
         return CouponConnection(edges=edges, page_info=page_info(edges, has_next, after))

@@ -33,6 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -234,6 +236,16 @@ def start_server(url: str, *, memory: bool, log: Path) -> tuple[subprocess.Popen
     raise SystemExit(f"the server did not start: {log.read_text()}")
 
 
+@contextmanager
+def serving(url: str, *, memory: bool, log: Path) -> Iterator[tuple[subprocess.Popen, str]]:
+    server, base = start_server(url, memory=memory, log=log)
+    try:
+        yield server, base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def register(base: str, key: str, query: str, variables: dict) -> dict:
     """Send a document once with its hash (APQ), as a client does on its first call."""
     body = {
@@ -376,8 +388,9 @@ def rounds(measure, n: int) -> tuple[float, float, float, int]:
 
 def profile(pid: int, base: str, script: str, load: dict, out: Path) -> None:
     """py-spy's collapsed stacks of the server while wrk drives it."""
+    spy_bin = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     spy = subprocess.Popen(
-        ["py-spy", "record", "-p", str(pid), "-d", str(load["seconds"]), "-r", "200",
+        [spy_bin, "record", "-p", str(pid), "-d", str(load["seconds"]), "-r", "200",
          "-f", "raw", "-o", str(out), "--nonblocking"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -402,49 +415,58 @@ async def main(args: argparse.Namespace) -> None:
         pid, key = await seed(url)
         print(f"seed: {time.perf_counter() - started:.0f} s (not measured)")
         load = {"seconds": args.seconds, "connections": args.connections, "tmp": tmp}
+        parts = set(args.parts.split(","))
         results = {}
-        server, base = start_server(url, memory=False, log=tmp / "server.log")
-        try:
-            page = register(base, key, MEMBER_PAGE, {"e": "m-1"})
-            raw = httpx.get(f"{base}/raw/member/m-1", headers={"Authorization": f"Bearer {key}"})
-            assert raw.json() == page, "the raw page and the GraphQL page differ"
-            print(f"member page: {len(raw.content)} bytes of JSON")
-            placed = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60))
-            warm = {
-                "orderId": "warm-1",
-                "memberExternalId": "m-1",
-                "placedAt": placed,
-                "lines": [
-                    {"sku": "coffee-01", "category": "coffee", "unitPrice": 100, "quantity": 1}
-                ],
-                "payments": [{"method": "CARD", "amount": 100}],
-                "idempotencyKey": "warm-1",
-            }
-            register(base, key, RECORD_ORDER, {"input": warm})
-            wrk(base, lua_page(key, MEMBERS), seconds=3, connections=args.connections, tmp=tmp)
-            results["a"] = rounds(lambda: wrk(base, lua_raw(key, MEMBERS), **load), args.rounds)
-            results["b"] = rounds(lambda: wrk(base, lua_page(key, MEMBERS), **load), args.rounds)
-            results["c"] = rounds(
-                lambda: wrk(base, lua_order(key, uuid.uuid4().hex[:8], placed), **load), args.rounds
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-        results["d"] = rounds(lambda: pgbench(url, pid, **load), args.rounds)
-        hot = 200  # the in-memory server keeps this many members' pages
-        server, base = start_server(url, memory=True, log=tmp / "memory.log")
-        try:
-            register(base, key, MEMBER_PAGE, {"e": "m-1"})
-            for m in range(1, hot + 1):
-                httpx.get(f"{base}/raw/member/m-{m}", headers={"Authorization": f"Bearer {key}"})
-            wrk(base, lua_page(key, hot), seconds=3, connections=args.connections, tmp=tmp)
-            results["a'"] = rounds(lambda: wrk(base, lua_raw(key, hot), **load), args.rounds)
-            results["b'"] = rounds(lambda: wrk(base, lua_page(key, hot), **load), args.rounds)
-            if args.profile:
-                profile(server.pid, base, lua_page(key, hot), load, Path(args.profile))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        if parts & {"a", "b", "c"}:
+            with serving(url, memory=False, log=tmp / "server.log") as (_, base):
+                measure_database(base, key, args, load, parts, results)
+        if "d" in parts:
+            results["d"] = rounds(lambda: pgbench(url, pid, **load), args.rounds)
+        if "memory" in parts:
+            with serving(url, memory=True, log=tmp / "memory.log") as (server, base):
+                measure_memory(server, base, key, args, load, results)
+    report(args, results)
+
+
+def measure_database(base: str, key: str, args, load: dict, parts: set, results: dict) -> None:
+    page = register(base, key, MEMBER_PAGE, {"e": "m-1"})
+    raw = httpx.get(f"{base}/raw/member/m-1", headers={"Authorization": f"Bearer {key}"})
+    assert raw.json() == page, "the raw page and the GraphQL page differ"
+    print(f"member page: {len(raw.content)} bytes of JSON")
+    placed = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - 60))
+    warm = {
+        "orderId": "warm-1",
+        "memberExternalId": "m-1",
+        "placedAt": placed,
+        "lines": [{"sku": "coffee-01", "category": "coffee", "unitPrice": 100, "quantity": 1}],
+        "payments": [{"method": "CARD", "amount": 100}],
+        "idempotencyKey": "warm-1",
+    }
+    register(base, key, RECORD_ORDER, {"input": warm})
+    wrk(base, lua_page(key, MEMBERS), seconds=3, connections=args.connections, tmp=load["tmp"])
+    if "a" in parts:
+        results["a"] = rounds(lambda: wrk(base, lua_raw(key, MEMBERS), **load), args.rounds)
+    if "b" in parts:
+        results["b"] = rounds(lambda: wrk(base, lua_page(key, MEMBERS), **load), args.rounds)
+    if "c" in parts:
+        results["c"] = rounds(
+            lambda: wrk(base, lua_order(key, uuid.uuid4().hex[:8], placed), **load), args.rounds
+        )
+
+
+def measure_memory(server, base: str, key: str, args, load: dict, results: dict) -> None:
+    hot = 200  # the in-memory server keeps this many members' pages
+    register(base, key, MEMBER_PAGE, {"e": "m-1"})
+    for m in range(1, hot + 1):
+        httpx.get(f"{base}/raw/member/m-{m}", headers={"Authorization": f"Bearer {key}"})
+    wrk(base, lua_page(key, hot), seconds=3, connections=args.connections, tmp=load["tmp"])
+    results["a'"] = rounds(lambda: wrk(base, lua_raw(key, hot), **load), args.rounds)
+    results["b'"] = rounds(lambda: wrk(base, lua_page(key, hot), **load), args.rounds)
+    if args.profile:
+        profile(server.pid, base, lua_page(key, hot), load, Path(args.profile))
+
+
+def report(args, results: dict) -> None:
     names = {
         "a": "(a) raw member page, orjson",
         "b": "(b) GraphQL member page (APQ)",
@@ -457,13 +479,16 @@ async def main(args: argparse.Namespace) -> None:
           "one uvicorn worker; PostgreSQL + Redis")  # fmt: skip
     print(f"{'':36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
     for k, name in names.items():
-        rps, p50, p99, bad = results[k]
-        print(f"{name:36}{rps:10.0f}{p50:9.1f}{p99:9.1f}{bad:9d}")
-    ratio = lambda x, y: results[x][0] / results[y][0]  # noqa: E731
-    print(f"\nb/a  = {ratio('b', 'a'):.2f}   (target >= 0.5)")
-    print(f"b'/a' = {ratio(chr(98) + chr(39), chr(97) + chr(39)):.2f}   (target >= 0.25)")
-    print(f"c/d  = {ratio('c', 'd'):.2f}   (target >= 0.3)")
-    print(f"member page p99 = {results['b'][2]:.1f} ms   (target <= 25 ms)")
+        if k in results:
+            rps, p50, p99, bad = results[k]
+            print(f"{name:36}{rps:10.0f}{p50:9.1f}{p99:9.1f}{bad:9d}")
+    targets = [("b", "a", "b/a ", 0.5), ("b'", "a'", "b'/a'", 0.25), ("c", "d", "c/d ", 0.3)]
+    print()
+    for x, y, label, target in targets:
+        if x in results and y in results:
+            print(f"{label} = {results[x][0] / results[y][0]:.2f}   (target >= {target})")
+    if "b" in results:
+        print(f"member page p99 = {results['b'][2]:.1f} ms   (target <= 25 ms)")
 
 
 if __name__ == "__main__":
@@ -472,5 +497,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument(
+        "--parts", default="a,b,c,d,memory", help="what to measure: a, b, c, d and/or memory"
+    )
     parser.add_argument("--profile", help="write py-spy's collapsed stacks of (b') here")
     asyncio.run(main(parser.parse_args()))

@@ -285,17 +285,25 @@ async def test_a_variable_page_size_is_costed_at_the_maximum(gql, programme, mak
 
 async def test_a_document_sent_again_is_not_validated_again(gql, programme, make_key):
     """The limits' rules are built once, so the validation cache (keyed by them) hits."""
-    from strawberry.extensions.validation_cache import _get_validate_cache
+    from schema.limits import ValidationCache
 
-    from schema.limits import VALIDATION_CACHE_SIZE
-
-    cache = _get_validate_cache(VALIDATION_CACHE_SIZE)
     key = await make_key(programme)
     query = "{ programme { code name } } # validated once"
     await gql(query, auth=key)
-    before = cache.cache_info()
+    before = (ValidationCache.hits, ValidationCache.misses)
     for _ in range(3):
         body = await gql(query, auth=key)
         assert body["data"]["programme"]["code"] == programme.code
-    after = cache.cache_info()
-    assert (after.hits - before.hits, after.misses - before.misses) == (3, 0)
+    after = (ValidationCache.hits, ValidationCache.misses)
+    assert (after[0] - before[0], after[1] - before[1]) == (3, 0)
+
+
+async def test_an_invalid_document_sent_again_is_refused_again(gql, programme, make_key):
+    """A cached validation keeps its errors: the second try is refused the same way."""
+    key = await make_key(programme)
+    query = "{ programme { code noSuchField } }"
+    first = await gql(query, auth=key)
+    second = await gql(query, auth=key)
+    assert first["errors"] == second["errors"]
+    assert first["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert "data" not in second or second["data"] is None
