@@ -363,7 +363,7 @@ class Run:
             if field.getter is not None:
                 value = field.getter(source)
             else:
-                value = self.resolve(field, source, field_path, plan.type)  # type: ignore[arg-type]
+                value = self.resolve(field, source, field_path, plan.type)
                 if _is_awaitable(value):
                     out[key] = _after(value, field, self, field_path)
                     pending.append(key)
@@ -377,7 +377,7 @@ class Run:
         return _fill(out, pending)
 
     def resolve(
-        self, field: FieldPlan, source: Any, path: Path, parent_type: GraphQLObjectType
+        self, field: FieldPlan, source: Any, path: Path | None, parent_type: GraphQLObjectType
     ) -> Any:
         executor = self.executor
         info = executor.build_resolve_info(field.field_def, field.nodes, parent_type, path)

@@ -103,8 +103,9 @@ RULES = [depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), CostLimit
 
 def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
     """Factories: strawberry builds fresh extensions per request. The parser and validation
-    caches still live across requests (module level, keyed by size; validation also by schema
-    and rules, so the production schema never reuses a development validation result)."""
+    caches still live across requests (the parser's at module level, keyed by size; ours for
+    validation on its class, keyed by schema, document and rules, so the production schema
+    never reuses a development validation result)."""
     chosen: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
         ValidationCache,
