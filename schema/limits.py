@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from graphql import GraphQLError
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
@@ -47,33 +41,76 @@ def should_mask(error: GraphQLError) -> bool:
     return not is_readable(error)
 
 
-class ErrorCodes(SchemaExtension):
+def _with_codes(errors: list[GraphQLError]) -> None:
     """Every error carries a `code`: a domain error raised by a query gets the code a mutation
     error would carry; a document or its variables refused before running (a missing
     argument, a wrong type) gets GRAPHQL_VALIDATION_FAILED."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        for error in getattr(result, "errors", None) or ():
-            original = error.original_error
-            if isinstance(original, DomainError):
-                error.extensions = {**(error.extensions or {}), "code": original.code.value}
-            elif error.path is None and "code" not in (error.extensions or {}):
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+    for error in errors:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            error.extensions = {**(error.extensions or {}), "code": original.code.value}
+        elif error.path is None and "code" not in (error.extensions or {}):
+            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
 
 
-class ValidationCache(SchemaExtension):
-    """Validation results kept per (schema, document, rules), keyed by the document's
-    identity. strawberry's own ValidationCache keys an lru_cache by the parsed document, and
-    hashing one walks the whole tree on every request (a tenth of a millisecond for the
-    member page). The parser cache hands back the very same document for the same text, so
+def _masked(error: GraphQLError) -> GraphQLError:
+    """A bug's error as the caller sees it in production: where, not what."""
+    if not should_mask(error):
+        return error
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+    )
+
+
+# The depth and alias rules are built once: their factories make a new rule class per call,
+# and the validation cache is keyed by the rules.
+RULES = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), CostLimit)
+PRODUCTION_RULES = (*RULES, NoSchemaIntrospectionCustomRule)
+_parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
+
+
+class Guard(SchemaExtension):
+    """All we do around an operation, as one extension: a bounded token count, a parse cache,
+    our validation rules (plus no introspection in production), a validation cache, error
+    codes and, in production, masked bugs. strawberry drives each extension's hooks through
+    generators on every request; as the seven stock ones we started with this was a tenth
+    of the fixed cost of a request.
+
+    Validation results are kept per (schema, document, rules), keyed by the document's
+    identity: strawberry's own ValidationCache hashes the whole parsed document on every
+    request. The parse cache hands back the very same document for the same text, so
     identity is enough; each entry holds its document, so an id is never reused while its
-    entry lives. A document not from the parser cache (none here) is merely validated again."""
+    entry lives."""
 
     results: ClassVar[dict[tuple[int, int, tuple[Any, ...]], tuple[Any, Any, list[Any]]]] = {}
     hits = 0
     misses = 0
+
+    def __init__(self, *, production: bool) -> None:
+        self.production = production
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        context.validation_rules = context.validation_rules + (
+            PRODUCTION_RULES if self.production else RULES
+        )
+        yield
+        result = context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            _with_codes(errors)
+            if self.production:
+                result.errors = [_masked(error) for error in errors]  # type: ignore[union-attr]
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         from strawberry.schema.schema import validate_document
@@ -84,35 +121,17 @@ class ValidationCache(SchemaExtension):
         key = (id(schema), id(document), rules)
         entry = self.results.get(key)
         if entry is None or entry[0] is not schema or entry[1] is not document:
-            ValidationCache.misses += 1
+            Guard.misses += 1
             entry = (schema, document, validate_document(schema, document, rules))
             if len(self.results) >= VALIDATION_CACHE_SIZE:
                 self.results.pop(next(iter(self.results)))  # the oldest
             self.results[key] = entry
         else:
-            ValidationCache.hits += 1
+            Guard.hits += 1
         context.pre_execution_errors = entry[2]
         yield
 
 
-# The depth and alias rules are built once: QueryDepthLimiter and MaxAliasesLimiter make a
-# new rule class per instance, and extensions are instantiated per request, so the rules
-# would differ on every request and the validation cache (keyed by them) would never hit.
-RULES = [depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), CostLimit]
-
-
 def extensions(*, production: bool) -> list[Callable[[], SchemaExtension]]:
-    """Factories: strawberry builds fresh extensions per request. The parser and validation
-    caches still live across requests (the parser's at module level, keyed by size; ours for
-    validation on its class, keyed by schema, document and rules, so the production schema
-    never reuses a development validation result)."""
-    chosen: list[Callable[[], SchemaExtension]] = [
-        lambda: ParserCache(maxsize=PARSE_CACHE_SIZE),
-        ValidationCache,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(RULES),
-        ErrorCodes,
-    ]
-    if production:
-        chosen += [DisableIntrospection, lambda: MaskErrors(should_mask_error=should_mask)]
-    return chosen
+    """Factories: strawberry builds fresh extensions per request; the caches live on."""
+    return [lambda: Guard(production=production)]

@@ -285,16 +285,16 @@ async def test_a_variable_page_size_is_costed_at_the_maximum(gql, programme, mak
 
 async def test_a_document_sent_again_is_not_validated_again(gql, programme, make_key):
     """The limits' rules are built once, so the validation cache (keyed by them) hits."""
-    from schema.limits import ValidationCache
+    from schema.limits import Guard
 
     key = await make_key(programme)
     query = "{ programme { code name } } # validated once"
     await gql(query, auth=key)
-    before = (ValidationCache.hits, ValidationCache.misses)
+    before = (Guard.hits, Guard.misses)
     for _ in range(3):
         body = await gql(query, auth=key)
         assert body["data"]["programme"]["code"] == programme.code
-    after = (ValidationCache.hits, ValidationCache.misses)
+    after = (Guard.hits, Guard.misses)
     assert (after[0] - before[0], after[1] - before[1]) == (3, 0)
 
 
