@@ -221,24 +221,29 @@ async def update(principal: Principal, *, external_id: str | None, profile: Prof
     changes = _validated(profile, errors)
     errors.raise_if_any()
     async with in_transaction():
-        member = await _locked_target(principal, external_id)
+        member = await locked_target(principal, external_id)
         fields = _row_fields(changes)
         if fields:
             await member_repo.update(member, **fields)
     return member
 
 
-async def _locked_target(principal: Principal, external_id: str | None) -> Member:
+async def locked_target(
+    principal: Principal, external_id: str | None, *, field: str = "externalId"
+) -> Member:
+    """`target`, read with its row lock (inside a transaction) in the same statement."""
     if external_id is None and principal.role is Role.MEMBER and principal.member_id is not None:
         member = (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
         external_id = member.external_id if member else None
     if external_id is None:
-        raise invalid("externalId", "is required (only a member token may leave it out)")
-    member = visible_to(
-        principal, await member_repo.lock_by_external_id(principal.programme_id, external_id)
-    )
+        raise invalid(field, "is required (only a member token may leave it out)")
+    member = None
+    if is_external_id(external_id):  # NUL or a lone surrogate must not reach the database
+        member = visible_to(
+            principal, await member_repo.lock_by_external_id(principal.programme_id, external_id)
+        )
     if member is None:
-        raise NotFound("no member with this externalId", field="externalId")
+        raise NotFound("no member with this externalId", field=field)
     return member
 
 

@@ -150,11 +150,12 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
     programme = await programme_repo.get(principal.programme_id)
     _validate(data, programme)
 
+    booked: list[Order] = []
+
     async def book() -> dict[str, Any]:
-        member = await member_service.target(principal, data.member_external_id)
-        member = await points_repo.lock_member(principal.programme_id, member.id)
-        if await order_repo.get(principal.programme_id, data.order_ref) is not None:
-            raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
+        member = await member_service.locked_target(
+            principal, data.member_external_id, field="memberExternalId"
+        )
         policy = policy_of(programme)
         now = now_of(programme)
         earned = order_points(
@@ -189,7 +190,8 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 points=earned.total,
             )
         except IntegrityError as error:
-            # another member's order took this id a moment ago (each holds only its own lock)
+            # the id is taken: by an order recorded before, or by another member's a moment
+            # ago (each holds only its own member's lock); the unique index decides both
             if not is_unique_violation(error):
                 raise
             raise ReferenceReused(
@@ -202,12 +204,15 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 earned.total,
                 TxKind.EARN,
             )
+        booked.append(order)
         return {"orderId": order.id}
 
     result = await run_once(
         principal, key=idempotency_key, operation="recordOrder", payload=data.payload(), action=book
     )
-    return await Order.get(id=int(result["orderId"]))
+    if booked and booked[-1].id == result["orderId"]:  # booked just now, as we wrote it
+        return booked[-1]
+    return await Order.get(id=int(result["orderId"]))  # a replay
 
 
 def _entry(principal: Principal, order: Order, reason: str, key: str | None, at: datetime) -> Entry:
