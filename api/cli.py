@@ -13,6 +13,7 @@ from pathlib import Path
 
 from api import settings as settings_module
 from api.settings import Settings, SettingsError
+from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
 from domain.auth import KEY_ROLES, Role
 from domain.clock import ProgrammeMode
@@ -32,10 +33,14 @@ def _print_keys(path: Path, keys: list[tuple[str, str]]) -> None:
 
 
 async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
+    """The database and the servers' cache: a command's writes (a revoked key, a tier moved by
+    run-jobs) must invalidate what the running servers hold in Redis."""
     await open_database(settings.database_url)
+    cache = configure_cache(settings.redis_url)
     try:
         return await work()
     finally:
+        await cache.close()
         await close_database()
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
@@ -30,6 +31,8 @@ GENERATION_TTL_SECONDS = 7 * 24 * 3600
 
 
 class Cache(Protocol):
+    shared: bool  # seen by every process (a write's invalidation reaches them all)
+
     async def get(self, key: str) -> bytes | None: ...
     async def get_many(self, keys: list[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None: ...
@@ -41,6 +44,8 @@ class Cache(Protocol):
 
 class InProcessCache:
     """For a single process (the embedded default): entries expire and the size is bounded."""
+
+    shared = False
 
     def __init__(self, max_entries: int = 10_000) -> None:
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -85,6 +90,8 @@ class InProcessCache:
 
 class RedisCache:
     """Shared by every API process, so an invalidation made by one is seen by all."""
+
+    shared = True
 
     def __init__(self, url: str, *, pause_after_error: float = 2.0, timeout: float = 0.5) -> None:
         self._redis = Redis.from_url(
@@ -181,3 +188,38 @@ def get_cache() -> Cache:
 def programme_key(programme_id: int, *parts: object) -> str:
     """Every key carries its programme, so no entry can answer another programme's lookup."""
     return ":".join(["loyalty", f"p{programme_id}", *(str(p) for p in parts)])
+
+
+T = TypeVar("T")
+
+
+def generation_key(key: str) -> str:
+    return key + ":gen"
+
+
+async def stamped(
+    cache: Cache,
+    key: str,
+    load: Callable[[], Awaitable[T]],
+    encode: Callable[[T], bytes],
+    decode: Callable[[bytes], T],
+    *,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    keep: Callable[[T], bool] = lambda value: True,
+) -> T:
+    """`load()`, cached under `key` and stamped with the generation number that writers bump
+    (`incr(generation_key(key))`) after they commit. A reader fetches entry and generation in
+    one round trip (MGET) and trusts the entry only when the stamps match, so a reader that
+    loaded old rows just before a write cannot park them in the cache afterwards: its stamp
+    is already out of date. The TTL only bounds how long a bump lost to a Redis outage can
+    leave an entry stale. A value `keep` refuses is returned but not cached."""
+    raw, generation = await cache.get_many([key, generation_key(key)])
+    stamp = generation or b"0"
+    if raw is not None:
+        stored, _, payload = raw.partition(b"|")
+        if stored == stamp:
+            return decode(payload)
+    value = await load()
+    if keep(value):
+        await cache.set(key, stamp + b"|" + encode(value), ttl=ttl)
+    return value

@@ -1,24 +1,17 @@
 """Cached tier lookups: the member page and every order read them, so they must be cheap.
 
-Each entry is stamped with a generation number that writers bump after they commit. A reader
-fetches entry and generation in one round trip (MGET) and trusts the entry only when the
-stamps match. So a reader that loaded old rows just before a write cannot park them in the
-cache afterwards: its stamp is already out of date. The TTL only bounds how long a bump lost
-to a Redis outage can leave an entry stale.
+Each entry is stamped with a generation number that writers bump after they commit
+(db.cache.stamped says why that is safe against a reader racing a writer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import orjson
 
-from db.cache import Cache, get_cache, programme_key
+from db.cache import Cache, generation_key, get_cache, programme_key, stamped
 from db.repositories import tiers as tier_repo
 from domain.tiers import BenefitKind, BenefitView, TierView
 
-T = TypeVar("T")
 NO_TIER = -1
 
 
@@ -28,10 +21,6 @@ def tiers_key(programme_id: int) -> str:
 
 def member_tier_key(programme_id: int, member_id: int) -> str:
     return programme_key(programme_id, "member-tier", member_id)
-
-
-def _generation_key(key: str) -> str:
-    return key + ":gen"
 
 
 def _decode_tiers(raw: bytes) -> list[TierView]:
@@ -48,26 +37,8 @@ def _decode_tiers(raw: bytes) -> list[TierView]:
     ]
 
 
-async def _stamped(
-    cache: Cache,
-    key: str,
-    load: Callable[[], Awaitable[T]],
-    encode: Callable[[T], bytes],
-    decode: Callable[[bytes], T],
-) -> T:
-    raw, generation = await cache.get_many([key, _generation_key(key)])
-    stamp = generation or b"0"
-    if raw is not None:
-        stored, _, payload = raw.partition(b"|")
-        if stored == stamp:
-            return decode(payload)
-    value = await load()
-    await cache.set(key, stamp + b"|" + encode(value))
-    return value
-
-
 async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list[TierView]:
-    return await _stamped(
+    return await stamped(
         cache or get_cache(),
         tiers_key(programme_id),
         lambda: tier_repo.list_views(programme_id),
@@ -93,7 +64,7 @@ async def member_tier(
         tier_id = await tier_repo.member_tier_id(programme_id, member_id)
         return NO_TIER if tier_id is None else tier_id
 
-    tier_id = await _stamped(
+    tier_id = await stamped(
         cache or get_cache(),
         member_tier_key(programme_id, member_id),
         load,
@@ -105,9 +76,9 @@ async def member_tier(
 
 async def forget_programme_tiers(programme_id: int, cache: Cache | None = None) -> None:
     """Call after the write commits."""
-    await (cache or get_cache()).incr(_generation_key(tiers_key(programme_id)))
+    await (cache or get_cache()).incr(generation_key(tiers_key(programme_id)))
 
 
 async def forget_member_tier(programme_id: int, member_id: int, cache: Cache | None = None) -> None:
     """Call after the write commits."""
-    await (cache or get_cache()).incr(_generation_key(member_tier_key(programme_id, member_id)))
+    await (cache or get_cache()).incr(generation_key(member_tier_key(programme_id, member_id)))

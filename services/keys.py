@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from db import key_cache
 from db.repositories import keys as key_repo
 from domain.auth import (
     KEY_ROLES,
@@ -44,16 +45,19 @@ async def create_key(programme_id: int, role: Role, *, label: str) -> IssuedKey:
 
 async def revoke_key(programme_id: int, display_prefix: str) -> int:
     """Revokes the programme's one active key with this prefix; refuses an ambiguous prefix."""
-    if await key_repo.count_active_with_prefix(programme_id, display_prefix) > 1:
+    hashes = await key_repo.active_hashes_with_prefix(programme_id, display_prefix)
+    if len(hashes) > 1:
         raise invalid("prefix", "more than one active key has this prefix; give more of the key")
-    return await key_repo.revoke(programme_id, display_prefix, now=wall_now())
+    revoked = await key_repo.revoke(programme_id, display_prefix, now=wall_now())
+    await key_cache.forget(hashes)
+    return revoked
 
 
 async def authenticate_key(secret: str) -> Principal | None:
     role = api_key_role(secret)
     if role is None:
         return None
-    row = await key_repo.find_active(hash_api_key(secret))
-    if row is None or row.role != role.value:
+    key = await key_cache.active_key(hash_api_key(secret))
+    if key is None or key.role != role.value:
         return None
-    return Principal(programme_id=row.programme_id, role=role, key_id=row.id)
+    return Principal(programme_id=key.programme_id, role=role, key_id=key.id)

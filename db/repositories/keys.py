@@ -34,7 +34,7 @@ async def revoke(programme_id: int, display_prefix: str, *, now: datetime) -> in
     ).update(revoked_at=now)
 
 
-async def count_active_with_prefix(programme_id: int, display_prefix: str) -> int:
+async def active_hashes_with_prefix(programme_id: int, display_prefix: str) -> list[str]:
     return await ApiKey.filter(
         programme_id=programme_id, display_prefix=display_prefix, revoked_at=None
-    ).count()
+    ).values_list("secret_hash", flat=True)  # type: ignore[return-value]

@@ -1,0 +1,57 @@
+"""Active API keys by hash, cached: every request authenticates, and reading the key row was
+a database round trip on each one.
+
+Only a cache every process shares (Redis) is used. The embedded default's in-process cache
+cannot hear a revocation made by the `loyalty revoke-key` command (another process), so
+there every request reads the row. Revoking bumps the revoked keys' generations after the
+update commits (db.cache.stamped); a bump lost to a Redis outage is bounded by a short TTL.
+Unknown secrets are not cached, so guessing cannot fill the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+
+from db.cache import generation_key, get_cache, stamped
+from db.repositories import keys as key_repo
+
+TTL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class ActiveKey:
+    id: int
+    programme_id: int
+    role: str
+
+
+def _key(secret_hash: str) -> str:
+    return f"loyalty:api-key:{secret_hash}"
+
+
+async def _load(secret_hash: str) -> ActiveKey | None:
+    row = await key_repo.find_active(secret_hash)
+    return None if row is None else ActiveKey(row.id, row.programme_id, row.role)
+
+
+async def active_key(secret_hash: str) -> ActiveKey | None:
+    cache = get_cache()
+    if not cache.shared:
+        return await _load(secret_hash)
+    return await stamped(
+        cache,
+        _key(secret_hash),
+        lambda: _load(secret_hash),
+        lambda key: orjson.dumps([key.id, key.programme_id, key.role]),  # type: ignore[union-attr]
+        lambda raw: ActiveKey(*orjson.loads(raw)),
+        ttl=TTL_SECONDS,
+        keep=lambda key: key is not None,
+    )
+
+
+async def forget(secret_hashes: list[str]) -> None:
+    """Call after the revocation commits."""
+    cache = get_cache()
+    for secret_hash in secret_hashes:
+        await cache.incr(generation_key(_key(secret_hash)))
