@@ -418,8 +418,8 @@ async def main(args: argparse.Namespace) -> None:
         parts = set(args.parts.split(","))
         results = {}
         if parts & {"a", "b", "c"}:
-            with serving(url, memory=False, log=tmp / "server.log") as (_, base):
-                measure_database(base, key, args, load, parts, results)
+            with serving(url, memory=False, log=tmp / "server.log") as (server, base):
+                measure_database(server, base, key, args, load, parts, results)
         if "d" in parts:
             results["d"] = rounds(lambda: pgbench(url, pid, **load), args.rounds)
         if "memory" in parts:
@@ -428,7 +428,9 @@ async def main(args: argparse.Namespace) -> None:
     report(args, results)
 
 
-def measure_database(base: str, key: str, args, load: dict, parts: set, results: dict) -> None:
+def measure_database(
+    server, base: str, key: str, args, load: dict, parts: set, results: dict
+) -> None:
     page = register(base, key, MEMBER_PAGE, {"e": "m-1"})
     raw = httpx.get(f"{base}/raw/member/m-1", headers={"Authorization": f"Bearer {key}"})
     assert raw.json() == page, "the raw page and the GraphQL page differ"
@@ -444,14 +446,16 @@ def measure_database(base: str, key: str, args, load: dict, parts: set, results:
     }
     register(base, key, RECORD_ORDER, {"input": warm})
     wrk(base, lua_page(key, MEMBERS), seconds=3, connections=args.connections, tmp=load["tmp"])
-    if "a" in parts:
-        results["a"] = rounds(lambda: wrk(base, lua_raw(key, MEMBERS), **load), args.rounds)
-    if "b" in parts:
-        results["b"] = rounds(lambda: wrk(base, lua_page(key, MEMBERS), **load), args.rounds)
-    if "c" in parts:
-        results["c"] = rounds(
-            lambda: wrk(base, lua_order(key, uuid.uuid4().hex[:8], placed), **load), args.rounds
-        )
+    scripts = {
+        "a": lambda: lua_raw(key, MEMBERS),
+        "b": lambda: lua_page(key, MEMBERS),
+        "c": lambda: lua_order(key, uuid.uuid4().hex[:8], placed),  # fresh order ids each run
+    }
+    for part, script in scripts.items():
+        if part in parts:
+            results[part] = rounds(lambda s=script: wrk(base, s(), **load), args.rounds)
+            if args.profile and args.profile_part == part:
+                profile(server.pid, base, script(), load, Path(args.profile))
 
 
 def measure_memory(server, base: str, key: str, args, load: dict, results: dict) -> None:
@@ -462,7 +466,7 @@ def measure_memory(server, base: str, key: str, args, load: dict, results: dict)
     wrk(base, lua_page(key, hot), seconds=3, connections=args.connections, tmp=load["tmp"])
     results["a'"] = rounds(lambda: wrk(base, lua_raw(key, hot), **load), args.rounds)
     results["b'"] = rounds(lambda: wrk(base, lua_page(key, hot), **load), args.rounds)
-    if args.profile:
+    if args.profile and args.profile_part == "b'":
         profile(server.pid, base, lua_page(key, hot), load, Path(args.profile))
 
 
@@ -500,5 +504,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--parts", default="a,b,c,d,memory", help="what to measure: a, b, c, d and/or memory"
     )
-    parser.add_argument("--profile", help="write py-spy's collapsed stacks of (b') here")
+    parser.add_argument("--profile", help="write py-spy's collapsed stacks of one part here")
+    parser.add_argument(
+        "--profile-part", default="b'", choices=["a", "b", "c", "b'"], help="the part profiled"
+    )
     asyncio.run(main(parser.parse_args()))
