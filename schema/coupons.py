@@ -21,7 +21,7 @@ from schema.coupon_types import (
 )
 from schema.errors import error_type, result_of, result_union
 from schema.members import Member
-from schema.pagination import page_info
+from schema.pagination import Edge, page_info
 from schema.points import node_id, then_member
 from services.coupons.checkout import Validation
 from services.coupons.templates import TemplateInput
@@ -242,10 +242,7 @@ class CouponQuery:
         self, info: strawberry.Info, first: int, after: str | None = None
     ) -> CouponTemplateConnection:
         rows, has_next = await resolvers.templates_page(info, first, after)
-        edges = [
-            relay.Edge(cursor=resolvers.template_cursor(r), node=CouponTemplate.from_row(r))
-            for r in rows
-        ]
+        edges = [Edge(CouponTemplate.from_row(r), r, resolvers.template_cursor) for r in rows]
         return CouponTemplateConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(description="A coupon by its code; null when there is none you may see.")

@@ -15,7 +15,7 @@ from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
 from schema.errors import MutationError, result_of
-from schema.pagination import page_info
+from schema.pagination import Edge, page_info
 from schema.points_types import (
     ExpiringPoints,
     PointTransaction,
@@ -116,9 +116,7 @@ class Member(relay.Node):
         rows, has_next = await points.transactions(
             info, self.row, first=first, after=after, kinds=kinds
         )
-        edges = [
-            relay.Edge(cursor=points.tx_cursor(r), node=PointTransaction.from_row(r)) for r in rows
-        ]
+        edges = [Edge(PointTransaction.from_row(r), r, points.tx_cursor) for r in rows]
         return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(
@@ -152,12 +150,8 @@ class Member(relay.Node):
             info, self.row, status=status, first=first, after=after
         )
         templates: dict[int, CouponTemplate] = {}
-        edges = [
-            relay.Edge(
-                cursor=coupon_resolvers.wallet_cursor(v), node=Coupon.from_view(v, templates)
-            )
-            for v in views
-        ]
+        cursor = coupon_resolvers.wallet_cursor
+        edges = [Edge(Coupon.from_view(v, templates), v, cursor) for v in views]
         return CouponConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(
@@ -317,7 +311,7 @@ class MemberQuery:
         segment: LifecycleSegment | None = None,
     ) -> MemberConnection:
         rows, has_next = await resolvers.members_page(info, first, after, segment=segment)
-        edges = [relay.Edge(cursor=resolvers.cursor_for(r), node=Member.from_row(r)) for r in rows]
+        edges = [Edge(Member.from_row(r), r, resolvers.cursor_for) for r in rows]
         return MemberConnection(edges=edges, page_info=page_info(edges, has_next, after))
 
     @strawberry.field(description="The member a member token belongs to; null for API keys.")
