@@ -35,6 +35,24 @@ async def test_the_wallet_lists_the_soonest_expiring_coupon_first(
     assert codes == [by_days[3], by_days[7], by_days[10]]
 
 
+async def test_each_coupon_in_the_wallet_shows_its_own_template(
+    gql, programme, make_member, keys
+):
+    # given two coupons of each of three templates, claimed in turn
+    admin, storefront = keys
+    member = await make_member(programme)
+    templates = [await create_template(gql, admin, validDays=days) for days in (3, 5, 7)]
+    template_of = {}
+    for template in templates * 2:
+        coupon = await claimed(gql, storefront, template["id"], member.external_id)
+        template_of[coupon["code"]] = template["code"]
+    # when
+    edges = (await wallet(gql, storefront, member.external_id))["edges"]
+    # then
+    shown = {e["node"]["code"]: e["node"]["template"]["code"] for e in edges}
+    assert shown == template_of
+
+
 async def test_the_wallet_pages_by_cursor_without_overlap(gql, programme, make_member, keys):
     # given five coupons, two of them expiring at the same moment
     admin, storefront = keys
