@@ -3,7 +3,8 @@
 Seeds a scratch PostgreSQL database (10,000 members, each with 20 coupons, 10 ledger rows
 and ~10 generated orders; 500 products; recommendations built), starts the service (one
 uvicorn worker, production mode, PostgreSQL + Redis) and drives it with wrk from a separate
-process, 32 connections, several rounds each, printing medians:
+process, 32 connections, several rounds in which every part runs once in turn (so both
+sides of a ratio meet the same machine), printing medians and per-round ratios:
 
   (a) the raw member page: same resolvers and services, JSON built by hand (orjson);
   (b) the GraphQL member page (an automatic persisted query, as mobile clients send it);
@@ -376,14 +377,22 @@ def pgbench(url: str, pid: int, *, seconds: int, connections: int, tmp: Path) ->
     return tps, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)], 0
 
 
-def rounds(measure, n: int) -> tuple[float, float, float, int]:
-    results = [measure() for _ in range(n)]
-    return (
-        statistics.median(r[0] for r in results),
-        statistics.median(r[1] for r in results),
-        statistics.median(r[2] for r in results),
-        sum(r[3] for r in results),
-    )
+def interleaved(measures: dict, n: int, results: dict) -> None:
+    """n rounds, each running every measure once in turn, so the two sides of a ratio see the
+    same machine round by round (on a shared box throughput drifts by a third between
+    minutes). Medians per part; each round's figures are kept for paired ratios."""
+    runs: dict[str, list] = {part: [] for part in measures}
+    for _ in range(n):
+        for part, measure in measures.items():
+            runs[part].append(measure())
+    for part, figures in runs.items():
+        results[part] = (
+            statistics.median(r[0] for r in figures),
+            statistics.median(r[1] for r in figures),
+            statistics.median(r[2] for r in figures),
+            sum(r[3] for r in figures),
+        )
+        results.setdefault("rounds", {})[part] = [r[0] for r in figures]
 
 
 def profile(pid: int, base: str, script: str, load: dict, out: Path) -> None:
@@ -416,12 +425,11 @@ async def main(args: argparse.Namespace) -> None:
         print(f"seed: {time.perf_counter() - started:.0f} s (not measured)")
         load = {"seconds": args.seconds, "connections": args.connections, "tmp": tmp}
         parts = set(args.parts.split(","))
-        results = {}
-        if parts & {"a", "b", "c"}:
+        results: dict = {}
+        if parts & {"a", "b", "c", "d"}:
             with serving(url, memory=False, log=tmp / "server.log") as (server, base):
-                measure_database(server, base, key, args, load, parts, results)
-        if "d" in parts:
-            results["d"] = rounds(lambda: pgbench(url, pid, **load), args.rounds)
+                earns = lambda: pgbench(url, pid, **load)  # noqa: E731 (the server idles)
+                measure_database(server, base, key, args, load, parts, results, earns)
         if "memory" in parts:
             with serving(url, memory=True, log=tmp / "memory.log") as (server, base):
                 measure_memory(server, base, key, args, load, results)
@@ -429,7 +437,7 @@ async def main(args: argparse.Namespace) -> None:
 
 
 def measure_database(
-    server, base: str, key: str, args, load: dict, parts: set, results: dict
+    server, base: str, key: str, args, load: dict, parts: set, results: dict, earns
 ) -> None:
     page = register(base, key, MEMBER_PAGE, {"e": "m-1"})
     raw = httpx.get(f"{base}/raw/member/m-1", headers={"Authorization": f"Bearer {key}"})
@@ -451,11 +459,13 @@ def measure_database(
         "b": lambda: lua_page(key, MEMBERS),
         "c": lambda: lua_order(key, uuid.uuid4().hex[:8], placed),  # fresh order ids each run
     }
-    for part, script in scripts.items():
-        if part in parts:
-            results[part] = rounds(lambda s=script: wrk(base, s(), **load), args.rounds)
-            if args.profile and args.profile_part == part:
-                profile(server.pid, base, script(), load, Path(args.profile))
+    chosen = {part: script for part, script in scripts.items() if part in parts}
+    measures = {part: lambda s=script: wrk(base, s(), **load) for part, script in chosen.items()}
+    if "d" in parts:
+        measures["d"] = earns
+    interleaved(measures, args.rounds, results)
+    if args.profile and args.profile_part in chosen:
+        profile(server.pid, base, chosen[args.profile_part](), load, Path(args.profile))
 
 
 def measure_memory(server, base: str, key: str, args, load: dict, results: dict) -> None:
@@ -464,8 +474,11 @@ def measure_memory(server, base: str, key: str, args, load: dict, results: dict)
     for m in range(1, hot + 1):
         httpx.get(f"{base}/raw/member/m-{m}", headers={"Authorization": f"Bearer {key}"})
     wrk(base, lua_page(key, hot), seconds=3, connections=args.connections, tmp=load["tmp"])
-    results["a'"] = rounds(lambda: wrk(base, lua_raw(key, hot), **load), args.rounds)
-    results["b'"] = rounds(lambda: wrk(base, lua_page(key, hot), **load), args.rounds)
+    measures = {
+        "a'": lambda: wrk(base, lua_raw(key, hot), **load),
+        "b'": lambda: wrk(base, lua_page(key, hot), **load),
+    }
+    interleaved(measures, args.rounds, results)
     if args.profile and args.profile_part == "b'":
         profile(server.pid, base, lua_page(key, hot), load, Path(args.profile))
 
@@ -479,8 +492,8 @@ def report(args, results: dict) -> None:
         "a'": "(a') raw page, data in memory",
         "b'": "(b') GraphQL page, data in memory",
     }
-    print(f"\n{args.connections} connections, {args.rounds} rounds of {args.seconds} s, medians; "
-          "one uvicorn worker; PostgreSQL + Redis")  # fmt: skip
+    print(f"\n{args.connections} connections, {args.rounds} interleaved rounds of {args.seconds} s, "
+          "medians; one uvicorn worker; PostgreSQL + Redis")  # fmt: skip
     print(f"{'':36}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}")
     for k, name in names.items():
         if k in results:
@@ -490,7 +503,13 @@ def report(args, results: dict) -> None:
     print()
     for x, y, label, target in targets:
         if x in results and y in results:
-            print(f"{label} = {results[x][0] / results[y][0]:.2f}   (target >= {target})")
+            paired = [
+                n / d for n, d in zip(results["rounds"][x], results["rounds"][y], strict=False)
+            ]
+            print(
+                f"{label} = {statistics.median(paired):.2f}   (target >= {target}; "
+                f"rounds {min(paired):.2f}-{max(paired):.2f})"
+            )
     if "b" in results:
         print(f"member page p99 = {results['b'][2]:.1f} ms   (target <= 25 ms)")
 
