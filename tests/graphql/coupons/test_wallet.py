@@ -35,9 +35,7 @@ async def test_the_wallet_lists_the_soonest_expiring_coupon_first(
     assert codes == [by_days[3], by_days[7], by_days[10]]
 
 
-async def test_each_coupon_in_the_wallet_shows_its_own_template(
-    gql, programme, make_member, keys
-):
+async def test_each_coupon_in_the_wallet_shows_its_own_template(gql, programme, make_member, keys):
     # given two coupons of each of three templates, claimed in turn
     admin, storefront = keys
     member = await make_member(programme)
