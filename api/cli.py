@@ -117,6 +117,13 @@ async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         revoked = await key_service.revoke_key(programme.id, args.prefix)
         print(f"revoked {revoked} key" if revoked else "no active key with that prefix")
+        if revoked and not settings.redis_url:
+            print(
+                "note: LOYALTY_REDIS_URL is not set here; servers that cache keys in Redis "
+                "accept this key until their entry expires (60 s). Run this command with "
+                "the servers' LOYALTY_REDIS_URL.",
+                file=sys.stderr,
+            )
         return 0 if revoked else 1
 
     return await _with_db(settings, work)

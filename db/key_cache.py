@@ -50,8 +50,14 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
     )
 
 
-async def forget(secret_hashes: list[str]) -> None:
-    """Call after the revocation commits."""
+async def forget(secret_hashes: list[str]) -> bool:
+    """Call after the revocation commits. The bump defeats a reader that loaded the row just
+    before it; the delete covers a generation counter Redis later loses (evicted, a
+    failover), which would let an entry stamped before the bump match again. False when the
+    cache did not take every bump (Redis unreachable): the revocation then waits on the TTL."""
     cache = get_cache()
+    landed = True
     for secret_hash in secret_hashes:
-        await cache.incr(generation_key(_key(secret_hash)))
+        landed = await cache.incr(generation_key(_key(secret_hash))) is not None and landed
+        await cache.delete(_key(secret_hash))
+    return landed

@@ -425,6 +425,11 @@ async def main(args: argparse.Namespace) -> None:
         print(f"seed: {time.perf_counter() - started:.0f} s (not measured)")
         load = {"seconds": args.seconds, "connections": args.connections, "tmp": tmp}
         parts = set(args.parts.split(","))
+        if (
+            args.profile
+            and ("memory" if args.profile_part == "b'" else args.profile_part) not in parts
+        ):
+            raise SystemExit(f"--profile-part {args.profile_part} is not among --parts")
         results: dict = {}
         if parts & {"a", "b", "c", "d"}:
             with serving(url, memory=False, log=tmp / "server.log") as (server, base):

@@ -43,7 +43,8 @@ async def run_once(
     The key row is inserted first: a concurrent request with the same key blocks on the unique
     index until the first commits (then replays its result) or rolls back (then runs itself),
     and a key used before fails the insert at once and replays. (Looking the key up first
-    would cost every first request a round trip to spare a retry one.)
+    would cost every first request a round trip to spare a retry one; the price is that
+    PostgreSQL logs each replay's failed insert as a duplicate-key ERROR.)
     On PostgreSQL the wait is bounded; past it the caller gets IDEMPOTENCY_KEY_IN_PROGRESS.
     A failed action rolls the key back with everything else, so a corrected retry can succeed.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from domain.auth import (
 )
 from domain.errors import invalid
 from services.clock import wall_now
+
+log = logging.getLogger("loyalty.keys")
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,13 @@ async def revoke_key(programme_id: int, display_prefix: str) -> int:
     if len(hashes) > 1:
         raise invalid("prefix", "more than one active key has this prefix; give more of the key")
     revoked = await key_repo.revoke(programme_id, display_prefix, now=wall_now())
-    await key_cache.forget(hashes)
+    if not await key_cache.forget(hashes):
+        log.warning(
+            "revoked key %s: the shared cache missed the invalidation; servers may accept "
+            "the key for up to %d s more",
+            display_prefix,
+            key_cache.TTL_SECONDS,
+        )
     return revoked
 
 

@@ -231,7 +231,8 @@ async def update(principal: Principal, *, external_id: str | None, profile: Prof
 async def locked_target(
     principal: Principal, external_id: str | None, *, field: str = "externalId"
 ) -> Member:
-    """`target`, read with its row lock (inside a transaction) in the same statement."""
+    """`target`, read with its row lock (inside a transaction): one statement when the
+    externalId is given, a read and then the lock when a member token leaves it out."""
     if external_id is None and principal.role is Role.MEMBER and principal.member_id is not None:
         member = (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
         external_id = member.external_id if member else None

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from db import key_cache
-from db.cache import get_cache
+from db.cache import generation_key, get_cache
 from db.repositories import keys as key_repo
 from domain.auth import Role, hash_api_key
 from services import keys as key_service
@@ -79,6 +79,20 @@ async def test_a_key_read_just_before_its_revocation_is_not_trusted_after_it(
     # then the racing request got in (it began before the revocation); the next one does not
     assert raced is not None
     assert await key_service.authenticate_key(issued.secret) is None
+
+
+@needs_redis
+async def test_a_revocation_holds_when_redis_later_loses_the_generation(gql, programme):
+    # given a cached key, revoked
+    issued = await key_service.create_key(programme.id, Role.ADMIN, label="evicted")
+    assert (await gql(PROGRAMME, auth=issued.secret))["data"]["programme"]["id"]
+    await key_service.revoke_key(programme.id, issued.display_prefix)
+    # when Redis drops the generation counter (evicted under memory pressure, a failover)
+    entry = key_cache._key(hash_api_key(issued.secret))
+    await get_cache().delete(generation_key(entry))
+    # then
+    body = await gql(PROGRAMME, auth=issued.secret)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 @needs_postgres

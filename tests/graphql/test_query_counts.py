@@ -90,7 +90,7 @@ async def test_a_cold_tier_cache_is_filled_once_per_request(
     for _ in range(50):
         await make_member(programme)
     key = await make_key(programme, Role.STOREFRONT)
-    await gql("{ programme { id } }", auth=key)  # the key itself is cached from here on
+    await gql("{ programme { id } }", auth=key)  # with Redis the key is cached from here on
     await tier_cache.forget_programme_tiers(programme.id)
     # when
     with counting_statements() as cold:
