@@ -57,6 +57,8 @@ from graphql.pyutils import Path, Undefined
 from prometheus_client import Counter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.identity_cache import IdentityCache
+
 PLAN_CACHE_SIZE = 512
 DEFINITION = "strawberry-definition"  # where strawberry keeps a GraphQLField's own field
 RUNS = Counter(
@@ -404,9 +406,8 @@ def _wraps_resolvers(manager: Any) -> bool:
 class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
     """strawberry's executor, taking the plan for queries it can plan (module docstring)."""
 
-    # (id(schema), id(operation)) -> (schema, operation, plan); the entry holds both, so
-    # neither id can be reused while it lives. Bounded: the oldest goes first.
-    plans: dict[tuple[int, int], tuple[Any, OperationDefinitionNode, ObjectPlan | None]] = {}
+    # per (schema, operation); None for an operation that cannot be planned
+    plans: IdentityCache[ObjectPlan | None] = IdentityCache(PLAN_CACHE_SIZE)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         operation = self.operation
@@ -442,17 +443,10 @@ class PlannedExecutor(StrawberryGraphQLCoreExecutionContext):
         return self.build_response(done)
 
     def plan_for(self, operation: OperationDefinitionNode) -> ObjectPlan | None:
-        plans = PlannedExecutor.plans
-        key = (id(self.schema), id(operation))
-        entry = plans.get(key)
-        if entry is not None and entry[0] is self.schema and entry[1] is operation:
-            return entry[2]
-        plan: ObjectPlan | None
+        return PlannedExecutor.plans.get(self.schema, operation, self._plan)
+
+    def _plan(self) -> ObjectPlan | None:
         try:
-            plan = None if _uses_directives(self) else Planner(self).root()
+            return None if _uses_directives(self) else Planner(self).root()
         except Unplannable:
-            plan = None
-        if len(plans) >= PLAN_CACHE_SIZE:
-            plans.pop(next(iter(plans)))
-        plans[key] = (self.schema, operation, plan)
-        return plan
+            return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -15,6 +15,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from domain.errors import DomainError
 from resolvers.auth import PublicError
 from schema.cost import CostLimit
+from schema.identity_cache import IdentityCache
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 MAX_DEPTH = 10
@@ -82,15 +83,11 @@ class Guard(SchemaExtension):
     the operation: there are no subscriptions or incremental delivery (were either turned
     on, streamed results would need an on_stream_result hook like MaskErrors has).
 
-    Validation results are kept per (schema, document, rules), keyed by the document's
-    identity: strawberry's own ValidationCache hashes the whole parsed document on every
-    request. The parse cache hands back the very same document for the same text, so
-    identity is enough; each entry holds its document, so an id is never reused while its
-    entry lives."""
+    Validation results are kept per (schema, document, rules), by the document's identity
+    (schema/identity_cache.py): strawberry's own ValidationCache hashes the whole parsed
+    document on every request."""
 
-    results: ClassVar[dict[tuple[int, int, tuple[Any, ...]], tuple[Any, Any, list[Any]]]] = {}
-    hits = 0
-    misses = 0
+    validations: ClassVar[IdentityCache[list[GraphQLError]]] = IdentityCache(VALIDATION_CACHE_SIZE)
 
     def __init__(self, *, production: bool) -> None:
         self.production = production
@@ -120,17 +117,9 @@ class Guard(SchemaExtension):
         context = self.execution_context
         schema, document = context.schema._schema, context.graphql_document
         rules = tuple(context.validation_rules)
-        key = (id(schema), id(document), rules)
-        entry = self.results.get(key)
-        if entry is None or entry[0] is not schema or entry[1] is not document:
-            Guard.misses += 1
-            entry = (schema, document, validate_document(schema, document, rules))
-            if len(self.results) >= VALIDATION_CACHE_SIZE:
-                self.results.pop(next(iter(self.results)))  # the oldest
-            self.results[key] = entry
-        else:
-            Guard.hits += 1
-        context.pre_execution_errors = entry[2]
+        context.pre_execution_errors = self.validations.get(
+            schema, document, lambda: validate_document(schema, document, rules), rules
+        )
         yield
 
 

@@ -290,11 +290,11 @@ async def test_a_document_sent_again_is_not_validated_again(gql, programme, make
     key = await make_key(programme)
     query = "{ programme { code name } } # validated once"
     await gql(query, auth=key)
-    before = (Guard.hits, Guard.misses)
+    before = (Guard.validations.hits, Guard.validations.misses)
     for _ in range(3):
         body = await gql(query, auth=key)
         assert body["data"]["programme"]["code"] == programme.code
-    after = (Guard.hits, Guard.misses)
+    after = (Guard.validations.hits, Guard.validations.misses)
     assert (after[0] - before[0], after[1] - before[1]) == (3, 0)
 
 
