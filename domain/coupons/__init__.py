@@ -10,6 +10,7 @@ from domain.coupons.checkout import (
     eligible_amount,
     evaluate,
     percent_off,
+    spread,
     validate_cart,
 )
 from domain.coupons.templates import (
@@ -53,6 +54,7 @@ __all__ = [
     "percent_off",
     "redeem_refusal",
     "release_refusal",
+    "spread",
     "usable_refusal",
     "validate_cart",
     "validate_template",

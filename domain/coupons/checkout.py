@@ -77,14 +77,29 @@ def percent_off(amount: int, percent: int, cap: int | None) -> int:
     return min(off, cap) if cap is not None else off
 
 
+def is_eligible(t: Template, line: CartLine) -> bool:
+    return (not t.eligible_categories or line.category in t.eligible_categories) and (
+        not t.eligible_skus or line.sku in t.eligible_skus
+    )
+
+
 def eligible_amount(t: Template, cart: Cart) -> int:
     """Thresholds and percentages count eligible lines only."""
-    return sum(
-        line.amount
-        for line in cart.lines
-        if (not t.eligible_categories or line.category in t.eligible_categories)
-        and (not t.eligible_skus or line.sku in t.eligible_skus)
-    )
+    return sum(line.amount for line in cart.lines if is_eligible(t, line))
+
+
+def spread(amount: int, left: list[int]) -> list[int]:
+    """`amount` taken from lines pro rata to what is `left` of each, in whole minor units:
+    the remainders go to the lines with the largest fractions (then in cart order), so the
+    parts add up to `amount` exactly and none takes more than its line has left."""
+    base = sum(left)
+    if base == 0:
+        return [0] * len(left)
+    parts = [amount * x // base for x in left]
+    by_fraction = sorted(range(len(left)), key=lambda i: (-(amount * left[i] % base), i))
+    for i in by_fraction[: amount - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 @dataclass(frozen=True)
@@ -135,8 +150,9 @@ def combine(outcomes: list[tuple[Template, Outcome]], cart: Cart) -> list[Outcom
     """Several coupons on one cart: stackable ones all apply; a non-stackable one applies only
     alone — when others apply too, the non-stackable ones with the smaller discount give way
     (NOT_STACKABLE), keeping the one that saves the member most. Together they never take
-    off more than the items (or the shipping fee) cost: each takes at most what the ones
-    before it left."""
+    off more than the items (or the shipping fee) cost, nor any coupon more than its own
+    eligible lines are worth: in the given order, each takes at most what the ones before it
+    left of its eligible lines, spread over them pro rata (`spread`)."""
     applying = [i for i, (_, o) in enumerate(outcomes) if o.applies]
     exclusive = [i for i in applying if not outcomes[i][0].stackable]
     keep = set(applying)
@@ -153,15 +169,20 @@ def combine(outcomes: list[tuple[Template, Outcome]], cart: Cart) -> list[Outcom
             if saving(best) >= stackable_total
             else {i for i in applying if outcomes[i][0].stackable}
         )
-    items_left = sum(line.amount for line in cart.lines)
+    lines_left = [line.amount for line in cart.lines]
     shipping_left = cart.shipping_fee
     result = []
-    for i, (_, o) in enumerate(outcomes):
+    for i, (template, o) in enumerate(outcomes):
         if i in applying and i not in keep:
             result.append(Outcome(False, 0, reasons=(Reason.NOT_STACKABLE,)))
         elif o.applies:
-            off, ship = min(o.discount, items_left), min(o.shipping_discount, shipping_left)
-            items_left, shipping_left = items_left - off, shipping_left - ship
+            mine = [
+                left if is_eligible(template, line) else 0
+                for line, left in zip(cart.lines, lines_left, strict=True)
+            ]
+            off, ship = min(o.discount, sum(mine)), min(o.shipping_discount, shipping_left)
+            lines_left = [x - y for x, y in zip(lines_left, spread(off, mine), strict=True)]
+            shipping_left -= ship
             result.append(Outcome(True, off, ship, o.gift_sku))
         else:
             result.append(o)

@@ -17,6 +17,7 @@ from domain.coupons import (
     combine,
     evaluate,
     percent_off,
+    spread,
     validate_template,
     validity,
 )
@@ -147,3 +148,124 @@ def test_stackable_coupons_all_apply_and_an_exclusive_one_only_alone():
     # an exclusive one worth less than the stackables together gives way to them
     few = combine([(ten, run(ten, c)), (ship, run(ship, c)), (small, run(small, c))], c)
     assert [o.applies for o in few] == [True, True, False]
+
+
+def test_stacked_restricted_coupons_take_no_more_than_their_eligible_lines_are_worth():
+    # given X 100.00 (category x) and Y 100.00, and two stackable coupons for x only:
+    # 80 off 80, then 50% off
+    c = cart(("X", "x", 10_000, 1), ("Y", "y", 10_000, 1))
+    only_x = frozenset({"x"})
+    eighty = Template(
+        CouponKind.AMOUNT_OFF,
+        amount=8_000,
+        threshold=8_000,
+        eligible_categories=only_x,
+        stackable=True,
+        **WINDOW,
+    )
+    half = Template(
+        CouponKind.PERCENT_OFF,
+        percent=5_000,
+        eligible_categories=only_x,
+        stackable=True,
+        **WINDOW,
+    )
+    # when both are combined
+    both = combine([(eighty, run(eighty, c)), (half, run(half, c))], c)
+    # then the second takes only the 20.00 left of X, nothing of Y
+    assert [(o.applies, o.discount) for o in both] == [(True, 8_000), (True, 2_000)]
+
+
+def test_an_unrestricted_coupon_after_a_restricted_one_takes_the_rest_of_the_cart():
+    # given X 100.00 (x) and Y 50.00; 90 off X, then 100 off anything
+    c = cart(("X", "x", 10_000, 1), ("Y", "y", 5_000, 1))
+    on_x = Template(
+        CouponKind.NO_THRESHOLD,
+        amount=9_000,
+        eligible_categories=frozenset({"x"}),
+        stackable=True,
+        **WINDOW,
+    )
+    anything = Template(CouponKind.NO_THRESHOLD, amount=10_000, stackable=True, **WINDOW)
+    # when
+    both = combine([(on_x, run(on_x, c)), (anything, run(anything, c))], c)
+    # then the second is capped by what is left of the whole cart: 10.00 of X and 50.00 of Y
+    assert [o.discount for o in both] == [9_000, 6_000]
+
+
+def test_an_unrestricted_coupon_first_leaves_a_restricted_one_its_share_of_the_lines():
+    # given X 100.00 (x) and Y 100.00; 100 off anything first, then 80 off X
+    c = cart(("X", "x", 10_000, 1), ("Y", "y", 10_000, 1))
+    anything = Template(CouponKind.NO_THRESHOLD, amount=10_000, stackable=True, **WINDOW)
+    on_x = Template(
+        CouponKind.NO_THRESHOLD,
+        amount=8_000,
+        eligible_categories=frozenset({"x"}),
+        stackable=True,
+        **WINDOW,
+    )
+    # when
+    both = combine([(anything, run(anything, c)), (on_x, run(on_x, c))], c)
+    # then the first took 50.00 of each line (pro rata), so 50.00 of X is left for the second
+    assert [o.discount for o in both] == [10_000, 5_000]
+
+
+def test_spread_splits_exactly_and_never_past_a_line():
+    assert spread(10, [3, 3, 3, 1]) == [3, 3, 3, 1]
+    assert spread(5, [10, 10, 0]) == [3, 2, 0]  # the odd unit to the first of equal fractions
+    assert spread(7, [0, 0]) == [0, 0]
+    assert spread(1, [1, 2]) == [0, 1]
+
+
+@given(
+    lines=st.lists(
+        st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(0, 50_000), st.integers(1, 3)),
+        min_size=1,
+        max_size=6,
+    ),
+    coupons=st.lists(
+        st.tuples(
+            st.sampled_from([CouponKind.NO_THRESHOLD, CouponKind.PERCENT_OFF]),
+            st.integers(1, 60_000),
+            st.frozensets(st.sampled_from(["x", "y", "z"]), max_size=2),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+)
+def test_stacked_coupons_never_take_more_than_any_set_of_eligible_lines_is_worth(lines, coupons):
+    # given a cart and stackable coupons, each maybe restricted to some categories
+    c = cart(*((f"s{n}", cat, price, qty) for n, (cat, price, qty) in enumerate(lines)))
+    templates = [
+        Template(
+            kind,
+            amount=value,
+            percent=min(value, 10_000),
+            eligible_categories=cats,
+            stackable=True,
+            **WINDOW,
+        )
+        for kind, value, cats in coupons
+    ]
+    # when
+    combined = combine([(t, run(t, c)) for t in templates], c)
+    # then no coupon takes more than its eligible lines are worth, and for every set of
+    # categories, the coupons restricted within it take at most what its lines are worth
+    for t, o in zip(templates, combined, strict=True):
+        assert (
+            0
+            <= o.discount
+            <= sum(
+                x.amount
+                for x in c.lines
+                if not t.eligible_categories or x.category in t.eligible_categories
+            )
+        )
+    for subset in ({"x"}, {"y"}, {"z"}, {"x", "y"}, {"x", "z"}, {"y", "z"}, {"x", "y", "z"}):
+        within = sum(
+            o.discount
+            for t, o in zip(templates, combined, strict=True)
+            if t.eligible_categories and t.eligible_categories <= subset
+        )
+        assert within <= sum(x.amount for x in c.lines if x.category in subset)
+    assert sum(o.discount for o in combined) <= sum(x.amount for x in c.lines)

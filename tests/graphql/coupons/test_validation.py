@@ -142,6 +142,46 @@ async def test_of_two_exclusive_coupons_the_one_saving_more_is_kept(
     assert stacked["discount"] == 500
 
 
+async def test_stacked_coupons_for_one_category_take_no_more_than_its_lines_are_worth(
+    gql, programme, make_member, keys
+):
+    # given X 100.00 in category x and Y 100.00, and two stackable coupons for x:
+    # 80 off 80, and 50% off
+    _, storefront = keys
+    member = await make_member(programme)
+    e = member.external_id
+    eighty = await coupon_for(
+        gql,
+        keys,
+        member,
+        amountOff=8_000,
+        threshold=8_000,
+        eligibleCategories=["x"],
+        stackable=True,
+    )
+    half = await coupon_for(
+        gql,
+        keys,
+        member,
+        kind="PERCENT_OFF",
+        amountOff=0,
+        percentOff=5_000,
+        threshold=0,
+        eligibleCategories=["x"],
+        stackable=True,
+    )
+    lines = [cart_line("X", 10_000, category="x"), cart_line("Y", 10_000, category="y")]
+    # when validated together, then locked one after the other to one order
+    result = await validate(gql, storefront, [eighty, half], lines, member=e)
+    order = order_id()
+    first = await locked(gql, storefront, eighty, order, cart={"lines": lines})
+    second = await locked(gql, storefront, half, order, cart={"lines": lines})
+    # then the second takes only the 20.00 left of X: 100.00 off in all, none of it on Y
+    assert [r["discount"] for r in result["results"]] == [8_000, 2_000]
+    assert result["discount"] == 10_000
+    assert (first["discount"], second["discount"]) == (8_000, 2_000)
+
+
 async def test_a_coupon_outside_its_dates_is_not_started_or_expired(
     gql, programme, make_member, keys
 ):
