@@ -69,18 +69,20 @@ class EarnRule(StrEnum):
     CATEGORY_BONUS = "CATEGORY_BONUS"
 
 
-def round_points(value: Fraction, rounding: Rounding = Rounding.HALF_DOWN) -> int:
+def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN) -> int:
     """The one rounding step of earning, applied per order line.
 
     HALF_DOWN (the default): 2.5 -> 2, 2.51 -> 3; HALF_UP: 2.5 -> 3; DOWN: always towards zero.
     Values are never negative here; a return reverses what a line earned, it is not re-rounded.
+    `rounding` is compared by value, so the policy's name as a plain string rounds the same.
     """
+    mode = Rounding(rounding)
     whole, rest = divmod(value.numerator, value.denominator)
     remainder = Fraction(rest, value.denominator)
-    if rounding is Rounding.DOWN or remainder == 0:
+    if mode == Rounding.DOWN or remainder == 0:
         return whole
     half = Fraction(1, 2)
-    if remainder > half or (remainder == half and rounding is Rounding.HALF_UP):
+    if remainder > half or (remainder == half and mode == Rounding.HALF_UP):
         return whole + 1
     return whole
 
@@ -106,6 +108,13 @@ class PointsPolicy:
     streak_bonus: int = 20  # ... earns this on top
     review_points: int = 10
     referral_points: int = 200
+
+    def __post_init__(self) -> None:
+        # However a policy is built (stored JSON, `replace` with an input's value), its
+        # choices are the enums themselves, so `is` and `==` agree everywhere they are read.
+        object.__setattr__(self, "rounding", Rounding(self.rounding))
+        object.__setattr__(self, "expiry_policy", ExpiryPolicy(self.expiry_policy))
+        object.__setattr__(self, "negative_policy", NegativePolicy(self.negative_policy))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from itertools import pairwise
@@ -171,6 +172,34 @@ def test_a_policy_rounding_half_up_takes_the_half_point():
     earned = order_points([tv], paid_in_cash(tv), policy, ONE_X)
     # then
     assert earned.total == 247
+
+
+@pytest.mark.parametrize("mode", list(Rounding))
+def test_a_rounding_named_by_a_plain_string_rounds_as_its_enum(mode):
+    # given the rounding as the plain string a stored policy holds
+    name = str(mode.value)
+    # when
+    as_string = [round_points(Fraction(n, 2), name) for n in range(0, 9)]
+    as_enum = [round_points(Fraction(n, 2), mode) for n in range(0, 9)]
+    # then a string is not mistaken for HALF_DOWN
+    assert as_string == as_enum
+
+
+def test_a_policy_built_with_string_choices_holds_the_enums():
+    # given a policy changed with plain strings, as an input or stored JSON may hand them over
+    policy = replace(
+        PointsPolicy(),
+        rounding="HALF_UP",
+        expiry_policy="ROLLING_ACTIVITY",
+        negative_policy="CLAMP_AND_RECORD",
+    )
+    # then every choice is the enum member itself
+    assert policy.rounding is Rounding.HALF_UP
+    assert policy.expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY
+    assert policy.negative_policy is NegativePolicy.CLAMP_AND_RECORD
+    # and an order earns under it as the enum says: 246.5 points round up
+    tv = line(unit_price=12_325)
+    assert order_points([tv], paid_in_cash(tv), policy, ONE_X).total == 247
 
 
 def test_a_discounted_line_earns_half_a_point_per_yuan():

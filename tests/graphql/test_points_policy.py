@@ -87,3 +87,29 @@ async def test_only_admins_change_the_policy(gql, programme, make_key):
         auth=await make_key(programme, Role.STOREFRONT),
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_half_up_policy_set_through_the_api_rounds_half_up(gql, programme, make_key):
+    # given an admin sets HALF_UP rounding and reads it back
+    admin = await make_key(programme)
+    body = await gql(
+        'mutation { setPointsPolicy(input: {rounding: HALF_UP, idempotencyKey: "r1"}) { __typename } }',
+        auth=admin,
+    )
+    assert body["data"]["setPointsPolicy"]["__typename"] == "SetPointsPolicySuccess"
+    read = await gql("{ pointsPolicy { rounding } }", auth=admin)
+    assert read["data"]["pointsPolicy"]["rounding"] == "HALF_UP"
+    await gql(
+        'mutation { registerMember(input: {externalId: "half", displayName: "H", idempotencyKey: "r"}) { __typename } }',
+        auth=admin,
+    )
+    # when a line earns exactly 2.5 points (1.25 yuan at 2 per yuan), previewed and booked
+    order = '{orderId: "half-1", memberExternalId: "half", placedAt: "2020-01-01T00:00:00+00:00", lines: [{sku: "a", category: "c", unitPrice: 125, quantity: 1}], payments: [{method: CARD, amount: 125}]'
+    preview = await gql(f"query {{ previewOrderPoints(input: {order}}}) {{ total }} }}", auth=admin)
+    booked = await gql(
+        f'mutation {{ recordOrder(input: {order}, idempotencyKey: "o"}}) {{ ... on OrderSuccess {{ order {{ points }} }} }} }}',
+        auth=admin,
+    )
+    # then both round the half up
+    assert preview["data"]["previewOrderPoints"]["total"] == 3
+    assert booked["data"]["recordOrder"]["order"]["points"] == 3
