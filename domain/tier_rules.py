@@ -12,7 +12,7 @@ Vocabulary:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import StrEnum
 
 from domain.errors import Collector
@@ -76,15 +76,17 @@ def window_start(
     joined_at: datetime,
     tier_since: datetime | None,
     period_from: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> datetime:
     """From when activity counts towards the qualifying total.
 
     `period_from` is the start of the current validity period, or None while the tier does
     not expire (the entry tier): then a VALIDITY window runs from joining, uncut, so the
-    entry tier's spend accumulates ("2,000 cumulative -> VIP").
+    entry tier's spend accumulates ("2,000 cumulative -> VIP"). Months are counted on the
+    calendar of `tz`, the programme's time zone.
     """
     if policy.window is Window.ROLLING_MONTHS:
-        start = add_months(now, -policy.window_months)
+        start = add_months(now, -policy.window_months, tz)
     elif policy.window is Window.VALIDITY and period_from is not None:
         start = period_from
     else:
@@ -94,20 +96,27 @@ def window_start(
     return max(start, joined_at)
 
 
-def period_start(policy: TierPolicy, *, now: datetime, tier_since: datetime) -> datetime:
+def period_start(
+    policy: TierPolicy, *, now: datetime, tier_since: datetime, tz: tzinfo | None = None
+) -> datetime:
     """The start of the validity period `now` falls in. Periods are counted from tier_since
     (tier_since + k periods), not chained, so a Jan 31 start keeps its month ends."""
-    return add_months(tier_since, _periods_passed(policy, now, tier_since) * policy.validity_months)
+    passed = _periods_passed(policy, now, tier_since, tz)
+    return add_months(tier_since, passed * policy.validity_months, tz)
 
 
-def valid_until(policy: TierPolicy, *, now: datetime, tier_since: datetime) -> datetime:
-    passed = _periods_passed(policy, now, tier_since)
-    return add_months(tier_since, (passed + 1) * policy.validity_months)
+def valid_until(
+    policy: TierPolicy, *, now: datetime, tier_since: datetime, tz: tzinfo | None = None
+) -> datetime:
+    passed = _periods_passed(policy, now, tier_since, tz)
+    return add_months(tier_since, (passed + 1) * policy.validity_months, tz)
 
 
-def _periods_passed(policy: TierPolicy, now: datetime, tier_since: datetime) -> int:
+def _periods_passed(
+    policy: TierPolicy, now: datetime, tier_since: datetime, tz: tzinfo | None
+) -> int:
     k = 0
-    while add_months(tier_since, (k + 1) * policy.validity_months) <= now:
+    while add_months(tier_since, (k + 1) * policy.validity_months, tz) <= now:
         k += 1
     return k
 

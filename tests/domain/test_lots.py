@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -10,13 +11,15 @@ from hypothesis import strategies as st
 
 from domain.lots import (
     Expiring,
+    ExpiryStep,
     Lot,
     Take,
     add_months,
     allocate,
-    expired,
     expiring_within,
+    expiry_steps,
     lot_expiry,
+    next_expiry_due,
     rolling_expiry,
     spending_order,
 )
@@ -262,6 +265,16 @@ def lots_around_now() -> list[Lot]:
     ]
 
 
+def expired(
+    lots: list[Lot], now: datetime, *, policy: ExpiryPolicy, rolling_expires_at: datetime | None
+) -> list[Take]:
+    """Everything expiry takes by `now` when no hold reserves any of it, step after step."""
+    steps = expiry_steps(
+        lots, now, policy=policy, rolling_expires_at=rolling_expires_at, spendable=10**12
+    )
+    return [take for step in steps for take in step.takes]
+
+
 def test_expiry_takes_the_remaining_of_lots_due_now_or_earlier_and_nothing_else():
     # given a lot due yesterday, one due this instant, one due in a second, one never, one empty
     lots = lots_around_now()
@@ -427,3 +440,179 @@ def test_rolling_policy_reports_nothing_past_the_horizon_or_for_an_empty_balance
     )
     # then
     assert expiring == []
+
+
+# ---- the programme's calendar (issue 22.7) -----------------------------------------------
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("local", "expected_local"),
+    [
+        (
+            datetime(2027, 1, 31, 7, 0, tzinfo=SHANGHAI),
+            datetime(2027, 2, 28, 7, 0, tzinfo=SHANGHAI),
+        ),
+        (
+            datetime(2027, 1, 31, 9, 0, tzinfo=SHANGHAI),
+            datetime(2027, 2, 28, 9, 0, tzinfo=SHANGHAI),
+        ),
+        (
+            datetime(2027, 3, 1, 0, 30, tzinfo=SHANGHAI),
+            datetime(2027, 4, 1, 0, 30, tzinfo=SHANGHAI),
+        ),
+    ],
+)
+def test_months_are_counted_on_the_programmes_local_calendar(local, expected_local):
+    # given a moment stored in UTC
+    moment = local.astimezone(UTC)
+    # when a month is added in Shanghai's calendar
+    later = add_months(moment, 1, SHANGHAI)
+    # then it is the same local time a calendar month on, still given in UTC
+    assert later == expected_local
+    assert later.tzinfo is UTC
+
+
+def test_in_utc_the_same_earnings_would_expire_out_of_order():
+    # given the two Shanghai earnings of 31 January, 07:00 and 09:00 local
+    early = datetime(2027, 1, 31, 7, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    late = datetime(2027, 1, 31, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    # then counted in UTC the earlier one expires later (the defect), in Shanghai it does not
+    assert add_months(early, 1) > add_months(late, 1)
+    assert add_months(early, 1, SHANGHAI) < add_months(late, 1, SHANGHAI)
+
+
+def test_local_month_arithmetic_keeps_the_wall_clock_across_a_daylight_saving_change():
+    # given 10:00 in New York before daylight saving time starts (8 March 2027)
+    new_york = ZoneInfo("America/New_York")
+    moment = datetime(2027, 2, 15, 10, 0, tzinfo=new_york).astimezone(UTC)
+    # when a month is added on New York's calendar
+    later = add_months(moment, 1, new_york)
+    # then it is 10:00 there again, an hour less apart in UTC
+    assert later.astimezone(new_york) == datetime(2027, 3, 15, 10, 0, tzinfo=new_york)
+    assert later - moment == timedelta(days=28, hours=-1)
+
+
+def test_lot_and_rolling_expiry_use_the_time_zone_they_are_given():
+    earned = datetime(2027, 1, 31, 7, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    expected = datetime(2027, 2, 28, 7, 0, tzinfo=SHANGHAI)
+    assert lot_expiry(earned, ExpiryPolicy.LOTS, 1, SHANGHAI) == expected
+    assert rolling_expiry(earned, 1, SHANGHAI) == expected
+
+
+# ---- expiry steps: what is due, dated when it fell due (issue 22.3, 22.4) -----------------
+
+
+def test_expiry_steps_take_each_due_moment_in_turn_dated_when_due():
+    # given two lots due at different moments and one not yet due
+    lots = [lot(1, 30, at(2025, 5, 1)), lot(2, 20, at(2025, 3, 1)), lot(3, 50, at(2025, 7, 1))]
+    # when
+    steps = expiry_steps(
+        lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None, spendable=100
+    )
+    # then the earlier first, each dated when it fell due, the later lot left alone
+    assert steps == [
+        ExpiryStep(at(2025, 3, 1), [Take(2, 20)]),
+        ExpiryStep(at(2025, 5, 1), [Take(1, 30)]),
+    ]
+    assert [step.amount for step in steps] == [20, 30]
+
+
+def test_expiry_steps_group_lots_due_at_the_same_moment():
+    lots = [lot(1, 30, at(2025, 5, 1)), lot(2, 20, at(2025, 5, 1))]
+    steps = expiry_steps(
+        lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None, spendable=100
+    )
+    assert steps == [ExpiryStep(at(2025, 5, 1), [Take(1, 30), Take(2, 20)])]
+
+
+def test_expiry_steps_stop_at_what_holds_leave_spendable():
+    # given 50 due points of which holds reserve all but 25
+    lots = [lot(1, 20, at(2025, 3, 1)), lot(2, 30, at(2025, 5, 1))]
+    # when
+    steps = expiry_steps(lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None, spendable=25)
+    # then the soonest-due 25 go, the rest wait for the hold
+    assert steps == [
+        ExpiryStep(at(2025, 3, 1), [Take(1, 20)]),
+        ExpiryStep(at(2025, 5, 1), [Take(2, 5)]),
+    ]
+    assert (
+        expiry_steps(lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None, spendable=0)
+        == []
+    )
+
+
+def test_expiry_steps_include_a_lot_due_exactly_at_until():
+    lots = [lot(1, 10, NOW)]
+    steps = expiry_steps(lots, NOW, policy=ExpiryPolicy.LOTS, rolling_expires_at=None, spendable=10)
+    assert steps == [ExpiryStep(NOW, [Take(1, 10)])]
+    later = NOW + timedelta(microseconds=1)
+    assert (
+        expiry_steps(
+            [lot(1, 10, later)],
+            NOW,
+            policy=ExpiryPolicy.LOTS,
+            rolling_expires_at=None,
+            spendable=10,
+        )
+        == []
+    )
+
+
+def test_rolling_expiry_steps_take_the_whole_balance_at_the_rolling_date():
+    lots = [lot(1, 10, None), lot(2, 5, None)]
+    rolling = at(2025, 4, 1)
+    steps = expiry_steps(
+        lots, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=rolling, spendable=15
+    )
+    assert steps == [ExpiryStep(rolling, [Take(1, 10), Take(2, 5)])]
+    not_yet = expiry_steps(
+        lots,
+        NOW,
+        policy=ExpiryPolicy.ROLLING_ACTIVITY,
+        rolling_expires_at=NOW + timedelta(seconds=1),
+        spendable=15,
+    )
+    assert not_yet == []
+    assert (
+        expiry_steps(
+            lots, NOW, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=None, spendable=15
+        )
+        == []
+    )
+
+
+def test_the_next_expiry_due_is_the_earliest_moment_any_point_can_expire():
+    lots = [lot(1, 10, at(2025, 9, 1)), lot(2, 0, at(2025, 1, 1)), lot(3, 5, at(2025, 8, 1))]
+    assert next_expiry_due(lots, policy=ExpiryPolicy.LOTS, rolling_expires_at=None) == at(
+        2025, 8, 1
+    )
+    rolling = at(2026, 1, 1)
+    assert (
+        next_expiry_due(lots, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=rolling)
+        == rolling
+    )
+    assert (
+        next_expiry_due(
+            [lot(2, 0, at(2025, 1, 1))], policy=ExpiryPolicy.LOTS, rolling_expires_at=None
+        )
+        is None
+    )
+    assert (
+        next_expiry_due(
+            [lot(1, 5, None)], policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=None
+        )
+        is None
+    )
+
+
+def test_points_already_due_are_not_reported_as_expiring():
+    lots = [lot(1, 10, NOW - timedelta(days=1)), lot(2, 5, NOW + timedelta(days=3)), lot(3, 7, NOW)]
+    soon = expiring_within(lots, NOW, 30, policy=ExpiryPolicy.LOTS, rolling_expires_at=None)
+    assert soon == [Expiring(5, NOW + timedelta(days=3))]
+    rolling_past = expiring_within(
+        lots, NOW, 30, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=NOW
+    )
+    assert rolling_past == []
