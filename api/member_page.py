@@ -53,6 +53,7 @@ async def member_page(info: Any, external_id: str) -> dict[str, Any]:
     tier = await member_resolvers.tier_of(info, row.tier_id)
     progress = await tier_resolvers.progress(info, row)
     expiring = await points_resolvers.expiring(info, row, 30)
+    balances = await points_resolvers.balances(info, row)
     coupons, _ = await coupon_resolvers.wallet_page(info, row, status=None, first=20, after=None)
     transactions, _ = await points_resolvers.transactions(
         info, row, first=10, after=None, kinds=None
@@ -73,10 +74,10 @@ async def member_page(info: Any, external_id: str) -> dict[str, Any]:
                     for b in (tier.benefits if tier else ())
                 ],
                 "points": {
-                    "available": row.points_available,
-                    "pending": row.points_pending,
-                    "held": row.points_held,
-                    "spendable": row.points_available - row.points_held,
+                    "available": balances.available,
+                    "pending": balances.pending,
+                    "held": balances.held,
+                    "spendable": balances.spendable,
                     "expiringWithin": [
                         {"amount": e.amount, "expiresAt": _at(e.expires_at)} for e in expiring
                     ],

@@ -114,12 +114,20 @@ class Member(Model):
     points_held = fields.BigIntField(default=0)
     points_shortfall = fields.BigIntField(default=0)
     last_earned_at = fields.DatetimeField(null=True)
+    # The earliest moment any of the member's points can expire: a lower bound (earlier only
+    # costs a look at the lots), null when nothing can. So a write knows from this row alone
+    # whether expiry fell due before it, and the job finds whom to expire by an index.
+    expiry_due_at = fields.DatetimeField(null=True)
     qualifying_spend = fields.BigIntField(default=0)
 
     class Meta:
         table = "members"
         unique_together = (("programme", "external_id"),)
-        indexes = (("programme", "id"), ("programme", "tier_valid_until"))
+        indexes = (
+            ("programme", "id"),
+            ("programme", "tier_valid_until"),
+            ("programme", "expiry_due_at"),
+        )
 
 
 class IdempotencyKey(Model):

@@ -26,6 +26,11 @@ async def expiring(info: Any, member: Member, days: int) -> list[Expiring]:
     return await queries.expiring(principal, member, days, programme=programme)
 
 
+async def balances(info: Any, member: Member) -> queries.Balances:
+    require(info, *ANYONE)
+    return await queries.balances(member, await info.context.loaders.programme())
+
+
 async def transactions(
     info: Any, member: Member, *, first: int, after: str | None, kinds: list[TxKind] | None
 ) -> tuple[list[PointTransaction], bool]:

@@ -93,16 +93,16 @@ class Member(relay.Node):
             row=row,
         )
 
-    @strawberry.field
-    def points(self) -> MemberPoints:
-        row = self.row
+    @strawberry.field(description="As of the programme's now: points past their expiry are gone.")
+    async def points(self, info: strawberry.Info) -> MemberPoints:
+        now = await points.balances(info, self.row)
         return MemberPoints(
-            available=row.points_available,
-            pending=row.points_pending,
-            held=row.points_held,
-            spendable=row.points_available - row.points_held,
-            shortfall=row.points_shortfall,
-            row=row,
+            available=now.available,
+            pending=now.pending,
+            held=now.held,
+            spendable=now.spendable,
+            shortfall=now.shortfall,
+            row=self.row,
         )
 
     @strawberry.field(description="The ledger, newest first.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from db.models import Programme
 from db.repositories import programmes as programme_repo
@@ -20,3 +22,13 @@ def now_of(programme: Programme) -> datetime:
 
 async def programme_time(programme_id: int) -> datetime:
     return now_of(await programme_repo.get(programme_id))
+
+
+@lru_cache(maxsize=256)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone_of(programme: Programme) -> ZoneInfo:
+    """The programme's time zone: its days and months are counted on its calendar."""
+    return _zone(programme.timezone)

@@ -5,14 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Programme
+from services import catch_up
 from services.clock import now_of
 from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
 from services.idempotency import prune_expired_keys
-from services.points.expiry import expire_due
-from services.points.orders import mature_due
-from services.points.redemption import expire_holds
-from services.tier_evaluation import end_periods
 
 
 @dataclass
@@ -29,14 +26,15 @@ class JobReport:
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
-    report.orders_matured += await mature_due(programme)
-    report.holds_expired += await expire_holds(programme)
-    members, points = await expire_due(programme)
-    report.members_expired += members
-    report.points_expired += points
-    judged, moved = await end_periods(programme)
-    report.tier_periods_ended += judged
-    report.tier_changes += moved
+    # Orders past their return window, lapsed holds, expiry and tier periods: member by
+    # member, each in the order it fell due (services/catch_up.py).
+    done = await catch_up.run(programme)
+    report.orders_matured += done.orders_matured
+    report.holds_expired += done.holds_expired
+    report.members_expired += done.members_expired
+    report.points_expired += done.points_expired
+    report.tier_periods_ended += done.tier_periods_ended
+    report.tier_changes += done.tier_changes
     # After the tier job, so allowances follow the tiers members hold now.
     report.coupons_issued += await issue_due(programme)
     report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))

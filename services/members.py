@@ -271,7 +271,7 @@ async def change_tier(principal: Principal, member: Member, *, tier_id: int, at:
         await tier_evaluation.change_tier(
             locked,
             tier,
-            tier_evaluation.policy_of(programme),
+            programme,
             reason="ADMIN",
             total=0,
             at=at,

@@ -17,14 +17,11 @@ counted again after it (told apart by event id, so a frozen sandbox clock cannot
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, tzinfo
 from typing import Any
-
-from tortoise.transactions import in_transaction
 
 from db import tier_cache
 from db.models import Member, Programme
-from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
 from domain.lots import add_months
 from domain.tier_rules import (
@@ -41,9 +38,9 @@ from domain.tier_rules import (
     window_start,
 )
 from domain.tiers import TierView, entry_tier
-from services.clock import now_of
+from services.clock import now_of, zone_of
+from services.points.ledger import INSTANT
 
-BATCH = 500
 UPGRADE, RETURNED, PERIOD_ENDED = "ORDER_COMPLETED", "ORDER_RETURNED", "PERIOD_ENDED"
 
 
@@ -66,7 +63,7 @@ async def _sum(
     return sums[policy.metric.value]
 
 
-def window_from(member: Member, policy: TierPolicy, at: datetime) -> datetime:
+def window_from(member: Member, policy: TierPolicy, at: datetime, tz: tzinfo) -> datetime:
     expires = member.tier_valid_until is not None
     return window_start(
         policy,
@@ -74,26 +71,37 @@ def window_from(member: Member, policy: TierPolicy, at: datetime) -> datetime:
         joined_at=member.joined_at,
         tier_since=member.tier_since,
         period_from=(member.tier_period_start or member.tier_since) if expires else None,
+        tz=tz,
     )
 
 
 async def qualifying_total(
-    member: Member, policy: TierPolicy, at: datetime, *, until: datetime | None = None
+    member: Member,
+    policy: TierPolicy,
+    at: datetime,
+    *,
+    tz: tzinfo,
+    until: datetime | None = None,
 ) -> int:
     counts_from_change = policy.reset_on_change or policy.window is Window.VALIDITY
-    start = window_from(member, policy, at)
+    start = window_from(member, policy, at, tz)
     return await _sum(member, policy, start, until, from_change=counts_from_change)
 
 
 async def retention_total(
-    member: Member, policy: TierPolicy, *, end: datetime | None, start: datetime | None = None
+    member: Member,
+    policy: TierPolicy,
+    *,
+    end: datetime | None,
+    tz: tzinfo,
+    start: datetime | None = None,
 ) -> int:
     """What retention is judged on: a validity period (the current one unless `start` says
     otherwise) up to `end` (or so far) — under a rolling window, the window at the period end."""
     at = end if end is not None else member.tier_valid_until
     if policy.window is Window.ROLLING_MONTHS:
         assert at is not None
-        return await qualifying_total(member, policy, at, until=end)
+        return await qualifying_total(member, policy, at, tz=tz, until=end)
     if start is None:
         start = member.tier_period_start or member.tier_since or member.joined_at
     return await _sum(member, policy, start, end, from_change=True)
@@ -117,27 +125,31 @@ async def record_activity(
     growth: int,
     reference: str,
 ) -> None:
-    """Book qualifying activity; upgrade at once if the total now earns a higher tier."""
-    now = await _book(
+    """Book qualifying activity dated `at`; upgrade at once if the total at that moment earns
+    a higher tier. The upgrade is dated `at` too (never before the member's last change), so
+    a completion the job books late moves the tier when it would have moved then."""
+    await _book(
         member, programme, at=at, spend=spend, orders=orders, growth=growth, reference=reference
     )
     tiers = await tier_cache.programme_tiers(programme.id)
     if not tiers:
         return
     policy = policy_of(programme)
-    total = await qualifying_total(member, policy, now)
+    tz = zone_of(programme)
+    when = max(at, member.tier_since) if member.tier_since is not None else at
+    total = await qualifying_total(member, policy, when, tz=tz, until=when + INSTANT)
     current = next((t for t in tiers if t.id == member.tier_id), None)
     earned = after_activity(current, tiers, total)
     if earned is not None and (current is None or earned.rank > current.rank):
         await change_tier(
             member,
             earned,
-            policy,
+            programme,
             reason=UPGRADE,
             total=total,
-            at=now,
+            at=when,
             tiers=tiers,
-            counted_from=window_from(member, policy, now),
+            counted_from=window_from(member, policy, when, tz),
         )
 
 
@@ -170,13 +182,14 @@ async def record_return(
     if current is None or since is None:
         return
     policy = policy_of(programme)
+    tz = zone_of(programme)
     if completed_at > since:
         # It came after the tier was earned. If it counted in a period already judged "kept",
         # judge that period again without it (else a return after a period end keeps a tier
         # for a year on nothing).
         start = member.tier_period_start
         if member.tier_valid_until is not None and start is not None and completed_at < start:
-            await _judge_again(member, policy, tiers, current, period_end=start, now=now)
+            await _judge_again(member, programme, tiers, current, period_end=start, now=now)
         return
     change = await event_repo.last_change_to(member.id, current.id)
     if change is None:
@@ -190,7 +203,7 @@ async def record_return(
         )
     )[policy.metric.value]
     reduced = change.qualifying_total + late
-    now_total = await qualifying_total(member, policy, now)
+    now_total = await qualifying_total(member, policy, now, tz=tz)
     if change.reason == PERIOD_ENDED:
         before = next((t for t in tiers if t.id == change.from_tier_id), current)
         new = at_period_end(before, tiers, period_total=reduced, qualifying_total=now_total)
@@ -203,7 +216,7 @@ async def record_return(
         await change_tier(
             member,
             new,
-            policy,
+            programme,
             reason=RETURNED,
             total=reduced,
             at=now,
@@ -214,7 +227,7 @@ async def record_return(
 
 async def _judge_again(
     member: Member,
-    policy: TierPolicy,
+    programme: Programme,
     tiers: list[TierView],
     current: TierView,
     *,
@@ -222,16 +235,20 @@ async def _judge_again(
     now: datetime,
 ) -> None:
     # the period that ended at `period_end`, counted from the tier change like every period
-    just_before = period_end - timedelta(microseconds=1)
-    start = period_start(policy, now=just_before, tier_since=member.tier_since or member.joined_at)
-    period_total = await retention_total(member, policy, end=period_end, start=start)
-    total = await qualifying_total(member, policy, now)
+    policy = policy_of(programme)
+    tz = zone_of(programme)
+    just_before = period_end - INSTANT
+    start = period_start(
+        policy, now=just_before, tier_since=member.tier_since or member.joined_at, tz=tz
+    )
+    period_total = await retention_total(member, policy, end=period_end, tz=tz, start=start)
+    total = await qualifying_total(member, policy, now, tz=tz)
     kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
     if kept.rank < current.rank:
         await change_tier(
             member,
             kept,
-            policy,
+            programme,
             reason=RETURNED,
             total=period_total,
             at=now,
@@ -243,7 +260,7 @@ async def _judge_again(
 async def change_tier(
     member: Member,
     tier: TierView,
-    policy: TierPolicy,
+    programme: Programme,
     *,
     reason: str,
     total: int,
@@ -259,8 +276,11 @@ async def change_tier(
     member.tier_since = at
     member.tier_period_start = at
     member.tier_event_id = last_event
+    months = policy_of(programme).validity_months
     member.tier_valid_until = (
-        None if base is not None and tier.id == base.id else add_months(at, policy.validity_months)
+        None
+        if base is not None and tier.id == base.id
+        else add_months(at, months, zone_of(programme))
     )
     await member.save(
         update_fields=[
@@ -284,76 +304,54 @@ async def change_tier(
     )
 
 
-async def end_periods(programme: Programme) -> tuple[int, int]:
-    """Job: members whose tier validity ended keep it (retention met in the period) or drop.
-    Returns (periods judged, members moved). A second run finds no one due."""
+async def judge_period(member: Member, programme: Programme, now: datetime) -> bool | None:
+    """The job, one period: the member's validity period that ended (by `now`) is judged on
+    activity up to its own end — the tier is kept (retention met in the period) or dropped,
+    dated at the period's end. The caller holds the member's row lock. Returns whether the
+    tier changed, or None when no period had ended."""
+    end = member.tier_valid_until
+    if end is None or end > now:
+        return None
     tiers = await tier_cache.programme_tiers(programme.id)
-    if not tiers:
-        return 0, 0
+    current = next((t for t in tiers if t.id == member.tier_id), None)
+    if current is None:
+        member.tier_valid_until = None
+        await member.save(update_fields=["tier_valid_until"])
+        return False
     policy = policy_of(programme)
-    now = now_of(programme)
-    judged = moved = 0
-    after_id = 0
-    while True:
-        due = await event_repo.due_for_period_end(programme.id, now, after_id=after_id, limit=BATCH)
-        if not due:
-            return judged, moved
-        for member_id in due:
-            after_id = member_id
-            async with in_transaction():
-                member = await points_repo.lock_member(programme.id, member_id)
-                periods, changed = await _judge_periods(member, policy, tiers, now)
-            judged += periods
-            moved += changed
-            if changed:
-                await tier_cache.forget_member_tier(programme.id, member_id)
-
-
-async def _judge_periods(
-    member: Member, policy: TierPolicy, tiers: list[TierView], now: datetime
-) -> tuple[int, bool]:
-    """Every period that has ended, in order, each judged on activity up to its own end."""
-    periods, changed = 0, False
-    while member.tier_valid_until is not None and member.tier_valid_until <= now:
-        periods += 1
-        end = member.tier_valid_until
-        current = next((t for t in tiers if t.id == member.tier_id), None)
-        if current is None:
-            member.tier_valid_until = None
-            await member.save(update_fields=["tier_valid_until"])
-            break
-        period_total = await retention_total(member, policy, end=end)
-        total = await qualifying_total(member, policy, end, until=end)
-        kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
-        if kept.id == current.id:
-            member.tier_period_start = end
-            # periods are counted from the tier change (not chained), so month ends hold
-            member.tier_valid_until = valid_until(
-                policy, now=end, tier_since=member.tier_since or end
-            )
-            await member.save(update_fields=["tier_period_start", "tier_valid_until"])
-        else:
-            await change_tier(
-                member,
-                kept,
-                policy,
-                reason=PERIOD_ENDED,
-                total=period_total,
-                at=end,
-                tiers=tiers,
-                counted_from=member.tier_period_start,
-            )
-            changed = True
-    return periods, changed
+    tz = zone_of(programme)
+    period_total = await retention_total(member, policy, end=end, tz=tz)
+    total = await qualifying_total(member, policy, end, tz=tz, until=end)
+    kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
+    if kept.id == current.id:
+        member.tier_period_start = end
+        # periods are counted from the tier change (not chained), so month ends hold
+        member.tier_valid_until = valid_until(
+            policy, now=end, tier_since=member.tier_since or end, tz=tz
+        )
+        await member.save(update_fields=["tier_period_start", "tier_valid_until"])
+        return False
+    await change_tier(
+        member,
+        kept,
+        programme,
+        reason=PERIOD_ENDED,
+        total=period_total,
+        at=end,
+        tiers=tiers,
+        counted_from=member.tier_period_start,
+    )
+    return True
 
 
 async def progress_of(programme: Programme, member: Member) -> Progress:
     tiers = await tier_cache.programme_tiers(programme.id)
     policy = policy_of(programme)
+    tz = zone_of(programme)
     now = now_of(programme)
-    total = await qualifying_total(member, policy, now)
+    total = await qualifying_total(member, policy, now, tz=tz)
     period_total = (
-        await retention_total(member, policy, end=None)
+        await retention_total(member, policy, end=None, tz=tz)
         if member.tier_valid_until is not None
         else total
     )

@@ -41,11 +41,28 @@ async def save(hold: PointHold, *fields: str) -> None:
     await hold.save(update_fields=list(fields))
 
 
-async def expired_open(programme_id: int, now: datetime, limit: int) -> list[PointHold]:
-    return (
-        await PointHold.filter(programme_id=programme_id, status="HELD", expires_at__lte=now)
-        .order_by("id")
+async def members_with_holds_lapsed(
+    programme_id: int, now: datetime, *, after_id: int, limit: int
+) -> list[int]:
+    rows = (
+        await PointHold.filter(
+            programme_id=programme_id, status="HELD", expires_at__lte=now, member_id__gt=after_id
+        )
+        .distinct()
+        .order_by("member_id")
         .limit(limit)
+        .values("member_id")
+    )
+    return [int(r["member_id"]) for r in rows]
+
+
+async def first_lapsed_of(member_id: int, now: datetime) -> PointHold | None:
+    """The member's open hold that ran out first (by `now`), locked."""
+    return (
+        await PointHold.filter(member_id=member_id, status="HELD", expires_at__lte=now)
+        .order_by("expires_at", "id")
+        .select_for_update(no_key=True)
+        .first()
     )
 
 

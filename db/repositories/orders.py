@@ -36,12 +36,42 @@ async def save_line(line: OrderLine, *fields: str) -> None:
     await line.save(update_fields=list(fields))
 
 
-async def due_to_mature(programme_id: int, now: datetime, limit: int) -> list[Order]:
-    return (
-        await Order.filter(programme_id=programme_id, status="PENDING", matures_at__lte=now)
-        .order_by("id")
+async def members_with_orders_due(
+    programme_id: int, now: datetime, *, after_id: int, limit: int
+) -> list[int]:
+    rows = (
+        await Order.filter(
+            programme_id=programme_id,
+            status="PENDING",
+            matures_at__lte=now,
+            member_id__gt=after_id,
+        )
+        .distinct()
+        .order_by("member_id")
         .limit(limit)
+        .values("member_id")
     )
+    return [int(r["member_id"]) for r in rows]
+
+
+async def first_due_of(member_id: int, now: datetime) -> Order | None:
+    """The member's pending order whose return window closed first (by `now`)."""
+    return (
+        await Order.filter(member_id=member_id, status="PENDING", matures_at__lte=now)
+        .order_by("matures_at", "id")
+        .first()
+    )
+
+
+async def first_maturity_of(member_id: int) -> datetime | None:
+    """When the member's first pending order matures."""
+    row = (
+        await Order.filter(member_id=member_id, status="PENDING")
+        .order_by("matures_at")
+        .first()
+        .values("matures_at")
+    )
+    return row["matures_at"] if row else None
 
 
 async def completed_count(member_id: int) -> int:

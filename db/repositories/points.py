@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.functions import Sum
 
 from db.models import LotMovement, Member, PointLot, PointTransaction
@@ -46,6 +46,7 @@ async def save_balances(member: Member) -> None:
             "points_held",
             "points_shortfall",
             "last_earned_at",
+            "expiry_due_at",
         ]
     )
 
@@ -100,6 +101,19 @@ async def give_back_to_lots(transaction_id: int, restored: list[Take]) -> None:
     await _move(transaction_id, restored, sign=-1)
 
 
+async def expiries_of_lots(lot_ids: list[int]) -> list[datetime | None]:
+    if not lot_ids:
+        return []
+    rows = await PointLot.filter(id__in=lot_ids).values("expires_at")
+    return [row["expires_at"] for row in rows]
+
+
+async def expired_from_lot(lot_id: int) -> int:
+    """Points expiry took out of this lot (net of any given back to it since)."""
+    rows = await LotMovement.filter(lot_id=lot_id, transaction__kind="EXPIRE").values("amount")
+    return sum(int(row["amount"]) for row in rows)
+
+
 async def lot_of_source(source_id: int) -> PointLot | None:
     return await PointLot.get_or_none(source_id=source_id)
 
@@ -147,36 +161,24 @@ async def ledger_sums(member_id: int) -> dict[str, int]:
     return {row["bucket"]: int(row["total"]) for row in rows}
 
 
-async def members_with_lots_expired(
+async def members_with_expiry_due(
     programme_id: int, now: datetime, *, after_id: int, limit: int
 ) -> list[int]:
     rows = (
-        await PointLot.filter(
-            programme_id=programme_id, remaining__gt=0, expires_at__lte=now, member_id__gt=after_id
-        )
-        .distinct()
-        .order_by("member_id")
-        .limit(limit)
-        .values("member_id")
-    )
-    return [int(r["member_id"]) for r in rows]
-
-
-async def members_inactive_since(
-    programme_id: int, before: datetime, *, after_id: int, limit: int
-) -> list[int]:
-    rows = (
-        await Member.filter(
-            programme_id=programme_id,
-            last_earned_at__lte=before,
-            points_available__gt=0,
-            id__gt=after_id,
-        )
+        await Member.filter(programme_id=programme_id, expiry_due_at__lte=now, id__gt=after_id)
         .order_by("id")
         .limit(limit)
         .values("id")
     )
     return [int(r["id"]) for r in rows]
+
+
+async def recheck_expiry(programme_id: int, at: datetime) -> None:
+    """The expiry rule changed: every member holding lots is looked at again from `at` on."""
+    holders = PointLot.filter(programme_id=programme_id, remaining__gt=0).values("member_id")
+    await Member.filter(programme_id=programme_id, id__in=Subquery(holders)).update(
+        expiry_due_at=at
+    )
 
 
 async def date_undated_lots(programme_id: int, expiry_for: Callable[[datetime], datetime]) -> int:

@@ -38,6 +38,7 @@ from services.clock import now_of
 from services.coupons.templates import find, rules_of
 from services.coupons.wallet import CouponView, load
 from services.idempotency import run_once
+from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable
 
 GRANT_MAX = 1_000
@@ -175,9 +176,10 @@ async def _one_member_issue(
     """The member (row-locked, so its count of this template's coupons holds until commit)
     and an open template it may have, for a claim or an exchange."""
     found = await member_service.target(principal, external_id)
-    member = await points_repo.lock_member(principal.programme_id, found.id)
+    programme = await programme_repo.get(principal.programme_id)
+    now = now_of(programme)
+    member = await ledger.lock(programme, found.id, at=now)
     template = await _template(principal, template_id)
-    now = now_of(await programme_repo.get(principal.programme_id))
     rules = rules_of(template)
     _check_open(template, rules, now)
     await _check_members(template, rules, [member], "templateId")

@@ -10,7 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from db import tier_cache
 from db.connection import REFERRALS_LOCK, is_unique_violation, serialise
-from db.models import Member, Order, Referral
+from db.models import Member, Order, Programme, Referral
 from db.repositories import activity as activity_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
@@ -24,7 +24,15 @@ from services import members as member_service
 from services import tier_evaluation
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points.ledger import Entry, actor_of, credit_available, debit_available, policy_of
+from services.points import ledger
+from services.points.ledger import (
+    Entry,
+    actor_of,
+    credit_available,
+    expired_of,
+    policy_of,
+    take_back,
+)
 
 
 class AlreadyCheckedIn(DomainError):
@@ -92,7 +100,7 @@ async def check_in(
             if not is_unique_violation(error):
                 raise
             raise AlreadyCheckedIn(f"already checked in on {today.isoformat()}") from error
-        member = await points_repo.lock_member(programme.id, target.id)
+        member = await ledger.lock(programme, target.id)
         entry = Entry(
             "CHECK_IN",
             today.isoformat(),
@@ -101,7 +109,7 @@ async def check_in(
             idempotency_key,
             now,
         )
-        await credit_available(member, entry, points, TxKind.EARN, policy)
+        await credit_available(member, entry, points, TxKind.EARN, programme)
         return {"memberId": member.id, "streak": streak, "points": points}
 
     payload = {"member": member_external_id}
@@ -124,9 +132,15 @@ async def reward_review(
 
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
-        order = await order_repo.get(programme.id, order_ref)
-        if order is None:
+        found = await order_repo.get(programme.id, order_ref)
+        if found is None:
             raise NotFound(f"no order {order_ref}", field="orderId")
+        # Decided under the member's lock, which a return of the order holds too: a review
+        # racing the return of its line sees the line as the return left it, so it is never
+        # paid for an item on its way back (nor reversed before it was paid).
+        member = await ledger.lock(programme, found.member_id)
+        order = await order_repo.get(programme.id, order_ref)
+        assert order is not None
         line = next((x for x in await order_repo.lines_of(order.id) if x.sku == sku), None)
         if line is None:
             raise NotFound(f"order {order_ref} has no line {sku}", field="sku")
@@ -143,7 +157,6 @@ async def reward_review(
             if not is_unique_violation(error):
                 raise
             raise AlreadyReviewed("this order line was reviewed already", field="sku") from error
-        member = await points_repo.lock_member(programme.id, order.member_id)
         policy = policy_of(programme)
         entry = Entry(
             "REVIEW",
@@ -153,7 +166,7 @@ async def reward_review(
             idempotency_key,
             now,
         )
-        await credit_available(member, entry, policy.review_points, TxKind.EARN, policy)
+        await credit_available(member, entry, policy.review_points, TxKind.EARN, programme)
         # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
         await tier_evaluation.record_activity(
             member,
@@ -205,13 +218,12 @@ async def reverse_review(
                 entry.idempotency_key,
                 entry.at,
             )
-            await debit_available(
+            await take_back(
                 member,
                 taken_back,
-                reward.amount,
-                TxKind.REVERSE,
+                reward,
+                reward.amount - await expired_of(reward),
                 negative=policy.negative_policy,
-                reverses=reward,
             )
             await tier_evaluation.record_return(
                 member,
@@ -295,13 +307,15 @@ async def referral_of_member(member_id: int) -> Referral | None:
 
 
 async def reward_referral(
-    principal: Principal, invitee: Member, order: Order, policy: PointsPolicy, now: datetime
+    principal: Principal, invitee: Member, order: Order, programme: Programme, now: datetime
 ) -> None:
     """Called inside completeOrder: the invitee's first completed order rewards the inviter."""
+    policy = policy_of(programme)
     referral = await activity_repo.referral_of(invitee.id)
     if referral is None or referral.status != "PENDING" or policy.referral_points <= 0:
         return
-    inviter = await points_repo.lock_member(order.programme_id, referral.inviter_id)
+    # locked already, with the invitee, by the order's path (both in id order)
+    inviter = await ledger.lock(programme, referral.inviter_id, at=now)
     entry = Entry(
         "REFERRAL",
         order.order_ref,
@@ -310,19 +324,21 @@ async def reward_referral(
         None,
         now,
     )
-    await credit_available(inviter, entry, policy.referral_points, TxKind.EARN, policy)
+    await credit_available(inviter, entry, policy.referral_points, TxKind.EARN, programme)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
 
 
 async def reverse_referral(
-    principal: Principal, order: Order, policy: PointsPolicy, entry: Entry
+    principal: Principal, order: Order, programme: Programme, entry: Entry
 ) -> None:
-    """Called when that order is returned in full: the inviter's reward is taken back."""
+    """Called when that order is returned in full: the inviter's reward is taken back (but
+    not what of it already expired)."""
     referral = await activity_repo.referral_for_order(order.id)
     if referral is None or referral.status != "REWARDED":
         return
-    inviter = await points_repo.lock_member(order.programme_id, referral.inviter_id)
+    policy = policy_of(programme)
+    inviter = await ledger.lock(programme, referral.inviter_id, at=entry.at)
     rewards = await points_repo.transactions_of_reference(
         order.programme_id,
         inviter.id,
@@ -331,7 +347,7 @@ async def reverse_referral(
         reference=order.order_ref,
     )
     for reward in rewards:
-        await debit_available(
+        await take_back(
             inviter,
             Entry(
                 "REFERRAL",
@@ -341,10 +357,9 @@ async def reverse_referral(
                 entry.idempotency_key,
                 entry.at,
             ),
-            reward.amount,
-            TxKind.REVERSE,
+            reward,
+            reward.amount - await expired_of(reward),
             negative=policy.negative_policy,
-            reverses=reward,
         )
     referral.status = "REVERSED"
     await activity_repo.save_referral(referral, "status")

@@ -6,7 +6,6 @@ from typing import Any
 
 from db.models import Member, PointTransaction
 from db.repositories import members as member_repo
-from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, NotFound
@@ -16,12 +15,12 @@ from domain.points import MAX_POINTS, TxKind
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
+from services.points import ledger
 from services.points.ledger import (
     Entry,
     actor_of,
     credit_available,
     debit_available,
-    policy_of,
     require_spendable,
 )
 from services.points.redemption import check_points, check_reason
@@ -45,8 +44,8 @@ async def adjust(
         found = await member_repo.get_by_external_id(principal.programme_id, member_external_id)
         if found is None:
             raise NotFound("no member with this externalId", field="memberExternalId")
-        member = await points_repo.lock_member(principal.programme_id, found.id)
         programme = await programme_repo.get(principal.programme_id)
+        member = await ledger.lock(programme, found.id)
         entry = Entry(
             "ADJUSTMENT",
             idempotency_key,
@@ -57,7 +56,7 @@ async def adjust(
         )
         if amount > 0:
             tx = await credit_available(
-                member, entry, amount, TxKind.ADJUST, policy_of(programme), renews=False
+                member, entry, amount, TxKind.ADJUST, programme, renews=False
             )
         else:
             require_spendable(member, -amount)
@@ -90,15 +89,14 @@ async def grant(
     async def act() -> dict[str, Any]:
         found = await member_service.all_by_external_ids(principal, member_external_ids)
         programme = await programme_repo.get(principal.programme_id)
-        policy = policy_of(programme)
         now = now_of(programme)
         # Locks in id order, so two grants over overlapping members cannot deadlock.
         for member_id in sorted(m.id for m in found):
-            member = await points_repo.lock_member(programme.id, member_id)
+            member = await ledger.lock(programme, member_id, at=now)
             entry = Entry(
                 "GRANT", idempotency_key, reason.strip(), actor_of(principal), idempotency_key, now
             )
-            await credit_available(member, entry, amount, TxKind.EARN, policy)
+            await credit_available(member, entry, amount, TxKind.EARN, programme)
         return {"memberIds": sorted(m.id for m in found)}
 
     payload = {"members": sorted(member_external_ids), "amount": amount, "reason": reason}

@@ -1,17 +1,35 @@
 """Posting to the ledger. Callers hold the member's row lock inside one transaction, so the
-balance on the member row, the ledger row and the lots change together or not at all."""
+balance on the member row, the ledger row and the lots change together or not at all.
+
+Expiry is booked before anything else touches a balance: `lock` (and `settle`, for a member
+locked some other way) writes whatever fell due up to the moment of the change, each step
+dated when it was due. So a point past its expiry is never spent, held, clawed back or renewed,
+whether or not the job has run since."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from db.models import Member, PointTransaction, Programme
+from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
-from domain.lots import Take, allocate, first_of, lot_expiry
-from domain.points import MAX_BALANCE, Bucket, NegativePolicy, PointsPolicy, TxKind
+from domain.lots import (
+    Lot,
+    Take,
+    allocate,
+    expiry_steps,
+    first_of,
+    lot_expiry,
+    next_expiry_due,
+    rolling_expiry,
+)
+from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
+from services.clock import now_of, zone_of
+
+INSTANT = timedelta(microseconds=1)
 
 
 class InsufficientPoints(DomainError):
@@ -128,7 +146,7 @@ async def credit_available(
     entry: Entry,
     amount: int,
     kind: TxKind,
-    policy: PointsPolicy,
+    programme: Programme,
     *,
     renews: bool = True,
 ) -> PointTransaction:
@@ -137,11 +155,16 @@ async def credit_available(
     `renews` marks an earning that restarts a ROLLING_ACTIVITY expiry (any earning does).
     """
     _check_room(member, amount)
+    policy = policy_of(programme)
     debt = max(0, -member.points_available)
     member.points_available += amount
     if renews:
-        member.last_earned_at = entry.at
+        last = member.last_earned_at
+        member.last_earned_at = entry.at if last is None else max(last, entry.at)
     tx = await _insert(member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount)
+    expires_at = lot_expiry(
+        entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
+    )
     if amount > debt:
         await points_repo.insert_lot(
             programme_id=member.programme_id,
@@ -149,8 +172,9 @@ async def credit_available(
             source_id=tx.id,
             amount=amount - debt,
             earned_at=entry.at,
-            expires_at=lot_expiry(entry.at, policy.expiry_policy, policy.expiry_months),
+            expires_at=expires_at,
         )
+    _may_expire_at(member, expires_at or _rolling_due(member, programme, policy))
     await points_repo.save_balances(member)
     return tx
 
@@ -195,13 +219,48 @@ async def debit_available(
     return tx
 
 
+async def expired_of(earned: PointTransaction) -> int:
+    """Points of this credit that expired out of its own lot (and so are beyond taking back)."""
+    lot = await points_repo.lot_of_source(earned.id)
+    return await points_repo.expired_from_lot(lot.id) if lot is not None else 0
+
+
+async def take_back(
+    member: Member,
+    entry: Entry,
+    earned: PointTransaction,
+    amount: int,
+    *,
+    negative: NegativePolicy,
+    whole: bool = True,
+) -> PointTransaction | None:
+    """Reverse `amount` of what `earned` credited (a return, a reward undone), its own lot
+    first: what is left of it, then — by the negative policy — what was spent of it. The
+    caller leaves out what expired (`expired_of`): expired points are gone, and taking them
+    again from newer lots would charge the member twice. Nothing to take: no row. `whole`:
+    this undoes the credit once and for all, and the row says which it reverses."""
+    if amount <= 0:
+        return None
+    lot = await points_repo.lot_of_source(earned.id)
+    return await debit_available(
+        member,
+        entry,
+        amount,
+        TxKind.REVERSE,
+        negative=negative,
+        first_lot=lot.id if lot is not None else None,
+        reverses=earned if whole else None,
+    )
+
+
 async def restore(
     member: Member, entry: Entry, original: PointTransaction, kind: TxKind
 ) -> PointTransaction:
     """Give back what `original` took, into the same lots with their original expiry.
 
     A debt is repaid first, as with any credit: only the rest goes back into the lots, so the
-    lots never hold more than the balance.
+    lots never hold more than the balance. A lot whose expiry has passed takes its points back
+    too: the next `settle` expires them, dated when they were due.
     """
     movements = await points_repo.movements_of(original.id)
     amount = -original.amount
@@ -210,9 +269,10 @@ async def restore(
     tx = await _insert(
         member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount, reverses=original
     )
-    await points_repo.give_back_to_lots(
-        tx.id, first_of([Take(m.lot_id, m.amount) for m in movements], to_lots)
-    )
+    restored = first_of([Take(m.lot_id, m.amount) for m in movements], to_lots)
+    await points_repo.give_back_to_lots(tx.id, restored)
+    for expires_at in await points_repo.expiries_of_lots([t.lot_id for t in restored]):
+        _may_expire_at(member, expires_at)
     await points_repo.save_balances(member)
     return tx
 
@@ -225,3 +285,107 @@ async def record_expiry(member: Member, entry: Entry, takes: list[Take]) -> Poin
     await points_repo.take_from_lots(tx.id, takes)
     await points_repo.save_balances(member)
     return tx
+
+
+# ---- expiry, booked when it fell due ---------------------------------------------------------
+
+
+def _may_expire_at(member: Member, moment: datetime | None) -> None:
+    """Keep `expiry_due_at` a lower bound of when any of the member's points can expire."""
+    if moment is not None and (member.expiry_due_at is None or moment < member.expiry_due_at):
+        member.expiry_due_at = moment
+
+
+def _rolling_due(member: Member, programme: Programme, policy: PointsPolicy) -> datetime | None:
+    if policy.expiry_policy is not ExpiryPolicy.ROLLING_ACTIVITY:
+        return None
+    return rolling_expiry(member.last_earned_at, policy.expiry_months, zone_of(programme))
+
+
+def _unbooked_expiry(
+    member: Member, programme: Programme, lots: list[Lot], until: datetime
+) -> list[tuple[datetime, list[Take]]]:
+    """Expiry that fell due up to `until` and is not on the ledger yet, step by step."""
+    policy = policy_of(programme)
+    return [
+        (step.due_at, step.takes)
+        for step in expiry_steps(
+            lots,
+            until,
+            policy=policy.expiry_policy,
+            rolling_expires_at=_rolling_due(member, programme, policy),
+            spendable=spendable(member),
+        )
+    ]
+
+
+def expiry_is_due(member: Member, until: datetime) -> bool:
+    """From the member row alone: might some of its points have expired by `until`?"""
+    return member.expiry_due_at is not None and member.expiry_due_at <= until
+
+
+async def due_expiry(
+    member: Member, programme: Programme, until: datetime
+) -> tuple[list[Lot], list[tuple[datetime, list[Take]]]]:
+    """The member's open lots, and the expiry due up to `until` not booked yet. Under rolling
+    expiry, not past a pending order whose return window closed: the job completes it first
+    (dated when it closed), and that earning renews the balance."""
+    if policy_of(programme).expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY:
+        matures = await order_repo.first_maturity_of(member.id)
+        if matures is not None and matures <= until:
+            until = matures - INSTANT
+    lots = await points_repo.open_lots(member.id)
+    return lots, _unbooked_expiry(member, programme, lots, until)
+
+
+async def settle(member: Member, programme: Programme, until: datetime) -> int:
+    """Book the expiry that fell due up to `until` (the locked member's), each step dated when
+    it was due, and narrow `expiry_due_at` to what is left. Returns the points expired."""
+    if not expiry_is_due(member, until):
+        return 0
+    lots, steps = await due_expiry(member, programme, until)
+    expired = 0
+    for due_at, takes in steps:
+        local_day = due_at.astimezone(zone_of(programme)).date().isoformat()
+        entry = Entry("EXPIRY", local_day, "points expired", "system:expiry", None, due_at)
+        await record_expiry(member, entry, takes)
+        expired += sum(t.amount for t in takes)
+        lots = _after(lots, takes)
+    policy = policy_of(programme)
+    member.expiry_due_at = next_expiry_due(
+        lots,
+        policy=policy.expiry_policy,
+        rolling_expires_at=_rolling_due(member, programme, policy),
+    )
+    await points_repo.save_balances(member)
+    return expired
+
+
+def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
+    taken: dict[int, int] = {}
+    for take in takes:
+        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
+    return [
+        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
+        for lot in lots
+    ]
+
+
+async def lock(programme: Programme, member_id: int, *, at: datetime | None = None) -> Member:
+    """The member's row lock, with its expiry booked up to `at` (the programme's now): what
+    every change to a member's points starts with."""
+    member = await points_repo.lock_member(programme.id, member_id)
+    await settle(member, programme, at or now_of(programme))
+    return member
+
+
+async def lock_many(
+    programme: Programme, member_ids: set[int], *, at: datetime | None = None
+) -> dict[int, Member]:
+    """Several members, locked in ascending id order (no two paths can wait on each other),
+    each with its expiry booked."""
+    members = await points_repo.lock_members(programme.id, member_ids)
+    moment = at or now_of(programme)
+    for member in members.values():
+        await settle(member, programme, moment)
+    return members

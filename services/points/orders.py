@@ -9,11 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from db import tier_cache
 from db.connection import is_unique_violation
-from db.models import Member, Order, Programme
+from db.models import Member, Order, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
@@ -42,16 +41,17 @@ from services import tier_evaluation
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import run_once
-from services.points import activity
+from services.points import activity, ledger
 from services.points.ledger import (
     Entry,
     actor_of,
     credit_available,
     credit_pending,
-    debit_available,
     debit_pending,
+    expired_of,
     policy_of,
     restore,
+    take_back,
 )
 from services.points.redemption import release_holds_for_order
 
@@ -224,22 +224,32 @@ async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Memb
     order = await find(principal, order_ref)
     if order is None:
         raise NotFound(f"no order {order_ref}", field="orderId")
-    locked, member = await _lock_order(principal.programme_id, order)
-    return locked, member, await programme_repo.get(principal.programme_id)
+    programme = await programme_repo.get(principal.programme_id)
+    members = await lock_order_members(programme, order.member_id)
+    return await lock_order(programme, order), members[order.member_id], programme
 
 
-async def _lock_order(programme_id: int, order: Order) -> tuple[Order, Member]:
-    """Lock the rows an order change may touch: its member and, when completing or returning
-    it can reward or take back a referral, the inviter too (both by ascending id), then the
-    order. Every path takes them in this order."""
-    involved = {order.member_id}
-    referral = await activity.referral_of_member(order.member_id)
+async def lock_order_members(programme: Programme, member_id: int) -> dict[int, Member]:
+    """Lock the members an order change may touch (`touched_by_orders`) by ascending id, each
+    with its expiry booked. Then the order (`lock_order`): every path takes them in this
+    order."""
+    return await ledger.lock_many(programme, await touched_by_orders(member_id))
+
+
+async def touched_by_orders(member_id: int) -> set[int]:
+    """The member and, when completing or returning its orders can reward or take back a
+    referral, its inviter."""
+    involved = {member_id}
+    referral = await activity.referral_of_member(member_id)
     if referral is not None and referral.status in ("PENDING", "REWARDED"):
         involved.add(referral.inviter_id)
-    members = await points_repo.lock_members(programme_id, involved)
-    locked = await order_repo.lock(programme_id, order.order_ref)
+    return involved
+
+
+async def lock_order(programme: Programme, order: Order) -> Order:
+    locked = await order_repo.lock(programme.id, order.order_ref)
     assert locked is not None
-    return locked, members[order.member_id]
+    return locked
 
 
 async def _complete(
@@ -249,15 +259,19 @@ async def _complete(
     programme: Programme,
     key: str | None,
     reason: str,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    now = now_of(programme)
-    policy = policy_of(programme)
+    """The order's points become available and its spend counts for tiers, dated `at`: now
+    for a completeOrder, the moment the return window closed for the job's, however late it
+    runs."""
+    now = at or now_of(programme)
     left = order.points - order.points_reversed
     entry = _entry(principal, order, reason, key, now)
     if left:
         # Pending becomes available: two EARN rows, one out of each bucket, same reference.
         await debit_pending(member, entry, left, TxKind.EARN)
-        await credit_available(member, entry, left, TxKind.EARN, policy)
+        await credit_available(member, entry, left, TxKind.EARN, programme)
     order.status, order.completed_at = COMPLETED, now
     await order_repo.save(order, "status", "completed_at")
     spend = qualifying_spend(order, order.returned_amount)
@@ -271,7 +285,19 @@ async def _complete(
         reference=order.order_ref,
         **tier_evaluation.order_activity(0, spend),
     )
-    await activity.reward_referral(principal, member, order, policy, now)
+    await activity.reward_referral(principal, member, order, programme, now)
+
+
+async def mature(programme: Programme, order: Order, member: Member) -> bool:
+    """The job: an order whose return window closed completes, dated when it closed. The
+    caller holds `lock_order_members`; False if the order was settled meanwhile."""
+    system = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+    locked = await lock_order(programme, order)
+    if locked.status != PENDING:
+        return False
+    at = locked.matures_at
+    await _complete(system, locked, member, programme, None, "return window closed", at=at)
+    return True
 
 
 async def complete(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
@@ -354,7 +380,8 @@ async def return_lines(
         if order.status not in (PENDING, COMPLETED):
             raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
         bought = {line.sku: line for line in await order_repo.lines_of(order.id)}
-        reverse, amount = 0, 0
+        wanted_points: list[int] = []
+        amount = 0
         for n, wanted in enumerate(lines):
             line = bought.get(wanted.sku)
             if line is None:
@@ -365,14 +392,28 @@ async def return_lines(
                     f"{returnable} of {wanted.sku} can still be returned",
                     field=f"lines.{n}.quantity",
                 )
-            take = points_to_reverse(
-                line.points, line.quantity, line.returned_quantity, wanted.quantity
+            wanted_points.append(
+                points_to_reverse(
+                    line.points, line.quantity, line.returned_quantity, wanted.quantity
+                )
             )
+            amount += line.unit_price * wanted.quantity
+        earned = await _earning_of(order, member) if order.status == COMPLETED else None
+        # Points of the order that expired are gone: a return takes back what is left of
+        # them and (by the negative policy) what was spent, never the expired again.
+        room = (
+            order.points - order.points_reversed - await expired_of(earned)
+            if earned is not None
+            else None
+        )
+        reverse = 0
+        for wanted, want in zip(lines, wanted_points, strict=True):
+            line = bought[wanted.sku]
+            take = want if room is None else max(0, min(want, room - reverse))
             line.returned_quantity += wanted.quantity
             line.points_reversed += take
             await order_repo.save_line(line, "returned_quantity", "points_reversed")
             reverse += take
-            amount += line.unit_price * wanted.quantity
         now = now_of(programme)
         policy = policy_of(programme)
         entry = _entry(principal, order, "order lines returned", idempotency_key, now)
@@ -384,13 +425,9 @@ async def return_lines(
         if reverse and order.status == PENDING:
             await debit_pending(member, entry, reverse, TxKind.REVERSE)
         elif reverse:
-            await debit_available(
-                member,
-                entry,
-                reverse,
-                TxKind.REVERSE,
-                negative=policy.negative_policy,
-                first_lot=await _lot_of_order(order, member),
+            assert earned is not None  # a completed order's points were made available
+            await take_back(
+                member, entry, earned, reverse, negative=policy.negative_policy, whole=False
             )
         for wanted in lines:
             if bought[wanted.sku].returned_quantity == bought[wanted.sku].quantity:
@@ -420,7 +457,7 @@ async def return_lines(
         if whole:
             order.status, order.closed_at = RETURNED, now
             fields += ["status", "closed_at"]
-            await activity.reverse_referral(principal, order, policy, entry)
+            await activity.reverse_referral(principal, order, programme, entry)
         await order_repo.save(order, *fields)
         return {"orderId": order.id}
 
@@ -436,7 +473,8 @@ def qualifying_spend(order: Order, returned: int) -> int:
     return int(kept * (order.amount - order.paid_with_points) // order.amount)
 
 
-async def _lot_of_order(order: Order, member: Member) -> int | None:
+async def _earning_of(order: Order, member: Member) -> PointTransaction | None:
+    """The row that made the order's points available (its lot's source), once completed."""
     earned = [
         tx
         for tx in await points_repo.transactions_of_reference(
@@ -448,8 +486,7 @@ async def _lot_of_order(order: Order, member: Member) -> int | None:
         )
         if tx.bucket == "AVAILABLE" and tx.amount > 0
     ]
-    lot = await points_repo.lot_of_source(earned[0].id) if earned else None
-    return lot.id if lot else None
+    return earned[0] if earned else None
 
 
 async def _idempotent(
@@ -464,22 +501,3 @@ async def _idempotent(
     # after commit: the change may have moved the member's tier
     await tier_cache.forget_member_tier(principal.programme_id, order.member_id)
     return order
-
-
-async def mature_due(programme: Programme, *, batch: int = 500) -> int:
-    """Job: orders whose return window has closed complete, their points become available."""
-    system = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
-    now = now_of(programme)
-    done = 0
-    while True:
-        due = await order_repo.due_to_mature(programme.id, now, batch)
-        if not due:
-            return done
-        for order in due:
-            async with in_transaction():
-                locked, member = await _lock_order(programme.id, order)
-                if locked.status != PENDING:
-                    continue
-                await _complete(system, locked, member, programme, None, "return window closed")
-                done += 1
-            await tier_cache.forget_member_tier(programme.id, order.member_id)

@@ -13,6 +13,7 @@ from domain.errors import Collector, invalid
 from domain.idempotency import check_key
 from domain.lots import add_months
 from domain.points import ExpiryPolicy, PointsPolicy, validate_policy
+from services.clock import now_of, zone_of
 from services.idempotency import run_once
 from services.points.ledger import policy_of
 
@@ -57,9 +58,16 @@ async def change(
         ):
             # Lots earned under rolling expiry have no date of their own: give them the date
             # LOTS would have, or they would never expire.
+            tz = zone_of(programme)
             await points_repo.date_undated_lots(
-                programme.id, lambda earned_at: add_months(earned_at, policy.expiry_months)
+                programme.id, lambda earned_at: add_months(earned_at, policy.expiry_months, tz)
             )
+        if (policy.expiry_policy, policy.expiry_months) != (
+            before.expiry_policy,
+            before.expiry_months,
+        ):
+            # What is due when changed with the rule: every holder is looked at again.
+            await points_repo.recheck_expiry(programme.id, now_of(programme))
         return {"policy": programme.points_policy}
 
     payload = {k: str(v) for k, v in changes.items()}

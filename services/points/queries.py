@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeVar
 
 from db.models import Member, Order, OrderLine, PointHold, PointTransaction, Programme
@@ -12,8 +13,8 @@ from domain.auth import Principal, Role
 from domain.errors import Collector, check_page_size
 from domain.lots import Expiring, expiring_within, rolling_expiry
 from domain.points import TxKind
-from services.clock import now_of
-from services.points.ledger import policy_of
+from services.clock import now_of, zone_of
+from services.points.ledger import due_expiry, expiry_is_due, policy_of
 
 _Row = TypeVar("_Row", PointTransaction, Order, PointHold)
 
@@ -33,7 +34,38 @@ async def expiring(
         now_of(programme),
         days,
         policy=policy.expiry_policy,
-        rolling_expires_at=rolling_expiry(member.last_earned_at, policy.expiry_months),
+        rolling_expires_at=rolling_expiry(
+            member.last_earned_at, policy.expiry_months, zone_of(programme)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Balances:
+    available: int
+    pending: int
+    held: int
+    shortfall: int
+
+    @property
+    def spendable(self) -> int:
+        return self.available - self.held
+
+
+async def balances(member: Member, programme: Programme) -> Balances:
+    """The member's points as of the programme's now: what fell due to expire is gone, even
+    before the job (or the member's next change) books it. One look at the lots, and only
+    when the member row says something may have expired."""
+    now = now_of(programme)
+    gone = 0
+    if expiry_is_due(member, now):
+        _, steps = await due_expiry(member, programme, now)
+        gone = sum(take.amount for _, takes in steps for take in takes)
+    return Balances(
+        available=int(member.points_available) - gone,
+        pending=int(member.points_pending),
+        held=int(member.points_held),
+        shortfall=int(member.points_shortfall),
     )
 
 

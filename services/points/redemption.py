@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from db.models import Member, PointHold, PointTransaction, Programme
 from db.repositories import holds as hold_repo
 from db.repositories import orders as order_repo
@@ -21,6 +19,7 @@ from domain.text import is_clean
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
+from services.points import ledger
 from services.points.ledger import (
     Entry,
     actor_of,
@@ -65,8 +64,8 @@ def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
 
 async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
     found = await member_service.target(principal, external_id)
-    member = await points_repo.lock_member(principal.programme_id, found.id)
-    return member, await programme_repo.get(principal.programme_id)
+    programme = await programme_repo.get(principal.programme_id)
+    return await ledger.lock(programme, found.id), programme
 
 
 async def redeem(
@@ -130,10 +129,10 @@ async def reverse_redemption(
                 f"this redemption bought coupon {original.reference}; it cannot be reversed",
                 field="transactionId",
             )
-        member = await points_repo.lock_member(principal.programme_id, original.member_id)
+        programme = await programme_repo.get(principal.programme_id)
+        member = await ledger.lock(programme, original.member_id)
         if await points_repo.reversal_of(original.id) is not None:
             raise AlreadyReversed("this redemption was reversed already", field="transactionId")
-        programme = await programme_repo.get(principal.programme_id)
         entry = Entry(
             original.reference_type,
             original.reference,
@@ -197,13 +196,14 @@ async def _open_hold(principal: Principal, hold_id: int) -> tuple[PointHold, Mem
     found = await hold_repo.get(principal.programme_id, hold_id)
     if found is None or not member_service.can_see(principal, found.member_id):
         raise NotFound("no hold with this id", field="holdId")
-    member = await points_repo.lock_member(principal.programme_id, found.member_id)
+    programme = await programme_repo.get(principal.programme_id)
+    member = await ledger.lock(programme, found.member_id)
     locked = await hold_repo.lock(principal.programme_id, hold_id)
     assert locked is not None
-    return locked, member, await programme_repo.get(principal.programme_id)
+    return locked, member, programme
 
 
-async def _close(hold: PointHold, member: Member, status: str, at: datetime) -> None:
+async def close_hold(hold: PointHold, member: Member, status: str, at: datetime) -> None:
     member.points_held -= hold.amount
     await points_repo.save_balances(member)
     hold.status, hold.closed_at = status, at
@@ -213,7 +213,7 @@ async def _close(hold: PointHold, member: Member, status: str, at: datetime) -> 
 async def release_holds_for_order(member: Member, order_ref: str, at: datetime) -> None:
     """The order was cancelled or returned: nothing may be captured for it any more."""
     for open_hold in await hold_repo.open_for_order(member.programme_id, member.id, order_ref):
-        await _close(open_hold, member, RELEASED, at)
+        await close_hold(open_hold, member, RELEASED, at)
 
 
 async def capture(
@@ -231,19 +231,19 @@ async def capture(
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
         now = now_of(programme)
         if held.expires_at <= now:
-            await _close(held, member, EXPIRED, now)
+            await close_hold(held, member, EXPIRED, now)
             return {"holdId": held.id, "refused": ErrorCode.HOLD_EXPIRED.value}
         order = await order_repo.lock(programme.id, held.order_ref)
         if order is not None and (
             order.status in ("CANCELLED", "RETURNED") or order.member_id != held.member_id
         ):
             # Points captured now could never be given back by that order's return.
-            await _close(held, member, RELEASED, now)
+            await close_hold(held, member, RELEASED, now)
             return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
         held.captured = amount
-        await _close(held, member, CAPTURED, now)  # its points are spendable again ...
+        await close_hold(held, member, CAPTURED, now)  # its points are spendable again ...
         require_spendable(member, amount)  # ... and must still cover the capture
         entry = Entry(
             "ORDER",
@@ -280,7 +280,7 @@ async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -
         held, member, programme = await _open_hold(principal, hold_id)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
-        await _close(held, member, RELEASED, now_of(programme))
+        await close_hold(held, member, RELEASED, now_of(programme))
         return {"holdId": held.id}
 
     result = await run_once(
@@ -291,20 +291,3 @@ async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -
         action=act,
     )
     return await PointHold.get(id=int(result["holdId"]))
-
-
-async def expire_holds(programme: Programme, *, batch: int = 500) -> int:
-    """Job: holds past their time release their points."""
-    now = now_of(programme)
-    done = 0
-    while True:
-        due = await hold_repo.expired_open(programme.id, now, batch)
-        if not due:
-            return done
-        for item in due:
-            async with in_transaction():
-                member = await points_repo.lock_member(programme.id, item.member_id)
-                locked = await hold_repo.lock(programme.id, item.id)
-                if locked is not None and locked.status == HELD:
-                    await _close(locked, member, EXPIRED, now)
-                    done += 1

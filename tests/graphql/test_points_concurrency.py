@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from db.models import PointTransaction
+from db.models import PointTransaction, QualifyingEvent
 from domain.auth import Role
 from tests.conftest import needs_postgres
 from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order
@@ -185,3 +185,44 @@ async def test_two_members_recording_the_same_order_id_at_once(
     assert results == ["OrderSuccess", "RecordOrderError"], bodies
     error = next(b for b in bodies if b["data"]["recordOrder"]["__typename"] == "RecordOrderError")
     assert error["data"]["recordOrder"]["errors"][0]["code"] == "REFERENCE_REUSED"
+
+
+REVIEW = """
+mutation ($o: String!, $k: String!) {
+  rewardReview(input: {orderId: $o, sku: "sku-1", idempotencyKey: $k}) {
+    __typename
+    ... on RewardReviewError { errors { code } }
+  }
+}
+"""
+RETURN = """
+mutation ($o: String!, $k: String!) {
+  returnOrderLines(input: {orderId: $o, lines: [{sku: "sku-1", quantity: 1}], idempotencyKey: $k}) {
+    __typename
+    ... on ReturnOrderLinesError { errors { code } }
+  }
+}
+"""
+
+
+@needs_postgres
+async def test_a_review_racing_the_full_return_of_its_line_never_keeps_its_points(
+    gql, programme, make_member, make_key
+):
+    key = await make_key(programme, Role.STOREFRONT)
+    for n in range(40):
+        # given a completed order of one line
+        member = await make_member(programme)
+        order = await complete(programme, await place_order(programme, member, line()))
+        earned = (await assert_ledger_consistent(member)).points_available
+        # when its line is returned in full while the line's review is rewarded
+        returned, reviewed = await asyncio.gather(
+            gql(RETURN, {"o": order.order_ref, "k": f"ret-{n}"}, auth=key),
+            gql(REVIEW, {"o": order.order_ref, "k": f"rev-{n}"}, auth=key),
+        )
+        # then the return went through, and whichever came first, no review points remain
+        assert returned["data"]["returnOrderLines"]["__typename"] == "OrderSuccess", returned
+        row = await assert_ledger_consistent(member)
+        assert row.points_available == 0, (n, earned, reviewed)
+        growth = await QualifyingEvent.filter(member_id=member.id).values_list("growth", flat=True)
+        assert sum(growth) == 0, n

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from db.models import Programme
 from domain.auth import Role
 from services.jobs import JobReport, run_programme
@@ -310,3 +312,24 @@ async def test_free_shipping_and_member_price_only_on_full_price_lines(
         0,
         6_697,
     )
+
+
+@pytest.mark.parametrize("step", [370, 10], ids=["one-jump", "small-steps"])
+async def test_an_order_placed_within_a_period_counts_in_it_however_often_jobs_run(
+    gql, make_programme, make_key, step
+):
+    # given Gold held for a 12-month validity period, kept with 300 in the period
+    shop = await shop_for(gql, make_programme, make_key)
+    await shop.ladder([("BRONZE", 0, None), ("SILVER", 100, None), ("GOLD", 500, 300)])
+    await shop.policy(window="VALIDITY", validityMonths=12)
+    await shop.call(REGISTER, e="buyer")
+    await shop.buy("buyer", 500)
+    assert await shop.tier("buyer") == "GOLD"
+    # and, on day 180 of the period, an order of 300 left to complete by the return window
+    await shop.days(179)
+    await shop.buy("buyer", 300, complete=False)
+    # when the clock reaches day 370, in one jump or in small steps, with jobs after each
+    for _ in range(0, 370 - 180, step):
+        await shop.days(min(step, 370 - 180))
+    # then the order counted in the period it matured in, and Gold was kept
+    assert await shop.tier("buyer") == "GOLD"

@@ -1,6 +1,7 @@
 """A hypothesis state machine over the ledger: earn, complete, cancel, return, redeem, hold and
-capture, reverse, check in, advance the clock and run the jobs — with RELIABILITY 8, 9 and 21
-checked after every step.
+capture, reverse, check in, advance the clock (with the jobs, or quietly: then spending and
+returns meet points that fell due before the job ran) — with RELIABILITY 8, 9 and 21 checked
+after every step, and every refusal checked to be the one the state before it called for.
 
 Hypothesis drives rules synchronously, so the machine runs in a worker thread and hands each
 coroutine to the test's event loop (where the database connections live) and waits for it.
@@ -17,14 +18,25 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from db.models import LotMovement, Member, PointTransaction, Programme
-from domain.errors import DomainError
-from domain.points import NegativePolicy, Payment, PaymentMethod, PointsPolicy
+from db.models import (
+    CheckIn,
+    LotMovement,
+    Member,
+    Order,
+    OrderLine,
+    PointHold,
+    PointLot,
+    PointTransaction,
+    Programme,
+)
+from domain.errors import DomainError, ErrorCode
+from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
+from services.clock import now_of, zone_of
 from services.jobs import JobReport, run_programme
-from services.points import activity, redemption
+from services.points import activity, queries, redemption
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
-from tests.fixtures.factories import create_member, create_programme
+from tests.fixtures.factories import add_tiers, create_member, create_programme
 from tests.fixtures.points import advance, assert_ledger_consistent, line, place_order, staff
 
 LOOP: asyncio.AbstractEventLoop | None = None
@@ -35,32 +47,72 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
     return asyncio.run_coroutine_threadsafe(coro, LOOP).result(timeout=60)
 
 
-def attempt(coro: Coroutine[Any, Any, Any]) -> Any:
-    """Expected refusals (a DomainError) are part of the game; anything else fails the run."""
+def attempt(coro: Coroutine[Any, Any, Any], refusal: ErrorCode | None) -> Any:
+    """Run a call whose outcome the state before it decides: `refusal` is the code it must be
+    refused with, or None if it must go through. A wrong refusal, or none where one was due,
+    fails the run (a rule that wrongly refused everything would pass otherwise)."""
     try:
-        return run(coro)
-    except DomainError:
+        result = run(coro)
+    except DomainError as error:
+        assert error.code is refusal, f"refused with {error.code}, expected {refusal}"
         return None
+    assert refusal is None, f"went through, expected {refusal}"
+    return result
+
+
+def spend_refusal(amount: int, spendable: int, pending: int) -> ErrorCode | None:
+    if amount <= spendable:
+        return None
+    if amount <= max(spendable, 0) + pending:
+        return ErrorCode.POINTS_PENDING
+    return ErrorCode.INSUFFICIENT_POINTS
 
 
 class LedgerMachine(RuleBasedStateMachine):
     orders = Bundle("orders")
     redemptions = Bundle("redemptions")
 
-    @initialize(policy=st.sampled_from(list(NegativePolicy)))
-    def start(self, policy: NegativePolicy) -> None:
+    @initialize(
+        policy=st.sampled_from(list(NegativePolicy)),
+        expiry=st.sampled_from(list(ExpiryPolicy)),
+        months=st.sampled_from([1, 12]),
+    )
+    def start(self, policy: NegativePolicy, expiry: ExpiryPolicy, months: int) -> None:
         async def setup() -> tuple[Programme, Member]:
             programme = await create_programme()
-            programme.points_policy = PointsPolicy(negative_policy=policy).to_json()
+            # tiers above the entry one are held for a validity period the clock can outrun
+            await add_tiers(programme, [("BRONZE", 0), ("SILVER", 10_000), ("GOLD", 50_000)])
+            programme.points_policy = PointsPolicy(
+                negative_policy=policy, expiry_policy=expiry, expiry_months=months
+            ).to_json()
             await programme.save(update_fields=["points_policy"])
             return programme, await create_member(programme)
 
-        self.policy = policy
+        self.policy, self.months = policy, months
         self.programme, self.member = run(setup())
         self.clawed_back = False
 
     def _staff(self) -> Any:
         return staff(self.programme)
+
+    def _spend_refusal(self, amount: int) -> ErrorCode | None:
+        """What a spend of `amount` must meet: the balance as a read shows it now (points
+        past their expiry gone, job or no job)."""
+
+        async def balances() -> queries.Balances:
+            programme = await Programme.get(id=self.programme.id)
+            return await queries.balances(await Member.get(id=self.member.id), programme)
+
+        now = run(balances())
+        return spend_refusal(amount, now.spendable, now.pending)
+
+    def _order(self, order_ref: str) -> tuple[Order, dict[str, OrderLine]]:
+        async def read() -> tuple[Order, dict[str, OrderLine]]:
+            order = await Order.get(programme_id=self.programme.id, order_ref=order_ref)
+            lines = await OrderLine.filter(order_id=order.id)
+            return order, {x.sku: x for x in lines}
+
+        return run(read())
 
     @rule(
         target=orders,
@@ -83,32 +135,70 @@ class LedgerMachine(RuleBasedStateMachine):
                 line("a", price, quantity, discounted=discounted),
                 line("b", 1_000, 1),
                 payments=payments,
-            )
+            ),
+            None,
         )
         return order.order_ref if order else None
 
     @rule(order=orders)
     def complete(self, order: str | None) -> None:
         if order:
-            attempt(order_service.complete(self._staff(), order, idempotency_key=uuid.uuid4().hex))
+            status = self._order(order)[0].status
+            attempt(
+                order_service.complete(self._staff(), order, idempotency_key=uuid.uuid4().hex),
+                None if status == "PENDING" else ErrorCode.ORDER_CLOSED,
+            )
 
     @rule(order=orders)
     def cancel(self, order: str | None) -> None:
         if order:
-            attempt(order_service.cancel(self._staff(), order, idempotency_key=uuid.uuid4().hex))
+            status = self._order(order)[0].status
+            attempt(
+                order_service.cancel(self._staff(), order, idempotency_key=uuid.uuid4().hex),
+                None if status == "PENDING" else ErrorCode.ORDER_CLOSED,
+            )
 
     @rule(order=orders, quantity=st.integers(1, 4), sku=st.sampled_from(["a", "b"]))
     def give_back(self, order: str | None, quantity: int, sku: str) -> None:
         if order:
+            before, lines = self._order(order)
+            left = lines[sku].quantity - lines[sku].returned_quantity
+            refusal = (
+                ErrorCode.ORDER_CLOSED
+                if before.status not in ("PENDING", "COMPLETED")
+                else ErrorCode.RETURN_EXCEEDS_PURCHASE
+                if quantity > left
+                else None
+            )
             done = attempt(
                 order_service.return_lines(
                     self._staff(),
                     order,
                     [ReturnLine(sku, quantity)],
                     idempotency_key=uuid.uuid4().hex,
-                )
+                ),
+                refusal,
             )
             self.clawed_back |= done is not None
+
+    @rule(
+        order=orders,
+        quantity=st.integers(1, 4),
+        sku=st.sampled_from(["a", "b"]),
+        with_jobs=st.booleans(),
+    )
+    def give_back_after_its_points_expired(
+        self, order: str | None, quantity: int, sku: str, with_jobs: bool
+    ) -> None:
+        """The order completes, its points outlive their expiry (booked by the job, or not yet),
+        and then it comes back."""
+        if not order:
+            return
+        self.complete(order)
+        run(advance(self.programme, days=self.months * 31 + 1))
+        if with_jobs:
+            self._jobs()
+        self.give_back(order, quantity, sku)
 
     @rule(target=redemptions, amount=st.integers(1, 400))
     def redeem(self, amount: int) -> int | None:
@@ -123,7 +213,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 reason="reward",
                 reward="r",
                 idempotency_key=uuid.uuid4().hex,
-            )
+            ),
+            self._spend_refusal(amount),
         )
         return tx.id if tx else None
 
@@ -131,45 +222,72 @@ class LedgerMachine(RuleBasedStateMachine):
     def redeem_everything(self) -> int | None:
         """Spending all that is spendable makes later clawbacks land in debt."""
 
-        async def fresh() -> Member:
-            return await Member.get(id=self.member.id)
+        async def spendable() -> int:
+            programme = await Programme.get(id=self.programme.id)
+            member = await Member.get(id=self.member.id)
+            return (await queries.balances(member, programme)).spendable
 
-        row = run(fresh())
-        spendable = row.points_available - row.points_held
-        return self._redeem(spendable) if spendable > 0 else None
+        left = run(spendable())
+        return self._redeem(left) if left > 0 else None
 
     @rule(tx=redemptions)
     def reverse(self, tx: int | None) -> None:
         if tx:
+
+            async def reversed_already() -> bool:
+                return await PointTransaction.exists(reverses_id=tx)
+
             attempt(
                 redemption.reverse_redemption(
                     self._staff(),
                     transaction_id=tx,
                     reason="undo",
                     idempotency_key=uuid.uuid4().hex,
-                )
+                ),
+                ErrorCode.ALREADY_REVERSED if run(reversed_already()) else None,
             )
 
-    @rule(amount=st.integers(1, 300), part=st.integers(0, 100))
-    def hold_and_capture(self, amount: int, part: int) -> None:
-        hold = attempt(
+    def _hold(self, amount: int, order_ref: str) -> PointHold | None:
+        return attempt(  # type: ignore[no-any-return]
             redemption.hold(
                 self._staff(),
                 member_external_id=self.member.external_id,
                 amount=amount,
-                order_ref=f"h-{uuid.uuid4().hex[:8]}",
+                order_ref=order_ref,
                 idempotency_key=uuid.uuid4().hex,
-            )
+            ),
+            self._spend_refusal(amount),
         )
-        if hold and part:
-            attempt(
-                redemption.capture(
-                    self._staff(),
-                    hold_id=hold.id,
-                    amount=max(1, amount * part // 100),
-                    idempotency_key=uuid.uuid4().hex,
-                )
+
+    def _capture(self, hold: PointHold, amount: int) -> None:
+        """A capture right after its hold: the hold reserved the points (a clawback since may
+        have taken them under ALLOW_NEGATIVE), and its order may have closed."""
+
+        async def state() -> tuple[str | None, int]:
+            order = await Order.get_or_none(
+                programme_id=self.programme.id, order_ref=hold.order_ref
             )
+            member = await Member.get(id=self.member.id)
+            return order.status if order else None, member.points_available - member.points_held
+
+        status, others_leave = run(state())
+        refusal = (
+            ErrorCode.ORDER_CLOSED
+            if status in ("CANCELLED", "RETURNED")
+            else spend_refusal(amount, others_leave + hold.amount, 0)
+        )
+        attempt(
+            redemption.capture(
+                self._staff(), hold_id=hold.id, amount=amount, idempotency_key=uuid.uuid4().hex
+            ),
+            refusal,
+        )
+
+    @rule(amount=st.integers(1, 300), part=st.integers(0, 100))
+    def hold_and_capture(self, amount: int, part: int) -> None:
+        hold = self._hold(amount, f"h-{uuid.uuid4().hex[:8]}")
+        if hold and part:
+            self._capture(hold, max(1, amount * part // 100))
 
     @rule(order=orders, amount=st.integers(1, 300), part=st.integers(0, 100))
     def pay_order_with_points(self, order: str | None, amount: int, part: int) -> None:
@@ -177,33 +295,24 @@ class LedgerMachine(RuleBasedStateMachine):
         was captured, and a capture after that must be refused."""
         if not order:
             return
-        hold = attempt(
-            redemption.hold(
-                self._staff(),
-                member_external_id=self.member.external_id,
-                amount=amount,
-                order_ref=order,
-                idempotency_key=uuid.uuid4().hex,
-            )
-        )
+        hold = self._hold(amount, order)
         if hold and part:
-            attempt(
-                redemption.capture(
-                    self._staff(),
-                    hold_id=hold.id,
-                    amount=max(1, amount * part // 100),
-                    idempotency_key=uuid.uuid4().hex,
-                )
-            )
+            self._capture(hold, max(1, amount * part // 100))
 
     @rule()
     def check_in(self) -> None:
+        async def checked_in_today() -> bool:
+            programme = await Programme.get(id=self.programme.id)
+            today = now_of(programme).astimezone(zone_of(programme)).date()
+            return await CheckIn.exists(member_id=self.member.id, day=today)
+
         attempt(
             activity.check_in(
                 self._staff(),
                 member_external_id=self.member.external_id,
                 idempotency_key=uuid.uuid4().hex,
-            )
+            ),
+            ErrorCode.ALREADY_CHECKED_IN if run(checked_in_today()) else None,
         )
 
     def _jobs(self) -> JobReport:
@@ -214,7 +323,21 @@ class LedgerMachine(RuleBasedStateMachine):
 
         return run(jobs())
 
-    @rule(step=st.sampled_from([(0, 600), (1, 0), (10, 0), (31, 0), (100, 0), (200, 0), (370, 0)]))
+    @rule(
+        step=st.sampled_from(
+            [(0, 600), (1, 0), (10, 0), (31, 0), (100, 0), (200, 0), (370, 0), (800, 0)]
+        )
+    )
+    def time_passes_quietly(self, step: tuple[int, int]) -> None:
+        """No job runs: what falls due meanwhile meets spending, holds and returns first."""
+        days, seconds = step
+        run(advance(self.programme, days=days, seconds=seconds))
+
+    @rule(
+        step=st.sampled_from(
+            [(0, 600), (1, 0), (10, 0), (31, 0), (100, 0), (200, 0), (370, 0), (800, 0)]
+        )
+    )
     def time_passes(self, step: tuple[int, int]) -> None:
         days, seconds = step
         run(advance(self.programme, days=days, seconds=seconds))
@@ -238,6 +361,60 @@ class LedgerMachine(RuleBasedStateMachine):
         # than the holds reserved
         if row.points_available - row.points_held < 0:
             assert self.policy is NegativePolicy.ALLOW_NEGATIVE and self.clawed_back
+
+    @invariant()
+    def no_point_was_spent_after_it_expired(self) -> None:
+        """A redemption never draws on a lot past its expiry (checkout captures may: the hold
+        reserved those points before they expired)."""
+        if not hasattr(self, "member"):
+            return
+
+        async def check() -> None:
+            spent = await PointTransaction.filter(
+                member_id=self.member.id, kind="REDEEM", reference_type="REWARD"
+            )
+            for tx in spent:
+                for movement in await LotMovement.filter(transaction_id=tx.id, amount__gt=0):
+                    lot = await PointLot.get(id=movement.lot_id)
+                    assert lot.expires_at is None or lot.expires_at > tx.created_at, tx.id
+
+        run(check())
+
+    @invariant()
+    def returns_never_take_back_points_that_expired(self) -> None:
+        """What returns took back of an order's points, and what expired of them, together
+        never exceed what the order made available."""
+        if not hasattr(self, "member"):
+            return
+
+        async def check() -> None:
+            earned = await PointTransaction.filter(
+                member_id=self.member.id,
+                kind="EARN",
+                bucket="AVAILABLE",
+                reference_type="ORDER",
+                amount__gt=0,
+            )
+            for tx in earned:
+                taken = await PointTransaction.filter(
+                    member_id=self.member.id,
+                    kind="REVERSE",
+                    bucket="AVAILABLE",
+                    reference_type="ORDER",
+                    reference=tx.reference,
+                    amount__lt=0,
+                ).values_list("amount", flat=True)
+                lot = await PointLot.get_or_none(source_id=tx.id)
+                expired = 0
+                if lot is not None:
+                    expired = sum(
+                        await LotMovement.filter(
+                            lot_id=lot.id, transaction__kind="EXPIRE"
+                        ).values_list("amount", flat=True)
+                    )
+                assert -sum(taken) + expired <= tx.amount, tx.reference
+
+        run(check())
 
     @invariant()
     def expiry_took_only_what_lots_held(self) -> None:

@@ -137,3 +137,31 @@ async def test_points_do_not_expire_before_their_date(gql, programme, make_membe
     await advance(gql, admin, days=300)
     await run_all()
     assert (await points_of(gql, storefront, member.external_id))["available"] == 200
+
+
+async def test_points_past_their_expiry_are_gone_from_the_page_and_cannot_be_spent(
+    gql, programme, make_member, keys
+):
+    # given 100 points that expired 35 days ago, and no job run since
+    admin, storefront = keys
+    member = await make_member(programme)
+    result = await mutate(
+        gql,
+        ADJUST_POINTS,
+        "adjustPoints",
+        admin,
+        memberExternalId=member.external_id,
+        amount=100,
+        reason="welcome",
+    )
+    assert result["__typename"] == "TransactionSuccess", result
+    await advance(gql, admin, days=400)
+    # when the member's page is read and a redemption is tried
+    points = await points_of(gql, storefront, member.external_id)
+    soon = await gql(EXPIRING, {"e": member.external_id, "days": 30}, auth=storefront)
+    refused = await redeem(gql, storefront, memberExternalId=member.external_id, amount=100)
+    # then the page shows none of them, and spending them is refused
+    assert (points["available"], points["spendable"]) == (0, 0)
+    assert soon["data"]["member"]["points"]["expiringWithin"] == []
+    assert refused["__typename"] == "RedeemPointsError"
+    assert refused["errors"][0]["code"] == "INSUFFICIENT_POINTS"
