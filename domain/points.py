@@ -354,6 +354,20 @@ def points_to_reverse(line_points: int, quantity: int, returned_before: int, ret
     return after - before
 
 
+def points_to_take_back(wanted: list[int], *, unreversed: int, expired: int) -> list[int]:
+    """What a return of completed lines takes back, line by line: each line's `wanted` share
+    (`points_to_reverse`), but in all at most the order's points not reversed yet less those
+    that expired. Expired points are gone; taking them again from the member's newer points
+    would charge twice. So a return takes what is left of the order's points, then (by the
+    negative policy) what was spent of them — the expired share is never taken."""
+    room = max(unreversed - expired, 0)
+    taken: list[int] = []
+    for want in wanted:
+        taken.append(min(want, room))
+        room -= taken[-1]
+    return taken
+
+
 def cash_value(points: int, policy: PointsPolicy) -> int:
     """Minor units `points` pay at checkout; rounded down, in the programme's favour."""
     return points * policy.cash_per_points // policy.points_per_cash

@@ -33,6 +33,7 @@ from domain.points import (
     in_birthday_month,
     order_points,
     points_to_reverse,
+    points_to_take_back,
     validate_order,
 )
 from domain.tiers import BenefitKind
@@ -399,21 +400,20 @@ async def return_lines(
             )
             amount += line.unit_price * wanted.quantity
         earned = await _earning_of(order, member) if order.status == COMPLETED else None
-        # Points of the order that expired are gone: a return takes back what is left of
-        # them and (by the negative policy) what was spent, never the expired again.
-        room = (
-            order.points - order.points_reversed - await expired_of(earned)
-            if earned is not None
-            else None
-        )
-        reverse = 0
-        for wanted, want in zip(lines, wanted_points, strict=True):
+        if earned is not None:
+            taken = points_to_take_back(
+                wanted_points,
+                unreversed=order.points - order.points_reversed,
+                expired=await expired_of(earned),
+            )
+        else:
+            taken = wanted_points  # pending points cannot have expired
+        for wanted, take in zip(lines, taken, strict=True):
             line = bought[wanted.sku]
-            take = want if room is None else max(0, min(want, room - reverse))
             line.returned_quantity += wanted.quantity
             line.points_reversed += take
             await order_repo.save_line(line, "returned_quantity", "points_reversed")
-            reverse += take
+        reverse = sum(taken)
         now = now_of(programme)
         policy = policy_of(programme)
         entry = _entry(principal, order, "order lines returned", idempotency_key, now)

@@ -31,6 +31,7 @@ from domain.points import (
     order_points,
     points_for_cash,
     points_to_reverse,
+    points_to_take_back,
     round_points,
     validate_order,
     validate_policy,
@@ -767,3 +768,39 @@ def test_a_bad_rate_is_reported_on_its_camel_case_input_field(name, field):
 def test_in_birthday_month(birthday_month, local_now, expected):
     # given / when / then
     assert in_birthday_month(birthday_month, local_now) is expected
+
+
+# ---- returns of completed orders never take back expired points (issue 22.6) ------------
+
+
+def test_a_return_whose_points_all_expired_takes_nothing():
+    assert points_to_take_back([100], unreversed=100, expired=100) == [0]
+
+
+def test_a_return_takes_what_is_left_and_spent_but_not_what_expired():
+    # given 200 points, 60 spent and 140 expired: the two items come back one at a time
+    first = points_to_take_back([100], unreversed=200, expired=140)
+    second = points_to_take_back([100], unreversed=200 - sum(first), expired=140)
+    # then 60 in all: the share that was spent, none of the expired
+    assert (first, second) == ([60], [0])
+
+
+def test_a_return_with_nothing_expired_takes_every_line_its_share():
+    assert points_to_take_back([30, 70], unreversed=100, expired=0) == [30, 70]
+
+
+def test_what_a_return_may_take_is_shared_out_in_line_order():
+    assert points_to_take_back([30, 70, 5], unreversed=100, expired=40) == [30, 30, 0]
+
+
+@given(
+    wanted=st.lists(st.integers(0, 500), min_size=1, max_size=5),
+    unreversed=st.integers(0, 3_000),
+    expired=st.integers(0, 3_000),
+)
+def test_a_return_never_takes_more_than_the_unexpired_rest_nor_more_than_a_line_wants(
+    wanted, unreversed, expired
+):
+    taken = points_to_take_back(wanted, unreversed=unreversed, expired=expired)
+    assert all(0 <= t <= w for t, w in zip(taken, wanted, strict=True))
+    assert sum(taken) == min(sum(wanted), max(unreversed - expired, 0))
