@@ -52,6 +52,8 @@ class Step:
 
 @dataclass
 class Done:
+    """What a run did (the job's report extends it)."""
+
     orders_matured: int = 0
     holds_expired: int = 0
     members_expired: int = 0
@@ -60,13 +62,11 @@ class Done:
     tier_changes: int = 0
 
 
-async def run(programme: Programme) -> Done:
+async def run(programme: Programme, done: Done) -> None:
     """Everything due by the programme's now, for every member it is due for."""
     now = now_of(programme)
-    done = Done()
     async for member_id in _members_due(programme.id, now):
         await catch_up(programme, member_id, now, done)
-    return done
 
 
 async def _members_due(programme_id: int, now: datetime) -> AsyncIterator[int]:

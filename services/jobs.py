@@ -13,14 +13,8 @@ from services.idempotency import prune_expired_keys
 
 
 @dataclass
-class JobReport:
-    orders_matured: int = 0
-    holds_expired: int = 0
-    members_expired: int = 0
-    points_expired: int = 0
+class JobReport(catch_up.Done):
     keys_pruned: int = 0
-    tier_periods_ended: int = 0
-    tier_changes: int = 0
     coupons_issued: int = 0
     coupon_locks_released: int = 0
 
@@ -28,13 +22,7 @@ class JobReport:
 async def run_programme(programme: Programme, report: JobReport) -> None:
     # Orders past their return window, lapsed holds, expiry and tier periods: member by
     # member, each in the order it fell due (services/catch_up.py).
-    done = await catch_up.run(programme)
-    report.orders_matured += done.orders_matured
-    report.holds_expired += done.holds_expired
-    report.members_expired += done.members_expired
-    report.points_expired += done.points_expired
-    report.tier_periods_ended += done.tier_periods_ended
-    report.tier_changes += done.tier_changes
+    await catch_up.run(programme, report)
     # After the tier job, so allowances follow the tiers members hold now.
     report.coupons_issued += await issue_due(programme)
     report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))

@@ -21,15 +21,10 @@ from tests.fixtures.points import (
     complete,
     line,
     place_order,
+    run_jobs,
     staff,
 )
 from tests.services.test_points_ledger import code_of, redeem, set_policy
-
-
-async def run_jobs(programme: Programme) -> None:
-    from services.jobs import JobReport, run_programme
-
-    await run_programme(await Programme.get(id=programme.id), JobReport())
 
 
 async def pay_with_points(programme, member, order_ref: str, points: int) -> PointHold:

@@ -22,7 +22,6 @@ from domain.tiers import TierDraft
 from services import programmes as programme_service
 from services import tier_policy
 from services import tiers as tier_service
-from services.jobs import JobReport, run_programme
 from services.points import admin, redemption
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
@@ -33,6 +32,7 @@ from tests.fixtures.points import (
     complete,
     line,
     place_order,
+    run_jobs,
     staff,
 )
 from tests.services.test_points_ledger import code_of, redeem, set_policy
@@ -46,12 +46,6 @@ async def set_clock(programme: Programme, to: datetime) -> None:
     await programme_service.advance_test_clock(
         admin_key, days=0, seconds=0, to=to, idempotency_key=uuid.uuid4().hex
     )
-
-
-async def run_jobs(programme: Programme) -> JobReport:
-    report = JobReport()
-    await run_programme(await Programme.get(id=programme.id), report)
-    return report
 
 
 async def fund(programme: Programme, member: Member, amount: int) -> None:

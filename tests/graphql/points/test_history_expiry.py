@@ -10,6 +10,7 @@ from tests.graphql.points.documents import ADJUST_POINTS, EXPIRING, TRANSACTIONS
 from tests.graphql.points.helpers import (
     advance,
     completed_order,
+    fund,
     history,
     mutate,
     parse,
@@ -145,16 +146,7 @@ async def test_points_past_their_expiry_are_gone_from_the_page_and_cannot_be_spe
     # given 100 points that expired 35 days ago, and no job run since
     admin, storefront = keys
     member = await make_member(programme)
-    result = await mutate(
-        gql,
-        ADJUST_POINTS,
-        "adjustPoints",
-        admin,
-        memberExternalId=member.external_id,
-        amount=100,
-        reason="welcome",
-    )
-    assert result["__typename"] == "TransactionSuccess", result
+    await fund(gql, admin, member.external_id, 100)
     await advance(gql, admin, days=400)
     # when the member's page is read and a redemption is tried
     points = await points_of(gql, storefront, member.external_id)
