@@ -35,7 +35,9 @@ def require(info: Any, *roles: Role) -> Principal:
     if context.principal is None:
         raise Unauthenticated(context.auth_error or "send `Authorization: Bearer <key or token>`")
     if roles and context.principal.role not in roles:
-        raise Forbidden(f"this needs a {' or '.join(r.value for r in roles)} credential")
+        names = " or ".join(r.value for r in roles)
+        article = "an" if names[0] in "aeiou" else "a"
+        raise Forbidden(f"this needs {article} {names} credential")
     principal: Principal = context.principal
     return principal
 

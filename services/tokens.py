@@ -15,6 +15,7 @@ from services import members as member_service
 from services.clock import wall_now
 
 ALGORITHM = "HS256"
+ROW_ID_MAX = 2**31 - 1  # programme and member ids are PostgreSQL integers
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,19 @@ def verify(token: str, settings: TokenSettings) -> Principal | None:
         return None
     if claims["exp"] - claims["iat"] > MEMBER_TOKEN_MAX_SECONDS:
         return None
-    try:
-        return Principal(
-            programme_id=int(claims["pid"]), role=Role.MEMBER, member_id=int(claims["sub"])
-        )
-    except (TypeError, ValueError):
+    programme_id, member_id = _row_id(claims["pid"]), _row_id(claims["sub"])
+    if programme_id is None or member_id is None:
         return None
+    return Principal(programme_id=programme_id, role=Role.MEMBER, member_id=member_id)
+
+
+def _row_id(claim: object) -> int | None:
+    """A claim naming a row: an int or a string of digits, in the id column's range (a
+    signed token we never issued, e.g. after the secret leaked, must not reach the driver
+    with a number it cannot bind)."""
+    if isinstance(claim, bool) or not isinstance(claim, int | str):
+        return None
+    if isinstance(claim, str) and not (claim.isascii() and claim.isdigit() and len(claim) <= 10):
+        return None
+    value = int(claim)
+    return value if 1 <= value <= ROW_ID_MAX else None

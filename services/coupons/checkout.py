@@ -16,7 +16,7 @@ from db.models import Coupon, Member
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
-from domain.auth import Principal
+from domain.auth import Principal, Role
 from domain.coupons import (
     Cart,
     CouponState,
@@ -146,7 +146,13 @@ async def validate(
         principal, member_external_id, field="cart.memberExternalId"
     )
     now = now_of(await programme_repo.get(principal.programme_id))
-    rows = {r.code: r for r in await coupon_repo.get_by_codes(principal.programme_id, normal)}
+    rows = {
+        r.code: r
+        for r in await coupon_repo.get_by_codes(principal.programme_id, normal)
+        # A member's own view: someone else's code is as unknown as a made-up one, so codes
+        # cannot be found by trying them (staff keys still see NOT_OWNER).
+        if principal.role is not Role.MEMBER or r.member_id == member.id
+    }
     judged: list[tuple[Any, Outcome]] = []
     for code in normal:
         row = rows.get(code)

@@ -143,6 +143,38 @@ async def test_storefront_key_cannot_administer_tiers(gql, programme, make_key):
         auth=storefront,
     )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["message"] == "this needs an admin credential"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "2147483648"},
+        {"pid": 2**31},
+        {"sub": str(2**63)},
+        {"pid": 2**64},
+        {"sub": "0"},
+        {"pid": -1},
+        {"sub": "-5"},
+        {"sub": " 1"},
+        {"sub": "\u0661"},  # an Arabic-Indic one: a digit to str.isdigit
+        {"pid": True},
+        {"pid": 1.5},
+        {"sub": ["1"]},
+    ],
+    ids=repr,
+)
+async def test_signed_tokens_naming_ids_no_row_can_have_are_unauthenticated(
+    gql, programme, make_member, claims
+):
+    # given a correctly signed token (a leaked secret, say) whose ids are out of range
+    alice = await make_member(programme)
+    token = forged({"sub": str(alice.id), "pid": programme.id, **claims})
+    # when
+    body = await gql(VIEWER, auth=token)
+    # then it never reaches the database: refused like any other bad token
+    assert body["data"] is None or body["data"]["viewer"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"], body
 
 
 async def test_token_lifetime_is_at_most_fifteen_minutes(gql, programme, make_member, make_key):
