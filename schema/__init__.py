@@ -10,7 +10,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
+from schema.error_log import LoggedSchema
 from schema.executor import PlannedExecutor
+from schema.input_checks import install as install_input_checks
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
@@ -61,7 +63,7 @@ Mutation = merge_types(
 
 @cache
 def build_schema(*, production: bool) -> strawberry.Schema:
-    return strawberry.Schema(
+    built = LoggedSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions(production=production),
@@ -72,6 +74,8 @@ def build_schema(*, production: bool) -> strawberry.Schema:
             relay_max_results=100,
         ),
     )
+    install_input_checks(built._schema)
+    return built
 
 
 def sdl() -> str:

@@ -1,24 +1,26 @@
-"""A cost budget per request (RELIABILITY 23): a field costs 1, and a field with `first`
-multiplies what is under it by that many. A `first` given as a variable counts as the most a
-connection allows, so the cost is known before the request runs. Over budget -> THROTTLED."""
+"""What a query costs (RELIABILITY 23, 29): a field costs 1, and a field with `first` (or
+`last`) multiplies what is under it by that many. A `first` given as a variable counts as the
+most a connection allows, so the cost is known before the request runs. A request (a batch
+counts as one) may cost at most BUDGET; the caller's rate limit is charged the same cost."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from graphql import (
+    DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    ValidationRule,
 )
+
+from schema.identity_cache import IdentityCache
 
 MAX_PAGE = 100
 BUDGET = 5_000
+COST_CACHE_SIZE = 512
 
 
 def _first(field: FieldNode) -> int:
@@ -31,31 +33,41 @@ def _first(field: FieldNode) -> int:
     return 1
 
 
-class CostLimit(ValidationRule):
-    def _cost(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+class _Costing:
+    """Each fragment is costed once per document, however often it is spread: a document of
+    fragments that each spread the next one twice would otherwise take exponential time."""
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        self.costs: dict[str, int] = {}
+
+    def selection_set(self, selection_set: SelectionSetNode | None) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value.startswith("__"):
-                    continue
-                total += 1 + _first(selection) * self._cost(selection.selection_set, seen)
+                if not selection.name.value.startswith("__"):
+                    total += 1 + _first(selection) * self.selection_set(selection.selection_set)
             elif isinstance(selection, InlineFragmentNode):
-                total += self._cost(selection.selection_set, seen)
+                total += self.selection_set(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.context.get_fragment(name)
-                if fragment is not None and name not in seen:
-                    total += self._cost(fragment.selection_set, seen | {name})
+                total += self.fragment(selection.name.value)
         return total
 
-    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-        cost = self._cost(node.selection_set, frozenset())
-        if cost > BUDGET:
-            self.report_error(
-                GraphQLError(
-                    f"this query would cost {cost}, over the budget of {BUDGET}; ask for less "
-                    "(smaller `first`, fewer fields)",
-                    node,
-                    extensions={"code": "THROTTLED", "cost": cost, "budget": BUDGET},
-                )
-            )
+    def fragment(self, name: str) -> int:
+        if name not in self.costs:
+            self.costs[name] = 0  # a fragment that spreads itself (invalid anyway) adds nothing
+            fragment = self.fragments.get(name)
+            self.costs[name] = self.selection_set(fragment.selection_set) if fragment else 0
+        return self.costs[name]
+
+
+_costs: IdentityCache[int] = IdentityCache(COST_CACHE_SIZE)
+
+
+def operation_cost(document: DocumentNode, operation: OperationDefinitionNode) -> int:
+    """The cost of running `operation` of `document`, worked out once per parsed document."""
+    return _costs.get(
+        document, operation, lambda: _Costing(document).selection_set(operation.selection_set)
+    )

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import ClassVar
 
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
+from graphql import DocumentNode, GraphQLError, NoSchemaIntrospectionCustomRule, parse
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
@@ -14,8 +14,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from domain.errors import DomainError
 from resolvers.auth import PublicError
-from schema.cost import CostLimit
 from schema.identity_cache import IdentityCache
+from schema.redaction import redact, written_names
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 MAX_DEPTH = 10
@@ -55,7 +55,8 @@ def _with_codes(errors: list[GraphQLError]) -> None:
 
 
 def _masked(error: GraphQLError) -> GraphQLError:
-    """A bug's error as the caller sees it in production: where, not what."""
+    """A bug's error as the caller sees it in production: where, not what. The original error
+    stays attached (it is never sent), so the HTTP layer can still tell an outage."""
     if not should_mask(error):
         return error
     return GraphQLError(
@@ -64,14 +65,21 @@ def _masked(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
+        original_error=error.original_error,
     )
 
 
 # The depth and alias rules are built once: their factories make a new rule class per call,
 # and the validation cache is keyed by the rules.
-RULES = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES), CostLimit)
+RULES = (depth_rule(MAX_DEPTH, None, None), aliases_rule(MAX_ALIASES))
 PRODUCTION_RULES = (*RULES, NoSchemaIntrospectionCustomRule)
 _parse = lru_cache(maxsize=PARSE_CACHE_SIZE)(parse)
+
+
+def parse_document(query: str) -> DocumentNode:
+    """The parsed document, from the parser cache (the HTTP layer reads it before the
+    operation runs: the same call, so the same cache entry)."""
+    return _parse(query, max_tokens=MAX_TOKENS)
 
 
 class Guard(SchemaExtension):
@@ -94,7 +102,6 @@ class Guard(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
-        context.parse_options["max_tokens"] = MAX_TOKENS
         context.validation_rules = context.validation_rules + (
             PRODUCTION_RULES if self.production else RULES
         )
@@ -104,11 +111,15 @@ class Guard(SchemaExtension):
         if errors:
             _with_codes(errors)
             if self.production:
+                written = written_names(context.query, context.variables)
+                for error in errors:
+                    if error.path is None:
+                        error.message = redact(error.message, written)
                 result.errors = [_masked(error) for error in errors]  # type: ignore[union-attr]
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
+        context.graphql_document = parse_document(context.query)  # type: ignore[arg-type]
         yield
 
     def on_validate(self) -> Iterator[None]:

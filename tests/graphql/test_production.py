@@ -224,3 +224,58 @@ async def test_a_document_refused_before_running_has_a_code(
         )
         for body in (missing_argument, wrong_type):
             assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+# Issue 13, item 6: a production message names nothing of the schema the caller did not write.
+PROBES = {
+    "argument": ('query { member(externalid: "x") { externalId } }', {}, "externalId"),
+    "type": ("query ($x: Strin!) { member(externalId: $x) { externalId } }", {"x": "a"}, "String"),
+    "enum value": (
+        'query { member(externalId: "x") { coupons(first: 1, status: AVAILABL) { edges { cursor } } } }',
+        {},
+        "AVAILABLE",
+    ),
+    "fragment type": ("query { ...F } fragment F on Membr { externalId }", {}, "Member"),
+    "enum variable": (
+        'query ($s: CouponStatus) { member(externalId: "x") { coupons(first: 1, status: $s) { edges { cursor } } } }',
+        {"s": "AVAILABL"},
+        "AVAILABLE",
+    ),
+    "input field": (
+        'mutation { checkIn(input: {idempotencykey: "k"}) { __typename } }',
+        {},
+        "idempotencyKey",
+    ),
+    "missing argument": ("{ member { externalId } }", {}, "externalId"),
+    "field on type": ("{ programme { nam } }", {}, "Programme"),
+}
+
+
+def quoted_names(message: str) -> set[str]:
+    import re
+
+    return {
+        name
+        for quoted in re.findall(r"'([^']*)'", message)
+        for name in re.findall(r"[_A-Za-z][_0-9A-Za-z]*", quoted)
+    }
+
+
+@pytest.mark.parametrize(("query", "variables", "hidden"), PROBES.values(), ids=PROBES.keys())
+async def test_production_errors_name_only_what_the_caller_wrote(
+    gql, production_gql, programme, make_key, query, variables, hidden
+):
+    import re
+
+    key = await make_key(programme, Role.ADMIN)
+    # given what development says, to show the name is there to be leaked
+    development = await gql(query, variables, auth=key)
+    assert any(hidden in e["message"] for e in development["errors"]), development
+    # when production is asked the same
+    body = await production_gql(query, variables, auth=key)
+    # then
+    written = set(re.findall(r"[_A-Za-z][_0-9A-Za-z]*", query + str(variables)))
+    for error in body["errors"]:
+        assert "Did you mean" not in error["message"]
+        assert quoted_names(error["message"]) <= written, error["message"]
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
