@@ -129,6 +129,25 @@ async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_set_rate_limit(settings: Settings, args: argparse.Namespace) -> int:
+    from services import programmes as programme_service
+
+    async def work() -> int:
+        await programme_service.set_rate_limit(
+            args.programme, args.role, maximum=args.maximum, restore_rate=args.restore_rate
+        )
+        if args.maximum is None:
+            print(f"{args.programme}: {args.role} keys and tokens are back on the default limit")
+        else:
+            print(
+                f"{args.programme}: each {args.role} credential may hold {args.maximum} cost "
+                f"points and regains {args.restore_rate} a second (servers see it within a minute)"
+            )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     import time
 
@@ -208,6 +227,14 @@ def parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
     revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
+    limit = sub.add_parser(
+        "set-rate-limit",
+        help="one programme's rate limit for one role; without numbers, back to the default",
+    )
+    limit.add_argument("programme", help="programme code")
+    limit.add_argument("role", choices=["admin", "storefront", "member"])
+    limit.add_argument("--maximum", type=int, help="cost points a credential's bucket holds")
+    limit.add_argument("--restore-rate", type=int, help="cost points it regains a second")
     sub.add_parser(
         "run-jobs",
         help="periodic jobs: complete orders past their return window, expire holds and points, "
@@ -228,6 +255,7 @@ ASYNC_COMMANDS = {
     "create-programme": cmd_create_programme,
     "create-key": cmd_create_key,
     "revoke-key": cmd_revoke_key,
+    "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,
     "build-recommendations": cmd_build_recommendations,
 }

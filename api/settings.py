@@ -37,6 +37,7 @@ class Settings:
     data_dir: Path
     log_level: str
     jwt: TokenSettings
+    max_body_bytes: int = 1024 * 1024
 
     @property
     def production(self) -> bool:
@@ -68,6 +69,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "where the SQLite file, the dev JWT secret and the demo keys live",
     ),
     "LOYALTY_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "LOYALTY_MAX_BODY_BYTES": (
+        "1048576",
+        "largest request body accepted (1024 to 1073741824 bytes); larger ones get 413",
+    ),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
     "LOYALTY_JWT_SECRET": (
@@ -187,6 +192,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         workers=workers,
         data_dir=data_dir,
         log_level=_choice(env, "LOYALTY_LOG_LEVEL", "INFO", LOG_LEVELS),
+        max_body_bytes=_int(env, "LOYALTY_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024**3),
         jwt=TokenSettings(
             issuer=env.get("LOYALTY_JWT_ISSUER", "loyalty"),
             audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import asyncpg
 from aerich import Command
 from tortoise import Tortoise, connections
 from tortoise.exceptions import DBConnectionError, OperationalError
@@ -65,6 +66,36 @@ def sqlstate(error: BaseException) -> str | None:
 
 LOCK_NOT_AVAILABLE = "55P03"
 
+# Driver errors that say the database cannot serve now (unreachable, restarting, out of
+# connections or space) rather than that this statement is wrong: a retry later may succeed.
+_UNAVAILABLE = (
+    OSError,  # refused, reset, unreachable, a connect timeout
+    DBConnectionError,
+    asyncpg.PostgresConnectionError,  # class 08, and a connection lost mid-statement
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InsufficientResourcesError,  # too many connections, disk full, out of memory
+)
+_LOST_CONNECTION = ("connection is closed", "connection was closed", "pool is closing")
+
+
+def is_unavailable(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from or while handling, means the database
+    is unavailable. A rollback that fails after the connection died raises its own error
+    from the first one, so the whole chain is read."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, _UNAVAILABLE):
+            return True
+        if isinstance(error, asyncpg.InterfaceError) and any(
+            text in str(error) for text in _LOST_CONNECTION
+        ):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
 
 REFERRALS_LOCK = 0x10F1  # advisory lock namespace: referral writes of one programme
 
@@ -99,6 +130,7 @@ async def limit_lock_wait(seconds: float | None) -> None:
 __all__ = [
     "dialect",
     "is_lock_timeout",
+    "is_unavailable",
     "is_unique_violation",
     "limit_lock_wait",
     "migrate",

@@ -22,6 +22,8 @@ class Programme(Model):
     points_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     tier_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     segment_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # {role: {"maximumAvailable": n, "restoreRate": n}}; roles left out keep the defaults
+    rate_limits: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"

@@ -9,7 +9,7 @@ from db.models import Programme
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.clock import ProgrammeMode, advanced_clock
-from domain.errors import AlreadyExists, Collector
+from domain.errors import AlreadyExists, Collector, NotFound
 from domain.idempotency import check_key
 from domain.money import is_currency
 from services.clock import now_of, wall_now
@@ -77,3 +77,41 @@ async def advance_test_clock(
         action=advance,
     )
     return await programme_repo.get(principal.programme_id)
+
+
+RATE_LIMIT_ROLES = ("admin", "storefront", "member")
+RATE_LIMIT_MAX = 100_000_000
+
+
+async def set_rate_limit(
+    code: str, role: str, *, maximum: int | None, restore_rate: int | None
+) -> Programme:
+    """The operator's setting (`loyalty set-rate-limit`, not the API: a programme does not
+    raise its own limits): one role's cost bucket for one programme, or, with neither
+    number, back to the default."""
+    errors = Collector()
+    if role not in RATE_LIMIT_ROLES:
+        errors.add("role", f"must be one of {', '.join(RATE_LIMIT_ROLES)}")
+    if (maximum is None) != (restore_rate is None):
+        errors.add("restoreRate", "give both numbers, or neither to restore the default")
+    elif maximum is not None and restore_rate is not None:
+        if not 1 <= maximum <= RATE_LIMIT_MAX:
+            errors.add("maximumAvailable", f"must be 1-{RATE_LIMIT_MAX}")
+        if not 1 <= restore_rate <= maximum:
+            errors.add("restoreRate", "must be 1 to maximumAvailable (points a second)")
+    errors.raise_if_any()
+    programme = await programme_repo.get_by_code(code)
+    if programme is None:
+        raise NotFound(f"no programme {code}", field="code")
+    limits = dict(programme.rate_limits or {})
+    if maximum is None:
+        limits.pop(role, None)
+    else:
+        limits[role] = {"maximumAvailable": maximum, "restoreRate": restore_rate}
+    await programme_repo.set_rate_limits(programme, limits)
+    return programme
+
+
+async def rate_limits(programme_id: int) -> dict[str, Any]:
+    """The roles whose limits this programme has changed (see set_rate_limit)."""
+    return await programme_repo.rate_limits(programme_id)

@@ -5,6 +5,7 @@ writers of the same row behind each other."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from db.models import Programme
 from domain.clock import ProgrammeMode
@@ -39,3 +40,13 @@ async def lock(programme_id: int) -> Programme:
 async def set_test_clock(programme: Programme, to: datetime) -> None:
     programme.test_clock_at = to
     await programme.save(update_fields=["test_clock_at"])
+
+
+async def set_rate_limits(programme: Programme, limits: dict[str, Any]) -> None:
+    programme.rate_limits = limits
+    await programme.save(update_fields=["rate_limits"])
+
+
+async def rate_limits(programme_id: int) -> dict[str, Any]:
+    found = await Programme.filter(id=programme_id).values_list("rate_limits", flat=True)
+    return dict(found[0] or {}) if found else {}

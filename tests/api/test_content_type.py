@@ -34,4 +34,5 @@ async def test_the_view_uses_ours(http):
         content=b'{"query": "{ __typename }"}',
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert response.json()["data"] == {"__typename": "Query"}
+    assert "errors" not in response.json()

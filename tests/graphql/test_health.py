@@ -84,13 +84,34 @@ async def test_readyz_is_ready_when_configured_redis_answers(redis_http, monkeyp
     assert response.json()["checks"] == {"database": True, "redis": True}
 
 
-async def test_readyz_is_unavailable_when_configured_redis_fails(redis_http, monkeypatch):
+async def test_readyz_is_ready_but_degraded_when_configured_redis_fails(redis_http, monkeypatch):
+    """Requests still succeed from the database without Redis: a load balancer must keep
+    the instance (RELIABILITY 30)."""
     # given
     monkeypatch.setattr("api.app.get_cache", lambda: StubCache(healthy=False))
     # when
     response = await redis_http.get("/readyz")
     # then
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
     assert body["checks"] == {"database": True, "redis": False}
+
+
+async def test_readyz_is_unavailable_when_the_database_fails_whatever_redis_says(
+    redis_http, monkeypatch
+):
+    # given
+    async def failing_ping() -> bool:
+        return False
+
+    monkeypatch.setattr("api.app.ping", failing_ping)
+    monkeypatch.setattr("api.app.get_cache", lambda: StubCache(healthy=True))
+    # when
+    response = await redis_http.get("/readyz")
+    # then
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": False, "redis": True},
+    }

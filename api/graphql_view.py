@@ -1,0 +1,279 @@
+"""/graphql: strawberry's ASGI view, with the edge's rules around each request.
+
+Before anything runs, each operation of the request (a batch is one request) is read: its
+persisted query resolved (api/persisted.py), its document parsed (from the parser cache the
+schema uses too), its operation chosen as the spec says (a document with several needs an
+`operationName`), its cost added up. The whole request then either fits the per-request
+budget and the caller's bucket (api/rate_limit.py), or nothing of it runs and every
+operation answers THROTTLED. Every answer carries `extensions.cost`, Shopify's shape.
+
+After it ran: an error caused by an unavailable database turns the whole answer into a 503
+(api/errors.py); a retry with the same idempotency keys is safe. Client errors make one INFO
+line; bugs were logged with their traceback by the schema (schema/error_log.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from prometheus_client import Counter
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.async_base_view import parse_content_type
+from strawberry.types import ExecutionResult
+
+from api.auth import authenticate
+from api.body import decode_json
+from api.errors import BadRequest, EdgeError
+from api.persisted import PersistedQueries, PersistedQueryError
+from api.rate_limit import RateLimiter, ThrottleStatus
+from api.settings import Settings
+from db.connection import is_unavailable
+from resolvers.context import Context, Loaders
+from schema import build_schema
+from schema.cost import BUDGET, operation_cost
+from schema.limits import is_readable, parse_document
+
+log = logging.getLogger("loyalty.api")
+AUTH_FAILURES = Counter("loyalty_auth_failures_total", "Requests with a credential we refused")
+THROTTLED = "THROTTLED"
+
+
+@dataclass
+class Operation:
+    """One operation of a request, read before anything runs."""
+
+    data: GraphQLRequestData
+    cost: int = 1
+    register: str | None = None  # the APQ hash to keep the document under once it ran
+    refusal: ExecutionResult | None = None  # the answer, when it is answered without running
+
+
+def _refused(message: str, code: str, **extensions: Any) -> ExecutionResult:
+    error = GraphQLError(message, extensions={"code": code, **extensions})
+    return ExecutionResult(data=None, errors=[error])
+
+
+def _cost(requested: int, actual: int | None, status: ThrottleStatus) -> dict[str, Any]:
+    """`extensions.cost`, Shopify's names. A request that was let through costs what it asked
+    (what a page did not fill is not given back); a throttled one costs nothing."""
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": status.as_extension(),
+    }
+
+
+def _request_data(item: object) -> GraphQLRequestData:
+    """One operation's JSON object, checked field by field (GraphQL-over-HTTP)."""
+    if not isinstance(item, dict):
+        raise BadRequest("a GraphQL request is a JSON object (or a list of them, a batch)")
+    for name, kind in (("query", str), ("operationName", str)):
+        if not isinstance(item.get(name), kind | None):
+            raise BadRequest(f"`{name}` must be a string or null")
+    for name in ("variables", "extensions"):
+        if not isinstance(item.get(name), dict | None):
+            raise BadRequest(f"`{name}` must be an object or null")
+    return GraphQLRequestData(
+        query=item.get("query"),
+        variables=item.get("variables"),
+        operation_name=item.get("operationName"),
+        extensions=item.get("extensions"),
+        protocol="http",
+    )
+
+
+def _choose(operations: list[OperationDefinitionNode], name: str | None) -> Any:
+    """The operation to run, or why there is none (GraphQL spec, GetOperation)."""
+    if name is None:
+        if len(operations) > 1:
+            return "the document has several operations: name the one to run in `operationName`"
+        return operations[0] if operations else "the document has no operation"
+    for operation in operations:
+        if operation.name is not None and operation.name.value == name:
+            return operation
+    return "`operationName` names no operation of the document"
+
+
+class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
+    def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
+        super().__init__(
+            build_schema(production=settings.production),
+            graphql_ide=None if settings.production else "graphiql",
+            allow_queries_via_get=False,
+        )
+        self.settings = settings
+        self.limiter = limiter
+        self.persisted = PersistedQueries()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:  # strawberry's own refusals, as JSON with a code
+            raise EdgeError(error.status_code, error.reason) from None
+        await response(scope, receive, send)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_json(data)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        else:
+            content_type, _ = parse_content_type(request.content_type or "")
+            if "application/json" not in content_type:
+                raise BadRequest("send the request as application/json")
+            data = self.parse_json(await request.get_body())
+        if isinstance(data, list):
+            if not data:
+                raise BadRequest("a batch needs at least one operation")
+            self._validate_batch_request(data, protocol="http")
+            return [_request_data(item) for item in data]
+        return _request_data(data)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal, error = await authenticate(
+            request.headers.get("authorization"), self.settings.jwt
+        )
+        if error:
+            AUTH_FAILURES.inc()
+        return Context(
+            principal=principal,
+            auth_error=error,
+            tokens=self.settings.jwt,
+            loaders=Loaders(principal),
+            request=request,
+            response=response,
+        )
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> ExecutionResult | list[ExecutionResult]:
+        batch = request_data if isinstance(request_data, list) else [request_data]
+        operations = [await self._read(data) for data in batch]
+        cost = sum(operation.cost for operation in operations)
+        client = request.client.host if request.client else "unknown"
+        name, bucket = await self.limiter.bucket_for(context.principal, client)
+        most = min(BUDGET, bucket.maximum)
+        if cost > most:
+            status = await self.limiter.peek(name, bucket)
+            refusal = (
+                f"this request would cost {cost}, over the {most} one request may cost; ask "
+                "for less (smaller `first`, fewer fields or operations)"
+            )
+        else:
+            status = await self.limiter.charge(name, bucket, cost)
+            refusal = (
+                None
+                if status.allowed
+                else f"rate limited: this request costs {cost} and {status.currently_available} "
+                f"is available; retry in {status.retry_after} s"
+            )
+        if refusal is None:
+            results = await self._run_all(
+                operations, request, request_adapter, context, root_value, sub_response
+            )
+        else:
+            if status.retry_after is not None:
+                sub_response.status_code = 429
+                sub_response.headers["Retry-After"] = str(status.retry_after)
+            spent = _cost(cost, None, status)
+            results = [_refused(refusal, THROTTLED, cost=spent) for _ in operations]
+        cost_extension = _cost(cost, cost if refusal is None else None, status)
+        for result in results:
+            result.extensions = {**(result.extensions or {}), "cost": cost_extension}
+        self._log_client_errors(results)
+        return results if isinstance(request_data, list) else results[0]
+
+    async def _read(self, data: GraphQLRequestData) -> Operation:
+        try:
+            query, register = await self.persisted.resolve(data.query, data.extensions)
+        except PersistedQueryError as error:
+            return Operation(data, refusal=_refused(error.message, error.code))
+        operation = Operation(replace(data, query=query), register=register)
+        if not query:
+            raise BadRequest("no GraphQL query found in the request")
+        try:
+            document = parse_document(query)
+        except GraphQLSyntaxError:
+            return operation  # strawberry answers with the syntax error
+        chosen = _choose(
+            [d for d in document.definitions if isinstance(d, OperationDefinitionNode)],
+            data.operation_name,
+        )
+        if isinstance(chosen, str):
+            operation.refusal = _refused(chosen, "BAD_REQUEST")
+        else:
+            operation.cost = max(1, operation_cost(document, chosen))
+        return operation
+
+    async def _run_all(
+        self,
+        operations: list[Operation],
+        request: Request,
+        request_adapter: Any,
+        context: Context,
+        root_value: Any,
+        sub_response: Any,
+    ) -> list[ExecutionResult]:
+        async def run(operation: Operation) -> ExecutionResult:
+            if operation.refusal is not None:
+                return operation.refusal
+            result = await self.execute_single(
+                request, request_adapter, sub_response, context, root_value, operation.data
+            )
+            await self._register(operation, result, context)
+            return result
+
+        if len(operations) == 1:
+            results = [await run(operations[0])]
+        else:
+            results = list(await asyncio.gather(*(run(o) for o in operations)))
+        for result in results:
+            for error in result.errors or ():
+                if is_unavailable(error.original_error):
+                    raise error.original_error  # type: ignore[misc]  # EdgeErrors: 503
+        return results
+
+    async def _register(
+        self, operation: Operation, result: ExecutionResult, context: Context
+    ) -> None:
+        """Keep a persisted query's document once it ran without being refused."""
+        principal = context.principal
+        refused = any(e.path is None for e in result.errors or ())
+        if operation.register and operation.data.query and not refused and principal is not None:
+            caller = f"{principal.programme_id}:{principal.scope}"
+            await self.persisted.register(operation.register, operation.data.query, caller=caller)
+
+    @staticmethod
+    def _log_client_errors(results: list[ExecutionResult]) -> None:
+        """At most one line per request for what the caller got wrong; bugs are not here."""
+        codes = sorted(
+            {
+                str((error.extensions or {}).get("code"))
+                for result in results
+                for error in result.errors or ()
+                if is_readable(error)
+            }
+        )
+        if codes:
+            log.info("request answered with client errors: %s", ", ".join(codes))
