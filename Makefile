@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench
+	eval-recommendations bench-recommendations bench fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -68,3 +68,8 @@ bench-recommendations: install
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python scripts/bench_member_page.py
+
+## schemathesis over every query and mutation of a server on a fresh SQLite file, with a
+## storefront and an admin key (a few minutes): requests sent, 5xx answers, errors without a code.
+fuzz: install
+	$(BIN)/python scripts/fuzz.py

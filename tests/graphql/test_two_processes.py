@@ -157,7 +157,13 @@ async def test_with_redis_gone_requests_succeed_and_the_fallback_is_logged_and_c
             assert fallbacks and any(float(line.rsplit(" ", 1)[1]) > 0 for line in fallbacks), (
                 metrics
             )
-            assert httpx.get(f"{base}/readyz", timeout=5).status_code == 503
+            # readiness follows the database only (issue 13, item 10): Redis gone is degraded
+            ready = httpx.get(f"{base}/readyz", timeout=5)
+            assert ready.status_code == 200
+            assert ready.json() == {
+                "status": "degraded",
+                "checks": {"database": True, "redis": False},
+            }
         assert "using the database instead" in log.read_text()
     finally:
         if redis.poll() is None:
