@@ -172,7 +172,7 @@ def fuzz(base: str, keys: dict[str, str], examples: int, tally: Tally) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=12, help="per operation, key and mode")
+    parser.add_argument("--examples", type=int, default=25, help="per operation, key and mode")
     parser.add_argument("--postgres", help="a PostgreSQL URL to make a scratch database on")
     args = parser.parse_args()
     started = time.monotonic()

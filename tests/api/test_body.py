@@ -86,17 +86,17 @@ async def test_a_body_over_the_limit_is_a_413(small_bodies):
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
-async def test_a_body_without_a_length_is_refused_once_past_the_limit_not_read_to_its_end():
-    # given a 1 GiB body sent in 64 KiB chunks with no Content-Length (chunked encoding)
-    app = create_app(settings_with(), manage_database=False)
-    chunk, chunks_in_a_gib = b" " * 65_536, 16_384
+async def call(app: Any, headers: list[tuple[bytes, bytes]], chunks: int) -> tuple[list, int]:
+    """Drive the app as a server would, with a body of `chunks` 64 KiB chunks; what it sent
+    back, and how many chunks it read."""
+    chunk = b" " * 65_536
     pulled = 0
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal pulled
         pulled += 1
-        return {"type": "http.request", "body": chunk, "more_body": pulled < chunks_in_a_gib}
+        return {"type": "http.request", "body": chunk, "more_body": pulled < chunks}
 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
@@ -111,16 +111,29 @@ async def test_a_body_without_a_length_is_refused_once_past_the_limit_not_read_t
         "raw_path": b"/graphql",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "headers": [(b"content-type", b"application/json"), *headers],
         "client": ("127.0.0.1", 5000),
         "server": ("test", 80),
     }
-    # when
     await app(scope, receive, send)
+    return sent, pulled
+
+
+async def test_a_body_without_a_length_is_refused_once_past_the_limit_not_read_to_its_end():
+    # given a 1 GiB body in 64 KiB chunks with no Content-Length (chunked encoding)
+    app = create_app(settings_with(), manage_database=False)
+    # when
+    sent, pulled = await call(app, [(b"transfer-encoding", b"chunked")], chunks=16_384)
     # then it stopped reading just past the default 1 MiB
     assert sent[0]["status"] == 413
-    assert pulled == 1024 * 1024 // len(chunk) + 1
+    assert pulled == 1024 * 1024 // 65_536 + 1
     assert json.loads(sent[1]["body"])["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_a_declared_length_over_the_limit_is_refused_before_reading_a_byte():
+    app = create_app(settings_with(), manage_database=False)
+    sent, pulled = await call(app, [(b"content-length", str(2**30).encode())], chunks=16_384)
+    assert (sent[0]["status"], pulled) == (413, 0)
 
 
 async def test_a_content_length_that_is_not_a_number_is_a_400(http):
