@@ -175,27 +175,32 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         name, bucket = await self.limiter.bucket_for(context.principal, client)
         most = min(BUDGET, bucket.maximum)
         if cost > most:
-            status = await self.limiter.peek(name, bucket)
             refusal = (
                 f"this request would cost {cost}, over the {most} one request may cost; ask "
                 "for less (smaller `first`, fewer fields or operations)"
             )
-        else:
-            status = await self.limiter.charge(name, bucket, cost)
+            status = await self.limiter.status(name, bucket)
+        elif not await self.limiter.take(name, bucket, cost):
+            status = await self.limiter.status(name, bucket, refused=cost)
             refusal = (
-                None
-                if status.allowed
-                else f"rate limited: this request costs {cost} and {status.currently_available} "
+                f"rate limited: this request costs {cost} and {status.currently_available} "
                 f"is available; retry in {status.retry_after} s"
             )
-        if refusal is None:
-            results = await self._run_all(
-                operations, request, request_adapter, context, root_value, sub_response
-            )
+            sub_response.status_code = 429
+            sub_response.headers["Retry-After"] = str(status.retry_after)
         else:
-            if status.retry_after is not None:
-                sub_response.status_code = 429
-                sub_response.headers["Retry-After"] = str(status.retry_after)
+            refusal = None
+            # What is left in the bucket is read while the request runs.
+            status_soon = asyncio.ensure_future(self.limiter.status(name, bucket))
+            try:
+                results = await self._run_all(
+                    operations, request, request_adapter, context, root_value, sub_response
+                )
+            except BaseException:
+                status_soon.cancel()
+                raise
+            status = await status_soon
+        if refusal is not None:
             spent = _cost(cost, None, status)
             results = [_refused(refusal, THROTTLED, cost=spent) for _ in operations]
         cost_extension = _cost(cost, cost if refusal is None else None, status)
@@ -209,7 +214,9 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             query, register = await self.persisted.resolve(data.query, data.extensions)
         except PersistedQueryError as error:
             return Operation(data, refusal=_refused(error.message, error.code))
-        operation = Operation(replace(data, query=query), register=register)
+        # Some clients send "" for no operation name.
+        named = data.operation_name or None
+        operation = Operation(replace(data, query=query, operation_name=named), register=register)
         if not query:
             raise BadRequest("no GraphQL query found in the request")
         try:
@@ -218,7 +225,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             return operation  # strawberry answers with the syntax error
         chosen = _choose(
             [d for d in document.definitions if isinstance(d, OperationDefinitionNode)],
-            data.operation_name,
+            named,
         )
         if isinstance(chosen, str):
             operation.refusal = _refused(chosen, "BAD_REQUEST")

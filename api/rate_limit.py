@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,39 +127,43 @@ class RateLimiter:
         self._programmes[programme_id] = (time.monotonic() + PROGRAMME_LIMITS_TTL_SECONDS, buckets)
         return buckets
 
-    async def charge(self, name: str, bucket: Bucket, cost: int) -> ThrottleStatus:
-        """Take `cost` points from the bucket if they are all there; the bucket after."""
-        return await self._apply(name, bucket, cost)
+    async def take(self, name: str, bucket: Bucket, cost: int) -> bool:
+        """Take `cost` points from the bucket if they are all there (one atomic script)."""
+        return bool(
+            await self._storage_call(lambda limiter: limiter.hit(bucket.item, name, cost=cost))
+        )
 
-    async def peek(self, name: str, bucket: Bucket) -> ThrottleStatus:
-        """The bucket as it is, taking nothing."""
-        return await self._apply(name, bucket, None)
-
-    async def _apply(
-        self,
-        name: str,
-        bucket: Bucket,
-        cost: int | None,
-        limiter: SlidingWindowCounterRateLimiter | None = None,
+    async def status(
+        self, name: str, bucket: Bucket, *, refused: int | None = None
     ) -> ThrottleStatus:
+        """The bucket as it is now; with `refused`, the cost it could not take and when it
+        would (Retry-After). A separate read from `take`, so the view can make it while the
+        request runs."""
         item = bucket.item
-        limiter = limiter or self._limiter()
+        stats = await self._storage_call(lambda limiter: limiter.get_window_stats(item, name))
+        restore_rate = max(1, bucket.maximum // item.get_expiry())
+        available = int(stats.remaining)
+        retry_after = None
+        if refused is not None:
+            retry_after = max(1, math.ceil((refused - available) / restore_rate))
+        return ThrottleStatus(refused is None, bucket.maximum, available, restore_rate, retry_after)
+
+    async def charge(self, name: str, bucket: Bucket, cost: int) -> ThrottleStatus:
+        """`take`, then the bucket's `status`."""
+        allowed = await self.take(name, bucket, cost)
+        return await self.status(name, bucket, refused=None if allowed else cost)
+
+    async def _storage_call(self, call: Callable[[SlidingWindowCounterRateLimiter], Any]) -> Any:
+        limiter = self._limiter()
         try:
-            allowed = cost is None or await limiter.hit(item, name, cost=cost)
-            stats = await limiter.get_window_stats(item, name)
+            return await call(limiter)
         except Exception as error:  # any storage failure: Redis down, timed out, refused
             if limiter is self._local:
                 raise
             self._skip_shared_until = time.monotonic() + self._pause_after_error
             log.warning("shared rate limiter failed, limiting in-process: %s", error)
             FALLBACKS.inc()
-            return await self._apply(name, bucket, cost, self._local)
-        restore_rate = max(1, bucket.maximum // item.get_expiry())
-        available = int(stats.remaining)
-        retry_after = None
-        if not allowed and cost is not None:
-            retry_after = max(1, math.ceil((cost - available) / restore_rate))
-        return ThrottleStatus(allowed, bucket.maximum, available, restore_rate, retry_after)
+            return await call(self._local)
 
     def _limiter(self) -> SlidingWindowCounterRateLimiter:
         if self._shared is None:

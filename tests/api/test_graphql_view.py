@@ -65,6 +65,12 @@ async def test_an_operation_name_that_names_nothing_runs_nothing(
     assert await name_of(member) == "Before"
 
 
+async def test_an_empty_operation_name_is_no_name(http, programme, make_key):
+    key = await make_key(programme)
+    body = (await post(http, {"query": READ, "operationName": ""}, key)).json()
+    assert answer(body) == {"data": {"programme": {"code": programme.code}}}
+
+
 async def test_the_named_operation_runs_and_only_it(http, programme, make_member, make_key):
     member = await make_member(programme, display_name="Before")
     key = await make_key(programme)
