@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.servers import loyalty_env, run_loyalty
 
 
 def loyalty(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    env["LOYALTY_DATA_DIR"] = str(tmp_path)
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_loyalty(loyalty_env(LOYALTY_DATA_DIR=str(tmp_path)), *args)
 
 
 def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):

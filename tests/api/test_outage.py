@@ -43,6 +43,7 @@ async def test_a_database_stopped_mid_request_answers_a_retryable_503(tmp_path):
     with scratch_postgres() as pg:
         # given a migrated database, a programme, a member, and a server in production mode
         env = loyalty_env(
+            LOYALTY_JWT_SECRET="s" * 40,
             LOYALTY_DATABASE_URL=pg.url,
             LOYALTY_MODE="production",
             LOYALTY_DATA_DIR=str(tmp_path / "data"),

@@ -3,20 +3,15 @@ the `loyalty revoke-key` command, is honoured on the very next request."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from db import key_cache
 from db.cache import generation_key, get_cache
 from db.repositories import keys as key_repo
 from domain.auth import Role, hash_api_key
 from services import keys as key_service
 from tests.conftest import DATABASE_URL, TEST_REDIS_URL, needs_postgres, needs_redis
+from tests.fixtures.servers import loyalty_env, run_loyalty
 
 PROGRAMME = "{ programme { id } }"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def count_key_reads(monkeypatch) -> dict[str, int]:
@@ -105,20 +100,12 @@ async def test_a_key_revoked_by_the_command_line_is_refused_on_the_next_request(
     for _ in range(2):
         assert (await gql(PROGRAMME, auth=issued.secret))["data"]["programme"]["id"]
     # when an operator revokes it with the command line (its own process)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    env |= {
-        "LOYALTY_DATABASE_URL": DATABASE_URL,
-        "LOYALTY_REDIS_URL": TEST_REDIS_URL,
-        "LOYALTY_DATA_DIR": str(tmp_path),
-    }
-    revoked = subprocess.run(
-        [sys.executable, "-m", "api.cli", "revoke-key", programme.code, issued.display_prefix],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    env = loyalty_env(
+        LOYALTY_DATABASE_URL=DATABASE_URL,
+        LOYALTY_REDIS_URL=TEST_REDIS_URL or "",
+        LOYALTY_DATA_DIR=str(tmp_path),
     )
+    revoked = run_loyalty(env, "revoke-key", programme.code, issued.display_prefix)
     assert revoked.returncode == 0, revoked.stderr
     # then
     body = await gql(PROGRAMME, auth=issued.secret)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,11 @@ import pytest
 
 from domain.auth import Role
 from tests.conftest import DATABASE_URL, TEST_REDIS_URL, needs_postgres, needs_redis
+from tests.fixtures.servers import PROJECT, free_port, wait_for_health
 
-PROJECT = Path(__file__).resolve().parents[2]
 TIERS = "{ programme { tiers { code name } } }"
 RENAME = """mutation ($n: String!, $k: String!) { upsertTier(input: {code: "SILVER", name: $n, rank: 1,
   entryThreshold: 10000, idempotencyKey: $k}) { __typename } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -66,15 +59,7 @@ def server(redis_url: str, tmp: Path, name: str) -> Iterator[tuple[str, Path]]:
         )
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            else:
-                raise AssertionError(f"{name} did not start: {log.read_text()}")
+            wait_for_health(base, log)
             yield base, log
         finally:
             process.terminate()
