@@ -232,7 +232,7 @@ def parser() -> argparse.ArgumentParser:
         help="one programme's rate limit for one role; without numbers, back to the default",
     )
     limit.add_argument("programme", help="programme code")
-    limit.add_argument("role", choices=["admin", "storefront", "member"])
+    limit.add_argument("role", choices=[r.value for r in Role])
     limit.add_argument("--maximum", type=int, help="cost points a credential's bucket holds")
     limit.add_argument("--restore-rate", type=int, help="cost points it regains a second")
     sub.add_parser(

@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from db.models import Programme
 from db.repositories import programmes as programme_repo
-from domain.auth import Principal
+from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode, advanced_clock
 from domain.errors import AlreadyExists, Collector, NotFound
 from domain.idempotency import check_key
@@ -79,7 +79,7 @@ async def advance_test_clock(
     return await programme_repo.get(principal.programme_id)
 
 
-RATE_LIMIT_ROLES = ("admin", "storefront", "member")
+RATE_LIMIT_ROLES = tuple(role.value for role in Role)
 RATE_LIMIT_MAX = 100_000_000
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import subprocess
@@ -12,6 +13,24 @@ from tests.fixtures.servers import loyalty_env, run_loyalty
 
 def loyalty(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_loyalty(loyalty_env(LOYALTY_DATA_DIR=str(tmp_path)), *args)
+
+
+def test_an_operator_sets_and_restores_a_programmes_rate_limit(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    limited = loyalty(
+        tmp_path, "set-rate-limit", "shop", "member", "--maximum", "900", "--restore-rate", "30"
+    )
+    assert limited.returncode == 0, limited.stderr
+    database = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    stored = database.execute("SELECT rate_limits FROM programmes WHERE code = 'shop'").fetchone()
+    assert json.loads(stored[0]) == {"member": {"maximumAvailable": 900, "restoreRate": 30}}
+    refused = loyalty(tmp_path, "set-rate-limit", "shop", "member", "--maximum", "5")
+    assert refused.returncode == 1 and "restore" in refused.stderr
+    restored = loyalty(tmp_path, "set-rate-limit", "shop", "member")
+    assert restored.returncode == 0, restored.stderr
+    stored = database.execute("SELECT rate_limits FROM programmes WHERE code = 'shop'").fetchone()
+    assert json.loads(stored[0]) == {}
 
 
 def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):

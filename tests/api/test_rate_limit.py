@@ -130,6 +130,28 @@ async def test_the_default_limits_are_the_documented_ones(http, programme, make_
     assert status["maximumAvailable"] == DEFAULT_BUCKETS["storefront"].maximum
 
 
+@pytest.mark.parametrize(
+    ("role", "maximum", "restore_rate", "field"),
+    [
+        ("partner", 10, 1, "role"),
+        ("admin", 10, None, "restoreRate"),
+        ("admin", 200_000_000, 1, "maximumAvailable"),
+        ("admin", 10, 11, "restoreRate"),
+    ],
+)
+async def test_a_limit_that_makes_no_sense_is_refused(
+    programme, role, maximum, restore_rate, field
+):
+    from domain.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as refused:
+        await programme_service.set_rate_limit(
+            programme.code, role, maximum=maximum, restore_rate=restore_rate
+        )
+    assert [e.field for e in refused.value.errors] == [field]
+    assert await programme_service.rate_limits(programme.id) == {}
+
+
 async def test_an_operator_may_restore_a_roles_default(programme):
     await limit(programme, "storefront", 700, 10)
     await programme_service.set_rate_limit(
