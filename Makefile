@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz
+	eval-recommendations bench-recommendations bench fuzz mutation
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -47,6 +47,16 @@ clean:
 ## Write the next migration (SQL for SQLite and PostgreSQL in one file) after a model change.
 migration: install
 	$(BIN)/python scripts/make_migration.py $(or $(NAME),update)
+
+## Mutation testing of domain/ with the domain tests alone (mutmut; minutes, not a CI step),
+## then the score per module. MUTANTS='domain.points.*' runs only some mutants.
+mutation: install
+	rm -rf mutants
+	@start=$$(date +%s); \
+	env -u LOYALTY_TEST_DATABASE_URL -u LOYALTY_TEST_REDIS_URL $(BIN)/mutmut run $(MUTANTS) \
+		|| exit 1; \
+	$(BIN)/python scripts/mutation_scores.py; \
+	echo "make mutation took $$(( $$(date +%s) - start )) s"
 
 ## Ledger benchmark on PostgreSQL: 10,000 orders and 10,000 redemptions at concurrency 32.
 bench-ledger: install
