@@ -423,8 +423,9 @@ def test_period_end_floor_above_the_current_tier_does_not_drop_the_member():
     # given a VIP who missed retention but whose qualifying total would earn even SVIP by entry
     # when
     new = at_period_end(VIP, VANCL, period_total=500, qualifying_total=3_000)
-    # then a new member with that total would be SVIP: this one is at least not dropped below VIP
-    assert new.rank >= VIP.rank
+    # then they keep VIP: a period end never drops them, and never promotes them either
+    # (a new member with that total would be SVIP, but upgrades are `after_activity`'s)
+    assert new == VIP
 
 
 @pytest.mark.parametrize(
