@@ -442,6 +442,33 @@ def test_rolling_policy_reports_nothing_past_the_horizon_or_for_an_empty_balance
     assert expiring == []
 
 
+def test_a_rolling_expiry_exactly_at_the_horizon_is_reminded_of():
+    # given a rolling balance due exactly 30 days from now
+    due = NOW + timedelta(days=30)
+    # when the member asks what expires within 30 days
+    expiring = expiring_within(
+        [lot(1, 40, None)], NOW, 30, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=due
+    )
+    # then
+    assert expiring == [Expiring(40, due)]
+
+
+@pytest.mark.parametrize("policy", list(ExpiryPolicy))
+def test_a_balance_of_one_point_is_reminded_of(policy):
+    # given a single point due in three days, as a lot or as the rolling balance
+    due = NOW + timedelta(days=3)
+    # when
+    expiring = expiring_within(
+        [lot(1, 1, due if policy is ExpiryPolicy.LOTS else None)],
+        NOW,
+        30,
+        policy=policy,
+        rolling_expires_at=due if policy is ExpiryPolicy.ROLLING_ACTIVITY else None,
+    )
+    # then
+    assert expiring == [Expiring(1, due)]
+
+
 # ---- the programme's calendar (issue 22.7) -----------------------------------------------
 
 

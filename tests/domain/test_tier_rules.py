@@ -60,6 +60,11 @@ CROWN = tier("CROWN", 4, 3_000)
 SUPER = tier("SUPER", 5, 10_000)
 TAOBAO = [MEMBER, SILVER, GOLD, DIAMOND, CROWN, SUPER]
 
+# A programme with no free tier: the lowest one needs 100.
+PAID_SILVER = tier("SILVER", 1, 100)
+PAID_GOLD = tier("GOLD", 2, 500, 300)
+NO_FREE_TIER = [PAID_GOLD, PAID_SILVER]  # in no particular order
+
 JOINED = at(2021, 3, 10, 9, 30)
 
 
@@ -377,6 +382,14 @@ def test_a_vancl_vip_who_orders_after_the_accumulator_reset_stays_vip():
     assert new.code == "VIP"
 
 
+def test_a_return_below_every_threshold_leaves_the_member_on_the_lowest_tier():
+    # given a Gold member whose order is returned, leaving 50 of the 500 that earned Gold
+    # when
+    new = after_return(PAID_GOLD, NO_FREE_TIER, 50)
+    # then they fall to the lowest tier, not out of the programme
+    assert new == PAID_SILVER
+
+
 # --- at_period_end --------------------------------------------------------------------------
 
 
@@ -457,6 +470,14 @@ def test_taobao_lifetime_spend_keeps_the_tier_whatever_the_year_brought():
     assert new == CROWN
 
 
+def test_a_period_end_below_every_threshold_leaves_the_member_on_the_lowest_tier():
+    # given a Gold member with 50 in the period and 50 in all
+    # when
+    new = at_period_end(PAID_GOLD, NO_FREE_TIER, period_total=50, qualifying_total=50)
+    # then
+    assert new == PAID_SILVER
+
+
 # --- progress -------------------------------------------------------------------------------
 
 
@@ -514,6 +535,26 @@ def test_progress_under_a_lifetime_window_never_warns_of_a_downgrade():
     # then
     assert shown.amount_to_retain == 600
     assert shown.will_downgrade_to is None
+
+
+def test_progress_of_a_member_without_a_tier_names_the_lowest_tier_and_its_distance():
+    # given a member with 40 and no tier yet, in a programme whose lowest tier needs 100
+    # when
+    shown = progress(None, NO_FREE_TIER, total=40, period_total=40, qualifying_total=40)
+    # then
+    assert shown == Progress(
+        next_tier=PAID_SILVER, amount_to_next=60, amount_to_retain=None, will_downgrade_to=None
+    )
+
+
+def test_progress_of_a_member_without_a_tier_past_the_lowest_threshold_is_zero_to_go():
+    # given a member with no tier yet whose 250 already earns more than the free MEMBER tier
+    # when
+    shown = progress(None, TAOBAO, total=250, period_total=250, qualifying_total=250)
+    # then
+    assert shown == Progress(
+        next_tier=MEMBER, amount_to_next=0, amount_to_retain=None, will_downgrade_to=None
+    )
 
 
 # --- TierPolicy -----------------------------------------------------------------------------
@@ -603,3 +644,28 @@ def test_window_months_are_checked_whatever_the_window():
     validate_tier_policy(TierPolicy(window=Window.LIFETIME, window_months=0), errors)
     # then
     assert [e.field for e in errors.errors] == ["windowMonths"]
+
+
+def test_a_stored_policy_with_only_a_metric_takes_every_other_default():
+    # given / when
+    policy = TierPolicy.from_json({"metric": "GROWTH"})
+    # then
+    assert policy == TierPolicy(metric=Metric.GROWTH)
+    assert (policy.window, policy.window_months, policy.validity_months) == (
+        Window.LIFETIME,
+        12,
+        12,
+    )
+
+
+@pytest.mark.parametrize("months", [1, 120])
+def test_a_tier_policy_at_either_end_of_its_ranges_is_accepted(months):
+    # given
+    errors = Collector()
+    # when
+    validate_tier_policy(
+        TierPolicy(window=Window.ROLLING_MONTHS, window_months=months, validity_months=months),
+        errors,
+    )
+    # then
+    assert errors.errors == []
