@@ -18,6 +18,7 @@ from domain.lots import (
     allocate,
     expiring_within,
     expiry_steps,
+    first_of,
     lot_expiry,
     next_expiry_due,
     rolling_expiry,
@@ -250,6 +251,21 @@ def test_allocate_never_overdraws_a_lot_and_accounts_for_every_point(lots, amoun
     assert unpaid == max(0, amount - sum(remaining.values()))
     if first is not None and remaining.get(first, 0) > 0 and amount > 0:
         assert takes[0].lot_id == first
+
+
+def test_first_of_cuts_the_leading_takes_at_the_limit():
+    # given three takes of 5
+    takes = [Take(1, 5), Take(2, 5), Take(3, 5)]
+    # when / then the limit cuts through the second and drops the third
+    assert first_of(takes, 7) == [Take(1, 5), Take(2, 2)]
+    assert first_of(takes, 5) == [Take(1, 5)]
+    assert first_of(takes, 20) == takes
+
+
+@pytest.mark.parametrize("limit", [0, -3])
+def test_first_of_nothing_or_less_keeps_nothing(limit):
+    # given / when / then
+    assert first_of([Take(1, 5)], limit) == []
 
 
 # ---- expired -------------------------------------------------------------------------------
@@ -632,6 +648,15 @@ def test_the_next_expiry_due_is_the_earliest_moment_any_point_can_expire():
             [lot(1, 5, None)], policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=None
         )
         is None
+    )
+
+
+def test_a_single_point_left_has_an_expiry_due():
+    # given a lot with one point left
+    due = at(2025, 8, 1)
+    # when / then
+    assert (
+        next_expiry_due([lot(1, 1, due)], policy=ExpiryPolicy.LOTS, rolling_expires_at=None) == due
     )
 
 

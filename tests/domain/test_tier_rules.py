@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -244,6 +245,47 @@ def test_monthly_periods_from_a_month_end_stay_anchored_to_tier_since():
     until = valid_until(MONTHLY, now=now, tier_since=since)
     # then
     assert (start, until) == (at(2024, 2, 29, 12, 0), at(2024, 3, 31, 12, 0))
+
+
+# --- the programme's calendar (issue 22.7) ------------------------------------------------
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(month: int, day: int, hour: int = 7) -> datetime:
+    """A Shanghai wall-clock moment in 2027, given in UTC as the database holds it."""
+    return datetime(2027, month, day, hour, 0, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def test_a_monthly_validity_ends_on_the_programmes_calendar():
+    # given a tier won at 07:00 on 31 January in Shanghai (still 30 January in UTC)
+    since = shanghai(1, 31)
+    # when
+    until = valid_until(MONTHLY, now=shanghai(2, 10), tier_since=since, tz=SHANGHAI)
+    # then it ends at 07:00 on 28 February there, not on 1 March as a UTC month would have it
+    assert until == shanghai(2, 28)
+
+
+def test_the_next_period_begins_when_the_local_month_is_over():
+    # given the same tier, at noon on 28 February in Shanghai: the local month is over, the
+    # UTC one (ending 1 March 07:00 local) is not
+    since, now = shanghai(1, 31), shanghai(2, 28, 12)
+    # when
+    start = period_start(MONTHLY, now=now, tier_since=since, tz=SHANGHAI)
+    until = valid_until(MONTHLY, now=now, tier_since=since, tz=SHANGHAI)
+    # then the second period is running
+    assert (start, until) == (shanghai(2, 28), shanghai(3, 31))
+
+
+def test_a_rolling_window_starts_n_local_months_back():
+    # given a rolling one-month window read at 07:00 on 31 March in Shanghai
+    policy = TierPolicy(window=Window.ROLLING_MONTHS, window_months=1)
+    # when
+    start = window_start(
+        policy, now=shanghai(3, 31), joined_at=JOINED, tier_since=None, tz=SHANGHAI
+    )
+    # then it reaches back to 07:00 on 28 February there
+    assert start == shanghai(2, 28)
 
 
 # --- entry_tier_for / retention_of ----------------------------------------------------------
