@@ -474,7 +474,7 @@ def test_period_end_floor_keeps_the_tier_when_the_qualifying_total_earns_it():
     assert new == VIP
 
 
-def test_period_end_floor_above_the_current_tier_does_not_drop_the_member():
+def test_period_end_floor_above_the_current_tier_neither_drops_nor_promotes_the_member():
     # given a VIP who missed retention but whose qualifying total would earn even SVIP by entry
     # when
     new = at_period_end(VIP, VANCL, period_total=500, qualifying_total=3_000)
@@ -589,13 +589,14 @@ def test_progress_of_a_member_without_a_tier_names_the_lowest_tier_and_its_dista
     )
 
 
-def test_progress_of_a_member_without_a_tier_past_the_lowest_threshold_is_zero_to_go():
-    # given a member with no tier yet whose 250 already earns more than the free MEMBER tier
+def test_progress_of_a_member_whose_total_already_earns_the_next_tier_shows_none_to_go():
+    # given a VIP whose 3,000 would earn SVIP (its threshold was lowered since their last
+    # order, so nothing has upgraded them yet) with 500 in this period
     # when
-    shown = progress(None, TAOBAO, total=250, period_total=250, qualifying_total=250)
-    # then
+    shown = progress(VIP, VANCL, total=3_000, period_total=500, qualifying_total=3_000)
+    # then nothing is left to reach SVIP, 500 to keep VIP, and no drop is announced
     assert shown == Progress(
-        next_tier=MEMBER, amount_to_next=0, amount_to_retain=None, will_downgrade_to=None
+        next_tier=SVIP, amount_to_next=0, amount_to_retain=500, will_downgrade_to=None
     )
 
 
