@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation
+	eval-recommendations bench-recommendations bench fuzz mutation audit-http
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -83,3 +83,8 @@ bench: install
 ## storefront and an admin key (a few minutes): requests sent, 5xx answers, errors without a code.
 fuzz: install
 	$(BIN)/python scripts/fuzz.py
+
+## The graphql-http audit (GraphQL-over-HTTP conformance) against a development server on a
+## fresh SQLite file; needs Node 18+ (installs the pinned npm packages the first time).
+audit-http: install
+	$(BIN)/python -m scripts.audit_http
