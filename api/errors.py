@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.media_types import CONTENT_TYPES, negotiate
 from db.connection import is_unavailable
 
 log = logging.getLogger("loyalty.api")
@@ -67,10 +69,17 @@ def error_document(message: str, code: str, **extensions: Any) -> dict[str, Any]
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
 
-async def send_json(send: Send, status: int, body: object, headers: Mapping[str, str]) -> None:
+async def send_json(
+    send: Send,
+    status: int,
+    body: object,
+    headers: Mapping[str, str],
+    *,
+    content_type: str = "application/json",
+) -> None:
     payload = orjson.dumps(body)
     raw = [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type.encode()),
         (b"content-length", str(len(payload)).encode()),
         *((name.lower().encode(), value.encode()) for name, value in headers.items()),
     ]
@@ -114,6 +123,11 @@ class EdgeErrors:
             if started:
                 raise
             edge = classify(error)
+            accept = Headers(scope=scope).get("accept")
             await send_json(
-                send, edge.status, error_document(edge.message, edge.code), edge.headers
+                send,
+                edge.status,
+                error_document(edge.message, edge.code),
+                edge.headers,
+                content_type=CONTENT_TYPES[negotiate(accept)],
             )

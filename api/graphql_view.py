@@ -20,9 +20,16 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSyntaxError,
+    OperationDefinitionNode,
+    OperationType,
+)
 from prometheus_client import Counter
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -31,8 +38,10 @@ from strawberry.types import ExecutionResult
 
 from api.auth import authenticate
 from api.body import decode_json
+from api.cache_control import VARY, cache_control_for_get
 from api.errors import BadRequest, EdgeError
-from api.persisted import PersistedQueries, PersistedQueryError
+from api.media_types import CONTENT_TYPES, GRAPHQL_RESPONSE, JSON, negotiate
+from api.persisted import NOT_FOUND, PersistedQueries, PersistedQueryError
 from api.rate_limit import RateLimiter, ThrottleStatus
 from api.settings import Settings
 from db.connection import is_unavailable
@@ -54,6 +63,9 @@ class Operation:
     cost: int = 1
     register: str | None = None  # the APQ hash to keep the document under once it ran
     refusal: ExecutionResult | None = None  # the answer, when it is answered without running
+    persisted: bool = False  # named by an APQ hash
+    document: DocumentNode | None = None
+    chosen: OperationDefinitionNode | None = None
 
 
 def _refused(message: str, code: str, **extensions: Any) -> ExecutionResult:
@@ -102,12 +114,40 @@ def _choose(operations: list[OperationDefinitionNode], name: str | None) -> Any:
     return "`operationName` names no operation of the document"
 
 
+def _refuse_changes_over_get(operations: list[Operation]) -> None:
+    """GET is for reading (GraphQL over HTTP): a mutation sent with it, as text or as a
+    persisted query's hash, is refused with 405 before anything runs."""
+    for operation in operations:
+        if operation.chosen is not None and operation.chosen.operation != OperationType.QUERY:
+            raise EdgeError(
+                405,
+                "only queries may be sent with GET; send mutations with POST",
+                headers={"Allow": "POST"},
+            )
+
+
+def _ran(result: ExecutionResult) -> bool:
+    """False when the operation was refused before it ran (syntax, validation, variables,
+    persisted query, cost, rate limit): such errors have no path. An operation that ran
+    and failed at its root has `data: null` and errors with a path."""
+    return result.data is not None or any(e.path is not None for e in result.errors or ())
+
+
+def _status_before_running(response: dict[str, Any]) -> int:
+    """The 4xx of an answer in which nothing ran (application/graphql-response+json)."""
+    codes = {(e.get("extensions") or {}).get("code") for e in response.get("errors") or ()}
+    # Apollo Client 3 turns persisted queries off for good after a 400 or a 500 on a hash,
+    # so an unknown hash is a 404 (as the Apollo Router answers it), and the client sends
+    # the document with its hash, as the protocol means it to.
+    return 404 if codes == {NOT_FOUND} else 400
+
+
 class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         super().__init__(
             build_schema(production=settings.production),
             graphql_ide=None if settings.production else "graphiql",
-            allow_queries_via_get=False,
+            allow_queries_via_get=True,
         )
         self.settings = settings
         self.limiter = limiter
@@ -120,8 +160,38 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as error:  # strawberry's own refusals, as JSON with a code
-            raise EdgeError(error.status_code, error.reason) from None
+            allow = {"Allow": "GET, POST"} if error.status_code == 405 else None
+            raise EdgeError(error.status_code, error.reason, headers=allow) from None
         await response(scope, receive, send)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET carrying only a persisted query's hash (`extensions`) is a query, not a
+        # browser asking for GraphiQL, whatever its Accept says.
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
+        )
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response: Response = await super().get_sub_response(request)
+        # The media type the answer is sent as, chosen once from the request's Accept.
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        return sub_response
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        response = await super().process_result(request, result)
+        if not _ran(result):
+            del response["data"]  # the GraphQL spec: no `data` when execution never began
+        return response
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response: Response = super().create_response(response_data, sub_response)
+        media_type = sub_response.media_type or JSON
+        response.headers["content-type"] = CONTENT_TYPES[media_type]
+        if media_type == GRAPHQL_RESPONSE and sub_response.status_code is None:
+            answers = response_data if isinstance(response_data, list) else [response_data]
+            if not any("data" in answer for answer in answers):
+                response.status_code = _status_before_running(answers[0])
+        return response
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -170,6 +240,8 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
     ) -> ExecutionResult | list[ExecutionResult]:
         batch = request_data if isinstance(request_data, list) else [request_data]
         operations = [await self._read(data) for data in batch]
+        if request.method == "GET":
+            _refuse_changes_over_get(operations)
         cost = sum(operation.cost for operation in operations)
         client = request.client.host if request.client else "unknown"
         name, bucket = await self.limiter.bucket_for(context.principal, client)
@@ -207,6 +279,16 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         for result in results:
             result.extensions = {**(result.extensions or {}), "cost": cost_extension}
         self._log_client_errors(results)
+        if request.method == "GET":
+            # A GET is one operation (query parameters cannot carry a batch).
+            sub_response.headers["Cache-Control"] = cache_control_for_get(
+                persisted=operations[0].persisted,
+                document=operations[0].document,
+                operation=operations[0].chosen,
+                answered=results[0].data is not None and not results[0].errors,
+                credential="authorization" in request.headers,
+            )
+            sub_response.headers["Vary"] = VARY
         return results if isinstance(request_data, list) else results[0]
 
     async def _read(self, data: GraphQLRequestData) -> Operation:
@@ -216,7 +298,11 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             return Operation(data, refusal=_refused(error.message, error.code))
         # Some clients send "" for no operation name.
         named = data.operation_name or None
-        operation = Operation(replace(data, query=query, operation_name=named), register=register)
+        operation = Operation(
+            replace(data, query=query, operation_name=named),
+            register=register,
+            persisted="persistedQuery" in (data.extensions or {}),
+        )
         if not query:
             raise BadRequest("no GraphQL query found in the request")
         try:
@@ -231,6 +317,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             operation.refusal = _refused(chosen, "BAD_REQUEST")
         else:
             operation.cost = max(1, operation_cost(document, chosen))
+            operation.document, operation.chosen = document, chosen
         return operation
 
     async def _run_all(
