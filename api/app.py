@@ -16,6 +16,7 @@ from starlette.routing import Route
 from api import content_type
 from api import settings as settings_module
 from api.body import BodyLimit
+from api.cors import cors
 from api.errors import EdgeErrors
 from api.graphql_view import LoyaltyGraphQL
 from api.rate_limit import RateLimiter
@@ -82,7 +83,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             ),
         ],
         middleware=[
-            # Outermost first: EdgeErrors answers whatever the layers inside it raise.
+            # Outermost first: CORS headers go on every answer, errors included, so a
+            # browser app can read why it was refused; EdgeErrors answers whatever the
+            # layers inside it raise.
+            cors(settings.cors_origins),
             Middleware(EdgeErrors),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],

@@ -38,6 +38,7 @@ class Settings:
     log_level: str
     jwt: TokenSettings
     max_body_bytes: int = 1024 * 1024
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -72,6 +73,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOYALTY_MAX_BODY_BYTES": (
         "1048576",
         "largest request body accepted (1024 to 1073741824 bytes); larger ones get 413",
+    ),
+    "LOYALTY_CORS_ORIGINS": (
+        "(none)",
+        "browser origins allowed to call /graphql, comma-separated "
+        "(`https://shop.example,https://app.example`); none allowed when unset",
     ),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
@@ -160,6 +166,35 @@ def _redis_url(env: Mapping[str, str]) -> str | None:
     return url
 
 
+def _cors_origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Exact origins (`scheme://host[:port]`), as a browser sends them in `Origin`: no
+    wildcard, since browsers calling with member tokens are the programme's own sites."""
+    name = "LOYALTY_CORS_ORIGINS"
+    origins = []
+    for origin in (part.strip() for part in env.get(name, "").split(",")):
+        if not origin:
+            continue
+        try:
+            parts = urlsplit(origin)
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            parts = None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "*" in origin
+            or f"{parts.scheme}://{parts.netloc}" != origin
+        ):
+            raise SettingsError(
+                name,
+                f"{origin!r} is not an origin: scheme://host[:port], without a path or a "
+                "wildcard (e.g. https://shop.example)",
+            )
+        origins.append(origin)
+    return tuple(origins)
+
+
 def _data_dir(env: Mapping[str, str]) -> Path:
     path = Path(env.get("LOYALTY_DATA_DIR", ".loyalty"))
     try:
@@ -193,6 +228,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_level=_choice(env, "LOYALTY_LOG_LEVEL", "INFO", LOG_LEVELS),
         max_body_bytes=_int(env, "LOYALTY_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024**3),
+        cors_origins=_cors_origins(env),
         jwt=TokenSettings(
             issuer=env.get("LOYALTY_JWT_ISSUER", "loyalty"),
             audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),
