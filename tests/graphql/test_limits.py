@@ -69,7 +69,7 @@ async def test_a_query_eleven_levels_deep_is_rejected_by_the_depth_limit(gql, pr
     # when
     body = await gql(nested(MAX_DEPTH + 1), auth=key)
     # then
-    assert body["data"] is None
+    assert "data" not in body
     assert any(DEPTH_ERROR in message for message in messages(body)), body
 
 
@@ -104,7 +104,7 @@ async def test_sixteen_aliased_mutations_are_rejected_and_change_nothing(
     # when
     body = await gql(renames(MAX_ALIASES + 1), {"externalId": member.external_id}, auth=key)
     # then
-    assert body["data"] is None
+    assert "data" not in body
     assert any("aliases" in message for message in messages(body)), body
     assert (await MemberRow.get(id=member.id)).display_name == "Original Name"
     seen = await gql(MEMBER_NAME, {"externalId": member.external_id}, auth=key)
@@ -147,7 +147,7 @@ async def test_a_document_over_the_token_limit_is_rejected(http, programme, make
     # when
     body = await run_first(http, document, key)
     # then
-    assert body["data"] is None
+    assert "data" not in body
     assert any(f"more than {MAX_TOKENS} tokens" in message for message in messages(body)), body
 
 
@@ -310,4 +310,4 @@ async def test_an_invalid_document_sent_again_is_refused_again(gql, programme, m
     second = await gql(query, auth=key)
     assert first["errors"] == second["errors"]
     assert first["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    assert "data" not in second or second["data"] is None
+    assert "data" not in first and "data" not in second  # refused before running
