@@ -53,6 +53,7 @@ from schema.limits import is_readable, parse_document
 log = logging.getLogger("loyalty.api")
 AUTH_FAILURES = Counter("loyalty_auth_failures_total", "Requests with a credential we refused")
 THROTTLED = "THROTTLED"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 
 
 @dataclass
@@ -178,6 +179,10 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         return sub_response
 
     async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        for error in result.errors or ():
+            # strawberry answers a syntax error itself, without the code every error has
+            if isinstance(error, GraphQLSyntaxError) and not error.extensions:
+                error.extensions = {"code": PARSE_FAILED}
         response = await super().process_result(request, result)
         if not _ran(result):
             del response["data"]  # the GraphQL spec: no `data` when execution never began
