@@ -87,7 +87,13 @@ async def test_other_clients_get_application_json(http, accept):
     [
         ({"query": "{"}, "GRAPHQL_PARSE_FAILED"),  # syntax
         ({"query": "{ noSuchField }"}, "GRAPHQL_VALIDATION_FAILED"),  # validation
-        ({"query": "query ($id: ID!) { __typename }", "variables": {"id": None}}, None),
+        (
+            {
+                "query": "query ($n: String!) { __type(name: $n) { name } }",
+                "variables": {"n": None},
+            },
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
         ({"query": "query A { __typename } query B { __typename }"}, "BAD_REQUEST"),
     ],
     ids=["syntax", "validation", "variables", "no-operation-chosen"],

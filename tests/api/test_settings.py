@@ -181,6 +181,13 @@ def test_readme_lists_every_variable_with_its_default():
         ({"LOYALTY_REDIS_URL": "redis://h:notaport/0"}, "LOYALTY_REDIS_URL"),
         ({"LOYALTY_WORKERS": "4"}, "LOYALTY_WORKERS"),
         ({"LOYALTY_DATA_DIR": "/proc/nope/data"}, "LOYALTY_DATA_DIR"),
+        ({"LOYALTY_CORS_ORIGINS": "*"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "https://*.shop.example"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "https://shop.example/"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "https://shop.example/app"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "shop.example"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "ftp://shop.example"}, "LOYALTY_CORS_ORIGINS"),
+        ({"LOYALTY_CORS_ORIGINS": "https://shop.example:99999"}, "LOYALTY_CORS_ORIGINS"),
     ],
 )
 def test_unusable_urls_dirs_and_worker_counts_name_their_variable(tmp_path, env, variable):
@@ -201,3 +208,10 @@ def test_many_workers_with_redis_and_a_full_postgres_url_are_accepted(tmp_path):
         }
     )
     assert settings.workers == 4
+
+
+def test_cors_origins_are_an_allow_list_that_is_empty_by_default(tmp_path):
+    assert load(env_with(tmp_path)).cors_origins == ()
+    origins = " https://shop.example, http://127.0.0.1:5173 ,"
+    settings = load(env_with(tmp_path, LOYALTY_CORS_ORIGINS=origins))
+    assert settings.cors_origins == ("https://shop.example", "http://127.0.0.1:5173")
