@@ -153,6 +153,23 @@ async def test_a_batch_in_which_nothing_ran_is_a_400_and_one_that_ran_a_200(http
     assert ["data" in answer for answer in second.json()] == [False, True]
 
 
+async def test_a_request_over_the_cost_budget_is_a_400_and_a_bad_hash_too(
+    http, programme, make_key
+):
+    key = await make_key(programme, Role.ADMIN)
+    page = "members(first: 100) { edges { node { externalId } } }"
+    costly = {"query": "{ " + " ".join(f"p{n}: {page}" for n in range(9)) + " }"}
+    bad_hash = {"query": "{ __typename }", "extensions": {"persistedQuery": {"version": 2}}}
+    headers = {"Accept": PREFERS_NEW, **bearer(key)}
+    # 9 pages of 301 points, twice: over the 5,000 a request may cost
+    over = await http.post("/graphql", json=[costly, costly], headers=headers)
+    invalid = await http.post("/graphql", json=bad_hash, headers=headers)
+    assert over.status_code == 400
+    assert [a["errors"][0]["extensions"]["code"] for a in over.json()] == ["THROTTLED"] * 2
+    assert invalid.status_code == 400
+    assert invalid.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_INVALID"
+
+
 # ------------------------------------------------------------ GET
 
 
