@@ -128,6 +128,7 @@ class EdgeErrors:
                 send,
                 edge.status,
                 error_document(edge.message, edge.code),
-                edge.headers,
+                # a refusal is about this request: no cache may answer another with it
+                {"Cache-Control": "no-store", **edge.headers},
                 content_type=CONTENT_TYPES[negotiate(accept)],
             )

@@ -202,6 +202,7 @@ async def test_a_mutation_sent_with_get_is_refused_with_405_and_changes_nothing(
     )
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
+    assert response.headers["cache-control"] == "no-store"
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
     assert (await MemberRow.get(id=member.id)).display_name == "Before"
 
