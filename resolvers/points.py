@@ -5,12 +5,13 @@ from typing import Any
 from db.models import Member, Order, PointHold, PointTransaction
 from domain.auth import Role
 from domain.lots import Expiring
-from domain.points import OrderPoints, TxKind
+from domain.points import OrderPoints, TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services import members as member_service
 from services.points import activity, admin, queries, redemption
 from services.points import orders as order_service
+from services.points.ledger import policy_of
 from services.points.orders import OrderInput, ReturnLine
 
 TX_CURSOR = "tx:"
@@ -92,6 +93,13 @@ async def reverse_redemption(
         reason=reason,
         idempotency_key=idempotency_key,
     )
+
+
+async def points_cash_value(info: Any, points: int) -> int:
+    """Minor units `points` pay at checkout at the programme's redemption rate now."""
+    require(info, *ANYONE)
+    programme = await info.context.loaders.programme()
+    return cash_value(points, policy_of(programme))
 
 
 async def hold(info: Any, **kwargs: Any) -> PointHold:

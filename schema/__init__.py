@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
 from functools import cache
 
 import strawberry
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
@@ -61,6 +64,14 @@ Mutation = merge_types(
 )
 
 
+# strawberry's own DateTime, saying what it is: RFC 3339 with an offset (always UTC here).
+DateTime = dataclasses.replace(
+    DateTimeDefinition,
+    description="An instant: RFC 3339 date-time with offset, e.g. 2026-05-01T08:30:00+00:00.",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+)
+
+
 @cache
 def build_schema(*, production: bool) -> strawberry.Schema:
     built = LoggedSchema(
@@ -68,6 +79,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions(production=production),
         execution_context_class=PlannedExecutor,
+        scalar_overrides={datetime: DateTime},
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH},

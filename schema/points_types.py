@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -15,6 +16,7 @@ from db.models import PointTransaction as TransactionRow
 from domain import points as domain_points
 from domain.lots import Expiring
 from domain.points import OrderPoints
+from resolvers import points as points_resolvers
 from resolvers.auth import ANYONE, require
 from resolvers.ids import BIGINT_MAX
 from services.points import queries
@@ -156,13 +158,45 @@ class OrderLine:
         )
 
 
+@strawberry.enum(description="Where an order is in its life.")
+class OrderStatus(Enum):
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Booked; its points are pending until the return window closes."
+    )
+    COMPLETED = strawberry.enum_value(
+        "COMPLETED", description="Final: its points are available (returns may still follow)."
+    )
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="Cancelled while pending: it earned nothing."
+    )
+    RETURNED = strawberry.enum_value(
+        "RETURNED", description="Every item came back: what it earned was taken back."
+    )
+
+
+@strawberry.enum(description="Where a checkout hold is in its life.")
+class HoldStatus(Enum):
+    HELD = strawberry.enum_value(
+        "HELD", description="Points reserved; not yet spent or given back."
+    )
+    CAPTURED = strawberry.enum_value(
+        "CAPTURED", description="Spent (all or part: `captured`); the rest went back."
+    )
+    RELEASED = strawberry.enum_value(
+        "RELEASED", description="Given back: the checkout was abandoned."
+    )
+    EXPIRED = strawberry.enum_value(
+        "EXPIRED", description="Given back: nobody captured it before `expiresAt`."
+    )
+
+
 @strawberry.type
 class Order(relay.Node):
     max_id = BIGINT_MAX
 
     id: relay.NodeID[int]
     order_id: str = strawberry.field(description="The shop's own order id.")
-    status: str = strawberry.field(description="PENDING, COMPLETED, CANCELLED or RETURNED")
+    status: OrderStatus = strawberry.field(description="Where the order is in its life.")
     currency: str
     amount: int
     returned_amount: int
@@ -178,7 +212,7 @@ class Order(relay.Node):
         return cls(
             id=row.id,
             order_id=row.order_ref,
-            status=row.status,
+            status=OrderStatus(row.status),
             currency=row.currency,
             amount=row.amount,
             returned_amount=row.returned_amount,
@@ -211,8 +245,15 @@ class PointHold(relay.Node):
     order_id: str
     amount: int
     captured: int
-    status: str = strawberry.field(description="HELD, CAPTURED, RELEASED or EXPIRED")
+    status: HoldStatus = strawberry.field(description="Where the hold is in its life.")
     expires_at: datetime
+
+    @strawberry.field(
+        description="What `amount` pays at checkout, in minor units, at the programme's "
+        "redemption rate (`PointsPolicy.redemptionRate`) now, rounded down."
+    )
+    async def cash_value(self, info: strawberry.Info) -> int:
+        return await points_resolvers.points_cash_value(info, self.amount)
 
     @classmethod
     def from_row(cls, row: PointHoldRow) -> PointHold:
@@ -221,7 +262,7 @@ class PointHold(relay.Node):
             order_id=row.order_ref,
             amount=row.amount,
             captured=row.captured,
-            status=row.status,
+            status=HoldStatus(row.status),
             expires_at=row.expires_at,
         )
 

@@ -9,6 +9,7 @@ import strawberry
 
 from domain import points as domain_points
 from domain.points import PointsPolicy as DomainPolicy
+from domain.points import rate_terms
 from resolvers import policy as resolvers
 from schema.errors import MutationError, result_of
 
@@ -42,7 +43,26 @@ class CategoryBonusInput:
 
 
 def _rate(value: Fraction) -> Rate:
-    return Rate(points=value.numerator, per_minor_units=value.denominator)
+    points, per = rate_terms(value)  # as the admin set it: 2 per 100 stays 2 per 100
+    return Rate(points=points, per_minor_units=per)
+
+
+@strawberry.type(
+    description="How points pay at checkout: `points` points pay `cashValue` minor units "
+    "(100 and 200: 100 points pay 2.00). Shown as it was set, never reduced."
+)
+class RedemptionRate:
+    points: int = strawberry.field(description="This many points ...")
+    cash_value: int = strawberry.field(description="... pay this many minor units.")
+
+
+@strawberry.input(description="How points pay at checkout; both sides positive.")
+class RedemptionRateInput:
+    points: int = strawberry.field(description="This many points ...")
+    cash_value: int = strawberry.field(description="... pay this many minor units.")
+
+
+CASH_PAIR_DEPRECATED = "Use redemptionRate { points cashValue }: the same pair, named as one rate."
 
 
 @strawberry.type
@@ -56,8 +76,16 @@ class PointsPolicy:
     expiry_policy: ExpiryPolicy
     expiry_months: int
     negative_policy: NegativePolicy
-    points_per_cash: int = strawberry.field(description="At checkout, this many points ...")
-    cash_per_points: int = strawberry.field(description="... pay this many minor units.")
+    redemption_rate: RedemptionRate = strawberry.field(
+        description="How points pay at checkout (holdPoints, PointHold.cashValue)."
+    )
+    points_per_cash: int = strawberry.field(
+        description="Points side of the redemption rate.", deprecation_reason=CASH_PAIR_DEPRECATED
+    )
+    cash_per_points: int = strawberry.field(
+        description="Minor-units side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
     hold_minutes: int
     checkin_points: int
     streak_every: int
@@ -79,6 +107,7 @@ class PointsPolicy:
             expiry_policy=p.expiry_policy,
             expiry_months=p.expiry_months,
             negative_policy=p.negative_policy,
+            redemption_rate=RedemptionRate(points=p.points_per_cash, cash_value=p.cash_per_points),
             points_per_cash=p.points_per_cash,
             cash_per_points=p.cash_per_points,
             hold_minutes=p.hold_minutes,
@@ -101,8 +130,19 @@ class SetPointsPolicyInput:
     expiry_policy: ExpiryPolicy | None = None
     expiry_months: int | None = None
     negative_policy: NegativePolicy | None = None
-    points_per_cash: int | None = None
-    cash_per_points: int | None = None
+    redemption_rate: RedemptionRateInput | None = strawberry.field(
+        default=None, description="How points pay at checkout."
+    )
+    points_per_cash: int | None = strawberry.field(
+        default=None,
+        description="Points side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
+    cash_per_points: int | None = strawberry.field(
+        default=None,
+        description="Minor-units side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
     hold_minutes: int | None = None
     checkin_points: int | None = None
     streak_every: int | None = None
@@ -123,6 +163,9 @@ class SetPointsPolicyInput:
             elif source == "category_bonuses":
                 value = {b.category: b.points for b in value}
             found[name] = value
+        if self.redemption_rate is not None:
+            found["points_per_cash"] = self.redemption_rate.points
+            found["cash_per_points"] = self.redemption_rate.cash_value
         return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -69,11 +70,25 @@ SetTierPolicyResult = Annotated[
 ]
 
 
+@strawberry.enum(description="Why a member's tier changed.")
+class TierChangeReason(Enum):
+    ORDER_COMPLETED = strawberry.enum_value(
+        "ORDER_COMPLETED", description="A completed order took the member to the tier."
+    )
+    ORDER_RETURNED = strawberry.enum_value(
+        "ORDER_RETURNED", description="A return took the qualifying total below the tier."
+    )
+    PERIOD_ENDED = strawberry.enum_value(
+        "PERIOD_ENDED", description="The validity period ended; the member was judged again."
+    )
+    ADMIN = strawberry.enum_value("ADMIN", description="An admin set the tier.")
+
+
 @strawberry.type
 class TierChange:
     from_tier_id: strawberry.Private[int | None]
     to_tier_id: strawberry.Private[int | None]
-    reason: str = strawberry.field(description="ORDER_COMPLETED, ORDER_RETURNED or PERIOD_ENDED")
+    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")
     qualifying_total: int
     at: datetime
 
@@ -82,7 +97,7 @@ class TierChange:
         return cls(
             from_tier_id=row.from_tier_id,
             to_tier_id=row.to_tier_id,
-            reason=row.reason,
+            reason=TierChangeReason(row.reason),
             qualifying_total=row.qualifying_total,
             at=row.at,
         )
