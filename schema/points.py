@@ -64,7 +64,10 @@ class PaymentInput:
 class PreviewOrderInput:
     order_id: str
     member_external_id: str
-    placed_at: datetime
+    placed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the order was placed; left out: now, by the programme's clock.",
+    )
     currency: str | None = None
     lines: list[OrderLineInput]
     payments: list[PaymentInput]

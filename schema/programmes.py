@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -10,6 +11,7 @@ from strawberry import relay
 from db.models import Programme as ProgrammeRow
 from domain import clock as domain_clock
 from domain import tiers as domain_tiers
+from domain.tier_rules import Metric
 from domain.tiers import BenefitView, TierDraft, TierView
 from resolvers import programmes as resolvers
 from schema.errors import MutationError, result_of
@@ -51,6 +53,25 @@ class Benefit(relay.Node):
         return [cls.from_view(found[int(i)]) if int(i) in found else None for i in node_ids]
 
 
+@strawberry.enum(description="What a tier threshold counts; it follows the tier policy's metric.")
+class ThresholdUnit(Enum):
+    MINOR_UNITS = strawberry.enum_value(
+        "MINOR_UNITS", description="SPEND: money spent, in the currency's minor units (fen)."
+    )
+    ORDERS = strawberry.enum_value("ORDERS", description="ORDER_COUNT: completed orders.")
+    GROWTH_POINTS = strawberry.enum_value(
+        "GROWTH_POINTS",
+        description="GROWTH: growth points, 1 per major unit spent plus activity (reviews).",
+    )
+
+
+UNIT_OF_METRIC = {
+    Metric.SPEND: ThresholdUnit.MINOR_UNITS,
+    Metric.ORDER_COUNT: ThresholdUnit.ORDERS,
+    Metric.GROWTH: ThresholdUnit.GROWTH_POINTS,
+}
+
+
 @strawberry.type
 class Tier(relay.Node):
     id: relay.NodeID[int]
@@ -58,12 +79,17 @@ class Tier(relay.Node):
     name: str
     rank: int = strawberry.field(description="0 is the entry tier; higher ranks are better.")
     entry_threshold: int = strawberry.field(
-        description="Qualifying amount to reach the tier, in minor units."
+        description="Qualifying amount to reach the tier, in `thresholdUnit`: minor units under "
+        "SPEND, orders under ORDER_COUNT, growth points under GROWTH."
     )
     retention_threshold: int | None = strawberry.field(
-        description="Qualifying amount to keep it for another period."
+        description="Qualifying amount to keep it for another period, in `thresholdUnit`."
     )
     benefits: list[Benefit]
+
+    @strawberry.field(description="What the thresholds count, by the tier policy's metric.")
+    async def threshold_unit(self, info: strawberry.Info) -> ThresholdUnit:
+        return UNIT_OF_METRIC[await resolvers.tier_metric(info)]
 
     @classmethod
     def from_view(cls, t: TierView) -> Tier:

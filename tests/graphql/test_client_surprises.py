@@ -8,7 +8,7 @@ from domain.clock import ProgrammeMode
 from domain.points import NEUTRAL_POLICY, PointsPolicy
 from services import programmes as programme_service
 from services.points.ledger import policy_of
-from tests.graphql.points.helpers import fund, mutate, new_key
+from tests.graphql.points.helpers import advance, fund, line, mutate, new_key, parse, programme_now
 
 HOLD = """
 mutation ($input: HoldPointsInput!) {
@@ -103,3 +103,65 @@ async def test_a_new_programme_starts_from_the_neutral_policy(gql, make_key):
     assert policy["redemptionRate"] == {"points": 100, "cashValue": 100}
     # and the demo's own policy is still the demo's
     assert dict(PointsPolicy().category_bonus) == {"appliances": 5}
+
+
+RECORD = """
+mutation ($input: RecordOrderInput!) {
+  recordOrder(input: $input) {
+    __typename
+    ... on OrderSuccess { order { orderId status placedAt points } }
+    ... on RecordOrderError { errors { field code message } }
+  }
+}
+"""
+
+
+async def test_an_order_without_placed_at_is_placed_now_by_the_programmes_clock(
+    gql, programme, make_member, make_key
+):
+    # given a sandbox programme whose clock is 40 days ahead of the wall clock
+    admin = await make_key(programme, Role.ADMIN)
+    await advance(gql, admin, days=40)
+    now = await programme_now(gql, admin)
+    member = await make_member(programme)
+    order = {
+        "orderId": "no-date-1",
+        "memberExternalId": member.external_id,
+        "lines": [line(unit_price=10_000)],
+        "payments": [{"method": "CARD", "amount": 10_000}],
+        "idempotencyKey": new_key(),
+    }
+    # when it is recorded without placedAt
+    first = (await gql(RECORD, {"input": order}, auth=admin))["data"]["recordOrder"]
+    # then it is placed at the programme's now, not the wall clock's
+    assert first["__typename"] == "OrderSuccess", first
+    assert parse(first["order"]["placedAt"]) == parse(now)
+    assert first["order"]["status"] == "PENDING"
+    # and a retry a minute later with the same key is the same request, not a reused key
+    await advance(gql, admin, seconds=60)
+    again = (await gql(RECORD, {"input": order}, auth=admin))["data"]["recordOrder"]
+    assert again == first
+
+
+SET_TIER_METRIC = """
+mutation ($metric: TierMetric!, $key: String!) {
+  setTierPolicy(input: {metric: $metric, idempotencyKey: $key}) { __typename }
+}
+"""
+
+
+async def test_a_tier_says_what_its_threshold_counts(gql, programme, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    seen = {}
+    for metric in ("SPEND", "ORDER_COUNT", "GROWTH"):
+        changed = await gql(SET_TIER_METRIC, {"metric": metric, "key": new_key()}, auth=admin)
+        assert changed["data"]["setTierPolicy"]["__typename"] == "SetTierPolicySuccess", changed
+        body = await gql(
+            "{ programme { tiers { code entryThreshold thresholdUnit } } }", auth=admin
+        )
+        seen[metric] = {t["thresholdUnit"] for t in body["data"]["programme"]["tiers"]}
+    assert seen == {
+        "SPEND": {"MINOR_UNITS"},
+        "ORDER_COUNT": {"ORDERS"},
+        "GROWTH": {"GROWTH_POINTS"},
+    }
