@@ -15,7 +15,7 @@ from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
 from schema.errors import MutationError, result_of
-from schema.pagination import Edge, page_info
+from schema.pagination import AFTER, BEFORE, FIRST, LAST, Edge, page_info
 from schema.points_types import (
     ExpiringPoints,
     PointTransaction,
@@ -105,19 +105,29 @@ class Member(relay.Node):
             row=self.row,
         )
 
-    @strawberry.field(description="The ledger, newest first.")
+    @strawberry.field(description="The ledger, newest first (`last` alone: the oldest rows).")
     async def transactions(
         self,
         info: strawberry.Info,
-        first: int,
-        after: str | None = None,
-        kinds: list[TransactionKind] | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        kinds: Annotated[
+            list[TransactionKind] | None,
+            strawberry.argument(description="Only rows of these kinds; null: every kind."),
+        ] = None,
     ) -> PointTransactionConnection:
-        rows, has_next = await points.transactions(
-            info, self.row, first=first, after=after, kinds=kinds
+        rows, more = await points.transactions(
+            info, self.row, first=first, after=after, last=last, before=before, kinds=kinds
         )
         edges = [Edge(PointTransaction.from_row(r), r, points.tx_cursor) for r in rows]
-        return PointTransactionConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        row = self.row
+        return PointTransactionConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: points.transactions_count(info, row, kinds),
+        )
 
     @strawberry.field(
         description="Products for this member, best first (1-50). Without profiling consent: "
@@ -171,16 +181,28 @@ class Member(relay.Node):
             will_downgrade_to=view(p.will_downgrade_to) if p.will_downgrade_to else None,
         )
 
-    @strawberry.field(description="Tier changes, newest first.")
+    @strawberry.field(description="Tier changes, newest first (`last` alone: the oldest).")
     async def tier_history(
-        self, info: strawberry.Info, first: int, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> TierChangeConnection:
-        rows, has_next = await tier_resolvers.history(info, self.row, first=first, after=after)
+        rows, more = await tier_resolvers.history(
+            info, self.row, first=first, after=after, last=last, before=before
+        )
         edges = [
             TierChangeEdge(cursor=tier_resolvers.cursor_for(r), node=TierChange.from_row(r))
             for r in rows
         ]
-        return TierChangeConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        row = self.row
+        return TierChangeConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: tier_resolvers.history_count(info, row),
+        )
 
     @strawberry.field(description="What the member's tier grants.")
     async def benefits(self, info: strawberry.Info) -> list[Benefit]:
@@ -306,13 +328,20 @@ class MemberQuery:
     async def members(
         self,
         info: strawberry.Info,
-        first: int,
-        after: str | None = None,
-        segment: LifecycleSegment | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        segment: Annotated[
+            LifecycleSegment | None,
+            strawberry.argument(description="Admin keys: only members in this segment (forward)."),
+        ] = None,
     ) -> MemberConnection:
-        rows, has_next = await resolvers.members_page(info, first, after, segment=segment)
+        rows, more = await resolvers.members_page(info, first, after, last, before, segment=segment)
         edges = [Edge(Member.from_row(r), r, resolvers.cursor_for) for r in rows]
-        return MemberConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        return MemberConnection(
+            edges=edges, page_info=page_info(edges, more, after, last=last, before=before)
+        )
 
     @strawberry.field(description="The member a member token belongs to; null for API keys.")
     async def viewer(self, info: strawberry.Info) -> Member | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from enum import Enum
 
@@ -275,6 +275,12 @@ class PointHold(relay.Node):
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's ledger.")
 class PointTransactionConnection(relay.Connection[PointTransaction]):
-    pass
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(
+        description="Rows in the whole ledger (of the kinds asked for): one indexed count."
+    )
+    async def total_count(self) -> int:
+        return await self.count()

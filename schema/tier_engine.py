@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -134,10 +135,15 @@ class TierChangeEdge:
     node: TierChange
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's tier history.")
 class TierChangeConnection:
-    edges: list[TierChangeEdge]
-    page_info: relay.PageInfo
+    edges: list[TierChangeEdge] = strawberry.field(description="The changes on this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page lies.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Changes in the whole history: one indexed count.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.input

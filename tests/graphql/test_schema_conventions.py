@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from graphql import get_introspection_query, graphql_sync
 
+from domain.auth import Role
 from schema import build_schema, sdl
+from tests.graphql.points.helpers import fund
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 
@@ -119,3 +122,92 @@ RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}
 async def test_datetimes_go_out_as_rfc_3339_with_an_offset(gql, programme, make_key):
     body = await gql("{ programme { now } }", auth=await make_key(programme))
     assert RFC_3339.match(body["data"]["programme"]["now"]), body
+
+
+MEMBERS = """
+query ($first: Int, $after: String, $last: Int, $before: String) {
+  members(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { externalId } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+LEDGER = """
+query ($e: String!, $first: Int, $after: String, $last: Int, $before: String) {
+  member(externalId: $e) {
+    transactions(first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      edges { node { amount } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+    tierHistory(last: 5) { totalCount edges { node { reason } } }
+  }
+}
+"""
+
+
+async def test_members_page_backwards_with_last_and_before(gql, programme, make_member, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    joined = [(await make_member(programme)).external_id for _ in range(5)]
+    # the last two members, in join order
+    tail = (await gql(MEMBERS, {"last": 2}, auth=admin))["data"]["members"]
+    assert [e["node"]["externalId"] for e in tail["edges"]] == joined[3:]
+    assert tail["pageInfo"]["hasPreviousPage"] is True
+    assert tail["pageInfo"]["hasNextPage"] is False
+    # and the two before those, from the page's start cursor
+    before = tail["pageInfo"]["startCursor"]
+    middle = (await gql(MEMBERS, {"last": 2, "before": before}, auth=admin))["data"]["members"]
+    assert [e["node"]["externalId"] for e in middle["edges"]] == joined[1:3]
+    assert (middle["pageInfo"]["hasPreviousPage"], middle["pageInfo"]["hasNextPage"]) == (
+        True,
+        True,
+    )
+    # forward from the start meets the same cursors
+    head = (await gql(MEMBERS, {"first": 3}, auth=admin))["data"]["members"]
+    assert [e["node"]["externalId"] for e in head["edges"]] == joined[:3]
+    assert head["edges"][1]["cursor"] == middle["pageInfo"]["startCursor"]
+    first = await gql(MEMBERS, {"last": 3, "before": middle["pageInfo"]["startCursor"]}, auth=admin)
+    assert [e["node"]["externalId"] for e in first["data"]["members"]["edges"]] == joined[:1]
+    assert first["data"]["members"]["pageInfo"]["hasPreviousPage"] is False
+
+
+async def test_the_ledger_pages_both_ways_and_counts_itself(gql, programme, make_member, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    member = await make_member(programme)
+    for amount in (1, 2, 3, 4, 5):
+        await fund(gql, admin, member.external_id, amount)
+    # newest first: 5 4 | 3 2 | 1; `last` reads from the oldest end
+    oldest = await gql(LEDGER, {"e": member.external_id, "last": 2}, auth=admin)
+    page = oldest["data"]["member"]["transactions"]
+    assert [e["node"]["amount"] for e in page["edges"]] == [2, 1]
+    assert page["totalCount"] == 5
+    assert page["pageInfo"]["hasPreviousPage"] is True
+    newer = await gql(
+        LEDGER,
+        {"e": member.external_id, "last": 2, "before": page["pageInfo"]["startCursor"]},
+        auth=admin,
+    )
+    assert [e["node"]["amount"] for e in newer["data"]["member"]["transactions"]["edges"]] == [4, 3]
+    assert newer["data"]["member"]["tierHistory"]["totalCount"] == len(
+        newer["data"]["member"]["tierHistory"]["edges"]
+    )
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"first": 2, "last": 2},
+        {"last": 101},
+        {"first": 101},
+        {"last": 0},
+        {"first": 2, "before": "x"},
+    ],
+)
+async def test_a_page_needs_one_of_first_or_last_up_to_a_hundred(
+    gql, programme, make_key, variables
+):
+    admin = await make_key(programme, Role.ADMIN)
+    body = await gql(MEMBERS, variables, auth=admin)
+    assert body["data"] is None, body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"]
