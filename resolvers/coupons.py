@@ -10,10 +10,10 @@ from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import (
     BIGINT_MAX,
     NotOurCursor,
-    decode_cursor,
     decode_pair_cursor,
     encode_cursor,
     encode_pair_cursor,
+    page_request_of,
 )
 from services.clock import now_of
 from services.coupons import checkout, issuance, templates, wallet
@@ -57,11 +57,14 @@ async def coupons_by_ids(info: Any, ids: list[int]) -> dict[int, CouponView]:
 
 
 async def templates_page(
-    info: Any, first: int, after: str | None
+    info: Any, first: int | None, after: str | None, last: int | None, before: str | None
 ) -> tuple[list[CouponTemplate], bool]:
-    return await templates.page(
-        require(info, *ANYONE), first=first, after_id=decode_cursor(TEMPLATE_CURSOR, after)
-    )
+    request = page_request_of(TEMPLATE_CURSOR, first=first, after=after, last=last, before=before)
+    return await templates.page(require(info, *ANYONE), request)
+
+
+async def templates_count(info: Any) -> int:
+    return await templates.count(require(info, *ANYONE))
 
 
 async def templates_by_ids(info: Any, ids: list[int]) -> dict[int, CouponTemplate]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 
 import strawberry
@@ -100,9 +100,15 @@ class CouponTemplate(relay.Node):
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
+@strawberry.type(description="A page of coupon templates.")
 class CouponTemplateConnection(relay.Connection[CouponTemplate]):
-    pass
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(
+        description="Templates the caller may list, on every page (a programme has tens)."
+    )
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="One coupon in a member's wallet.")

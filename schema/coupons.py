@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -21,7 +21,7 @@ from schema.coupon_types import (
 )
 from schema.errors import error_type, result_of, result_union
 from schema.members import Member
-from schema.pagination import Edge, page_info
+from schema.pagination import AFTER, BEFORE, FIRST, LAST, Edge, page_info
 from schema.points import node_id, then_member
 from services.coupons.checkout import Validation
 from services.coupons.templates import TemplateInput
@@ -239,11 +239,20 @@ class CouponQuery:
         "claim or buy with points."
     )
     async def coupon_templates(
-        self, info: strawberry.Info, first: int, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
     ) -> CouponTemplateConnection:
-        rows, has_next = await resolvers.templates_page(info, first, after)
+        rows, more = await resolvers.templates_page(info, first, after, last, before)
         edges = [Edge(CouponTemplate.from_row(r), r, resolvers.template_cursor) for r in rows]
-        return CouponTemplateConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        return CouponTemplateConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: resolvers.templates_count(info),
+        )
 
     @strawberry.field(description="A coupon by its code; null when there is none you may see.")
     async def coupon(self, info: strawberry.Info, code: str) -> Coupon | None:

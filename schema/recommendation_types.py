@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -50,10 +51,15 @@ class ProductEdge:
     node: Product
 
 
-@strawberry.type
+@strawberry.type(description="A page of the catalogue.")
 class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: relay.PageInfo
+    edges: list[ProductEdge] = strawberry.field(description="The products on this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page lies.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Products in the catalogue (of `category`): one indexed count.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="A product suggested to the member, and why.")

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.recommendations.model import Product as DomainProduct
 from domain.recommendations.rfm import SegmentPolicy as DomainPolicy
 from resolvers import recommendations as resolvers
 from schema.errors import error_type, result_of, result_union
-from schema.pagination import page_info
+from schema.pagination import AFTER, BEFORE, FIRST, LAST, page_info
 from schema.recommendation_types import Product, ProductConnection, ProductEdge
 
 
@@ -92,17 +94,25 @@ class RecommendationQuery:
     async def products(
         self,
         info: strawberry.Info,
-        first: int,
-        after: str | None = None,
-        category: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        category: Annotated[
+            str | None, strawberry.argument(description="Only products of this category.")
+        ] = None,
     ) -> ProductConnection:
-        rows, has_next = await resolvers.products_page(
-            info, first=first, after=after, category=category
+        rows, more = await resolvers.products_page(
+            info, first=first, after=after, last=last, before=before, category=category
         )
         edges = [
             ProductEdge(cursor=resolvers.product_cursor(r), node=Product.from_row(r)) for r in rows
         ]
-        return ProductConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        return ProductConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: resolvers.products_count(info, category=category),
+        )
 
     @strawberry.field(description="How members are segmented (staff keys).")
     async def segment_policy(self, info: strawberry.Info) -> SegmentPolicy:

@@ -10,7 +10,9 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from db.models import Coupon, CouponTemplate, Member
+from db.repositories.paging import keyset
 from domain.coupons import CouponStatus
+from domain.paging import PageRequest
 
 
 async def create_template(**fields: Any) -> CouponTemplate:
@@ -45,12 +47,14 @@ async def open_to_members(programme_id: int) -> list[CouponTemplate]:
 
 
 async def templates_page(
-    programme_id: int, *, after_id: int | None, limit: int, members_only: bool
+    programme_id: int, request: PageRequest, *, members_only: bool
 ) -> list[CouponTemplate]:
     query = _templates(programme_id, members_only=members_only)
-    if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
+    return await keyset(query, request, list_descending=False)
+
+
+async def templates_count(programme_id: int, *, members_only: bool) -> int:
+    return int(await _templates(programme_id, members_only=members_only).count())
 
 
 async def auto_issue_templates(programme_id: int) -> list[CouponTemplate]:

@@ -211,3 +211,37 @@ async def test_a_page_needs_one_of_first_or_last_up_to_a_hundred(
     body = await gql(MEMBERS, variables, auth=admin)
     assert body["data"] is None, body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"]
+
+
+UPSERT_PRODUCTS = """
+mutation ($input: UpsertProductsInput!) { upsertProducts(input: $input) { __typename } }
+"""
+PRODUCTS = """
+query ($last: Int, $before: String) {
+  products(last: $last, before: $before) {
+    totalCount edges { node { sku } } pageInfo { hasPreviousPage startCursor }
+  }
+  couponTemplates(last: 1) { totalCount edges { node { code } } }
+}
+"""
+
+
+async def test_catalogue_and_templates_page_backwards_and_count(gql, programme, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    products = [
+        {"sku": f"sku-{n}", "title": f"Item {n}", "category": "misc", "price": 100 * n}
+        for n in range(1, 4)
+    ]
+    done = await gql(
+        UPSERT_PRODUCTS, {"input": {"products": products, "idempotencyKey": "p-1"}}, auth=admin
+    )
+    assert done["data"]["upsertProducts"]["__typename"] == "UpsertProductsSuccess", done
+    body = await gql(PRODUCTS, {"last": 2}, auth=admin)
+    page = body["data"]["products"]
+    assert [e["node"]["sku"] for e in page["edges"]] == ["sku-2", "sku-3"]
+    assert (page["totalCount"], page["pageInfo"]["hasPreviousPage"]) == (3, True)
+    earlier = await gql(
+        PRODUCTS, {"last": 2, "before": page["pageInfo"]["startCursor"]}, auth=admin
+    )
+    assert [e["node"]["sku"] for e in earlier["data"]["products"]["edges"]] == ["sku-1"]
+    assert earlier["data"]["couponTemplates"]["totalCount"] == 0
