@@ -75,6 +75,10 @@ async def create_template(info: Any, data: TemplateInput, *, idempotency_key: st
     return await templates.create(require(info, Role.ADMIN), data, idempotency_key=idempotency_key)
 
 
+async def template_id_of(info: Any, template_id: int | None, code: str | None) -> int:
+    return await templates.id_of(require(info, *ANYONE), template_id, code)
+
+
 async def retire_template(info: Any, template_id: int) -> CouponTemplate:
     return await templates.retire(require(info, Role.ADMIN), template_id)
 

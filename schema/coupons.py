@@ -10,7 +10,9 @@ from strawberry import relay
 
 from domain import coupons as domain_coupons
 from domain.coupons.templates import default_claimable
+from domain.errors import invalid
 from resolvers import coupons as resolvers
+from schema.addressing import TEMPLATE_ID_DEPRECATED, then
 from schema.coupon_types import (
     Coupon,
     CouponAutoIssue,
@@ -87,23 +89,36 @@ class CreateCouponTemplateInput:
         )
 
 
-@strawberry.input
+TEMPLATE_CODE = "The template, by the code it was created with."
+TEMPLATE_ID = "The template, by its global id."
+
+
+@strawberry.input(description="Which template to retire: templateCode (or templateId).")
 class RetireCouponTemplateInput:
-    template_id: relay.GlobalID
+    template_code: str | None = strawberry.field(default=None, description=TEMPLATE_CODE)
+    template_id: relay.GlobalID | None = strawberry.field(
+        default=None, description=TEMPLATE_ID, deprecation_reason=TEMPLATE_ID_DEPRECATED
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A coupon for a member's wallet, from a template.")
 class ClaimCouponInput:
-    template_id: relay.GlobalID
+    template_code: str | None = strawberry.field(default=None, description=TEMPLATE_CODE)
+    template_id: relay.GlobalID | None = strawberry.field(
+        default=None, description=TEMPLATE_ID, deprecation_reason=TEMPLATE_ID_DEPRECATED
+    )
     member_external_id: str | None = strawberry.field(
         default=None, description="A member token may leave it out for itself."
     )
     idempotency_key: str
 
 
-@strawberry.input
+@strawberry.input(description="One coupon from a template to each of some members.")
 class GrantCouponsInput:
-    template_id: relay.GlobalID
+    template_code: str | None = strawberry.field(default=None, description=TEMPLATE_CODE)
+    template_id: relay.GlobalID | None = strawberry.field(
+        default=None, description=TEMPLATE_ID, deprecation_reason=TEMPLATE_ID_DEPRECATED
+    )
     member_external_ids: list[str]
     idempotency_key: str
 
@@ -138,12 +153,19 @@ class CartInput(CartContentsInput):
     )
 
 
-@strawberry.input
+@strawberry.input(description="Reserve a coupon for one order.")
 class LockCouponInput:
     code: str
     order_id: str
+    checkout_cart: CartInput | None = strawberry.field(
+        default=None,
+        description="When given, the coupon must apply to it (the cart validateCoupons takes; "
+        "its memberExternalId, if given, must be the coupon's owner).",
+    )
     cart: CartContentsInput | None = strawberry.field(
-        default=None, description="When given, the coupon must apply to it."
+        default=None,
+        description="When given, the coupon must apply to it.",
+        deprecation_reason="Use checkoutCart: the one cart input (CartInput) every field takes.",
     )
     idempotency_key: str
 
@@ -228,8 +250,18 @@ def _coupon(view: Any) -> CouponSuccess:
     return CouponSuccess(coupon=Coupon.from_view(view))
 
 
-def _template_id(value: relay.GlobalID) -> int:
-    return node_id(value, "CouponTemplate", "templateId")
+async def _template_id(info: strawberry.Info, input: Any) -> int:
+    """The template an input names, by templateCode or (deprecated) templateId."""
+    given = input.template_id
+    template_id = node_id(given, "CouponTemplate", "templateId") if given is not None else None
+    return await resolvers.template_id_of(info, template_id, input.template_code)
+
+
+def _lock_cart(input: LockCouponInput) -> domain_coupons.Cart | None:
+    if input.checkout_cart is not None and input.cart is not None:
+        raise invalid("checkoutCart", "give checkoutCart or the deprecated cart, not both")
+    given = input.checkout_cart or input.cart
+    return given.to_domain() if given is not None else None
 
 
 @strawberry.type
@@ -289,18 +321,21 @@ class CouponMutation:
     async def retire_coupon_template(
         self, info: strawberry.Info, input: RetireCouponTemplateInput
     ) -> RetireCouponTemplateResult:
-        call = resolvers.retire_template(info, _template_id(input.template_id))
+        call = then(_template_id(info, input), lambda t: resolvers.retire_template(info, t))
         return await result_of(call, _template, RetireCouponTemplateError)
 
     @strawberry.mutation(description="A member claims a coupon into its wallet.")
     async def claim_coupon(
         self, info: strawberry.Info, input: ClaimCouponInput
     ) -> ClaimCouponResult:
-        call = resolvers.claim(
-            info,
-            template_id=_template_id(input.template_id),
-            member_external_id=input.member_external_id,
-            idempotency_key=input.idempotency_key,
+        call = then(
+            _template_id(info, input),
+            lambda template_id: resolvers.claim(
+                info,
+                template_id=template_id,
+                member_external_id=input.member_external_id,
+                idempotency_key=input.idempotency_key,
+            ),
         )
         return await result_of(call, _coupon, ClaimCouponError)
 
@@ -308,11 +343,14 @@ class CouponMutation:
     async def exchange_points_for_coupon(
         self, info: strawberry.Info, input: ClaimCouponInput
     ) -> ExchangePointsForCouponResult:
-        call = resolvers.exchange(
-            info,
-            template_id=_template_id(input.template_id),
-            member_external_id=input.member_external_id,
-            idempotency_key=input.idempotency_key,
+        call = then(
+            _template_id(info, input),
+            lambda template_id: resolvers.exchange(
+                info,
+                template_id=template_id,
+                member_external_id=input.member_external_id,
+                idempotency_key=input.idempotency_key,
+            ),
         )
         return await result_of(
             then_member(info, call, lambda c: c.row.member_id),
@@ -326,11 +364,14 @@ class CouponMutation:
     async def grant_coupons(
         self, info: strawberry.Info, input: GrantCouponsInput
     ) -> GrantCouponsResult:
-        call = resolvers.grant(
-            info,
-            template_id=_template_id(input.template_id),
-            member_external_ids=input.member_external_ids,
-            idempotency_key=input.idempotency_key,
+        call = then(
+            _template_id(info, input),
+            lambda template_id: resolvers.grant(
+                info,
+                template_id=template_id,
+                member_external_ids=input.member_external_ids,
+                idempotency_key=input.idempotency_key,
+            ),
         )
         return await result_of(
             call,
@@ -340,14 +381,17 @@ class CouponMutation:
 
     @strawberry.mutation(description="Checkout: reserve a coupon for an order (it expires).")
     async def lock_coupon(self, info: strawberry.Info, input: LockCouponInput) -> LockCouponResult:
-        call = resolvers.lock(
-            info,
-            code=input.code,
-            order_ref=input.order_id,
-            cart=input.cart.to_domain() if input.cart else None,
-            idempotency_key=input.idempotency_key,
-        )
-        return await result_of(call, _coupon, LockCouponError)
+        async def call() -> Any:
+            return await resolvers.lock(
+                info,
+                code=input.code,
+                order_ref=input.order_id,
+                cart=_lock_cart(input),
+                cart_owner=input.checkout_cart.member_external_id if input.checkout_cart else None,
+                idempotency_key=input.idempotency_key,
+            )
+
+        return await result_of(call(), _coupon, LockCouponError)
 
     @strawberry.mutation(description="Checkout: the order went through; the coupon is used.")
     async def redeem_coupon(

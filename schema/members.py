@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -13,6 +13,7 @@ from resolvers import members as resolvers
 from resolvers import points
 from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
+from schema.addressing import EXTERNAL_ID_DEPRECATED, either
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
 from schema.errors import MutationError, result_of
 from schema.pagination import AFTER, BEFORE, FIRST, LAST, Edge, page_info
@@ -247,8 +248,13 @@ class RegisterMemberInput:
     description="Fields left out stay as they are; null clears email, phone or birthday."
 )
 class UpdateMemberInput:
-    external_id: str | None = strawberry.field(
+    member_external_id: str | None = strawberry.field(
         default=None, description="Which member; a member token may leave it out for itself."
+    )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="Which member (the older name of memberExternalId).",
+        deprecation_reason=EXTERNAL_ID_DEPRECATED,
     )
     display_name: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
@@ -379,8 +385,15 @@ class MemberMutation:
     async def update_member(
         self, info: strawberry.Info, input: UpdateMemberInput
     ) -> UpdateMemberResult:
+        async def call() -> Any:
+            member = either(
+                input.member_external_id,
+                input.external_id,
+                new_name="memberExternalId",
+                old_name="externalId",
+            )
+            return await resolvers.update(info, external_id=member, profile=_update_profile(input))
+
         return await result_of(
-            resolvers.update(info, external_id=input.external_id, profile=_update_profile(input)),
-            lambda m: UpdateMemberSuccess(member=Member.from_row(m)),
-            UpdateMemberError,
+            call(), lambda m: UpdateMemberSuccess(member=Member.from_row(m)), UpdateMemberError
         )

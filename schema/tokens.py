@@ -1,19 +1,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
 from domain.auth import MEMBER_TOKEN_MAX_SECONDS
+from domain.errors import invalid
 from resolvers import tokens as resolvers
+from schema.addressing import EXTERNAL_ID_DEPRECATED, either
 from schema.errors import MutationError, result_of
 
 
-@strawberry.input
+@strawberry.input(description="Which member a token is for, and for how long.")
 class IssueMemberTokenInput:
-    external_id: str
-    ttl_seconds: int = MEMBER_TOKEN_MAX_SECONDS
+    member_external_id: str | None = strawberry.field(
+        default=None, description="The signed-in member, by the shop's id."
+    )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The signed-in member (the older name of memberExternalId).",
+        deprecation_reason=EXTERNAL_ID_DEPRECATED,
+    )
+    ttl_seconds: int = strawberry.field(
+        default=MEMBER_TOKEN_MAX_SECONDS, description="Lifetime in seconds, at most 900."
+    )
 
 
 @strawberry.type
@@ -40,10 +51,21 @@ class TokenMutation:
     async def issue_member_token(
         self, info: strawberry.Info, input: IssueMemberTokenInput
     ) -> IssueMemberTokenResult:
+        async def call() -> Any:
+            member = either(
+                input.member_external_id,
+                input.external_id,
+                new_name="memberExternalId",
+                old_name="externalId",
+            )
+            if member is None:
+                raise invalid("memberExternalId", "which member the token is for")
+            return await resolvers.issue_member_token(
+                info, external_id=member, ttl_seconds=input.ttl_seconds
+            )
+
         return await result_of(
-            resolvers.issue_member_token(
-                info, external_id=input.external_id, ttl_seconds=input.ttl_seconds
-            ),
+            call(),
             lambda t: IssueMemberTokenSuccess(token=t.token, expires_at=t.expires_at),
             IssueMemberTokenError,
         )

@@ -14,7 +14,7 @@ from db.repositories import coupons as coupon_repo
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, CouponKind, Template, TemplateStatus, validate_template
 from domain.coupons.templates import check_template_code, check_title
-from domain.errors import AlreadyExists, Collector, NotFound
+from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.idempotency import check_key
 from domain.paging import PageRequest, page_of
 from services.clock import programme_time
@@ -128,6 +128,20 @@ async def create(
         action=act,
     )
     return await CouponTemplate.get(id=int(result["templateId"]))
+
+
+async def id_of(principal: Principal, template_id: int | None, code: str | None) -> int:
+    """A template's id from its id or its code (one of them); NOT_FOUND for an unknown code.
+    Whether the caller may use the template is decided where it is used, as for an id."""
+    if (template_id is None) == (code is None):
+        raise invalid("templateCode", "give templateCode (or the deprecated templateId)")
+    if template_id is not None:
+        return template_id
+    assert code is not None
+    found = await coupon_repo.get_template_by_code(principal.programme_id, code)
+    if found is None:
+        raise NotFound(f"no coupon template {code}", field="templateCode")
+    return int(found.id)
 
 
 async def retire(principal: Principal, template_id: int) -> CouponTemplate:
