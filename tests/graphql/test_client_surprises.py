@@ -8,6 +8,16 @@ from domain.clock import ProgrammeMode
 from domain.points import NEUTRAL_POLICY, PointsPolicy
 from services import programmes as programme_service
 from services.points.ledger import policy_of
+from tests.graphql.coupons.documents import CLAIM, LOCK
+from tests.graphql.coupons.helpers import (
+    cart_line,
+    claimed,
+    create_template,
+    errors_of,
+    grant,
+    validate,
+    wallet_codes,
+)
 from tests.graphql.points.helpers import advance, fund, line, mutate, new_key, parse, programme_now
 
 HOLD = """
@@ -165,3 +175,113 @@ async def test_a_tier_says_what_its_threshold_counts(gql, programme, make_key):
         "ORDER_COUNT": {"ORDERS"},
         "GROWTH": {"GROWTH_POINTS"},
     }
+
+
+# ---- one addressing rule: the shop's own keys, memberExternalId everywhere, one cart input
+
+
+async def test_templates_are_addressed_by_their_code(gql, programme, make_member, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    template = await create_template(gql, admin)
+    # claimed by code
+    by_code = await mutate(
+        gql,
+        CLAIM,
+        "claimCoupon",
+        storefront,
+        templateCode=template["code"],
+        memberExternalId=member.external_id,
+    )
+    assert by_code["__typename"] == "CouponSuccess", by_code
+    # granted by code
+    granted = await grant(gql, admin, template["id"], [member.external_id])
+    assert granted["__typename"] == "GrantCouponsSuccess", granted  # the old id still works
+    # an unknown code is an error result on its field, and nothing changes
+    unknown = await mutate(
+        gql,
+        CLAIM,
+        "claimCoupon",
+        storefront,
+        templateCode="NOPE",
+        memberExternalId=member.external_id,
+    )
+    assert errors_of(unknown) == [("templateCode", "NOT_FOUND")]
+    neither = await mutate(
+        gql, CLAIM, "claimCoupon", storefront, memberExternalId=member.external_id
+    )
+    assert errors_of(neither) == [("templateCode", "VALIDATION")]
+    assert len(await wallet_codes(gql, admin, member.external_id)) == 2
+
+
+UPDATE = """
+mutation ($input: UpdateMemberInput!) {
+  updateMember(input: $input) {
+    __typename
+    ... on UpdateMemberSuccess { member { externalId displayName } }
+    ... on UpdateMemberError { errors { field code } }
+  }
+}
+"""
+TOKEN = """
+mutation ($input: IssueMemberTokenInput!) {
+  issueMemberToken(input: $input) {
+    __typename
+    ... on IssueMemberTokenError { errors { field code } }
+  }
+}
+"""
+
+
+async def test_members_are_memberexternalid_in_every_input(gql, programme, make_member, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member, other = await make_member(programme), await make_member(programme)
+    named = {"memberExternalId": member.external_id, "displayName": "New Name"}
+    updated = (await gql(UPDATE, {"input": named}, auth=admin))["data"]["updateMember"]
+    assert updated["member"] == {"externalId": member.external_id, "displayName": "New Name"}
+    token = await gql(TOKEN, {"input": {"memberExternalId": member.external_id}}, auth=storefront)
+    assert token["data"]["issueMemberToken"]["__typename"] == "IssueMemberTokenSuccess", token
+    # two different members under the two names: refused, nothing changed
+    both = {**named, "externalId": other.external_id, "displayName": "Clash"}
+    refused = (await gql(UPDATE, {"input": both}, auth=admin))["data"]["updateMember"]
+    assert refused["errors"] == [{"field": "memberExternalId", "code": "VALIDATION"}]
+    body = await gql(
+        "query ($e: String!) { member(externalId: $e) { displayName } }",
+        {"e": other.external_id},
+        auth=admin,
+    )
+    assert body["data"]["member"]["displayName"] != "Clash"
+
+
+async def test_lock_coupon_takes_the_cart_validate_coupons_takes(
+    gql, programme, make_member, make_key
+):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member, other = await make_member(programme), await make_member(programme)
+    template = await create_template(gql, admin)
+    coupon = await claimed(gql, storefront, template["id"], member.external_id)
+    cart = {"lines": [cart_line(unit_price=12_000)], "memberExternalId": member.external_id}
+    # the cart of validateCoupons, as is
+    checked = await validate(
+        gql, storefront, [coupon["code"]], cart["lines"], member=member.external_id
+    )
+    assert checked["__typename"] == "CouponValidation", checked
+    # someone else's cart is refused
+    foreign = await mutate(
+        gql,
+        LOCK,
+        "lockCoupon",
+        storefront,
+        code=coupon["code"],
+        orderId="o-1",
+        checkoutCart={**cart, "memberExternalId": other.external_id},
+    )
+    assert errors_of(foreign) == [("checkoutCart.memberExternalId", "NOT_OWNER")]
+    locked = await mutate(
+        gql, LOCK, "lockCoupon", storefront, code=coupon["code"], orderId="o-1", checkoutCart=cart
+    )
+    assert locked["__typename"] == "CouponSuccess", locked
+    assert locked["coupon"]["status"] == "LOCKED"
