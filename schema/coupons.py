@@ -21,7 +21,7 @@ from schema.coupon_types import (
     CouponTemplate,
     CouponTemplateConnection,
 )
-from schema.errors import error_type, result_of, result_union
+from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.members import Member
 from schema.pagination import AFTER, BEFORE, FIRST, LAST, Edge, page_info
 from schema.points import node_id, then_member
@@ -57,7 +57,7 @@ class CreateCouponTemplateInput:
         "or an autoIssue (then it may not be).",
     )
     auto_issue: CouponAutoIssue = domain_coupons.AutoIssue.NONE
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
     def to_service(self) -> TemplateInput:
         rules = domain_coupons.Template(
@@ -110,7 +110,7 @@ class ClaimCouponInput:
     member_external_id: str | None = strawberry.field(
         default=None, description="A member token may leave it out for itself."
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input(description="One coupon from a template to each of some members.")
@@ -120,7 +120,7 @@ class GrantCouponsInput:
         default=None, description=TEMPLATE_ID, deprecation_reason=TEMPLATE_ID_DEPRECATED
     )
     member_external_ids: list[str]
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -167,14 +167,14 @@ class LockCouponInput:
         description="When given, the coupon must apply to it.",
         deprecation_reason="Use checkoutCart: the one cart input (CartInput) every field takes.",
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class CouponOrderInput:
     code: str
     order_id: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -257,7 +257,7 @@ async def _template_id(info: strawberry.Info, input: Any) -> int:
     return await resolvers.template_id_of(info, template_id, input.template_code)
 
 
-def _lock_cart(input: LockCouponInput) -> domain_coupons.Cart | None:
+def _lock_cart(input: Annotated[LockCouponInput, MUTATION_INPUT]) -> domain_coupons.Cart | None:
     if input.checkout_cart is not None and input.cart is not None:
         raise invalid("checkoutCart", "give checkoutCart or the deprecated cart, not both")
     given = input.checkout_cart or input.cart
@@ -308,7 +308,7 @@ class CouponQuery:
 class CouponMutation:
     @strawberry.mutation(description="Admin: a new coupon template.")
     async def create_coupon_template(
-        self, info: strawberry.Info, input: CreateCouponTemplateInput
+        self, info: strawberry.Info, input: Annotated[CreateCouponTemplateInput, MUTATION_INPUT]
     ) -> CreateCouponTemplateResult:
         call = resolvers.create_template(
             info, input.to_service(), idempotency_key=input.idempotency_key
@@ -319,14 +319,14 @@ class CouponMutation:
         description="Admin: issue no more coupons from a template; issued ones stay usable."
     )
     async def retire_coupon_template(
-        self, info: strawberry.Info, input: RetireCouponTemplateInput
+        self, info: strawberry.Info, input: Annotated[RetireCouponTemplateInput, MUTATION_INPUT]
     ) -> RetireCouponTemplateResult:
         call = then(_template_id(info, input), lambda t: resolvers.retire_template(info, t))
         return await result_of(call, _template, RetireCouponTemplateError)
 
     @strawberry.mutation(description="A member claims a coupon into its wallet.")
     async def claim_coupon(
-        self, info: strawberry.Info, input: ClaimCouponInput
+        self, info: strawberry.Info, input: Annotated[ClaimCouponInput, MUTATION_INPUT]
     ) -> ClaimCouponResult:
         call = then(
             _template_id(info, input),
@@ -341,7 +341,7 @@ class CouponMutation:
 
     @strawberry.mutation(description="Buy a coupon with points (one transaction).")
     async def exchange_points_for_coupon(
-        self, info: strawberry.Info, input: ClaimCouponInput
+        self, info: strawberry.Info, input: Annotated[ClaimCouponInput, MUTATION_INPUT]
     ) -> ExchangePointsForCouponResult:
         call = then(
             _template_id(info, input),
@@ -362,7 +362,7 @@ class CouponMutation:
 
     @strawberry.mutation(description="Admin: one coupon each to up to 1,000 members, all or none.")
     async def grant_coupons(
-        self, info: strawberry.Info, input: GrantCouponsInput
+        self, info: strawberry.Info, input: Annotated[GrantCouponsInput, MUTATION_INPUT]
     ) -> GrantCouponsResult:
         call = then(
             _template_id(info, input),
@@ -380,7 +380,9 @@ class CouponMutation:
         )
 
     @strawberry.mutation(description="Checkout: reserve a coupon for an order (it expires).")
-    async def lock_coupon(self, info: strawberry.Info, input: LockCouponInput) -> LockCouponResult:
+    async def lock_coupon(
+        self, info: strawberry.Info, input: Annotated[LockCouponInput, MUTATION_INPUT]
+    ) -> LockCouponResult:
         async def call() -> Any:
             return await resolvers.lock(
                 info,
@@ -395,7 +397,7 @@ class CouponMutation:
 
     @strawberry.mutation(description="Checkout: the order went through; the coupon is used.")
     async def redeem_coupon(
-        self, info: strawberry.Info, input: CouponOrderInput
+        self, info: strawberry.Info, input: Annotated[CouponOrderInput, MUTATION_INPUT]
     ) -> RedeemCouponResult:
         call = resolvers.redeem(
             info, code=input.code, order_ref=input.order_id, idempotency_key=input.idempotency_key
@@ -404,7 +406,7 @@ class CouponMutation:
 
     @strawberry.mutation(description="Checkout abandoned or order cancelled: unlock the coupon.")
     async def release_coupon(
-        self, info: strawberry.Info, input: CouponOrderInput
+        self, info: strawberry.Info, input: Annotated[CouponOrderInput, MUTATION_INPUT]
     ) -> ReleaseCouponResult:
         call = resolvers.release(
             info, code=input.code, order_ref=input.order_id, idempotency_key=input.idempotency_key

@@ -15,7 +15,14 @@ from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.addressing import EXTERNAL_ID_DEPRECATED, either
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
-from schema.errors import MutationError, result_of
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 from schema.pagination import AFTER, BEFORE, FIRST, LAST, Edge, page_info
 from schema.points_types import (
     ExpiringPoints,
@@ -241,7 +248,7 @@ class RegisterMemberInput:
     phone: str | None = None
     birthday: str | None = strawberry.field(default=None, description="MM-DD")
     consent: ConsentInput | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input(
@@ -269,7 +276,7 @@ class RegisterMemberSuccess:
     member: Member
 
 
-@strawberry.type
+@strawberry.type(description=error_description("RegisterMemberError"))
 class RegisterMemberError(MutationError):
     pass
 
@@ -279,16 +286,18 @@ class UpdateMemberSuccess:
     member: Member
 
 
-@strawberry.type
+@strawberry.type(description=error_description("UpdateMemberError"))
 class UpdateMemberError(MutationError):
     pass
 
 
 RegisterMemberResult = Annotated[
-    RegisterMemberSuccess | RegisterMemberError, strawberry.union("RegisterMemberResult")
+    RegisterMemberSuccess | RegisterMemberError,
+    strawberry.union("RegisterMemberResult", description=union_description("RegisterMemberResult")),
 ]
 UpdateMemberResult = Annotated[
-    UpdateMemberSuccess | UpdateMemberError, strawberry.union("UpdateMemberResult")
+    UpdateMemberSuccess | UpdateMemberError,
+    strawberry.union("UpdateMemberResult", description=union_description("UpdateMemberResult")),
 ]
 
 
@@ -296,7 +305,7 @@ def _given(value: object) -> bool:
     return value is not strawberry.UNSET
 
 
-def _update_profile(input: UpdateMemberInput) -> ProfileInput:
+def _update_profile(input: Annotated[UpdateMemberInput, MUTATION_INPUT]) -> ProfileInput:
     clearable = {"email": input.email, "phone": input.phone, "birthday": input.birthday}
     cleared = frozenset(
         name for name, value in clearable.items() if _given(value) and value is None
@@ -359,7 +368,7 @@ class MemberQuery:
 class MemberMutation:
     @strawberry.mutation(description="Storefront or admin: enrol a customer in the programme.")
     async def register_member(
-        self, info: strawberry.Info, input: RegisterMemberInput
+        self, info: strawberry.Info, input: Annotated[RegisterMemberInput, MUTATION_INPUT]
     ) -> RegisterMemberResult:
         consent = input.consent or ConsentInput()
         profile = ProfileInput(
@@ -383,7 +392,7 @@ class MemberMutation:
 
     @strawberry.mutation(description="Change a member's profile or consent flags.")
     async def update_member(
-        self, info: strawberry.Info, input: UpdateMemberInput
+        self, info: strawberry.Info, input: Annotated[UpdateMemberInput, MUTATION_INPUT]
     ) -> UpdateMemberResult:
         async def call() -> Any:
             member = either(

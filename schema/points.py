@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,7 @@ from domain.points import Payment
 from resolvers import points as resolvers
 from resolvers.auth import InvalidArgument
 from resolvers.ids import parse_id
-from schema.errors import error_type, result_of, result_union
+from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.members import Member
 from schema.points_types import (
     BIGINT_MAX,
@@ -88,13 +88,13 @@ class PreviewOrderInput:
 
 @strawberry.input
 class RecordOrderInput(PreviewOrderInput):
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class OrderActionInput:
     order_id: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -107,7 +107,7 @@ class ReturnLineInput:
 class ReturnOrderLinesInput:
     order_id: str
     lines: list[ReturnLineInput]
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -120,14 +120,14 @@ class RedeemPointsInput:
     reward: str | None = strawberry.field(
         default=None, description="The reward's id in your catalogue."
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class ReverseRedemptionInput:
     transaction_id: relay.GlobalID
     reason: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -135,40 +135,40 @@ class HoldPointsInput:
     member_external_id: str | None = None
     amount: int
     order_id: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class CaptureHoldInput:
     hold_id: relay.GlobalID
     amount: int
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class ReleaseHoldInput:
     hold_id: relay.GlobalID
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class CheckInInput:
     member_external_id: str | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class RewardReviewInput:
     order_id: str
     sku: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
 class AcceptReferralInput:
     invitee_external_id: str
     invite_code: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -176,7 +176,7 @@ class AdjustPointsInput:
     member_external_id: str
     amount: int = strawberry.field(description="Signed.")
     reason: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.input
@@ -184,7 +184,7 @@ class GrantPointsInput:
     member_external_ids: list[str]
     amount: int
     reason: str
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -275,7 +275,7 @@ def _member(row: MemberRow) -> MemberSuccess:
 class PointsQuery:
     @strawberry.field(description="What recordOrder would book, rule by rule; writes nothing.")
     async def preview_order_points(
-        self, info: strawberry.Info, input: PreviewOrderInput
+        self, info: strawberry.Info, input: Annotated[PreviewOrderInput, MUTATION_INPUT]
     ) -> OrderPointsPreview:
         return OrderPointsPreview.from_domain(
             await resolvers.preview_order(info, input.to_domain())
@@ -291,7 +291,7 @@ class PointsQuery:
 class PointsMutation:
     @strawberry.mutation(description="Book an order: its points are pending until it completes.")
     async def record_order(
-        self, info: strawberry.Info, input: RecordOrderInput
+        self, info: strawberry.Info, input: Annotated[RecordOrderInput, MUTATION_INPUT]
     ) -> RecordOrderResult:
         call = resolvers.record_order(
             info, input.to_domain(), idempotency_key=input.idempotency_key
@@ -300,7 +300,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="The order is final: its pending points become available.")
     async def complete_order(
-        self, info: strawberry.Info, input: OrderActionInput
+        self, info: strawberry.Info, input: Annotated[OrderActionInput, MUTATION_INPUT]
     ) -> CompleteOrderResult:
         call = resolvers.complete_order(info, input.order_id, idempotency_key=input.idempotency_key)
         return await result_of(call, _order, CompleteOrderError)
@@ -309,14 +309,14 @@ class PointsMutation:
         description="Cancel a pending order: its points go, points paid come back."
     )
     async def cancel_order(
-        self, info: strawberry.Info, input: OrderActionInput
+        self, info: strawberry.Info, input: Annotated[OrderActionInput, MUTATION_INPUT]
     ) -> CancelOrderResult:
         call = resolvers.cancel_order(info, input.order_id, idempotency_key=input.idempotency_key)
         return await result_of(call, _order, CancelOrderError)
 
     @strawberry.mutation(description="Return items: exactly what those lines earned is taken back.")
     async def return_order_lines(
-        self, info: strawberry.Info, input: ReturnOrderLinesInput
+        self, info: strawberry.Info, input: Annotated[ReturnOrderLinesInput, MUTATION_INPUT]
     ) -> ReturnOrderLinesResult:
         lines = [ReturnLine(line.sku, line.quantity) for line in input.lines]
         call = resolvers.return_order_lines(
@@ -326,7 +326,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Spend points on a reward.")
     async def redeem_points(
-        self, info: strawberry.Info, input: RedeemPointsInput
+        self, info: strawberry.Info, input: Annotated[RedeemPointsInput, MUTATION_INPUT]
     ) -> RedeemPointsResult:
         call = resolvers.redeem(
             info,
@@ -344,7 +344,7 @@ class PointsMutation:
         description="Admin: undo a redemption; the points return with their expiry."
     )
     async def reverse_redemption(
-        self, info: strawberry.Info, input: ReverseRedemptionInput
+        self, info: strawberry.Info, input: Annotated[ReverseRedemptionInput, MUTATION_INPUT]
     ) -> ReverseRedemptionResult:
         call = resolvers.reverse_redemption(
             info,
@@ -357,7 +357,9 @@ class PointsMutation:
         )
 
     @strawberry.mutation(description="Checkout: reserve points to pay with.")
-    async def hold_points(self, info: strawberry.Info, input: HoldPointsInput) -> HoldPointsResult:
+    async def hold_points(
+        self, info: strawberry.Info, input: Annotated[HoldPointsInput, MUTATION_INPUT]
+    ) -> HoldPointsResult:
         call = resolvers.hold(
             info,
             member_external_id=input.member_external_id,
@@ -371,7 +373,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Checkout: spend (part of) a hold; the rest is released.")
     async def capture_hold(
-        self, info: strawberry.Info, input: CaptureHoldInput
+        self, info: strawberry.Info, input: Annotated[CaptureHoldInput, MUTATION_INPUT]
     ) -> CaptureHoldResult:
         call = resolvers.capture(
             info,
@@ -385,7 +387,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Checkout abandoned: give a hold's points back.")
     async def release_hold(
-        self, info: strawberry.Info, input: ReleaseHoldInput
+        self, info: strawberry.Info, input: Annotated[ReleaseHoldInput, MUTATION_INPUT]
     ) -> ReleaseHoldResult:
         call = resolvers.release(
             info,
@@ -397,7 +399,9 @@ class PointsMutation:
         )
 
     @strawberry.mutation(description="Daily check-in (one per day in the programme's time zone).")
-    async def check_in(self, info: strawberry.Info, input: CheckInInput) -> CheckInResult:
+    async def check_in(
+        self, info: strawberry.Info, input: Annotated[CheckInInput, MUTATION_INPUT]
+    ) -> CheckInResult:
         call = resolvers.check_in(
             info,
             member_external_id=input.member_external_id,
@@ -411,7 +415,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Points for reviewing a purchased item, once per order line.")
     async def reward_review(
-        self, info: strawberry.Info, input: RewardReviewInput
+        self, info: strawberry.Info, input: Annotated[RewardReviewInput, MUTATION_INPUT]
     ) -> RewardReviewResult:
         call = resolvers.reward_review(
             info, order_ref=input.order_id, sku=input.sku, idempotency_key=input.idempotency_key
@@ -420,7 +424,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Record who invited a member (by the inviter's code).")
     async def accept_referral(
-        self, info: strawberry.Info, input: AcceptReferralInput
+        self, info: strawberry.Info, input: Annotated[AcceptReferralInput, MUTATION_INPUT]
     ) -> AcceptReferralResult:
         call = resolvers.accept_referral(
             info,
@@ -434,7 +438,7 @@ class PointsMutation:
         description="Admin: a signed correction, with a reason; the actor is kept."
     )
     async def adjust_points(
-        self, info: strawberry.Info, input: AdjustPointsInput
+        self, info: strawberry.Info, input: Annotated[AdjustPointsInput, MUTATION_INPUT]
     ) -> AdjustPointsResult:
         call = resolvers.adjust(
             info,
@@ -449,7 +453,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Admin: the same points to up to 1,000 members, all or none.")
     async def grant_points(
-        self, info: strawberry.Info, input: GrantPointsInput
+        self, info: strawberry.Info, input: Annotated[GrantPointsInput, MUTATION_INPUT]
     ) -> GrantPointsResult:
         call = resolvers.grant(
             info,

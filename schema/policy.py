@@ -11,7 +11,14 @@ from domain import points as domain_points
 from domain.points import PointsPolicy as DomainPolicy
 from domain.points import rate_terms
 from resolvers import policy as resolvers
-from schema.errors import MutationError, result_of
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 
 ExpiryPolicy = strawberry.enum(domain_points.ExpiryPolicy, name="ExpiryPolicy")
 NegativePolicy = strawberry.enum(domain_points.NegativePolicy, name="NegativePolicy")
@@ -149,7 +156,7 @@ class SetPointsPolicyInput:
     streak_bonus: int | None = None
     review_points: int | None = None
     referral_points: int | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -174,13 +181,16 @@ class SetPointsPolicySuccess:
     points_policy: PointsPolicy
 
 
-@strawberry.type
+@strawberry.type(description=error_description("SetPointsPolicyError"))
 class SetPointsPolicyError(MutationError):
     pass
 
 
 SetPointsPolicyResult = Annotated[
-    SetPointsPolicySuccess | SetPointsPolicyError, strawberry.union("SetPointsPolicyResult")
+    SetPointsPolicySuccess | SetPointsPolicyError,
+    strawberry.union(
+        "SetPointsPolicyResult", description=union_description("SetPointsPolicyResult")
+    ),
 ]
 
 
@@ -195,7 +205,7 @@ class PolicyQuery:
 class PolicyMutation:
     @strawberry.mutation(description="Admin: change the points policy (expiry, rates, returns...).")
     async def set_points_policy(
-        self, info: strawberry.Info, input: SetPointsPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetPointsPolicyInput, MUTATION_INPUT]
     ) -> SetPointsPolicyResult:
         return await result_of(
             resolvers.change(info, input.changes(), idempotency_key=input.idempotency_key),

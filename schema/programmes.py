@@ -14,7 +14,14 @@ from domain import tiers as domain_tiers
 from domain.tier_rules import Metric
 from domain.tiers import BenefitView, TierDraft, TierView
 from resolvers import programmes as resolvers
-from schema.errors import MutationError, result_of
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 
 ProgrammeMode = strawberry.enum(domain_clock.ProgrammeMode, name="ProgrammeMode")
 BenefitKind = strawberry.enum(domain_tiers.BenefitKind, name="BenefitKind")
@@ -154,7 +161,7 @@ class UpsertTierInput:
     rank: int
     entry_threshold: int
     retention_threshold: int | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -162,7 +169,7 @@ class UpsertTierSuccess:
     tier: Tier
 
 
-@strawberry.type
+@strawberry.type(description=error_description("UpsertTierError"))
 class UpsertTierError(MutationError):
     pass
 
@@ -175,7 +182,7 @@ class UpsertBenefitInput:
     kind: BenefitKind
     value: int = 0
     description: str = ""
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -183,7 +190,7 @@ class UpsertBenefitSuccess:
     benefit: Benefit
 
 
-@strawberry.type
+@strawberry.type(description=error_description("UpsertBenefitError"))
 class UpsertBenefitError(MutationError):
     pass
 
@@ -195,7 +202,7 @@ class AdvanceTestClockInput:
     to: datetime | None = strawberry.field(
         default=None, description="Instead of days/seconds: move to this instant."
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -203,19 +210,24 @@ class AdvanceTestClockSuccess:
     programme: Programme
 
 
-@strawberry.type
+@strawberry.type(description=error_description("AdvanceTestClockError"))
 class AdvanceTestClockError(MutationError):
     pass
 
 
 UpsertTierResult = Annotated[
-    UpsertTierSuccess | UpsertTierError, strawberry.union("UpsertTierResult")
+    UpsertTierSuccess | UpsertTierError,
+    strawberry.union("UpsertTierResult", description=union_description("UpsertTierResult")),
 ]
 UpsertBenefitResult = Annotated[
-    UpsertBenefitSuccess | UpsertBenefitError, strawberry.union("UpsertBenefitResult")
+    UpsertBenefitSuccess | UpsertBenefitError,
+    strawberry.union("UpsertBenefitResult", description=union_description("UpsertBenefitResult")),
 ]
 AdvanceTestClockResult = Annotated[
-    AdvanceTestClockSuccess | AdvanceTestClockError, strawberry.union("AdvanceTestClockResult")
+    AdvanceTestClockSuccess | AdvanceTestClockError,
+    strawberry.union(
+        "AdvanceTestClockResult", description=union_description("AdvanceTestClockResult")
+    ),
 ]
 
 
@@ -229,7 +241,9 @@ class ProgrammeQuery:
 @strawberry.type
 class ProgrammeMutation:
     @strawberry.mutation(description="Admin: create or change a tier, by code.")
-    async def upsert_tier(self, info: strawberry.Info, input: UpsertTierInput) -> UpsertTierResult:
+    async def upsert_tier(
+        self, info: strawberry.Info, input: Annotated[UpsertTierInput, MUTATION_INPUT]
+    ) -> UpsertTierResult:
         draft = TierDraft(
             code=input.code,
             name=input.name,
@@ -245,7 +259,7 @@ class ProgrammeMutation:
 
     @strawberry.mutation(description="Admin: create or change a benefit of a tier, by code.")
     async def upsert_benefit(
-        self, info: strawberry.Info, input: UpsertBenefitInput
+        self, info: strawberry.Info, input: Annotated[UpsertBenefitInput, MUTATION_INPUT]
     ) -> UpsertBenefitResult:
         return await result_of(
             resolvers.upsert_benefit(
@@ -266,7 +280,7 @@ class ProgrammeMutation:
         description="Admin, sandbox only: move the programme's test clock forward."
     )
     async def advance_test_clock(
-        self, info: strawberry.Info, input: AdvanceTestClockInput
+        self, info: strawberry.Info, input: Annotated[AdvanceTestClockInput, MUTATION_INPUT]
     ) -> AdvanceTestClockResult:
         return await result_of(
             resolvers.advance_test_clock(

@@ -10,7 +10,7 @@ import strawberry
 from domain.recommendations.model import Product as DomainProduct
 from domain.recommendations.rfm import SegmentPolicy as DomainPolicy
 from resolvers import recommendations as resolvers
-from schema.errors import error_type, result_of, result_union
+from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.pagination import AFTER, BEFORE, FIRST, LAST, page_info
 from schema.recommendation_types import Product, ProductConnection, ProductEdge
 
@@ -30,7 +30,7 @@ class ProductInput:
 @strawberry.input
 class UpsertProductsInput:
     products: list[ProductInput]
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
 @strawberry.type
@@ -61,7 +61,7 @@ class SetSegmentPolicyInput:
     new_days: int | None = None
     active_days: int | None = None
     intermittent_days: int | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, int]:
         given = {
@@ -123,7 +123,7 @@ class RecommendationQuery:
 class RecommendationMutation:
     @strawberry.mutation(description="Admin: add or change up to 1,000 products, all or none.")
     async def upsert_products(
-        self, info: strawberry.Info, input: UpsertProductsInput
+        self, info: strawberry.Info, input: Annotated[UpsertProductsInput, MUTATION_INPUT]
     ) -> UpsertProductsResult:
         products = [
             DomainProduct(p.sku, p.title, p.category, p.price, p.replenish_days, p.active)
@@ -138,7 +138,7 @@ class RecommendationMutation:
 
     @strawberry.mutation(description="Admin: the RFM window and lifecycle thresholds.")
     async def set_segment_policy(
-        self, info: strawberry.Info, input: SetSegmentPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetSegmentPolicyInput, MUTATION_INPUT]
     ) -> SetSegmentPolicyResult:
         call = resolvers.set_segment_policy(
             info, input.changes(), idempotency_key=input.idempotency_key

@@ -16,7 +16,14 @@ from domain.pricing import PriceLine, Quote
 from domain.tier_rules import TierPolicy as DomainTierPolicy
 from resolvers import members as resolvers_members
 from resolvers import tier_engine as resolvers
-from schema.errors import MutationError, result_of
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 from schema.programmes import Tier
 
 Metric = strawberry.enum(tier_rules.Metric, name="TierMetric")
@@ -49,7 +56,7 @@ class SetTierPolicyInput:
     window_months: int | None = None
     validity_months: int | None = None
     reset_on_change: bool | None = None
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, Any]:
         names = ("metric", "window", "window_months", "validity_months", "reset_on_change")
@@ -61,13 +68,14 @@ class SetTierPolicySuccess:
     tier_policy: TierPolicy
 
 
-@strawberry.type
+@strawberry.type(description=error_description("SetTierPolicyError"))
 class SetTierPolicyError(MutationError):
     pass
 
 
 SetTierPolicyResult = Annotated[
-    SetTierPolicySuccess | SetTierPolicyError, strawberry.union("SetTierPolicyResult")
+    SetTierPolicySuccess | SetTierPolicyError,
+    strawberry.union("SetTierPolicyResult", description=union_description("SetTierPolicyResult")),
 ]
 
 
@@ -205,7 +213,7 @@ class TierEngineQuery:
 
     @strawberry.field(description="Staff: what a member pays: member price, free shipping.")
     async def quote_member_price(
-        self, info: strawberry.Info, input: QuoteMemberPriceInput
+        self, info: strawberry.Info, input: Annotated[QuoteMemberPriceInput, MUTATION_INPUT]
     ) -> MemberPriceQuote:
         lines = [PriceLine(x.sku, x.unit_price, x.quantity, x.discounted) for x in input.lines]
         return MemberPriceQuote.from_domain(
@@ -222,7 +230,7 @@ class TierEngineQuery:
 class TierEngineMutation:
     @strawberry.mutation(description="Admin: change how members qualify for tiers.")
     async def set_tier_policy(
-        self, info: strawberry.Info, input: SetTierPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetTierPolicyInput, MUTATION_INPUT]
     ) -> SetTierPolicyResult:
         return await result_of(
             resolvers.set_policy(info, input.changes(), idempotency_key=input.idempotency_key),

@@ -9,7 +9,13 @@ from domain.auth import MEMBER_TOKEN_MAX_SECONDS
 from domain.errors import invalid
 from resolvers import tokens as resolvers
 from schema.addressing import EXTERNAL_ID_DEPRECATED, either
-from schema.errors import MutationError, result_of
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    result_of,
+    union_description,
+)
 
 
 @strawberry.input(description="Which member a token is for, and for how long.")
@@ -33,13 +39,16 @@ class IssueMemberTokenSuccess:
     expires_at: datetime
 
 
-@strawberry.type
+@strawberry.type(description=error_description("IssueMemberTokenError"))
 class IssueMemberTokenError(MutationError):
     pass
 
 
 IssueMemberTokenResult = Annotated[
-    IssueMemberTokenSuccess | IssueMemberTokenError, strawberry.union("IssueMemberTokenResult")
+    IssueMemberTokenSuccess | IssueMemberTokenError,
+    strawberry.union(
+        "IssueMemberTokenResult", description=union_description("IssueMemberTokenResult")
+    ),
 ]
 
 
@@ -49,7 +58,7 @@ class TokenMutation:
         description="Storefront: mint a token (at most 15 minutes) for a signed-in member."
     )
     async def issue_member_token(
-        self, info: strawberry.Info, input: IssueMemberTokenInput
+        self, info: strawberry.Info, input: Annotated[IssueMemberTokenInput, MUTATION_INPUT]
     ) -> IssueMemberTokenResult:
         async def call() -> Any:
             member = either(
