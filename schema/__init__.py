@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from functools import cache
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -32,7 +33,14 @@ class NodeQuery:
     # A plain field rather than relay.node(): that one mutates the field when a schema is
     # built, so the development and production schemas could not both be built from it.
     @strawberry.field(description="Any object by its global id; null if you may not see it.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id, as any `id` field gives it."),
+        ],
+    ) -> relay.Node | None:
         return await resolve_node(info, id)
 
 
@@ -49,6 +57,9 @@ Query = merge_types(
         RecommendationQuery,
     ),
 )
+Query.__strawberry_definition__.description = (
+    "Reads. Every answer is scoped to the caller's programme (from its key or token)."
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -61,6 +72,9 @@ Mutation = merge_types(
         CouponMutation,
         RecommendationMutation,
     ),
+)
+Mutation.__strawberry_definition__.description = (
+    "Writes. Expected failures are data (an `XError` result); nothing changes when one is."
 )
 
 

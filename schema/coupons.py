@@ -29,34 +29,58 @@ from services.coupons.checkout import Validation
 from services.coupons.templates import TemplateInput
 
 
-@strawberry.input
+@strawberry.input(description="A new coupon template.")
 class CreateCouponTemplateInput:
     code: str = strawberry.field(description="Unique in the programme: A-Z, 0-9, _ and -.")
-    title: str
-    kind: CouponKind
+    title: str = strawberry.field(description="Display name.")
+    kind: CouponKind = strawberry.field(description="What the coupon takes off.")
     amount_off: int = strawberry.field(default=0, description="Minor units.")
     percent_off: int = strawberry.field(default=0, description="Basis points: 1500 = 15%.")
-    cap: int | None = None
-    threshold: int = 0
-    gift_sku: str | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
+    cap: int | None = strawberry.field(
+        default=None, description="Most a PERCENT_OFF coupon takes off, in minor units."
+    )
+    threshold: int = strawberry.field(
+        default=0, description="Eligible lines must reach this, in minor units."
+    )
+    gift_sku: str | None = strawberry.field(default=None, description="The gift's sku (GIFT).")
+    valid_from: datetime | None = strawberry.field(
+        default=None, description="Coupons may be used from then."
+    )
+    valid_until: datetime | None = strawberry.field(
+        default=None, description="Coupons may be used until then."
+    )
     valid_days: int | None = strawberry.field(
         default=None, description="Instead of validFrom/validUntil: days from issue."
     )
-    total_stock: int | None = None
-    per_member_limit: int | None = None
-    eligible_tier_codes: list[str] = strawberry.field(default_factory=list)
-    eligible_categories: list[str] = strawberry.field(default_factory=list)
-    eligible_skus: list[str] = strawberry.field(default_factory=list)
-    stackable: bool = False
-    points_price: int | None = None
+    total_stock: int | None = strawberry.field(
+        default=None, description="Most coupons to issue; null: no cap."
+    )
+    per_member_limit: int | None = strawberry.field(
+        default=None, description="Most one member may hold; null: no limit."
+    )
+    eligible_tier_codes: list[str] = strawberry.field(
+        description="Tiers that may use it; empty: every tier.", default_factory=list
+    )
+    eligible_categories: list[str] = strawberry.field(
+        description="Categories it applies to; empty: every one.", default_factory=list
+    )
+    eligible_skus: list[str] = strawberry.field(
+        description="Skus it applies to; empty: every sku.", default_factory=list
+    )
+    stackable: bool = strawberry.field(
+        default=False, description="May combine with other stackable coupons."
+    )
+    points_price: int | None = strawberry.field(
+        default=None, description="Sold for this many points; null: not for sale."
+    )
     claimable: bool | None = strawberry.field(
         default=None,
         description="Members may claim it for free. Default: yes, unless it has a pointsPrice "
         "or an autoIssue (then it may not be).",
     )
-    auto_issue: CouponAutoIssue = domain_coupons.AutoIssue.NONE
+    auto_issue: CouponAutoIssue = strawberry.field(
+        default=domain_coupons.AutoIssue.NONE, description="Whether run-jobs issues it by itself."
+    )
     idempotency_key: str = idempotency_key_field()
 
     def to_service(self) -> TemplateInput:
@@ -119,22 +143,24 @@ class GrantCouponsInput:
     template_id: relay.GlobalID | None = strawberry.field(
         default=None, description=TEMPLATE_ID, deprecation_reason=TEMPLATE_ID_DEPRECATED
     )
-    member_external_ids: list[str]
+    member_external_ids: list[str] = strawberry.field(description="Who (1-1000 members).")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="One cart line.")
 class CartLineInput:
-    sku: str
-    category: str
+    sku: str = strawberry.field(description="The product's sku.")
+    category: str = strawberry.field(description="The product's category.")
     unit_price: int = strawberry.field(description="Minor units per item.")
-    quantity: int
+    quantity: int = strawberry.field(description="Items (1-10000).")
 
 
-@strawberry.input
+@strawberry.input(
+    description="A cart's lines and fee (older lockCoupon input; CartInput is the one cart input)."
+)
 class CartContentsInput:
-    lines: list[CartLineInput]
-    shipping_fee: int = 0
+    lines: list[CartLineInput] = strawberry.field(description="What is in the cart (1-500 lines).")
+    shipping_fee: int = strawberry.field(default=0, description="In minor units.")
 
     def to_domain(self) -> domain_coupons.Cart:
         return domain_coupons.Cart(
@@ -146,7 +172,9 @@ class CartContentsInput:
         )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A checkout cart: its lines, its shipping fee and whose it is. The one cart input."
+)
 class CartInput(CartContentsInput):
     member_external_id: str | None = strawberry.field(
         default=None, description="Whose cart; a member token may leave it out for itself."
@@ -155,8 +183,8 @@ class CartInput(CartContentsInput):
 
 @strawberry.input(description="Reserve a coupon for one order.")
 class LockCouponInput:
-    code: str
-    order_id: str
+    code: str = strawberry.field(description="The coupon's code.")
+    order_id: str = strawberry.field(description="The order to lock it to.")
     checkout_cart: CartInput | None = strawberry.field(
         default=None,
         description="When given, the coupon must apply to it (the cart validateCoupons takes; "
@@ -170,39 +198,41 @@ class LockCouponInput:
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A coupon and the order it is locked to.")
 class CouponOrderInput:
-    code: str
-    order_id: str
+    code: str = strawberry.field(description="The coupon's code.")
+    order_id: str = strawberry.field(description="The order it is locked to.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The template as it is now.")
 class CouponTemplateSuccess:
-    template: CouponTemplate
+    template: CouponTemplate = strawberry.field(description="The template.")
 
 
-@strawberry.type
+@strawberry.type(description="The coupon as the mutation left it.")
 class CouponSuccess:
-    coupon: Coupon
+    coupon: Coupon = strawberry.field(description="The coupon.")
 
 
-@strawberry.type
+@strawberry.type(description="The coupon bought, and the member after paying.")
 class ExchangePointsForCouponSuccess:
-    coupon: Coupon
-    member: Member
+    coupon: Coupon = strawberry.field(description="The coupon.")
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The coupons granted.")
 class GrantCouponsSuccess:
-    coupons: list[Coupon]
+    coupons: list[Coupon] = strawberry.field(description="One per member, in the order sent.")
 
 
 @strawberry.type(description="Per code, in the order sent; totals over the codes that apply.")
 class CouponValidation:
-    results: list[CouponCheck]
-    discount: int
-    shipping_discount: int
+    results: list[CouponCheck] = strawberry.field(description="One per code, in the order sent.")
+    discount: int = strawberry.field(
+        description="Off the items, in minor units, over the codes that apply."
+    )
+    shipping_discount: int = strawberry.field(description="Off the shipping fee, in minor units.")
 
     @classmethod
     def from_service(cls, v: Validation) -> CouponValidation:
@@ -287,7 +317,14 @@ class CouponQuery:
         )
 
     @strawberry.field(description="A coupon by its code; null when there is none you may see.")
-    async def coupon(self, info: strawberry.Info, code: str) -> Coupon | None:
+    async def coupon(
+        self,
+        info: strawberry.Info,
+        code: Annotated[
+            str,
+            strawberry.argument(description="The coupon's code, as the member types or scans it."),
+        ],
+    ) -> Coupon | None:
         found = await resolvers.coupon(info, code)
         return Coupon.from_view(found) if found else None
 
@@ -296,7 +333,18 @@ class CouponQuery:
         "Writes nothing."
     )
     async def validate_coupons(
-        self, info: strawberry.Info, cart: CartInput, codes: list[str]
+        self,
+        info: strawberry.Info,
+        cart: Annotated[
+            CartInput,
+            strawberry.argument(description="The cart as it stands at checkout, and whose it is."),
+        ],
+        codes: Annotated[
+            list[str],
+            strawberry.argument(
+                description="Codes to try on the cart together, in the order to apply them."
+            ),
+        ],
     ) -> ValidateCouponsResult:
         call = resolvers.validate(
             info, member_external_id=cart.member_external_id, cart=cart.to_domain(), codes=codes

@@ -42,41 +42,49 @@ from schema.tier_engine import TierChange, TierChangeConnection, TierChangeEdge,
 from services.members import ProfileInput
 
 
-@strawberry.type
+@strawberry.type(description="The member's consent flags.")
 class Consent:
-    marketing: bool
+    marketing: bool = strawberry.field(description="May the shop send marketing messages.")
     profiling: bool = strawberry.field(
         description="May purchase history be used for recommendations."
     )
 
 
-@strawberry.type
+@strawberry.type(description="A member's balances, as of the programme's now.")
 class MemberPoints:
     available: int = strawberry.field(description="Earned and matured; may be negative (a debt).")
     pending: int = strawberry.field(description="From orders whose return window is open.")
     held: int = strawberry.field(description="Reserved by checkout holds.")
-    spendable: int = strawberry.field(description="available - held")
+    spendable: int = strawberry.field(description="Available minus held: what may be spent now.")
     shortfall: int = strawberry.field(description="Clawbacks that found too few points.")
     row: strawberry.Private[MemberRow]
 
     @strawberry.field(description="Points that expire in the next `days`, by date.")
-    async def expiring_within(self, info: strawberry.Info, days: int) -> list[ExpiringPoints]:
+    async def expiring_within(
+        self,
+        info: strawberry.Info,
+        days: Annotated[
+            int, strawberry.argument(description="Look this many days ahead (1-3650).")
+        ],
+    ) -> list[ExpiringPoints]:
         return [ExpiringPoints.from_domain(e) for e in await points.expiring(info, self.row, days)]
 
 
-@strawberry.type
+@strawberry.type(description="A customer enrolled in the programme.")
 class Member(relay.Node):
     id: relay.NodeID[int]
     external_id: str = strawberry.field(
         description="The shop's own customer id, unique in the programme."
     )
-    display_name: str
-    email: str | None
-    phone: str | None
+    display_name: str = strawberry.field(description="Name to show.")
+    email: str | None = strawberry.field(description="Email address, if given.")
+    phone: str | None = strawberry.field(description="Phone number, if given.")
     birthday: str | None = strawberry.field(description="MM-DD")
-    joined_at: datetime
-    consent: Consent
-    tier_since: datetime | None
+    joined_at: datetime = strawberry.field(description="When the member was registered.")
+    consent: Consent = strawberry.field(description="What the member agreed to.")
+    tier_since: datetime | None = strawberry.field(
+        description="When the member reached its current tier."
+    )
     tier_id: strawberry.Private[int | None]
     row: strawberry.Private[MemberRow]
 
@@ -141,7 +149,11 @@ class Member(relay.Node):
         description="Products for this member, best first (1-50). Without profiling consent: "
         "the programme's popular products only."
     )
-    async def recommendations(self, info: strawberry.Info, first: int = 10) -> list[Recommendation]:
+    async def recommendations(
+        self,
+        info: strawberry.Info,
+        first: Annotated[int, strawberry.argument(description="How many (1-50).")] = 10,
+    ) -> list[Recommendation]:
         found = await reco_resolvers.recommendations(info, self.row, first=first)
         return [Recommendation.from_service(r) for r in found]
 
@@ -160,9 +172,16 @@ class Member(relay.Node):
     async def coupons(
         self,
         info: strawberry.Info,
-        first: int,
-        after: str | None = None,
-        status: CouponStatus | None = None,
+        first: Annotated[
+            int, strawberry.argument(description="At most this many coupons (1-100).")
+        ],
+        after: Annotated[
+            str | None, strawberry.argument(description="The page starts after this cursor.")
+        ] = None,
+        status: Annotated[
+            CouponStatus | None,
+            strawberry.argument(description="Only coupons in this status now; null: all."),
+        ] = None,
     ) -> CouponConnection:
         views, has_next = await coupon_resolvers.wallet_page(
             info, self.row, status=status, first=first, after=after
@@ -178,7 +197,7 @@ class Member(relay.Node):
     def tier_valid_until(self) -> datetime | None:
         return self.row.tier_valid_until
 
-    @strawberry.field
+    @strawberry.field(description="How far the next tier is, and what keeps the current one.")
     async def tier_progress(self, info: strawberry.Info) -> TierProgress:
         p = await tier_resolvers.progress(info, self.row)
         view = Tier.from_view
@@ -221,7 +240,7 @@ class Member(relay.Node):
     async def invite_code(self, info: strawberry.Info) -> str:
         return await points.invite_code(info, self.row)
 
-    @strawberry.field
+    @strawberry.field(description="The current tier; null before the programme has tiers.")
     async def tier(self, info: strawberry.Info) -> Tier | None:
         tier = await resolvers.tier_of(info, self.tier_id)
         return Tier.from_view(tier) if tier else None
@@ -234,20 +253,28 @@ class Member(relay.Node):
         return [cls.from_row(r) if r is not None else None for r in rows]
 
 
-@strawberry.input
+@strawberry.input(description="Consent flags.")
 class ConsentInput:
-    marketing: bool = False
-    profiling: bool = False
+    marketing: bool = strawberry.field(
+        default=False, description="May the shop send marketing messages."
+    )
+    profiling: bool = strawberry.field(
+        default=False, description="May purchase history be used for recommendations."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A customer to enrol.")
 class RegisterMemberInput:
-    external_id: str
-    display_name: str
-    email: str | None = None
-    phone: str | None = None
+    external_id: str = strawberry.field(
+        description="The shop's own customer id, unique in the programme."
+    )
+    display_name: str = strawberry.field(description="Name to show (1-100 characters).")
+    email: str | None = strawberry.field(default=None, description="Email address.")
+    phone: str | None = strawberry.field(default=None, description="Phone number.")
     birthday: str | None = strawberry.field(default=None, description="MM-DD")
-    consent: ConsentInput | None = None
+    consent: ConsentInput | None = strawberry.field(
+        default=None, description="What the member agreed to; default: nothing."
+    )
     idempotency_key: str = idempotency_key_field()
 
 
@@ -263,17 +290,31 @@ class UpdateMemberInput:
         description="Which member (the older name of memberExternalId).",
         deprecation_reason=EXTERNAL_ID_DEPRECATED,
     )
-    display_name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
-    phone: str | None = strawberry.UNSET
-    birthday: str | None = strawberry.UNSET
-    marketing_consent: bool | None = strawberry.UNSET
-    profiling_consent: bool | None = strawberry.UNSET
+    display_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New name to show."
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New email; null clears it."
+    )
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New phone; null clears it."
+    )
+    birthday: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New birthday, MM-DD; null clears it."
+    )
+    marketing_consent: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="New marketing consent."
+    )
+    profiling_consent: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="New profiling consent."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The member registered.")
 class RegisterMemberSuccess:
-    member: Member
+    member: Member = strawberry.field(
+        description="The new member (or the one the same key registered)."
+    )
 
 
 @strawberry.type(description=error_description("RegisterMemberError"))
@@ -281,9 +322,9 @@ class RegisterMemberError(MutationError):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The member changed.")
 class UpdateMemberSuccess:
-    member: Member
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
 @strawberry.type(description=error_description("UpdateMemberError"))
@@ -324,7 +365,12 @@ def _update_profile(input: Annotated[UpdateMemberInput, MUTATION_INPUT]) -> Prof
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A page of members, in join order. No totalCount: counting a "
+        "programme's members reads every one of them."
+    )
+)
 class MemberConnection(relay.Connection[Member]):
     pass
 
@@ -332,7 +378,11 @@ class MemberConnection(relay.Connection[Member]):
 @strawberry.type
 class MemberQuery:
     @strawberry.field(description="A member by the shop's id; null when there is none you may see.")
-    async def member(self, info: strawberry.Info, external_id: str) -> Member | None:
+    async def member(
+        self,
+        info: strawberry.Info,
+        external_id: Annotated[str, strawberry.argument(description="The shop's own customer id.")],
+    ) -> Member | None:
         row = await resolvers.member(info, external_id)
         return Member.from_row(row) if row else None
 

@@ -45,32 +45,40 @@ async def then_member(
     return value, Member.from_row(await resolvers.fresh_member(info, member_id(value)))
 
 
-@strawberry.input
+@strawberry.input(description="One line of an order.")
 class OrderLineInput:
-    sku: str
-    category: str
+    sku: str = strawberry.field(description="The product's sku.")
+    category: str = strawberry.field(
+        description="The product's category (category bonuses, coupon eligibility)."
+    )
     unit_price: int = strawberry.field(description="Minor units (fen) per item.")
-    quantity: int
+    quantity: int = strawberry.field(description="Items (1-10000).")
     discounted: bool = strawberry.field(default=False, description="Already on sale.")
 
 
-@strawberry.input
+@strawberry.input(description="One payment of an order.")
 class PaymentInput:
-    method: PaymentMethod
+    method: PaymentMethod = strawberry.field(description="How it was paid.")
     amount: int = strawberry.field(description="Minor units.")
 
 
-@strawberry.input
+@strawberry.input(description="An order, as recordOrder takes it (without the idempotency key).")
 class PreviewOrderInput:
-    order_id: str
-    member_external_id: str
+    order_id: str = strawberry.field(
+        description="The shop's own order id, unique in the programme."
+    )
+    member_external_id: str = strawberry.field(description="Whose order.")
     placed_at: datetime | None = strawberry.field(
         default=None,
         description="When the order was placed; left out: now, by the programme's clock.",
     )
-    currency: str | None = None
-    lines: list[OrderLineInput]
-    payments: list[PaymentInput]
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217; when given, it must be the programme's."
+    )
+    lines: list[OrderLineInput] = strawberry.field(description="What was bought (1-500 lines).")
+    payments: list[PaymentInput] = strawberry.field(
+        description="How it was paid; the amounts add up to the lines'."
+    )
 
     def to_domain(self) -> OrderInput:
         return OrderInput(
@@ -86,139 +94,151 @@ class PreviewOrderInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="An order to book; its points are pending until it completes.")
 class RecordOrderInput(PreviewOrderInput):
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Which order to act on.")
 class OrderActionInput:
-    order_id: str
+    order_id: str = strawberry.field(description="The shop's own order id.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Returned items of one sku.")
 class ReturnLineInput:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The line's sku.")
+    quantity: int = strawberry.field(
+        description="Items returned (at most those bought and not yet returned)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Items that came back.")
 class ReturnOrderLinesInput:
-    order_id: str
-    lines: list[ReturnLineInput]
+    order_id: str = strawberry.field(description="The shop's own order id.")
+    lines: list[ReturnLineInput] = strawberry.field(description="By sku, how many of each.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Points to spend on a reward.")
 class RedeemPointsInput:
     member_external_id: str | None = strawberry.field(
         default=None, description="A member token may leave it out for itself."
     )
-    amount: int
-    reason: str
+    amount: int = strawberry.field(description="Points to spend (positive).")
+    reason: str = strawberry.field(description="What for, in words.")
     reward: str | None = strawberry.field(
         default=None, description="The reward's id in your catalogue."
     )
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A redemption to undo.")
 class ReverseRedemptionInput:
-    transaction_id: relay.GlobalID
-    reason: str
+    transaction_id: relay.GlobalID = strawberry.field(
+        description="The REDEEM row, by its global id."
+    )
+    reason: str = strawberry.field(description="Why, in words.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Points to reserve for an order at checkout.")
 class HoldPointsInput:
-    member_external_id: str | None = None
-    amount: int
-    order_id: str
+    member_external_id: str | None = strawberry.field(
+        default=None, description="Whose points; a member token may leave it out for itself."
+    )
+    amount: int = strawberry.field(
+        description="Points to hold (positive; PointHold.cashValue says what they pay)."
+    )
+    order_id: str = strawberry.field(description="The order they pay for.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A hold to spend.")
 class CaptureHoldInput:
-    hold_id: relay.GlobalID
-    amount: int
+    hold_id: relay.GlobalID = strawberry.field(description="The hold, by its global id.")
+    amount: int = strawberry.field(
+        description="Points to spend, at most the hold's; the rest is released."
+    )
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A hold to give back.")
 class ReleaseHoldInput:
-    hold_id: relay.GlobalID
+    hold_id: relay.GlobalID = strawberry.field(description="The hold, by its global id.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A daily check-in.")
 class CheckInInput:
-    member_external_id: str | None = None
+    member_external_id: str | None = strawberry.field(
+        default=None, description="Who checks in; a member token may leave it out for itself."
+    )
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A reviewed order line to reward.")
 class RewardReviewInput:
-    order_id: str
-    sku: str
+    order_id: str = strawberry.field(description="The order, by the shop's order id.")
+    sku: str = strawberry.field(description="The reviewed line's sku.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Who invited a member.")
 class AcceptReferralInput:
-    invitee_external_id: str
-    invite_code: str
+    invitee_external_id: str = strawberry.field(description="The invited member.")
+    invite_code: str = strawberry.field(description="The inviter's invite code.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="An admin's correction.")
 class AdjustPointsInput:
-    member_external_id: str
+    member_external_id: str = strawberry.field(description="Whose points.")
     amount: int = strawberry.field(description="Signed.")
-    reason: str
+    reason: str = strawberry.field(description="Why, in words (kept on the ledger row).")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="The same points to many members, all or none.")
 class GrantPointsInput:
-    member_external_ids: list[str]
-    amount: int
-    reason: str
+    member_external_ids: list[str] = strawberry.field(description="Who (1-1000 members).")
+    amount: int = strawberry.field(description="Points each (positive).")
+    reason: str = strawberry.field(description="Why, in words.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The order as the mutation left it.")
 class OrderSuccess:
-    order: Order
+    order: Order = strawberry.field(description="The order.")
 
 
-@strawberry.type
+@strawberry.type(description="The ledger row written, and the member after it.")
 class TransactionSuccess:
-    transaction: PointTransaction
-    member: Member
+    transaction: PointTransaction = strawberry.field(description="The row.")
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The hold, and the member after it.")
 class HoldSuccess:
-    hold: PointHold
-    member: Member
+    hold: PointHold = strawberry.field(description="The hold as it is now.")
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The check-in and what it earned.")
 class CheckInSuccess:
-    member: Member
-    streak: int
-    points: int
+    member: Member = strawberry.field(description="The member as it is now.")
+    streak: int = strawberry.field(description="Consecutive days checked in, today included.")
+    points: int = strawberry.field(description="Points earned by this check-in.")
 
 
-@strawberry.type
+@strawberry.type(description="The member after the change.")
 class MemberSuccess:
-    member: Member
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The members as the grant left them.")
 class GrantPointsSuccess:
-    members: list[Member]
+    members: list[Member] = strawberry.field(description="In the order sent.")
 
 
 RecordOrderError = error_type("RecordOrderError")
@@ -282,7 +302,11 @@ class PointsQuery:
         )
 
     @strawberry.field(description="An order by the shop's order id.")
-    async def order(self, info: strawberry.Info, order_id: str) -> Order | None:
+    async def order(
+        self,
+        info: strawberry.Info,
+        order_id: Annotated[str, strawberry.argument(description="The shop's own order id.")],
+    ) -> Order | None:
         row = await resolvers.order(info, order_id)
         return Order.from_row(row) if row else None
 

@@ -14,6 +14,7 @@ from domain import tiers as domain_tiers
 from domain.tier_rules import Metric
 from domain.tiers import BenefitView, TierDraft, TierView
 from resolvers import programmes as resolvers
+from schema.describe import describe_values
 from schema.errors import (
     MUTATION_INPUT,
     MutationError,
@@ -23,23 +24,52 @@ from schema.errors import (
     union_description,
 )
 
-ProgrammeMode = strawberry.enum(domain_clock.ProgrammeMode, name="ProgrammeMode")
-BenefitKind = strawberry.enum(domain_tiers.BenefitKind, name="BenefitKind")
+ProgrammeMode = strawberry.enum(
+    domain_clock.ProgrammeMode,
+    name="ProgrammeMode",
+    description="Whether a programme runs on real time or on a test clock.",
+)
+describe_values(
+    ProgrammeMode,
+    {
+        "LIVE": "Real time; the clock cannot be moved.",
+        "SANDBOX": "A test clock that advanceTestClock moves forward.",
+    },
+)
+BenefitKind = strawberry.enum(
+    domain_tiers.BenefitKind, name="BenefitKind", description="What a benefit does."
+)
+describe_values(
+    BenefitKind,
+    {
+        "MEMBER_PRICE": "Full-price lines cost `value` basis points of the price (9800 = 98%).",
+        "POINTS_MULTIPLIER": "Earned points times `value` basis points (15000 = 1.5x).",
+        "FREE_SHIPPING": "No shipping fee on member prices.",
+        "BIRTHDAY_GIFT": "A gift in the birthday month (fulfilled by the shop).",
+        "BIRTHDAY_MULTIPLIER": "Points times `value` basis points in the birthday month.",
+        "MEMBER_DAY": "Member-day offers (shown; applied by the shop).",
+        "PRIORITY_SERVICE": "Priority customer service (shown; given by the shop).",
+        "EARLY_ACCESS": "Early access to sales (shown; given by the shop).",
+        "MONTHLY_COUPONS": "`value` coupons a month from MONTHLY_ALLOWANCE templates.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(description="Something a tier grants.")
 class Benefit(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    title: str
-    kind: BenefitKind
+    code: str = strawberry.field(description="Unique within its tier.")
+    title: str = strawberry.field(description="Display name.")
+    kind: BenefitKind = strawberry.field(
+        description="What the benefit does; `value` is read by kind."
+    )
     value: int = strawberry.field(
         description=(
             "Basis points for MEMBER_PRICE and multipliers (9800 = pay 98%, 15000 = 1.5x);"
             " a count for MONTHLY_COUPONS."
         )
     )
-    description: str
+    description: str = strawberry.field(description="Free text for members.")
 
     @classmethod
     def from_view(cls, b: BenefitView) -> Benefit:
@@ -79,11 +109,17 @@ UNIT_OF_METRIC = {
 }
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "A membership level members reach by qualifying amount (tierPolicy) and its benefits."
+    )
+)
 class Tier(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(
+        description="Unique in the programme: what upsertTier and coupon eligibility name it by."
+    )
+    name: str = strawberry.field(description="Display name.")
     rank: int = strawberry.field(description="0 is the entry tier; higher ranks are better.")
     entry_threshold: int = strawberry.field(
         description="Qualifying amount to reach the tier, in `thresholdUnit`: minor units under "
@@ -92,7 +128,7 @@ class Tier(relay.Node):
     retention_threshold: int | None = strawberry.field(
         description="Qualifying amount to keep it for another period, in `thresholdUnit`."
     )
-    benefits: list[Benefit]
+    benefits: list[Benefit] = strawberry.field(description="What members of this tier get.")
 
     @strawberry.field(description="What the thresholds count, by the tier policy's metric.")
     async def threshold_unit(self, info: strawberry.Info) -> ThresholdUnit:
@@ -118,14 +154,18 @@ class Tier(relay.Node):
         return [cls.from_view(found[int(i)]) if int(i) in found else None for i in node_ids]
 
 
-@strawberry.type
+@strawberry.type(description="A loyalty programme: one shop's members, points, tiers and coupons.")
 class Programme(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(
+        description="Unique short name, as `loyalty create-programme` was given it."
+    )
+    name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description="ISO 4217; every amount is in its minor unit.")
-    timezone: str
-    mode: ProgrammeMode
+    timezone: str = strawberry.field(
+        description="IANA time zone: days (check-ins, birthdays, expiry dates) end at its midnight."
+    )
+    mode: ProgrammeMode = strawberry.field(description="LIVE, or SANDBOX with a test clock.")
     now: datetime = strawberry.field(
         description="The programme clock: a sandbox's test clock, else real time."
     )
@@ -154,19 +194,26 @@ class Programme(relay.Node):
         return [cls.from_row(row) if int(i) == row.id else None for i in node_ids]
 
 
-@strawberry.input
+@strawberry.input(description="A tier, by code: created if new, else changed.")
 class UpsertTierInput:
-    code: str
-    name: str
-    rank: int
-    entry_threshold: int
-    retention_threshold: int | None = None
+    code: str = strawberry.field(description="Unique in the programme: A-Z, 0-9, _ and -.")
+    name: str = strawberry.field(description="Display name.")
+    rank: int = strawberry.field(description="0 for the entry tier; higher ranks are better.")
+    entry_threshold: int = strawberry.field(
+        description=(
+            "Qualifying amount to reach it, in the tier policy's unit "
+            "(minor units under SPEND: 10000 = 100.00)."
+        )
+    )
+    retention_threshold: int | None = strawberry.field(
+        default=None, description="Qualifying amount to keep it (VALIDITY window); null: none."
+    )
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The tier created or changed.")
 class UpsertTierSuccess:
-    tier: Tier
+    tier: Tier = strawberry.field(description="The tier as it is now.")
 
 
 @strawberry.type(description=error_description("UpsertTierError"))
@@ -174,20 +221,22 @@ class UpsertTierError(MutationError):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="A benefit of a tier, by code: created if new, else changed.")
 class UpsertBenefitInput:
-    tier_code: str
-    code: str
-    title: str
-    kind: BenefitKind
-    value: int = 0
-    description: str = ""
+    tier_code: str = strawberry.field(description="The tier it belongs to.")
+    code: str = strawberry.field(description="Unique within the tier.")
+    title: str = strawberry.field(description="Display name.")
+    kind: BenefitKind = strawberry.field(description="What it does.")
+    value: int = strawberry.field(
+        default=0, description="Read by kind: basis points (9800, 15000) or a count."
+    )
+    description: str = strawberry.field(default="", description="Free text for members.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The benefit created or changed.")
 class UpsertBenefitSuccess:
-    benefit: Benefit
+    benefit: Benefit = strawberry.field(description="The benefit as it is now.")
 
 
 @strawberry.type(description=error_description("UpsertBenefitError"))
@@ -195,19 +244,19 @@ class UpsertBenefitError(MutationError):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="How far to move a sandbox's clock (forward only).")
 class AdvanceTestClockInput:
-    days: int = 0
-    seconds: int = 0
+    days: int = strawberry.field(default=0, description="Days forward.")
+    seconds: int = strawberry.field(default=0, description="Seconds forward.")
     to: datetime | None = strawberry.field(
         default=None, description="Instead of days/seconds: move to this instant."
     )
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The clock moved.")
 class AdvanceTestClockSuccess:
-    programme: Programme
+    programme: Programme = strawberry.field(description="The programme, with its new `now`.")
 
 
 @strawberry.type(description=error_description("AdvanceTestClockError"))

@@ -15,35 +15,39 @@ from schema.pagination import AFTER, BEFORE, FIRST, LAST, page_info
 from schema.recommendation_types import Product, ProductConnection, ProductEdge
 
 
-@strawberry.input
+@strawberry.input(description="A product, by sku: added if new, else changed.")
 class ProductInput:
-    sku: str
-    title: str
-    category: str
+    sku: str = strawberry.field(description="The shop's id for it.")
+    title: str = strawberry.field(description="Display name.")
+    category: str = strawberry.field(description="Its category.")
     price: int = strawberry.field(description="Minor units.")
     replenish_days: int | None = strawberry.field(
         default=None, description="How long one lasts, for products bought again."
     )
-    active: bool = True
+    active: bool = strawberry.field(
+        default=True, description="Whether it is sold (and recommended)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Products to add or change, by sku.")
 class UpsertProductsInput:
-    products: list[ProductInput]
+    products: list[ProductInput] = strawberry.field(description="1-1000 products.")
     idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The products as they are now.")
 class UpsertProductsSuccess:
-    products: list[Product]
+    products: list[Product] = strawberry.field(description="In the order sent.")
 
 
-@strawberry.type
+@strawberry.type(description="How members are segmented for recommendations.")
 class SegmentPolicy:
     window_days: int = strawberry.field(description="RFM is counted over this many days.")
-    new_days: int
-    active_days: int
-    intermittent_days: int
+    new_days: int = strawberry.field(description="Joined within this many days: NEW.")
+    active_days: int = strawberry.field(description="Ordered within this many days: ACTIVE.")
+    intermittent_days: int = strawberry.field(
+        description="Ordered within this many days: INTERMITTENT (else AT_RISK)."
+    )
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> SegmentPolicy:
@@ -57,10 +61,16 @@ class SegmentPolicy:
 
 @strawberry.input(description="Fields left out keep their value.")
 class SetSegmentPolicyInput:
-    window_days: int | None = None
-    new_days: int | None = None
-    active_days: int | None = None
-    intermittent_days: int | None = None
+    window_days: int | None = strawberry.field(default=None, description="RFM window, in days.")
+    new_days: int | None = strawberry.field(
+        default=None, description="Joined within this many days: NEW."
+    )
+    active_days: int | None = strawberry.field(
+        default=None, description="Ordered within this many days: ACTIVE."
+    )
+    intermittent_days: int | None = strawberry.field(
+        default=None, description="Ordered within this many days: INTERMITTENT."
+    )
     idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, int]:
@@ -73,9 +83,9 @@ class SetSegmentPolicyInput:
         return {k: v for k, v in given.items() if v is not None}
 
 
-@strawberry.type
+@strawberry.type(description="The segment policy after the change.")
 class SetSegmentPolicySuccess:
-    policy: SegmentPolicy
+    policy: SegmentPolicy = strawberry.field(description="The whole policy.")
 
 
 UpsertProductsError = error_type("UpsertProductsError")

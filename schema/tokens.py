@@ -33,10 +33,10 @@ class IssueMemberTokenInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="A member token.")
 class IssueMemberTokenSuccess:
     token: str = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
-    expires_at: datetime
+    expires_at: datetime = strawberry.field(description="When it stops working.")
 
 
 @strawberry.type(description=error_description("IssueMemberTokenError"))
