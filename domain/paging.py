@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from domain.errors import PAGE_MAX, Collector
 
@@ -16,15 +16,17 @@ T = TypeVar("T")
 class PageRequest:
     size: int
     backward: bool  # `last`/`before`: the items that end just before the cursor
-    cursor: int | None  # the row id the page starts after (forward) or ends before (backward)
+    # Where the page starts after (forward) or ends before (backward): a row id, or for a list
+    # in another order its (sort value, id) pair.
+    cursor: Any
 
 
 def page_request(
     *,
     first: int | None,
-    after: int | None = None,
+    after: Any = None,
     last: int | None = None,
-    before: int | None = None,
+    before: Any = None,
     maximum: int = PAGE_MAX,
 ) -> PageRequest:
     """One of `first` (with `after`) or `last` (with `before`), 1 to `maximum` items."""

@@ -75,12 +75,12 @@ def encode_pair_cursor(prefix: str, first: int, row_id: int) -> str:
 
 
 def decode_pair_cursor(
-    prefix: str, after: str | None, *, maximum: int = INT4_MAX
+    prefix: str, after: str | None, *, maximum: int = INT4_MAX, argument: str = "after"
 ) -> tuple[int, int] | None:
     if after is None:
         return None
     head, _, tail = _body(prefix, after).partition(":")
     row_id = parse_id(tail, maximum=maximum)
     if not re.fullmatch(r"-?[0-9]{1,19}", head) or row_id is None:
-        raise NotOurCursor()
+        raise NotOurCursor(argument)
     return int(head), row_id

@@ -255,15 +255,16 @@ class Coupon(relay.Node):
         return [cls.from_view(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type(
-    description=(
-        "A page of a member's coupon wallet. No totalCount: a "
-        "coupon's status depends on the clock, so counting by status "
-        "reads every coupon."
-    )
-)
+@strawberry.type(description="A page of a member's coupon wallet.")
 class CouponConnection(relay.Connection[Coupon]):
-    pass
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(
+        description="Coupons in the wallet (in `status`, as of now): one count on the "
+        "member's coupons."
+    )
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="What one code does to the cart, or every reason it does not.")

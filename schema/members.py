@@ -172,24 +172,27 @@ class Member(relay.Node):
     async def coupons(
         self,
         info: strawberry.Info,
-        first: Annotated[
-            int, strawberry.argument(description="At most this many coupons (1-100).")
-        ],
-        after: Annotated[
-            str | None, strawberry.argument(description="The page starts after this cursor.")
-        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
         status: Annotated[
             CouponStatus | None,
             strawberry.argument(description="Only coupons in this status now; null: all."),
         ] = None,
     ) -> CouponConnection:
-        views, has_next = await coupon_resolvers.wallet_page(
-            info, self.row, status=status, first=first, after=after
+        views, more = await coupon_resolvers.wallet_page(
+            info, self.row, status=status, first=first, after=after, last=last, before=before
         )
         templates: dict[int, CouponTemplate] = {}
         cursor = coupon_resolvers.wallet_cursor
         edges = [Edge(Coupon.from_view(v, templates), v, cursor) for v in views]
-        return CouponConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        row = self.row
+        return CouponConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: coupon_resolvers.wallet_count(info, row, status=status),
+        )
 
     @strawberry.field(
         description="When the current tier's validity period ends (none for the entry tier)."

@@ -11,6 +11,7 @@ from graphql import get_introspection_query, graphql_sync
 
 from domain.auth import Role
 from schema import build_schema, sdl
+from tests.graphql.coupons.helpers import claimed, create_template
 from tests.graphql.points.helpers import fund
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
@@ -245,3 +246,36 @@ async def test_catalogue_and_templates_page_backwards_and_count(gql, programme, 
     )
     assert [e["node"]["sku"] for e in earlier["data"]["products"]["edges"]] == ["sku-1"]
     assert earlier["data"]["couponTemplates"]["totalCount"] == 0
+
+
+WALLET = """
+query ($e: String!, $last: Int, $before: String) {
+  member(externalId: $e) {
+    coupons(last: $last, before: $before) {
+      totalCount edges { node { code } } pageInfo { hasPreviousPage hasNextPage startCursor }
+    }
+  }
+}
+"""
+
+
+async def test_the_wallet_pages_backwards_and_counts(gql, programme, make_member, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    template = await create_template(gql, admin)
+    codes = [
+        (await claimed(gql, storefront, template["id"], member.external_id))["code"]
+        for _ in range(3)
+    ]
+    body = await gql(WALLET, {"e": member.external_id, "last": 2}, auth=admin)
+    page = body["data"]["member"]["coupons"]
+    assert [e["node"]["code"] for e in page["edges"]] == codes[1:]
+    assert page["totalCount"] == 3
+    assert (page["pageInfo"]["hasPreviousPage"], page["pageInfo"]["hasNextPage"]) == (True, False)
+    earlier = await gql(
+        WALLET,
+        {"e": member.external_id, "last": 2, "before": page["pageInfo"]["startCursor"]},
+        auth=admin,
+    )
+    assert [e["node"]["code"] for e in earlier["data"]["member"]["coupons"]["edges"]] == codes[:1]
