@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation audit-http
+	eval-recommendations bench-recommendations bench fuzz mutation audit-http lint-schema
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,6 +36,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy domain services
+
+## graphql-schema-linter on schema.graphql (needs Node; the linter is pinned in scripts/lint-schema).
+## Its rules are in scripts/lint-schema/.graphql-schema-linterrc. The description rules are also enforced without Node by tests/graphql/test_schema_conventions.py.
+lint-schema:
+	@command -v npm >/dev/null || { echo "make lint-schema needs Node (npm)"; exit 1; }
+	cd scripts/lint-schema && npm ci --no-audit --no-fund --silent
+	scripts/lint-schema/node_modules/.bin/graphql-schema-linter --config-directory scripts/lint-schema schema.graphql
 
 ## Rewrite schema.graphql after a schema change (a test fails while it is stale).
 schema: install

@@ -96,7 +96,7 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         programme = await programme_service.by_code(args.programme)
         if programme is None:
-            print(f"no programme {args.programme!r}", file=sys.stderr)
+            print(f"loyalty: argument programme: no programme {args.programme!r}", file=sys.stderr)
             return 1
         key = await key_service.create_key(programme.id, Role(args.role), label=args.label)
         print(f"{key.role.value} key for {programme.code} (shown once): {key.secret}")
@@ -113,7 +113,7 @@ async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         programme = await programme_service.by_code(args.programme)
         if programme is None:
-            print(f"no programme {args.programme!r}", file=sys.stderr)
+            print(f"loyalty: argument programme: no programme {args.programme!r}", file=sys.stderr)
             return 1
         revoked = await key_service.revoke_key(programme.id, args.prefix)
         print(f"revoked {revoked} key" if revoked else "no active key with that prefix")
@@ -155,14 +155,15 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         started = time.perf_counter()
-        report = await run_all()
+        report = await run_all(args.programme)
+        pruned = "skipped (one programme)" if args.programme else report.keys_pruned
         print(
             f"orders completed: {report.orders_matured}; holds expired: {report.holds_expired}; "
             f"points expired: {report.points_expired} from {report.members_expired} members; "
             f"tier periods ended: {report.tier_periods_ended} ({report.tier_changes} moved); "
             f"coupons issued: {report.coupons_issued}; "
             f"coupon locks released: {report.coupon_locks_released}; "
-            f"idempotency keys pruned: {report.keys_pruned} "
+            f"idempotency keys pruned: {pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )
         return 0
@@ -235,10 +236,15 @@ def parser() -> argparse.ArgumentParser:
     limit.add_argument("role", choices=[r.value for r in Role])
     limit.add_argument("--maximum", type=int, help="cost points a credential's bucket holds")
     limit.add_argument("--restore-rate", type=int, help="cost points it regains a second")
-    sub.add_parser(
+    jobs = sub.add_parser(
         "run-jobs",
         help="periodic jobs: complete orders past their return window, expire holds and points, "
         "judge tier periods, issue monthly and birthday coupons, prune idempotency keys",
+    )
+    jobs.add_argument(
+        "--programme",
+        metavar="CODE",
+        help="only this programme's jobs (idempotency keys are then not pruned)",
     )
     sub.add_parser(
         "build-recommendations",
@@ -261,8 +267,35 @@ ASYNC_COMMANDS = {
 }
 
 
+# Where a service names a field differently from the command's argument.
+FIELD_ALIASES = {"maximumAvailable": "maximum", "code": "programme"}
+
+
+def _argument_of(p: argparse.ArgumentParser, command: str, field: str | None) -> str | None:
+    """The command-line argument a service's error field stands for, as argparse names it in
+    its own errors (`--timezone`, `code`); None when the error is not about one argument."""
+    if not field:
+        return None
+    subparsers = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    actions = subparsers.choices[command]._actions
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in field)
+    for dest in (snake, FIELD_ALIASES.get(field, "")):
+        for action in actions:
+            if action.dest == dest:
+                return "/".join(action.option_strings) or action.metavar or action.dest
+    return None
+
+
+def _report(p: argparse.ArgumentParser, command: str, error: DomainError) -> None:
+    for each in error.errors:
+        argument = _argument_of(p, command, each.field)
+        where = f"argument {argument}: " if argument else ""
+        print(f"loyalty {command}: error: {where}{each.message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
     if args.command == "print-schema":
         return cmd_print_schema(None, args)
     try:
@@ -281,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(ASYNC_COMMANDS[args.command](settings, args))
     except DomainError as error:
-        print(f"loyalty: {error.message}", file=sys.stderr)
+        _report(p, args.command, error)
         return 1
 
 

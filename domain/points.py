@@ -87,13 +87,37 @@ def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN)
     return whole
 
 
+class Rate(Fraction):
+    """An earn rate as it was set: `points` per `per` minor units. It computes as its value
+    (2 per 100 == 1 per 50), and keeps the terms it was given so they can be shown back."""
+
+    points: int
+    per: int
+
+    def __new__(cls, points: int, per: int) -> Rate:
+        made = super().__new__(cls, points, per)
+        made.points, made.per = points, per
+        return made
+
+
+def rate_terms(rate: Fraction) -> tuple[int, int]:
+    """(points, per minor units) as set; reduced only for a rate that never had its own."""
+    if isinstance(rate, Rate):
+        return rate.points, rate.per
+    return rate.numerator, rate.denominator
+
+
+_DEMO_FULL_PRICE, _DEMO_DISCOUNTED, _DEMO_GIFT_CARD = Rate(2, 100), Rate(1, 200), Rate(1, 100)
+
+
 @dataclass(frozen=True)
 class PointsPolicy:
-    """A programme's points configuration. The defaults are the demo programme's."""
+    """A programme's points configuration. The defaults are the demo programme's, and what a
+    programme whose stored policy is empty (made before NEUTRAL_POLICY) has."""
 
-    full_price_rate: Fraction = Fraction(2, 100)  # 2 points per yuan
-    discounted_rate: Fraction = Fraction(1, 200)  # 0.5 points per yuan
-    gift_card_rate: Fraction = Fraction(1, 100)  # 1 point per yuan paid by gift card
+    full_price_rate: Fraction = _DEMO_FULL_PRICE  # 2 points per yuan
+    discounted_rate: Fraction = _DEMO_DISCOUNTED  # 0.5 points per yuan
+    gift_card_rate: Fraction = _DEMO_GIFT_CARD  # 1 point per yuan paid by gift card
     category_bonus: Mapping[str, int] = field(default_factory=lambda: {"appliances": 5})
     rounding: Rounding = Rounding.HALF_DOWN
     return_window_days: int = 30
@@ -118,9 +142,9 @@ class PointsPolicy:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "full_price_rate": [self.full_price_rate.numerator, self.full_price_rate.denominator],
-            "discounted_rate": [self.discounted_rate.numerator, self.discounted_rate.denominator],
-            "gift_card_rate": [self.gift_card_rate.numerator, self.gift_card_rate.denominator],
+            "full_price_rate": list(rate_terms(self.full_price_rate)),
+            "discounted_rate": list(rate_terms(self.discounted_rate)),
+            "gift_card_rate": list(rate_terms(self.gift_card_rate)),
             "category_bonus": dict(self.category_bonus),
             "rounding": self.rounding.value,
             "return_window_days": self.return_window_days,
@@ -150,12 +174,38 @@ class PointsPolicy:
         fields: dict[str, Any] = {}
         for name, value in data.items():
             if name in rates:
-                fields[name] = Fraction(*value)
+                fields[name] = Rate(*value)
             elif name in enums:
                 fields[name] = enums[name](value)
             elif name in cls.__dataclass_fields__:
                 fields[name] = value
         return cls(**fields)
+
+
+DEMO_POLICY = PointsPolicy()
+
+# What `loyalty create-programme` starts a programme with: one point per major unit paid
+# (full price or on sale), nothing for gift-card payments, no category bonus, no activity
+# points, 100 points pay 1 major unit. Documented in the README ("A new programme's policy").
+NEUTRAL_POLICY = PointsPolicy(
+    full_price_rate=Rate(1, 100),
+    discounted_rate=Rate(1, 100),
+    gift_card_rate=Rate(0, 100),
+    category_bonus={},
+    rounding=Rounding.DOWN,
+    return_window_days=30,
+    expiry_policy=ExpiryPolicy.LOTS,
+    expiry_months=12,
+    negative_policy=NegativePolicy.ALLOW_NEGATIVE,
+    points_per_cash=100,
+    cash_per_points=100,
+    hold_minutes=30,
+    checkin_points=0,
+    streak_every=0,
+    streak_bonus=0,
+    review_points=0,
+    referral_points=0,
+)
 
 
 def validate_policy(policy: PointsPolicy, errors: Collector) -> None:

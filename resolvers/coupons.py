@@ -6,14 +6,15 @@ from typing import Any
 from db.models import CouponTemplate, Member
 from domain.auth import Role
 from domain.coupons import Cart, CouponStatus
+from domain.paging import page_request
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import (
     BIGINT_MAX,
     NotOurCursor,
-    decode_cursor,
     decode_pair_cursor,
     encode_cursor,
     encode_pair_cursor,
+    page_request_of,
 )
 from services.clock import now_of
 from services.coupons import checkout, issuance, templates, wallet
@@ -35,17 +36,39 @@ def template_cursor(row: CouponTemplate) -> str:
     return encode_cursor(TEMPLATE_CURSOR, row.id)
 
 
-async def wallet_page(
-    info: Any, member: Member, *, status: CouponStatus | None, first: int, after: str | None
-) -> tuple[list[CouponView], bool]:
-    pair = decode_pair_cursor(WALLET_CURSOR, after, maximum=BIGINT_MAX)
+def _wallet_position(cursor: str | None, argument: str) -> tuple[datetime, int] | None:
+    pair = decode_pair_cursor(WALLET_CURSOR, cursor, maximum=BIGINT_MAX, argument=argument)
     try:
-        position = (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
+        return (EPOCH + timedelta(microseconds=pair[0]), pair[1]) if pair else None
     except OverflowError as error:  # digits a cursor of ours never has
-        raise NotOurCursor() from error
+        raise NotOurCursor(argument) from error
+
+
+async def wallet_page(
+    info: Any,
+    member: Member,
+    *,
+    status: CouponStatus | None,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+) -> tuple[list[CouponView], bool]:
+    request = page_request(
+        first=first,
+        after=_wallet_position(after, "after"),
+        last=last,
+        before=_wallet_position(before, "before"),
+    )
     principal = require(info, *ANYONE)
     now = now_of(await info.context.loaders.programme())
-    return await wallet.page(principal, member, status=status, first=first, after=position, now=now)
+    return await wallet.page(principal, member, request, status=status, now=now)
+
+
+async def wallet_count(info: Any, member: Member, *, status: CouponStatus | None) -> int:
+    principal = require(info, *ANYONE)
+    now = now_of(await info.context.loaders.programme())
+    return await wallet.count(principal, member, status=status, now=now)
 
 
 async def coupon(info: Any, code: str) -> CouponView | None:
@@ -57,11 +80,14 @@ async def coupons_by_ids(info: Any, ids: list[int]) -> dict[int, CouponView]:
 
 
 async def templates_page(
-    info: Any, first: int, after: str | None
+    info: Any, first: int | None, after: str | None, last: int | None, before: str | None
 ) -> tuple[list[CouponTemplate], bool]:
-    return await templates.page(
-        require(info, *ANYONE), first=first, after_id=decode_cursor(TEMPLATE_CURSOR, after)
-    )
+    request = page_request_of(TEMPLATE_CURSOR, first=first, after=after, last=last, before=before)
+    return await templates.page(require(info, *ANYONE), request)
+
+
+async def templates_count(info: Any) -> int:
+    return await templates.count(require(info, *ANYONE))
 
 
 async def templates_by_ids(info: Any, ids: list[int]) -> dict[int, CouponTemplate]:
@@ -70,6 +96,10 @@ async def templates_by_ids(info: Any, ids: list[int]) -> dict[int, CouponTemplat
 
 async def create_template(info: Any, data: TemplateInput, *, idempotency_key: str) -> Any:
     return await templates.create(require(info, Role.ADMIN), data, idempotency_key=idempotency_key)
+
+
+async def template_id_of(info: Any, template_id: int | None, code: str | None) -> int:
+    return await templates.id_of(require(info, *ANYONE), template_id, code)
 
 
 async def retire_template(info: Any, template_id: int) -> CouponTemplate:

@@ -6,8 +6,8 @@ from db.models import Member
 from domain.auth import Role
 from domain.recommendations.rfm import Lifecycle
 from domain.tiers import TierView
-from resolvers.auth import ANYONE, STAFF, require
-from resolvers.ids import decode_cursor, encode_cursor
+from resolvers.auth import ANYONE, STAFF, InvalidArgument, require
+from resolvers.ids import encode_cursor, page_request_of
 from services import members as member_service
 from services.members import ProfileInput
 from services.recommendations import page as recommendation_page
@@ -29,14 +29,22 @@ async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:
 
 
 async def members_page(
-    info: Any, first: int, after: str | None, *, segment: Lifecycle | None = None
+    info: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    *,
+    segment: Lifecycle | None = None,
 ) -> tuple[list[Member], bool]:
-    after_id = decode_cursor(CURSOR_PREFIX, after)
+    request = page_request_of(CURSOR_PREFIX, first=first, after=after, last=last, before=before)
     if segment is not None:
+        if request.backward:
+            raise InvalidArgument("`segment` pages forward only: use `first` and `after`")
         return await recommendation_page.members_in_segment(
-            require(info, Role.ADMIN), segment, first=first, after_id=after_id
+            require(info, Role.ADMIN), segment, first=request.size, after_id=request.cursor
         )
-    return await member_service.page(require(info, *STAFF), first=first, after_id=after_id)
+    return await member_service.page(require(info, *STAFF), request)
 
 
 async def viewer(info: Any) -> Member | None:

@@ -5,12 +5,13 @@ from typing import Any
 from db.models import Member, Order, PointHold, PointTransaction
 from domain.auth import Role
 from domain.lots import Expiring
-from domain.points import OrderPoints, TxKind
+from domain.points import OrderPoints, TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
-from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
+from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
 from services.points import activity, admin, queries, redemption
 from services.points import orders as order_service
+from services.points.ledger import policy_of
 from services.points.orders import OrderInput, ReturnLine
 
 TX_CURSOR = "tx:"
@@ -32,15 +33,23 @@ async def balances(info: Any, member: Member) -> queries.Balances:
 
 
 async def transactions(
-    info: Any, member: Member, *, first: int, after: str | None, kinds: list[TxKind] | None
+    info: Any,
+    member: Member,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    kinds: list[TxKind] | None,
 ) -> tuple[list[PointTransaction], bool]:
-    return await queries.history(
-        require(info, *ANYONE),
-        member,
-        first=first,
-        before_id=decode_cursor(TX_CURSOR, after, maximum=BIGINT_MAX),
-        kinds=kinds,
+    request = page_request_of(
+        TX_CURSOR, first=first, after=after, last=last, before=before, maximum=BIGINT_MAX
     )
+    return await queries.history(require(info, *ANYONE), member, request, kinds=kinds)
+
+
+async def transactions_count(info: Any, member: Member, kinds: list[TxKind] | None) -> int:
+    return await queries.history_count(require(info, *ANYONE), member, kinds)
 
 
 async def invite_code(info: Any, member: Member) -> str:
@@ -92,6 +101,13 @@ async def reverse_redemption(
         reason=reason,
         idempotency_key=idempotency_key,
     )
+
+
+async def points_cash_value(info: Any, points: int) -> int:
+    """Minor units `points` pay at checkout at the programme's redemption rate now."""
+    require(info, *ANYONE)
+    programme = await info.context.loaders.programme()
+    return cash_value(points, policy_of(programme))
 
 
 async def hold(info: Any, **kwargs: Any) -> PointHold:

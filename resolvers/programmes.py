@@ -5,10 +5,12 @@ from typing import Any
 
 from db.models import Programme
 from domain.auth import Role
+from domain.tier_rules import Metric
 from domain.tiers import BenefitKind, BenefitView, TierDraft, TierView
 from resolvers.auth import ANYONE, require
 from services import clock as clock_service
 from services import programmes as programme_service
+from services import tier_evaluation
 from services import tiers as tier_service
 
 
@@ -65,3 +67,9 @@ async def advance_test_clock(
         to=to,
         idempotency_key=idempotency_key,
     )
+
+
+async def tier_metric(info: Any) -> Metric:
+    """What the programme's tier thresholds count (its tier policy's metric)."""
+    require(info, *ANYONE)
+    return tier_evaluation.policy_of(await info.context.loaders.programme()).metric

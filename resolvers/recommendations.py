@@ -8,7 +8,7 @@ from domain.auth import Role
 from domain.recommendations.model import Product
 from domain.recommendations.rfm import Lifecycle, SegmentPolicy
 from resolvers.auth import ANYONE, STAFF, require
-from resolvers.ids import decode_cursor, encode_cursor
+from resolvers.ids import encode_cursor, page_request_of
 from services.recommendations import catalogue, page, policy
 from services.recommendations.page import NextAction, Recommended
 
@@ -20,14 +20,20 @@ def product_cursor(row: ProductRow) -> str:
 
 
 async def products_page(
-    info: Any, *, first: int, after: str | None, category: str | None
+    info: Any,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    category: str | None,
 ) -> tuple[list[ProductRow], bool]:
-    return await catalogue.page(
-        require(info, *STAFF),
-        first=first,
-        after_id=decode_cursor(PRODUCT_CURSOR, after),
-        category=category,
-    )
+    request = page_request_of(PRODUCT_CURSOR, first=first, after=after, last=last, before=before)
+    return await catalogue.page(require(info, *STAFF), request, category=category)
+
+
+async def products_count(info: Any, *, category: str | None) -> int:
+    return await catalogue.count(require(info, *STAFF), category=category)
 
 
 async def upsert_products(

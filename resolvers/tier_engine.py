@@ -7,7 +7,7 @@ from domain.auth import Role
 from domain.pricing import PriceLine, Quote
 from domain.tier_rules import Progress, TierPolicy
 from resolvers.auth import ANYONE, STAFF, require
-from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
+from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import tier_policy
 
 CURSOR = "tierchange:"
@@ -34,14 +34,22 @@ async def progress(info: Any, member: Member) -> Progress:
 
 
 async def history(
-    info: Any, member: Member, *, first: int, after: str | None
+    info: Any,
+    member: Member,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> tuple[list[TierChange], bool]:
-    return await tier_policy.history(
-        require(info, *ANYONE),
-        member,
-        first=first,
-        before_id=decode_cursor(CURSOR, after, maximum=BIGINT_MAX),
+    request = page_request_of(
+        CURSOR, first=first, after=after, last=last, before=before, maximum=BIGINT_MAX
     )
+    return await tier_policy.history(require(info, *ANYONE), member, request)
+
+
+async def history_count(info: Any, member: Member) -> int:
+    return await tier_policy.history_count(require(info, *ANYONE), member)
 
 
 async def quote(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
 from functools import cache
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
@@ -29,7 +33,14 @@ class NodeQuery:
     # A plain field rather than relay.node(): that one mutates the field when a schema is
     # built, so the development and production schemas could not both be built from it.
     @strawberry.field(description="Any object by its global id; null if you may not see it.")
-    async def node(self, info: strawberry.Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: strawberry.Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id, as any `id` field gives it."),
+        ],
+    ) -> relay.Node | None:
         return await resolve_node(info, id)
 
 
@@ -46,6 +57,9 @@ Query = merge_types(
         RecommendationQuery,
     ),
 )
+Query.__strawberry_definition__.description = (
+    "Reads. Every answer is scoped to the caller's programme (from its key or token)."
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -59,6 +73,17 @@ Mutation = merge_types(
         RecommendationMutation,
     ),
 )
+Mutation.__strawberry_definition__.description = (
+    "Writes. Expected failures are data (an `XError` result); nothing changes when one is."
+)
+
+
+# strawberry's own DateTime, saying what it is: RFC 3339 with an offset (always UTC here).
+DateTime = dataclasses.replace(
+    DateTimeDefinition,
+    description="An instant: RFC 3339 date-time with offset, e.g. 2026-05-01T08:30:00+00:00.",
+    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+)
 
 
 @cache
@@ -68,6 +93,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions(production=production),
         execution_context_class=PlannedExecutor,
+        scalar_overrides={datetime: DateTime},
         config=StrawberryConfig(
             disable_field_suggestions=production,
             batching_config={"max_operations": MAX_BATCH},

@@ -43,6 +43,7 @@ DEFAULT_TEXT_MAX = 200
 # type that has it). Where a column stores the value, its size.
 TEXT_MAX: dict[str, int] = {
     "externalId": 128,
+    "templateCode": 32,
     "memberExternalId": 128,
     "memberExternalIds": 128,
     "inviteeExternalId": 128,

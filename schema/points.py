@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,7 @@ from domain.points import Payment
 from resolvers import points as resolvers
 from resolvers.auth import InvalidArgument
 from resolvers.ids import parse_id
-from schema.errors import error_type, result_of, result_union
+from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.members import Member
 from schema.points_types import (
     BIGINT_MAX,
@@ -45,29 +45,40 @@ async def then_member(
     return value, Member.from_row(await resolvers.fresh_member(info, member_id(value)))
 
 
-@strawberry.input
+@strawberry.input(description="One line of an order.")
 class OrderLineInput:
-    sku: str
-    category: str
+    sku: str = strawberry.field(description="The product's sku.")
+    category: str = strawberry.field(
+        description="The product's category (category bonuses, coupon eligibility)."
+    )
     unit_price: int = strawberry.field(description="Minor units (fen) per item.")
-    quantity: int
+    quantity: int = strawberry.field(description="Items (1-10000).")
     discounted: bool = strawberry.field(default=False, description="Already on sale.")
 
 
-@strawberry.input
+@strawberry.input(description="One payment of an order.")
 class PaymentInput:
-    method: PaymentMethod
+    method: PaymentMethod = strawberry.field(description="How it was paid.")
     amount: int = strawberry.field(description="Minor units.")
 
 
-@strawberry.input
+@strawberry.input(description="An order, as recordOrder takes it (without the idempotency key).")
 class PreviewOrderInput:
-    order_id: str
-    member_external_id: str
-    placed_at: datetime
-    currency: str | None = None
-    lines: list[OrderLineInput]
-    payments: list[PaymentInput]
+    order_id: str = strawberry.field(
+        description="The shop's own order id, unique in the programme."
+    )
+    member_external_id: str = strawberry.field(description="Whose order.")
+    placed_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the order was placed; left out: now, by the programme's clock.",
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217; when given, it must be the programme's."
+    )
+    lines: list[OrderLineInput] = strawberry.field(description="What was bought (1-500 lines).")
+    payments: list[PaymentInput] = strawberry.field(
+        description="How it was paid; the amounts add up to the lines'."
+    )
 
     def to_domain(self) -> OrderInput:
         return OrderInput(
@@ -83,139 +94,151 @@ class PreviewOrderInput:
         )
 
 
-@strawberry.input
+@strawberry.input(description="An order to book; its points are pending until it completes.")
 class RecordOrderInput(PreviewOrderInput):
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Which order to act on.")
 class OrderActionInput:
-    order_id: str
-    idempotency_key: str
+    order_id: str = strawberry.field(description="The shop's own order id.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Returned items of one sku.")
 class ReturnLineInput:
-    sku: str
-    quantity: int
+    sku: str = strawberry.field(description="The line's sku.")
+    quantity: int = strawberry.field(
+        description="Items returned (at most those bought and not yet returned)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Items that came back.")
 class ReturnOrderLinesInput:
-    order_id: str
-    lines: list[ReturnLineInput]
-    idempotency_key: str
+    order_id: str = strawberry.field(description="The shop's own order id.")
+    lines: list[ReturnLineInput] = strawberry.field(description="By sku, how many of each.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Points to spend on a reward.")
 class RedeemPointsInput:
     member_external_id: str | None = strawberry.field(
         default=None, description="A member token may leave it out for itself."
     )
-    amount: int
-    reason: str
+    amount: int = strawberry.field(description="Points to spend (positive).")
+    reason: str = strawberry.field(description="What for, in words.")
     reward: str | None = strawberry.field(
         default=None, description="The reward's id in your catalogue."
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A redemption to undo.")
 class ReverseRedemptionInput:
-    transaction_id: relay.GlobalID
-    reason: str
-    idempotency_key: str
+    transaction_id: relay.GlobalID = strawberry.field(
+        description="The REDEEM row, by its global id."
+    )
+    reason: str = strawberry.field(description="Why, in words.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Points to reserve for an order at checkout.")
 class HoldPointsInput:
-    member_external_id: str | None = None
-    amount: int
-    order_id: str
-    idempotency_key: str
+    member_external_id: str | None = strawberry.field(
+        default=None, description="Whose points; a member token may leave it out for itself."
+    )
+    amount: int = strawberry.field(
+        description="Points to hold (positive; PointHold.cashValue says what they pay)."
+    )
+    order_id: str = strawberry.field(description="The order they pay for.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A hold to spend.")
 class CaptureHoldInput:
-    hold_id: relay.GlobalID
-    amount: int
-    idempotency_key: str
+    hold_id: relay.GlobalID = strawberry.field(description="The hold, by its global id.")
+    amount: int = strawberry.field(
+        description="Points to spend, at most the hold's; the rest is released."
+    )
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A hold to give back.")
 class ReleaseHoldInput:
-    hold_id: relay.GlobalID
-    idempotency_key: str
+    hold_id: relay.GlobalID = strawberry.field(description="The hold, by its global id.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A daily check-in.")
 class CheckInInput:
-    member_external_id: str | None = None
-    idempotency_key: str
+    member_external_id: str | None = strawberry.field(
+        default=None, description="Who checks in; a member token may leave it out for itself."
+    )
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="A reviewed order line to reward.")
 class RewardReviewInput:
-    order_id: str
-    sku: str
-    idempotency_key: str
+    order_id: str = strawberry.field(description="The order, by the shop's order id.")
+    sku: str = strawberry.field(description="The reviewed line's sku.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="Who invited a member.")
 class AcceptReferralInput:
-    invitee_external_id: str
-    invite_code: str
-    idempotency_key: str
+    invitee_external_id: str = strawberry.field(description="The invited member.")
+    invite_code: str = strawberry.field(description="The inviter's invite code.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="An admin's correction.")
 class AdjustPointsInput:
-    member_external_id: str
+    member_external_id: str = strawberry.field(description="Whose points.")
     amount: int = strawberry.field(description="Signed.")
-    reason: str
-    idempotency_key: str
+    reason: str = strawberry.field(description="Why, in words (kept on the ledger row).")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.input
+@strawberry.input(description="The same points to many members, all or none.")
 class GrantPointsInput:
-    member_external_ids: list[str]
-    amount: int
-    reason: str
-    idempotency_key: str
+    member_external_ids: list[str] = strawberry.field(description="Who (1-1000 members).")
+    amount: int = strawberry.field(description="Points each (positive).")
+    reason: str = strawberry.field(description="Why, in words.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The order as the mutation left it.")
 class OrderSuccess:
-    order: Order
+    order: Order = strawberry.field(description="The order.")
 
 
-@strawberry.type
+@strawberry.type(description="The ledger row written, and the member after it.")
 class TransactionSuccess:
-    transaction: PointTransaction
-    member: Member
+    transaction: PointTransaction = strawberry.field(description="The row.")
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The hold, and the member after it.")
 class HoldSuccess:
-    hold: PointHold
-    member: Member
+    hold: PointHold = strawberry.field(description="The hold as it is now.")
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The check-in and what it earned.")
 class CheckInSuccess:
-    member: Member
-    streak: int
-    points: int
+    member: Member = strawberry.field(description="The member as it is now.")
+    streak: int = strawberry.field(description="Consecutive days checked in, today included.")
+    points: int = strawberry.field(description="Points earned by this check-in.")
 
 
-@strawberry.type
+@strawberry.type(description="The member after the change.")
 class MemberSuccess:
-    member: Member
+    member: Member = strawberry.field(description="The member as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description="The members as the grant left them.")
 class GrantPointsSuccess:
-    members: list[Member]
+    members: list[Member] = strawberry.field(description="In the order sent.")
 
 
 RecordOrderError = error_type("RecordOrderError")
@@ -272,14 +295,18 @@ def _member(row: MemberRow) -> MemberSuccess:
 class PointsQuery:
     @strawberry.field(description="What recordOrder would book, rule by rule; writes nothing.")
     async def preview_order_points(
-        self, info: strawberry.Info, input: PreviewOrderInput
+        self, info: strawberry.Info, input: Annotated[PreviewOrderInput, MUTATION_INPUT]
     ) -> OrderPointsPreview:
         return OrderPointsPreview.from_domain(
             await resolvers.preview_order(info, input.to_domain())
         )
 
     @strawberry.field(description="An order by the shop's order id.")
-    async def order(self, info: strawberry.Info, order_id: str) -> Order | None:
+    async def order(
+        self,
+        info: strawberry.Info,
+        order_id: Annotated[str, strawberry.argument(description="The shop's own order id.")],
+    ) -> Order | None:
         row = await resolvers.order(info, order_id)
         return Order.from_row(row) if row else None
 
@@ -288,7 +315,7 @@ class PointsQuery:
 class PointsMutation:
     @strawberry.mutation(description="Book an order: its points are pending until it completes.")
     async def record_order(
-        self, info: strawberry.Info, input: RecordOrderInput
+        self, info: strawberry.Info, input: Annotated[RecordOrderInput, MUTATION_INPUT]
     ) -> RecordOrderResult:
         call = resolvers.record_order(
             info, input.to_domain(), idempotency_key=input.idempotency_key
@@ -297,7 +324,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="The order is final: its pending points become available.")
     async def complete_order(
-        self, info: strawberry.Info, input: OrderActionInput
+        self, info: strawberry.Info, input: Annotated[OrderActionInput, MUTATION_INPUT]
     ) -> CompleteOrderResult:
         call = resolvers.complete_order(info, input.order_id, idempotency_key=input.idempotency_key)
         return await result_of(call, _order, CompleteOrderError)
@@ -306,14 +333,14 @@ class PointsMutation:
         description="Cancel a pending order: its points go, points paid come back."
     )
     async def cancel_order(
-        self, info: strawberry.Info, input: OrderActionInput
+        self, info: strawberry.Info, input: Annotated[OrderActionInput, MUTATION_INPUT]
     ) -> CancelOrderResult:
         call = resolvers.cancel_order(info, input.order_id, idempotency_key=input.idempotency_key)
         return await result_of(call, _order, CancelOrderError)
 
     @strawberry.mutation(description="Return items: exactly what those lines earned is taken back.")
     async def return_order_lines(
-        self, info: strawberry.Info, input: ReturnOrderLinesInput
+        self, info: strawberry.Info, input: Annotated[ReturnOrderLinesInput, MUTATION_INPUT]
     ) -> ReturnOrderLinesResult:
         lines = [ReturnLine(line.sku, line.quantity) for line in input.lines]
         call = resolvers.return_order_lines(
@@ -323,7 +350,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Spend points on a reward.")
     async def redeem_points(
-        self, info: strawberry.Info, input: RedeemPointsInput
+        self, info: strawberry.Info, input: Annotated[RedeemPointsInput, MUTATION_INPUT]
     ) -> RedeemPointsResult:
         call = resolvers.redeem(
             info,
@@ -341,7 +368,7 @@ class PointsMutation:
         description="Admin: undo a redemption; the points return with their expiry."
     )
     async def reverse_redemption(
-        self, info: strawberry.Info, input: ReverseRedemptionInput
+        self, info: strawberry.Info, input: Annotated[ReverseRedemptionInput, MUTATION_INPUT]
     ) -> ReverseRedemptionResult:
         call = resolvers.reverse_redemption(
             info,
@@ -354,7 +381,9 @@ class PointsMutation:
         )
 
     @strawberry.mutation(description="Checkout: reserve points to pay with.")
-    async def hold_points(self, info: strawberry.Info, input: HoldPointsInput) -> HoldPointsResult:
+    async def hold_points(
+        self, info: strawberry.Info, input: Annotated[HoldPointsInput, MUTATION_INPUT]
+    ) -> HoldPointsResult:
         call = resolvers.hold(
             info,
             member_external_id=input.member_external_id,
@@ -368,7 +397,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Checkout: spend (part of) a hold; the rest is released.")
     async def capture_hold(
-        self, info: strawberry.Info, input: CaptureHoldInput
+        self, info: strawberry.Info, input: Annotated[CaptureHoldInput, MUTATION_INPUT]
     ) -> CaptureHoldResult:
         call = resolvers.capture(
             info,
@@ -382,7 +411,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Checkout abandoned: give a hold's points back.")
     async def release_hold(
-        self, info: strawberry.Info, input: ReleaseHoldInput
+        self, info: strawberry.Info, input: Annotated[ReleaseHoldInput, MUTATION_INPUT]
     ) -> ReleaseHoldResult:
         call = resolvers.release(
             info,
@@ -394,7 +423,9 @@ class PointsMutation:
         )
 
     @strawberry.mutation(description="Daily check-in (one per day in the programme's time zone).")
-    async def check_in(self, info: strawberry.Info, input: CheckInInput) -> CheckInResult:
+    async def check_in(
+        self, info: strawberry.Info, input: Annotated[CheckInInput, MUTATION_INPUT]
+    ) -> CheckInResult:
         call = resolvers.check_in(
             info,
             member_external_id=input.member_external_id,
@@ -408,7 +439,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Points for reviewing a purchased item, once per order line.")
     async def reward_review(
-        self, info: strawberry.Info, input: RewardReviewInput
+        self, info: strawberry.Info, input: Annotated[RewardReviewInput, MUTATION_INPUT]
     ) -> RewardReviewResult:
         call = resolvers.reward_review(
             info, order_ref=input.order_id, sku=input.sku, idempotency_key=input.idempotency_key
@@ -417,7 +448,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Record who invited a member (by the inviter's code).")
     async def accept_referral(
-        self, info: strawberry.Info, input: AcceptReferralInput
+        self, info: strawberry.Info, input: Annotated[AcceptReferralInput, MUTATION_INPUT]
     ) -> AcceptReferralResult:
         call = resolvers.accept_referral(
             info,
@@ -431,7 +462,7 @@ class PointsMutation:
         description="Admin: a signed correction, with a reason; the actor is kept."
     )
     async def adjust_points(
-        self, info: strawberry.Info, input: AdjustPointsInput
+        self, info: strawberry.Info, input: Annotated[AdjustPointsInput, MUTATION_INPUT]
     ) -> AdjustPointsResult:
         call = resolvers.adjust(
             info,
@@ -446,7 +477,7 @@ class PointsMutation:
 
     @strawberry.mutation(description="Admin: the same points to up to 1,000 members, all or none.")
     async def grant_points(
-        self, info: strawberry.Info, input: GrantPointsInput
+        self, info: strawberry.Info, input: Annotated[GrantPointsInput, MUTATION_INPUT]
     ) -> GrantPointsResult:
         call = resolvers.grant(
             info,

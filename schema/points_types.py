@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -15,36 +16,95 @@ from db.models import PointTransaction as TransactionRow
 from domain import points as domain_points
 from domain.lots import Expiring
 from domain.points import OrderPoints
+from resolvers import points as points_resolvers
 from resolvers.auth import ANYONE, require
 from resolvers.ids import BIGINT_MAX
+from schema.describe import describe_values
 from services.points import queries
 
-TransactionKind = strawberry.enum(domain_points.TxKind, name="TransactionKind")
-PointsBucket = strawberry.enum(domain_points.Bucket, name="PointsBucket")
-PaymentMethod = strawberry.enum(domain_points.PaymentMethod, name="PaymentMethod")
-EarnRule = strawberry.enum(domain_points.EarnRule, name="EarnRule")
+TransactionKind = strawberry.enum(
+    domain_points.TxKind, name="TransactionKind", description="What a ledger row records."
+)
+describe_values(
+    TransactionKind,
+    {
+        "EARN": "Points earned (orders, check-ins, reviews, referrals).",
+        "REDEEM": "Points spent (rewards, captured holds, coupons bought).",
+        "EXPIRE": "Points that reached their expiry.",
+        "REVERSE": "A correction of an earlier row (returns, cancellations, undone redemptions).",
+        "ADJUST": "An admin's signed correction.",
+        "TRANSFER_IN": "Points moved in from another member.",
+        "TRANSFER_OUT": "Points moved out to another member.",
+    },
+)
+PointsBucket = strawberry.enum(
+    domain_points.Bucket, name="PointsBucket", description="Which balance a ledger row moves."
+)
+describe_values(
+    PointsBucket,
+    {
+        "AVAILABLE": "Points the member may spend.",
+        "PENDING": "Points of orders whose return window is still open.",
+    },
+)
+PaymentMethod = strawberry.enum(
+    domain_points.PaymentMethod, name="PaymentMethod", description="How an order was paid."
+)
+describe_values(
+    PaymentMethod,
+    {
+        "CASH": "Cash.",
+        "CARD": "A bank card.",
+        "GIFT_CARD": "A gift card: earns at the gift-card rate.",
+        "POINTS": "Points (a captured hold): earns nothing.",
+    },
+)
+EarnRule = strawberry.enum(
+    domain_points.EarnRule, name="EarnRule", description="A rule by which an order line earns."
+)
+describe_values(
+    EarnRule,
+    {
+        "FULL_PRICE": "The full-price rate on lines not on sale.",
+        "DISCOUNTED": "The discounted rate on lines on sale.",
+        "GIFT_CARD": "The gift-card rate on the part paid by gift card.",
+        "TIER_MULTIPLIER": "The tier's POINTS_MULTIPLIER benefit.",
+        "BIRTHDAY_MULTIPLIER": "The tier's BIRTHDAY_MULTIPLIER in the birthday month.",
+        "CATEGORY_BONUS": "The category's bonus per item.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(
+    description="One ledger row. A correction is a new row whose `reverses` names the original."
+)
 class PointTransaction(relay.Node):
     """One ledger row. A correction is a new row whose `reverses` names the original."""
 
     max_id = BIGINT_MAX
 
     id: relay.NodeID[int]
-    kind: TransactionKind
-    bucket: PointsBucket
+    kind: TransactionKind = strawberry.field(description="What moved the points.")
+    bucket: PointsBucket = strawberry.field(description="Which balance the row moved.")
     amount: int = strawberry.field(description="Signed: what this row added to its bucket.")
-    available_after: int
-    pending_after: int
-    reference_type: str
-    reference: str
-    reason: str
-    actor: str
+    available_after: int = strawberry.field(description="The available balance after this row.")
+    pending_after: int = strawberry.field(description="The pending balance after this row.")
+    reference_type: str = strawberry.field(
+        description="What `reference` names (an order, a hold, a redemption, ...)."
+    )
+    reference: str = strawberry.field(
+        description="The id of what caused the row (an order id, a hold id, ...)."
+    )
+    reason: str = strawberry.field(
+        description="Why, in words (given by the caller for adjustments and redemptions)."
+    )
+    actor: str = strawberry.field(
+        description="Who caused it (the credential or the system), as recorded."
+    )
     shortfall: int = strawberry.field(
         description="Points a clawback could not take (CLAMP_AND_RECORD)."
     )
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the row was written.")
     reverses_id: strawberry.Private[int | None]
 
     @classmethod
@@ -80,36 +140,36 @@ class PointTransaction(relay.Node):
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
+@strawberry.type(description="Points that expire together.")
 class ExpiringPoints:
-    amount: int
-    expires_at: datetime
+    amount: int = strawberry.field(description="How many points.")
+    expires_at: datetime = strawberry.field(description="When they expire.")
 
     @classmethod
     def from_domain(cls, item: Expiring) -> ExpiringPoints:
         return cls(amount=item.amount, expires_at=item.expires_at)
 
 
-@strawberry.type
+@strawberry.type(description="Points one earn rule gives.")
 class RulePoints:
-    rule: EarnRule
-    points: int
+    rule: EarnRule = strawberry.field(description="The rule.")
+    points: int = strawberry.field(description="Its points.")
 
 
-@strawberry.type
+@strawberry.type(description="What one order line would earn, rule by rule.")
 class LinePoints:
-    sku: str
-    quantity: int
-    amount: int
-    points: int
-    rules: list[RulePoints]
+    sku: str = strawberry.field(description="The line's sku.")
+    quantity: int = strawberry.field(description="Items on the line.")
+    amount: int = strawberry.field(description="What the line costs, in minor units.")
+    points: int = strawberry.field(description="Points the line earns, rounded once.")
+    rules: list[RulePoints] = strawberry.field(description="Each rule's share of the points.")
 
 
-@strawberry.type
+@strawberry.type(description="What recordOrder would book, line by line.")
 class OrderPointsPreview:
-    lines: list[LinePoints]
-    total: int
-    amount: int
+    lines: list[LinePoints] = strawberry.field(description="Per order line, in the order sent.")
+    total: int = strawberry.field(description="Points the order would earn.")
+    amount: int = strawberry.field(description="The order's amount, in minor units.")
 
     @classmethod
     def from_domain(cls, preview: OrderPoints) -> OrderPointsPreview:
@@ -129,17 +189,17 @@ class OrderPointsPreview:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One line of an order and what it earned.")
 class OrderLine:
-    sku: str
-    category: str
-    unit_price: int
-    quantity: int
-    discounted: bool
-    points: int
-    rules: list[RulePoints]
-    returned_quantity: int
-    points_reversed: int
+    sku: str = strawberry.field(description="The product's sku.")
+    category: str = strawberry.field(description="The product's category.")
+    unit_price: int = strawberry.field(description="Per item, in minor units.")
+    quantity: int = strawberry.field(description="Items bought.")
+    discounted: bool = strawberry.field(description="Was it on sale.")
+    points: int = strawberry.field(description="Points the line earned.")
+    rules: list[RulePoints] = strawberry.field(description="Each earn rule's share.")
+    returned_quantity: int = strawberry.field(description="Items returned.")
+    points_reversed: int = strawberry.field(description="Points taken back for returned items.")
 
     @classmethod
     def from_row(cls, row: OrderLineRow) -> OrderLine:
@@ -156,21 +216,55 @@ class OrderLine:
         )
 
 
-@strawberry.type
+@strawberry.enum(description="Where an order is in its life.")
+class OrderStatus(Enum):
+    PENDING = strawberry.enum_value(
+        "PENDING", description="Booked; its points are pending until the return window closes."
+    )
+    COMPLETED = strawberry.enum_value(
+        "COMPLETED", description="Final: its points are available (returns may still follow)."
+    )
+    CANCELLED = strawberry.enum_value(
+        "CANCELLED", description="Cancelled while pending: it earned nothing."
+    )
+    RETURNED = strawberry.enum_value(
+        "RETURNED", description="Every item came back: what it earned was taken back."
+    )
+
+
+@strawberry.enum(description="Where a checkout hold is in its life.")
+class HoldStatus(Enum):
+    HELD = strawberry.enum_value(
+        "HELD", description="Points reserved; not yet spent or given back."
+    )
+    CAPTURED = strawberry.enum_value(
+        "CAPTURED", description="Spent (all or part: `captured`); the rest went back."
+    )
+    RELEASED = strawberry.enum_value(
+        "RELEASED", description="Given back: the checkout was abandoned."
+    )
+    EXPIRED = strawberry.enum_value(
+        "EXPIRED", description="Given back: nobody captured it before `expiresAt`."
+    )
+
+
+@strawberry.type(description="An order recorded for points.")
 class Order(relay.Node):
     max_id = BIGINT_MAX
 
     id: relay.NodeID[int]
     order_id: str = strawberry.field(description="The shop's own order id.")
-    status: str = strawberry.field(description="PENDING, COMPLETED, CANCELLED or RETURNED")
-    currency: str
-    amount: int
-    returned_amount: int
+    status: OrderStatus = strawberry.field(description="Where the order is in its life.")
+    currency: str = strawberry.field(description="ISO 4217 code of its amounts.")
+    amount: int = strawberry.field(description="What the lines cost, in minor units.")
+    returned_amount: int = strawberry.field(description="What came back, in minor units.")
     points: int = strawberry.field(description="What the order earned when it was placed.")
-    points_reversed: int
-    placed_at: datetime
+    points_reversed: int = strawberry.field(
+        description="Points taken back by returns and cancellation."
+    )
+    placed_at: datetime = strawberry.field(description="When the order was placed.")
     matures_at: datetime = strawberry.field(description="When the return window closes.")
-    completed_at: datetime | None
+    completed_at: datetime | None = strawberry.field(description="When it became final, if it has.")
     row: strawberry.Private[OrderRow]
 
     @classmethod
@@ -178,7 +272,7 @@ class Order(relay.Node):
         return cls(
             id=row.id,
             order_id=row.order_ref,
-            status=row.status,
+            status=OrderStatus(row.status),
             currency=row.currency,
             amount=row.amount,
             returned_amount=row.returned_amount,
@@ -190,7 +284,7 @@ class Order(relay.Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="What was bought.")
     async def lines(self) -> list[OrderLine]:
         return [OrderLine.from_row(line) for line in await queries.order_lines(self.row)]
 
@@ -203,16 +297,23 @@ class Order(relay.Node):
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
+@strawberry.type(description="Points reserved at checkout, to be captured or released.")
 class PointHold(relay.Node):
     max_id = BIGINT_MAX
 
     id: relay.NodeID[int]
-    order_id: str
-    amount: int
-    captured: int
-    status: str = strawberry.field(description="HELD, CAPTURED, RELEASED or EXPIRED")
-    expires_at: datetime
+    order_id: str = strawberry.field(description="The order it pays for.")
+    amount: int = strawberry.field(description="Points held.")
+    captured: int = strawberry.field(description="Points spent from it.")
+    status: HoldStatus = strawberry.field(description="Where the hold is in its life.")
+    expires_at: datetime = strawberry.field(description="It lapses then if not captured.")
+
+    @strawberry.field(
+        description="What `amount` pays at checkout, in minor units, at the programme's "
+        "redemption rate (`PointsPolicy.redemptionRate`) now, rounded down."
+    )
+    async def cash_value(self, info: strawberry.Info) -> int:
+        return await points_resolvers.points_cash_value(info, self.amount)
 
     @classmethod
     def from_row(cls, row: PointHoldRow) -> PointHold:
@@ -221,7 +322,7 @@ class PointHold(relay.Node):
             order_id=row.order_ref,
             amount=row.amount,
             captured=row.captured,
-            status=row.status,
+            status=HoldStatus(row.status),
             expires_at=row.expires_at,
         )
 
@@ -234,6 +335,12 @@ class PointHold(relay.Node):
         return [cls.from_row(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's ledger.")
 class PointTransactionConnection(relay.Connection[PointTransaction]):
-    pass
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(
+        description="Rows in the whole ledger (of the kinds asked for): one indexed count."
+    )
+    async def total_count(self) -> int:
+        return await self.count()

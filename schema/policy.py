@@ -9,61 +9,143 @@ import strawberry
 
 from domain import points as domain_points
 from domain.points import PointsPolicy as DomainPolicy
+from domain.points import rate_terms
 from resolvers import policy as resolvers
-from schema.errors import MutationError, result_of
+from schema.describe import describe_values
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 
-ExpiryPolicy = strawberry.enum(domain_points.ExpiryPolicy, name="ExpiryPolicy")
-NegativePolicy = strawberry.enum(domain_points.NegativePolicy, name="NegativePolicy")
-Rounding = strawberry.enum(domain_points.Rounding, name="Rounding")
+ExpiryPolicy = strawberry.enum(
+    domain_points.ExpiryPolicy, name="ExpiryPolicy", description="How points expire."
+)
+describe_values(
+    ExpiryPolicy,
+    {
+        "LOTS": "Each earning expires `expiryMonths` after it was earned.",
+        "ROLLING_ACTIVITY": "All points expire `expiryMonths` after the member last earned.",
+    },
+)
+NegativePolicy = strawberry.enum(
+    domain_points.NegativePolicy,
+    name="NegativePolicy",
+    description="What a clawback does when the member has too few points.",
+)
+describe_values(
+    NegativePolicy,
+    {
+        "ALLOW_NEGATIVE": "The balance goes negative (a debt later earnings repay).",
+        "CLAMP_AND_RECORD": "Takes what is there; the rest is recorded as `shortfall`.",
+    },
+)
+Rounding = strawberry.enum(
+    domain_points.Rounding,
+    name="Rounding",
+    description="How a line's fractional points are rounded.",
+)
+describe_values(
+    Rounding,
+    {
+        "HALF_DOWN": "To the nearest; halves down.",
+        "HALF_UP": "To the nearest; halves up.",
+        "DOWN": "Always down.",
+    },
+)
 
 
 @strawberry.type(description="`points` per `perMinorUnits` minor units: 2 per 100 = 2 per yuan.")
 class Rate:
-    points: int
-    per_minor_units: int
+    points: int = strawberry.field(description="This many points ...")
+    per_minor_units: int = strawberry.field(description="... per this many minor units paid.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="An earn rate: `points` per `perMinorUnits` minor units; kept as given."
+)
 class RateInput:
-    points: int
-    per_minor_units: int
+    points: int = strawberry.field(description="This many points (0-1000000) ...")
+    per_minor_units: int = strawberry.field(
+        description="... per this many minor units (1-1000000)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Bonus points per item of a category.")
 class CategoryBonus:
-    category: str
+    category: str = strawberry.field(description="The category.")
     points: int = strawberry.field(description="Per item, on top of the rates, unmultiplied.")
 
 
-@strawberry.input
+@strawberry.input(description="Bonus points per item of a category.")
 class CategoryBonusInput:
-    category: str
-    points: int
+    category: str = strawberry.field(description="The category.")
+    points: int = strawberry.field(description="Points per item (0-100000).")
 
 
 def _rate(value: Fraction) -> Rate:
-    return Rate(points=value.numerator, per_minor_units=value.denominator)
+    points, per = rate_terms(value)  # as the admin set it: 2 per 100 stays 2 per 100
+    return Rate(points=points, per_minor_units=per)
 
 
-@strawberry.type
+@strawberry.type(
+    description="How points pay at checkout: `points` points pay `cashValue` minor units "
+    "(100 and 200: 100 points pay 2.00). Shown as it was set, never reduced."
+)
+class RedemptionRate:
+    points: int = strawberry.field(description="This many points ...")
+    cash_value: int = strawberry.field(description="... pay this many minor units.")
+
+
+@strawberry.input(description="How points pay at checkout; both sides positive.")
+class RedemptionRateInput:
+    points: int = strawberry.field(description="This many points ...")
+    cash_value: int = strawberry.field(description="... pay this many minor units.")
+
+
+CASH_PAIR_DEPRECATED = "Use redemptionRate { points cashValue }: the same pair, named as one rate."
+
+
+@strawberry.type(description="How a programme earns, spends and expires points.")
 class PointsPolicy:
-    full_price_rate: Rate
-    discounted_rate: Rate
-    gift_card_rate: Rate
-    category_bonuses: list[CategoryBonus]
+    full_price_rate: Rate = strawberry.field(description="Earned on full-price lines, as set.")
+    discounted_rate: Rate = strawberry.field(description="Earned on lines on sale, as set.")
+    gift_card_rate: Rate = strawberry.field(description="Earned on what gift cards paid, as set.")
+    category_bonuses: list[CategoryBonus] = strawberry.field(
+        description="Bonus points per item, by category."
+    )
     rounding: Rounding = strawberry.field(description="Applied once per order line.")
-    return_window_days: int
-    expiry_policy: ExpiryPolicy
-    expiry_months: int
-    negative_policy: NegativePolicy
-    points_per_cash: int = strawberry.field(description="At checkout, this many points ...")
-    cash_per_points: int = strawberry.field(description="... pay this many minor units.")
-    hold_minutes: int
-    checkin_points: int
-    streak_every: int
-    streak_bonus: int
-    review_points: int
-    referral_points: int
+    return_window_days: int = strawberry.field(
+        description="Days an order's points stay pending (returns allowed)."
+    )
+    expiry_policy: ExpiryPolicy = strawberry.field(description="How points expire.")
+    expiry_months: int = strawberry.field(description="Months until points expire.")
+    negative_policy: NegativePolicy = strawberry.field(
+        description="What a clawback does when too few points are left."
+    )
+    redemption_rate: RedemptionRate = strawberry.field(
+        description="How points pay at checkout (holdPoints, PointHold.cashValue)."
+    )
+    points_per_cash: int = strawberry.field(
+        description="Points side of the redemption rate.", deprecation_reason=CASH_PAIR_DEPRECATED
+    )
+    cash_per_points: int = strawberry.field(
+        description="Minor-units side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
+    hold_minutes: int = strawberry.field(description="How long a checkout hold lasts.")
+    checkin_points: int = strawberry.field(description="Points per daily check-in.")
+    streak_every: int = strawberry.field(
+        description="Every this many consecutive check-ins earn the streak bonus; 0: never."
+    )
+    streak_bonus: int = strawberry.field(description="Points on top for a streak.")
+    review_points: int = strawberry.field(description="Points per reviewed order line.")
+    referral_points: int = strawberry.field(
+        description="Points to the inviter when an invitee's first order completes."
+    )
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> PointsPolicy:
@@ -79,6 +161,7 @@ class PointsPolicy:
             expiry_policy=p.expiry_policy,
             expiry_months=p.expiry_months,
             negative_policy=p.negative_policy,
+            redemption_rate=RedemptionRate(points=p.points_per_cash, cash_value=p.cash_per_points),
             points_per_cash=p.points_per_cash,
             cash_per_points=p.cash_per_points,
             hold_minutes=p.hold_minutes,
@@ -92,24 +175,65 @@ class PointsPolicy:
 
 @strawberry.input(description="Fields left out keep their value.")
 class SetPointsPolicyInput:
-    full_price_rate: RateInput | None = None
-    discounted_rate: RateInput | None = None
-    gift_card_rate: RateInput | None = None
-    category_bonuses: list[CategoryBonusInput] | None = None
-    rounding: Rounding | None = None
-    return_window_days: int | None = None
-    expiry_policy: ExpiryPolicy | None = None
-    expiry_months: int | None = None
-    negative_policy: NegativePolicy | None = None
-    points_per_cash: int | None = None
-    cash_per_points: int | None = None
-    hold_minutes: int | None = None
-    checkin_points: int | None = None
-    streak_every: int | None = None
-    streak_bonus: int | None = None
-    review_points: int | None = None
-    referral_points: int | None = None
-    idempotency_key: str
+    full_price_rate: RateInput | None = strawberry.field(
+        default=None, description="Earned on full-price lines."
+    )
+    discounted_rate: RateInput | None = strawberry.field(
+        default=None, description="Earned on lines on sale."
+    )
+    gift_card_rate: RateInput | None = strawberry.field(
+        default=None, description="Earned on what gift cards paid."
+    )
+    category_bonuses: list[CategoryBonusInput] | None = strawberry.field(
+        default=None, description="Replaces every category bonus."
+    )
+    rounding: Rounding | None = strawberry.field(
+        default=None, description="How a line's points are rounded."
+    )
+    return_window_days: int | None = strawberry.field(
+        default=None, description="Days points stay pending (0-365)."
+    )
+    expiry_policy: ExpiryPolicy | None = strawberry.field(
+        default=None, description="How points expire."
+    )
+    expiry_months: int | None = strawberry.field(
+        default=None, description="Months until points expire (1-120)."
+    )
+    negative_policy: NegativePolicy | None = strawberry.field(
+        default=None, description="What a clawback does when too few points are left."
+    )
+    redemption_rate: RedemptionRateInput | None = strawberry.field(
+        default=None, description="How points pay at checkout."
+    )
+    points_per_cash: int | None = strawberry.field(
+        default=None,
+        description="Points side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
+    cash_per_points: int | None = strawberry.field(
+        default=None,
+        description="Minor-units side of the redemption rate.",
+        deprecation_reason=CASH_PAIR_DEPRECATED,
+    )
+    hold_minutes: int | None = strawberry.field(
+        default=None, description="How long a checkout hold lasts (1-10080)."
+    )
+    checkin_points: int | None = strawberry.field(
+        default=None, description="Points per daily check-in."
+    )
+    streak_every: int | None = strawberry.field(
+        default=None, description="Streak length that earns the bonus; 0: none."
+    )
+    streak_bonus: int | None = strawberry.field(
+        default=None, description="Points on top for a streak."
+    )
+    review_points: int | None = strawberry.field(
+        default=None, description="Points per reviewed order line."
+    )
+    referral_points: int | None = strawberry.field(
+        default=None, description="Points to an inviter."
+    )
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, Any]:
         found: dict[str, Any] = {}
@@ -123,21 +247,27 @@ class SetPointsPolicyInput:
             elif source == "category_bonuses":
                 value = {b.category: b.points for b in value}
             found[name] = value
+        if self.redemption_rate is not None:
+            found["points_per_cash"] = self.redemption_rate.points
+            found["cash_per_points"] = self.redemption_rate.cash_value
         return found
 
 
-@strawberry.type
+@strawberry.type(description="The policy after the change.")
 class SetPointsPolicySuccess:
-    points_policy: PointsPolicy
+    points_policy: PointsPolicy = strawberry.field(description="The whole policy.")
 
 
-@strawberry.type
+@strawberry.type(description=error_description("SetPointsPolicyError"))
 class SetPointsPolicyError(MutationError):
     pass
 
 
 SetPointsPolicyResult = Annotated[
-    SetPointsPolicySuccess | SetPointsPolicyError, strawberry.union("SetPointsPolicyResult")
+    SetPointsPolicySuccess | SetPointsPolicyError,
+    strawberry.union(
+        "SetPointsPolicyResult", description=union_description("SetPointsPolicyResult")
+    ),
 ]
 
 
@@ -152,7 +282,7 @@ class PolicyQuery:
 class PolicyMutation:
     @strawberry.mutation(description="Admin: change the points policy (expiry, rates, returns...).")
     async def set_points_policy(
-        self, info: strawberry.Info, input: SetPointsPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetPointsPolicyInput, MUTATION_INPUT]
     ) -> SetPointsPolicyResult:
         return await result_of(
             resolvers.change(info, input.changes(), idempotency_key=input.idempotency_key),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -10,27 +11,65 @@ from strawberry import relay
 from db.models import Programme as ProgrammeRow
 from domain import clock as domain_clock
 from domain import tiers as domain_tiers
+from domain.tier_rules import Metric
 from domain.tiers import BenefitView, TierDraft, TierView
 from resolvers import programmes as resolvers
-from schema.errors import MutationError, result_of
+from schema.describe import describe_values
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 
-ProgrammeMode = strawberry.enum(domain_clock.ProgrammeMode, name="ProgrammeMode")
-BenefitKind = strawberry.enum(domain_tiers.BenefitKind, name="BenefitKind")
+ProgrammeMode = strawberry.enum(
+    domain_clock.ProgrammeMode,
+    name="ProgrammeMode",
+    description="Whether a programme runs on real time or on a test clock.",
+)
+describe_values(
+    ProgrammeMode,
+    {
+        "LIVE": "Real time; the clock cannot be moved.",
+        "SANDBOX": "A test clock that advanceTestClock moves forward.",
+    },
+)
+BenefitKind = strawberry.enum(
+    domain_tiers.BenefitKind, name="BenefitKind", description="What a benefit does."
+)
+describe_values(
+    BenefitKind,
+    {
+        "MEMBER_PRICE": "Full-price lines cost `value` basis points of the price (9800 = 98%).",
+        "POINTS_MULTIPLIER": "Earned points times `value` basis points (15000 = 1.5x).",
+        "FREE_SHIPPING": "No shipping fee on member prices.",
+        "BIRTHDAY_GIFT": "A gift in the birthday month (fulfilled by the shop).",
+        "BIRTHDAY_MULTIPLIER": "Points times `value` basis points in the birthday month.",
+        "MEMBER_DAY": "Member-day offers (shown; applied by the shop).",
+        "PRIORITY_SERVICE": "Priority customer service (shown; given by the shop).",
+        "EARLY_ACCESS": "Early access to sales (shown; given by the shop).",
+        "MONTHLY_COUPONS": "`value` coupons a month from MONTHLY_ALLOWANCE templates.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(description="Something a tier grants.")
 class Benefit(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    title: str
-    kind: BenefitKind
+    code: str = strawberry.field(description="Unique within its tier.")
+    title: str = strawberry.field(description="Display name.")
+    kind: BenefitKind = strawberry.field(
+        description="What the benefit does; `value` is read by kind."
+    )
     value: int = strawberry.field(
         description=(
             "Basis points for MEMBER_PRICE and multipliers (9800 = pay 98%, 15000 = 1.5x);"
             " a count for MONTHLY_COUPONS."
         )
     )
-    description: str
+    description: str = strawberry.field(description="Free text for members.")
 
     @classmethod
     def from_view(cls, b: BenefitView) -> Benefit:
@@ -51,19 +90,49 @@ class Benefit(relay.Node):
         return [cls.from_view(found[int(i)]) if int(i) in found else None for i in node_ids]
 
 
-@strawberry.type
+@strawberry.enum(description="What a tier threshold counts; it follows the tier policy's metric.")
+class ThresholdUnit(Enum):
+    MINOR_UNITS = strawberry.enum_value(
+        "MINOR_UNITS", description="SPEND: money spent, in the currency's minor units (fen)."
+    )
+    ORDERS = strawberry.enum_value("ORDERS", description="ORDER_COUNT: completed orders.")
+    GROWTH_POINTS = strawberry.enum_value(
+        "GROWTH_POINTS",
+        description="GROWTH: growth points, 1 per major unit spent plus activity (reviews).",
+    )
+
+
+UNIT_OF_METRIC = {
+    Metric.SPEND: ThresholdUnit.MINOR_UNITS,
+    Metric.ORDER_COUNT: ThresholdUnit.ORDERS,
+    Metric.GROWTH: ThresholdUnit.GROWTH_POINTS,
+}
+
+
+@strawberry.type(
+    description=(
+        "A membership level members reach by qualifying amount (tierPolicy) and its benefits."
+    )
+)
 class Tier(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(
+        description="Unique in the programme: what upsertTier and coupon eligibility name it by."
+    )
+    name: str = strawberry.field(description="Display name.")
     rank: int = strawberry.field(description="0 is the entry tier; higher ranks are better.")
     entry_threshold: int = strawberry.field(
-        description="Qualifying amount to reach the tier, in minor units."
+        description="Qualifying amount to reach the tier, in `thresholdUnit`: minor units under "
+        "SPEND, orders under ORDER_COUNT, growth points under GROWTH."
     )
     retention_threshold: int | None = strawberry.field(
-        description="Qualifying amount to keep it for another period."
+        description="Qualifying amount to keep it for another period, in `thresholdUnit`."
     )
-    benefits: list[Benefit]
+    benefits: list[Benefit] = strawberry.field(description="What members of this tier get.")
+
+    @strawberry.field(description="What the thresholds count, by the tier policy's metric.")
+    async def threshold_unit(self, info: strawberry.Info) -> ThresholdUnit:
+        return UNIT_OF_METRIC[await resolvers.tier_metric(info)]
 
     @classmethod
     def from_view(cls, t: TierView) -> Tier:
@@ -85,14 +154,18 @@ class Tier(relay.Node):
         return [cls.from_view(found[int(i)]) if int(i) in found else None for i in node_ids]
 
 
-@strawberry.type
+@strawberry.type(description="A loyalty programme: one shop's members, points, tiers and coupons.")
 class Programme(relay.Node):
     id: relay.NodeID[int]
-    code: str
-    name: str
+    code: str = strawberry.field(
+        description="Unique short name, as `loyalty create-programme` was given it."
+    )
+    name: str = strawberry.field(description="Display name.")
     currency: str = strawberry.field(description="ISO 4217; every amount is in its minor unit.")
-    timezone: str
-    mode: ProgrammeMode
+    timezone: str = strawberry.field(
+        description="IANA time zone: days (check-ins, birthdays, expiry dates) end at its midnight."
+    )
+    mode: ProgrammeMode = strawberry.field(description="LIVE, or SANDBOX with a test clock.")
     now: datetime = strawberry.field(
         description="The programme clock: a sandbox's test clock, else real time."
     )
@@ -121,75 +194,89 @@ class Programme(relay.Node):
         return [cls.from_row(row) if int(i) == row.id else None for i in node_ids]
 
 
-@strawberry.input
+@strawberry.input(description="A tier, by code: created if new, else changed.")
 class UpsertTierInput:
-    code: str
-    name: str
-    rank: int
-    entry_threshold: int
-    retention_threshold: int | None = None
-    idempotency_key: str
+    code: str = strawberry.field(description="Unique in the programme: A-Z, 0-9, _ and -.")
+    name: str = strawberry.field(description="Display name.")
+    rank: int = strawberry.field(description="0 for the entry tier; higher ranks are better.")
+    entry_threshold: int = strawberry.field(
+        description=(
+            "Qualifying amount to reach it, in the tier policy's unit "
+            "(minor units under SPEND: 10000 = 100.00)."
+        )
+    )
+    retention_threshold: int | None = strawberry.field(
+        default=None, description="Qualifying amount to keep it (VALIDITY window); null: none."
+    )
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The tier created or changed.")
 class UpsertTierSuccess:
-    tier: Tier
+    tier: Tier = strawberry.field(description="The tier as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description=error_description("UpsertTierError"))
 class UpsertTierError(MutationError):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="A benefit of a tier, by code: created if new, else changed.")
 class UpsertBenefitInput:
-    tier_code: str
-    code: str
-    title: str
-    kind: BenefitKind
-    value: int = 0
-    description: str = ""
-    idempotency_key: str
+    tier_code: str = strawberry.field(description="The tier it belongs to.")
+    code: str = strawberry.field(description="Unique within the tier.")
+    title: str = strawberry.field(description="Display name.")
+    kind: BenefitKind = strawberry.field(description="What it does.")
+    value: int = strawberry.field(
+        default=0, description="Read by kind: basis points (9800, 15000) or a count."
+    )
+    description: str = strawberry.field(default="", description="Free text for members.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The benefit created or changed.")
 class UpsertBenefitSuccess:
-    benefit: Benefit
+    benefit: Benefit = strawberry.field(description="The benefit as it is now.")
 
 
-@strawberry.type
+@strawberry.type(description=error_description("UpsertBenefitError"))
 class UpsertBenefitError(MutationError):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="How far to move a sandbox's clock (forward only).")
 class AdvanceTestClockInput:
-    days: int = 0
-    seconds: int = 0
+    days: int = strawberry.field(default=0, description="Days forward.")
+    seconds: int = strawberry.field(default=0, description="Seconds forward.")
     to: datetime | None = strawberry.field(
         default=None, description="Instead of days/seconds: move to this instant."
     )
-    idempotency_key: str
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The clock moved.")
 class AdvanceTestClockSuccess:
-    programme: Programme
+    programme: Programme = strawberry.field(description="The programme, with its new `now`.")
 
 
-@strawberry.type
+@strawberry.type(description=error_description("AdvanceTestClockError"))
 class AdvanceTestClockError(MutationError):
     pass
 
 
 UpsertTierResult = Annotated[
-    UpsertTierSuccess | UpsertTierError, strawberry.union("UpsertTierResult")
+    UpsertTierSuccess | UpsertTierError,
+    strawberry.union("UpsertTierResult", description=union_description("UpsertTierResult")),
 ]
 UpsertBenefitResult = Annotated[
-    UpsertBenefitSuccess | UpsertBenefitError, strawberry.union("UpsertBenefitResult")
+    UpsertBenefitSuccess | UpsertBenefitError,
+    strawberry.union("UpsertBenefitResult", description=union_description("UpsertBenefitResult")),
 ]
 AdvanceTestClockResult = Annotated[
-    AdvanceTestClockSuccess | AdvanceTestClockError, strawberry.union("AdvanceTestClockResult")
+    AdvanceTestClockSuccess | AdvanceTestClockError,
+    strawberry.union(
+        "AdvanceTestClockResult", description=union_description("AdvanceTestClockResult")
+    ),
 ]
 
 
@@ -203,7 +290,9 @@ class ProgrammeQuery:
 @strawberry.type
 class ProgrammeMutation:
     @strawberry.mutation(description="Admin: create or change a tier, by code.")
-    async def upsert_tier(self, info: strawberry.Info, input: UpsertTierInput) -> UpsertTierResult:
+    async def upsert_tier(
+        self, info: strawberry.Info, input: Annotated[UpsertTierInput, MUTATION_INPUT]
+    ) -> UpsertTierResult:
         draft = TierDraft(
             code=input.code,
             name=input.name,
@@ -219,7 +308,7 @@ class ProgrammeMutation:
 
     @strawberry.mutation(description="Admin: create or change a benefit of a tier, by code.")
     async def upsert_benefit(
-        self, info: strawberry.Info, input: UpsertBenefitInput
+        self, info: strawberry.Info, input: Annotated[UpsertBenefitInput, MUTATION_INPUT]
     ) -> UpsertBenefitResult:
         return await result_of(
             resolvers.upsert_benefit(
@@ -240,7 +329,7 @@ class ProgrammeMutation:
         description="Admin, sandbox only: move the programme's test clock forward."
     )
     async def advance_test_clock(
-        self, info: strawberry.Info, input: AdvanceTestClockInput
+        self, info: strawberry.Info, input: Annotated[AdvanceTestClockInput, MUTATION_INPUT]
     ) -> AdvanceTestClockResult:
         return await result_of(
             resolvers.advance_test_clock(

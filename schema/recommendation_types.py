@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -14,23 +15,49 @@ from domain.recommendations import ranking, rfm
 from domain.recommendations.actions import ActionKind
 from domain.tiers import TierView
 from schema.coupon_types import CouponTemplate
+from schema.describe import describe_values
 from schema.programmes import Tier
 from services.recommendations.page import NextAction, Recommended
 
-LifecycleSegment = strawberry.enum(rfm.Lifecycle, name="LifecycleSegment")
-RecommendationReason = strawberry.enum(ranking.Reason, name="RecommendationReason")
+LifecycleSegment = strawberry.enum(
+    rfm.Lifecycle,
+    name="LifecycleSegment",
+    description="Where a member is in its life with the shop, by days since ordering.",
+)
+describe_values(
+    LifecycleSegment,
+    {
+        "NEW": "Joined within `newDays`.",
+        "ACTIVE": "Ordered within `activeDays`.",
+        "INTERMITTENT": "Ordered within `intermittentDays`.",
+        "AT_RISK": "Has ordered, but not within `intermittentDays`.",
+        "INACTIVE": "Never ordered, and not new.",
+    },
+)
+RecommendationReason = strawberry.enum(
+    ranking.Reason, name="RecommendationReason", description="Why a product is suggested."
+)
+describe_values(
+    RecommendationReason,
+    {
+        "BOUGHT_TOGETHER": "Often bought with what the member bought.",
+        "POPULAR_IN_CATEGORY": "Popular in a category the member buys from.",
+        "POPULAR": "Popular in the programme.",
+        "REPLENISH": "Bought before and about to run out.",
+    },
+)
 
 
 @strawberry.type(description="A product of the programme's catalogue.")
 class Product:
-    sku: str
-    title: str
-    category: str
+    sku: str = strawberry.field(description="The shop's id for it: products are addressed by sku.")
+    title: str = strawberry.field(description="Display name.")
+    category: str = strawberry.field(description="Its category.")
     price: int = strawberry.field(description="Minor units.")
     replenish_days: int | None = strawberry.field(
         description="How long one lasts, for products bought again; null for the rest."
     )
-    active: bool
+    active: bool = strawberry.field(description="Whether it is sold (and recommended).")
 
     @classmethod
     def from_row(cls, row: ProductRow) -> Product:
@@ -44,29 +71,34 @@ class Product:
         )
 
 
-@strawberry.type
+@strawberry.type(description="One product and its cursor.")
 class ProductEdge:
-    cursor: str
-    node: Product
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
+    node: Product = strawberry.field(description="The product.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of the catalogue.")
 class ProductConnection:
-    edges: list[ProductEdge]
-    page_info: relay.PageInfo
+    edges: list[ProductEdge] = strawberry.field(description="The products on this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page lies.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Products in the catalogue (of `category`): one indexed count.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="A product suggested to the member, and why.")
 class Recommendation:
-    sku: str
-    title: str
-    category: str
-    price: int
+    sku: str = strawberry.field(description="The product's sku.")
+    title: str = strawberry.field(description="The product's title.")
+    category: str = strawberry.field(description="The product's category.")
+    price: int = strawberry.field(description="The product's price, in minor units.")
     score: float = strawberry.field(
         description="Sorts like the list: REPLENISH 1-2, BOUGHT_TOGETHER 0.5-1, "
         "POPULAR_IN_CATEGORY 0.25-0.5, POPULAR 0-0.25."
     )
-    reason: RecommendationReason
+    reason: RecommendationReason = strawberry.field(description="Why it is suggested.")
 
     @classmethod
     def from_service(cls, r: Recommended) -> Recommendation:
@@ -86,11 +118,15 @@ class MemberSegment:
     recency: int = strawberry.field(description="5: ordered most recently.")
     frequency: int = strawberry.field(description="5: most orders in the window.")
     monetary: int = strawberry.field(description="5: most spend in the window.")
-    lifecycle: LifecycleSegment
-    days_since_last_order: int | None
-    orders_in_window: int
+    lifecycle: LifecycleSegment = strawberry.field(
+        description="Where the member is in its life with the shop."
+    )
+    days_since_last_order: int | None = strawberry.field(
+        description="Days since the last order; null without orders."
+    )
+    orders_in_window: int = strawberry.field(description="Orders in the RFM window.")
     spend_in_window: int = strawberry.field(description="Minor units, net of returns.")
-    computed_at: datetime
+    computed_at: datetime = strawberry.field(description="When the segment was built.")
 
     @classmethod
     def from_row(cls, row: SegmentRow) -> MemberSegment:
@@ -108,34 +144,34 @@ class MemberSegment:
 
 @strawberry.type(description="Points that expire soon: spend them first.")
 class UseExpiringPointsAction:
-    priority: int
-    points: int
-    expires_at: datetime
+    priority: int = strawberry.field(description="Lower comes first.")
+    points: int = strawberry.field(description="How many points expire.")
+    expires_at: datetime = strawberry.field(description="When they expire.")
 
 
 @strawberry.type(description="A coupon the member can buy with the points it has now.")
 class RedeemPointsAction:
-    priority: int
-    points_price: int
-    template: CouponTemplate
+    priority: int = strawberry.field(description="Lower comes first.")
+    points_price: int = strawberry.field(description="What the coupon costs in points.")
+    template: CouponTemplate = strawberry.field(description="The coupon on offer.")
 
 
 @strawberry.type(description="A free coupon the member may claim.")
 class ClaimCouponAction:
-    priority: int
-    template: CouponTemplate
+    priority: int = strawberry.field(description="Lower comes first.")
+    template: CouponTemplate = strawberry.field(description="The coupon on offer.")
 
 
 @strawberry.type(description="How far the next tier is.")
 class ReachNextTierAction:
-    priority: int
+    priority: int = strawberry.field(description="Lower comes first.")
     amount_to_next: int = strawberry.field(description="In the tier policy's metric.")
-    tier: Tier
+    tier: Tier = strawberry.field(description="The next tier.")
 
 
 NextBestAction = Annotated[
     UseExpiringPointsAction | RedeemPointsAction | ClaimCouponAction | ReachNextTierAction,
-    strawberry.union("NextBestAction"),
+    strawberry.union("NextBestAction", description="Something the member could do next."),
 ]
 
 

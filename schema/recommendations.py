@@ -3,45 +3,51 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.recommendations.model import Product as DomainProduct
 from domain.recommendations.rfm import SegmentPolicy as DomainPolicy
 from resolvers import recommendations as resolvers
-from schema.errors import error_type, result_of, result_union
-from schema.pagination import page_info
+from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
+from schema.pagination import AFTER, BEFORE, FIRST, LAST, page_info
 from schema.recommendation_types import Product, ProductConnection, ProductEdge
 
 
-@strawberry.input
+@strawberry.input(description="A product, by sku: added if new, else changed.")
 class ProductInput:
-    sku: str
-    title: str
-    category: str
+    sku: str = strawberry.field(description="The shop's id for it.")
+    title: str = strawberry.field(description="Display name.")
+    category: str = strawberry.field(description="Its category.")
     price: int = strawberry.field(description="Minor units.")
     replenish_days: int | None = strawberry.field(
         default=None, description="How long one lasts, for products bought again."
     )
-    active: bool = True
+    active: bool = strawberry.field(
+        default=True, description="Whether it is sold (and recommended)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Products to add or change, by sku.")
 class UpsertProductsInput:
-    products: list[ProductInput]
-    idempotency_key: str
+    products: list[ProductInput] = strawberry.field(description="1-1000 products.")
+    idempotency_key: str = idempotency_key_field()
 
 
-@strawberry.type
+@strawberry.type(description="The products as they are now.")
 class UpsertProductsSuccess:
-    products: list[Product]
+    products: list[Product] = strawberry.field(description="In the order sent.")
 
 
-@strawberry.type
+@strawberry.type(description="How members are segmented for recommendations.")
 class SegmentPolicy:
     window_days: int = strawberry.field(description="RFM is counted over this many days.")
-    new_days: int
-    active_days: int
-    intermittent_days: int
+    new_days: int = strawberry.field(description="Joined within this many days: NEW.")
+    active_days: int = strawberry.field(description="Ordered within this many days: ACTIVE.")
+    intermittent_days: int = strawberry.field(
+        description="Ordered within this many days: INTERMITTENT (else AT_RISK)."
+    )
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> SegmentPolicy:
@@ -55,11 +61,17 @@ class SegmentPolicy:
 
 @strawberry.input(description="Fields left out keep their value.")
 class SetSegmentPolicyInput:
-    window_days: int | None = None
-    new_days: int | None = None
-    active_days: int | None = None
-    intermittent_days: int | None = None
-    idempotency_key: str
+    window_days: int | None = strawberry.field(default=None, description="RFM window, in days.")
+    new_days: int | None = strawberry.field(
+        default=None, description="Joined within this many days: NEW."
+    )
+    active_days: int | None = strawberry.field(
+        default=None, description="Ordered within this many days: ACTIVE."
+    )
+    intermittent_days: int | None = strawberry.field(
+        default=None, description="Ordered within this many days: INTERMITTENT."
+    )
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, int]:
         given = {
@@ -71,9 +83,9 @@ class SetSegmentPolicyInput:
         return {k: v for k, v in given.items() if v is not None}
 
 
-@strawberry.type
+@strawberry.type(description="The segment policy after the change.")
 class SetSegmentPolicySuccess:
-    policy: SegmentPolicy
+    policy: SegmentPolicy = strawberry.field(description="The whole policy.")
 
 
 UpsertProductsError = error_type("UpsertProductsError")
@@ -92,17 +104,25 @@ class RecommendationQuery:
     async def products(
         self,
         info: strawberry.Info,
-        first: int,
-        after: str | None = None,
-        category: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+        last: Annotated[int | None, strawberry.argument(description=LAST)] = None,
+        before: Annotated[str | None, strawberry.argument(description=BEFORE)] = None,
+        category: Annotated[
+            str | None, strawberry.argument(description="Only products of this category.")
+        ] = None,
     ) -> ProductConnection:
-        rows, has_next = await resolvers.products_page(
-            info, first=first, after=after, category=category
+        rows, more = await resolvers.products_page(
+            info, first=first, after=after, last=last, before=before, category=category
         )
         edges = [
             ProductEdge(cursor=resolvers.product_cursor(r), node=Product.from_row(r)) for r in rows
         ]
-        return ProductConnection(edges=edges, page_info=page_info(edges, has_next, after))
+        return ProductConnection(
+            edges=edges,
+            page_info=page_info(edges, more, after, last=last, before=before),
+            count=lambda: resolvers.products_count(info, category=category),
+        )
 
     @strawberry.field(description="How members are segmented (staff keys).")
     async def segment_policy(self, info: strawberry.Info) -> SegmentPolicy:
@@ -113,7 +133,7 @@ class RecommendationQuery:
 class RecommendationMutation:
     @strawberry.mutation(description="Admin: add or change up to 1,000 products, all or none.")
     async def upsert_products(
-        self, info: strawberry.Info, input: UpsertProductsInput
+        self, info: strawberry.Info, input: Annotated[UpsertProductsInput, MUTATION_INPUT]
     ) -> UpsertProductsResult:
         products = [
             DomainProduct(p.sku, p.title, p.category, p.price, p.replenish_days, p.active)
@@ -128,7 +148,7 @@ class RecommendationMutation:
 
     @strawberry.mutation(description="Admin: the RFM window and lifecycle thresholds.")
     async def set_segment_policy(
-        self, info: strawberry.Info, input: SetSegmentPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetSegmentPolicyInput, MUTATION_INPUT]
     ) -> SetSegmentPolicyResult:
         call = resolvers.set_segment_policy(
             info, input.changes(), idempotency_key=input.idempotency_key

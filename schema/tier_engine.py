@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -14,19 +16,49 @@ from domain.pricing import PriceLine, Quote
 from domain.tier_rules import TierPolicy as DomainTierPolicy
 from resolvers import members as resolvers_members
 from resolvers import tier_engine as resolvers
-from schema.errors import MutationError, result_of
+from schema.describe import describe_values
+from schema.errors import (
+    MUTATION_INPUT,
+    MutationError,
+    error_description,
+    idempotency_key_field,
+    result_of,
+    union_description,
+)
 from schema.programmes import Tier
 
-Metric = strawberry.enum(tier_rules.Metric, name="TierMetric")
-Window = strawberry.enum(tier_rules.Window, name="TierWindow")
+Metric = strawberry.enum(
+    tier_rules.Metric, name="TierMetric", description="What counts towards tiers."
+)
+describe_values(
+    Metric,
+    {
+        "SPEND": "Money spent on completed orders, in minor units, net of returns.",
+        "ORDER_COUNT": "Completed orders.",
+        "GROWTH": "Growth points: 1 per major unit spent, plus activity (reviews).",
+    },
+)
+Window = strawberry.enum(
+    tier_rules.Window, name="TierWindow", description="Over what time the metric counts."
+)
+describe_values(
+    Window,
+    {
+        "LIFETIME": "Since joining.",
+        "ROLLING_MONTHS": "The last `windowMonths` months.",
+        "VALIDITY": "The current validity period; tiers are judged again at its end.",
+    },
+)
 
 
-@strawberry.type
+@strawberry.type(description="How a programme qualifies members for tiers.")
 class TierPolicy:
     metric: Metric = strawberry.field(description="SPEND (minor units), ORDER_COUNT or GROWTH.")
     window: Window = strawberry.field(description="LIFETIME, ROLLING_MONTHS or VALIDITY.")
-    window_months: int
-    validity_months: int
+    window_months: int = strawberry.field(description="ROLLING_MONTHS: the window's length.")
+    validity_months: int = strawberry.field(
+        description="VALIDITY: how long a tier lasts before it is judged again."
+    )
     reset_on_change: bool = strawberry.field(description="Count from the last tier change only.")
 
     @classmethod
@@ -42,56 +74,79 @@ class TierPolicy:
 
 @strawberry.input(description="Fields left out keep their value.")
 class SetTierPolicyInput:
-    metric: Metric | None = None
-    window: Window | None = None
-    window_months: int | None = None
-    validity_months: int | None = None
-    reset_on_change: bool | None = None
-    idempotency_key: str
+    metric: Metric | None = strawberry.field(default=None, description="What counts.")
+    window: Window | None = strawberry.field(default=None, description="Over what time.")
+    window_months: int | None = strawberry.field(
+        default=None, description="ROLLING_MONTHS: the window's length."
+    )
+    validity_months: int | None = strawberry.field(
+        default=None, description="VALIDITY: how long a tier lasts."
+    )
+    reset_on_change: bool | None = strawberry.field(
+        default=None, description="Count from the last tier change only."
+    )
+    idempotency_key: str = idempotency_key_field()
 
     def changes(self) -> dict[str, Any]:
         names = ("metric", "window", "window_months", "validity_months", "reset_on_change")
         return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
 
 
-@strawberry.type
+@strawberry.type(description="The tier policy after the change.")
 class SetTierPolicySuccess:
-    tier_policy: TierPolicy
+    tier_policy: TierPolicy = strawberry.field(description="The whole policy.")
 
 
-@strawberry.type
+@strawberry.type(description=error_description("SetTierPolicyError"))
 class SetTierPolicyError(MutationError):
     pass
 
 
 SetTierPolicyResult = Annotated[
-    SetTierPolicySuccess | SetTierPolicyError, strawberry.union("SetTierPolicyResult")
+    SetTierPolicySuccess | SetTierPolicyError,
+    strawberry.union("SetTierPolicyResult", description=union_description("SetTierPolicyResult")),
 ]
 
 
-@strawberry.type
+@strawberry.enum(description="Why a member's tier changed.")
+class TierChangeReason(Enum):
+    ORDER_COMPLETED = strawberry.enum_value(
+        "ORDER_COMPLETED", description="A completed order took the member to the tier."
+    )
+    ORDER_RETURNED = strawberry.enum_value(
+        "ORDER_RETURNED", description="A return took the qualifying total below the tier."
+    )
+    PERIOD_ENDED = strawberry.enum_value(
+        "PERIOD_ENDED", description="The validity period ended; the member was judged again."
+    )
+    ADMIN = strawberry.enum_value("ADMIN", description="An admin set the tier.")
+
+
+@strawberry.type(description="A member moving from one tier to another.")
 class TierChange:
     from_tier_id: strawberry.Private[int | None]
     to_tier_id: strawberry.Private[int | None]
-    reason: str = strawberry.field(description="ORDER_COMPLETED, ORDER_RETURNED or PERIOD_ENDED")
-    qualifying_total: int
-    at: datetime
+    reason: TierChangeReason = strawberry.field(description="Why the tier changed.")
+    qualifying_total: int = strawberry.field(
+        description="The qualifying amount when it changed, in the tier policy's unit."
+    )
+    at: datetime = strawberry.field(description="When, by the programme's clock.")
 
     @classmethod
     def from_row(cls, row: TierChangeRow) -> TierChange:
         return cls(
             from_tier_id=row.from_tier_id,
             to_tier_id=row.to_tier_id,
-            reason=row.reason,
+            reason=TierChangeReason(row.reason),
             qualifying_total=row.qualifying_total,
             at=row.at,
         )
 
-    @strawberry.field(name="from")
+    @strawberry.field(description="The tier before; null when the member had none.", name="from")
     async def from_tier(self, info: strawberry.Info) -> Tier | None:
         return await tier_of(info, self.from_tier_id)
 
-    @strawberry.field(name="to")
+    @strawberry.field(description="The tier after.", name="to")
     async def to_tier(self, info: strawberry.Info) -> Tier | None:
         return await tier_of(info, self.to_tier_id)
 
@@ -101,9 +156,9 @@ async def tier_of(info: strawberry.Info, tier_id: int | None) -> Tier | None:
     return Tier.from_view(found) if found else None
 
 
-@strawberry.type
+@strawberry.type(description="How far the member is from the next tier, and from keeping its own.")
 class TierProgress:
-    next_tier: Tier | None
+    next_tier: Tier | None = strawberry.field(description="The tier above; null at the top.")
     amount_to_next: int | None = strawberry.field(description="Qualifying amount still needed.")
     amount_to_retain: int | None = strawberry.field(
         description="Still needed in this validity period to keep the tier."
@@ -113,50 +168,61 @@ class TierProgress:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One tier change and its cursor.")
 class TierChangeEdge:
-    cursor: str
-    node: TierChange
+    cursor: str = strawberry.field(description="Pass as `after` or `before` to page from here.")
+    node: TierChange = strawberry.field(description="The change.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of a member's tier history.")
 class TierChangeConnection:
-    edges: list[TierChangeEdge]
-    page_info: relay.PageInfo
+    edges: list[TierChangeEdge] = strawberry.field(description="The changes on this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Where this page lies.")
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Changes in the whole history: one indexed count.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
-@strawberry.input
+@strawberry.input(description="One line to price.")
 class PriceLineInput:
-    sku: str
-    unit_price: int
-    quantity: int
-    discounted: bool = False
+    sku: str = strawberry.field(description="The product's sku.")
+    unit_price: int = strawberry.field(description="List price per item, in minor units.")
+    quantity: int = strawberry.field(description="Items (1-10000).")
+    discounted: bool = strawberry.field(
+        default=False, description="Already on sale: no member price on it."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A member and a cart to price.")
 class QuoteMemberPriceInput:
-    member_external_id: str
-    lines: list[PriceLineInput]
-    shipping_fee: int = 0
+    member_external_id: str = strawberry.field(description="Whose price.")
+    lines: list[PriceLineInput] = strawberry.field(description="The cart (1-500 lines).")
+    shipping_fee: int = strawberry.field(default=0, description="In minor units.")
 
 
-@strawberry.type
+@strawberry.type(description="One line at list and member price.")
 class QuotedLine:
-    sku: str
-    quantity: int
-    amount: int
-    member_amount: int
+    sku: str = strawberry.field(description="The line's sku.")
+    quantity: int = strawberry.field(description="Items.")
+    amount: int = strawberry.field(description="At list price, in minor units.")
+    member_amount: int = strawberry.field(description="At member price, in minor units.")
 
 
-@strawberry.type
+@strawberry.type(description="What a member pays for a cart: member price and free shipping.")
 class MemberPriceQuote:
-    lines: list[QuotedLine]
-    subtotal: int
-    member_subtotal: int
-    shipping_fee: int
-    member_shipping_fee: int
+    lines: list[QuotedLine] = strawberry.field(description="Per line, in the order sent.")
+    subtotal: int = strawberry.field(description="The lines at list price, in minor units.")
+    member_subtotal: int = strawberry.field(
+        description="The lines at member price, in minor units."
+    )
+    shipping_fee: int = strawberry.field(description="The shipping fee sent.")
+    member_shipping_fee: int = strawberry.field(description="The shipping fee the member pays.")
     member_price_rate: int = strawberry.field(description="Basis points paid on full-price lines.")
-    total: int
+    total: int = strawberry.field(
+        description="What the member pays: memberSubtotal + memberShippingFee."
+    )
 
     @classmethod
     def from_domain(cls, q: Quote) -> MemberPriceQuote:
@@ -184,7 +250,7 @@ class TierEngineQuery:
 
     @strawberry.field(description="Staff: what a member pays: member price, free shipping.")
     async def quote_member_price(
-        self, info: strawberry.Info, input: QuoteMemberPriceInput
+        self, info: strawberry.Info, input: Annotated[QuoteMemberPriceInput, MUTATION_INPUT]
     ) -> MemberPriceQuote:
         lines = [PriceLine(x.sku, x.unit_price, x.quantity, x.discounted) for x in input.lines]
         return MemberPriceQuote.from_domain(
@@ -201,7 +267,7 @@ class TierEngineQuery:
 class TierEngineMutation:
     @strawberry.mutation(description="Admin: change how members qualify for tiers.")
     async def set_tier_policy(
-        self, info: strawberry.Info, input: SetTierPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetTierPolicyInput, MUTATION_INPUT]
     ) -> SetTierPolicyResult:
         return await result_of(
             resolvers.set_policy(info, input.changes(), idempotency_key=input.idempotency_key),

@@ -21,7 +21,7 @@ from scratch import scratch_database
 from db.connection import close_database, migrate, open_database
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
-from domain.points import OrderLine, Payment, PaymentMethod
+from domain.points import DEMO_POLICY, OrderLine, Payment, PaymentMethod
 from services import programmes as programme_service
 from services.members import ProfileInput, register
 from services.points import orders as order_service
@@ -70,6 +70,7 @@ async def main(orders: int, redemptions: int, concurrency: int, members: int) ->
             currency="CNY",
             timezone="Asia/Shanghai",
             mode=ProgrammeMode.LIVE,
+            points_policy=DEMO_POLICY,
         )
         staff = Principal(programme_id=programme.id, role=Role.STOREFRONT, key_id=1)
         ids = [f"m{n}" for n in range(members)]

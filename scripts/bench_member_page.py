@@ -50,6 +50,7 @@ from db.models import CouponTemplate, Programme
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
 from domain.coupons import CouponKind, Template
+from domain.points import DEMO_POLICY
 from domain.recommendations.synthetic import generate
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
@@ -86,6 +87,7 @@ async def seed(url: str) -> tuple[int, str]:
         programme = await programme_service.create(
             code="bench", name="Bench", currency="CNY", timezone="Asia/Shanghai",
             mode=ProgrammeMode.SANDBOX,
+            points_policy=DEMO_POLICY,
         )  # fmt: skip
         admin = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=-1)
         for rank, (code, threshold) in enumerate([("MEMBER", 0), ("SILVER", 10_000_00)]):

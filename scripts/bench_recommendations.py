@@ -18,6 +18,7 @@ from db.connection import close_database, migrate, open_database
 from db.models import Member, Order, OrderLine, Programme
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
+from domain.points import DEMO_POLICY
 from domain.recommendations.synthetic import generate
 from services import programmes as programme_service
 from services.clock import now_of
@@ -91,6 +92,7 @@ async def run(members: int) -> None:
                 currency="CNY",
                 timezone="Asia/Shanghai",
                 mode=ProgrammeMode.SANDBOX,
+                points_policy=DEMO_POLICY,
             )
             started = time.perf_counter()
             orders, lines = await load(programme, members)

@@ -19,6 +19,7 @@ from db.connection import close_database, migrate, open_database
 from db.models import Member, QualifyingEvent, TierChange
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
+from domain.points import DEMO_POLICY
 from domain.tiers import TierDraft
 from services import programmes as programme_service
 from services import tiers as tier_service
@@ -35,6 +36,7 @@ async def main(count: int) -> None:
             currency="CNY",
             timezone="Asia/Shanghai",
             mode=ProgrammeMode.LIVE,
+            points_policy=DEMO_POLICY,
         )
         principal = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=1)
         ladder = [("NORMAL", 0, None), ("VIP", 200_000, 100_000), ("SVIP", 250_000, 250_000)]

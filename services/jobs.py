@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Programme
+from domain.errors import NotFound
 from services import catch_up
 from services.clock import now_of
 from services.coupons.checkout import release_lapsed
@@ -28,9 +29,18 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
 
 
-async def run_all() -> JobReport:
+async def run_all(programme_code: str | None = None) -> JobReport:
+    """Every programme's jobs, or one programme's (by code). Pruning idempotency keys spans
+    programmes, so it runs only with the others."""
     report = JobReport()
-    for programme in await Programme.all().order_by("id"):
+    if programme_code is None:
+        programmes = await Programme.all().order_by("id")
+    else:
+        programmes = await Programme.filter(code=programme_code)
+        if not programmes:
+            raise NotFound(f"no programme {programme_code!r}", field="programme")
+    for programme in programmes:
         await run_programme(programme, report)
-    report.keys_pruned = await prune_expired_keys()
+    if programme_code is None:
+        report.keys_pruned = await prune_expired_keys()
     return report

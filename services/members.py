@@ -17,7 +17,7 @@ from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
-from domain.errors import AlreadyExists, Collector, NotFound, check_page_size, invalid
+from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import (
     Birthday,
@@ -26,6 +26,7 @@ from domain.members import (
     is_external_id,
     validate_profile,
 )
+from domain.paging import PageRequest, page_of
 from domain.tiers import entry_tier
 from services import tier_evaluation
 from services.clock import programme_time
@@ -110,17 +111,14 @@ async def viewer(principal: Principal) -> Member | None:
     return (await find_by_ids(principal, [principal.member_id])).get(principal.member_id)
 
 
-async def page(
-    principal: Principal, *, first: int, after_id: int | None
-) -> tuple[list[Member], bool]:
-    """One page plus whether another follows (one extra row is read to know)."""
-    check_page_size(first)
+async def page(principal: Principal, request: PageRequest) -> tuple[list[Member], bool]:
+    """One page plus whether more lie beyond it (one extra row is read to know)."""
     if principal.role is Role.MEMBER:
         own = await viewer(principal)
-        rows = [own] if own is not None and (after_id is None or own.id > after_id) else []
-        return rows, False
-    rows = await member_repo.page(principal.programme_id, after_id=after_id, limit=first + 1)
-    return rows[:first], len(rows) > first
+        cursor = request.cursor
+        beyond = cursor is None or (own is not None and (own.id < cursor) == request.backward)
+        return ([own] if own is not None and beyond else []), False
+    return page_of(await member_repo.page(principal.programme_id, request), request)
 
 
 def _validated(profile: ProfileInput, errors: Collector) -> ProfileChanges:

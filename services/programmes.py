@@ -12,6 +12,7 @@ from domain.clock import ProgrammeMode, advanced_clock
 from domain.errors import AlreadyExists, Collector, NotFound
 from domain.idempotency import check_key
 from domain.money import is_currency
+from domain.points import NEUTRAL_POLICY, PointsPolicy
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
 
@@ -19,8 +20,15 @@ CODE_RE = re.compile(r"^[a-z0-9][a-z0-9\-]{1,63}$")
 
 
 async def create(
-    *, code: str, name: str, currency: str, timezone: str = "UTC", mode: ProgrammeMode
+    *,
+    code: str,
+    name: str,
+    currency: str,
+    timezone: str = "UTC",
+    mode: ProgrammeMode,
+    points_policy: PointsPolicy = NEUTRAL_POLICY,
 ) -> Programme:
+    """A new programme starts from the neutral points policy unless it is given another."""
     errors = Collector()
     if not CODE_RE.fullmatch(code):
         errors.add("code", "2-64 characters: lower-case letters, digits and -")
@@ -40,6 +48,7 @@ async def create(
         timezone=timezone,
         mode=mode,
         now=wall_now(),
+        points_policy=points_policy.to_json(),
     )
 
 

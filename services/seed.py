@@ -14,7 +14,7 @@ from db.models import Programme
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
 from domain.coupons import AutoIssue, CouponKind, Template
-from domain.points import OrderLine, Payment, PaymentMethod
+from domain.points import DEMO_POLICY, OrderLine, Payment, PaymentMethod
 from domain.recommendations.synthetic import generate
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
@@ -215,6 +215,7 @@ async def _seed(member_count: int) -> SeedResult:
         currency="CNY",
         timezone="Asia/Shanghai",
         mode=ProgrammeMode.SANDBOX,
+        points_policy=DEMO_POLICY,
     )
     admin_key = await key_service.create_key(programme.id, Role.ADMIN, label="demo admin")
     storefront_key = await key_service.create_key(

@@ -10,9 +10,10 @@ from db.models import Member, Programme, TierChange
 from db.repositories import programmes as programme_repo
 from db.repositories import tier_events as event_repo
 from domain.auth import Principal
-from domain.errors import Collector, check_page_size
+from domain.errors import Collector
 from domain.idempotency import check_key
 from domain.members import check_external_id
+from domain.paging import PageRequest, page_of
 from domain.points import MAX_MONEY, check_sku
 from domain.pricing import PriceLine, Quote, quote
 from domain.tier_rules import Progress, TierPolicy, validate_tier_policy
@@ -57,11 +58,13 @@ async def progress(
 
 
 async def history(
-    principal: Principal, member: Member, *, first: int, before_id: int | None
+    principal: Principal, member: Member, request: PageRequest
 ) -> tuple[list[TierChange], bool]:
-    check_page_size(first)
-    rows = await event_repo.history_page(member.id, before_id=before_id, limit=first + 1)
-    return rows[:first], len(rows) > first
+    return page_of(await event_repo.history_page(member.id, request), request)
+
+
+async def history_count(principal: Principal, member: Member) -> int:
+    return await event_repo.history_count(member.id)
 
 
 async def member_price(

@@ -10,7 +10,9 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from db.models import Coupon, CouponTemplate, Member
+from db.repositories.paging import keyset
 from domain.coupons import CouponStatus
+from domain.paging import PageRequest
 
 
 async def create_template(**fields: Any) -> CouponTemplate:
@@ -45,12 +47,14 @@ async def open_to_members(programme_id: int) -> list[CouponTemplate]:
 
 
 async def templates_page(
-    programme_id: int, *, after_id: int | None, limit: int, members_only: bool
+    programme_id: int, request: PageRequest, *, members_only: bool
 ) -> list[CouponTemplate]:
     query = _templates(programme_id, members_only=members_only)
-    if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
+    return await keyset(query, request, list_descending=False)
+
+
+async def templates_count(programme_id: int, *, members_only: bool) -> int:
+    return int(await _templates(programme_id, members_only=members_only).count())
 
 
 async def auto_issue_templates(programme_id: int) -> list[CouponTemplate]:
@@ -166,24 +170,30 @@ def status_filter(status: CouponStatus, now: datetime) -> Q:
     return Q(_lapsed(now), ends_at__lte=now)
 
 
-async def wallet_page(
-    member_id: int,
-    *,
-    status: CouponStatus | None,
-    now: datetime,
-    after: tuple[datetime, int] | None,
-    limit: int,
-) -> list[Coupon]:
-    """Soonest-expiring first, keyset-paged on (ends_at, id)."""
+def _wallet(member_id: int, status: CouponStatus | None, now: datetime) -> QuerySet[Coupon]:
     query = Coupon.filter(member_id=member_id)
-    if status is not None:
-        query = query.filter(status_filter(status, now))
-    if after is not None:
-        ends_at, coupon_id = after
-        query = query.filter(Q(ends_at__gt=ends_at) | Q(ends_at=ends_at, id__gt=coupon_id))
-    rows = await query.order_by("ends_at", "id").limit(limit)
+    return query.filter(status_filter(status, now)) if status is not None else query
+
+
+async def wallet_page(
+    member_id: int, request: PageRequest, *, status: CouponStatus | None, now: datetime
+) -> list[Coupon]:
+    """Soonest-expiring first, keyset-paged on (ends_at, id); the cursor is such a pair."""
+    query = _wallet(member_id, status, now)
+    if request.cursor is not None:
+        ends_at, coupon_id = request.cursor
+        if request.backward:
+            query = query.filter(Q(ends_at__lt=ends_at) | Q(ends_at=ends_at, id__lt=coupon_id))
+        else:
+            query = query.filter(Q(ends_at__gt=ends_at) | Q(ends_at=ends_at, id__gt=coupon_id))
+    order = ("-ends_at", "-id") if request.backward else ("ends_at", "id")
+    rows = await query.order_by(*order).limit(request.size + 1)
     await _with_templates(rows)
     return rows
+
+
+async def wallet_count(member_id: int, *, status: CouponStatus | None, now: datetime) -> int:
+    return int(await _wallet(member_id, status, now).count())
 
 
 async def _with_templates(rows: list[Coupon]) -> None:

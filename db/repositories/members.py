@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Member
+from db.repositories.paging import keyset
+from domain.paging import PageRequest
 
 
 async def get_by_external_id(programme_id: int, external_id: str) -> Member | None:
@@ -22,12 +24,10 @@ async def lock_by_external_id(programme_id: int, external_id: str) -> Member | N
     )
 
 
-async def page(programme_id: int, *, after_id: int | None, limit: int) -> list[Member]:
-    """Keyset pagination by id: stable under inserts, and cheap at any depth."""
+async def page(programme_id: int, request: PageRequest) -> list[Member]:
+    """Keyset pagination by id (join order): stable under inserts, and cheap at any depth."""
     query = Member.filter(programme_id=programme_id)
-    if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
+    return await keyset(query, request, list_descending=False)
 
 
 async def create(

@@ -8,9 +8,12 @@ from typing import Any
 
 from tortoise.expressions import F, Subquery
 from tortoise.functions import Sum
+from tortoise.queryset import QuerySet
 
 from db.models import LotMovement, Member, PointLot, PointTransaction
+from db.repositories.paging import keyset
 from domain.lots import Lot, Take
+from domain.paging import PageRequest
 
 
 async def lock_member(programme_id: int, member_id: int) -> Member:
@@ -138,16 +141,22 @@ async def transactions_of_reference(
     ).order_by("id")
 
 
+def _history(
+    programme_id: int, member_id: int, kinds: list[str] | None
+) -> QuerySet[PointTransaction]:
+    query = PointTransaction.filter(programme_id=programme_id, member_id=member_id)
+    return query.filter(kind__in=kinds) if kinds else query
+
+
 async def history_page(
-    programme_id: int, member_id: int, *, kinds: list[str] | None, before_id: int | None, limit: int
+    programme_id: int, member_id: int, *, kinds: list[str] | None, request: PageRequest
 ) -> list[PointTransaction]:
     """Newest first, keyset by id."""
-    query = PointTransaction.filter(programme_id=programme_id, member_id=member_id)
-    if kinds:
-        query = query.filter(kind__in=kinds)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit)
+    return await keyset(_history(programme_id, member_id, kinds), request, list_descending=True)
+
+
+async def history_count(programme_id: int, member_id: int, *, kinds: list[str] | None) -> int:
+    return int(await _history(programme_id, member_id, kinds).count())
 
 
 async def ledger_sums(member_id: int) -> dict[str, int]:

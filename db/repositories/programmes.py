@@ -20,7 +20,14 @@ async def get_by_code(code: str) -> Programme | None:
 
 
 async def create(
-    *, code: str, name: str, currency: str, timezone: str, mode: ProgrammeMode, now: datetime
+    *,
+    code: str,
+    name: str,
+    currency: str,
+    timezone: str,
+    mode: ProgrammeMode,
+    now: datetime,
+    points_policy: dict[str, Any] | None = None,
 ) -> Programme:
     return await Programme.create(
         code=code,
@@ -30,6 +37,7 @@ async def create(
         mode=mode,
         test_clock_at=now if mode is ProgrammeMode.SANDBOX else None,
         created_at=now,
+        points_policy=points_policy,
     )
 
 

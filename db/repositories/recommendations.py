@@ -8,6 +8,7 @@ from datetime import datetime
 
 from tortoise.expressions import Q
 from tortoise.functions import Max
+from tortoise.queryset import QuerySet
 
 from db.models import (
     Member,
@@ -17,6 +18,8 @@ from db.models import (
     Product,
     RecommendationList,
 )
+from db.repositories.paging import keyset
+from domain.paging import PageRequest
 
 
 async def products_by_skus(programme_id: int, skus: Sequence[str]) -> list[Product]:
@@ -35,15 +38,19 @@ async def update_products(rows: list[Product]) -> None:
     )
 
 
-async def products_page(
-    programme_id: int, *, after_id: int | None, limit: int, category: str | None
-) -> list[Product]:
+def _products(programme_id: int, category: str | None) -> QuerySet[Product]:
     query = Product.filter(programme_id=programme_id)
-    if category is not None:
-        query = query.filter(category=category)
-    if after_id is not None:
-        query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
+    return query.filter(category=category) if category is not None else query
+
+
+async def products_page(
+    programme_id: int, request: PageRequest, *, category: str | None
+) -> list[Product]:
+    return await keyset(_products(programme_id, category), request, list_descending=False)
+
+
+async def products_count(programme_id: int, *, category: str | None) -> int:
+    return int(await _products(programme_id, category).count())
 
 
 async def all_products(programme_id: int) -> list[Product]:

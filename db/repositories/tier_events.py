@@ -9,6 +9,8 @@ from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from db.models import Member, QualifyingEvent, TierChange
+from db.repositories.paging import keyset
+from domain.paging import PageRequest
 
 SUMS = {"spend_sum": Sum("spend"), "orders_sum": Sum("orders"), "growth_sum": Sum("growth")}
 
@@ -104,11 +106,13 @@ async def add_change(
     )
 
 
-async def history_page(member_id: int, *, before_id: int | None, limit: int) -> list[TierChange]:
-    query = TierChange.filter(member_id=member_id)
-    if before_id is not None:
-        query = query.filter(id__lt=before_id)
-    return await query.order_by("-id").limit(limit)
+async def history_page(member_id: int, request: PageRequest) -> list[TierChange]:
+    """Newest first, keyset by id."""
+    return await keyset(TierChange.filter(member_id=member_id), request, list_descending=True)
+
+
+async def history_count(member_id: int) -> int:
+    return int(await TierChange.filter(member_id=member_id).count())
 
 
 async def due_for_period_end(

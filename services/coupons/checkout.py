@@ -200,10 +200,12 @@ async def lock(
     order_ref: str,
     cart: Cart | None,
     idempotency_key: str,
+    cart_owner: str | None = None,
 ) -> CouponView:
     """Reserve a coupon for one order until the programme's hold time runs out. With a cart,
     the coupon must apply to it (and the discount is kept); coupons already locked to the
-    order must stack with it. Locking again for the same order renews the lock."""
+    order must stack with it. Locking again for the same order renews the lock. A cart that
+    names its member (`cart_owner`, an external id) must be the coupon owner's."""
     errors = Collector()
     normal = _check_call(errors, idempotency_key, code, order_ref)
     if cart is not None:
@@ -215,6 +217,8 @@ async def lock(
         # Member first, then coupon (as every path that holds both does): one order's locks
         # are decided one at a time, so two exclusive coupons cannot both get on it.
         member = await points_repo.lock_member(principal.programme_id, found.member_id)
+        if cart_owner is not None and member.external_id != cart_owner:
+            raise CouponRefused([Reason.NOT_OWNER], field="checkoutCart.memberExternalId")
         row = await coupon_repo.lock(principal.programme_id, found.id)
         programme = await programme_repo.get(principal.programme_id)
         now = now_of(programme)
@@ -252,6 +256,8 @@ async def lock(
         return {"couponId": row.id}
 
     payload = {"code": normal, "orderId": order_ref, "cart": _cart_payload(cart)}
+    if cart_owner is not None:
+        payload["cartOwner"] = cart_owner
     result = await run_once(
         principal, key=idempotency_key, operation="lockCoupon", payload=payload, action=act
     )

@@ -14,8 +14,9 @@ from db.repositories import coupons as coupon_repo
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, CouponKind, Template, TemplateStatus, validate_template
 from domain.coupons.templates import check_template_code, check_title
-from domain.errors import AlreadyExists, Collector, NotFound, check_page_size
+from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.idempotency import check_key
+from domain.paging import PageRequest, page_of
 from services.clock import programme_time
 from services.idempotency import run_once
 
@@ -129,6 +130,20 @@ async def create(
     return await CouponTemplate.get(id=int(result["templateId"]))
 
 
+async def id_of(principal: Principal, template_id: int | None, code: str | None) -> int:
+    """A template's id from its id or its code (one of them); NOT_FOUND for an unknown code.
+    Whether the caller may use the template is decided where it is used, as for an id."""
+    if (template_id is None) == (code is None):
+        raise invalid("templateCode", "give templateCode (or the deprecated templateId)")
+    if template_id is not None:
+        return template_id
+    assert code is not None
+    found = await coupon_repo.get_template_by_code(principal.programme_id, code)
+    if found is None:
+        raise NotFound(f"no coupon template {code}", field="templateCode")
+    return int(found.id)
+
+
 async def retire(principal: Principal, template_id: int) -> CouponTemplate:
     """No more coupons from it; coupons already issued stay usable until they expire.
     Retiring twice is retiring once."""
@@ -157,14 +172,15 @@ async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponTempla
     return {r.id: r for r in rows}
 
 
-async def page(
-    principal: Principal, *, first: int, after_id: int | None
-) -> tuple[list[CouponTemplate], bool]:
-    check_page_size(first)
+async def page(principal: Principal, request: PageRequest) -> tuple[list[CouponTemplate], bool]:
     rows = await coupon_repo.templates_page(
-        principal.programme_id,
-        after_id=after_id,
-        limit=first + 1,
-        members_only=principal.role is Role.MEMBER,
+        principal.programme_id, request, members_only=principal.role is Role.MEMBER
     )
-    return rows[:first], len(rows) > first
+    return page_of(rows, request)
+
+
+async def count(principal: Principal) -> int:
+    """The templates the caller may list (a programme has tens, not millions)."""
+    return await coupon_repo.templates_count(
+        principal.programme_id, members_only=principal.role is Role.MEMBER
+    )

@@ -10,7 +10,7 @@ from db.repositories import coupons as coupon_repo
 from domain.auth import Principal
 from domain.coupons import CouponState, CouponStatus, effective_status
 from domain.coupons.wallet import looks_like_code, normalise_code
-from domain.errors import check_page_size
+from domain.paging import PageRequest, page_of
 from services import members as member_service
 from services.clock import programme_time
 
@@ -40,20 +40,26 @@ def view(row: Coupon, now: datetime) -> CouponView:
 async def page(
     principal: Principal,
     member: Member,
+    request: PageRequest,
     *,
     status: CouponStatus | None,
-    first: int,
-    after: tuple[datetime, int] | None,
     now: datetime,
 ) -> tuple[list[CouponView], bool]:
     """`now`: the programme's, which the caller has at hand (the page reads it once)."""
-    check_page_size(first)
     if member_service.visible_to(principal, member) is None:
         return [], False
-    rows = await coupon_repo.wallet_page(
-        member.id, status=status, now=now, after=after, limit=first + 1
-    )
-    return [view(r, now) for r in rows[:first]], len(rows) > first
+    rows = await coupon_repo.wallet_page(member.id, request, status=status, now=now)
+    found, more = page_of(rows, request)
+    return [view(r, now) for r in found], more
+
+
+async def count(
+    principal: Principal, member: Member, *, status: CouponStatus | None, now: datetime
+) -> int:
+    """Coupons in the wallet (in `status` as of `now`): one count on the member's coupons."""
+    if member_service.visible_to(principal, member) is None:
+        return 0
+    return await coupon_repo.wallet_count(member.id, status=status, now=now)
 
 
 async def by_code(principal: Principal, code: str) -> CouponView | None:

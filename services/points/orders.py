@@ -81,7 +81,7 @@ class CurrencyMismatch(DomainError):
 class OrderInput:
     order_ref: str
     member_external_id: str
-    placed_at: datetime
+    placed_at: datetime | None  # None: now, by the programme's clock
     currency: str | None
     lines: list[OrderLine]
     payments: list[Payment]
@@ -90,7 +90,8 @@ class OrderInput:
         return {
             "orderId": self.order_ref,
             "member": self.member_external_id,
-            "placedAt": self.placed_at.isoformat(),
+            # as sent: a retry without placedAt is the same request, whatever the time
+            "placedAt": self.placed_at.isoformat() if self.placed_at else None,
             "currency": self.currency,
             "lines": [line.__dict__ for line in self.lines],
             "payments": [[p.method.value, p.amount] for p in self.payments],
@@ -101,7 +102,9 @@ def _validate(data: OrderInput, programme: Programme) -> None:
     errors = Collector()
     check_order_ref(errors, data.order_ref)
     check_external_id(errors, data.member_external_id)
-    if data.placed_at.tzinfo is None:
+    if data.placed_at is None:
+        pass
+    elif data.placed_at.tzinfo is None:
         errors.add("placedAt", "needs a time zone")
     elif data.placed_at > now_of(programme) + CLOCK_SKEW:
         errors.add("placedAt", "is in the future")
@@ -139,8 +142,9 @@ async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
     _validate(data, programme)
     member = await member_service.target(principal, data.member_external_id)
     policy = policy_of(programme)
+    placed_at = data.placed_at or now_of(programme)
     return order_points(
-        data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
+        data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
     )
 
 
@@ -159,8 +163,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         )
         policy = policy_of(programme)
         now = now_of(programme)
+        placed_at = data.placed_at or now
         earned = order_points(
-            data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
+            data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
         try:
             order = await order_repo.create(
@@ -181,9 +186,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 order_ref=data.order_ref,
                 status=PENDING,
                 currency=programme.currency,
-                placed_at=data.placed_at,
+                placed_at=placed_at,
                 recorded_at=now,
-                matures_at=max(data.placed_at, now) + timedelta(days=policy.return_window_days),
+                matures_at=max(placed_at, now) + timedelta(days=policy.return_window_days),
                 amount=earned.amount,
                 paid_with_points=sum(
                     p.amount for p in data.payments if p.method is PaymentMethod.POINTS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from fractions import Fraction
 from typing import Any
 
 from db.repositories import points as points_repo
@@ -12,7 +11,7 @@ from domain.auth import Principal
 from domain.errors import Collector, invalid
 from domain.idempotency import check_key
 from domain.lots import add_months
-from domain.points import ExpiryPolicy, PointsPolicy, validate_policy
+from domain.points import ExpiryPolicy, PointsPolicy, Rate, validate_policy
 from services.clock import now_of, zone_of
 from services.idempotency import run_once
 from services.points.ledger import policy_of
@@ -31,7 +30,7 @@ def _with_rates(changes: dict[str, Any]) -> dict[str, Any]:
             if not (0 <= points <= 1_000_000 and 1 <= per <= 1_000_000):
                 field = "".join(w.title() if i else w for i, w in enumerate(name.split("_")))
                 raise invalid(field, "points 0-1000000 per 1-1000000 minor units")
-            given[name] = Fraction(points, per)
+            given[name] = Rate(points, per)
     return given
 
 

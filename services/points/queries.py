@@ -10,8 +10,9 @@ from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
-from domain.errors import Collector, check_page_size
+from domain.errors import Collector
 from domain.lots import Expiring, expiring_within, rolling_expiry
+from domain.paging import PageRequest, page_of
 from domain.points import TxKind
 from services.clock import now_of, zone_of
 from services.points.ledger import due_expiry, expiry_is_due, policy_of
@@ -70,22 +71,21 @@ async def balances(member: Member, programme: Programme) -> Balances:
 
 
 async def history(
-    principal: Principal,
-    member: Member,
-    *,
-    first: int,
-    before_id: int | None,
-    kinds: list[TxKind] | None,
+    principal: Principal, member: Member, request: PageRequest, *, kinds: list[TxKind] | None
 ) -> tuple[list[PointTransaction], bool]:
-    check_page_size(first)
     rows = await points_repo.history_page(
         principal.programme_id,
         member.id,
         kinds=[k.value for k in kinds] if kinds else None,
-        before_id=before_id,
-        limit=first + 1,
+        request=request,
     )
-    return rows[:first], len(rows) > first
+    return page_of(rows, request)
+
+
+async def history_count(principal: Principal, member: Member, kinds: list[TxKind] | None) -> int:
+    """How many rows the member's ledger has (of those kinds): one indexed count."""
+    wanted = [k.value for k in kinds] if kinds else None
+    return await points_repo.history_count(principal.programme_id, member.id, kinds=wanted)
 
 
 def _visible(principal: Principal, rows: list[_Row]) -> list[_Row]:

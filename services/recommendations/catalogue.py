@@ -10,8 +10,9 @@ from db.connection import is_unique_violation
 from db.models import Product as ProductRow
 from db.repositories import recommendations as repo
 from domain.auth import Principal
-from domain.errors import AlreadyExists, Collector, check_page_size
+from domain.errors import AlreadyExists, Collector
 from domain.idempotency import check_key
+from domain.paging import PageRequest, page_of
 from domain.recommendations.catalogue import validate_products
 from domain.recommendations.model import Product
 from services.clock import programme_time
@@ -66,13 +67,14 @@ async def upsert(
 
 
 async def page(
-    principal: Principal, *, first: int, after_id: int | None, category: str | None
+    principal: Principal, request: PageRequest, *, category: str | None
 ) -> tuple[list[ProductRow], bool]:
-    check_page_size(first)
-    rows = await repo.products_page(
-        principal.programme_id, after_id=after_id, limit=first + 1, category=category
-    )
-    return rows[:first], len(rows) > first
+    rows = await repo.products_page(principal.programme_id, request, category=category)
+    return page_of(rows, request)
+
+
+async def count(principal: Principal, *, category: str | None) -> int:
+    return await repo.products_count(principal.programme_id, category=category)
 
 
 def product_of(row: ProductRow) -> Product:

@@ -87,3 +87,54 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
         "SELECT (SELECT count(*) FROM recommendation_lists), (SELECT count(*) FROM member_segments)"
     ).fetchone()
     assert segments == 50 and lists > 1
+
+
+def test_a_new_programme_has_the_neutral_points_policy_not_the_demos(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    database = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    stored = database.execute("SELECT points_policy FROM programmes WHERE code = 'shop'").fetchone()
+    policy = json.loads(stored[0])
+    assert policy["category_bonus"] == {}  # the demo's "appliances +5" is not inherited
+    assert policy["full_price_rate"] == [1, 100]
+    assert (policy["checkin_points"], policy["referral_points"]) == (0, 0)
+
+
+def test_argument_errors_name_the_argument(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    bad = loyalty(
+        tmp_path,
+        "create-programme",
+        "shop",
+        "--name",
+        "S",
+        "--timezone",
+        "Mars/Base",
+        "--currency",
+        "XYZW",
+    )
+    assert bad.returncode == 1
+    assert "argument --timezone: must be an IANA time zone" in bad.stderr
+    assert "argument --currency: must be an ISO 4217 code" in bad.stderr
+    bad_code = loyalty(tmp_path, "create-programme", "Not A Code", "--name", "S")
+    assert bad_code.returncode == 1 and "argument code: " in bad_code.stderr
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "S").returncode == 0
+    limit = loyalty(
+        tmp_path, "set-rate-limit", "shop", "member", "--maximum", "0", "--restore-rate", "1"
+    )
+    assert limit.returncode == 1 and "argument --maximum: must be" in limit.stderr, limit.stderr
+    missing = loyalty(tmp_path, "create-key", "nope", "storefront")
+    assert missing.returncode == 1 and "argument programme: no programme" in missing.stderr
+
+
+def test_run_jobs_for_one_programme(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    one = loyalty(tmp_path, "run-jobs", "--programme", "shop")
+    assert one.returncode == 0, one.stderr
+    assert "idempotency keys pruned: skipped (one programme)" in one.stdout
+    every = loyalty(tmp_path, "run-jobs")
+    assert every.returncode == 0 and "idempotency keys pruned: 0" in every.stdout, every.stdout
+    unknown = loyalty(tmp_path, "run-jobs", "--programme", "nope")
+    assert unknown.returncode == 1
+    assert "argument --programme: no programme 'nope'" in unknown.stderr

@@ -20,7 +20,7 @@ async def test_defaults_are_the_demo_rules(gql, programme, make_key):
     body = await gql(POLICY, auth=await make_key(programme, Role.STOREFRONT))
     policy = body["data"]["pointsPolicy"]
     assert policy["expiryPolicy"] == "LOTS" and policy["expiryMonths"] == 12
-    assert policy["fullPriceRate"] == {"points": 1, "perMinorUnits": 50}  # 2 per yuan, reduced
+    assert policy["fullPriceRate"] == {"points": 2, "perMinorUnits": 100}  # as set, not reduced
     assert policy["categoryBonuses"] == [{"category": "appliances", "points": 5}]
 
 

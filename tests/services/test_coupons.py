@@ -12,6 +12,7 @@ from db.models import Coupon, CouponTemplate, PointTransaction
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, CouponKind, CouponStatus
 from domain.errors import DomainError, ErrorCode
+from domain.paging import page_request
 from domain.tiers import BenefitKind
 from services import tiers as tier_service
 from services.clock import programme_time
@@ -255,9 +256,8 @@ async def test_the_wallet_filter_in_sql_agrees_with_the_domain_on_every_status(
             page, _ = await wallet.page(
                 principal,
                 member,
+                page_request(first=100),
                 status=status,
-                first=100,
-                after=None,
                 now=await programme_time(programme.id),
             )
             assert {v.row.id for v in page} == {i for i, s in views.items() if s is status}

@@ -8,6 +8,7 @@ import pytest
 
 from db.models import MemberSegment, Programme, RecommendationList
 from domain.errors import DomainError
+from domain.paging import page_request
 from domain.recommendations.model import Product
 from domain.recommendations.ranking import Reason
 from services.points import orders as order_service
@@ -169,7 +170,7 @@ async def test_a_product_upsert_overwrites_known_skus_and_adds_new_ones(programm
         ("tv", "Big TV", False),
         ("radio", "Radio", True),
     ]
-    listed, _ = await catalogue.page(admin_of(programme), first=100, after_id=None, category=None)
+    listed, _ = await catalogue.page(admin_of(programme), page_request(first=100), category=None)
     assert len(listed) == 8
 
 
