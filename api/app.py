@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (GraphiQL in development), /healthz, /readyz, /metrics."""
+"""The ASGI app: /graphql (GraphiQL in development), `/`, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from api import content_type
 from api import settings as settings_module
 from api.body import BodyLimit
 from api.errors import EdgeErrors
+from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
 from api.rate_limit import RateLimiter
 from api.settings import Settings
@@ -70,16 +72,19 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 await get_cache().close()
                 await close_database()
 
+    graphql: ASGIApp = LoyaltyGraphQL(settings, RateLimiter(settings.redis_url))
+    ide: list[BaseRoute] = []
+    if not settings.production:
+        graphql = GraphiQLPage(graphql, settings)
+        ide = [Mount(ASSETS_PATH, assets(), name="graphiql-assets")]
     app = Starlette(
         routes=[
+            Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route(
-                "/graphql",
-                LoyaltyGraphQL(settings, RateLimiter(settings.redis_url)),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *ide,
         ],
         middleware=[
             # Outermost first: EdgeErrors answers whatever the layers inside it raise.

@@ -106,7 +106,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         super().__init__(
             build_schema(production=settings.production),
-            graphql_ide=None if settings.production else "graphiql",
+            graphql_ide=None,  # api/graphiql.py serves GraphiQL from local files
             allow_queries_via_get=False,
         )
         self.settings = settings
