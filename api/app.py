@@ -6,7 +6,6 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -14,12 +13,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from api import content_type
+from api import content_type, logs
 from api import settings as settings_module
 from api.body import BodyLimit
 from api.errors import EdgeErrors
 from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
+from api.metrics import metrics, worker_stopped
+from api.observe import RequestObserver
 from api.rate_limit import RateLimiter
 from api.settings import Settings
 from db.cache import configure_cache, get_cache
@@ -49,10 +50,6 @@ async def readyz(request: Request) -> Response:
     )
 
 
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` when the caller (a test) has opened the database already."""
     settings = settings or settings_module.load()
@@ -68,6 +65,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
+            worker_stopped()
             if manage_database:
                 await get_cache().close()
                 await close_database()
@@ -87,7 +85,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             *ide,
         ],
         middleware=[
-            # Outermost first: EdgeErrors answers whatever the layers inside it raise.
+            # Outermost first: the access log and request metrics see the final answer;
+            # EdgeErrors answers whatever the layers inside it raise.
+            Middleware(RequestObserver),
             Middleware(EdgeErrors),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
@@ -98,5 +98,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory` (one per worker process)."""
-    return create_app()
+    """Factory for `uvicorn --factory` (one per worker process, each configuring its logs)."""
+    settings = settings_module.load()
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)

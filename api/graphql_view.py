@@ -29,6 +29,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import parse_content_type
 from strawberry.types import ExecutionResult
 
+from api import observe
 from api.auth import authenticate
 from api.body import decode_json
 from api.errors import BadRequest, EdgeError
@@ -207,6 +208,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         for result in results:
             result.extensions = {**(result.extensions or {}), "cost": cost_extension}
         self._log_client_errors(results)
+        observe.graphql_request(context.principal, [o.data for o in operations], results)
         return results if isinstance(request_data, list) else results[0]
 
     async def _read(self, data: GraphQLRequestData) -> Operation:
