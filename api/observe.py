@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from graphql import GraphQLError, OperationDefinitionNode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import CODES_BY_STATUS
 from api.logs import get_logger
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
+from schema.limits import parse_document
 
 HEADER = "x-request-id"
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -63,7 +65,7 @@ def graphql_request(
         facts.principal = principal.role.value
         facts.programme_id = principal.programme_id
     for data in requests:
-        facts.operations.append(data.operation_name or None)
+        facts.operations.append(data.operation_name or _only_name(data.query))
         persisted = (data.extensions or {}).get("persistedQuery")
         digest = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         if isinstance(digest, str) and len(digest) == 64:
@@ -72,6 +74,20 @@ def graphql_request(
         for error in result.errors or ():
             code = (error.extensions or {}).get("code")
             facts.codes.append(code if isinstance(code, str) else "INTERNAL_SERVER_ERROR")
+
+
+def _only_name(query: str | None) -> str | None:
+    """The name of a document's one operation (from the parser cache: already parsed)."""
+    if not query:
+        return None
+    try:
+        document = parse_document(query)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if len(operations) == 1 and operations[0].name is not None:
+        return operations[0].name.value
+    return None
 
 
 def _request_id(scope: Scope) -> str:
