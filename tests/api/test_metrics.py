@@ -253,3 +253,22 @@ def test_one_scrape_sees_every_worker(tmp_path):
         ]
     assert len(list(histograms.glob("histogram_*.db"))) == 2
     assert counts == [float(sent)] * 4
+
+
+def test_run_jobs_leaves_its_metrics_for_the_servers_scrape(tmp_path):
+    """`loyalty run-jobs` with the servers' PROMETHEUS_MULTIPROC_DIR: its job figures are
+    read by the same collector /metrics uses in multiprocess mode."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    env = loyalty_env(LOYALTY_DATA_DIR=str(tmp_path), PROMETHEUS_MULTIPROC_DIR=str(shared))
+    loyalty(env, "migrate")
+    loyalty(env, "create-programme", "jobs", "--name", "Jobs")
+    loyalty(env, "run-jobs")
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=str(shared))
+    samples = parse(generate_latest(registry).decode())
+    for job in ("catch_up", "coupon_issuance", "coupon_lock_release", "idempotency_key_pruning"):
+        assert value(samples, "loyalty_job_runs_total", job=job, outcome="ok") == 1, job
+        assert value(samples, "loyalty_job_duration_seconds_count", job=job) == 1, job
