@@ -9,6 +9,7 @@ import logging
 import sys
 from typing import IO, Any
 
+import orjson
 import structlog
 
 LOG_FORMATS = ("json", "text")
@@ -27,13 +28,19 @@ def _processors(log_format: str) -> list[Any]:
     return shared
 
 
+def _orjson_text(value: Any, **_: Any) -> str:
+    """structlog's JSON renderer with orjson (a third of the stdlib's time); values orjson
+    cannot encode are written as their str()."""
+    return orjson.dumps(value, default=str).decode()
+
+
 def configure(level: str, log_format: str, stream: IO[str] | None = None) -> None:
     """Install (or replace) the one handler on the root logger. Handlers others added (a
     test runner's) stay."""
     global _installed
     shared = _processors(log_format)
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_orjson_text)
         if log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
