@@ -272,3 +272,24 @@ def test_run_jobs_leaves_its_metrics_for_the_servers_scrape(tmp_path):
     for job in ("catch_up", "coupon_issuance", "coupon_lock_release", "idempotency_key_pruning"):
         assert value(samples, "loyalty_job_runs_total", job=job, outcome="ok") == 1, job
         assert value(samples, "loyalty_job_duration_seconds_count", job=job) == 1, job
+
+
+@needs_redis
+async def test_api_key_lookups_count_hits_and_misses(http, programme, make_key):
+    # given a key no process has seen yet (keys are cached only in a shared cache)
+    key = await make_key(programme)
+    before = await scrape(http)
+    # when it is used twice
+    for _ in range(2):
+        await post(http, key, "{ programme { name } }")
+    after = await scrape(http)
+
+    # then the first use missed and the second hit
+    def grew(result: str) -> float:
+        labels = {"cache": "keys", "result": result}
+        return value(after, "loyalty_cache_lookups_total", **labels) - value(
+            before, "loyalty_cache_lookups_total", **labels
+        )
+
+    assert grew("miss") == 1
+    assert grew("hit") == 1
