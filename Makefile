@@ -7,20 +7,28 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
 	eval-recommendations bench-recommendations bench fuzz mutation audit-http lint-schema
 
+# Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@echo "== installing dependencies into $(VENV) (once; again only when pyproject.toml changes) =="
+	@test -x $(BIN)/python || { echo "creating the virtualenv $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "updating pip"
+	@$(BIN)/python -m pip install -q --upgrade pip
+	@echo "installing the loyalty API and its development tools (pip's progress follows)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "== dependencies installed =="
 
 install: $(STAMP)
 
 ## Migrate, seed the demo programme (once) and serve GraphiQL on http://127.0.0.1:8000/graphql
 run: install
+	@echo "== migrating the database =="
 	$(BIN)/loyalty migrate
+	@echo "== seeding the demo programme (first run only) =="
 	$(BIN)/loyalty seed-demo
+	@echo "== serving: open http://$${LOYALTY_HOST:-127.0.0.1}:$${LOYALTY_PORT:-8000}/ =="
 	$(BIN)/loyalty serve
 
 ## The whole suite. With LOYALTY_TEST_DATABASE_URL / LOYALTY_TEST_REDIS_URL set it runs on

@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (GraphiQL in development), /healthz, /readyz, /metrics."""
+"""The ASGI app: /graphql (GraphiQL in development), `/`, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
-from api import content_type
+from api import content_type, logs
 from api import settings as settings_module
 from api.body import BodyLimit
 from api.cors import cors
 from api.errors import EdgeErrors
+from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
+from api.metrics import metrics, worker_stopped
+from api.observe import RequestObserver
 from api.rate_limit import RateLimiter
 from api.settings import Settings
 from db.cache import configure_cache, get_cache
@@ -48,10 +51,6 @@ async def readyz(request: Request) -> Response:
     )
 
 
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` when the caller (a test) has opened the database already."""
     settings = settings or settings_module.load()
@@ -67,25 +66,30 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
+            worker_stopped()
             if manage_database:
                 await get_cache().close()
                 await close_database()
 
+    graphql: ASGIApp = LoyaltyGraphQL(settings, RateLimiter(settings.redis_url))
+    ide: list[BaseRoute] = []
+    if not settings.production:
+        graphql = GraphiQLPage(graphql, settings)
+        ide = [Mount(ASSETS_PATH, assets(), name="graphiql-assets")]
     app = Starlette(
         routes=[
+            Route("/", root),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
-            Route(
-                "/graphql",
-                LoyaltyGraphQL(settings, RateLimiter(settings.redis_url)),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *ide,
         ],
         middleware=[
-            # Outermost first: CORS headers go on every answer, errors included, so a
-            # browser app can read why it was refused; EdgeErrors answers whatever the
-            # layers inside it raise.
+            # Outermost first: the access log and request metrics see every answer, preflights
+            # included; CORS headers go on every answer, errors included, so a browser app can
+            # read why it was refused; EdgeErrors answers whatever the layers inside it raise.
+            Middleware(RequestObserver),
             cors(settings.cors_origins),
             Middleware(EdgeErrors),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
@@ -97,5 +101,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
 
 
 def create_app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory` (one per worker process)."""
-    return create_app()
+    """Factory for `uvicorn --factory` (one per worker process, each configuring its logs)."""
+    settings = settings_module.load()
+    logs.configure(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from api import logs
 from api import settings as settings_module
 from api.settings import Settings, SettingsError
 from db.cache import configure_cache
@@ -189,6 +189,12 @@ async def cmd_build_recommendations(settings: Settings, args: argparse.Namespace
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    if settings.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # One scrape must see every worker: prometheus-client's multiprocess mode, set up
+        # before the workers start (they inherit the environment).
+        from api.metrics import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(settings.data_dir / "prometheus")
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,
@@ -196,7 +202,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level.lower(),
-        access_log=not settings.production,
+        log_config=None,  # api/logs.py: ours, in every worker
+        access_log=False,  # api/observe.py writes one line per request, in every mode
     )
     return 0
 
@@ -303,12 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"loyalty: configuration error: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("tortoise").setLevel(
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-    )
+    logs.configure(settings.log_level, settings.log_format)
     if args.command == "serve":
         return cmd_serve(settings, args)
     try:

@@ -36,6 +36,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.http.async_base_view import parse_content_type
 from strawberry.types import ExecutionResult
 
+from api import observe
 from api.auth import authenticate
 from api.body import decode_json
 from api.cache_control import VARY, cache_control_for_get
@@ -147,7 +148,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
     def __init__(self, settings: Settings, limiter: RateLimiter) -> None:
         super().__init__(
             build_schema(production=settings.production),
-            graphql_ide=None if settings.production else "graphiql",
+            graphql_ide=None,  # api/graphiql.py serves GraphiQL from local files
             allow_queries_via_get=True,
         )
         self.settings = settings
@@ -294,6 +295,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
                 credential="authorization" in request.headers,
             )
             sub_response.headers["Vary"] = VARY
+        observe.graphql_request(context.principal, [o.data for o in operations], results)
         return results if isinstance(request_data, list) else results[0]
 
     async def _read(self, data: GraphQLRequestData) -> Operation:

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from typing import Any
 
 from db.cache import get_cache
+from db.metrics import cache_lookup
 
 HASH_RE = re.compile(r"[0-9a-f]{64}")
 LOCAL_MAX = 2_000
@@ -28,6 +29,7 @@ REGISTRATIONS_PER_HOUR = 100  # new documents one caller may register
 NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
 INVALID = "PERSISTED_QUERY_INVALID"
+CACHE_NAME = "persisted_queries"
 
 
 class PersistedQueryError(Exception):
@@ -77,8 +79,10 @@ class PersistedQueries:
         found = self._local.get(digest)
         if found is not None:
             self._local.move_to_end(digest)
+            cache_lookup(CACHE_NAME, hit=True)
             return found
         shared = await get_cache().get(_key(digest))
+        cache_lookup(CACHE_NAME, hit=shared is not None)
         if shared is None:
             return None
         query = shared.decode()

@@ -18,6 +18,7 @@ from services.tokens import TokenSettings
 
 MODES = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("json", "text")
 
 
 class SettingsError(Exception):
@@ -39,6 +40,7 @@ class Settings:
     jwt: TokenSettings
     max_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
+    log_format: str = "text"
 
     @property
     def production(self) -> bool:
@@ -70,6 +72,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "where the SQLite file, the dev JWT secret and the demo keys live",
     ),
     "LOYALTY_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "LOYALTY_LOG_FORMAT": (
+        "text (json in production)",
+        "`json` (one object a line, with the request id) or `text` (key=value, for a terminal)",
+    ),
     "LOYALTY_MAX_BODY_BYTES": (
         "1048576",
         "largest request body accepted (1024 to 1073741824 bytes); larger ones get 413",
@@ -227,6 +233,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         workers=workers,
         data_dir=data_dir,
         log_level=_choice(env, "LOYALTY_LOG_LEVEL", "INFO", LOG_LEVELS),
+        log_format=_choice(
+            env, "LOYALTY_LOG_FORMAT", "json" if mode == "production" else "text", LOG_FORMATS
+        ),
         max_body_bytes=_int(env, "LOYALTY_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024**3),
         cors_origins=_cors_origins(env),
         jwt=TokenSettings(

@@ -17,6 +17,8 @@ from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from db.metrics import cache_lookup
+
 log = logging.getLogger("loyalty.cache")
 
 CACHE_FALLBACKS = Counter(
@@ -206,19 +208,23 @@ async def stamped(
     *,
     ttl: int = DEFAULT_TTL_SECONDS,
     keep: Callable[[T], bool] = lambda value: True,
+    name: str = "other",
 ) -> T:
     """`load()`, cached under `key` and stamped with the generation number that writers bump
     (`incr(generation_key(key))`) after they commit. A reader fetches entry and generation in
     one round trip (MGET) and trusts the entry only when the stamps match, so a reader that
     loaded old rows just before a write cannot park them in the cache afterwards: its stamp
     is already out of date. The TTL only bounds how long a bump lost to a Redis outage can
-    leave an entry stale. A value `keep` refuses is returned but not cached."""
+    leave an entry stale. A value `keep` refuses is returned but not cached. `name` is the
+    cache's label in loyalty_cache_lookups_total."""
     raw, generation = await cache.get_many([key, generation_key(key)])
     stamp = generation or b"0"
     if raw is not None:
         stored, _, payload = raw.partition(b"|")
         if stored == stamp:
+            cache_lookup(name, hit=True)
             return decode(payload)
+    cache_lookup(name, hit=False)
     value = await load()
     if keep(value):
         await cache.set(key, stamp + b"|" + encode(value), ttl=ttl)

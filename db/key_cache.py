@@ -47,6 +47,7 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
         lambda raw: ActiveKey(*orjson.loads(raw)),
         ttl=TTL_SECONDS,
         keep=lambda key: key is not None,
+        name="keys",
     )
 
 

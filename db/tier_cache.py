@@ -44,6 +44,7 @@ async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list
         lambda: tier_repo.list_views(programme_id),
         orjson.dumps,
         _decode_tiers,
+        name="tiers",
     )
 
 
@@ -70,6 +71,7 @@ async def member_tier(
         load,
         lambda value: str(value).encode(),
         lambda raw: int(raw),
+        name="member_tiers",
     )
     return await tier_by_id(programme_id, None if tier_id == NO_TIER else tier_id, cache)
 

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db.connection import is_lock_timeout, limit_lock_wait
+from db.metrics import IDEMPOTENT_REPLAYS
 from db.models import IdempotencyKey
 from db.repositories import idempotency as key_repo
 from domain.auth import Principal
@@ -70,7 +71,9 @@ async def run_once(
         stored = await key_repo.find(programme_id, scope, key)
         if stored is None:
             raise
-        return _replay(stored, operation, fingerprint)
+        replayed = _replay(stored, operation, fingerprint)
+        IDEMPOTENT_REPLAYS.labels(operation).inc()
+        return replayed
     except Exception as error:
         if is_lock_timeout(error):
             raise IdempotencyKeyInProgress(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from db.metrics import job
 from db.models import Programme
 from domain.errors import NotFound
 from services import catch_up
@@ -23,10 +24,13 @@ class JobReport(catch_up.Done):
 async def run_programme(programme: Programme, report: JobReport) -> None:
     # Orders past their return window, lapsed holds, expiry and tier periods: member by
     # member, each in the order it fell due (services/catch_up.py).
-    await catch_up.run(programme, report)
+    with job("catch_up"):
+        await catch_up.run(programme, report)
     # After the tier job, so allowances follow the tiers members hold now.
-    report.coupons_issued += await issue_due(programme)
-    report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
+    with job("coupon_issuance"):
+        report.coupons_issued += await issue_due(programme)
+    with job("coupon_lock_release"):
+        report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
 
 
 async def run_all(programme_code: str | None = None) -> JobReport:
@@ -42,5 +46,6 @@ async def run_all(programme_code: str | None = None) -> JobReport:
     for programme in programmes:
         await run_programme(programme, report)
     if programme_code is None:
-        report.keys_pruned = await prune_expired_keys()
+        with job("idempotency_key_pruning"):
+            report.keys_pruned = await prune_expired_keys()
     return report

@@ -79,7 +79,8 @@ def _catalogue(rng: random.Random) -> dict[str, Product]:
     for category in [*CONSUMABLES, *DURABLES]:
         base = rng.choice([1_500, 3_000, 8_000, 20_000, 60_000, 200_000])
         for n in range(PER_CATEGORY):
-            sku = f"{category}-{n:02d}"
+            # One number for both: `outdoor-20` is "Outdoor 20" (numbered from 1).
+            sku = _sku(category, n)
             products[sku] = Product(
                 sku=sku,
                 title=f"{category.replace('-', ' ').title()} {n + 1}",
@@ -90,9 +91,14 @@ def _catalogue(rng: random.Random) -> dict[str, Product]:
     return products
 
 
+def _sku(category: str, rank: int) -> str:
+    """The sku of a category's product of popularity `rank` (0 = most bought)."""
+    return f"{category}-{rank + 1:02d}"
+
+
 def _pick(rng: random.Random, category: str) -> str:
     weights = [1 / (rank + 1) ** 1.1 for rank in range(PER_CATEGORY)]
-    return f"{category}-{rng.choices(range(PER_CATEGORY), weights)[0]:02d}"
+    return _sku(category, rng.choices(range(PER_CATEGORY), weights)[0])
 
 
 def generate(*, members: int = 5_000, seed: int = 7, now: datetime) -> Dataset:

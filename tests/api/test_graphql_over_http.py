@@ -242,9 +242,13 @@ async def test_apollo_hashed_queries_over_get(http, programme, make_key):
     assert known.headers["vary"].startswith("Accept, Authorization")
 
 
-async def test_a_get_that_only_carries_a_hash_is_not_taken_for_a_browser(http):
+@pytest.mark.parametrize("accept", ["*/*", "text/html,application/xhtml+xml,*/*;q=0.8"])
+async def test_a_get_that_only_carries_a_hash_is_not_taken_for_a_browser(http, accept):
+    # Not even when it accepts HTML: GraphiQL's page is for a GET that names no query at all.
     query = unique("{ __typename }")
-    response = await http.get("/graphql", params=persisted_params(query), headers={"Accept": "*/*"})
+    response = await http.get(
+        "/graphql", params=persisted_params(query), headers={"Accept": accept}
+    )
     assert response.headers["content-type"] == "application/json"
     assert response.json()["errors"][0]["message"] == "PersistedQueryNotFound"
 

@@ -69,6 +69,15 @@ def test_the_catalogue_has_20_products_in_each_of_25_categories_with_cycles_for_
     assert all(cycles[c] is None for c in DURABLES)
 
 
+def test_every_products_title_carries_its_skus_number(small):
+    # `outdoor-19` titled "Outdoor 20" was a demo catalogue a newcomer could not trust
+    for sku, product in small.products.items():
+        category, _, number = sku.rpartition("-")
+        assert product.title == f"{category.replace('-', ' ').title()} {int(number)}", sku
+    numbers = sorted({int(sku.rpartition("-")[2]) for sku in small.products})
+    assert numbers == list(range(1, PER_CATEGORY + 1))
+
+
 def test_every_line_names_a_catalogue_product_at_its_price_with_a_positive_quantity(small):
     # given
     lines = [line for order in small.orders for line in order.lines]
