@@ -589,3 +589,36 @@ class RecommendationList(Model):
     class Meta:
         table = "recommendation_lists"
         indexes = (("programme", "member"),)
+
+
+class AuditEntry(Model):
+    """One staff action (issue 18.1), written in the transaction of the change it records.
+
+    Append-only: nothing in the application updates or deletes a row, and on PostgreSQL a
+    trigger (hand-written in the migration) refuses UPDATE, and DELETE outside the retention
+    job."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="audit_entries", on_delete=fields.RESTRICT
+    )
+    programme_id: int
+    actor_role = fields.CharField(max_length=16)
+    actor_key_id = fields.IntField(null=True)
+    actor_key_prefix = fields.CharField(max_length=32, null=True)
+    actor_key_label = fields.CharField(max_length=100, null=True)
+    actor_member_id = fields.IntField(null=True)
+    operation = fields.CharField(max_length=64)
+    # Global ids of what the action touched, space-separated with a space at each end, so a
+    # search for one id is a LIKE on ' <id> ' in both dialects.
+    target_ids = fields.TextField()
+    outcome = fields.CharField(max_length=64)
+    input: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    before: fields.JSONField[Any] = fields.JSONField(null=True)
+    after: fields.JSONField[Any] = fields.JSONField(null=True)
+    request_id = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_log"
+        indexes = (("programme", "created_at"), ("programme", "actor_key_id", "id"))

@@ -9,6 +9,8 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.audit import AuditQuery
+from schema.audit import install as install_audit
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.executor import PlannedExecutor
@@ -44,6 +46,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         RecommendationQuery,
+        AuditQuery,
     ),
 )
 Mutation = merge_types(
@@ -75,6 +78,8 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         ),
     )
     install_input_checks(built._schema)
+    # After the input checks, so a mutation refused by them is audited too.
+    install_audit(built._schema)
     return built
 
 

@@ -69,4 +69,10 @@ async def authenticate_key(secret: str) -> Principal | None:
     key = await key_cache.active_key(hash_api_key(secret))
     if key is None or key.role != role.value:
         return None
-    return Principal(programme_id=key.programme_id, role=role, key_id=key.id)
+    return Principal(
+        programme_id=key.programme_id,
+        role=role,
+        key_id=key.id,
+        key_prefix=key.display_prefix,
+        key_label=key.label,
+    )
