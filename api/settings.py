@@ -14,6 +14,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError
 
 from db.config import DEFAULT_DATABASE_URL, normalise_url
+from domain.audit import DEFAULT_RETENTION_DAYS, MIN_RETENTION_DAYS
 from services.tokens import TokenSettings
 
 MODES = ("development", "production")
@@ -38,6 +39,7 @@ class Settings:
     log_level: str
     jwt: TokenSettings
     max_body_bytes: int = 1024 * 1024
+    audit_retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def production(self) -> bool:
@@ -72,6 +74,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOYALTY_MAX_BODY_BYTES": (
         "1048576",
         "largest request body accepted (1024 to 1073741824 bytes); larger ones get 413",
+    ),
+    "LOYALTY_AUDIT_RETENTION_DAYS": (
+        str(DEFAULT_RETENTION_DAYS),
+        f"days `run-jobs` keeps audit rows ({MIN_RETENTION_DAYS}-36500)",
     ),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
@@ -193,6 +199,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         log_level=_choice(env, "LOYALTY_LOG_LEVEL", "INFO", LOG_LEVELS),
         max_body_bytes=_int(env, "LOYALTY_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024**3),
+        audit_retention_days=_int(
+            env,
+            "LOYALTY_AUDIT_RETENTION_DAYS",
+            DEFAULT_RETENTION_DAYS,
+            MIN_RETENTION_DAYS,
+            36_500,
+        ),
         jwt=TokenSettings(
             issuer=env.get("LOYALTY_JWT_ISSUER", "loyalty"),
             audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Programme
+from domain.audit import DEFAULT_RETENTION_DAYS
 from services import catch_up
+from services.audit import prune_expired as prune_audit
 from services.clock import now_of
 from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
@@ -15,6 +17,7 @@ from services.idempotency import prune_expired_keys
 @dataclass
 class JobReport(catch_up.Done):
     keys_pruned: int = 0
+    audit_rows_pruned: int = 0
     coupons_issued: int = 0
     coupon_locks_released: int = 0
 
@@ -28,9 +31,10 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
 
 
-async def run_all() -> JobReport:
+async def run_all(*, audit_retention_days: int = DEFAULT_RETENTION_DAYS) -> JobReport:
     report = JobReport()
     for programme in await Programme.all().order_by("id"):
         await run_programme(programme, report)
     report.keys_pruned = await prune_expired_keys()
+    report.audit_rows_pruned = await prune_audit(audit_retention_days)
     return report

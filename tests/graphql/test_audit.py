@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -11,7 +13,9 @@ from db.models import AuditEntry, Member, PointTransaction
 from db.repositories import audit as audit_repo
 from domain.auth import Role
 from services import audit as audit_service
-from tests.conftest import needs_postgres
+from services.clock import wall_now
+from tests.conftest import DATABASE_URL, needs_postgres
+from tests.fixtures.servers import loyalty, loyalty_env
 from tests.graphql.points.documents import ADJUST_POINTS
 from tests.graphql.test_auth import token_for
 
@@ -320,3 +324,65 @@ async def test_postgres_refuses_to_update_or_delete_audit_rows(gql, programme, m
     # the retention job deletes nothing younger than its period (and never under a year)
     assert await audit_service.prune_expired(730) == 0
     assert await AuditEntry.filter(id=row.id).exists()
+
+
+@needs_postgres
+async def test_the_retention_job_alone_deletes_and_only_rows_past_the_period(programme):
+    from tortoise import connections
+    from tortoise.exceptions import OperationalError
+
+    def aged(days: int) -> dict:
+        return {
+            "programme_id": programme.id,
+            "actor_role": "admin",
+            "operation": "setTierPolicy",
+            "target_ids": " ",
+            "outcome": "SUCCESS",
+            "input": {},
+            "request_id": "r",
+            "created_at": wall_now() - timedelta(days=days),
+        }
+
+    ancient = await AuditEntry.create(**aged(800))
+    year_old = await AuditEntry.create(**aged(400))
+    recent = await AuditEntry.create(**aged(10))
+    with pytest.raises(OperationalError, match="append-only"):
+        await connections.get("default").execute_script(
+            f"DELETE FROM audit_log WHERE id = {ancient.id}"
+        )
+
+    pruned = await audit_service.prune_expired(730)
+
+    left = set(await AuditEntry.filter(programme_id=programme.id).values_list("id", flat=True))
+    assert pruned >= 1
+    assert left == {year_old.id, recent.id}
+
+
+async def test_audit_export_writes_json_lines_for_a_period(gql, programme, make_key, tmp_path):
+    admin = await make_key(programme, Role.ADMIN)
+    for months in (5, 6):
+        await gql(
+            SET_POLICY, {"input": {"expiryMonths": months, "idempotencyKey": key()}}, auth=admin
+        )
+    env = loyalty_env(LOYALTY_DATABASE_URL=DATABASE_URL, LOYALTY_DATA_DIR=str(tmp_path))
+
+    out = await asyncio.to_thread(
+        loyalty,
+        env,
+        "audit-export",
+        "--from",
+        "2000-01-01",
+        "--to",
+        "2100-01-01",
+        "--programme",
+        programme.code,
+    )
+    empty = await asyncio.to_thread(
+        loyalty, env, "audit-export", "--from", "2000-01-01", "--to", "2000-01-02"
+    )
+
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["operation"] for line in lines] == ["setPointsPolicy", "setPointsPolicy"]
+    assert [line["after"]["points_policy"]["expiry_months"] for line in lines] == [5, 6]
+    assert lines[0]["actor"]["keyLabel"] == "test"
+    assert empty == ""
