@@ -26,10 +26,11 @@ class ActiveKey:
     role: str
     display_prefix: str
     label: str
+    expires_at: float | None  # a POSIX timestamp; the key is refused from then on
 
 
 def _key(secret_hash: str) -> str:
-    # v2: entries carry the prefix and label (for the audit trail); v1 entries are not read.
+    # v2: entries carry the prefix, label (for the audit trail) and expiry; v1 ones are unread.
     return f"loyalty:api-key:v2:{secret_hash}"
 
 
@@ -37,12 +38,15 @@ async def _load(secret_hash: str) -> ActiveKey | None:
     row = await key_repo.find_active(secret_hash)
     if row is None:
         return None
-    return ActiveKey(row.id, row.programme_id, row.role, row.display_prefix, row.label)
+    expires = row.expires_at.timestamp() if row.expires_at else None
+    return ActiveKey(row.id, row.programme_id, row.role, row.display_prefix, row.label, expires)
 
 
 def _encode(key: ActiveKey | None) -> bytes:
     assert key is not None  # only found keys are kept
-    return orjson.dumps([key.id, key.programme_id, key.role, key.display_prefix, key.label])
+    return orjson.dumps(
+        [key.id, key.programme_id, key.role, key.display_prefix, key.label, key.expires_at]
+    )
 
 
 async def active_key(secret_hash: str) -> ActiveKey | None:

@@ -41,6 +41,9 @@ class ApiKey(Model):
     secret_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    # Written at most once a minute per key (services/keys.py), not on every request.
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_keys"

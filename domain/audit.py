@@ -22,9 +22,11 @@ DEFAULT_RETENTION_DAYS = 730
 MIN_RETENTION_DAYS = 366
 
 # Input fields whose values are personal or secret, by their GraphQL (camelCase) name,
-# compared without case: the value becomes "***" and never reaches the log.
+# compared without case: the value becomes "***" and never reaches the log. The shop's
+# customer id counts as personal: an erased member's old id must be nowhere, and the log
+# is append-only; the member's global id in `target_ids` says whom an action touched.
 _MASKED = re.compile(
-    r"(e-?mail|phone|name|birthday|token|secret|password|note|comment|address|text)$",
+    r"(e-?mail|phone|name|birthday|token|secret|password|note|comment|address|text|externalid)$",
     re.IGNORECASE,
 )
 # Names that end like a masked one but carry no personal data: codes, kinds, references.
@@ -57,10 +59,18 @@ def redact_input(value: Any, name: str = "") -> Any:
             kept.append({"omitted": len(value) - MAX_SUMMARY_ITEMS})
         return kept
     if isinstance(value, str):
-        return value[:MAX_SUMMARY_TEXT]
+        return clean_text(value)
     if isinstance(value, bool | int | float):
         return value
-    return str(value)[:MAX_SUMMARY_TEXT]
+    return clean_text(str(value))
+
+
+def clean_text(value: str) -> str:
+    """Cut to 200 characters, without what a JSON column or a log refuses or misprints: NUL,
+    other control characters, lone surrogates (a refused input is audited too, as it came)."""
+    return "".join(
+        ch if ch.isprintable() or ch in "\t\n" else "\ufffd" for ch in value[:MAX_SUMMARY_TEXT]
+    )
 
 
 def pack_targets(ids: list[str]) -> str:

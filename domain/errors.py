@@ -47,6 +47,8 @@ class ErrorCode(StrEnum):
     CATEGORY_MISMATCH = "CATEGORY_MISMATCH"
     NO_SHIPPING_FEE = "NO_SHIPPING_FEE"
     NOT_STACKABLE = "NOT_STACKABLE"
+    # Governance
+    LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,7 @@ def check_page_size(first: int, maximum: int = PAGE_MAX) -> None:
     """A connection's `first`: 1 to `maximum` items, else VALIDATION on `first`."""
     if not 1 <= first <= maximum:
         raise invalid("first", f"must be 1-{maximum}")
+
+
+class LastAdminKey(DomainError):
+    code = ErrorCode.LAST_ADMIN_KEY

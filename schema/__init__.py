@@ -15,6 +15,7 @@ from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.executor import PlannedExecutor
 from schema.input_checks import install as install_input_checks
+from schema.keys import KeyMutation, KeyQuery
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
@@ -47,6 +48,7 @@ Query = merge_types(
         CouponQuery,
         RecommendationQuery,
         AuditQuery,
+        KeyQuery,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +62,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         RecommendationMutation,
+        KeyMutation,
     ),
 )
 

@@ -4,6 +4,7 @@ schema, so a mutation added later is audited without being listed anywhere)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,6 +18,7 @@ from strawberry.scalars import JSON
 from db.models import AuditEntry as AuditRow
 from domain.audit import SUCCESS, is_audited, redact_input, unpack_targets
 from resolvers import audit as resolvers
+from resolvers.ids import parse_id
 from schema.errors import MutationError
 from schema.pagination import Edge, page_info
 from services import audit as audit_service
@@ -148,8 +150,17 @@ def _input(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _node_id(value: Any) -> int | None:
+    """The row id in a global id (as sent, or parsed), in the id columns' range; else None."""
+    if isinstance(value, str):
+        try:
+            value = relay.GlobalID.from_id(value)
+        except Exception:  # not a global id: the input checks answer it
+            return None
     node_id = getattr(value, "node_id", None)
-    return int(node_id) if isinstance(node_id, str) and node_id.isdigit() else None
+    type_name = getattr(value, "type_name", "")
+    if not isinstance(node_id, str) or not type_name.isidentifier():
+        return None
+    return parse_id(node_id)
 
 
 SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
@@ -164,7 +175,7 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
         "coupon_template", _node_id(_input(a).get("templateId"))
     ),
     "createApiKey": lambda a: Subject("api_keys"),
-    "revokeApiKey": lambda a: Subject("api_keys", _node_id(a.get("id"))),
+    "revokeApiKey": lambda a: Subject("api_keys", _node_id(_input(a).get("id"))),
 }
 
 
@@ -186,6 +197,8 @@ def _input_ids(value: Any) -> Iterator[str]:
         item = pending.pop()
         if isinstance(item, relay.GlobalID):
             yield str(item)
+        elif isinstance(item, str) and _node_id(item) is not None:
+            yield item  # a global id as the client sent it
         elif isinstance(item, dict):
             pending.extend(item.values())
         elif isinstance(item, list):
@@ -207,6 +220,7 @@ def _describe(args: dict[str, Any]) -> Callable[[Any], tuple[str, list[str]]]:
 def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
     subject_of = SUBJECTS.get(operation)
 
+    @functools.wraps(resolve)
     async def audited(source: Any, info: Any, **args: Any) -> Any:
         principal = info.context.principal
         if not is_audited(principal):
