@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -83,7 +84,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
     "LOYALTY_JWT_SECRET": (
         "(generated in development)",
-        "HS256 key for member tokens, at least 32 characters; required in production",
+        "HS256 key for member tokens, at least 32 characters; required in production "
+        "unless `LOYALTY_JWT_SECRETS` is set",
+    ),
+    "LOYALTY_JWT_SECRETS": (
+        "(unset)",
+        "rotation: `kid:secret,kid:secret`, newest first; the first signs, all verify "
+        "(replaces `LOYALTY_JWT_SECRET`)",
     ),
 }
 
@@ -123,6 +130,44 @@ def _jwt_secret(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
         with os.fdopen(fd, "w") as secret_file:
             secret_file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+KID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+MAX_JWT_SECRETS = 8
+
+
+def _jwt_secrets(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """LOYALTY_JWT_SECRETS: `kid:secret` pairs, comma-separated, newest first."""
+    name = "LOYALTY_JWT_SECRETS"
+    pairs: list[tuple[str, str]] = []
+    for item in env.get(name, "").split(","):
+        if not item.strip():
+            continue
+        kid, sep, secret = item.strip().partition(":")
+        if not sep or not KID.fullmatch(kid):
+            raise SettingsError(name, "each entry is kid:secret, the kid 1-32 of A-Z a-z 0-9 _ . -")
+        if len(secret) < 32:
+            raise SettingsError(name, f"the secret of kid {kid} must be at least 32 characters")
+        if kid in dict(pairs):
+            raise SettingsError(name, f"kid {kid} is listed twice")
+        pairs.append((kid, secret))
+    if len(pairs) > MAX_JWT_SECRETS:
+        raise SettingsError(name, f"at most {MAX_JWT_SECRETS} secrets")
+    return tuple(pairs)
+
+
+def _token_settings(env: Mapping[str, str], mode: str, data_dir: Path) -> TokenSettings:
+    issuer = env.get("LOYALTY_JWT_ISSUER", "loyalty")
+    audience = env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members")
+    rotating = _jwt_secrets(env)
+    if not rotating:
+        return TokenSettings(issuer, audience, _jwt_secret(env, mode, data_dir))
+    if env.get("LOYALTY_JWT_SECRET"):
+        raise SettingsError(
+            "LOYALTY_JWT_SECRET", "set LOYALTY_JWT_SECRET or LOYALTY_JWT_SECRETS, not both"
+        )
+    kid, secret = rotating[0]
+    return TokenSettings(issuer, audience, secret, kid=kid, verifying=rotating)
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
@@ -206,9 +251,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             MIN_RETENTION_DAYS,
             36_500,
         ),
-        jwt=TokenSettings(
-            issuer=env.get("LOYALTY_JWT_ISSUER", "loyalty"),
-            audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),
-            secret=_jwt_secret(env, mode, data_dir),
-        ),
+        jwt=_token_settings(env, mode, data_dir),
     )

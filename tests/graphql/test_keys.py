@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+
+import httpx
+import jwt
+import pytest
+
+from api.app import create_app
+from api.settings import SettingsError
+from api.settings import load as load_settings
 
 from db.models import ApiKey as ApiKeyRow
 from domain.auth import Role
 from services import keys as key_service
+from tests.fixtures.graphql import test_settings as settings_for
 
 CREATE = """
 mutation ($input: CreateApiKeyInput!) {
@@ -190,3 +200,108 @@ async def test_key_changes_are_audited_with_before_and_after(gql, programme, mak
     assert revoke["before"][0]["revoked_at"] is None
     assert revoke["after"][0]["revoked_at"] is not None
     assert "secret_hash" not in str(log)
+
+
+# ------------------------------------------------------------ member-token secret rotation
+
+OLD, NEW = "old-secret-" + "o" * 32, "new-secret-" + "n" * 32
+VIEWER = "{ viewer { externalId } }"
+ISSUE = """
+mutation ($e: String!) {
+  issueMemberToken(input: {externalId: $e}) { ... on IssueMemberTokenSuccess { token } }
+}
+"""
+
+
+async def _client(**env: str):
+    settings = settings_for(LOYALTY_JWT_SECRET="", **env)
+    app = create_app(settings, manage_database=False)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
+async def _call(client, query, variables=None, auth=None) -> dict:
+    headers = {"Authorization": f"Bearer {auth}"} if auth else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    return response.json()
+
+
+async def test_member_token_secrets_rotate_by_kid_without_downtime(
+    programme, make_key, make_member
+):
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    before = await _client(LOYALTY_JWT_SECRETS=f"k1:{OLD}")
+    during = await _client(LOYALTY_JWT_SECRETS=f"k2:{NEW},k1:{OLD}")
+    after = await _client(LOYALTY_JWT_SECRETS=f"k2:{NEW}")
+    async with before, during, after:
+        old_token = (await _call(before, ISSUE, {"e": member.external_id}, storefront))["data"][
+            "issueMemberToken"
+        ]["token"]
+        new_token = (await _call(during, ISSUE, {"e": member.external_id}, storefront))["data"][
+            "issueMemberToken"
+        ]["token"]
+
+        # the newest secret signs, under its kid
+        assert jwt.get_unverified_header(old_token)["kid"] == "k1"
+        assert jwt.get_unverified_header(new_token)["kid"] == "k2"
+        jwt.decode(new_token, NEW, algorithms=["HS256"], audience="loyalty-members")
+        # while both are listed, tokens of either verify
+        for token in (old_token, new_token):
+            body = await _call(during, VIEWER, auth=token)
+            assert body["data"]["viewer"]["externalId"] == member.external_id
+        # once the old one is dropped, its tokens are refused; the new ones still pass
+        refused = await _call(after, VIEWER, auth=old_token)
+        assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert (await _call(after, VIEWER, auth=new_token))["data"]["viewer"]
+
+
+async def test_a_token_naming_an_unknown_kid_or_forged_with_a_known_kid_is_refused(
+    programme, make_member
+):
+    member = await make_member(programme)
+    claims = {
+        "iss": "loyalty",
+        "aud": "loyalty-members",
+        "sub": str(member.id),
+        "pid": programme.id,
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 600,
+    }
+    unknown_kid = jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": "k9"})
+    wrong_secret = jwt.encode(claims, OLD, algorithm="HS256", headers={"kid": "k2"})
+    right = jwt.encode(claims, NEW, algorithm="HS256", headers={"kid": "k2"})
+    async with await _client(LOYALTY_JWT_SECRETS=f"k2:{NEW},k1:{OLD}") as client:
+        for token in (unknown_kid, wrong_secret):
+            body = await _call(client, VIEWER, auth=token)
+            assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert (await _call(client, VIEWER, auth=right))["data"]["viewer"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "k1",
+        "k1:short",
+        f"bad kid:{OLD}",
+        f"k1:{OLD},k1:{NEW}",
+        ",".join([f"k{n}:{OLD}" for n in range(9)]),
+    ],
+)
+def test_bad_jwt_secret_lists_stop_start_up(tmp_path, value):
+    with pytest.raises(SettingsError) as error:
+        load_settings({"LOYALTY_DATA_DIR": str(tmp_path), "LOYALTY_JWT_SECRETS": value})
+    assert error.value.variable == "LOYALTY_JWT_SECRETS"
+
+
+def test_one_secret_or_the_list_not_both(tmp_path):
+    with pytest.raises(SettingsError) as error:
+        load_settings(
+            {
+                "LOYALTY_DATA_DIR": str(tmp_path),
+                "LOYALTY_JWT_SECRETS": f"k1:{OLD}",
+                "LOYALTY_JWT_SECRET": NEW,
+            }
+        )
+    assert error.value.variable == "LOYALTY_JWT_SECRET"
