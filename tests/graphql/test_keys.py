@@ -13,7 +13,6 @@ import pytest
 from api.app import create_app
 from api.settings import SettingsError
 from api.settings import load as load_settings
-
 from db.models import ApiKey as ApiKeyRow
 from domain.auth import Role
 from services import keys as key_service
