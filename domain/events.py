@@ -203,6 +203,13 @@ def tier_warning_payload(
     }
 
 
+def tier_direction(before_rank: int | None, after_rank: int) -> str:
+    """UP (also a first tier), DOWN, or SAME."""
+    if before_rank is None or after_rank > before_rank:
+        return "UP"
+    return "DOWN" if after_rank < before_rank else "SAME"
+
+
 def _tier(tier: tuple[str, str] | None) -> dict[str, str] | None:
     return {"code": tier[0], "name": tier[1]} if tier is not None else None
 
