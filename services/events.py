@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from db.models import Programme
 from db.repositories import events as event_repo
-from domain.events import START, Event, EventType, Position
-from services.clock import wall_now
+from domain.events import START, Event, EventPolicy, EventType, Position
+from services.clock import now_of, wall_now
 
 READ_LIMIT = 1000
 
@@ -69,3 +70,15 @@ async def committed_after(
         types=types,
         member_id=member_id,
     )
+
+
+async def prune(programme: Programme) -> int:
+    """Job: drop the programme's events older than its retention (counted on the wall clock
+    from when each was written: a sandbox's test clock does not age them), and the reminder
+    keys whose lot or period is over. Returns the events dropped."""
+    policy = EventPolicy.from_json(programme.event_policy)
+    dropped = await event_repo.prune(
+        programme.id, recorded_before=wall_now() - timedelta(days=policy.retention_days)
+    )
+    await event_repo.prune_reminders(programme.id, due_before=now_of(programme) - timedelta(days=1))
+    return dropped
