@@ -114,6 +114,7 @@ async def test_the_life_of_a_member_in_events(programme: Programme, make_member)
     assert [e.sequence for e in events] == list(range(1, 8))
     assert all(e.payload["version"] == 1 for e in events)
     registered, earned, available, tier, redeemed, adjusted, updated = events
+    assert earned.payload["balance"] == {"available": 0, "pending": order.points}
     assert registered.payload["tier"] == "Bronze"
     assert available.payload["points"] == order.points
     assert available.payload["balance"] == {"available": order.points, "pending": 0}
