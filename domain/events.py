@@ -338,6 +338,21 @@ def points_event_type(*, kind: str, bucket: str, amount: int, reference_type: st
     }.get(kind, f"points.{kind.lower()}")
 
 
+MAX_TYPES = 50
+
+
+def check_types(errors: Collector, types: list[str]) -> None:
+    """A filter names event types this API writes (1-50 of them)."""
+    if not 1 <= len(types) <= MAX_TYPES:
+        errors.add("types", f"name 1-{MAX_TYPES} event types, or leave it out")
+        return
+    known = {t.value for t in EventType}
+    unknown = [t for t in types if t not in known]
+    if unknown:
+        shown = ", ".join(repr(t[:48]) for t in unknown[:5])
+        errors.add("types", f"not an event type: {shown}")
+
+
 # ---- policy -----------------------------------------------------------------------------------
 
 MAX_RETENTION_DAYS = 3650

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
+from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.input_checks import install as install_input_checks
 from schema.limits import MAX_BATCH, extensions
@@ -44,6 +45,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         RecommendationQuery,
+        EventQuery,
     ),
 )
 Mutation = merge_types(
@@ -57,6 +59,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         RecommendationMutation,
+        EventMutation,
     ),
 )
 

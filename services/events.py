@@ -13,8 +13,13 @@ from uuid import UUID
 
 from db.models import Programme
 from db.repositories import events as event_repo
-from domain.events import START, Event, EventPolicy, EventType, Position
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.errors import Collector, check_page_size
+from domain.events import START, Event, EventPolicy, EventType, Position, check_types
+from domain.idempotency import check_key
 from services.clock import now_of, wall_now
+from services.idempotency import run_once
 
 READ_LIMIT = 1000
 
@@ -82,3 +87,62 @@ async def prune(programme: Programme) -> int:
     )
     await event_repo.prune_reminders(programme.id, due_before=now_of(programme) - timedelta(days=1))
     return dropped
+
+
+async def page(
+    principal: Principal,
+    *,
+    first: int,
+    after: Position | None,
+    types: list[str] | None,
+    member_id: int | None,
+) -> tuple[list[Event], bool]:
+    """The admin's pull: the caller's programme's events in commit order, one page and
+    whether more are committed already (one extra row is read to know)."""
+    check_page_size(first)
+    errors = Collector()
+    if types is not None:
+        check_types(errors, types)
+    errors.raise_if_any()
+    rows = await event_repo.committed_after(
+        after or START,
+        limit=first + 1,
+        programme_id=principal.programme_id,
+        types=types,
+        member_id=member_id,
+    )
+    return rows[:first], len(rows) > first
+
+
+async def policy(principal: Principal) -> EventPolicy:
+    return EventPolicy.from_json((await programme_repo.get(principal.programme_id)).event_policy)
+
+
+async def change_policy(
+    principal: Principal, changes: dict[str, int], *, idempotency_key: str
+) -> EventPolicy:
+    """Apply the given fields over the programme's event policy; the result must be valid."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.lock(principal.programme_id)
+        changed = EventPolicy.from_json(
+            {**EventPolicy.from_json(programme.event_policy).to_json(), **changes}
+        )
+        problems = Collector()
+        changed.check(problems)
+        problems.raise_if_any()
+        programme.event_policy = changed.to_json()
+        await programme.save(update_fields=["event_policy"])
+        return {"policy": programme.event_policy}
+
+    result = await run_once(
+        principal,
+        key=idempotency_key,
+        operation="setEventPolicy",
+        payload=dict(changes),
+        action=act,
+    )
+    return EventPolicy.from_json(result["policy"])
