@@ -67,7 +67,8 @@ async def test_an_admin_pages_through_its_events_in_commit_order(
         ("points.earned", 2),
     ]
     earned = await _all(gql, admin, types=["points.earned"])
-    assert [e["subject"] for e in earned][0] == member_gid and len(earned) == 2
+    assert earned[0]["subject"] == member_gid and len(earned) == 2
+    assert {e["type"] for e in earned} == {"points.earned"}
 
 
 async def test_a_cursor_resumes_with_what_committed_since(gql, programme, make_member, make_key):

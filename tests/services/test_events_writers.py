@@ -158,3 +158,94 @@ async def test_cancel_and_expiry_are_told(programme: Programme, make_member) -> 
     expired = (await _events(member, "points.expired"))[0]
     assert expired.payload["points"] == -kept.points
     assert expired.payload["balance"]["available"] == 0
+
+
+async def test_coupons_issued_and_redeemed_are_told(programme: Programme, make_member) -> None:
+    from services.coupons import checkout, issuance
+    from tests.fixtures.coupons import claim, make_template
+
+    member = await make_member(programme)
+    other = await make_member(programme)
+    template = await make_template(programme, title="20 off 199")
+    claimed = await claim(programme, template, member)
+    await issuance.grant(
+        admin_of(programme),
+        template_id=template.id,
+        member_external_ids=[member.external_id, other.external_id],
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await checkout.lock(
+        staff(programme),
+        code=claimed.row.code,
+        order_ref="o-1",
+        cart=None,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await checkout.redeem(
+        staff(programme), code=claimed.row.code, order_ref="o-1", idempotency_key=uuid.uuid4().hex
+    )
+    issued = await _events(member, "coupon.issued")
+    assert [e.payload["source"] for e in issued] == ["CLAIM", "GRANT"]
+    assert issued[0].payload["coupon"] == {
+        "code": claimed.row.code,
+        "template": template.code,
+        "title": "20 off 199",
+    }
+    assert issued[0].payload["endsAt"] is not None
+    assert len(await _events(other, "coupon.issued")) == 1
+    redeemed = await _events(member, "coupon.redeemed")
+    assert len(redeemed) == 1
+    assert redeemed[0].payload["orderId"] == "o-1"
+    assert redeemed[0].payload["coupon"]["code"] == claimed.row.code
+    numbers = [e.sequence for e in await _events(member)]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+async def test_a_referral_reward_is_told_to_the_inviter(programme: Programme, make_member) -> None:
+    from services.points import activity
+
+    inviter = await make_member(programme)
+    invitee = await make_member(programme)
+    code = await activity.invite_code(staff(programme), inviter)
+    await activity.accept_referral(
+        staff(programme),
+        invitee_external_id=invitee.external_id,
+        invite_code=code,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    order = await place_order(programme, invitee, line(price=10_000))
+    await complete(programme, order)
+    rewarded = await _events(inviter, "referral.rewarded")
+    assert len(rewarded) == 1
+    assert rewarded[0].payload == {
+        "version": 1,
+        "member": {"externalId": inviter.external_id},
+        "invitee": {"externalId": invitee.external_id},
+        "points": 200,
+        "orderId": order.order_ref,
+    }
+    earned = await _events(inviter, "points.earned")
+    assert [e.payload["source"] for e in earned] == ["REFERRAL"]
+
+
+async def test_run_jobs_prunes_events_past_retention_and_keeps_the_rest(
+    programme: Programme, make_member
+) -> None:
+    from datetime import timedelta
+
+    from services.clock import wall_now
+    from tests.fixtures.points import run_jobs
+
+    member = await make_member(programme)
+    await place_order(programme, member, line(price=10_000))
+    old, new = await _events(member)
+    await Event.filter(id=old.id).update(recorded_at=wall_now() - timedelta(days=31))
+    await Event.filter(id=new.id).update(recorded_at=wall_now() - timedelta(days=29))
+    report = await run_jobs(programme)
+    assert report.events_pruned == 1
+    assert [e.id for e in await _events(member)] == [new.id]
+    # a programme that keeps them longer keeps them
+    programme.event_policy = {"retentionDays": 90}
+    await programme.save(update_fields=["event_policy"])
+    await Event.filter(id=new.id).update(recorded_at=wall_now() - timedelta(days=60))
+    assert (await run_jobs(programme)).events_pruned == 0
