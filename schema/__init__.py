@@ -13,6 +13,7 @@ from schema.audit import AuditQuery
 from schema.audit import install as install_audit
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
+from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.input_checks import install as install_input_checks
 from schema.keys import KeyMutation, KeyQuery
@@ -49,6 +50,7 @@ Query = merge_types(
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
+        EventQuery,
     ),
 )
 Mutation = merge_types(
@@ -63,6 +65,7 @@ Mutation = merge_types(
         CouponMutation,
         RecommendationMutation,
         KeyMutation,
+        EventMutation,
     ),
 )
 
