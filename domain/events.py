@@ -30,6 +30,7 @@ class EventType(StrEnum):
     COUPON_REDEEMED = "coupon.redeemed"
     REFERRAL_REWARDED = "referral.rewarded"
     WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
+    MEMBER_ERASED = "member.erased"
 
 
 @dataclass(frozen=True)

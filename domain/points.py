@@ -30,6 +30,7 @@ class TxKind(StrEnum):
     ADJUST = "ADJUST"
     TRANSFER_IN = "TRANSFER_IN"
     TRANSFER_OUT = "TRANSFER_OUT"
+    ERASE = "ERASE"  # the balance an erased member forfeits (issue 18.3)
 
 
 class Bucket(StrEnum):

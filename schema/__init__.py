@@ -22,6 +22,7 @@ from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
+from schema.privacy import PrivacyMutation
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
@@ -65,6 +66,7 @@ Mutation = merge_types(
         CouponMutation,
         RecommendationMutation,
         KeyMutation,
+        PrivacyMutation,
         EventMutation,
     ),
 )

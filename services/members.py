@@ -55,6 +55,8 @@ def visible_to(principal: Principal, member: Member | None) -> Member | None:
         return None
     if not can_see(principal, member.id):
         return None
+    if principal.role is Role.MEMBER and member.erased_at is not None:
+        return None  # an erased member's tokens are refused
     return member
 
 
@@ -89,6 +91,8 @@ async def find_by_ids(principal: Principal, ids: list[int]) -> dict[int, Member]
     if principal.role is Role.MEMBER:
         ids = [i for i in ids if i == principal.member_id]
     rows = await member_repo.get_by_ids(principal.programme_id, ids) if ids else []
+    if principal.role is Role.MEMBER:
+        rows = [m for m in rows if m.erased_at is None]  # an erased member's tokens are refused
     return {m.id: m for m in rows}
 
 
