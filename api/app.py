@@ -17,6 +17,7 @@ from api import content_type
 from api import settings as settings_module
 from api.body import BodyLimit
 from api.errors import EdgeErrors
+from api.exports import member_export
 from api.graphql_view import LoyaltyGraphQL
 from api.rate_limit import RateLimiter
 from api.settings import Settings
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/exports/members/{token}", member_export, methods=["GET"]),
             Route(
                 "/graphql",
                 LoyaltyGraphQL(settings, RateLimiter(settings.redis_url)),

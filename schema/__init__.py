@@ -22,7 +22,7 @@ from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
-from schema.privacy import PrivacyMutation
+from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
@@ -51,6 +51,7 @@ Query = merge_types(
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
+        PrivacyQuery,
         EventQuery,
     ),
 )

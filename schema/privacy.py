@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import privacy as resolvers
 from schema.errors import error_type, result_of, result_union
 from schema.members import Member
+from schema.privacy_types import MemberExport
 
 
 @strawberry.input(description="Whom to erase, and why (kept on the ERASE ledger row).")
@@ -22,6 +25,21 @@ class EraseMemberSuccess:
     forfeited_points: int = strawberry.field(
         description="The spendable balance it forfeited (an ERASE ledger row)."
     )
+
+
+@strawberry.type
+class PrivacyQuery:
+    @strawberry.field(
+        description="Admin: a link to everything held about a member (profile, consents, tier "
+        "history, ledger, orders, holds, coupons, referrals, check-ins, reviews, segment, "
+        "recommendations, events); null if no such member."
+    )
+    async def export_member(
+        self,
+        info: strawberry.Info,
+        external_id: Annotated[str, strawberry.argument(description="The member's externalId.")],
+    ) -> MemberExport | None:
+        return MemberExport.from_link(await resolvers.export_link(info, external_id=external_id))
 
 
 EraseMemberError = error_type("EraseMemberError")

@@ -123,3 +123,50 @@ def _row_id(claim: object) -> int | None:
         return None
     value = int(claim)
     return value if 1 <= value <= ROW_ID_MAX else None
+
+
+EXPORT_SECONDS = 300
+
+
+def export_audience(settings: TokenSettings) -> str:
+    """Export links are signed like member tokens but for another audience: one can never be
+    used as the other."""
+    return f"{settings.audience}:export"
+
+
+def sign_export(
+    settings: TokenSettings, *, programme_id: int, member_id: int
+) -> tuple[str, datetime]:
+    issued = wall_now()
+    expires = issued + timedelta(seconds=EXPORT_SECONDS)
+    claims = {
+        "iss": settings.issuer,
+        "aud": export_audience(settings),
+        "sub": str(member_id),
+        "pid": programme_id,
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    token = jwt.encode(claims, settings.secret, algorithm=ALGORITHM, headers={"kid": settings.kid})
+    return token, expires.replace(microsecond=0)
+
+
+def verify_export(token: str, settings: TokenSettings) -> tuple[int, int] | None:
+    """(programme id, member id) of a valid export link."""
+    for secret in _secrets_for(token, settings):
+        try:
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                audience=export_audience(settings),
+                issuer=settings.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "pid"]},
+            )
+        except jwt.PyJWTError:
+            continue
+        programme_id, member_id = _row_id(claims["pid"]), _row_id(claims["sub"])
+        if programme_id is None or member_id is None:
+            return None
+        return programme_id, member_id
+    return None
