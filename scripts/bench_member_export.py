@@ -51,7 +51,7 @@ async def run(rows: int) -> None:
                         reason="bench",
                         actor="key:1",
                         created_at=now,
-                    )  # fmt: skip
+                    )
                     for n in range(rows)
                 ],
                 batch_size=5_000,

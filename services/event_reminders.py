@@ -184,8 +184,12 @@ async def _send_once(
                 due_at=due_at,
                 sent_at=now,
             )
+            # Issue 18.4: reminders are still recorded (a shop may owe a notice of expiry),
+            # but say whether the member consents to marketing; a shop's messaging must not
+            # nudge one that does not. Read at sending time: a withdrawal acts on the next one.
+            body = {**payload, "marketingConsent": member.consent_marketing}
             await event_service.record(
-                programme.id, kind, dict(payload), occurred_at=now, member_id=member.id
+                programme.id, kind, body, occurred_at=now, member_id=member.id
             )
     except IntegrityError as error:
         if not is_unique_violation(error):

@@ -15,6 +15,7 @@ from db.connection import is_unique_violation
 from db.models import Member
 from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
+from db.repositories import privacy as privacy_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, check_page_size, invalid
@@ -247,6 +248,10 @@ async def update(principal: Principal, *, external_id: str | None, profile: Prof
         }
         if fields:
             await member_repo.update(member, **fields)
+            if fields.get("consent_profiling") is False:
+                # Issue 18.4: withdrawn profiling consent removes the member's segment and
+                # personal list at once, not at the next nightly build.
+                await privacy_repo.delete_personalisation(member.id)
             now = await programme_time(principal.programme_id)
             await event_service.record(
                 principal.programme_id,
