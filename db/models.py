@@ -24,6 +24,8 @@ class Programme(Model):
     segment_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     # {role: {"maximumAvailable": n, "restoreRate": n}}; roles left out keep the defaults
     rate_limits: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # Earning caps and velocity rules (issue 18.6); null: none.
+    abuse_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     # Event retention and reminder lead times (domain/events.py EventPolicy); null: defaults
     event_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
@@ -688,3 +690,31 @@ class EventReminder(Model):
         table = "event_reminders"
         unique_together = (("member", "kind", "about"),)
         indexes = (("programme", "due_at"),)
+
+
+class AbuseFlag(Model):
+    """A member flagged by an abuse rule (issue 18.6), once per rule and period; the points
+    earned over a cap wait here for an admin's decision."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="abuse_flags", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="abuse_flags", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    rule = fields.CharField(max_length=48)
+    period = fields.CharField(max_length=32)
+    points_held = fields.BigIntField(default=0)
+    status = fields.CharField(max_length=16)
+    decision_reason = fields.CharField(max_length=200, null=True)
+    decided_by = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "abuse_flags"
+        unique_together = (("member", "rule", "period"),)
+        indexes = (("programme", "status", "id"),)

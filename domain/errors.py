@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     NOT_STACKABLE = "NOT_STACKABLE"
     # Governance
     LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
+    ALREADY_DECIDED = "ALREADY_DECIDED"
 
 
 @dataclass(frozen=True)
@@ -135,3 +136,7 @@ def check_page_size(first: int, maximum: int = PAGE_MAX) -> None:
 
 class LastAdminKey(DomainError):
     code = ErrorCode.LAST_ADMIN_KEY
+
+
+class AlreadyDecided(DomainError):
+    code = ErrorCode.ALREADY_DECIDED

@@ -9,6 +9,7 @@ from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from schema.abuse import AbuseMutation, AbuseQuery
 from schema.audit import AuditQuery
 from schema.audit import install as install_audit
 from schema.coupons import CouponMutation, CouponQuery
@@ -52,6 +53,7 @@ Query = merge_types(
         AuditQuery,
         KeyQuery,
         PrivacyQuery,
+        AbuseQuery,
         EventQuery,
     ),
 )
@@ -68,6 +70,7 @@ Mutation = merge_types(
         RecommendationMutation,
         KeyMutation,
         PrivacyMutation,
+        AbuseMutation,
         EventMutation,
     ),
 )

@@ -167,6 +167,7 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "setPointsPolicy": lambda a: Subject("policies"),
     "setTierPolicy": lambda a: Subject("policies"),
     "setSegmentPolicy": lambda a: Subject("policies"),
+    "setAbusePolicy": lambda a: Subject("policies"),
     "advanceTestClock": lambda a: Subject("policies"),
     "upsertTier": lambda a: Subject("tiers"),
     "upsertBenefit": lambda a: Subject("tiers"),

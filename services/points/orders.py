@@ -37,8 +37,8 @@ from domain.points import (
     validate_order,
 )
 from domain.tiers import BenefitKind
+from services import abuse, tier_evaluation
 from services import members as member_service
-from services import tier_evaluation
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import run_once
@@ -205,6 +205,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 earned.total,
                 TxKind.EARN,
             )
+        await abuse.check_order_velocity(programme, member, now)
         booked.append(order)
         return {"orderId": order.id}
 

@@ -1,0 +1,146 @@
+"""Abuse controls (issue 18.6, 刷单 and 套现): caps on what a member may earn per source and
+period, and velocity rules. Pure: the service reads the sums and applies the verdicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from domain.errors import Collector
+
+MAX_CAP = 10**12
+
+
+class Source(StrEnum):
+    """Where earned points come from, by the ledger row's reference type."""
+
+    CHECK_IN = "CHECK_IN"
+    REVIEW = "REVIEW"
+    REFERRAL = "REFERRAL"
+
+
+class Period(StrEnum):
+    DAY = "DAY"
+    WEEK = "WEEK"
+
+
+class FlagStatus(StrEnum):
+    OPEN = "OPEN"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True)
+class Cap:
+    source: Source
+    period: Period
+    points: int
+
+
+@dataclass(frozen=True)
+class OrderVelocity:
+    """More than `orders` orders from one member within `minutes` raises a flag."""
+
+    orders: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class AbusePolicy:
+    caps: tuple[Cap, ...] = ()
+    order_velocity: OrderVelocity | None = None
+
+    def caps_for(self, source: Source) -> list[Cap]:
+        return [c for c in self.caps if c.source is source]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "caps": [
+                {"source": c.source.value, "period": c.period.value, "points": c.points}
+                for c in self.caps
+            ],
+            "orderVelocity": None
+            if self.order_velocity is None
+            else {"orders": self.order_velocity.orders, "minutes": self.order_velocity.minutes},
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any] | None) -> AbusePolicy:
+        if not raw:
+            return cls()
+        velocity = raw.get("orderVelocity")
+        return cls(
+            caps=tuple(
+                Cap(Source(c["source"]), Period(c["period"]), int(c["points"]))
+                for c in raw.get("caps", [])
+            ),
+            order_velocity=None
+            if velocity is None
+            else OrderVelocity(int(velocity["orders"]), int(velocity["minutes"])),
+        )
+
+
+def check_policy(policy: AbusePolicy, errors: Collector) -> None:
+    seen = set()
+    for n, cap in enumerate(policy.caps):
+        if not 0 <= cap.points <= MAX_CAP:
+            errors.add(f"caps.{n}.points", f"must be 0-{MAX_CAP}")
+        if (cap.source, cap.period) in seen:
+            errors.add(f"caps.{n}", "one cap per source and period")
+        seen.add((cap.source, cap.period))
+    velocity = policy.order_velocity
+    if velocity is not None:
+        if not 1 <= velocity.orders <= 1_000:
+            errors.add("orderVelocity.orders", "must be 1-1000")
+        if not 1 <= velocity.minutes <= 10_080:
+            errors.add("orderVelocity.minutes", "must be 1-10080 (a week)")
+
+
+def period_start(period: Period, local_day: date) -> date:
+    """The first local day of the period the day is in (weeks start on Monday)."""
+    return local_day if period is Period.DAY else local_day - timedelta(days=local_day.weekday())
+
+
+def period_key(period: Period, local_day: date) -> str:
+    """Names the period a flag is about: one flag per member, rule and period."""
+    return f"{period.value}:{period_start(period, local_day).isoformat()}"
+
+
+def cap_rule(cap: Cap) -> str:
+    return f"CAP_{cap.source.value}_{cap.period.value}"
+
+
+VELOCITY_RULE = "ORDER_VELOCITY"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Of `amount` points earned: `credit` now, `held` for review under `rule` in `period`."""
+
+    credit: int
+    held: int = 0
+    rule: str | None = None
+    period: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def judge_earning(amount: int, caps: list[tuple[Cap, int]], local_day: date) -> Verdict:
+    """`caps` pairs each cap of the source with what the member earned from the source in the
+    cap's period so far. The tightest cap decides; nothing is dropped: what is over it is held."""
+    credit, rule, period = amount, None, None
+    for cap, earned in caps:
+        room = max(cap.points - earned, 0)
+        if room < credit:
+            credit, rule, period = room, cap_rule(cap), period_key(cap.period, local_day)
+    return Verdict(credit=credit, held=amount - credit, rule=rule, period=period)
+
+
+def velocity_exceeded(velocity: OrderVelocity | None, orders_in_window: int) -> bool:
+    """`orders_in_window` counts the order being recorded."""
+    return velocity is not None and orders_in_window > velocity.orders
+
+
+def velocity_window_start(velocity: OrderVelocity, now: datetime) -> datetime:
+    return now - timedelta(minutes=velocity.minutes)
