@@ -48,9 +48,21 @@ class OrderVelocity:
 
 
 @dataclass(frozen=True)
+class ReturnRatio:
+    """Returns taking back more than `percent` of the order points a member earned in the last
+    `days` days raise a flag."""
+
+    percent: int
+    days: int = 30
+
+
+@dataclass(frozen=True)
 class AbusePolicy:
     caps: tuple[Cap, ...] = ()
     order_velocity: OrderVelocity | None = None
+    # More than this many referrals accepted from one inviter in a local day raises a flag.
+    referrals_per_day: int | None = None
+    return_ratio: ReturnRatio | None = None
 
     def caps_for(self, source: Source) -> list[Cap]:
         return [c for c in self.caps if c.source is source]
@@ -64,6 +76,10 @@ class AbusePolicy:
             "orderVelocity": None
             if self.order_velocity is None
             else {"orders": self.order_velocity.orders, "minutes": self.order_velocity.minutes},
+            "referralsPerDay": self.referrals_per_day,
+            "returnRatio": None
+            if self.return_ratio is None
+            else {"percent": self.return_ratio.percent, "days": self.return_ratio.days},
         }
 
     @classmethod
@@ -71,7 +87,13 @@ class AbusePolicy:
         if not raw:
             return cls()
         velocity = raw.get("orderVelocity")
+        ratio = raw.get("returnRatio")
+        referrals = raw.get("referralsPerDay")
         return cls(
+            referrals_per_day=None if referrals is None else int(referrals),
+            return_ratio=None
+            if ratio is None
+            else ReturnRatio(int(ratio["percent"]), int(ratio["days"])),
             caps=tuple(
                 Cap(Source(c["source"]), Period(c["period"]), int(c["points"]))
                 for c in raw.get("caps", [])
@@ -96,6 +118,14 @@ def check_policy(policy: AbusePolicy, errors: Collector) -> None:
             errors.add("orderVelocity.orders", "must be 1-1000")
         if not 1 <= velocity.minutes <= 10_080:
             errors.add("orderVelocity.minutes", "must be 1-10080 (a week)")
+    if policy.referrals_per_day is not None and not 1 <= policy.referrals_per_day <= 10_000:
+        errors.add("referralsPerDay", "must be 1-10000")
+    ratio = policy.return_ratio
+    if ratio is not None:
+        if not 1 <= ratio.percent <= 100:
+            errors.add("returnRatio.percent", "must be 1-100")
+        if not 1 <= ratio.days <= 365:
+            errors.add("returnRatio.days", "must be 1-365")
 
 
 def period_start(period: Period, local_day: date) -> date:
@@ -113,6 +143,8 @@ def cap_rule(cap: Cap) -> str:
 
 
 VELOCITY_RULE = "ORDER_VELOCITY"
+REFERRAL_RULE = "REFERRAL_VELOCITY"
+RETURN_RULE = "RETURN_RATIO"
 
 
 @dataclass(frozen=True)
@@ -144,3 +176,13 @@ def velocity_exceeded(velocity: OrderVelocity | None, orders_in_window: int) -> 
 
 def velocity_window_start(velocity: OrderVelocity, now: datetime) -> datetime:
     return now - timedelta(minutes=velocity.minutes)
+
+
+def referrals_exceeded(limit: int | None, accepted_today: int) -> bool:
+    """`accepted_today` counts the referral being accepted."""
+    return limit is not None and accepted_today > limit
+
+
+def return_ratio_exceeded(ratio: ReturnRatio | None, *, earned: int, taken_back: int) -> bool:
+    """Integer arithmetic: taken_back / earned > percent / 100."""
+    return ratio is not None and earned > 0 and taken_back * 100 > ratio.percent * earned

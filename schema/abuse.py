@@ -40,12 +40,22 @@ class OrderVelocity:
     minutes: int = strawberry.field(description="The window, in minutes.")
 
 
+@strawberry.type(description="Returns taking back over `percent` of `days` days' order points.")
+class ReturnRatio:
+    percent: int = strawberry.field(description="Share of earned order points, 1-100.")
+    days: int = strawberry.field(description="The window, in days.")
+
+
 @strawberry.type(description="The programme's abuse controls.")
 class AbusePolicy:
     caps: list[AbuseCap] = strawberry.field(description="Earning caps.")
     order_velocity: OrderVelocity | None = strawberry.field(
         description="The order velocity rule; null: none."
     )
+    referrals_per_day: int | None = strawberry.field(
+        description="More referrals than this from one inviter in a day flags the inviter."
+    )
+    return_ratio: ReturnRatio | None = strawberry.field(description="The returns rule; null: none.")
 
     @classmethod
     def from_domain(cls, policy: domain.AbusePolicy) -> AbusePolicy:
@@ -55,6 +65,10 @@ class AbusePolicy:
             order_velocity=None
             if velocity is None
             else OrderVelocity(orders=velocity.orders, minutes=velocity.minutes),
+            referrals_per_day=policy.referrals_per_day,
+            return_ratio=None
+            if policy.return_ratio is None
+            else ReturnRatio(percent=policy.return_ratio.percent, days=policy.return_ratio.days),
         )
 
 
@@ -71,11 +85,23 @@ class OrderVelocityInput:
     minutes: int = strawberry.field(description="The window in minutes, 1-10080.")
 
 
+@strawberry.input(description="The returns rule.")
+class ReturnRatioInput:
+    percent: int = strawberry.field(description="Share of earned order points, 1-100.")
+    days: int = strawberry.field(default=30, description="The window in days, 1-365.")
+
+
 @strawberry.input(description="The whole abuse policy; it replaces the one before.")
 class SetAbusePolicyInput:
     caps: list[AbuseCapInput] = strawberry.field(description="Earning caps (may be empty).")
     order_velocity: OrderVelocityInput | None = strawberry.field(
         default=None, description="Leave out for no velocity rule."
+    )
+    referrals_per_day: int | None = strawberry.field(
+        default=None, description="Referrals one inviter may bring in a day before a flag."
+    )
+    return_ratio: ReturnRatioInput | None = strawberry.field(
+        default=None, description="Leave out for no returns rule."
     )
 
     def to_domain(self) -> domain.AbusePolicy:
@@ -88,6 +114,10 @@ class SetAbusePolicyInput:
             order_velocity=None
             if velocity is None
             else domain.OrderVelocity(velocity.orders, velocity.minutes),
+            referrals_per_day=self.referrals_per_day,
+            return_ratio=None
+            if self.return_ratio is None
+            else domain.ReturnRatio(self.return_ratio.percent, self.return_ratio.days),
         )
 
 

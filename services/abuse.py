@@ -8,13 +8,15 @@ cannot jointly pass a cap."""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from db.models import AbuseFlag, Member, Programme
 from db.repositories import abuse as abuse_repo
 from db.repositories import programmes as programme_repo
 from domain.abuse import (
+    REFERRAL_RULE,
+    RETURN_RULE,
     VELOCITY_RULE,
     AbusePolicy,
     FlagStatus,
@@ -24,6 +26,8 @@ from domain.abuse import (
     judge_earning,
     period_key,
     period_start,
+    referrals_exceeded,
+    return_ratio_exceeded,
     velocity_exceeded,
     velocity_window_start,
 )
@@ -92,6 +96,40 @@ async def check_order_velocity(programme: Programme, member: Member, now: dateti
             points=0,
             now=now,
         )
+
+
+async def _flag(programme: Programme, member: Member, rule: str, now: datetime) -> None:
+    day = now.astimezone(zone_of(programme)).date()
+    await abuse_repo.hold(
+        programme_id=programme.id,
+        member_id=member.id,
+        rule=rule,
+        period=period_key(Period.DAY, day),
+        points=0,
+        now=now,
+    )
+
+
+async def check_referrals(programme: Programme, inviter: Member, now: datetime) -> None:
+    """After a referral is accepted (the inviter locked): too many from one inviter today
+    flags the inviter, once a day."""
+    limit = policy_of(programme).referrals_per_day
+    if limit is None:
+        return
+    today = await abuse_repo.referrals_since(inviter.id, _period_began(programme, Period.DAY, now))
+    if referrals_exceeded(limit, today):
+        await _flag(programme, inviter, REFERRAL_RULE, now)
+
+
+async def check_returns(programme: Programme, member: Member, now: datetime) -> None:
+    """After a return (the member locked): returns that took back more than the policy's
+    share of the order points earned in its window flag the member, once a day."""
+    ratio = policy_of(programme).return_ratio
+    if ratio is None:
+        return
+    earned, taken = await abuse_repo.order_points_since(member.id, now - timedelta(days=ratio.days))
+    if return_ratio_exceeded(ratio, earned=earned, taken_back=taken):
+        await _flag(programme, member, RETURN_RULE, now)
 
 
 async def set_policy(principal: Principal, policy: AbusePolicy) -> AbusePolicy:

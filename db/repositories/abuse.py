@@ -7,7 +7,7 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.functions import Sum
 
-from db.models import AbuseFlag, Order, PointTransaction
+from db.models import AbuseFlag, Order, PointTransaction, Referral
 
 
 async def earned_since(member_id: int, reference_type: str, since: datetime) -> int:
@@ -25,6 +25,22 @@ async def earned_since(member_id: int, reference_type: str, since: datetime) -> 
         .values("total")
     )
     return int(rows[0]["total"] or 0) if rows else 0
+
+
+async def order_points_since(member_id: int, since: datetime) -> tuple[int, int]:
+    """(earned, taken back) by the member's orders' ledger rows since an instant."""
+    rows = await PointTransaction.filter(
+        member_id=member_id, reference_type="ORDER", created_at__gte=since
+    ).values_list("kind", "bucket", "amount")
+    # booked pending when the order was recorded; maturing moves it with a negative PENDING
+    # row and a positive AVAILABLE one, which are not new earning
+    earned = sum(a for kind, bucket, a in rows if kind == "EARN" and bucket == "PENDING" and a > 0)
+    taken = sum(-a for kind, _, a in rows if kind == "REVERSE" and a < 0)
+    return earned, taken
+
+
+async def referrals_since(inviter_id: int, since: datetime) -> int:
+    return await Referral.filter(inviter_id=inviter_id, created_at__gte=since).count()
 
 
 async def orders_since(member_id: int, since: datetime) -> int:

@@ -300,6 +300,7 @@ async def accept_referral(
             raise AlreadyReferred(
                 "this member was invited already", field="inviteeExternalId"
             ) from error
+        await abuse.check_referrals(programme, inviter, now_of(programme))
         return {"memberId": invitee.id}
 
     payload = {"invitee": invitee_external_id, "code": invite_code}

@@ -460,6 +460,7 @@ async def return_lines(
             fields += ["status", "closed_at"]
             await activity.reverse_referral(principal, order, programme, entry)
         await order_repo.save(order, *fields)
+        await abuse.check_returns(programme, member, now)
         return {"orderId": order.id}
 
     return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)

@@ -7,7 +7,10 @@ import uuid
 
 from db.models import AbuseFlag, AuditEntry, Member, PointTransaction
 from domain.auth import Role
-from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order
+from services.points import activity
+from services.points import orders as order_service
+from services.points.orders import ReturnLine
+from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order, staff
 from tests.graphql.points.documents import REWARD_REVIEW
 
 SET_POLICY = """
@@ -212,3 +215,57 @@ async def test_a_bad_policy_is_refused_and_changes_nothing(gql, programme, make_
     }
     kept = (await gql("{ abusePolicy { caps { source period points } } }", auth=admin))["data"]
     assert kept["abusePolicy"]["caps"] == [{"source": "REVIEW", "period": "DAY", "points": 25}]
+
+
+async def test_too_many_referrals_from_one_inviter_in_a_day_flag_it_once(
+    gql, programme, make_key, make_member
+):
+    admin = await make_key(programme, Role.ADMIN)
+    await gql(SET_POLICY, {"input": {"caps": [], "referralsPerDay": 2}}, auth=admin)
+    inviter = await make_member(programme)
+    code = await activity.invite_code(staff(programme), inviter)
+
+    counts = []
+    for _ in range(4):
+        invitee = await make_member(programme)
+        await activity.accept_referral(
+            staff(programme),
+            invite_code=code,
+            invitee_external_id=invitee.external_id,
+            idempotency_key=key(),
+        )
+        counts.append(await AbuseFlag.filter(member_id=inviter.id).count())
+
+    assert counts == [0, 0, 1, 1]
+    flag = await AbuseFlag.get(member_id=inviter.id)
+    assert (flag.rule, flag.points_held) == ("REFERRAL_VELOCITY", 0)
+
+
+async def test_returning_more_than_the_share_of_earned_points_flags_the_member(
+    gql, programme, make_key, make_member
+):
+    admin = await make_key(programme, Role.ADMIN)
+    policy = {"caps": [], "returnRatio": {"percent": 50, "days": 30}}
+    body = await gql(SET_POLICY, {"input": policy}, auth=admin)
+    assert body["data"]["setAbusePolicy"]["policy"] == {
+        "caps": [],
+        "orderVelocity": None,
+    }
+    member = await make_member(programme)
+    first = await place_order(programme, member, line("a"))
+    second = await place_order(programme, member, line("b"))
+    for order in (first, second):
+        await complete(programme, order)
+
+    await order_service.return_lines(
+        staff(programme), first.order_ref, [ReturnLine("a", 1)], idempotency_key=key()
+    )
+    half = await AbuseFlag.filter(member_id=member.id).count()
+    await order_service.return_lines(
+        staff(programme), second.order_ref, [ReturnLine("b", 1)], idempotency_key=key()
+    )
+
+    assert half == 0  # exactly half is not more than half
+    [flag] = await AbuseFlag.filter(member_id=member.id)
+    assert flag.rule == "RETURN_RATIO"
+    await assert_ledger_consistent(member)
