@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import Collector
+from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints
 
 MAX_CAP = 10**12
 
@@ -16,6 +17,7 @@ MAX_CAP = 10**12
 class Source(StrEnum):
     """Where earned points come from, by the ledger row's reference type."""
 
+    ORDER = "ORDER"
     CHECK_IN = "CHECK_IN"
     REVIEW = "REVIEW"
     REFERRAL = "REFERRAL"
@@ -186,3 +188,31 @@ def referrals_exceeded(limit: int | None, accepted_today: int) -> bool:
 def return_ratio_exceeded(ratio: ReturnRatio | None, *, earned: int, taken_back: int) -> bool:
     """Integer arithmetic: taken_back / earned > percent / 100."""
     return ratio is not None and earned > 0 and taken_back * 100 > ratio.percent * earned
+
+
+def capped_order(earned: OrderPoints, credit: int) -> OrderPoints:
+    """The order's points cut to `credit`, line by line in proportion to what each earned
+    (largest remainder, ties to the earlier line), each cut shown as a negative ABUSE_CAP rule:
+    returns take back per line, so the lines must add up to what was credited."""
+    if credit >= earned.total:
+        return earned
+    if earned.total <= 0:
+        return earned
+    shares = [line.points * credit for line in earned.lines]
+    kept = [share // earned.total for share in shares]
+    order = sorted(range(len(kept)), key=lambda n: (-(shares[n] % earned.total), n))
+    for n in order[: credit - sum(kept)]:
+        kept[n] += 1
+    lines = tuple(
+        line
+        if points == line.points
+        else LinePoints(
+            line.sku,
+            line.quantity,
+            line.amount,
+            points,
+            (*line.rules, RulePoints(EarnRule.ABUSE_CAP, points - line.points)),
+        )
+        for line, points in zip(earned.lines, kept, strict=True)
+    )
+    return OrderPoints(lines=lines, total=credit, amount=earned.amount)

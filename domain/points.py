@@ -68,6 +68,8 @@ class EarnRule(StrEnum):
     TIER_MULTIPLIER = "TIER_MULTIPLIER"
     BIRTHDAY_MULTIPLIER = "BIRTHDAY_MULTIPLIER"
     CATEGORY_BONUS = "CATEGORY_BONUS"
+    # Negative: what an earning cap held back for review (issue 18.6).
+    ABUSE_CAP = "ABUSE_CAP"
 
 
 def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN) -> int:

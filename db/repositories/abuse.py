@@ -20,6 +20,8 @@ async def earned_since(member_id: int, reference_type: str, since: datetime) -> 
             kind="EARN",
             amount__gt=0,
             created_at__gte=since,
+            # an order's points are earned when booked pending; maturing them is no new earning
+            bucket="PENDING" if reference_type == "ORDER" else "AVAILABLE",
         )
         .annotate(total=Sum("amount"))
         .values("total")

@@ -16,6 +16,7 @@ from db.models import Member, Order, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from domain.abuse import Source, capped_order
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
@@ -161,6 +162,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         now = now_of(programme)
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, data.placed_at)
+        )
+        earned = capped_order(
+            earned, await abuse.capped(programme, member, Source.ORDER, earned.total, now)
         )
         try:
             order = await order_repo.create(

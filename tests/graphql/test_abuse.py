@@ -11,7 +11,7 @@ from services.points import activity
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
 from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order, staff
-from tests.graphql.points.documents import REWARD_REVIEW
+from tests.graphql.points.documents import RECORD_ORDER, RETURN_LINES, REWARD_REVIEW
 
 SET_POLICY = """
 mutation ($input: SetAbusePolicyInput!) {
@@ -269,3 +269,54 @@ async def test_returning_more_than_the_share_of_earned_points_flags_the_member(
     [flag] = await AbuseFlag.filter(member_id=member.id)
     assert flag.rule == "RETURN_RATIO"
     await assert_ledger_consistent(member)
+
+
+async def test_parallel_orders_cannot_jointly_pass_an_order_cap(
+    gql, programme, make_key, make_member
+):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    cap = {"caps": [{"source": "ORDER", "period": "DAY", "points": 500}]}
+    await gql(SET_POLICY, {"input": cap}, auth=admin)
+    member = await make_member(programme)
+
+    def order(n: int) -> dict:
+        return {
+            "orderId": f"cap-{n}-{key()[:6]}",
+            "memberExternalId": member.external_id,
+            "placedAt": "2026-11-30T10:00:00+08:00",
+            "lines": [
+                {"sku": "a", "category": "c", "unitPrice": 6_000, "quantity": 1},
+                {"sku": "b", "category": "c", "unitPrice": 4_000, "quantity": 1},
+            ],
+            "payments": [{"method": "CARD", "amount": 10_000}],
+            "idempotencyKey": key(),
+        }
+
+    answers = await asyncio.gather(
+        *[gql(RECORD_ORDER, {"input": order(n)}, auth=storefront) for n in range(6)]
+    )
+
+    orders = [a["data"]["recordOrder"]["order"] for a in answers]
+    assert sorted(o["points"] for o in orders) == [0, 0, 0, 100, 200, 200]
+    for o in orders:
+        assert sum(line["points"] for line in o["lines"]) == o["points"]
+    [flag] = await AbuseFlag.filter(member_id=member.id)
+    assert (flag.rule, flag.points_held) == ("CAP_ORDER_DAY", 700)
+    row = await assert_ledger_consistent(member)
+    assert row.points_pending == 500
+    # a capped order returned whole takes back what it was credited, no more
+    capped = next(o for o in orders if o["points"] == 100)
+    body = await gql(
+        RETURN_LINES,
+        {
+            "input": {
+                "orderId": capped["orderId"],
+                "lines": [{"sku": "a", "quantity": 1}, {"sku": "b", "quantity": 1}],
+                "idempotencyKey": key(),
+            }
+        },
+        auth=storefront,
+    )
+    assert body["data"]["returnOrderLines"]["__typename"] == "OrderSuccess", body
+    assert (await assert_ledger_consistent(member)).points_pending == 400
