@@ -304,3 +304,17 @@ def test_one_secret_or_the_list_not_both(tmp_path):
             }
         )
     assert error.value.variable == "LOYALTY_JWT_SECRET"
+
+
+async def test_node_hides_keys_from_a_storefront(gql, programme, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    made = (await gql(CREATE, {"input": create_input()}, auth=admin))["data"]["createApiKey"]
+    query = "query ($id: ID!) { node(id: $id) { id } }"
+
+    seen = await gql(query, {"id": made["apiKey"]["id"]}, auth=admin)
+    hidden = await gql(query, {"id": made["apiKey"]["id"]}, auth=storefront)
+
+    assert seen["data"]["node"] == {"id": made["apiKey"]["id"]}
+    assert hidden == {"data": {"node": None}, **{k: v for k, v in hidden.items() if k != "data"}}
+    assert "errors" not in hidden
