@@ -27,7 +27,7 @@ from services.clock import now_of, wall_now
 from services.idempotency import run_once
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, spendable
-from services.points.redemption import check_reason
+from services.points.redemption import RELEASED, check_reason, close_hold
 
 ERASURE = "ERASURE"
 
@@ -51,6 +51,10 @@ async def erase(
         # The row lock: no earning, spending or job runs on the member while it is erased.
         member = await ledger.lock(programme, found.id)
         now = now_of(programme)
+        # Open checkout holds end: an erased member checks out no more, and what they held
+        # is forfeited with the rest.
+        for open_hold in await privacy_repo.open_holds(member.id):
+            await close_hold(open_hold, member, RELEASED, now)
         forfeited = max(spendable(member), 0)
         if forfeited:
             entry = Entry(

@@ -35,6 +35,10 @@ async def forget_profile(member: Member, **fields: Any) -> None:
     await member.save(update_fields=list(fields))
 
 
+async def open_holds(member_id: int) -> list[PointHold]:
+    return await PointHold.filter(member_id=member_id, status="HELD").order_by("id")
+
+
 async def delete_personalisation(member_id: int) -> None:
     """The member's segment and recommendation list (both rebuilt from purchases nightly)."""
     await RecommendationList.filter(member_id=member_id).delete()

@@ -155,6 +155,13 @@ async def test_erasure_leaves_no_pii_anywhere_and_every_total_whole(
         {"e": external_id, "k": uuid.uuid4().hex},
         auth=storefront,
     )
+    held = await gql(
+        """mutation ($e: String!, $k: String!) { holdPoints(input: {memberExternalId: $e,
+        amount: 30, orderId: "checkout-1", idempotencyKey: $k}) { __typename } }""",
+        {"e": external_id, "k": uuid.uuid4().hex},
+        auth=storefront,
+    )
+    assert held["data"]["holdPoints"]["__typename"] == "HoldSuccess"
     await build(programme)
     token = await token_for(gql, storefront, external_id)
     assert (await gql(VIEWER, auth=token))["data"]["viewer"]["externalId"] == external_id
@@ -195,6 +202,7 @@ async def test_erasure_leaves_no_pii_anywhere_and_every_total_whole(
     assert (erase_row.amount, erase_row.reason) == (-spendable, "the member asked (ticket 4711)")
     row = await assert_ledger_consistent(member)
     assert row.points_available == 0 and row.points_pending > 0  # the pending order stays
+    assert row.points_held == 0  # the open hold was released, then forfeited
     assert await Order.filter(member_id=member.id).count() == 4
     assert not await MemberSegment.filter(member_id=member.id).exists()
     assert not await RecommendationList.filter(member_id=member.id).exists()
