@@ -168,6 +168,7 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "setTierPolicy": lambda a: Subject("policies"),
     "setSegmentPolicy": lambda a: Subject("policies"),
     "setAbusePolicy": lambda a: Subject("policies"),
+    "setEventPolicy": lambda a: Subject("policies"),
     "advanceTestClock": lambda a: Subject("policies"),
     "upsertTier": lambda a: Subject("tiers"),
     "upsertBenefit": lambda a: Subject("tiers"),

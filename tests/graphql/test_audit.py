@@ -387,3 +387,16 @@ async def test_audit_export_writes_json_lines_for_a_period(gql, programme, make_
     assert [line["after"]["points_policy"]["expiry_months"] for line in lines] == [5, 6]
     assert lines[0]["actor"]["keyLabel"] == "test"
     assert empty == ""
+
+
+def test_every_configuration_mutation_of_the_schema_keeps_before_and_after():
+    from schema import build_schema
+    from schema.audit import SUBJECTS
+
+    mutations = set(build_schema(production=False)._schema.mutation_type.fields)
+    configuration = {name for name in mutations if name.startswith(("set", "upsertT", "upsertB"))}
+    configuration |= {"createCouponTemplate", "retireCouponTemplate", "createApiKey"}
+    configuration |= {"revokeApiKey", "advanceTestClock"}
+
+    assert configuration <= set(SUBJECTS)
+    assert set(SUBJECTS) <= mutations  # no stale names
