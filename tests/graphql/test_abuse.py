@@ -179,6 +179,7 @@ async def test_flags_and_policies_stay_in_their_programme(
 
     theirs = (await gql(FLAGS, auth=other_admin))["data"]["abuseFlags"]["edges"]
     approve = (await gql(APPROVE, {"id": flag["id"], "key": key()}, auth=other_admin))["data"]
+    reject = (await gql(REJECT, {"id": flag["id"], "key": key()}, auth=other_admin))["data"]
     node = await gql("query ($id: ID!) { node(id: $id) { id } }", {"id": flag["id"]},
                      auth=other_admin)  # fmt: skip
     by_storefront = await gql(FLAGS, auth=storefront)
@@ -186,6 +187,7 @@ async def test_flags_and_policies_stay_in_their_programme(
 
     assert theirs == []
     assert approve["approveFlag"]["errors"][0]["code"] == "NOT_FOUND"
+    assert reject["rejectFlag"]["errors"][0]["code"] == "NOT_FOUND"
     assert node["data"]["node"] is None
     assert by_storefront["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert policy["abusePolicy"]["caps"] == []
