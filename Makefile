@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation audit-http lint-schema
+	eval-recommendations bench-recommendations bench fuzz mutation audit-http lint-schema \
+	bench-export
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -80,6 +81,10 @@ bench-ledger: install
 ## How long run-jobs takes to judge 10,000 members whose tier validity ended (PostgreSQL).
 bench-tiers: install
 	$(BIN)/python scripts/bench_tier_jobs.py
+
+## Exporting a member with 100,000 ledger rows: time, size, peak memory while streaming.
+bench-export: install
+	$(BIN)/python scripts/bench_member_export.py
 
 ## Recommendation quality on generated data: hit rate@10 and NDCG@10 against popularity.
 eval-recommendations: install

@@ -18,6 +18,7 @@ from api import settings as settings_module
 from api.body import BodyLimit
 from api.cors import cors
 from api.errors import EdgeErrors
+from api.exports import member_export
 from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
 from api.metrics import metrics, worker_stopped
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            Route("/exports/members/{token}", member_export, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *ide,
         ],

@@ -1,5 +1,5 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
-run-jobs, build-recommendations, print-schema."""
+run-jobs, build-recommendations, audit-export, print-schema."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from api import logs
@@ -155,15 +156,19 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
 
     async def work() -> int:
         started = time.perf_counter()
-        report = await run_all(args.programme)
-        pruned = "skipped (one programme)" if args.programme else report.keys_pruned
+        report = await run_all(args.programme, audit_retention_days=settings.audit_retention_days)
+        one = "skipped (one programme)" if args.programme else None
         print(
             f"orders completed: {report.orders_matured}; holds expired: {report.holds_expired}; "
             f"points expired: {report.points_expired} from {report.members_expired} members; "
             f"tier periods ended: {report.tier_periods_ended} ({report.tier_changes} moved); "
             f"coupons issued: {report.coupons_issued}; "
             f"coupon locks released: {report.coupon_locks_released}; "
-            f"idempotency keys pruned: {pruned} "
+            f"reminders: {report.points_expiring_reminders} points expiring, "
+            f"{report.tier_downgrade_warnings} tier downgrade warnings; "
+            f"events pruned: {report.events_pruned}; "
+            f"idempotency keys pruned: {one or report.keys_pruned}; "
+            f"audit rows pruned: {one or report.audit_rows_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )
         return 0
@@ -181,6 +186,40 @@ async def cmd_build_recommendations(settings: Settings, args: argparse.Namespace
                 f"{report.products} products bought, {report.pairs} similar pairs "
                 f"({report.seconds:.2f} s)"
             )
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def _instant(text: str) -> datetime:
+    """An ISO date or date-time; without a zone it is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or date-time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
+    import orjson
+
+    from services import audit as audit_service
+    from services import programmes as programme_service
+
+    async def work() -> int:
+        programme_id = None
+        if args.programme:
+            programme = await programme_service.by_code(args.programme)
+            if programme is None:
+                print(f"no programme {args.programme!r}", file=sys.stderr)
+                return 1
+            programme_id = programme.id
+        out = sys.stdout.buffer
+        async for row in audit_service.export(
+            since=args.since, until=args.until, programme_id=programme_id
+        ):
+            out.write(orjson.dumps(row) + b"\n")
+        out.flush()
         return 0
 
     return await _with_db(settings, work)
@@ -258,6 +297,12 @@ def parser() -> argparse.ArgumentParser:
         help="nightly: member segments (RFM), the co-purchase model and each member's ranked "
         "recommendations",
     )
+    export = sub.add_parser(
+        "audit-export", help="audit rows from --from (inclusive) to --to (exclusive), JSON lines"
+    )
+    export.add_argument("--from", dest="since", type=_instant, required=True)
+    export.add_argument("--to", dest="until", type=_instant, required=True)
+    export.add_argument("--programme", help="one programme's rows (by code); default all")
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
     return p
 
@@ -271,6 +316,7 @@ ASYNC_COMMANDS = {
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,
     "build-recommendations": cmd_build_recommendations,
+    "audit-export": cmd_audit_export,
 }
 
 

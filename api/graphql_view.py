@@ -46,7 +46,7 @@ from api.persisted import NOT_FOUND, PersistedQueries, PersistedQueryError
 from api.rate_limit import RateLimiter, ThrottleStatus
 from api.settings import Settings
 from db.connection import is_unavailable
-from resolvers.context import Context, Loaders
+from resolvers.context import Context, Loaders, request_id_of
 from schema import build_schema
 from schema.cost import BUDGET, operation_cost
 from schema.limits import is_readable, parse_document
@@ -233,6 +233,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             loaders=Loaders(principal),
             request=request,
             response=response,
+            request_id=request_id_of(request.headers.get("x-request-id")),
         )
 
     async def execute_operation(  # type: ignore[override]

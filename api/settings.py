@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.exceptions import ConfigurationError
 
 from db.config import DEFAULT_DATABASE_URL, normalise_url
+from domain.audit import DEFAULT_RETENTION_DAYS, MIN_RETENTION_DAYS
 from services.tokens import TokenSettings
 
 MODES = ("development", "production")
@@ -41,6 +43,7 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = ()
     log_format: str = "text"
+    audit_retention_days: int = DEFAULT_RETENTION_DAYS
 
     @property
     def production(self) -> bool:
@@ -85,11 +88,21 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "browser origins allowed to call /graphql, comma-separated "
         "(`https://shop.example,https://app.example`); none allowed when unset",
     ),
+    "LOYALTY_AUDIT_RETENTION_DAYS": (
+        str(DEFAULT_RETENTION_DAYS),
+        f"days `run-jobs` keeps audit rows ({MIN_RETENTION_DAYS}-36500)",
+    ),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
     "LOYALTY_JWT_SECRET": (
         "(generated in development)",
-        "HS256 key for member tokens, at least 32 characters; required in production",
+        "HS256 key for member tokens, at least 32 characters; required in production "
+        "unless `LOYALTY_JWT_SECRETS` is set",
+    ),
+    "LOYALTY_JWT_SECRETS": (
+        "(unset)",
+        "rotation: `kid:secret,kid:secret`, newest first; the first signs, all verify "
+        "(replaces `LOYALTY_JWT_SECRET`)",
     ),
 }
 
@@ -129,6 +142,44 @@ def _jwt_secret(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
         with os.fdopen(fd, "w") as secret_file:
             secret_file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+KID = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+MAX_JWT_SECRETS = 8
+
+
+def _jwt_secrets(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """LOYALTY_JWT_SECRETS: `kid:secret` pairs, comma-separated, newest first."""
+    name = "LOYALTY_JWT_SECRETS"
+    pairs: list[tuple[str, str]] = []
+    for item in env.get(name, "").split(","):
+        if not item.strip():
+            continue
+        kid, sep, secret = item.strip().partition(":")
+        if not sep or not KID.fullmatch(kid):
+            raise SettingsError(name, "each entry is kid:secret, the kid 1-32 of A-Z a-z 0-9 _ . -")
+        if len(secret) < 32:
+            raise SettingsError(name, f"the secret of kid {kid} must be at least 32 characters")
+        if kid in dict(pairs):
+            raise SettingsError(name, f"kid {kid} is listed twice")
+        pairs.append((kid, secret))
+    if len(pairs) > MAX_JWT_SECRETS:
+        raise SettingsError(name, f"at most {MAX_JWT_SECRETS} secrets")
+    return tuple(pairs)
+
+
+def _token_settings(env: Mapping[str, str], mode: str, data_dir: Path) -> TokenSettings:
+    issuer = env.get("LOYALTY_JWT_ISSUER", "loyalty")
+    audience = env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members")
+    rotating = _jwt_secrets(env)
+    if not rotating:
+        return TokenSettings(issuer, audience, _jwt_secret(env, mode, data_dir))
+    if env.get("LOYALTY_JWT_SECRET"):
+        raise SettingsError(
+            "LOYALTY_JWT_SECRET", "set LOYALTY_JWT_SECRET or LOYALTY_JWT_SECRETS, not both"
+        )
+    kid, secret = rotating[0]
+    return TokenSettings(issuer, audience, secret, kid=kid, verifying=rotating)
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
@@ -238,9 +289,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ),
         max_body_bytes=_int(env, "LOYALTY_MAX_BODY_BYTES", 1024 * 1024, 1024, 1024**3),
         cors_origins=_cors_origins(env),
-        jwt=TokenSettings(
-            issuer=env.get("LOYALTY_JWT_ISSUER", "loyalty"),
-            audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),
-            secret=_jwt_secret(env, mode, data_dir),
+        audit_retention_days=_int(
+            env,
+            "LOYALTY_AUDIT_RETENTION_DAYS",
+            DEFAULT_RETENTION_DAYS,
+            MIN_RETENTION_DAYS,
+            36_500,
         ),
+        jwt=_token_settings(env, mode, data_dir),
     )

@@ -24,15 +24,29 @@ class ActiveKey:
     id: int
     programme_id: int
     role: str
+    display_prefix: str
+    label: str
+    expires_at: float | None  # a POSIX timestamp; the key is refused from then on
 
 
 def _key(secret_hash: str) -> str:
-    return f"loyalty:api-key:{secret_hash}"
+    # v2: entries carry the prefix, label (for the audit trail) and expiry; v1 ones are unread.
+    return f"loyalty:api-key:v2:{secret_hash}"
 
 
 async def _load(secret_hash: str) -> ActiveKey | None:
     row = await key_repo.find_active(secret_hash)
-    return None if row is None else ActiveKey(row.id, row.programme_id, row.role)
+    if row is None:
+        return None
+    expires = row.expires_at.timestamp() if row.expires_at else None
+    return ActiveKey(row.id, row.programme_id, row.role, row.display_prefix, row.label, expires)
+
+
+def _encode(key: ActiveKey | None) -> bytes:
+    assert key is not None  # only found keys are kept
+    return orjson.dumps(
+        [key.id, key.programme_id, key.role, key.display_prefix, key.label, key.expires_at]
+    )
 
 
 async def active_key(secret_hash: str) -> ActiveKey | None:
@@ -43,7 +57,7 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
         cache,
         _key(secret_hash),
         lambda: _load(secret_hash),
-        lambda key: orjson.dumps([key.id, key.programme_id, key.role]),  # type: ignore[union-attr]
+        _encode,
         lambda raw: ActiveKey(*orjson.loads(raw)),
         ttl=TTL_SECONDS,
         keep=lambda key: key is not None,

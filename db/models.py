@@ -24,6 +24,10 @@ class Programme(Model):
     segment_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     # {role: {"maximumAvailable": n, "restoreRate": n}}; roles left out keep the defaults
     rate_limits: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # Earning caps and velocity rules (issue 18.6); null: none.
+    abuse_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # Event retention and reminder lead times (domain/events.py EventPolicy); null: defaults
+    event_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"
@@ -41,6 +45,9 @@ class ApiKey(Model):
     secret_hash = fields.CharField(max_length=64, unique=True)
     created_at = fields.DatetimeField()
     revoked_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(null=True)
+    # Written at most once a minute per key (services/keys.py), not on every request.
+    last_used_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "api_keys"
@@ -121,6 +128,11 @@ class Member(Model):
     # whether expiry fell due before it, and the job finds whom to expire by an index.
     expiry_due_at = fields.DatetimeField(null=True)
     qualifying_spend = fields.BigIntField(default=0)
+    # Set when the member was erased (issue 18.3): its tokens are refused from then on.
+    erased_at = fields.DatetimeField(null=True)
+    # The sequence number of the member's last event (services/events.py): raised by the
+    # statement that writes the event, under the member's row lock, so numbers follow commits.
+    event_seq = fields.BigIntField(default=0)
 
     class Meta:
         table = "members"
@@ -589,3 +601,120 @@ class RecommendationList(Model):
     class Meta:
         table = "recommendation_lists"
         indexes = (("programme", "member"),)
+
+
+class AuditEntry(Model):
+    """One staff action (issue 18.1), written in the transaction of the change it records.
+
+    Append-only: nothing in the application updates or deletes a row, and on PostgreSQL a
+    trigger (hand-written in the migration) refuses UPDATE, and DELETE outside the retention
+    job."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="audit_entries", on_delete=fields.RESTRICT
+    )
+    programme_id: int
+    actor_role = fields.CharField(max_length=16)
+    actor_key_id = fields.IntField(null=True)
+    actor_key_prefix = fields.CharField(max_length=32, null=True)
+    actor_key_label = fields.CharField(max_length=100, null=True)
+    actor_member_id = fields.IntField(null=True)
+    operation = fields.CharField(max_length=64)
+    # Global ids of what the action touched, space-separated with a space at each end, so a
+    # search for one id is a LIKE on ' <id> ' in both dialects.
+    target_ids = fields.TextField()
+    outcome = fields.CharField(max_length=64)
+    input: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    before: fields.JSONField[Any] = fields.JSONField(null=True)
+    after: fields.JSONField[Any] = fields.JSONField(null=True)
+    request_id = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "audit_log"
+        indexes = (("programme", "created_at"), ("programme", "actor_key_id", "id"))
+
+
+class Event(Model):
+    """The outbox: one row per change a shop cares about, written in the change's own
+    transaction (so it exists if and only if the change committed). Written and read only by
+    db/repositories/events.py, in commit order: on PostgreSQL `txid` is the writing
+    transaction's id (the column default, migration 6) and rows are handed out only below the
+    reader's snapshot xmin, by (txid, id); on SQLite `txid` is 0 and id order is commit order."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.UUIDField(unique=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="events", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    # The subject; null for events about the programme itself (a webhook endpoint disabled)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    member_id: int | None
+    type = fields.CharField(max_length=48)
+    sequence = fields.BigIntField(null=True)  # the member's event number, 1, 2, 3, ...
+    occurred_at = fields.DatetimeField()  # on the programme's clock
+    recorded_at = fields.DatetimeField()  # wall clock: retention counts from it
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    txid = fields.BigIntField()  # no Python default: written only by db/repositories/events.py
+
+    class Meta:
+        table = "events"
+        unique_together = (("member", "sequence"),)
+        indexes = (("txid", "id"), ("programme", "txid", "id"), ("recorded_at",))
+
+
+class EventReminder(Model):
+    """A reminder event sent once: the unique key (member, kind, about) is what keeps a second
+    run-jobs from sending it again. `about` names the lot or the tier period; kept until
+    `due_at` (when the lot expires, the period ends) has passed."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="event_reminders", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="event_reminders", on_delete=fields.CASCADE
+    )
+    member_id: int
+    kind = fields.CharField(max_length=48)
+    about = fields.CharField(max_length=64)
+    due_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "event_reminders"
+        unique_together = (("member", "kind", "about"),)
+        indexes = (("programme", "due_at"),)
+
+
+class AbuseFlag(Model):
+    """A member flagged by an abuse rule (issue 18.6), once per rule and period; the points
+    earned over a cap wait here for an admin's decision."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="abuse_flags", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="abuse_flags", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    rule = fields.CharField(max_length=48)
+    period = fields.CharField(max_length=32)
+    points_held = fields.BigIntField(default=0)
+    status = fields.CharField(max_length=16)
+    decision_reason = fields.CharField(max_length=200, null=True)
+    decided_by = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "abuse_flags"
+        unique_together = (("member", "rule", "period"),)
+        indexes = (("programme", "status", "id"),)

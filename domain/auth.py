@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 KEY_PREFIX = "lk"
@@ -27,6 +27,9 @@ class Principal:
     role: Role
     key_id: int | None = None
     member_id: int | None = None
+    # What the audit trail names an API key by; not part of the principal's identity.
+    key_prefix: str | None = field(default=None, compare=False)
+    key_label: str | None = field(default=None, compare=False)
 
     @property
     def scope(self) -> str:

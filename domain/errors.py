@@ -47,6 +47,9 @@ class ErrorCode(StrEnum):
     CATEGORY_MISMATCH = "CATEGORY_MISMATCH"
     NO_SHIPPING_FEE = "NO_SHIPPING_FEE"
     NOT_STACKABLE = "NOT_STACKABLE"
+    # Governance
+    LAST_ADMIN_KEY = "LAST_ADMIN_KEY"
+    ALREADY_DECIDED = "ALREADY_DECIDED"
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,11 @@ def check_page_size(first: int, maximum: int = PAGE_MAX) -> None:
     """A connection's `first`: 1 to `maximum` items, else VALIDATION on `first`."""
     if not 1 <= first <= maximum:
         raise invalid("first", f"must be 1-{maximum}")
+
+
+class LastAdminKey(DomainError):
+    code = ErrorCode.LAST_ADMIN_KEY
+
+
+class AlreadyDecided(DomainError):
+    code = ErrorCode.ALREADY_DECIDED

@@ -30,6 +30,7 @@ class TxKind(StrEnum):
     ADJUST = "ADJUST"
     TRANSFER_IN = "TRANSFER_IN"
     TRANSFER_OUT = "TRANSFER_OUT"
+    ERASE = "ERASE"  # the balance an erased member forfeits (issue 18.3)
 
 
 class Bucket(StrEnum):
@@ -67,6 +68,8 @@ class EarnRule(StrEnum):
     TIER_MULTIPLIER = "TIER_MULTIPLIER"
     BIRTHDAY_MULTIPLIER = "BIRTHDAY_MULTIPLIER"
     CATEGORY_BONUS = "CATEGORY_BONUS"
+    # Negative: what an earning cap held back for review (issue 18.6).
+    ABUSE_CAP = "ABUSE_CAP"
 
 
 def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,12 @@ from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
 from services.tokens import TokenSettings
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id_of(header: str | None) -> str:
+    return header if header and REQUEST_ID.fullmatch(header) else uuid.uuid4().hex
 
 
 class Loaders:
@@ -58,3 +66,5 @@ class Context:
     loaders: Loaders
     request: Any = field(default=None, repr=False)
     response: Any = field(default=None, repr=False)
+    # The caller's X-Request-ID when it is a sane one, else our own: audit rows carry it.
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)

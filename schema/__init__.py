@@ -13,15 +13,21 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.tools import merge_types
 
+from schema.abuse import AbuseMutation, AbuseQuery
+from schema.audit import AuditQuery
+from schema.audit import install as install_audit
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
+from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.input_checks import install as install_input_checks
+from schema.keys import KeyMutation, KeyQuery
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
+from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
@@ -55,6 +61,11 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         RecommendationQuery,
+        AuditQuery,
+        KeyQuery,
+        PrivacyQuery,
+        AbuseQuery,
+        EventQuery,
     ),
 )
 Query.__strawberry_definition__.description = (
@@ -71,6 +82,10 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         RecommendationMutation,
+        KeyMutation,
+        PrivacyMutation,
+        AbuseMutation,
+        EventMutation,
     ),
 )
 Mutation.__strawberry_definition__.description = (
@@ -101,6 +116,8 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         ),
     )
     install_input_checks(built._schema)
+    # After the input checks, so a mutation refused by them is audited too.
+    install_audit(built._schema)
     return built
 
 

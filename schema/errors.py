@@ -57,6 +57,8 @@ describe_values(
         "CATEGORY_MISMATCH": "No line is eligible for the coupon.",
         "NO_SHIPPING_FEE": "A FREE_SHIPPING coupon on a cart without a fee.",
         "NOT_STACKABLE": "The coupon does not combine with those already on the order.",
+        "LAST_ADMIN_KEY": "The programme's last admin key may not be revoked.",
+        "ALREADY_DECIDED": "The flag was approved or rejected already.",
     },
 )
 

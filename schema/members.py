@@ -11,6 +11,7 @@ from db.models import Member as MemberRow
 from resolvers import coupons as coupon_resolvers
 from resolvers import members as resolvers
 from resolvers import points
+from resolvers import privacy as privacy_resolvers
 from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.addressing import EXTERNAL_ID_DEPRECATED, either
@@ -30,6 +31,7 @@ from schema.points_types import (
     PointTransactionConnection,
     TransactionKind,
 )
+from schema.privacy_types import MemberExport
 from schema.programmes import Benefit, Tier
 from schema.recommendation_types import (
     LifecycleSegment,
@@ -210,6 +212,13 @@ class Member(relay.Node):
             amount_to_retain=p.amount_to_retain,
             will_downgrade_to=view(p.will_downgrade_to) if p.will_downgrade_to else None,
         )
+
+    @strawberry.field(
+        description="A link to everything held about this member, as one JSON document: "
+        "for the member's own token (`viewer { export { url } }`) and admins."
+    )
+    async def export(self, info: strawberry.Info) -> MemberExport | None:
+        return MemberExport.from_link(await privacy_resolvers.export_link(info, member=self.row))
 
     @strawberry.field(description="Tier changes, newest first (`last` alone: the oldest).")
     async def tier_history(

@@ -35,6 +35,7 @@ describe_values(
         "ADJUST": "An admin's signed correction.",
         "TRANSFER_IN": "Points moved in from another member.",
         "TRANSFER_OUT": "Points moved out to another member.",
+        "ERASE": "The balance forfeited when the member was erased, with the reason.",
     },
 )
 PointsBucket = strawberry.enum(
@@ -71,6 +72,7 @@ describe_values(
         "TIER_MULTIPLIER": "The tier's POINTS_MULTIPLIER benefit.",
         "BIRTHDAY_MULTIPLIER": "The tier's BIRTHDAY_MULTIPLIER in the birthday month.",
         "CATEGORY_BONUS": "The category's bonus per item.",
+        "ABUSE_CAP": "Points over an earning cap, taken off the line and held on an abuse flag.",
     },
 )
 

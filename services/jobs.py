@@ -6,8 +6,11 @@ from dataclasses import dataclass
 
 from db.metrics import job
 from db.models import Programme
+from domain.audit import DEFAULT_RETENTION_DAYS
 from domain.errors import NotFound
-from services import catch_up
+from services import catch_up, event_reminders
+from services import events as event_service
+from services.audit import prune_expired as prune_audit
 from services.clock import now_of
 from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
@@ -17,8 +20,12 @@ from services.idempotency import prune_expired_keys
 @dataclass
 class JobReport(catch_up.Done):
     keys_pruned: int = 0
+    audit_rows_pruned: int = 0
     coupons_issued: int = 0
     coupon_locks_released: int = 0
+    points_expiring_reminders: int = 0
+    tier_downgrade_warnings: int = 0
+    events_pruned: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
@@ -31,11 +38,20 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
         report.coupons_issued += await issue_due(programme)
     with job("coupon_lock_release"):
         report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
+    # After expiry and the tier job: reminders are about what is still to come.
+    with job("event_reminders"):
+        sent = await event_reminders.send_due(programme)
+    report.points_expiring_reminders += sent.points_expiring
+    report.tier_downgrade_warnings += sent.downgrade_warnings
+    with job("event_pruning"):
+        report.events_pruned += await event_service.prune(programme)
 
 
-async def run_all(programme_code: str | None = None) -> JobReport:
-    """Every programme's jobs, or one programme's (by code). Pruning idempotency keys spans
-    programmes, so it runs only with the others."""
+async def run_all(
+    programme_code: str | None = None, *, audit_retention_days: int = DEFAULT_RETENTION_DAYS
+) -> JobReport:
+    """Every programme's jobs, or one programme's (by code). Pruning idempotency keys and
+    audit rows spans programmes, so it runs only with the others."""
     report = JobReport()
     if programme_code is None:
         programmes = await Programme.all().order_by("id")
@@ -48,4 +64,6 @@ async def run_all(programme_code: str | None = None) -> JobReport:
     if programme_code is None:
         with job("idempotency_key_pruning"):
             report.keys_pruned = await prune_expired_keys()
+        with job("audit_pruning"):
+            report.audit_rows_pruned = await prune_audit(audit_retention_days)
     return report

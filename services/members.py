@@ -15,9 +15,11 @@ from db.connection import is_unique_violation
 from db.models import Member
 from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
+from db.repositories import privacy as privacy_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
+from domain.events import EventType, member_payload, member_updated_payload
 from domain.idempotency import check_key
 from domain.members import (
     Birthday,
@@ -28,6 +30,7 @@ from domain.members import (
 )
 from domain.paging import PageRequest, page_of
 from domain.tiers import entry_tier
+from services import events as event_service
 from services import tier_evaluation
 from services.clock import programme_time
 from services.idempotency import run_once
@@ -54,6 +57,8 @@ def visible_to(principal: Principal, member: Member | None) -> Member | None:
         return None
     if not can_see(principal, member.id):
         return None
+    if principal.role is Role.MEMBER and member.erased_at is not None:
+        return None  # an erased member's tokens are refused
     return member
 
 
@@ -88,6 +93,8 @@ async def find_by_ids(principal: Principal, ids: list[int]) -> dict[int, Member]
     if principal.role is Role.MEMBER:
         ids = [i for i in ids if i == principal.member_id]
     rows = await member_repo.get_by_ids(principal.programme_id, ids) if ids else []
+    if principal.role is Role.MEMBER:
+        rows = [m for m in rows if m.erased_at is None]  # an erased member's tokens are refused
     return {m.id: m for m in rows}
 
 
@@ -185,6 +192,18 @@ async def register(
                 "a member with this externalId exists", field="externalId"
             ) from error
         await give_invite_code(member)
+        await event_service.record(
+            principal.programme_id,
+            EventType.MEMBER_REGISTERED,
+            member_payload(
+                external_id=member.external_id,
+                display_name=member.display_name,
+                tier=start.name if start else None,
+                joined_at=now,
+            ),
+            occurred_at=now,
+            member_id=member.id,
+        )
         return {"memberId": member.id}
 
     result = await run_once(
@@ -220,10 +239,42 @@ async def update(principal: Principal, *, external_id: str | None, profile: Prof
     errors.raise_if_any()
     async with in_transaction():
         member = await locked_target(principal, external_id)
-        fields = _row_fields(changes)
+        fields = {
+            name: value
+            for name, value in _row_fields(changes).items()
+            if getattr(member, name) != value
+        }
         if fields:
             await member_repo.update(member, **fields)
+            if fields.get("consent_profiling") is False:
+                # Issue 18.4: withdrawn profiling consent removes the member's segment and
+                # personal list at once, not at the next nightly build.
+                await privacy_repo.delete_personalisation(member.id)
+            now = await programme_time(principal.programme_id)
+            await event_service.record(
+                principal.programme_id,
+                EventType.MEMBER_UPDATED,
+                member_updated_payload(
+                    external_id=member.external_id,
+                    display_name=member.display_name,
+                    changed=sorted({PROFILE_FIELDS[name] for name in fields}),
+                ),
+                occurred_at=now,
+                member_id=member.id,
+            )
     return member
+
+
+# Member columns by the profile field a client names (events say which changed, not to what).
+PROFILE_FIELDS = {
+    "display_name": "displayName",
+    "email": "email",
+    "phone": "phone",
+    "birthday_month": "birthday",
+    "birthday_day": "birthday",
+    "consent_marketing": "consentMarketing",
+    "consent_profiling": "consentProfiling",
+}
 
 
 async def locked_target(

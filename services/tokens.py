@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -20,9 +21,22 @@ ROW_ID_MAX = 2**31 - 1  # programme and member ids are PostgreSQL integers
 
 @dataclass(frozen=True)
 class TokenSettings:
+    """`secret` signs, under `kid`; every (kid, secret) of `verifying` verifies (the signing one
+    included). Rotation without downtime: add the new secret first in LOYALTY_JWT_SECRETS,
+    keep the old ones listed until the tokens they signed have expired (15 minutes)."""
+
     issuer: str
     audience: str
     secret: str
+    kid: str = "default"
+    verifying: tuple[tuple[str, str], ...] = ()
+
+    def secret_for(self, kid: str) -> str | None:
+        return dict(self.all_secrets).get(kid)
+
+    @property
+    def all_secrets(self) -> tuple[tuple[str, str], ...]:
+        return self.verifying or ((self.kid, self.secret),)
 
 
 @dataclass(frozen=True)
@@ -50,22 +64,46 @@ async def issue(
         "iat": int(issued.timestamp()),
         "exp": int(expires.timestamp()),
     }
-    token = jwt.encode(claims, settings.secret, algorithm=ALGORITHM)
+    token = jwt.encode(claims, settings.secret, algorithm=ALGORITHM, headers={"kid": settings.kid})
     return MemberToken(token=token, expires_at=expires.replace(microsecond=0), member_id=member.id)
 
 
-def verify(token: str, settings: TokenSettings) -> Principal | None:
-    """The algorithm is pinned, so `alg: none` or an RS/HS confusion cannot pass."""
+def _secrets_for(token: str, settings: TokenSettings) -> list[str]:
+    """The secret its `kid` names; a token without a `kid` (minted before kids) is tried
+    against each configured secret. An unknown `kid` verifies against nothing."""
     try:
-        claims = jwt.decode(
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        return []
+    if kid is None:
+        return [secret for _, secret in settings.all_secrets]
+    found = settings.secret_for(kid) if isinstance(kid, str) else None
+    return [found] if found else []
+
+
+def _decode(token: str, secret: str, settings: TokenSettings) -> dict[str, Any] | None:
+    try:
+        claims: dict[str, Any] = jwt.decode(
             token,
-            settings.secret,
+            secret,
             algorithms=[ALGORITHM],
             audience=settings.audience,
             issuer=settings.issuer,
             options={"require": ["exp", "iat", "iss", "aud", "sub", "pid"]},
         )
     except jwt.PyJWTError:
+        return None
+    return claims
+
+
+def verify(token: str, settings: TokenSettings) -> Principal | None:
+    """The algorithm is pinned, so `alg: none` or an RS/HS confusion cannot pass."""
+    claims = None
+    for secret in _secrets_for(token, settings):
+        claims = _decode(token, secret, settings)
+        if claims is not None:
+            break
+    if claims is None:
         return None
     if claims["exp"] - claims["iat"] > MEMBER_TOKEN_MAX_SECONDS:
         return None
@@ -85,3 +123,50 @@ def _row_id(claim: object) -> int | None:
         return None
     value = int(claim)
     return value if 1 <= value <= ROW_ID_MAX else None
+
+
+EXPORT_SECONDS = 300
+
+
+def export_audience(settings: TokenSettings) -> str:
+    """Export links are signed like member tokens but for another audience: one can never be
+    used as the other."""
+    return f"{settings.audience}:export"
+
+
+def sign_export(
+    settings: TokenSettings, *, programme_id: int, member_id: int
+) -> tuple[str, datetime]:
+    issued = wall_now()
+    expires = issued + timedelta(seconds=EXPORT_SECONDS)
+    claims = {
+        "iss": settings.issuer,
+        "aud": export_audience(settings),
+        "sub": str(member_id),
+        "pid": programme_id,
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
+    token = jwt.encode(claims, settings.secret, algorithm=ALGORITHM, headers={"kid": settings.kid})
+    return token, expires.replace(microsecond=0)
+
+
+def verify_export(token: str, settings: TokenSettings) -> tuple[int, int] | None:
+    """(programme id, member id) of a valid export link."""
+    for secret in _secrets_for(token, settings):
+        try:
+            claims = jwt.decode(
+                token,
+                secret,
+                algorithms=[ALGORITHM],
+                audience=export_audience(settings),
+                issuer=settings.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "pid"]},
+            )
+        except jwt.PyJWTError:
+            continue
+        programme_id, member_id = _row_id(claims["pid"]), _row_id(claims["sub"])
+        if programme_id is None or member_id is None:
+            return None
+        return programme_id, member_id
+    return None

@@ -15,13 +15,16 @@ from db.repositories import activity as activity_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from domain.abuse import Source
 from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
+from domain.events import EventType, referral_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import PointsPolicy, TxKind, check_order_ref, check_sku
+from services import abuse, tier_evaluation
+from services import events as event_service
 from services import members as member_service
-from services import tier_evaluation
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import ledger
@@ -109,7 +112,9 @@ async def check_in(
             idempotency_key,
             now,
         )
-        await credit_available(member, entry, points, TxKind.EARN, programme)
+        points = await abuse.capped(programme, member, Source.CHECK_IN, points, now)
+        if points:
+            await credit_available(member, entry, points, TxKind.EARN, programme)
         return {"memberId": member.id, "streak": streak, "points": points}
 
     payload = {"member": member_external_id}
@@ -166,7 +171,9 @@ async def reward_review(
             idempotency_key,
             now,
         )
-        await credit_available(member, entry, policy.review_points, TxKind.EARN, programme)
+        credit = await abuse.capped(programme, member, Source.REVIEW, policy.review_points, now)
+        if credit:
+            await credit_available(member, entry, credit, TxKind.EARN, programme)
         # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
         await tier_evaluation.record_activity(
             member,
@@ -293,6 +300,7 @@ async def accept_referral(
             raise AlreadyReferred(
                 "this member was invited already", field="inviteeExternalId"
             ) from error
+        await abuse.check_referrals(programme, inviter, now_of(programme))
         return {"memberId": invitee.id}
 
     payload = {"invitee": invitee_external_id, "code": invite_code}
@@ -324,9 +332,23 @@ async def reward_referral(
         None,
         now,
     )
-    await credit_available(inviter, entry, policy.referral_points, TxKind.EARN, programme)
+    credit = await abuse.capped(programme, inviter, Source.REFERRAL, policy.referral_points, now)
+    if credit:
+        await credit_available(inviter, entry, credit, TxKind.EARN, programme)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
+    await event_service.record(
+        programme.id,
+        EventType.REFERRAL_REWARDED,
+        referral_payload(
+            inviter_external_id=inviter.external_id,
+            invitee_external_id=invitee.external_id,
+            points=policy.referral_points,
+            order_ref=order.order_ref,
+        ),
+        occurred_at=now,
+        member_id=inviter.id,
+    )
 
 
 async def reverse_referral(

@@ -16,6 +16,7 @@ from db.models import Member, Order, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from domain.abuse import Source, capped_order
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
@@ -37,8 +38,8 @@ from domain.points import (
     validate_order,
 )
 from domain.tiers import BenefitKind
+from services import abuse, tier_evaluation
 from services import members as member_service
-from services import tier_evaluation
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import run_once
@@ -167,6 +168,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
+        earned = capped_order(
+            earned, await abuse.capped(programme, member, Source.ORDER, earned.total, now)
+        )
         try:
             order = await order_repo.create(
                 [
@@ -210,6 +214,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                 earned.total,
                 TxKind.EARN,
             )
+        await abuse.check_order_velocity(programme, member, now)
         booked.append(order)
         return {"orderId": order.id}
 
@@ -464,6 +469,7 @@ async def return_lines(
             fields += ["status", "closed_at"]
             await activity.reverse_referral(principal, order, programme, entry)
         await order_repo.save(order, *fields)
+        await abuse.check_returns(programme, member, now)
         return {"orderId": order.id}
 
     return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)

@@ -1,0 +1,244 @@
+"""The audit trail (issue 18.1): every mutation by a staff credential leaves one row, written in
+the transaction of the change, so the two commit or roll back together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+from db.connection import is_postgres
+from db.models import ApiKey, AuditEntry, Benefit, CouponTemplate, Programme, Tier
+from db.repositories import audit as audit_repo
+from domain.audit import (
+    INTERNAL_ERROR,
+    SUCCESS,
+    actor_of,
+    pack_targets,
+    retention_cutoff,
+)
+from domain.auth import Principal
+from domain.errors import DomainError
+from services.clock import wall_now
+
+log = logging.getLogger("loyalty.audit")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The configuration a mutation changes, snapshotted before and after it: `kind` names
+    what (policies, tiers, a coupon template, API keys), `key` which one where it matters."""
+
+    kind: str
+    key: str | int | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    summary: dict[str, Any]
+    request_id: str
+    subject: Subject | None = None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _row(row: Model, *, leave_out: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {
+        name: _plain(getattr(row, name))
+        for name in row._meta.db_fields
+        if name not in leave_out and name != "programme_id"
+    }
+
+
+async def _policies(programme_id: int, _: Any) -> Any:
+    row = await Programme.get(id=programme_id)
+    return _row(row, leave_out=frozenset({"id", "code", "created_at"}))
+
+
+async def _tiers(programme_id: int, _: Any) -> Any:
+    tiers = await Tier.filter(programme_id=programme_id).order_by("rank")
+    benefits = await Benefit.filter(programme_id=programme_id).order_by("id")
+    return [
+        {**_row(t), "benefits": [_row(b) for b in benefits if b.tier_id == t.id]} for t in tiers
+    ]
+
+
+async def _template(programme_id: int, key: Any) -> Any:
+    field = "code" if isinstance(key, str) else "id"
+    row = await CouponTemplate.get_or_none(programme_id=programme_id, **{field: key})
+    return None if row is None else _row(row, leave_out=frozenset({"issued", "stock_left"}))
+
+
+async def _keys(programme_id: int, key: Any) -> Any:
+    query = ApiKey.filter(programme_id=programme_id)
+    if key is not None:
+        query = query.filter(id=key)
+    rows = await query.order_by("id")
+    return [_row(r, leave_out=frozenset({"secret_hash"})) for r in rows]
+
+
+SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
+    "policies": _policies,
+    "tiers": _tiers,
+    "coupon_template": _template,
+    "api_keys": _keys,
+}
+
+
+async def _snapshot(programme_id: int, subject: Subject | None) -> Any:
+    if subject is None:
+        return None
+    return await SNAPSHOTS[subject.kind](programme_id, subject.key)
+
+
+async def _write(
+    principal: Principal,
+    request: Request,
+    *,
+    outcome: str,
+    targets: list[str],
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    actor = actor_of(principal)
+    return await audit_repo.insert(
+        programme_id=principal.programme_id,
+        actor_role=actor.role,
+        actor_key_id=actor.key_id,
+        actor_key_prefix=actor.key_prefix,
+        actor_key_label=actor.key_label,
+        actor_member_id=actor.member_id,
+        operation=request.operation,
+        target_ids=pack_targets(targets),
+        outcome=outcome,
+        input=request.summary,
+        before=before,
+        after=after,
+        request_id=request.request_id,
+        created_at=wall_now(),
+    )
+
+
+def outcome_of_error(error: BaseException) -> str:
+    if isinstance(error, DomainError):
+        return error.code.value
+    extensions = getattr(error, "extensions", None)
+    if isinstance(extensions, dict) and isinstance(extensions.get("code"), str):
+        return str(extensions["code"])
+    return INTERNAL_ERROR
+
+
+async def run_audited(
+    principal: Principal,
+    request: Request,
+    action: Callable[[], Awaitable[T]],
+    describe: Callable[[T], tuple[str, list[str]]],
+) -> T:
+    """Runs `action` (a mutation) and writes its audit row in one transaction: the action's own
+    transactions become savepoints inside it, so a failure after the change — writing the row
+    included — rolls back the change too. `describe` gives the outcome (SUCCESS or the error
+    code of an expected failure, which changed nothing) and the global ids it touched.
+
+    An action that raises (auth, a bug, an outage) has rolled back; its attempt is then
+    written on its own, best effort: a row that cannot be written (the database is down)
+    does not hide the original error."""
+    try:
+        async with in_transaction():
+            before = await _snapshot(principal.programme_id, request.subject)
+            result = await action()
+            outcome, targets = describe(result)
+            after = (
+                await _snapshot(principal.programme_id, request.subject)
+                if request.subject is not None and outcome == SUCCESS
+                else None
+            )
+            await _write(
+                principal,
+                request,
+                outcome=outcome,
+                targets=targets,
+                before=before,
+                after=after,
+            )
+        return result
+    except Exception as error:
+        await _write_failure(principal, request, outcome_of_error(error))
+        raise
+
+
+async def _write_failure(principal: Principal, request: Request, outcome: str) -> None:
+    try:
+        await _write(principal, request, outcome=outcome, targets=[])
+    except Exception as error:  # the database may be why the action failed
+        log.warning("audit row for a failed %s not written: %s", request.operation, error)
+
+
+async def page(
+    principal: Principal,
+    *,
+    first: int,
+    before_id: int | None,
+    actor_key_id: int | None,
+    target_id: str | None,
+    operation: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> tuple[list[AuditEntry], bool]:
+    rows = await audit_repo.page(
+        principal.programme_id,
+        first=first,
+        before_id=before_id,
+        actor_key_id=actor_key_id,
+        target_id=target_id,
+        operation=operation,
+        since=since,
+        until=until,
+    )
+    return rows[:first], len(rows) > first
+
+
+async def export(
+    *, since: datetime, until: datetime, programme_id: int | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Rows as plain dicts, oldest first, for `loyalty audit-export` (JSON lines)."""
+    async for row in audit_repo.stream(since=since, until=until, programme_id=programme_id):
+        yield {
+            "id": row.id,
+            "programmeId": row.programme_id,
+            "at": row.created_at.isoformat(),
+            "actor": {
+                "role": row.actor_role,
+                "keyId": row.actor_key_id,
+                "keyPrefix": row.actor_key_prefix,
+                "keyLabel": row.actor_key_label,
+                "memberId": row.actor_member_id,
+            },
+            "operation": row.operation,
+            "targetIds": row.target_ids.split(),
+            "outcome": row.outcome,
+            "input": row.input,
+            "before": row.before,
+            "after": row.after,
+            "requestId": row.request_id,
+        }
+
+
+async def prune_expired(retention_days: int) -> int:
+    """The retention job: rows older than the retention period (at least a year) go."""
+    cutoff = retention_cutoff(wall_now(), retention_days)
+    async with in_transaction():
+        return await audit_repo.prune_before(cutoff, postgres=is_postgres())
+
+
+__all__ = ["SUCCESS", "Request", "Subject", "export", "page", "prune_expired", "run_audited"]

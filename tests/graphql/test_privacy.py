@@ -1,0 +1,256 @@
+"""Issue 18.3: erasing a member removes its personal data and keeps every total whole."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise import connections
+
+from db.models import (
+    Event,
+    Member,
+    MemberSegment,
+    Order,
+    PointTransaction,
+    RecommendationList,
+)
+from domain.auth import Role
+from services.points import activity
+from services.recommendations.build import build
+from tests.conftest import ON_POSTGRES
+from tests.fixtures.points import assert_ledger_consistent, complete, staff
+from tests.fixtures.recommendations import buy, stock_shop
+from tests.graphql.test_auth import token_for
+
+REGISTER = """
+mutation ($input: RegisterMemberInput!) {
+  registerMember(input: $input) { __typename ... on RegisterMemberSuccess { member { id } } }
+}
+"""
+ERASE = """
+mutation ($input: EraseMemberInput!) {
+  eraseMember(input: $input) {
+    __typename
+    ... on EraseMemberSuccess { forfeitedPoints
+      member { id externalId displayName email phone birthday consent { marketing profiling } } }
+    ... on EraseMemberError { errors { field code message } }
+  }
+}
+"""
+VIEWER = "{ viewer { externalId } }"
+MEMBER = "query ($e: String!) { member(externalId: $e) { id displayName } }"
+EVENTS_OF = "SELECT type FROM events WHERE member_id = {id} ORDER BY id"
+
+NAME, EMAIL, PHONE = "Zhang Xiaoming", "zhang.xm@example.com", "+8613912345678"
+
+
+def erase_input(external_id: str, **overrides) -> dict:
+    return {
+        "externalId": external_id,
+        "reason": "the member asked (ticket 4711)",
+        "idempotencyKey": uuid.uuid4().hex,
+        **overrides,
+    }
+
+
+async def text_columns() -> list[tuple[str, str]]:
+    """Every text-like column of every table of ours."""
+    db = connections.get("default")
+    if ON_POSTGRES:
+        rows = await db.execute_query_dict(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN "
+            "('character varying', 'text', 'json', 'jsonb', 'character')"
+        )
+        return [(r["table_name"], r["column_name"]) for r in rows]
+    found = []
+    tables = await db.execute_query_dict(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    for table in tables:
+        for column in await db.execute_query_dict(f'PRAGMA table_info("{table["name"]}")'):
+            if any(kind in column["type"].upper() for kind in ("CHAR", "TEXT", "JSON")):
+                found.append((table["name"], column["name"]))
+    return found
+
+
+async def where_found(value: str) -> list[str]:
+    db = connections.get("default")
+    hits = []
+    for table, column in await text_columns():
+        cast = f'"{column}"::text' if ON_POSTGRES else f'"{column}"'
+        sql = f'SELECT COUNT(*) AS n FROM "{table}" WHERE {cast} LIKE $1'
+        if not ON_POSTGRES:
+            sql = sql.replace("$1", "?")
+        [row] = await db.execute_query_dict(sql, [f"%{value}%"])
+        if row["n"]:
+            hits.append(f"{table}.{column}")
+    return hits
+
+
+async def programme_totals(programme_id: int) -> dict[str, int]:
+    db = connections.get("default")
+    p = "$1" if ON_POSTGRES else "?"
+    [ledger] = await db.execute_query_dict(
+        f"SELECT COALESCE(SUM(amount), 0) AS points, COUNT(*) AS rows "
+        f"FROM point_transactions WHERE programme_id = {p}",
+        [programme_id],
+    )
+    [orders] = await db.execute_query_dict(
+        f"SELECT COALESCE(SUM(amount), 0) AS amount, COUNT(*) AS n, "
+        f"COALESCE(SUM(points), 0) AS points FROM orders WHERE programme_id = {p}",
+        [programme_id],
+    )
+    return {
+        "ledger_points": int(ledger["points"]),
+        "ledger_rows": int(ledger["rows"]),
+        "order_amount": int(orders["amount"]),
+        "orders": int(orders["n"]),
+        "order_points": int(orders["points"]),
+    }
+
+
+async def test_erasure_leaves_no_pii_anywhere_and_every_total_whole(
+    gql, programme, make_key, make_member
+):
+    # given a member with a long history: orders (completed and pending), a check-in, a
+    # referral, a redemption, a segment and recommendations, events, audit rows, a token
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    external_id = f"shop-{uuid.uuid4().hex[:8]}"
+    registered = await gql(
+        REGISTER,
+        {
+            "input": {
+                "externalId": external_id,
+                "displayName": NAME,
+                "email": EMAIL,
+                "phone": PHONE,
+                "birthday": "07-14",
+                "consent": {"marketing": True, "profiling": True},
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        auth=storefront,
+    )
+    member_id = registered["data"]["registerMember"]["member"]["id"]
+    member = await Member.get(programme_id=programme.id, external_id=external_id)
+    neighbour = await make_member(programme)
+    await stock_shop(programme)
+    for skus in (("phone", "case"), ("shampoo",), ("earbuds",)):
+        await complete(programme, await buy(programme, member, *skus))
+    await buy(programme, member, "kettle")  # still pending
+    await complete(programme, await buy(programme, neighbour, "phone", "earbuds"))
+    await activity.check_in(staff(programme), member_external_id=external_id, idempotency_key="c1")
+    invitee = await make_member(programme)
+    await activity.accept_referral(
+        staff(programme),
+        invite_code=await activity.invite_code(staff(programme), member),
+        invitee_external_id=invitee.external_id,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await gql(
+        """mutation ($e: String!, $k: String!) { redeemPoints(input: {memberExternalId: $e,
+        amount: 50, reason: "mug", idempotencyKey: $k}) { __typename } }""",
+        {"e": external_id, "k": uuid.uuid4().hex},
+        auth=storefront,
+    )
+    held = await gql(
+        """mutation ($e: String!, $k: String!) { holdPoints(input: {memberExternalId: $e,
+        amount: 30, orderId: "checkout-1", idempotencyKey: $k}) { __typename } }""",
+        {"e": external_id, "k": uuid.uuid4().hex},
+        auth=storefront,
+    )
+    assert held["data"]["holdPoints"]["__typename"] == "HoldSuccess"
+    await build(programme)
+    token = await token_for(gql, storefront, external_id)
+    assert (await gql(VIEWER, auth=token))["data"]["viewer"]["externalId"] == external_id
+    assert await MemberSegment.filter(member_id=member.id).exists()
+    assert await RecommendationList.filter(member_id=member.id).exists()
+    for pii in (NAME, EMAIL, PHONE, external_id):
+        assert await where_found(pii), pii  # the scan does find them before
+    spendable = (await Member.get(id=member.id)).points_available
+    assert spendable > 0
+    before = await programme_totals(programme.id)
+
+    # when
+    body = await gql(ERASE, {"input": erase_input(external_id)}, auth=admin)
+
+    # then
+    result = body["data"]["eraseMember"]
+    assert result["__typename"] == "EraseMemberSuccess", result
+    assert result["forfeitedPoints"] == spendable
+    erased = result["member"]
+    assert erased["id"] == member_id
+    assert erased["externalId"].startswith("erased-")
+    assert (erased["displayName"], erased["email"], erased["phone"], erased["birthday"]) == (
+        "",
+        None,
+        None,
+        None,
+    )
+    assert erased["consent"] == {"marketing": False, "profiling": False}
+    for pii in (NAME, EMAIL, PHONE, external_id):
+        assert await where_found(pii) == [], pii
+    after = await programme_totals(programme.id)
+    assert after == {
+        **before,
+        "ledger_points": before["ledger_points"] - spendable,
+        "ledger_rows": before["ledger_rows"] + 1,
+    }
+    erase_row = await PointTransaction.get(member_id=member.id, kind="ERASE")
+    assert (erase_row.amount, erase_row.reason) == (-spendable, "the member asked (ticket 4711)")
+    row = await assert_ledger_consistent(member)
+    assert row.points_available == 0 and row.points_pending > 0  # the pending order stays
+    assert row.points_held == 0  # the open hold was released, then forfeited
+    assert await Order.filter(member_id=member.id).count() == 4
+    assert not await MemberSegment.filter(member_id=member.id).exists()
+    assert not await RecommendationList.filter(member_id=member.id).exists()
+    assert await MemberSegment.filter(member_id=neighbour.id).exists()
+    # the token is refused; the old id names nobody and registers someone new
+    assert (await gql(VIEWER, auth=token))["data"]["viewer"] is None
+    assert (await gql(MEMBER, {"e": external_id}, auth=admin))["data"]["member"] is None
+    again = await gql(
+        REGISTER,
+        {"input": {"externalId": external_id, "displayName": "New", "idempotencyKey": "n1"}},
+        auth=storefront,
+    )
+    assert again["data"]["registerMember"]["member"]["id"] != member_id
+    new = await Member.get(programme_id=programme.id, external_id=external_id)
+    assert await PointTransaction.filter(member_id=new.id).count() == 0
+    # the event says so, without personal data
+    erased_event = await Event.get(member_id=member.id, type="member.erased")
+    assert erased_event.payload == {
+        "version": 1,
+        "member": {"externalId": erased["externalId"]},
+        "forfeitedPoints": spendable,
+    }
+
+
+async def test_erasure_is_idempotent_admin_only_and_within_the_programme(
+    gql, programme, make_programme, make_key, make_member
+):
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme, display_name="Li Lei")
+    other = await make_programme()
+    other_admin = await make_key(other, Role.ADMIN)
+    request = erase_input(member.external_id)
+
+    from_other = await gql(ERASE, {"input": request}, auth=other_admin)
+    by_storefront = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=storefront)
+    bad = await gql(ERASE, {"input": erase_input(member.external_id, reason=" ")}, auth=admin)
+    assert (await Member.get(id=member.id)).erased_at is None
+
+    first = await gql(ERASE, {"input": request}, auth=admin)
+    replay = await gql(ERASE, {"input": request}, auth=admin)
+    later = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
+
+    assert from_other["data"]["eraseMember"]["errors"][0]["code"] == "NOT_FOUND"
+    assert by_storefront["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert bad["data"]["eraseMember"]["errors"][0]["field"] == "reason"
+    assert first["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess"
+    assert replay["data"] == first["data"]
+    assert later["data"]["eraseMember"]["errors"][0]["code"] == "NOT_FOUND"
+    assert await Event.filter(member_id=member.id, type="member.erased").count() == 1
+    await assert_ledger_consistent(member)
