@@ -3,7 +3,8 @@
 On a scratch PostgreSQL database, 2,000 members; `--connections` workers book orders through
 the recordOrder service (the same code the mutation calls, without HTTP and GraphQL, so the
 event's share is, if anything, overstated) for `--seconds` per round. Rounds alternate: with
-the outbox, and with `services.events.record` replaced by a no-op (the code before it). Each
+the outbox, and without it (`outbox(False)`: the code before it, no event and the balances saved
+alone). Each
 pair meets the same machine; prints orders/s per round, the medians, and the median of the
 per-pair ratios. A script, not a test.
 
@@ -24,12 +25,14 @@ from scratch import scratch_database
 
 from db.connection import close_database, migrate, open_database
 from db.models import Event, Member
+from db.repositories import points as points_repo
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
 from domain.points import OrderLine, Payment, PaymentMethod
 from services import events as event_service
 from services import programmes as programme_service
 from services.clock import now_of
+from services.points import ledger
 from services.points import orders as order_service
 from services.points.orders import OrderInput
 
@@ -88,12 +91,47 @@ async def round_of(
     return done / (time.perf_counter() - started), 1000 * (time.process_time() - cpu) / done
 
 
+REAL = (event_service.record, ledger._save)
+
+
+async def _no_event(*_: Any, **__: Any) -> uuid.UUID:
+    return uuid.uuid4()
+
+
+async def _balances_only(member: Any, told: Any) -> None:
+    await points_repo.save_balances(member)  # what the ledger did before the outbox
+
+
+def outbox(on: bool) -> None:
+    """Switch the outbox on, or back to the code before it (no event, balances saved alone)."""
+    event_service.record, ledger._save = REAL if on else (_no_event, _balances_only)  # type: ignore[assignment]
+
+
+async def alternating(programme: Any, members: list[str], *, orders: int) -> dict[str, list[float]]:
+    """One order at a time, the outbox on for every other one: both variants meet the same
+    machine, order by order, however the load around them drifts. Milliseconds each."""
+    principal = Principal(programme_id=programme.id, role=Role.STOREFRONT, key_id=-1)
+    placed_at = now_of(programme)
+    took: dict[str, list[float]] = {"with": [], "without": []}
+    for n in range(orders):
+        variant = "with" if n % 2 == 0 else "without"
+        outbox(variant == "with")
+        data = OrderInput(
+            order_ref=uuid.uuid4().hex[:20],
+            member_external_id=random.choice(members),
+            placed_at=placed_at,
+            currency=None,
+            lines=[OrderLine("sku-1", "general", 12_900, 1, False)],
+            payments=[Payment(PaymentMethod.CARD, 12_900)],
+        )
+        started = time.perf_counter()
+        await order_service.record(principal, data, idempotency_key=uuid.uuid4().hex)
+        took[variant].append(1000 * (time.perf_counter() - started))
+    outbox(True)
+    return took
+
+
 async def main(args: argparse.Namespace) -> None:
-    real = event_service.record
-
-    async def no_event(*_: Any, **__: Any) -> uuid.UUID:
-        return uuid.uuid4()
-
     async with scratch_database("loyalty_bench_events", query=f"?maxsize={args.pool}") as url:
         await migrate(url)
         await open_database(url)
@@ -107,10 +145,10 @@ async def main(args: argparse.Namespace) -> None:
                 results: dict[str, float] = {}
                 order = ["with", "without"] if n % 2 == 0 else ["without", "with"]
                 for variant in order:
-                    event_service.record = real if variant == "with" else no_event  # type: ignore[assignment]
+                    outbox(variant == "with")
                     results[variant], ms = await round_of(programme, members, **load)
                     cpu[variant].append(ms)
-                event_service.record = real  # type: ignore[assignment]
+                outbox(True)
                 pairs.append((results["with"], results["without"]))
                 print(
                     f"round {n + 1}: with outbox {results['with']:.0f} orders/s, "
@@ -118,6 +156,7 @@ async def main(args: argparse.Namespace) -> None:
                     f"ratio {results['with'] / results['without']:.3f}; CPU ms/order "
                     f"{cpu['with'][-1]:.2f} / {cpu['without'][-1]:.2f}"
                 )
+            took = await alternating(programme, members, orders=args.alternating)
             events = await Event.filter(programme_id=programme.id, type="points.earned").count()
         finally:
             await close_database()
@@ -139,6 +178,18 @@ async def main(args: argparse.Namespace) -> None:
         f"this process's CPU per order: {statistics.median(cpu['with']):.2f} ms with, "
         f"{statistics.median(cpu['without']):.2f} ms without (medians)"
     )
+    q = {v: statistics.quantiles(took[v], n=10) for v in took}
+    with_ms, without_ms = statistics.median(took["with"]), statistics.median(took["without"])
+    print(f"\none order at a time, outbox on for every other order ({args.alternating} orders):")
+    for variant in ("with", "without"):
+        print(
+            f"  {variant:>7} the outbox: median {statistics.median(took[variant]):.2f} ms, "
+            f"p10 {q[variant][0]:.2f}, p90 {q[variant][-1]:.2f}"
+        )
+    print(
+        f"  the outbox adds {with_ms - without_ms:.2f} ms of {without_ms:.2f} ms "
+        f"({100 * (with_ms - without_ms) / without_ms:.1f}% of a recordOrder's latency)"
+    )
     print(f"points.earned events written in the 'with' rounds: {events}")
 
 
@@ -148,4 +199,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pool", type=int, default=10)
+    parser.add_argument("--alternating", type=int, default=4_000, help="orders, one at a time")
     asyncio.run(main(parser.parse_args()))

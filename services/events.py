@@ -57,6 +57,30 @@ async def record(
     return event_id
 
 
+async def record_numbered(
+    programme_id: int,
+    type: EventType | str,
+    payload: dict[str, Any],
+    *,
+    occurred_at: datetime,
+    member_id: int,
+) -> UUID:
+    """`record`, for a caller that has just raised the member's event number in the same
+    transaction under the member's row lock (the ledger, with the balances: one UPDATE it
+    makes anyway). The event then costs its INSERT alone."""
+    event_id = new_event_id()
+    await event_repo.insert_numbered(
+        event_id=event_id,
+        programme_id=programme_id,
+        member_id=member_id,
+        type=str(type),
+        occurred_at=occurred_at,
+        recorded_at=wall_now(),
+        payload=payload,
+    )
+    return event_id
+
+
 async def committed_after(
     after: Position = START,
     *,

@@ -32,6 +32,12 @@ INSERT INTO events
 SELECT $2, $3, $1, $4, seq.event_seq, $5, $6, $7::jsonb FROM seq
 """
 
+_INSERT_NUMBERED = """
+INSERT INTO events
+    (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+SELECT $2, $3, $1, $4, m.event_seq, $5, $6, $7::jsonb FROM members m WHERE m.id = $1
+"""
+
 _INSERT_WITHOUT_MEMBER = """
 INSERT INTO events (event_id, programme_id, type, occurred_at, recorded_at, payload)
 VALUES ($1, $2, $3, $4, $5, $6::jsonb)
@@ -80,6 +86,47 @@ async def insert(
             [member_id],
         )
         sequence = int(rows[0]["event_seq"])
+    await _create_sqlite(
+        event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload
+    )
+
+
+async def insert_numbered(
+    *,
+    event_id: UUID,
+    programme_id: int,
+    member_id: int,
+    type: str,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: dict[str, Any],
+) -> None:
+    """One event whose number the caller has just raised on the member row, in this
+    transaction, under the row's lock (points_repo.save_balances(events=1)): the INSERT reads
+    it from the row, so the event is one statement that writes nothing else."""
+    if _is_postgres():
+        body = json.dumps(payload, separators=(",", ":"))
+        await connections.get("default").execute_query(
+            _INSERT_NUMBERED,
+            [member_id, event_id, programme_id, type, occurred_at, recorded_at, body],
+        )
+        return
+    sequence = await event_seq_of(member_id)
+    await _create_sqlite(
+        event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload
+    )
+
+
+async def _create_sqlite(
+    event_id: UUID,
+    programme_id: int,
+    member_id: int | None,
+    type: str,
+    sequence: int | None,
+    occurred_at: datetime,
+    recorded_at: datetime,
+    payload: dict[str, Any],
+) -> None:
     await Event.create(
         event_id=event_id,
         programme_id=programme_id,
