@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from db.models import Programme
+from db.models import Member, Programme
 from db.repositories import events as event_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
@@ -57,22 +57,19 @@ async def record(
     return event_id
 
 
-async def record_numbered(
-    programme_id: int,
+async def save_balances_and_record(
+    member: Member,
     type: EventType | str,
     payload: dict[str, Any],
     *,
     occurred_at: datetime,
-    member_id: int,
 ) -> UUID:
-    """`record`, for a caller that has just raised the member's event number in the same
-    transaction under the member's row lock (the ledger, with the balances: one UPDATE it
-    makes anyway). The event then costs its INSERT alone."""
+    """For the ledger: save the locked member's balances (points_repo.save_balances) and write
+    the event of their change, in one statement on PostgreSQL."""
     event_id = new_event_id()
-    await event_repo.insert_numbered(
+    await event_repo.save_balances_and_insert(
+        member,
         event_id=event_id,
-        programme_id=programme_id,
-        member_id=member_id,
         type=str(type),
         occurred_at=occurred_at,
         recorded_at=wall_now(),

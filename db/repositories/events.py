@@ -20,6 +20,8 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from db.models import Event, EventReminder, Member
+from db.repositories import points as points_repo
+from db.repositories.points import BALANCES
 from domain.events import Event as EventRecord
 from domain.events import Position
 
@@ -32,10 +34,17 @@ INSERT INTO events
 SELECT $2, $3, $1, $4, seq.event_seq, $5, $6, $7::jsonb FROM seq
 """
 
-_INSERT_NUMBERED = """
+# The member's balances and the event of their change in one statement: the UPDATE saves the
+# balances (as points_repo.save_balances would) and raises the event number the INSERT takes.
+_SAVE_BALANCES_AND_INSERT = f"""
+WITH m AS (
+    UPDATE members SET {", ".join(f"{name} = ${n}" for n, name in enumerate(BALANCES, 2))},
+        event_seq = event_seq + 1
+    WHERE id = $1 RETURNING event_seq
+)
 INSERT INTO events
     (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
-SELECT $2, $3, $1, $4, m.event_seq, $5, $6, $7::jsonb FROM members m WHERE m.id = $1
+SELECT $8, $9, $1, $10, m.event_seq, $11, $12, $13::jsonb FROM m
 """
 
 _INSERT_WITHOUT_MEMBER = """
@@ -91,29 +100,41 @@ async def insert(
     )
 
 
-async def insert_numbered(
+async def save_balances_and_insert(
+    member: Member,
     *,
     event_id: UUID,
-    programme_id: int,
-    member_id: int,
     type: str,
     occurred_at: datetime,
     recorded_at: datetime,
     payload: dict[str, Any],
 ) -> None:
-    """One event whose number the caller has just raised on the member row, in this
-    transaction, under the row's lock (points_repo.save_balances(events=1)): the INSERT reads
-    it from the row, so the event is one statement that writes nothing else."""
-    if _is_postgres():
-        body = json.dumps(payload, separators=(",", ":"))
-        await connections.get("default").execute_query(
-            _INSERT_NUMBERED,
-            [member_id, event_id, programme_id, type, occurred_at, recorded_at, body],
+    """The locked member's balances saved, and one event about them written: on PostgreSQL a
+    single statement, so the ledger's event costs no round trip of its own."""
+    if not _is_postgres():
+        await points_repo.save_balances(member)
+        await insert(
+            event_id=event_id,
+            programme_id=member.programme_id,
+            member_id=member.id,
+            type=type,
+            occurred_at=occurred_at,
+            recorded_at=recorded_at,
+            payload=payload,
         )
         return
-    sequence = await event_seq_of(member_id)
-    await _create_sqlite(
-        event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload
+    await connections.get("default").execute_query(
+        _SAVE_BALANCES_AND_INSERT,
+        [
+            member.id,
+            *(getattr(member, name) for name in BALANCES),
+            event_id,
+            member.programme_id,
+            type,
+            occurred_at,
+            recorded_at,
+            json.dumps(payload, separators=(",", ":")),
+        ],
     )
 
 
@@ -186,11 +207,6 @@ async def prune(programme_id: int, *, recorded_before: datetime) -> int:
     return int(
         await Event.filter(programme_id=programme_id, recorded_at__lt=recorded_before).delete()
     )
-
-
-async def event_seq_of(member_id: int) -> int:
-    row = await Member.filter(id=member_id).first().values("event_seq")
-    return int(row["event_seq"]) if row else 0
 
 
 # ---- reminders sent ---------------------------------------------------------------------------

@@ -48,16 +48,8 @@ BALANCES = (
 )
 
 
-async def save_balances(member: Member, *, events: int = 0) -> None:
-    """The member row's balances; `events` also raises its event number by that many in the
-    same UPDATE (the events written next take theirs from it: db/repositories/events.py)."""
-    if not events:
-        await member.save(update_fields=list(BALANCES))
-        return
-    await Member.filter(id=member.id).update(
-        **{name: getattr(member, name) for name in BALANCES},
-        event_seq=F("event_seq") + events,
-    )
+async def save_balances(member: Member) -> None:
+    await member.save(update_fields=list(BALANCES))
 
 
 async def open_lots(member_id: int) -> list[Lot]:

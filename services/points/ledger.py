@@ -136,14 +136,14 @@ async def _insert(
 
 
 async def _save(member: Member, told: Told | None) -> None:
-    """The member's balances, and the event of the change: the UPDATE of the balances also
-    raises the member's event number, and the event's INSERT takes it from the row. So the
-    event costs one INSERT and no read (services/events.py)."""
-    await points_repo.save_balances(member, events=1 if told is not None else 0)
-    if told is not None:
-        await event_service.record_numbered(
-            member.programme_id, told.type, told.payload, occurred_at=told.at, member_id=member.id
-        )
+    """The member's balances, and the event of the change with them (one statement on
+    PostgreSQL: the event costs the ledger no round trip of its own)."""
+    if told is None:
+        await points_repo.save_balances(member)
+        return
+    await event_service.save_balances_and_record(
+        member, told.type, told.payload, occurred_at=told.at
+    )
 
 
 def spendable(member: Member) -> int:

@@ -253,3 +253,20 @@ async def test_run_jobs_prunes_events_past_retention_and_keeps_the_rest(
     await programme.save(update_fields=["event_policy"])
     await Event.filter(id=new.id).update(recorded_at=wall_now() - timedelta(days=60))
     assert (await run_jobs(programme)).events_pruned == 0
+
+
+async def test_coupons_the_job_issues_are_told_once(programme: Programme, make_member) -> None:
+    from domain.coupons import AutoIssue
+    from tests.fixtures.coupons import make_template
+    from tests.fixtures.points import run_jobs
+    from tests.services.test_coupons import add_allowance
+
+    await add_allowance(programme, "BRONZE", 2)
+    await make_template(programme, claimable=False, auto_issue=AutoIssue.MONTHLY_ALLOWANCE)
+    members = [await make_member(programme) for _ in range(3)]
+    await run_jobs(programme)
+    await run_jobs(programme)
+    for member in members:
+        issued = await _events(member, "coupon.issued")
+        assert [e.payload["source"] for e in issued] == ["MONTHLY_ALLOWANCE"] * 2
+        assert [e.sequence for e in await _events(member)] == [1, 2, 3]
