@@ -19,6 +19,7 @@ from uuid import UUID
 from tortoise import connections
 from tortoise.expressions import Q
 
+from db.connection import is_postgres
 from db.models import Event, EventReminder, Member
 from db.repositories import points as points_repo
 from db.repositories.points import BALANCES
@@ -55,10 +56,6 @@ VALUES ($1, $2, $3, $4, $5, $6::jsonb)
 _XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin"
 
 
-def _is_postgres() -> bool:
-    return bool(connections.get("default").capabilities.dialect == "postgres")
-
-
 async def insert(
     *,
     event_id: UUID,
@@ -73,7 +70,7 @@ async def insert(
     member's `event_seq` raised by the same statement: the UPDATE takes (or already holds)
     the member's row lock until commit, so a member's numbers follow its commits with no gap
     or repeat. On PostgreSQL one statement, no read."""
-    if _is_postgres():
+    if is_postgres():
         body = json.dumps(payload, separators=(",", ":"))
         db = connections.get("default")
         if member_id is None:
@@ -111,7 +108,7 @@ async def save_balances_and_insert(
 ) -> None:
     """The locked member's balances saved, and one event about them written: on PostgreSQL a
     single statement, so the ledger's event costs no round trip of its own."""
-    if not _is_postgres():
+    if not is_postgres():
         await points_repo.save_balances(member)
         await insert(
             event_id=event_id,
@@ -173,7 +170,7 @@ async def committed_after(
     longer be overtaken by another. Following the last one's position, a reader sees every
     event exactly once (until retention prunes it)."""
     query = Event.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
-    if _is_postgres():
+    if is_postgres():
         _, rows = await connections.get("default").execute_query(_XMIN)
         query = query.filter(txid__lt=int(rows[0]["xmin"]))
     if programme_id is not None:
