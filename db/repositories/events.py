@@ -53,8 +53,6 @@ INSERT INTO events (event_id, programme_id, type, occurred_at, recorded_at, payl
 VALUES ($1, $2, $3, $4, $5, $6::jsonb)
 """
 
-_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin"
-
 
 async def insert(
     *,
@@ -169,17 +167,53 @@ async def committed_after(
     """Up to `limit` events after `after` in commit order, only those whose transaction can no
     longer be overtaken by another. Following the last one's position, a reader sees every
     event exactly once (until retention prunes it)."""
-    query = Event.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
-    if is_postgres():
-        _, rows = await connections.get("default").execute_query(_XMIN)
-        query = query.filter(txid__lt=int(rows[0]["xmin"]))
-    if programme_id is not None:
-        query = query.filter(programme_id=programme_id)
-    if types:
-        query = query.filter(type__in=types)
-    if member_id is not None:
-        query = query.filter(member_id=member_id)
-    return [_record(row) for row in await query.order_by("txid", "id").limit(limit)]
+    if not is_postgres():
+        query = Event.filter(Q(txid__gt=after.txid) | Q(txid=after.txid, id__gt=after.id))
+        if programme_id is not None:
+            query = query.filter(programme_id=programme_id)
+        if types:
+            query = query.filter(type__in=types)
+        if member_id is not None:
+            query = query.filter(member_id=member_id)
+        return [_record(row) for row in await query.order_by("txid", "id").limit(limit)]
+    # The row comparison lets the (txid, id) indexes seek to the position; the xmin is the
+    # statement's own snapshot's (pg_current_snapshot reads the active snapshot), so every
+    # row below it that committed is visible to this very scan.
+    conditions = ["(txid, id) > ($1, $2)", f"txid < {_XMIN_OF_THIS_STATEMENT}"]
+    values: list[Any] = [after.txid, after.id]
+    for condition, value in (
+        ("programme_id = ${}", programme_id),
+        ("type = ANY(${}::text[])", types or None),
+        ("member_id = ${}", member_id),
+    ):
+        if value is not None:
+            values.append(value)
+            conditions.append(condition.format(len(values)))
+    values.append(limit)
+    _, rows = await connections.get("default").execute_query(
+        f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(conditions)} "
+        f"ORDER BY txid, id LIMIT ${len(values)}",
+        values,
+    )
+    return [_from_sql(row) for row in rows]
+
+
+_COLUMNS = "id, txid, event_id, programme_id, member_id, type, sequence, occurred_at, payload"
+_XMIN_OF_THIS_STATEMENT = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+def _from_sql(row: Any) -> EventRecord:
+    payload = row["payload"]
+    return EventRecord(
+        position=Position(int(row["txid"]), int(row["id"])),
+        event_id=str(row["event_id"]),
+        programme_id=int(row["programme_id"]),
+        type=str(row["type"]),
+        member_id=row["member_id"],
+        sequence=row["sequence"],
+        occurred_at=row["occurred_at"],
+        payload=json.loads(payload) if isinstance(payload, str) else dict(payload),
+    )
 
 
 async def by_event_ids(programme_id: int, event_ids: list[UUID]) -> list[EventRecord]:
