@@ -57,6 +57,23 @@ async def record(
     return event_id
 
 
+async def record_many(
+    programme_id: int,
+    events: list[tuple[int, EventType | str, dict[str, Any]]],
+    *,
+    occurred_at: datetime,
+) -> list[UUID]:
+    """Several events (member id, type, payload) at once, in the caller's transaction. The
+    caller holds every one of these members' row locks (taken in id order, as always), so
+    their numbers follow commits; one statement on PostgreSQL."""
+    new = [
+        event_repo.NewEvent(new_event_id(), member_id, str(type), occurred_at, payload)
+        for member_id, type, payload in events
+    ]
+    await event_repo.insert_many(programme_id, new, recorded_at=wall_now())
+    return [e.event_id for e in new]
+
+
 async def save_balances_and_record(
     member: Member,
     type: EventType | str,

@@ -12,6 +12,7 @@ at a time, so id order is commit order and `txid` is 0. Reads write nothing."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -46,6 +47,27 @@ WITH m AS (
 INSERT INTO events
     (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
 SELECT $8, $9, $1, $10, m.event_seq, $11, $12, $13::jsonb FROM m
+"""
+
+# Many events about members whose rows the caller has locked: each member's number is raised
+# by its count of them once, and its events take the numbers in the order given.
+_INSERT_MANY = """
+WITH given AS (
+    SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[])
+        WITH ORDINALITY AS t(event_id, member_id, type, occurred_at, payload, n)
+),
+counts AS (SELECT member_id, count(*) AS k FROM given GROUP BY member_id),
+raised AS (
+    UPDATE members m SET event_seq = m.event_seq + counts.k FROM counts
+    WHERE m.id = counts.member_id RETURNING m.id, m.event_seq AS last
+)
+INSERT INTO events
+    (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+SELECT g.event_id, $6, g.member_id, g.type,
+    r.last - c.k + row_number() OVER (PARTITION BY g.member_id ORDER BY g.n),
+    g.occurred_at, $7, g.payload::jsonb
+FROM given g JOIN raised r ON r.id = g.member_id JOIN counts c ON c.member_id = g.member_id
+ORDER BY g.n
 """
 
 _INSERT_WITHOUT_MEMBER = """
@@ -92,6 +114,46 @@ async def insert(
         sequence = int(rows[0]["event_seq"])
     await _create_sqlite(
         event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload
+    )
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: UUID
+    member_id: int
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+async def insert_many(programme_id: int, events: list[NewEvent], *, recorded_at: datetime) -> None:
+    """Events about members the caller holds row locks on (a job's batch, a grant): one
+    statement on PostgreSQL however many there are."""
+    if not events:
+        return
+    if not is_postgres():
+        for event in events:
+            await insert(
+                event_id=event.event_id,
+                programme_id=programme_id,
+                member_id=event.member_id,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                recorded_at=recorded_at,
+                payload=event.payload,
+            )
+        return
+    await connections.get("default").execute_query(
+        _INSERT_MANY,
+        [
+            [e.event_id for e in events],
+            [e.member_id for e in events],
+            [e.type for e in events],
+            [e.occurred_at for e in events],
+            [json.dumps(e.payload, separators=(",", ":")) for e in events],
+            programme_id,
+            recorded_at,
+        ],
     )
 
 
