@@ -12,6 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from db.models import Member, Programme
+from db.repositories import event_reminders as reminder_repo
 from db.repositories import events as event_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
@@ -123,7 +124,9 @@ async def prune(programme: Programme) -> int:
     dropped = await event_repo.prune(
         programme.id, recorded_before=wall_now() - timedelta(days=policy.retention_days)
     )
-    await event_repo.prune_reminders(programme.id, due_before=now_of(programme) - timedelta(days=1))
+    await reminder_repo.prune_reminders(
+        programme.id, due_before=now_of(programme) - timedelta(days=1)
+    )
     return dropped
 
 

@@ -1,5 +1,5 @@
 """Every query of the outbox: writing an event in the caller's transaction, reading events in
-commit order, pruning, and the reminders already sent.
+commit order, pruning (the reminders' keys are in event_reminders.py).
 
 Commit order. On PostgreSQL ids are drawn when rows are inserted, not when they commit: a
 transaction holding id 7 may commit after another's id 8, and a reader that had moved past 8
@@ -21,7 +21,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 
 from db.connection import is_postgres
-from db.models import Event, EventReminder, Member
+from db.models import Event, Member
 from db.repositories import points as points_repo
 from db.repositories.points import BALANCES
 from domain.events import Event as EventRecord
@@ -299,39 +299,4 @@ def _record(row: Event) -> EventRecord:
 async def prune(programme_id: int, *, recorded_before: datetime) -> int:
     return int(
         await Event.filter(programme_id=programme_id, recorded_at__lt=recorded_before).delete()
-    )
-
-
-# ---- reminders sent ---------------------------------------------------------------------------
-
-
-async def reminders_sent(member_ids: list[int], kind: str) -> set[tuple[int, str]]:
-    rows = await EventReminder.filter(member_id__in=member_ids, kind=kind).values(
-        "member_id", "about"
-    )
-    return {(int(r["member_id"]), str(r["about"])) for r in rows}
-
-
-async def add_reminder(
-    *,
-    programme_id: int,
-    member_id: int,
-    kind: str,
-    about: str,
-    due_at: datetime,
-    sent_at: datetime,
-) -> None:
-    await EventReminder.create(
-        programme_id=programme_id,
-        member_id=member_id,
-        kind=kind,
-        about=about,
-        due_at=due_at,
-        sent_at=sent_at,
-    )
-
-
-async def prune_reminders(programme_id: int, *, due_before: datetime) -> int:
-    return int(
-        await EventReminder.filter(programme_id=programme_id, due_at__lt=due_before).delete()
     )
