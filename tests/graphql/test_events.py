@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from domain.auth import Role
@@ -124,6 +125,8 @@ async def test_bad_arguments_are_refused_with_a_code(gql, programme, make_key):
         {"first": 5, "types": ["points.stolen"]},
         {"first": 5, "types": []},
         {"first": 5, "after": "not-a-cursor"},
+        {"first": 5, "after": base64.urlsafe_b64encode(b"evt:9999999999999999999:1").decode()},
+        {"first": 5, "after": base64.urlsafe_b64encode(b"evt:-1:1").decode()},
         {"first": 5, "memberId": "bm90LWEtbWVtYmVy"},
     ):
         body = await gql(EVENTS, variables, auth=admin)
