@@ -101,6 +101,8 @@ async def test_programme_b_sees_none_of_as_events_nor_filters_by_as_members(
     assert len(await _all(gql, admin_a)) == 2
     assert await _all(gql, admin_b) == []
     assert await _all(gql, admin_b, memberId=a_gid) == []
+    huge = base64.b64encode(b"Member:3000000000").decode()  # beyond any member id: none
+    assert await _all(gql, admin_a, memberId=huge) == []
     # and A's cursor in B's hands gives B only B's events
     await feed_caught_up()
     end = (await gql(EVENTS, {"first": 1}, auth=admin_a))["data"]["events"]["pageInfo"]["endCursor"]
