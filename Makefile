@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation audit-http lint-schema \
-	bench-export
+	eval-recommendations bench-recommendations bench bench-events fuzz mutation audit-http \
+	lint-schema bench-export
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -93,6 +93,10 @@ eval-recommendations: install
 ## How long build-recommendations takes for 5,000 members and 500 products (PostgreSQL).
 bench-recommendations: install
 	$(BIN)/python scripts/bench_recommendations.py
+
+## What writing the outbox row costs recordOrder: with and without it, interleaved (PostgreSQL).
+bench-events: install
+	$(BIN)/python scripts/bench_events.py
 
 ## The member page and recordOrder against raw Starlette and pgbench (see BENCHMARKS.md).
 bench: install

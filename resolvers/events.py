@@ -5,7 +5,7 @@ from typing import Any
 from domain.auth import Role
 from domain.events import Event, EventPolicy, Position
 from resolvers.auth import require
-from resolvers.ids import BIGINT_MAX, decode_pair_cursor, encode_pair_cursor
+from resolvers.ids import BIGINT_MAX, INT4_MAX, NotOurCursor, decode_pair_cursor, encode_pair_cursor
 from services import events
 
 EVENT_CURSOR = "evt:"
@@ -24,6 +24,10 @@ async def events_page(
     member_id: int | None,
 ) -> tuple[list[Event], bool]:
     pair = decode_pair_cursor(EVENT_CURSOR, after, maximum=BIGINT_MAX)
+    if pair is not None and not 0 <= pair[0] <= BIGINT_MAX:
+        raise NotOurCursor()  # a transaction id no row of ours can have
+    if member_id is not None and member_id > INT4_MAX:
+        return [], False  # no member has such an id
     return await events.page(
         require(info, Role.ADMIN),
         first=first,

@@ -12,7 +12,7 @@ from strawberry.scalars import JSON
 from domain.events import Event as DomainEvent
 from domain.events import EventPolicy as DomainPolicy
 from resolvers import events as resolvers
-from schema.errors import MutationError, result_of
+from schema.errors import MUTATION_INPUT, MutationError, result_of, union_description
 from schema.pagination import Edge, page_info
 from schema.points import node_id
 
@@ -115,7 +115,8 @@ class SetEventPolicyError(MutationError):
 
 
 SetEventPolicyResult = Annotated[
-    SetEventPolicySuccess | SetEventPolicyError, strawberry.union("SetEventPolicyResult")
+    SetEventPolicySuccess | SetEventPolicyError,
+    strawberry.union("SetEventPolicyResult", description=union_description("SetEventPolicyResult")),
 ]
 
 
@@ -163,7 +164,7 @@ class EventMutation:
         description="Admin: change how long events are kept and how early reminders go out."
     )
     async def set_event_policy(
-        self, info: strawberry.Info, input: SetEventPolicyInput
+        self, info: strawberry.Info, input: Annotated[SetEventPolicyInput, MUTATION_INPUT]
     ) -> SetEventPolicyResult:
         return await result_of(
             resolvers.change_policy(info, input.changes(), idempotency_key=input.idempotency_key),

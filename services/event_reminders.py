@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from db import tier_cache
 from db.connection import is_unique_violation
 from db.models import Member, Programme
-from db.repositories import events as event_repo
+from db.repositories import event_reminders as reminder_repo
 from db.repositories import points as points_repo
 from db.repositories import tier_events as tier_event_repo
 from domain.events import (
@@ -82,7 +82,7 @@ async def _points_expiring(
     programme: Programme, policy: EventPolicy, members: list[Member], now: datetime
 ) -> int:
     kind = EventType.POINTS_EXPIRING.value
-    sent_before = await event_repo.reminders_sent([m.id for m in members], kind)
+    sent_before = await reminder_repo.reminders_sent([m.id for m in members], kind)
     points_policy = points_policy_of(programme)
     tz = zone_of(programme)
     sent = 0
@@ -131,7 +131,7 @@ async def _downgrade_warnings(
     programme: Programme, policy: EventPolicy, members: list[Member], now: datetime
 ) -> int:
     kind = EventType.TIER_DOWNGRADE_WARNING.value
-    sent_before = await event_repo.reminders_sent([m.id for m in members], kind)
+    sent_before = await reminder_repo.reminders_sent([m.id for m in members], kind)
     tiers = await tier_cache.programme_tiers(programme.id)
     metric = tier_evaluation.policy_of(programme).metric.value
     sent = 0
@@ -176,7 +176,7 @@ async def _send_once(
     a run-jobs running beside this one)."""
     try:
         async with in_transaction():
-            await event_repo.add_reminder(
+            await reminder_repo.add_reminder(
                 programme_id=programme.id,
                 member_id=member.id,
                 kind=kind,

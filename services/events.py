@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from db.models import Programme
+from db.models import Member, Programme
+from db.repositories import event_reminders as reminder_repo
 from db.repositories import events as event_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
@@ -57,6 +58,44 @@ async def record(
     return event_id
 
 
+async def record_many(
+    programme_id: int,
+    events: list[tuple[int, EventType | str, dict[str, Any]]],
+    *,
+    occurred_at: datetime,
+) -> list[UUID]:
+    """Several events (member id, type, payload) at once, in the caller's transaction. The
+    caller holds every one of these members' row locks (taken in id order, as always), so
+    their numbers follow commits; one statement on PostgreSQL."""
+    new = [
+        event_repo.NewEvent(new_event_id(), member_id, str(type), occurred_at, payload)
+        for member_id, type, payload in events
+    ]
+    await event_repo.insert_many(programme_id, new, recorded_at=wall_now())
+    return [e.event_id for e in new]
+
+
+async def save_balances_and_record(
+    member: Member,
+    type: EventType | str,
+    payload: dict[str, Any],
+    *,
+    occurred_at: datetime,
+) -> UUID:
+    """For the ledger: save the locked member's balances (points_repo.save_balances) and write
+    the event of their change, in one statement on PostgreSQL."""
+    event_id = new_event_id()
+    await event_repo.save_balances_and_insert(
+        member,
+        event_id=event_id,
+        type=str(type),
+        occurred_at=occurred_at,
+        recorded_at=wall_now(),
+        payload=payload,
+    )
+    return event_id
+
+
 async def committed_after(
     after: Position = START,
     *,
@@ -85,7 +124,9 @@ async def prune(programme: Programme) -> int:
     dropped = await event_repo.prune(
         programme.id, recorded_before=wall_now() - timedelta(days=policy.retention_days)
     )
-    await event_repo.prune_reminders(programme.id, due_before=now_of(programme) - timedelta(days=1))
+    await reminder_repo.prune_reminders(
+        programme.id, due_before=now_of(programme) - timedelta(days=1)
+    )
     return dropped
 
 

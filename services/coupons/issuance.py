@@ -149,21 +149,25 @@ async def _issue(
     ]
     coupons = await coupon_repo.insert(rows)
     external_ids = {m.id: m.external_id for m in members}
-    for coupon in coupons:  # the callers hold these members' row locks
-        await event_service.record(
-            template.programme_id,
-            EventType.COUPON_ISSUED,
-            coupon_payload(
-                external_id=external_ids[coupon.member_id],
-                code=coupon.code,
-                template=template.code,
-                title=template.title,
-                source=source.value,
-                ends_at=coupon.ends_at,
-            ),
-            occurred_at=now,
-            member_id=coupon.member_id,
-        )
+    await event_service.record_many(  # the callers hold these members' row locks
+        template.programme_id,
+        [
+            (
+                coupon.member_id,
+                EventType.COUPON_ISSUED,
+                coupon_payload(
+                    external_id=external_ids[coupon.member_id],
+                    code=coupon.code,
+                    template=template.code,
+                    title=template.title,
+                    source=source.value,
+                    ends_at=coupon.ends_at,
+                ),
+            )
+            for coupon in coupons
+        ],
+        occurred_at=now,
+    )
     return coupons
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 
 from domain.auth import Role
+from tests.fixtures.events import feed_caught_up
 from tests.fixtures.points import place_order
 
 EVENTS = """
@@ -28,6 +30,7 @@ mutation ($input: SetEventPolicyInput!) {
 
 
 async def _all(gql, auth: str, **filters) -> list[dict]:
+    await feed_caught_up()
     found, after = [], None
     while True:
         body = await gql(EVENTS, {"first": 2, "after": after, **filters}, auth=auth)
@@ -74,10 +77,12 @@ async def test_an_admin_pages_through_its_events_in_commit_order(
 async def test_a_cursor_resumes_with_what_committed_since(gql, programme, make_member, make_key):
     admin = await make_key(programme, Role.ADMIN)
     member = await make_member(programme)
+    await feed_caught_up()
     first = (await gql(EVENTS, {"first": 10}, auth=admin))["data"]["events"]
     end = first["pageInfo"]["endCursor"]
     assert not first["pageInfo"]["hasNextPage"] and end
     await place_order(programme, member)
+    await feed_caught_up()
     later = (await gql(EVENTS, {"first": 10, "after": end}, auth=admin))["data"]["events"]
     assert [edge["node"]["type"] for edge in later["edges"]] == ["points.earned"]
 
@@ -96,7 +101,10 @@ async def test_programme_b_sees_none_of_as_events_nor_filters_by_as_members(
     assert len(await _all(gql, admin_a)) == 2
     assert await _all(gql, admin_b) == []
     assert await _all(gql, admin_b, memberId=a_gid) == []
+    huge = base64.b64encode(b"Member:3000000000").decode()  # beyond any member id: none
+    assert await _all(gql, admin_a, memberId=huge) == []
     # and A's cursor in B's hands gives B only B's events
+    await feed_caught_up()
     end = (await gql(EVENTS, {"first": 1}, auth=admin_a))["data"]["events"]["pageInfo"]["endCursor"]
     assert (await gql(EVENTS, {"first": 5, "after": end}, auth=admin_b))["data"]["events"][
         "edges"
@@ -119,6 +127,8 @@ async def test_bad_arguments_are_refused_with_a_code(gql, programme, make_key):
         {"first": 5, "types": ["points.stolen"]},
         {"first": 5, "types": []},
         {"first": 5, "after": "not-a-cursor"},
+        {"first": 5, "after": base64.urlsafe_b64encode(b"evt:9999999999999999999:1").decode()},
+        {"first": 5, "after": base64.urlsafe_b64encode(b"evt:-1:1").decode()},
         {"first": 5, "memberId": "bm90LWEtbWVtYmVy"},
     ):
         body = await gql(EVENTS, variables, auth=admin)
