@@ -24,6 +24,8 @@ class Programme(Model):
     segment_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
     # {role: {"maximumAvailable": n, "restoreRate": n}}; roles left out keep the defaults
     rate_limits: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    # Event retention and reminder lead times (domain/events.py EventPolicy); null: defaults
+    event_policy: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
 
     class Meta:
         table = "programmes"
@@ -121,6 +123,9 @@ class Member(Model):
     # whether expiry fell due before it, and the job finds whom to expire by an index.
     expiry_due_at = fields.DatetimeField(null=True)
     qualifying_spend = fields.BigIntField(default=0)
+    # The sequence number of the member's last event (services/events.py): raised by the
+    # statement that writes the event, under the member's row lock, so numbers follow commits.
+    event_seq = fields.BigIntField(default=0)
 
     class Meta:
         table = "members"
@@ -591,6 +596,60 @@ class RecommendationList(Model):
         indexes = (("programme", "member"),)
 
 
+class Event(Model):
+    """The outbox: one row per change a shop cares about, written in the change's own
+    transaction (so it exists if and only if the change committed). Written and read only by
+    db/repositories/events.py, in commit order: on PostgreSQL `txid` is the writing
+    transaction's id (the column default, migration 6) and rows are handed out only below the
+    reader's snapshot xmin, by (txid, id); on SQLite `txid` is 0 and id order is commit order."""
+
+    id = fields.BigIntField(primary_key=True)
+    event_id = fields.UUIDField(unique=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="events", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    # The subject; null for events about the programme itself (a webhook endpoint disabled)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="events", null=True, on_delete=fields.CASCADE
+    )
+    member_id: int | None
+    type = fields.CharField(max_length=48)
+    sequence = fields.BigIntField(null=True)  # the member's event number, 1, 2, 3, ...
+    occurred_at = fields.DatetimeField()  # on the programme's clock
+    recorded_at = fields.DatetimeField()  # wall clock: retention counts from it
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    txid = fields.BigIntField()  # no Python default: written only by db/repositories/events.py
+
+    class Meta:
+        table = "events"
+        unique_together = (("member", "sequence"),)
+        indexes = (("txid", "id"), ("programme", "txid", "id"), ("recorded_at",))
+
+
+class EventReminder(Model):
+    """A reminder event sent once: the unique key (member, kind, about) is what keeps a second
+    run-jobs from sending it again. `about` names the lot or the tier period; kept until
+    `due_at` (when the lot expires, the period ends) has passed."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="event_reminders", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="event_reminders", on_delete=fields.CASCADE
+    )
+    member_id: int
+    kind = fields.CharField(max_length=48)
+    about = fields.CharField(max_length=64)
+    due_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField()
+
+    class Meta:
+        table = "event_reminders"
+        unique_together = (("member", "kind", "about"),)
+        indexes = (("programme", "due_at"),)
 # --- webhooks (services/webhooks) ---
 
 

@@ -1,0 +1,117 @@
+"""The outbox: an event exists if and only if its change committed, and a reader following
+positions sees every event once, in commit order, even when ids commit out of order."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from tortoise.transactions import in_transaction
+
+from db.models import Event, Programme
+from domain.events import START, Position
+from services import events as event_service
+from tests.conftest import DATABASE_URL, ON_POSTGRES, needs_postgres
+
+AT = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Boom(Exception):
+    pass
+
+
+async def _events_of(programme: Programme) -> list[Event]:
+    return await Event.filter(programme_id=programme.id).order_by("id")
+
+
+async def test_an_event_written_in_a_transaction_that_rolls_back_is_not_there(
+    programme: Programme, make_member
+) -> None:
+    member = await make_member(programme)
+    before = len(await _events_of(programme))
+    with pytest.raises(Boom):
+        async with in_transaction():
+            await event_service.record(
+                programme.id, "points.adjusted", {"version": 1}, occurred_at=AT, member_id=member.id
+            )
+            raise Boom()
+    assert len(await _events_of(programme)) == before
+    async with in_transaction():
+        await event_service.record(
+            programme.id, "points.adjusted", {"version": 1}, occurred_at=AT, member_id=member.id
+        )
+    assert len(await _events_of(programme)) == before + 1
+
+
+async def test_a_members_events_are_numbered_one_by_one(programme: Programme, make_member) -> None:
+    member = await make_member(programme)
+    other = await make_member(programme)
+    for who in (member, other, member, member):
+        async with in_transaction():
+            await event_service.record(
+                programme.id, "points.adjusted", {"version": 1}, occurred_at=AT, member_id=who.id
+            )
+    numbers = [e.sequence for e in await _events_of(programme) if e.member_id == member.id]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) >= 3
+
+
+async def test_events_read_back_in_order_with_positions_that_resume(programme: Programme) -> None:
+    for n in range(5):
+        async with in_transaction():
+            await event_service.record(
+                programme.id, "webhook_endpoint.disabled", {"version": 1, "n": n}, occurred_at=AT
+            )
+    first = await event_service.committed_after(START, programme_id=programme.id, limit=2)
+    rest = await event_service.committed_after(
+        first[-1].position, programme_id=programme.id, limit=10
+    )
+    assert [e.payload["n"] for e in first + rest] == [0, 1, 2, 3, 4]
+    assert all(e.subject is None and e.sequence is None for e in first + rest)
+    assert len({e.event_id for e in first + rest}) == 5
+    if ON_POSTGRES:
+        assert all(e.position.txid > 0 for e in first + rest)
+
+
+@needs_postgres
+async def test_a_reader_following_positions_misses_no_event_committed_out_of_id_order(
+    programme: Programme,
+) -> None:
+    """Transaction A takes the lower id and commits last; B takes the higher id and commits
+    first. A reader polling in between must not move past A's event and lose it."""
+    dsn = DATABASE_URL.replace("postgres://", "postgresql://", 1)
+    a, b = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    insert = (
+        "INSERT INTO events (event_id, programme_id, type, occurred_at, recorded_at, payload) "
+        "VALUES (gen_random_uuid(), $1, 'webhook_endpoint.disabled', now(), now(), $2::jsonb)"
+        " RETURNING id"
+    )
+    try:
+        ta, tb = a.transaction(), b.transaction()
+        await ta.start()
+        await tb.start()
+        id_a = await a.fetchval(insert, programme.id, '{"version": 1, "who": "A"}')
+        id_b = await b.fetchval(insert, programme.id, '{"version": 1, "who": "B"}')
+        assert id_a < id_b
+        await tb.commit()
+        seen = await _follow(START, programme.id)
+        await ta.commit()
+        seen += await _follow(seen[-1].position if seen else START, programme.id)
+    finally:
+        await a.close()
+        await b.close()
+    assert sorted(e.payload["who"] for e in seen) == ["A", "B"]
+    assert [e.payload["who"] for e in seen] == ["A", "B"]  # A's transaction began first
+
+
+async def _follow(after: Position, programme_id: int) -> list:
+    seen = []
+    for _ in range(3):
+        page = await event_service.committed_after(after, programme_id=programme_id)
+        seen += page
+        if page:
+            after = page[-1].position
+        await asyncio.sleep(0.01)
+    return seen
