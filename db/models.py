@@ -650,6 +650,8 @@ class EventReminder(Model):
         table = "event_reminders"
         unique_together = (("member", "kind", "about"),)
         indexes = (("programme", "due_at"),)
+
+
 # --- webhooks (services/webhooks) ---
 
 

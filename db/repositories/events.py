@@ -179,3 +179,8 @@ async def prune_reminders(programme_id: int, *, due_before: datetime) -> int:
     return int(
         await EventReminder.filter(programme_id=programme_id, due_at__lt=due_before).delete()
     )
+
+
+async def by_ids(ids: list[int]) -> dict[int, EventRecord]:
+    """Events by their row ids (a webhook delivery's), whatever their programme."""
+    return {row.id: _record(row) for row in await Event.filter(id__in=ids)}

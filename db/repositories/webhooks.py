@@ -93,10 +93,11 @@ async def take_fan_out_lock() -> bool:
 
 
 async def fan_out_position() -> WebhookFanOut:
-    row = await WebhookFanOut.filter(id=1).select_for_update().first()
+    """Read without a row lock: the fan-out lock already keeps other deliverers out."""
+    row = await WebhookFanOut.filter(id=1).first()
     if row is None:
         await WebhookFanOut.bulk_create([WebhookFanOut(id=1)], ignore_conflicts=True)
-        row = await WebhookFanOut.filter(id=1).select_for_update().first()
+        row = await WebhookFanOut.filter(id=1).first()
     assert row is not None
     return row
 
@@ -147,10 +148,6 @@ async def release(ids: list[int], now: datetime) -> None:
     """Claimed but not started: due again at once."""
     if ids:
         await WebhookDelivery.filter(id__in=ids).update(next_attempt_at=now)
-
-
-async def events_by_ids(ids: list[int]) -> dict[int, Event]:
-    return {e.id: e for e in await Event.filter(id__in=ids)}
 
 
 async def programme_codes(ids: list[int]) -> dict[int, str]:
