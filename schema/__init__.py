@@ -22,6 +22,7 @@ from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -44,6 +45,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         RecommendationQuery,
+        WebhookQuery,
     ),
 )
 Mutation = merge_types(
@@ -57,6 +59,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         RecommendationMutation,
+        WebhookMutation,
     ),
 )
 
