@@ -40,24 +40,27 @@ class JobLocks:
 
     async def run_alone(self, job: Job) -> bool:
         """Run the job unless another worker (or this one) is running it; whether it ran."""
-        if not self._postgres:
-            lock = self._local.setdefault(job.key, asyncio.Lock())
-            if lock.locked():
-                return False
-            async with lock:
-                await job.run()
-            return True
-        connection = self._connections.get(job.key)
-        if connection is None or connection.is_closed():
-            connection = self._connections[job.key] = await asyncpg.connect(self._url)
-        got = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", JOBS_LOCK, job.key)
-        if not got:
+        # In this process first: a session advisory lock is re-entrant for its own session.
+        local = self._local.setdefault(job.key, asyncio.Lock())
+        if local.locked():
             return False
-        try:
-            await job.run()
-        finally:
-            await connection.execute("SELECT pg_advisory_unlock($1, $2)", JOBS_LOCK, job.key)
-        return True
+        async with local:
+            if not self._postgres:
+                await job.run()
+                return True
+            connection = self._connections.get(job.key)
+            if connection is None or connection.is_closed():
+                connection = self._connections[job.key] = await asyncpg.connect(self._url)
+            got = await connection.fetchval(
+                "SELECT pg_try_advisory_lock($1, $2)", JOBS_LOCK, job.key
+            )
+            if not got:
+                return False
+            try:
+                await job.run()
+            finally:
+                await connection.execute("SELECT pg_advisory_unlock($1, $2)", JOBS_LOCK, job.key)
+            return True
 
     async def close(self) -> None:
         for connection in self._connections.values():
