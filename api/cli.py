@@ -164,6 +164,9 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             f"tier periods ended: {report.tier_periods_ended} ({report.tier_changes} moved); "
             f"coupons issued: {report.coupons_issued}; "
             f"coupon locks released: {report.coupon_locks_released}; "
+            f"reminders: {report.points_expiring_reminders} points expiring, "
+            f"{report.tier_downgrade_warnings} tier downgrade warnings; "
+            f"events pruned: {report.events_pruned}; "
             f"idempotency keys pruned: {report.keys_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -145,16 +145,81 @@ def points_payload(
 
 
 def points_expiring_payload(
-    *, external_id: str, points: int, expires_at: datetime, available: int, lot: str
+    *, external_id: str, points: int, expires_at: datetime, expires_on: date, available: int
 ) -> dict[str, Any]:
+    """`expiresOn` is the programme's local day; `expiresAt` the first instant of it that
+    points go."""
     return {
         "version": PAYLOAD_VERSION,
         "member": {"externalId": external_id},
         "points": points,
         "expiresAt": _iso(expires_at),
+        "expiresOn": _iso(expires_on),
         "balance": {"available": available},
-        "lot": lot,
     }
+
+
+# ---- reminders: what is due, and the key that makes each one go out once ----------------------
+
+
+@dataclass(frozen=True)
+class Expiring:
+    """Points that expire on one local day: one reminder."""
+
+    day: date
+    first_at: datetime
+    points: int
+    scope: str = "lots"  # or "balance" (rolling expiry)
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}:{self.day.isoformat()}"
+
+
+def expiring_by_day(
+    lots: list[tuple[int, datetime | None]], *, now: datetime, days: int, tz: tzinfo
+) -> list[Expiring]:
+    """Lots (remaining, expires_at) that expire after `now` and on or before the local day
+    `days` days ahead, grouped by local day. Whole days, so a day's lots come due together
+    whatever the hour the job runs, and its one reminder covers all of them."""
+    if days <= 0:
+        return []
+    last_day = now.astimezone(tz).date() + timedelta(days=days)
+    found: dict[date, Expiring] = {}
+    for remaining, expires_at in lots:
+        if expires_at is None or remaining <= 0 or expires_at <= now:
+            continue
+        day = expires_at.astimezone(tz).date()
+        if day > last_day:
+            continue
+        seen = found.get(day)
+        if seen is None:
+            found[day] = Expiring(day, expires_at, remaining)
+        else:
+            found[day] = Expiring(day, min(seen.first_at, expires_at), seen.points + remaining)
+    return [found[day] for day in sorted(found)]
+
+
+def balance_expiring(
+    *, expires_at: datetime | None, available: int, now: datetime, days: int, tz: tzinfo
+) -> Expiring | None:
+    """Rolling expiry: the whole balance goes at once; a new earning moves the date (and so
+    the key: the next reminder is for the new date)."""
+    if days <= 0 or expires_at is None or available <= 0 or expires_at <= now:
+        return None
+    day = expires_at.astimezone(tz).date()
+    if day > now.astimezone(tz).date() + timedelta(days=days):
+        return None
+    return Expiring(day, expires_at, available, "balance")
+
+
+def warning_due(*, valid_until: datetime | None, now: datetime, days: int) -> bool:
+    """The tier's validity period ends within `days` (and has not ended yet)."""
+    return days > 0 and valid_until is not None and now < valid_until <= now + timedelta(days=days)
+
+
+def period_key(valid_until: datetime) -> str:
+    return f"period:{valid_until.isoformat()}"
 
 
 def tier_changed_payload(
@@ -188,9 +253,11 @@ def tier_warning_payload(
     valid_until: datetime,
     metric: str,
     needed: int,
-    achieved: int,
+    threshold: int,
 ) -> dict[str, Any]:
-    """`needed` is how much more of `metric` keeps the tier by `validUntil`."""
+    """`needed` is how much more of `metric` (SPEND in minor units, ORDER_COUNT, GROWTH) within
+    the period keeps the tier past `validUntil`; `threshold` is the tier's retention
+    threshold."""
     return {
         "version": PAYLOAD_VERSION,
         "member": {"externalId": external_id},
@@ -199,8 +266,15 @@ def tier_warning_payload(
         "validUntil": _iso(valid_until),
         "metric": metric,
         "needed": needed,
-        "achieved": achieved,
+        "retentionThreshold": threshold,
     }
+
+
+def tier_direction(before_rank: int | None, after_rank: int) -> str:
+    """UP (also a first tier), DOWN, or SAME."""
+    if before_rank is None or after_rank > before_rank:
+        return "UP"
+    return "DOWN" if after_rank < before_rank else "SAME"
 
 
 def _tier(tier: tuple[str, str] | None) -> dict[str, str] | None:
@@ -262,6 +336,21 @@ def points_event_type(*, kind: str, bucket: str, amount: int, reference_type: st
         "ADJUST": EventType.POINTS_ADJUSTED,
         "EXPIRE": EventType.POINTS_EXPIRED,
     }.get(kind, f"points.{kind.lower()}")
+
+
+MAX_TYPES = 50
+
+
+def check_types(errors: Collector, types: list[str]) -> None:
+    """A filter names event types this API writes (1-50 of them)."""
+    if not 1 <= len(types) <= MAX_TYPES:
+        errors.add("types", f"name 1-{MAX_TYPES} event types, or leave it out")
+        return
+    known = {t.value for t in EventType}
+    unknown = [t for t in types if t not in known]
+    if unknown:
+        shown = ", ".join(repr(t[:48]) for t in unknown[:5])
+        errors.add("types", f"not an event type: {shown}")
 
 
 # ---- policy -----------------------------------------------------------------------------------

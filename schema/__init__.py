@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
+from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.input_checks import install as install_input_checks
 from schema.limits import MAX_BATCH, extensions
@@ -45,6 +46,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         RecommendationQuery,
+        EventQuery,
         WebhookQuery,
     ),
 )
@@ -59,6 +61,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         RecommendationMutation,
+        EventMutation,
         WebhookMutation,
     ),
 )

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from db.models import Programme
 from db.repositories import events as event_repo
-from domain.events import START, Event, EventType, Position
-from services.clock import wall_now
+from db.repositories import programmes as programme_repo
+from domain.auth import Principal
+from domain.errors import Collector, check_page_size
+from domain.events import START, Event, EventPolicy, EventType, Position, check_types
+from domain.idempotency import check_key
+from services.clock import now_of, wall_now
+from services.idempotency import run_once
 
 READ_LIMIT = 1000
 
@@ -69,3 +75,74 @@ async def committed_after(
         types=types,
         member_id=member_id,
     )
+
+
+async def prune(programme: Programme) -> int:
+    """Job: drop the programme's events older than its retention (counted on the wall clock
+    from when each was written: a sandbox's test clock does not age them), and the reminder
+    keys whose lot or period is over. Returns the events dropped."""
+    policy = EventPolicy.from_json(programme.event_policy)
+    dropped = await event_repo.prune(
+        programme.id, recorded_before=wall_now() - timedelta(days=policy.retention_days)
+    )
+    await event_repo.prune_reminders(programme.id, due_before=now_of(programme) - timedelta(days=1))
+    return dropped
+
+
+async def page(
+    principal: Principal,
+    *,
+    first: int,
+    after: Position | None,
+    types: list[str] | None,
+    member_id: int | None,
+) -> tuple[list[Event], bool]:
+    """The admin's pull: the caller's programme's events in commit order, one page and
+    whether more are committed already (one extra row is read to know)."""
+    check_page_size(first)
+    errors = Collector()
+    if types is not None:
+        check_types(errors, types)
+    errors.raise_if_any()
+    rows = await event_repo.committed_after(
+        after or START,
+        limit=first + 1,
+        programme_id=principal.programme_id,
+        types=types,
+        member_id=member_id,
+    )
+    return rows[:first], len(rows) > first
+
+
+async def policy(principal: Principal) -> EventPolicy:
+    return EventPolicy.from_json((await programme_repo.get(principal.programme_id)).event_policy)
+
+
+async def change_policy(
+    principal: Principal, changes: dict[str, int], *, idempotency_key: str
+) -> EventPolicy:
+    """Apply the given fields over the programme's event policy; the result must be valid."""
+    errors = Collector()
+    check_key(errors, idempotency_key)
+    errors.raise_if_any()
+
+    async def act() -> dict[str, Any]:
+        programme = await programme_repo.lock(principal.programme_id)
+        changed = EventPolicy.from_json(
+            {**EventPolicy.from_json(programme.event_policy).to_json(), **changes}
+        )
+        problems = Collector()
+        changed.check(problems)
+        problems.raise_if_any()
+        programme.event_policy = changed.to_json()
+        await programme.save(update_fields=["event_policy"])
+        return {"policy": programme.event_policy}
+
+    result = await run_once(
+        principal,
+        key=idempotency_key,
+        operation="setEventPolicy",
+        payload=dict(changes),
+        action=act,
+    )
+    return EventPolicy.from_json(result["policy"])

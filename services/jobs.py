@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from db.models import Programme
-from services import catch_up
+from services import catch_up, event_reminders
+from services import events as event_service
 from services.clock import now_of
 from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
@@ -17,6 +18,9 @@ class JobReport(catch_up.Done):
     keys_pruned: int = 0
     coupons_issued: int = 0
     coupon_locks_released: int = 0
+    points_expiring_reminders: int = 0
+    tier_downgrade_warnings: int = 0
+    events_pruned: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
@@ -26,6 +30,11 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     # After the tier job, so allowances follow the tiers members hold now.
     report.coupons_issued += await issue_due(programme)
     report.coupon_locks_released += await release_lapsed(programme.id, now_of(programme))
+    # After expiry and the tier job: reminders are about what is still to come.
+    sent = await event_reminders.send_due(programme)
+    report.points_expiring_reminders += sent.points_expiring
+    report.tier_downgrade_warnings += sent.downgrade_warnings
+    report.events_pruned += await event_service.prune(programme)
 
 
 async def run_all() -> JobReport:

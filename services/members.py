@@ -18,6 +18,7 @@ from db.repositories import members as member_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, check_page_size, invalid
+from domain.events import EventType, member_payload, member_updated_payload
 from domain.idempotency import check_key
 from domain.members import (
     Birthday,
@@ -27,6 +28,7 @@ from domain.members import (
     validate_profile,
 )
 from domain.tiers import entry_tier
+from services import events as event_service
 from services import tier_evaluation
 from services.clock import programme_time
 from services.idempotency import run_once
@@ -187,6 +189,18 @@ async def register(
                 "a member with this externalId exists", field="externalId"
             ) from error
         await give_invite_code(member)
+        await event_service.record(
+            principal.programme_id,
+            EventType.MEMBER_REGISTERED,
+            member_payload(
+                external_id=member.external_id,
+                display_name=member.display_name,
+                tier=start.name if start else None,
+                joined_at=now,
+            ),
+            occurred_at=now,
+            member_id=member.id,
+        )
         return {"memberId": member.id}
 
     result = await run_once(
@@ -222,10 +236,38 @@ async def update(principal: Principal, *, external_id: str | None, profile: Prof
     errors.raise_if_any()
     async with in_transaction():
         member = await locked_target(principal, external_id)
-        fields = _row_fields(changes)
+        fields = {
+            name: value
+            for name, value in _row_fields(changes).items()
+            if getattr(member, name) != value
+        }
         if fields:
             await member_repo.update(member, **fields)
+            now = await programme_time(principal.programme_id)
+            await event_service.record(
+                principal.programme_id,
+                EventType.MEMBER_UPDATED,
+                member_updated_payload(
+                    external_id=member.external_id,
+                    display_name=member.display_name,
+                    changed=sorted({PROFILE_FIELDS[name] for name in fields}),
+                ),
+                occurred_at=now,
+                member_id=member.id,
+            )
     return member
+
+
+# Member columns by the profile field a client names (events say which changed, not to what).
+PROFILE_FIELDS = {
+    "display_name": "displayName",
+    "email": "email",
+    "phone": "phone",
+    "birthday_month": "birthday",
+    "birthday_day": "birthday",
+    "consent_marketing": "consentMarketing",
+    "consent_profiling": "consentProfiling",
+}
 
 
 async def locked_target(

@@ -23,6 +23,7 @@ from typing import Any
 from db import tier_cache
 from db.models import Member, Programme
 from db.repositories import tier_events as event_repo
+from domain.events import EventType, tier_changed_payload, tier_direction
 from domain.lots import add_months
 from domain.tier_rules import (
     Progress,
@@ -38,6 +39,7 @@ from domain.tier_rules import (
     window_start,
 )
 from domain.tiers import TierView, entry_tier
+from services import events as event_service
 from services.clock import now_of, zone_of
 from services.points.ledger import INSTANT
 
@@ -301,6 +303,22 @@ async def change_tier(
         last_event_id=last_event,
         window_from=counted_from,
         at=at,
+    )
+    before = next((t for t in tiers if t.id == previous), None)
+    await event_service.record(
+        member.programme_id,
+        EventType.TIER_CHANGED,
+        tier_changed_payload(
+            external_id=member.external_id,
+            from_tier=(before.code, before.name) if before else None,
+            to_tier=(tier.code, tier.name),
+            direction=tier_direction(before.rank if before else None, tier.rank),
+            reason=reason,
+            valid_until=member.tier_valid_until,
+            qualifying_total=total,
+        ),
+        occurred_at=at,
+        member_id=member.id,
     )
 
 

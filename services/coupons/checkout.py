@@ -33,9 +33,11 @@ from domain.coupons import (
 )
 from domain.coupons.wallet import looks_like_code, normalise_code
 from domain.errors import Collector, DomainError, ErrorCode, FieldError, NotFound
+from domain.events import EventType, coupon_payload
 from domain.idempotency import check_key
 from domain.members import is_external_id
 from domain.points import check_order_ref
+from services import events as event_service
 from services import members as member_service
 from services.clock import now_of
 from services.coupons.templates import rules_of
@@ -270,9 +272,23 @@ async def redeem(
 ) -> CouponView:
     """The order went through: the coupon locked to it is used. Only once."""
 
-    async def use(row: Coupon, now: datetime) -> None:
+    async def use(row: Coupon, member: Member, now: datetime) -> None:
         row.status, row.used_at = CouponStatus.USED.value, now
         await coupon_repo.save(row, "status", "used_at")
+        await event_service.record(
+            row.programme_id,
+            EventType.COUPON_REDEEMED,
+            coupon_payload(
+                external_id=member.external_id,
+                code=row.code,
+                template=row.template.code,
+                title=row.template.title,
+                order_ref=order_ref,
+                discount=row.discount,
+            ),
+            occurred_at=now,
+            member_id=member.id,
+        )
 
     return await _settle(
         principal, "redeemCoupon", code, order_ref, idempotency_key, redeem_refusal, use
@@ -284,7 +300,7 @@ async def release(
 ) -> CouponView:
     """The order was abandoned or cancelled: the coupon is the member's to use again."""
 
-    async def unlock(row: Coupon, now: datetime) -> None:
+    async def unlock(row: Coupon, member: Member, now: datetime) -> None:
         await _unlock(row)
 
     return await _settle(
@@ -299,7 +315,7 @@ async def _settle(
     order_ref: str,
     idempotency_key: str,
     refusal_of: Callable[[CouponState, str, datetime], Refusal | None],
-    change: Callable[[Coupon, datetime], Awaitable[None]],
+    change: Callable[[Coupon, Member, datetime], Awaitable[None]],
 ) -> CouponView:
     """End a coupon's lock one way or the other, under the coupon's row lock."""
     errors = Collector()
@@ -307,12 +323,16 @@ async def _settle(
     errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
-        row = await coupon_repo.lock(principal.programme_id, (await _find(principal, normal)).id)
+        found = await _find(principal, normal)
+        # Member first, then coupon (as in `lock`): a redemption's event takes the member's
+        # next number under the member's row lock.
+        member = await points_repo.lock_member(principal.programme_id, found.member_id)
+        row = await coupon_repo.lock(principal.programme_id, found.id)
         now = now_of(await programme_repo.get(principal.programme_id))
         refusal = refusal_of(state_of(row), order_ref, now)
         if refusal is not None:
             raise CouponRefused([refusal], field="code")
-        await change(row, now)
+        await change(row, member, now)
         return {"couponId": row.id}
 
     result = await run_once(

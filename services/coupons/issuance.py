@@ -29,10 +29,12 @@ from domain.coupons.wallet import (
     format_code,
 )
 from domain.errors import Collector, DomainError, ErrorCode, NotFound
+from domain.events import EventType, coupon_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id, check_external_id_list
 from domain.points import TxKind
 from domain.tiers import BenefitKind
+from services import events as event_service
 from services import members as member_service
 from services.clock import now_of
 from services.coupons.templates import find, rules_of
@@ -145,7 +147,24 @@ async def _issue(
         }
         for n, member in enumerate(members)
     ]
-    return await coupon_repo.insert(rows)
+    coupons = await coupon_repo.insert(rows)
+    external_ids = {m.id: m.external_id for m in members}
+    for coupon in coupons:  # the callers hold these members' row locks
+        await event_service.record(
+            template.programme_id,
+            EventType.COUPON_ISSUED,
+            coupon_payload(
+                external_id=external_ids[coupon.member_id],
+                code=coupon.code,
+                template=template.code,
+                title=template.title,
+                source=source.value,
+                ends_at=coupon.ends_at,
+            ),
+            occurred_at=now,
+            member_id=coupon.member_id,
+        )
+    return coupons
 
 
 async def _fresh_codes(programme_id: int, count: int) -> list[str]:
@@ -367,6 +386,9 @@ async def _issue_template(
                 for seq in range(1, owed.get(member.tier_id or 0, 0) + 1)
                 if (member.id, seq) not in have
             ]
+            # Members before stock (the order claims and exchanges take them in): each
+            # coupon's event takes its member's next number under that member's row lock.
+            await points_repo.lock_members(programme.id, {m.id for m, _ in due})
             while due:
                 # A claim may take stock between this read and the take: read again then.
                 left = await coupon_repo.stock_left(template.id)

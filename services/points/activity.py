@@ -17,9 +17,11 @@ from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
+from domain.events import EventType, referral_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import PointsPolicy, TxKind, check_order_ref, check_sku
+from services import events as event_service
 from services import members as member_service
 from services import tier_evaluation
 from services.clock import now_of
@@ -327,6 +329,18 @@ async def reward_referral(
     await credit_available(inviter, entry, policy.referral_points, TxKind.EARN, programme)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
+    await event_service.record(
+        programme.id,
+        EventType.REFERRAL_REWARDED,
+        referral_payload(
+            inviter_external_id=inviter.external_id,
+            invitee_external_id=invitee.external_id,
+            points=policy.referral_points,
+            order_ref=order.order_ref,
+        ),
+        occurred_at=now,
+        member_id=inviter.id,
+    )
 
 
 async def reverse_referral(

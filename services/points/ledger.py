@@ -16,6 +16,7 @@ from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
+from domain.events import points_event_type, points_payload
 from domain.lots import (
     Lot,
     Take,
@@ -27,6 +28,7 @@ from domain.lots import (
     rolling_expiry,
 )
 from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
+from services import events as event_service
 from services.clock import now_of, zone_of
 
 INSTANT = timedelta(microseconds=1)
@@ -78,7 +80,30 @@ async def _insert(
     amount: int,
     reverses: PointTransaction | None = None,
     shortfall: int = 0,
+    expires_at: datetime | None = None,
 ) -> PointTransaction:
+    """The ledger row, and with it the event a shop hears of it (one more INSERT)."""
+    event_type = points_event_type(
+        kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
+    )
+    if event_type is not None:
+        await event_service.record(
+            member.programme_id,
+            event_type,
+            points_payload(
+                external_id=member.external_id,
+                points=amount,
+                available_after=member.points_available,
+                pending_after=member.points_pending,
+                source=entry.reference_type,
+                reference=entry.reference,
+                reason=entry.reason,
+                expires_at=expires_at,
+                shortfall=shortfall,
+            ),
+            occurred_at=entry.at,
+            member_id=member.id,
+        )
     return await points_repo.insert_transaction(
         programme_id=member.programme_id,
         member_id=member.id,
@@ -161,9 +186,16 @@ async def credit_available(
     if renews:
         last = member.last_earned_at
         member.last_earned_at = entry.at if last is None else max(last, entry.at)
-    tx = await _insert(member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount)
     expires_at = lot_expiry(
         entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
+    )
+    tx = await _insert(
+        member,
+        entry,
+        kind=kind,
+        bucket=Bucket.AVAILABLE,
+        amount=amount,
+        expires_at=expires_at or _rolling_due(member, programme, policy),
     )
     if amount > debt:
         await points_repo.insert_lot(

@@ -50,6 +50,25 @@ def without_literal_defaults(rows: list[tuple], default_at: int) -> list[tuple]:
     ]
 
 
+# Defaults written by hand in a migration, which the models cannot say for both dialects: each
+# must be in the migrated schema exactly so, and is then compared like the rest.
+HAND_WRITTEN_DEFAULTS = {
+    # db/repositories/events.py reads events in commit order by the writing transaction's id
+    ("events", "txid"): "(pg_current_xact_id())::text)::bigint",
+}
+
+
+def hand_written_defaults_checked(rows: list[tuple], default_at: int) -> list[tuple]:
+    checked = []
+    for row in rows:
+        wanted = HAND_WRITTEN_DEFAULTS.get((row[0], row[1]))
+        if wanted is not None:
+            assert row[default_at] is not None and wanted in row[default_at], row
+            row = (*row[:default_at], None, *row[default_at + 1 :])
+        checked.append(row)
+    return checked
+
+
 def _dsn(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
@@ -95,6 +114,7 @@ async def test_migrating_an_empty_database_gives_the_models_schema():
         subprocess.run([sys.executable, "-c", GENERATE, f"{base}/{generated}"], check=True)
         # then
         from_migrations = await _describe(f"{base}/{migrated}")
+        from_migrations["columns"] = hand_written_defaults_checked(from_migrations["columns"], 4)
         from_models = await _describe(f"{base}/{generated}")
         assert from_migrations["columns"], "the migration created no tables"
         assert from_migrations == from_models
