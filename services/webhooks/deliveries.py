@@ -140,7 +140,8 @@ async def record(
             last_error=outcome.error,
         )
         if outcome.succeeded:
-            await webhook_repo.mark_endpoint_healthy(claimed.endpoint.id)
+            if claimed.endpoint.failing_since is not None:  # as of the claim; usually None
+                await webhook_repo.mark_endpoint_healthy(claimed.endpoint.id)
         else:
             await _after_failure(claimed.endpoint.id, now)
     return status

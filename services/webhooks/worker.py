@@ -5,10 +5,9 @@ deliveries up (each for at most the timeout) while the others go on."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -50,6 +49,13 @@ def headers_of(claimed: Claimed, body: bytes, now: datetime) -> dict[str, str]:
 
 
 class Deliverer:
+    """Claims deliveries ahead into a small queue per endpoint and keeps up to `per_endpoint`
+    of each in flight, so a finished send starts the next one without a round trip. A queue
+    holds at most `QUEUE_DEPTH` sends' worth per endpoint, and what waited in it half a lease
+    is handed back (due again at once) rather than left to outlive its claim."""
+
+    QUEUE_DEPTH = 4  # times per_endpoint
+
     def __init__(
         self,
         config: DeliveryConfig | None = None,
@@ -59,13 +65,19 @@ class Deliverer:
         self.config = config or current()
         self.clock = clock
         self.in_flight: Counter[int] = Counter()
+        self.queues: dict[int, deque[tuple[float, Claimed]]] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.client: httpx.AsyncClient | None = None
         self.sent = 0
+        # Set when a send finishes: room for more, so an idle deliverer looks again at once.
+        self.wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set; then waits for the requests in flight."""
+        """Until `stop` is set; then hands back what it queued and waits for the requests in
+        flight."""
         async with http.client(self.config.concurrency) as client:
             while not stop.is_set():
+                self.wake.clear()  # before the round: a send finishing during it counts
                 try:
                     busy = await self.step(client)
                 except Exception:
@@ -74,44 +86,95 @@ class Deliverer:
                     log.exception("webhook deliverer: a round failed; trying again shortly")
                     busy = False
                 if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.config.poll_seconds)
+                    await self._idle(stop)
+            await self._hand_back(lambda _: True)
             if self.tasks:
                 await asyncio.wait(self.tasks)
 
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until the poll interval ends, a send finishes or `stop` is set."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=self.config.poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+    def _load(self, endpoint_id: int) -> int:
+        return self.in_flight[endpoint_id] + len(self.queues.get(endpoint_id, ()))
+
     async def step(self, client: httpx.AsyncClient) -> bool:
-        """One round: fan out, claim what there is room for, start sending it. Whether there
-        was anything to do (then the next round comes at once)."""
+        """One round: fan out, claim what there is room for, start what may start. Whether
+        there was anything to do (then the next round comes at once)."""
+        self.client = client
         fanned = await deliveries.fan_out()
-        room = self.config.concurrency - len(self.tasks)
-        if room <= 0:
-            await asyncio.wait(self.tasks, return_when=asyncio.FIRST_COMPLETED)
-            return True
-        busy = [e for e, n in self.in_flight.items() if n >= self.config.per_endpoint]
-        claimed = await deliveries.claim(
-            limit=min(room, self.config.batch),
-            lease=timedelta(seconds=self.config.lease_seconds),
-            busy_endpoints=busy,
-            now=self.clock(),
-        )
-        surplus: list[int] = []
-        for item in claimed:
-            if self.in_flight[item.endpoint.id] >= self.config.per_endpoint:
-                surplus.append(item.delivery_id)
-                continue
-            self.in_flight[item.endpoint.id] += 1
-            task = asyncio.create_task(self._send(client, item))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        await deliveries.release(surplus)
+        stale = time.monotonic() - self.config.lease_seconds / 2
+        await self._hand_back(lambda queued_at: queued_at < stale)
+        depth = self.config.per_endpoint * self.QUEUE_DEPTH
+        waiting = sum(len(q) for q in self.queues.values())
+        room = min(self.config.batch, 2 * self.config.concurrency - len(self.tasks) - waiting)
+        claimed: list[Claimed] = []
+        if room > 0:
+            full = [e for e in set(self.in_flight) | set(self.queues) if self._load(e) >= depth]
+            claimed = await deliveries.claim(
+                limit=room,
+                lease=timedelta(seconds=self.config.lease_seconds),
+                busy_endpoints=full,
+                now=self.clock(),
+            )
+            surplus: list[int] = []
+            now = time.monotonic()
+            for item in claimed:
+                if self._load(item.endpoint.id) >= depth:
+                    surplus.append(item.delivery_id)
+                else:
+                    self.queues.setdefault(item.endpoint.id, deque()).append((now, item))
+            await deliveries.release(surplus)
+        self._start_queued()
         return bool(fanned or claimed)
 
-    async def _send(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
+    def _start_queued(self) -> None:
+        for endpoint_id in list(self.queues):
+            queue = self.queues[endpoint_id]
+            while (
+                queue
+                and self.in_flight[endpoint_id] < self.config.per_endpoint
+                and len(self.tasks) < self.config.concurrency
+            ):
+                _, item = queue.popleft()
+                self.in_flight[endpoint_id] += 1
+                task = asyncio.create_task(self._send(item))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+            if not queue:
+                del self.queues[endpoint_id]
+
+    async def _hand_back(self, which: Callable[[float], bool]) -> None:
+        """Queued deliveries that `which` picks (by when they were queued) are due again now,
+        for any deliverer."""
+        back: list[int] = []
+        for endpoint_id in list(self.queues):
+            keep: deque[tuple[float, Claimed]] = deque()
+            for queued_at, item in self.queues[endpoint_id]:
+                if which(queued_at):
+                    back.append(item.delivery_id)
+                else:
+                    keep.append((queued_at, item))
+            if keep:
+                self.queues[endpoint_id] = keep
+            else:
+                del self.queues[endpoint_id]
+        await deliveries.release(back)
+
+    async def _send(self, claimed: Claimed) -> None:
+        assert self.client is not None
         try:
             now = self.clock()
             body = body_of(claimed)
             outcome = await http.post(
-                client,
+                self.client,
                 claimed.endpoint.url,
                 headers=headers_of(claimed, body, now),
                 body=body,
@@ -130,6 +193,8 @@ class Deliverer:
             self.in_flight[claimed.endpoint.id] -= 1
             if self.in_flight[claimed.endpoint.id] <= 0:
                 del self.in_flight[claimed.endpoint.id]
+            self._start_queued()
+            self.wake.set()
 
 
 async def deliver_until_idle(config: DeliveryConfig | None = None, *, seconds: float = 30) -> int:
@@ -140,7 +205,8 @@ async def deliver_until_idle(config: DeliveryConfig | None = None, *, seconds: f
         while time.monotonic() < deadline:
             busy = await deliverer.step(client)
             if deliverer.tasks:
-                await asyncio.wait(deliverer.tasks)
+                while deliverer.tasks:
+                    await asyncio.wait(set(deliverer.tasks))
             elif not busy:
                 break
     return deliverer.sent
