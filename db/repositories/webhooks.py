@@ -159,6 +159,42 @@ async def record_attempt(delivery_id: int, **fields: Any) -> None:
     await WebhookDelivery.filter(id=delivery_id).update(attempts=F("attempts") + 1, **fields)
 
 
+_SUCCESSES = """
+UPDATE webhook_deliveries AS d
+SET status = $1, attempts = d.attempts + 1, next_attempt_at = NULL, last_attempt_at = v.at,
+    last_status_code = v.code, last_latency_ms = v.ms, last_response = v.answer, last_error = NULL
+FROM unnest($2::bigint[], $3::int[], $4::int[], $5::text[], $6::timestamptz[])
+    AS v(id, code, ms, answer, at)
+WHERE d.id = v.id
+"""
+
+
+async def record_successes(rows: list[tuple[int, int, int, str, datetime]], *, status: str) -> None:
+    """(delivery id, status code, latency, answer excerpt, when) for each; on PostgreSQL one
+    statement for all of them."""
+    if not rows:
+        return
+    if is_postgres():
+        ids, codes, latencies, answers, moments = (
+            list(column) for column in zip(*rows, strict=True)
+        )
+        await connections.get("default").execute_query(
+            _SUCCESSES, [status, ids, codes, latencies, answers, moments]
+        )
+        return
+    for delivery_id, code, latency, answer, at in rows:
+        await record_attempt(
+            delivery_id,
+            status=status,
+            next_attempt_at=None,
+            last_attempt_at=at,
+            last_status_code=code,
+            last_latency_ms=latency,
+            last_response=answer,
+            last_error=None,
+        )
+
+
 # --- the admin's view ---
 
 

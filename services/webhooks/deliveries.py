@@ -147,6 +147,21 @@ async def record(
     return status
 
 
+async def record_successes(done: list[tuple[Claimed, Attempt, datetime]]) -> None:
+    """Several 2xx answers at once: one statement for the deliveries, and the endpoints that
+    were failing are failing no more."""
+    async with in_transaction():
+        await webhook_repo.record_successes(
+            [
+                (c.delivery_id, a.status_code or 200, a.latency_ms, a.excerpt, at)
+                for c, a, at in done
+            ],
+            status=DeliveryStatus.SUCCEEDED.value,
+        )
+        for endpoint_id in sorted({c.endpoint.id for c, _, _ in done if c.endpoint.failing_since}):
+            await webhook_repo.mark_endpoint_healthy(endpoint_id)
+
+
 async def _after_failure(endpoint_id: int, now: datetime) -> None:
     endpoint = await webhook_repo.mark_endpoint_failing(endpoint_id, now)
     if endpoint is None or endpoint.status != EndpointStatus.ENABLED.value:

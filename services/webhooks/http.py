@@ -32,16 +32,24 @@ class Target:
     tls_name: str | None
 
 
-async def resolve(url: str, *, allow_private: bool) -> Target:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+async def _addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    try:
+        return [ipaddress.ip_address(host)]  # a literal needs no lookup
+    except ValueError:
+        pass
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
         raise Refused(f"cannot resolve the host ({error.strerror})") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+async def resolve(url: str, *, allow_private: bool) -> Target:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    addresses = await _addresses(host, port)
     if not addresses:
         raise Refused("the host has no address")
     if not allow_private and any(is_forbidden_address(a) for a in addresses):

@@ -15,7 +15,7 @@ import httpx
 import orjson
 
 from domain.events import envelope
-from domain.webhooks import signature_header, signing_secrets
+from domain.webhooks import Attempt, signature_header, signing_secrets
 from services.clock import wall_now
 from services.webhooks import deliveries, http, secrets
 from services.webhooks.config import DeliveryConfig, current
@@ -69,6 +69,10 @@ class Deliverer:
         self.tasks: set[asyncio.Task[None]] = set()
         self.client: httpx.AsyncClient | None = None
         self.sent = 0
+        # 2xx answers not yet written: one flusher writes whatever gathered, in one statement,
+        # while the next sends go out (a crash before it writes only means a redelivery).
+        self.succeeded: list[tuple[Claimed, Attempt, datetime]] = []
+        self.flushing: asyncio.Task[None] | None = None
         # Set when a send finishes: room for more, so an idle deliverer looks again at once.
         self.wake = asyncio.Event()
 
@@ -88,8 +92,8 @@ class Deliverer:
                 if not busy:
                     await self._idle(stop)
             await self._hand_back(lambda _: True)
-            if self.tasks:
-                await asyncio.wait(self.tasks)
+            while self.tasks:  # sends in flight, then the flush of their answers
+                await asyncio.wait(set(self.tasks))
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Until the poll interval ends, a send finishes or `stop` is set."""
@@ -114,7 +118,8 @@ class Deliverer:
         await self._hand_back(lambda queued_at: queued_at < stale)
         depth = self.config.per_endpoint * self.QUEUE_DEPTH
         waiting = sum(len(q) for q in self.queues.values())
-        room = min(self.config.batch, 2 * self.config.concurrency - len(self.tasks) - waiting)
+        sending = sum(self.in_flight.values())
+        room = min(self.config.batch, 2 * self.config.concurrency - sending - waiting)
         claimed: list[Claimed] = []
         if room > 0:
             full = [e for e in set(self.in_flight) | set(self.queues) if self._load(e) >= depth]
@@ -141,7 +146,7 @@ class Deliverer:
             while (
                 queue
                 and self.in_flight[endpoint_id] < self.config.per_endpoint
-                and len(self.tasks) < self.config.concurrency
+                and sum(self.in_flight.values()) < self.config.concurrency
             ):
                 _, item = queue.popleft()
                 self.in_flight[endpoint_id] += 1
@@ -182,9 +187,13 @@ class Deliverer:
                 timeout=self.config.timeout_seconds,
                 max_bytes=self.config.max_response_bytes,
             )
-            await deliveries.record(
-                claimed, outcome, schedule=self.config.schedule, now=self.clock()
-            )
+            if outcome.succeeded:
+                self.succeeded.append((claimed, outcome, self.clock()))
+                self._flush_soon()
+            else:
+                await deliveries.record(
+                    claimed, outcome, schedule=self.config.schedule, now=self.clock()
+                )
             self.sent += 1
         except Exception:
             # Left claimed: it is due again when the lease ends.
@@ -195,6 +204,20 @@ class Deliverer:
                 del self.in_flight[claimed.endpoint.id]
             self._start_queued()
             self.wake.set()
+
+    def _flush_soon(self) -> None:
+        if self.flushing is None or self.flushing.done():
+            self.flushing = asyncio.create_task(self._flush())
+            self.tasks.add(self.flushing)
+            self.flushing.add_done_callback(self.tasks.discard)
+
+    async def _flush(self) -> None:
+        while self.succeeded:
+            batch, self.succeeded = self.succeeded, []
+            try:
+                await deliveries.record_successes(batch)
+            except Exception:
+                log.exception("%d webhook deliveries could not be recorded", len(batch))
 
 
 async def deliver_until_idle(config: DeliveryConfig | None = None, *, seconds: float = 30) -> int:
