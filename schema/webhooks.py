@@ -13,7 +13,7 @@ from db.models import WebhookDelivery as DeliveryRow
 from db.models import WebhookEndpoint as EndpointRow
 from domain import webhooks as domain_webhooks
 from resolvers import webhooks as resolvers
-from resolvers.ids import BIGINT_MAX
+from resolvers.ids import BIGINT_MAX, INT4_MAX
 from schema.errors import error_type, result_of, result_union
 from schema.pagination import Edge, page_info
 from schema.points import node_id
@@ -252,7 +252,10 @@ ReplayEventsResult = result_union("ReplayEventsResult", ReplayEventsSuccess, Rep
 
 
 def _endpoint_id(value: relay.GlobalID) -> int:
-    return node_id(value, "WebhookEndpoint", "endpointId")
+    """Endpoint ids are 32-bit: a larger one names no endpoint (0 matches no row), rather
+    than reaching the database as a number its column cannot compare with."""
+    found = node_id(value, "WebhookEndpoint", "endpointId")
+    return found if found <= INT4_MAX else 0
 
 
 def _with_secret(found: EndpointWithSecret) -> WebhookEndpointWithSecretSuccess:

@@ -263,3 +263,15 @@ async def test_programme_a_s_admin_cannot_see_or_touch_b_s_webhooks(gql, make_pr
         still = await gql(ENDPOINTS, auth=admin_b)
         assert [e["node"]["url"] for e in still["data"]["webhookEndpoints"]["edges"]] == [rx.url]
         assert len(rx.received) == 1
+
+
+async def test_an_id_past_the_column_s_range_is_not_found(gql, admin):
+    huge = "V2ViaG9va0VuZHBvaW50Ojk5OTk5OTk5OTk5"  # WebhookEndpoint:99999999999
+    for document, field, input in [
+        (DELETE, "deleteWebhookEndpoint", {"endpointId": huge}),
+        (UPDATE, "updateWebhookEndpoint", {"endpointId": huge, "description": "x"}),
+    ]:
+        result = await run(gql, document, field, admin, **input)
+        assert [e["code"] for e in result["errors"]] == ["NOT_FOUND"], result
+    body = await gql(DELIVERIES, {"endpointId": huge}, auth=admin)
+    assert body["data"]["webhookDeliveries"]["edges"] == [], body
