@@ -7,6 +7,7 @@ notes when each `webhook-id` arrived. Prints events/s (first commit to last rece
 percentiles of commit-to-receipt. A script, not a test.
 
     python scripts/bench_webhooks.py --events 10000
+    python scripts/bench_webhooks.py --events 2000 --rate 40 --per-commit 1  # latency, no backlog
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def received(out: Path) -> int:
     return len(out.read_text().splitlines()) if out.exists() else 0
 
 
-async def bench(events: int, per_commit: int) -> None:
+async def bench(events: int, per_commit: int, rate: float | None) -> None:
     from tortoise.transactions import in_transaction
 
     from db.connection import close_database, migrate, open_database
@@ -136,6 +137,8 @@ async def bench(events: int, per_commit: int) -> None:
                     ids.append(str(event_id))
             at = time.time()
             committed.update(dict.fromkeys(ids, at))
+            if rate:  # paced: the next commit when this many events a second say so
+                await asyncio.sleep(max(0.0, started + len(committed) / rate - time.time()))
         written = time.time() - started
         # wait until the receiver has them all (it writes its log when stopped: poll the DB)
         from db.models import WebhookDelivery
@@ -182,8 +185,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--per-commit", type=int, default=20)
+    parser.add_argument(
+        "--rate", type=float, help="write this many events a second (default: as fast as it can)"
+    )
     args = parser.parse_args()
-    asyncio.run(bench(args.events, args.per_commit))
+    asyncio.run(bench(args.events, args.per_commit, args.rate))
 
 
 if __name__ == "__main__":
