@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation bench-webhooks
+	eval-recommendations bench-recommendations bench bench-events fuzz mutation bench-webhooks
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -78,6 +78,10 @@ bench-recommendations: install
 ## and commit-to-receipt percentiles.
 bench-webhooks: install
 	$(BIN)/python scripts/bench_webhooks.py
+
+## What writing the outbox row costs recordOrder: with and without it, interleaved (PostgreSQL).
+bench-events: install
+	$(BIN)/python scripts/bench_events.py
 
 ## The member page and recordOrder against raw Starlette and pgbench (see BENCHMARKS.md).
 bench: install
