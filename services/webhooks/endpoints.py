@@ -56,9 +56,10 @@ async def _check_address(errors: Collector, url: str) -> None:
         return
     try:
         await http.resolve(url, allow_private=False)
-    except http.Refused as refused:
-        if "resolves to" in str(refused):
-            errors.add("url", "may not point at a private, loopback or link-local address")
+    except http.PrivateAddress:
+        errors.add("url", "may not point at a private, loopback or link-local address")
+    except http.Refused:
+        pass  # a name that does not resolve yet may well by the time events come
 
 
 async def _checked(

@@ -22,7 +22,11 @@ MAX_RESPONSE_BYTES = 64 * 1024
 
 
 class Refused(Exception):
-    """The URL may not be called (it resolves to an address we do not reach)."""
+    """The URL cannot or may not be called."""
+
+
+class PrivateAddress(Refused):
+    """The host resolves to an address deliveries may not reach in production (SSRF)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     if not addresses:
         raise Refused("the host has no address")
     if not allow_private and any(is_forbidden_address(a) for a in addresses):
-        raise Refused("the host resolves to a private, loopback or link-local address")
+        raise PrivateAddress("the host resolves to a private, loopback or link-local address")
     address = addresses[0]
     literal = f"[{address}]" if address.version == 6 else str(address)
     pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
