@@ -275,3 +275,23 @@ async def test_an_id_past_the_column_s_range_is_not_found(gql, admin):
         assert [e["code"] for e in result["errors"]] == ["NOT_FOUND"], result
     body = await gql(DELIVERIES, {"endpointId": huge}, auth=admin)
     assert body["data"]["webhookDeliveries"]["edges"] == [], body
+
+
+async def test_the_deliveries_list_costs_the_same_statements_for_1_or_40(
+    gql, make_programme, make_key
+):
+    from tests.graphql.test_query_counts import counting_statements
+
+    counts = []
+    with receiver() as rx:
+        for events in (1, 40):
+            programme = await make_programme()
+            key = await make_key(programme, Role.ADMIN)
+            await create(gql, key, url=rx.url)
+            await record_events(programme, events)
+            await until_idle(Deliverer(configure()))
+            with counting_statements() as counted:
+                body = await gql(DELIVERIES, auth=key)
+            assert len(body["data"]["webhookDeliveries"]["edges"]) == events
+            counts.append(counted["n"])
+    assert counts[0] == counts[1], counts
