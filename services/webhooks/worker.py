@@ -218,18 +218,3 @@ class Deliverer:
                 await deliveries.record_successes(batch)
             except Exception:
                 log.exception("%d webhook deliveries could not be recorded", len(batch))
-
-
-async def deliver_until_idle(config: DeliveryConfig | None = None, *, seconds: float = 30) -> int:
-    """Deliver until nothing is due (for tests and one-off runs); how many attempts it made."""
-    deliverer = Deliverer(config)
-    deadline = time.monotonic() + seconds
-    async with http.client() as client:
-        while time.monotonic() < deadline:
-            busy = await deliverer.step(client)
-            if deliverer.tasks:
-                while deliverer.tasks:
-                    await asyncio.wait(set(deliverer.tasks))
-            elif not busy:
-                break
-    return deliverer.sent
