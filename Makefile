@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
 	eval-recommendations bench-recommendations bench bench-events fuzz mutation audit-http \
-	lint-schema bench-export
+	lint-schema bench-export bench-webhooks
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -93,6 +93,11 @@ eval-recommendations: install
 ## How long build-recommendations takes for 5,000 members and 500 products (PostgreSQL).
 bench-recommendations: install
 	$(BIN)/python scripts/bench_recommendations.py
+
+## Webhooks on PostgreSQL: 10,000 events through one deliverer to a local receiver; events/s
+## and commit-to-receipt percentiles.
+bench-webhooks: install
+	$(BIN)/python scripts/bench_webhooks.py
 
 ## What writing the outbox row costs recordOrder: with and without it, interleaved (PostgreSQL).
 bench-events: install

@@ -1,5 +1,6 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
-run-jobs, build-recommendations, audit-export, print-schema."""
+run-jobs, build-recommendations, audit-export, deliver-webhooks, worker, generate-webhook-key,
+print-schema."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from api import logs
 from api import settings as settings_module
+from api.app import configure_webhooks
 from api.settings import Settings, SettingsError
 from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
@@ -38,6 +40,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
     run-jobs) must invalidate what the running servers hold in Redis."""
     await open_database(settings.database_url)
     cache = configure_cache(settings.redis_url)
+    configure_webhooks(settings)
     try:
         return await work()
     finally:
@@ -225,6 +228,63 @@ async def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_deliver_webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from services.webhooks.worker import Deliverer
+
+    async def work() -> int:
+        configure_webhooks(settings, **_delivery_options(args))
+        await _until_signalled(lambda stop: Deliverer().run(stop))
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from services.schedule import run_scheduled
+    from services.webhooks.worker import Deliverer
+
+    async def work() -> int:
+        configure_webhooks(settings, **_delivery_options(args))
+
+        async def both(stop: asyncio.Event) -> None:
+            await asyncio.gather(
+                Deliverer().run(stop),
+                run_scheduled(stop, settings.database_url, jobs_every=args.jobs_every),
+            )
+
+        await _until_signalled(both)
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def _delivery_options(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "lease_seconds": args.lease_seconds,
+        "concurrency": args.concurrency,
+        "per_endpoint": args.per_endpoint,
+    }
+
+
+async def _until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Until SIGINT or SIGTERM; then the requests in flight finish (at most the timeout)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print("delivering webhooks; stop with Ctrl-C", flush=True)
+    await run(stop)
+
+
+def cmd_generate_webhook_key(settings: Settings | None, args: argparse.Namespace) -> int:
+    from services.webhooks.secrets import generate_key
+
+    print(generate_key())
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -304,6 +364,30 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--to", dest="until", type=_instant, required=True)
     export.add_argument("--programme", help="one programme's rows (by code); default all")
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
+    deliver = sub.add_parser(
+        "deliver-webhooks",
+        help="long-running: push events to webhook endpoints (several may run on PostgreSQL)",
+    )
+    worker = sub.add_parser(
+        "worker",
+        help="long-running: deliver webhooks and run the periodic jobs on a schedule, each job "
+        "once at a time across workers",
+    )
+    worker.add_argument(
+        "--jobs-every", type=int, default=300, help="seconds between run-jobs rounds (300)"
+    )
+    for command in (deliver, worker):
+        command.add_argument(
+            "--lease-seconds",
+            type=float,
+            default=45.0,
+            help="a claimed delivery is due again this long after a deliverer died (45)",
+        )
+        command.add_argument("--concurrency", type=int, default=64, help="requests in flight")
+        command.add_argument(
+            "--per-endpoint", type=int, default=8, help="requests in flight to one endpoint"
+        )
+    sub.add_parser("generate-webhook-key", help="print a new key for LOYALTY_WEBHOOK_KEYS")
     return p
 
 
@@ -317,6 +401,8 @@ ASYNC_COMMANDS = {
     "run-jobs": cmd_run_jobs,
     "build-recommendations": cmd_build_recommendations,
     "audit-export": cmd_audit_export,
+    "deliver-webhooks": cmd_deliver_webhooks,
+    "worker": cmd_worker,
 }
 
 
@@ -351,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.command == "print-schema":
         return cmd_print_schema(None, args)
+    if args.command == "generate-webhook-key":
+        return cmd_generate_webhook_key(None, args)
     try:
         settings = settings_module.load()
     except SettingsError as error:

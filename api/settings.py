@@ -44,6 +44,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_format: str = "text"
     audit_retention_days: int = DEFAULT_RETENTION_DAYS
+    webhook_keys: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -103,6 +104,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "(unset)",
         "rotation: `kid:secret,kid:secret`, newest first; the first signs, all verify "
         "(replaces `LOYALTY_JWT_SECRET`)",
+    ),
+    "LOYALTY_WEBHOOK_KEYS": (
+        "(generated in development)",
+        "Fernet keys (comma-separated, newest first) that encrypt webhook signing secrets at "
+        "rest; required in production (`loyalty generate-webhook-key` makes one)",
     ),
 }
 
@@ -180,6 +186,32 @@ def _token_settings(env: Mapping[str, str], mode: str, data_dir: Path) -> TokenS
         )
     kid, secret = rotating[0]
     return TokenSettings(issuer, audience, secret, kid=kid, verifying=rotating)
+
+
+def _webhook_keys(env: Mapping[str, str], mode: str, data_dir: Path) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    name = "LOYALTY_WEBHOOK_KEYS"
+    raw = env.get(name)
+    if raw is None:
+        if mode == "production":
+            raise SettingsError(name, "is required in production")
+        path = data_dir / "webhook-key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as key_file:
+                key_file.write(Fernet.generate_key().decode())
+        raw = path.read_text().strip()
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    if not keys:
+        raise SettingsError(name, "needs at least one key")
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise SettingsError(name, "each key must be 32 url-safe base64-encoded bytes") from None
+    return keys
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
@@ -297,4 +329,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             36_500,
         ),
         jwt=_token_settings(env, mode, data_dir),
+        webhook_keys=_webhook_keys(env, mode, data_dir),
     )

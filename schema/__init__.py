@@ -32,6 +32,7 @@ from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -66,6 +67,7 @@ Query = merge_types(
         PrivacyQuery,
         AbuseQuery,
         EventQuery,
+        WebhookQuery,
     ),
 )
 Query.__strawberry_definition__.description = (
@@ -86,6 +88,7 @@ Mutation = merge_types(
         PrivacyMutation,
         AbuseMutation,
         EventMutation,
+        WebhookMutation,
     ),
 )
 Mutation.__strawberry_definition__.description = (

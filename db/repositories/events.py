@@ -300,3 +300,8 @@ async def prune(programme_id: int, *, recorded_before: datetime) -> int:
     return int(
         await Event.filter(programme_id=programme_id, recorded_at__lt=recorded_before).delete()
     )
+
+
+async def by_ids(ids: list[int]) -> dict[int, EventRecord]:
+    """Events by their row ids (a webhook delivery's), whatever their programme."""
+    return {row.id: _record(row) for row in await Event.filter(id__in=ids)}
