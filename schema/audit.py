@@ -178,6 +178,16 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     ),
     "createApiKey": lambda a: Subject("api_keys"),
     "revokeApiKey": lambda a: Subject("api_keys", _node_id(_input(a).get("id"))),
+    "createWebhookEndpoint": lambda a: Subject("webhook_endpoints"),
+    "updateWebhookEndpoint": lambda a: Subject(
+        "webhook_endpoints", _node_id(_input(a).get("endpointId"))
+    ),
+    "deleteWebhookEndpoint": lambda a: Subject(
+        "webhook_endpoints", _node_id(_input(a).get("endpointId"))
+    ),
+    "rotateWebhookSecret": lambda a: Subject(
+        "webhook_endpoints", _node_id(_input(a).get("endpointId"))
+    ),
 }
 
 

@@ -13,7 +13,15 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from db.connection import is_postgres
-from db.models import ApiKey, AuditEntry, Benefit, CouponTemplate, Programme, Tier
+from db.models import (
+    ApiKey,
+    AuditEntry,
+    Benefit,
+    CouponTemplate,
+    Programme,
+    Tier,
+    WebhookEndpoint,
+)
 from db.repositories import audit as audit_repo
 from domain.audit import (
     INTERNAL_ERROR,
@@ -88,11 +96,22 @@ async def _keys(programme_id: int, key: Any) -> Any:
     return [_row(r, leave_out=frozenset({"secret_hash"})) for r in rows]
 
 
+async def _webhook_endpoints(programme_id: int, key: Any) -> Any:
+    query = WebhookEndpoint.filter(programme_id=programme_id)
+    if key is not None:
+        query = query.filter(id=key)
+    rows = await query.order_by("id")
+    # Signing secrets are sealed, but even sealed they have no place in the audit log.
+    sealed = frozenset({"secret_sealed", "previous_secret_sealed"})
+    return [_row(r, leave_out=sealed) for r in rows]
+
+
 SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "policies": _policies,
     "tiers": _tiers,
     "coupon_template": _template,
     "api_keys": _keys,
+    "webhook_endpoints": _webhook_endpoints,
 }
 
 

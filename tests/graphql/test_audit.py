@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from db.models import AuditEntry, Member, PointTransaction
+from db.models import AuditEntry, Event, Member, PointTransaction
 from db.repositories import audit as audit_repo
 from domain.auth import Role
 from services import audit as audit_service
@@ -276,15 +276,16 @@ async def test_a_failure_in_the_change_after_it_wrote_leaves_no_success_row(
 ):
     admin = await make_key(programme, Role.ADMIN)
     member = await make_member(programme)
-    from db.repositories import points as points_repo
+    from db.repositories import events as event_repo
 
-    real_save = points_repo.save_balances
+    # The ledger saves the balances and writes the change's event in one statement.
+    real_save = event_repo.save_balances_and_insert
 
-    async def save_then_fail(row):
-        await real_save(row)
-        raise RuntimeError("crash after the ledger row and balance were written")
+    async def save_then_fail(*args, **kwargs):
+        await real_save(*args, **kwargs)
+        raise RuntimeError("crash after the ledger row, balance and event were written")
 
-    monkeypatch.setattr(points_repo, "save_balances", save_then_fail)
+    monkeypatch.setattr(event_repo, "save_balances_and_insert", save_then_fail)
     body = await gql(
         ADJUST_POINTS,
         {
@@ -300,6 +301,7 @@ async def test_a_failure_in_the_change_after_it_wrote_leaves_no_success_row(
 
     assert body["errors"]
     assert await PointTransaction.filter(member_id=member.id).count() == 0
+    assert await Event.filter(member_id=member.id, type="points.adjusted").count() == 0
     rows = await AuditEntry.filter(programme_id=programme.id, operation="adjustPoints")
     assert [r.outcome for r in rows] == ["INTERNAL_ERROR"]
 
@@ -397,6 +399,39 @@ def test_every_configuration_mutation_of_the_schema_keeps_before_and_after():
     configuration = {name for name in mutations if name.startswith(("set", "upsertT", "upsertB"))}
     configuration |= {"createCouponTemplate", "retireCouponTemplate", "createApiKey"}
     configuration |= {"revokeApiKey", "advanceTestClock"}
+    configuration |= {name for name in mutations if name.endswith(("WebhookEndpoint", "Secret"))}
 
     assert configuration <= set(SUBJECTS)
     assert set(SUBJECTS) <= mutations  # no stale names
+
+
+async def test_webhook_endpoint_changes_keep_before_and_after_without_secrets(
+    gql, programme, make_key
+):
+    from tests.graphql.test_webhooks import CREATE, UPDATE
+
+    admin = await make_key(programme, Role.ADMIN)
+    created = await gql(
+        CREATE,
+        {
+            "input": {
+                "url": "https://shop.example/hooks",
+                "description": "CRM",
+                "idempotencyKey": key(),
+            }
+        },
+        auth=admin,
+    )
+    endpoint = created["data"]["createWebhookEndpoint"]["endpoint"]
+    await gql(
+        UPDATE, {"input": {"endpointId": endpoint["id"], "description": "warehouse"}}, auth=admin
+    )
+
+    [create_row] = await entries(gql, admin, op="createWebhookEndpoint")
+    [update_row] = await entries(gql, admin, op="updateWebhookEndpoint")
+
+    assert create_row["before"] == [] and create_row["after"][0]["description"] == "CRM"
+    assert update_row["before"][0]["description"] == "CRM"
+    assert update_row["after"][0]["description"] == "warehouse"
+    kept = {name for row in (create_row, update_row) for name in row["after"][0]}
+    assert not kept & {"secret_sealed", "previous_secret_sealed"}
