@@ -293,3 +293,25 @@ async def test_api_key_lookups_count_hits_and_misses(http, programme, make_key):
 
     assert grew("miss") == 1
     assert grew("hit") == 1
+
+
+async def test_a_made_up_persisted_hash_does_not_make_its_operation_name_a_series(http):
+    """Only a document the server keeps names a series: a hash it does not know (or a hash
+    sent with a document nobody registered) would otherwise let any caller, without a
+    credential, fill the bounded set of names with its own and push every real operation
+    into `other` until the process restarts."""
+    # given
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "ab" * 32}}
+    query = "query SentAlongNotKept { __typename }"
+    sent_along = {
+        "persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}
+    }
+    # when: a hash nobody registered, with a name; a document and its hash, not registered
+    # (no credential)
+    await http.post("/graphql", json={"operationName": "MadeUpName", "extensions": unknown})
+    await http.post("/graphql", json={"query": query, "extensions": sent_along})
+    after = await scrape(http)
+    # then
+    operations = {dict(labels).get("operation") for _, labels in after}
+    assert "MadeUpName" not in operations
+    assert "SentAlongNotKept" not in operations
