@@ -44,6 +44,7 @@ class RequestFacts:
 
     operations: list[str | None] = field(default_factory=list)
     persisted: list[str] = field(default_factory=list)
+    known_names: set[str] = field(default_factory=set)  # of documents the server keeps
     principal: str | None = None
     programme_id: int | None = None
     codes: list[str] = field(default_factory=list)
@@ -54,13 +55,19 @@ _facts: ContextVar[RequestFacts | None] = ContextVar("loyalty_request_facts", de
 
 
 def graphql_request(
-    principal: Principal | None, requests: Sequence[Any], results: Sequence[Any]
+    principal: Principal | None,
+    requests: Sequence[Any],
+    results: Sequence[Any],
+    known_names: Sequence[str] = (),
 ) -> None:
-    """Called by the view with each operation's request data and its result."""
+    """Called by the view with each operation's request data and its result, and the names
+    of the operations whose documents the server keeps (persisted queries it found or
+    registered): only those may name a metrics series."""
     facts = _facts.get()
     if facts is None:
         return
     facts.ran = True
+    facts.known_names.update(known_names)
     if principal is not None:
         facts.principal = principal.role.value
         facts.programme_id = principal.programme_id
@@ -152,9 +159,8 @@ class RequestObserver:
             codes = [CODES_BY_STATUS.get(status, "INTERNAL_SERVER_ERROR")]
         outcome = _outcome(status, codes)
         if path == "/graphql":
-            known = bool(facts.persisted)
             names = {
-                operation_label(name, known=known or name in KNOWN_OPERATIONS)
+                operation_label(name, known=name in facts.known_names or name in KNOWN_OPERATIONS)
                 for name in facts.operations
             }
             label = names.pop() if len(names) == 1 else "batch" if names else "other"
