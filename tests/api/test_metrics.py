@@ -315,3 +315,28 @@ async def test_a_made_up_persisted_hash_does_not_make_its_operation_name_a_serie
     operations = {dict(labels).get("operation") for _, labels in after}
     assert "MadeUpName" not in operations
     assert "SentAlongNotKept" not in operations
+
+
+async def test_preflights_and_the_graphiql_page_are_not_counted_as_graphql_requests(http):
+    """A browser's CORS preflight (refused: no origin is allowed by default) and a browser
+    opening GraphiQL reach /graphql but are not GraphQL requests: counted, they would show
+    as BAD_REQUEST errors (an alert on those would fire for any page that tries) and pull
+    the `other` latency down."""
+    # given
+    before = await scrape(http)
+    # when
+    preflight = await http.options(
+        "/graphql",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
+    )
+    graphiql = await http.get("/graphql", headers={"Accept": "text/html"})
+    after = await scrape(http)
+    # then
+    assert preflight.status_code == 400
+    assert graphiql.status_code == 200 and "GraphiQL" in graphiql.text
+
+    def total(samples, name: str) -> float:
+        return sum(v for (sample, _), v in samples.items() if sample == name)
+
+    for name in ("loyalty_request_duration_seconds_count", "loyalty_graphql_errors_total"):
+        assert total(after, name) == total(before, name), name
