@@ -158,7 +158,13 @@ class RequestObserver:
         if not facts.ran and status >= 400:
             codes = [CODES_BY_STATUS.get(status, "INTERNAL_SERVER_ERROR")]
         outcome = _outcome(status, codes)
-        if path == "/graphql":
+        # GraphQL requests only: not a CORS preflight, nor a browser opening GraphiQL (a GET
+        # that never reached the view and was not refused); both still get their log line.
+        if (
+            path == "/graphql"
+            and scope["method"] in ("GET", "POST")
+            and (facts.ran or status >= 400)
+        ):
             names = {
                 operation_label(name, known=name in facts.known_names or name in KNOWN_OPERATIONS)
                 for name in facts.operations
