@@ -340,3 +340,19 @@ async def test_preflights_and_the_graphiql_page_are_not_counted_as_graphql_reque
 
     for name in ("loyalty_request_duration_seconds_count", "loyalty_graphql_errors_total"):
         assert total(after, name) == total(before, name), name
+
+
+@needs_postgres
+async def test_the_pool_figures_are_kept_current_without_a_scrape(http, programme, make_key):
+    """With several workers a scrape is answered by one of them and sums what every worker
+    last wrote: a worker that records its pool only when it answers a scrape itself shows
+    figures from its last scrape (or none). Each request leaves them current."""
+    from db.metrics import DB_POOL_SIZE
+
+    # given a worker whose pool figures were last written as nothing
+    key = await make_key(programme)
+    DB_POOL_SIZE.set(0)
+    # when it answers a request (and no scrape)
+    await post(http, key, MEMBER_PAGE)
+    # then
+    assert DB_POOL_SIZE._value.get() >= 1
