@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import CODES_BY_STATUS
 from api.logs import get_logger
+from api.metrics import record_database_pool
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
 from schema.limits import parse_document
@@ -153,6 +154,9 @@ class RequestObserver:
 
     @staticmethod
     def _finish(scope: Scope, facts: RequestFacts, status: int, seconds: float) -> None:
+        # With several workers a scrape sums what each worker last wrote: each keeps its
+        # pool figures current itself (a few attribute reads), not only when scraped.
+        record_database_pool()
         path = scope["path"]
         codes = facts.codes
         if not facts.ran and status >= 400:
