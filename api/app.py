@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from api import content_type, logs
@@ -18,7 +18,7 @@ from api import settings as settings_module
 from api.body import BodyLimit
 from api.cors import cors
 from api.errors import EdgeErrors
-from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
+from api.graphiql import GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
 from api.metrics import metrics, worker_stopped
 from api.observe import RequestObserver
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     ide: list[BaseRoute] = []
     if not settings.production:
         graphql = GraphiQLPage(graphql, settings)
-        ide = [Mount(ASSETS_PATH, assets(), name="graphiql-assets")]
+        ide = assets()
     app = Starlette(
         routes=[
             Route("/", root),
