@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from api import content_type, logs
@@ -21,7 +21,7 @@ from api.body import BodyLimit
 from api.cors import cors
 from api.errors import EdgeErrors
 from api.exports import member_export
-from api.graphiql import ASSETS_PATH, GraphiQLPage, assets, root
+from api.graphiql import GraphiQLPage, assets, root
 from api.graphql_view import LoyaltyGraphQL
 from api.metrics import metrics, worker_stopped
 from api.observe import RequestObserver
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     ide: list[BaseRoute] = []
     if not settings.production:
         graphql = GraphiQLPage(graphql, settings)
-        ide = [Mount(ASSETS_PATH, assets(), name="graphiql-assets")]
+        ide = assets()
     app = Starlette(
         routes=[
             Route("/", root),

@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -54,24 +55,37 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>Loyalty API · GraphiQL</title>
-<style>html, body, #graphiql {{ height: 100%; margin: 0; width: 100%; overflow: hidden; }}</style>
 {styles}
 {scripts}
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
 <script type="application/json" id="graphiql-setup">{setup}</script>
-<script>
-(function () {{
+<script src="{start}"></script>
+</body>
+</html>
+"""
+
+# Nothing inline in the page: behind a strict Content-Security-Policy (`script-src 'self'`,
+# `style-src 'self'`, as a proxy may add it) an inline script or style would not run. The
+# script starting GraphiQL is served as a file of its own; the layout is set through CSSOM,
+# which such a policy allows.
+START_PATH = f"{ASSETS_PATH}/loyalty-graphiql.js"
+START_SCRIPT = """\
+(function () {
   var setup = JSON.parse(document.getElementById("graphiql-setup").textContent);
+  var root = document.getElementById("graphiql");
+  [document.documentElement, document.body, root].forEach(function (element) {
+    element.style.cssText = "height: 100%; margin: 0; width: 100%; overflow: hidden;";
+  });
   var e = React.createElement;
-  var fetcher = GraphiQL.createFetcher({{ url: setup.endpoint }});
-  function Editor() {{
+  var fetcher = GraphiQL.createFetcher({ url: setup.endpoint });
+  function Editor() {
     var state = React.useState(setup.query);
-    var explorer = GraphiQLPluginExplorer.useExplorerPlugin({{
+    var explorer = GraphiQLPluginExplorer.useExplorerPlugin({
       query: state[0], onEdit: state[1]
-    }});
-    return e(GraphiQL, {{
+    });
+    return e(GraphiQL, {
       fetcher: fetcher,
       query: state[0],
       onEditQuery: state[1],
@@ -80,13 +94,10 @@ PAGE = """<!DOCTYPE html>
       defaultEditorToolsVisibility: true,
       shouldPersistHeaders: false,
       plugins: [explorer]
-    }});
-  }}
-  ReactDOM.render(e(Editor), document.getElementById("graphiql"));
-}})();
-</script>
-</body>
-</html>
+    });
+  }
+  ReactDOM.render(e(Editor), root);
+})();
 """
 
 ROOT = """<!DOCTYPE html>
@@ -144,11 +155,20 @@ def page(settings: Settings) -> str:
         styles="\n".join(f'<link rel="stylesheet" href="{ASSETS_PATH}/{name}">' for name in STYLES),
         scripts="\n".join(f'<script src="{ASSETS_PATH}/{name}"></script>' for name in SCRIPTS),
         setup=setup_json,
+        start=START_PATH,
     )
 
 
-def assets() -> StaticFiles:
-    return StaticFiles(packages=[ASSETS_PACKAGE])
+def assets() -> list[BaseRoute]:
+    """GraphiQL's files: the package's, and the script that starts it."""
+    return [
+        Route(START_PATH, start_script),
+        Mount(ASSETS_PATH, StaticFiles(packages=[ASSETS_PACKAGE]), name="graphiql-assets"),
+    ]
+
+
+async def start_script(request: Request) -> Response:
+    return Response(START_SCRIPT, media_type="text/javascript")
 
 
 def wants_page(scope: Scope) -> bool:

@@ -66,6 +66,9 @@ class Operation:
     register: str | None = None  # the APQ hash to keep the document under once it ran
     refusal: ExecutionResult | None = None  # the answer, when it is answered without running
     persisted: bool = False  # named by an APQ hash
+    # The server keeps the document (found by its hash, or registered once it ran): its
+    # operation's name may name a metrics series. Not so for a hash the caller made up.
+    kept: bool = False
     document: DocumentNode | None = None
     chosen: OperationDefinitionNode | None = None
 
@@ -296,7 +299,10 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
                 credential="authorization" in request.headers,
             )
             sub_response.headers["Vary"] = VARY
-        observe.graphql_request(context.principal, [o.data for o in operations], results)
+        kept = [o.chosen.name.value for o in operations if o.kept and o.chosen and o.chosen.name]
+        observe.graphql_request(
+            context.principal, [o.data for o in operations], results, known_names=kept
+        )
         return results if isinstance(request_data, list) else results[0]
 
     async def _read(self, data: GraphQLRequestData) -> Operation:
@@ -326,6 +332,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         else:
             operation.cost = max(1, operation_cost(document, chosen))
             operation.document, operation.chosen = document, chosen
+            operation.kept = operation.persisted and data.query is None
         return operation
 
     async def _run_all(
@@ -364,7 +371,9 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
         refused = any(e.path is None for e in result.errors or ())
         if operation.register and operation.data.query and not refused and principal is not None:
             caller = f"{principal.programme_id}:{principal.scope}"
-            await self.persisted.register(operation.register, operation.data.query, caller=caller)
+            operation.kept = await self.persisted.register(
+                operation.register, operation.data.query, caller=caller
+            )
 
     @staticmethod
     def _log_client_errors(results: list[ExecutionResult]) -> None:

@@ -42,7 +42,11 @@ def configure(level: str, log_format: str, stream: IO[str] | None = None) -> Non
     renderer: Any = (
         structlog.processors.JSONRenderer(serializer=_orjson_text)
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # The plain traceback: with rich installed (dev tools pull it in) structlog's default
+        # draws it with every frame's local variables, keys and members' details included.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(

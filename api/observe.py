@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import CODES_BY_STATUS
 from api.logs import get_logger
+from api.metrics import record_database_pool
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
 from schema.limits import parse_document
@@ -44,6 +45,7 @@ class RequestFacts:
 
     operations: list[str | None] = field(default_factory=list)
     persisted: list[str] = field(default_factory=list)
+    known_names: set[str] = field(default_factory=set)  # of documents the server keeps
     principal: str | None = None
     programme_id: int | None = None
     codes: list[str] = field(default_factory=list)
@@ -54,13 +56,19 @@ _facts: ContextVar[RequestFacts | None] = ContextVar("loyalty_request_facts", de
 
 
 def graphql_request(
-    principal: Principal | None, requests: Sequence[Any], results: Sequence[Any]
+    principal: Principal | None,
+    requests: Sequence[Any],
+    results: Sequence[Any],
+    known_names: Sequence[str] = (),
 ) -> None:
-    """Called by the view with each operation's request data and its result."""
+    """Called by the view with each operation's request data and its result, and the names
+    of the operations whose documents the server keeps (persisted queries it found or
+    registered): only those may name a metrics series."""
     facts = _facts.get()
     if facts is None:
         return
     facts.ran = True
+    facts.known_names.update(known_names)
     if principal is not None:
         facts.principal = principal.role.value
         facts.programme_id = principal.programme_id
@@ -146,15 +154,23 @@ class RequestObserver:
 
     @staticmethod
     def _finish(scope: Scope, facts: RequestFacts, status: int, seconds: float) -> None:
+        # With several workers a scrape sums what each worker last wrote: each keeps its
+        # pool figures current itself (a few attribute reads), not only when scraped.
+        record_database_pool()
         path = scope["path"]
         codes = facts.codes
         if not facts.ran and status >= 400:
             codes = [CODES_BY_STATUS.get(status, "INTERNAL_SERVER_ERROR")]
         outcome = _outcome(status, codes)
-        if path == "/graphql":
-            known = bool(facts.persisted)
+        # GraphQL requests only: not a CORS preflight, nor a browser opening GraphiQL (a GET
+        # that never reached the view and was not refused); both still get their log line.
+        if (
+            path == "/graphql"
+            and scope["method"] in ("GET", "POST")
+            and (facts.ran or status >= 400)
+        ):
             names = {
-                operation_label(name, known=known or name in KNOWN_OPERATIONS)
+                operation_label(name, known=name in facts.known_names or name in KNOWN_OPERATIONS)
                 for name in facts.operations
             }
             label = names.pop() if len(names) == 1 else "batch" if names else "other"

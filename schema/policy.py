@@ -11,6 +11,7 @@ from domain import points as domain_points
 from domain.points import PointsPolicy as DomainPolicy
 from domain.points import rate_terms
 from resolvers import policy as resolvers
+from schema.addressing import either
 from schema.describe import describe_values
 from schema.errors import (
     MUTATION_INPUT,
@@ -248,8 +249,14 @@ class SetPointsPolicyInput:
                 value = {b.category: b.points for b in value}
             found[name] = value
         if self.redemption_rate is not None:
-            found["points_per_cash"] = self.redemption_rate.points
-            found["cash_per_points"] = self.redemption_rate.cash_value
+            # Given both ways, the two spellings must agree (schema/addressing.py's rule).
+            for name, old_name, side in (
+                ("points_per_cash", "pointsPerCash", self.redemption_rate.points),
+                ("cash_per_points", "cashPerPoints", self.redemption_rate.cash_value),
+            ):
+                found[name] = either(
+                    side, found.get(name), new_name="redemptionRate", old_name=old_name
+                )
         return found
 
 
@@ -284,8 +291,13 @@ class PolicyMutation:
     async def set_points_policy(
         self, info: strawberry.Info, input: Annotated[SetPointsPolicyInput, MUTATION_INPUT]
     ) -> SetPointsPolicyResult:
+        async def call() -> DomainPolicy:
+            # input.changes() may refuse the input: inside result_of, so as data
+            changes = input.changes()
+            return await resolvers.change(info, changes, idempotency_key=input.idempotency_key)
+
         return await result_of(
-            resolvers.change(info, input.changes(), idempotency_key=input.idempotency_key),
+            call(),
             lambda p: SetPointsPolicySuccess(points_policy=PointsPolicy.from_domain(p)),
             SetPointsPolicyError,
         )

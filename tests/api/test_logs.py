@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import uuid
 
 import pytest
 
@@ -180,3 +181,28 @@ def test_the_root_logger_keeps_other_handlers():
     finally:
         logging.getLogger().removeHandler(marker)
         logs.configure("INFO", "text")
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_traceback_shows_no_local_variable(log_output, log_format):
+    """structlog's text renderer draws tracebacks with rich when rich is installed (the dev
+    tools pull it in) and then prints every frame's local variables: a key, a token or a
+    member's e-mail in any frame of a bug's traceback would be written to the log."""
+    # given
+    use, lines = log_output
+    use(log_format)
+
+    def charge(authorization: str) -> None:
+        secret = authorization.removeprefix("Bearer ")  # noqa: F841 - a local, as in a bug
+        raise ZeroDivisionError("a bug")
+
+    key = "lk_" + uuid.uuid4().hex  # not in this file's text, which a traceback may quote
+    # when
+    try:
+        charge(f"Bearer {key}")
+    except ZeroDivisionError:
+        logging.getLogger("loyalty.api").exception("unexpected error")
+    # then: the traceback is there, its frames' variables are not
+    written = "\n".join(lines())
+    assert "ZeroDivisionError" in written and "charge" in written
+    assert key not in written

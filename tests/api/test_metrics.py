@@ -293,3 +293,66 @@ async def test_api_key_lookups_count_hits_and_misses(http, programme, make_key):
 
     assert grew("miss") == 1
     assert grew("hit") == 1
+
+
+async def test_a_made_up_persisted_hash_does_not_make_its_operation_name_a_series(http):
+    """Only a document the server keeps names a series: a hash it does not know (or a hash
+    sent with a document nobody registered) would otherwise let any caller, without a
+    credential, fill the bounded set of names with its own and push every real operation
+    into `other` until the process restarts."""
+    # given
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "ab" * 32}}
+    query = "query SentAlongNotKept { __typename }"
+    sent_along = {
+        "persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}
+    }
+    # when: a hash nobody registered, with a name; a document and its hash, not registered
+    # (no credential)
+    await http.post("/graphql", json={"operationName": "MadeUpName", "extensions": unknown})
+    await http.post("/graphql", json={"query": query, "extensions": sent_along})
+    after = await scrape(http)
+    # then
+    operations = {dict(labels).get("operation") for _, labels in after}
+    assert "MadeUpName" not in operations
+    assert "SentAlongNotKept" not in operations
+
+
+async def test_preflights_and_the_graphiql_page_are_not_counted_as_graphql_requests(http):
+    """A browser's CORS preflight (refused: no origin is allowed by default) and a browser
+    opening GraphiQL reach /graphql but are not GraphQL requests: counted, they would show
+    as BAD_REQUEST errors (an alert on those would fire for any page that tries) and pull
+    the `other` latency down."""
+    # given
+    before = await scrape(http)
+    # when
+    preflight = await http.options(
+        "/graphql",
+        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"},
+    )
+    graphiql = await http.get("/graphql", headers={"Accept": "text/html"})
+    after = await scrape(http)
+    # then
+    assert preflight.status_code == 400
+    assert graphiql.status_code == 200 and "GraphiQL" in graphiql.text
+
+    def total(samples, name: str) -> float:
+        return sum(v for (sample, _), v in samples.items() if sample == name)
+
+    for name in ("loyalty_request_duration_seconds_count", "loyalty_graphql_errors_total"):
+        assert total(after, name) == total(before, name), name
+
+
+@needs_postgres
+async def test_the_pool_figures_are_kept_current_without_a_scrape(http, programme, make_key):
+    """With several workers a scrape is answered by one of them and sums what every worker
+    last wrote: a worker that records its pool only when it answers a scrape itself shows
+    figures from its last scrape (or none). Each request leaves them current."""
+    from db.metrics import DB_POOL_SIZE
+
+    # given a worker whose pool figures were last written as nothing
+    key = await make_key(programme)
+    DB_POOL_SIZE.set(0)
+    # when it answers a request (and no scrape)
+    await post(http, key, MEMBER_PAGE)
+    # then
+    assert DB_POOL_SIZE._value.get() >= 1

@@ -99,6 +99,41 @@ async def test_the_deprecated_cash_pair_still_sets_the_redemption_rate(gql, prog
     assert changed["pointsPolicy"]["redemptionRate"] == {"points": 10, "cashValue": 30}
 
 
+async def test_the_deprecated_cash_pair_and_the_redemption_rate_must_agree(
+    gql, programme, make_key
+):
+    """Both spellings in one input: the rule every other old/new pair follows (README,
+    "Addressing") is one value or an error, never one silently winning over the other."""
+    # given
+    admin = await make_key(programme, Role.ADMIN)
+    before = (await gql(f"{{ pointsPolicy {{ {POLICY_FIELDS} }} }}", auth=admin))["data"]
+    # when the old pair says 10 points pay 0.30 and the new rate says 50 pay 1.00
+    changed = await mutate(
+        gql,
+        SET_POLICY,
+        "setPointsPolicy",
+        admin,
+        pointsPerCash=10,
+        cashPerPoints=30,
+        redemptionRate={"points": 50, "cashValue": 100},
+    )
+    # then it is refused as data, and nothing changed
+    assert changed["__typename"] == "SetPointsPolicyError", changed
+    assert changed["errors"][0]["field"] == "redemptionRate"
+    after = (await gql(f"{{ pointsPolicy {{ {POLICY_FIELDS} }} }}", auth=admin))["data"]
+    assert after == before
+    # and the same rate given both ways is fine
+    agreed = await mutate(
+        gql,
+        SET_POLICY,
+        "setPointsPolicy",
+        admin,
+        pointsPerCash=50,
+        redemptionRate={"points": 50, "cashValue": 100},
+    )
+    assert agreed["pointsPolicy"]["redemptionRate"] == {"points": 50, "cashValue": 100}
+
+
 async def test_a_new_programme_starts_from_the_neutral_policy(gql, make_key):
     # given a programme made the way `loyalty create-programme` makes one (no policy given)
     made = await programme_service.create(
