@@ -149,8 +149,12 @@ class SetAbusePolicyInput:
 @strawberry.type(description="A member flagged by a rule, once per rule and period.")
 class AbuseFlag(relay.Node):
     id: relay.NodeID[int]
-    rule: str = strawberry.field(description="e.g. CAP_REVIEW_DAY or ORDER_VELOCITY.")
-    period: str = strawberry.field(description="e.g. DAY:2026-12-02 or WEEK:2026-11-30.")
+    rule: str = strawberry.field(
+        description="The rule that fired, e.g. CAP_REVIEW_DAY or ORDER_VELOCITY."
+    )
+    period: str = strawberry.field(
+        description="The period it covers, e.g. DAY:2026-12-02 or WEEK:2026-11-30."
+    )
     points_held: int = strawberry.field(description="Earned over the cap, waiting.")
     status: FlagStatus = strawberry.field(description="OPEN until an admin decides.")
     decision_reason: str | None = strawberry.field(description="Why it was rejected.")

@@ -29,7 +29,7 @@ MAX_TARGETS = 50
 
 @strawberry.type(description="Who did it: an API key, or a member token.")
 class AuditActor:
-    role: str = strawberry.field(description="admin, storefront, partner or member.")
+    role: str = strawberry.field(description="What acted: admin, storefront, partner or member.")
     key_id: strawberry.ID | None = strawberry.field(
         description="The API key's global id (see `apiKeys`); null for a member token."
     )
