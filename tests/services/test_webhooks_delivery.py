@@ -235,3 +235,27 @@ async def test_redirects_are_not_followed_and_large_answers_are_cut(programme) -
         [row] = await deliveries_of(made.endpoint.id)
         assert row.last_status_code == 302 and row.status == "pending"
         assert len(row.last_response.encode()) == 1024
+
+
+async def test_an_answer_with_a_nul_byte_is_recorded_and_not_sent_again(programme) -> None:
+    """PostgreSQL text cannot hold U+0000: a receiver whose 2xx answer carries one must not
+    make the outcome unwritable (the delivery would stay claimed and go out again after every
+    lease, and every other success flushed with it would be lost too)."""
+    with receiver() as rx:
+        rx.answers = [(200, b"ok\x00done")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        await one_round(Deliverer(configure()))
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("succeeded", 1)
+        assert "\x00" not in row.last_response and row.last_response.startswith("ok")
+
+
+async def test_a_failed_answer_with_a_nul_byte_is_recorded(programme) -> None:
+    with receiver() as rx:
+        rx.answers = [(500, b"bad\x00")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        await one_round(Deliverer(configure()))
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, 500)
