@@ -103,8 +103,15 @@ def is_success(status_code: int | None) -> bool:
 
 
 def response_excerpt(body: bytes, limit: int = RESPONSE_EXCERPT_BYTES) -> str:
-    """At most `limit` bytes of the receiver's answer, as text (bad UTF-8 replaced)."""
-    return body[:limit].decode("utf-8", errors="ignore")
+    """At most `limit` bytes of the receiver's answer, as text (bad UTF-8 dropped). A NUL
+    becomes U+FFFD: PostgreSQL text cannot hold U+0000, and an outcome that cannot be written
+    leaves its delivery claimed, to be sent again after every lease."""
+    return printable_text(body[:limit].decode("utf-8", errors="ignore"))
+
+
+def printable_text(text: str) -> str:
+    """Text a PostgreSQL column can hold (no U+0000)."""
+    return text.replace("\x00", "\ufffd")
 
 
 # --- endpoints ---
