@@ -259,3 +259,38 @@ async def test_a_failed_answer_with_a_nul_byte_is_recorded(programme) -> None:
         await one_round(Deliverer(configure()))
         [row] = await deliveries_of(made.endpoint.id)
         assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, 500)
+
+
+async def test_retention_does_not_prune_an_event_whose_delivery_is_still_being_retried(
+    programme,
+) -> None:
+    """The schedule runs for about 28 hours and a programme may keep events for 1 day: pruning
+    an event then deleted its pending delivery (ON DELETE CASCADE), which was neither
+    delivered nor marked failed."""
+    from services import events as event_service
+    from services.clock import wall_now
+
+    programme.event_policy = {"retentionDays": 1}
+    await programme.save(update_fields=["event_policy"])
+    with receiver() as rx:
+        rx.answers = [(503, b"down")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        clock = FakeClock()
+        deliverer = Deliverer(configure(), clock=clock)
+        await one_round(deliverer)
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("pending", 1)
+        # when the event is older than the retention while its retries go on
+        await Event.filter(id=row.event_id).update(recorded_at=wall_now() - timedelta(hours=25))
+        assert await event_service.prune(programme) == 0
+        # then the delivery is still there and goes out on its schedule
+        [row] = await deliveries_of(made.endpoint.id)
+        assert row.status == "pending"
+        rx.answers = [(200, b"ok")]
+        clock.advance(timedelta(seconds=5))
+        await one_round(deliverer)
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("succeeded", 2)
+        # and once it is settled, the event goes like any other
+        assert await event_service.prune(programme) == 1
