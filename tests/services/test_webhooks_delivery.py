@@ -295,3 +295,26 @@ async def test_retention_does_not_prune_an_event_whose_delivery_is_still_being_r
         # and once it is settled, the event goes like any other
         await event_service.prune(programme)
         assert not await Event.filter(id=row.event_id).exists()
+
+
+async def test_a_success_clears_a_failure_recorded_after_its_claim(programme) -> None:
+    """Deliveries claimed together carry the endpoint as it was then; one failing while another
+    succeeds must not leave the endpoint `failing since` (five days on, its next failure would
+    disable an endpoint that has been answering)."""
+    from domain.webhooks import RETRY_SCHEDULE, Attempt
+    from services.clock import wall_now
+    from services.webhooks import deliveries
+
+    made = await make_endpoint(programme, "http://127.0.0.1:9/hooks")
+    await record_events(programme, 2)
+    await deliveries.fan_out()
+    first, second = await deliveries.claim(
+        limit=10, lease=timedelta(seconds=45), busy_endpoints=[]
+    )
+    assert first.endpoint.failing_since is None  # healthy when claimed
+    # when one of the two fails, then the other succeeds
+    await deliveries.record(first, Attempt(500, 3, "no"), schedule=RETRY_SCHEDULE)
+    assert (await WebhookEndpoint.get(id=made.endpoint.id)).failing_since is not None
+    await deliveries.record_successes([(second, Attempt(200, 3, "ok"), wall_now())])
+    # then the endpoint is healthy again
+    assert (await WebhookEndpoint.get(id=made.endpoint.id)).failing_since is None
