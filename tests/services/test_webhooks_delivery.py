@@ -308,9 +308,7 @@ async def test_a_success_clears_a_failure_recorded_after_its_claim(programme) ->
     made = await make_endpoint(programme, "http://127.0.0.1:9/hooks")
     await record_events(programme, 2)
     await deliveries.fan_out()
-    first, second = await deliveries.claim(
-        limit=10, lease=timedelta(seconds=45), busy_endpoints=[]
-    )
+    first, second = await deliveries.claim(limit=10, lease=timedelta(seconds=45), busy_endpoints=[])
     assert first.endpoint.failing_since is None  # healthy when claimed
     # when one of the two fails, then the other succeeds
     await deliveries.record(first, Attempt(500, 3, "no"), schedule=RETRY_SCHEDULE)
