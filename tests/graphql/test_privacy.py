@@ -312,3 +312,27 @@ async def test_erasure_also_scrubs_a_former_name_and_the_referral_naming_the_mem
     rewarded = await Event.get(member_id=inviter.id, type="referral.rewarded")
     assert rewarded.payload["invitee"]["externalId"] == pseudonym
     assert rewarded.payload["member"]["externalId"] == inviter.external_id
+
+
+async def test_erasure_writes_only_event_types_a_receiver_can_subscribe_to(
+    gql, programme, make_key, make_member
+):
+    """The forfeit's ledger row fell through to a made-up `points.erase` type: not in
+    EventType, so no endpoint could subscribe to it and no `events(types:)` could ask for it.
+    `member.erased` tells the forfeit (forfeitedPoints)."""
+    from domain.events import EventType
+
+    admin = await make_key(programme, Role.ADMIN)
+    member = await make_member(programme)
+    await stock_shop(programme)
+    await complete(programme, await buy(programme, member, "phone"))
+    spendable = (await Member.get(id=member.id)).points_available
+    assert spendable > 0
+
+    body = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
+
+    assert body["data"]["eraseMember"]["forfeitedPoints"] == spendable
+    written = {e.type for e in await Event.filter(member_id=member.id)}
+    assert written <= {t.value for t in EventType}, written - {t.value for t in EventType}
+    erased = await Event.get(member_id=member.id, type="member.erased")
+    assert erased.payload["forfeitedPoints"] == spendable
