@@ -103,8 +103,15 @@ def is_success(status_code: int | None) -> bool:
 
 
 def response_excerpt(body: bytes, limit: int = RESPONSE_EXCERPT_BYTES) -> str:
-    """At most `limit` bytes of the receiver's answer, as text (bad UTF-8 replaced)."""
-    return body[:limit].decode("utf-8", errors="ignore")
+    """At most `limit` bytes of the receiver's answer, as text (bad UTF-8 dropped). A NUL
+    becomes U+FFFD: PostgreSQL text cannot hold U+0000, and an outcome that cannot be written
+    leaves its delivery claimed, to be sent again after every lease."""
+    return printable_text(body[:limit].decode("utf-8", errors="ignore"))
+
+
+def printable_text(text: str) -> str:
+    """Text a PostgreSQL column can hold (no U+0000)."""
+    return text.replace("\x00", "\ufffd")
 
 
 # --- endpoints ---
@@ -162,7 +169,12 @@ def check_description(errors: Collector, description: str) -> None:
 
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use only
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated; `::` and `::1` are in it too
 _SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+# Not globally reachable though `is_global` says so: IETF protocol assignments (RFC 6890),
+# where one cloud's instance metadata answers (192.0.0.192).
+_NOT_GLOBAL = (ipaddress.ip_network("192.0.0.0/24"),)
 
 
 def is_forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -173,10 +185,14 @@ def is_forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address)
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return is_forbidden_address(address.ipv4_mapped)
+        if address in _IPV4_COMPATIBLE or address in _LOCAL_NAT64:
+            return True
         if address in _NAT64:
             return is_forbidden_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
         if address in _SIX_TO_FOUR and address.sixtofour is not None:
             return is_forbidden_address(address.sixtofour)
+    if any(address in network for network in _NOT_GLOBAL):
+        return True
     return not address.is_global or address.is_multicast
 
 

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from db.models import Member
+from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from db.repositories import privacy as privacy_repo
 from db.repositories import programmes as programme_repo
@@ -21,7 +22,7 @@ from domain.events import EventType
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import TxKind
-from domain.privacy import ERASED_NAME, erased_payload, pseudonym, scrubbed
+from domain.privacy import ERASED_NAME, erased_payload, forgotten, invitee_forgotten, pseudonym
 from services import events as event_service
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
@@ -85,7 +86,17 @@ async def erase(
             erased_at=wall_now(),
         )
         await privacy_repo.delete_personalisation(member.id)
-        await privacy_repo.rewrite_event_payloads(member.id, lambda p: scrubbed(p, old))
+        await privacy_repo.rewrite_event_payloads(
+            member.id, lambda p: forgotten(p, old, pseudonym=new_id)
+        )
+        # The inviter's reward event names this member too (by its old externalId).
+        referral = await activity_repo.referral_of(member.id)
+        if referral is not None:
+            await privacy_repo.rewrite_event_payloads(
+                referral.inviter_id,
+                lambda p: invitee_forgotten(p, new_id),
+                types=[EventType.REFERRAL_REWARDED.value],
+            )
         # Partner links (issue 17) are cut here when they exist: delete the member's links,
         # so no partner can move points for it again; its transfers stay, like the ledger.
         await event_service.record(

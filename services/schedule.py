@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -29,9 +30,53 @@ class Job:
     run: Callable[[], Awaitable[object]]
 
 
+# What asyncpg reads from a URL's query itself; anything else it sends to the server as a
+# setting, and PostgreSQL refuses what it does not know (tortoise's `maxsize`, `minsize`, ...).
+_ASYNCPG_QUERY = frozenset(
+    {
+        "host",
+        "port",
+        "user",
+        "password",
+        "database",
+        "dbname",
+        "passfile",
+        "service",
+        "servicefile",
+        "sslmode",
+        "sslcert",
+        "sslkey",
+        "sslrootcert",
+        "sslcrl",
+        "sslpassword",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "target_session_attrs",
+        "krbsrvname",
+        "gsslib",
+    }
+)
+_SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+
+
+def lock_connection_url(database_url: str) -> str:
+    """The settings' URL for the job locks' own asyncpg connections: tortoise's pool options
+    (`?maxsize=N` ...) left out, and its `ssl=` said as `sslmode=`. The connection only takes
+    advisory locks, so nothing else in the query matters to it."""
+    parts = urlsplit(normalise_url(database_url).replace("postgres://", "postgresql://", 1))
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k in _ASYNCPG_QUERY]
+    ssl = dict(parse_qsl(parts.query)).get("ssl", "").lower()
+    if ssl and not any(k == "sslmode" for k, _ in query):
+        if ssl in _SSL_MODES:
+            query.append(("sslmode", ssl))
+        elif ssl in ("true", "1", "yes", "on"):
+            query.append(("sslmode", "require"))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 class JobLocks:
     def __init__(self, database_url: str) -> None:
-        self._url = normalise_url(database_url).replace("postgres://", "postgresql://", 1)
+        self._url = lock_connection_url(database_url)
         self._postgres = dialect(database_url) == "postgres"
         # One connection per job: the lock lives in its session, and two jobs' lock calls
         # must not share a connection.

@@ -18,14 +18,15 @@ from typing import Any
 from uuid import UUID
 
 from tortoise import connections
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 
 from db.connection import is_postgres
-from db.models import Event, Member
+from db.models import Event, Member, WebhookDelivery
 from db.repositories import points as points_repo
 from db.repositories.points import BALANCES
 from domain.events import Event as EventRecord
 from domain.events import Position
+from domain.webhooks import DeliveryStatus, EndpointStatus
 
 _INSERT_FOR_MEMBER = """
 WITH seq AS (
@@ -297,8 +298,18 @@ def _record(row: Event) -> EventRecord:
 
 
 async def prune(programme_id: int, *, recorded_before: datetime) -> int:
+    """Events written before `recorded_before`, except those a webhook delivery to an enabled
+    endpoint is still retrying (the schedule outlasts a 1-day retention; deleting the event
+    would take the delivery with it, neither delivered nor failed)."""
+    retrying = WebhookDelivery.filter(
+        programme_id=programme_id,
+        status=DeliveryStatus.PENDING.value,
+        endpoint__status=EndpointStatus.ENABLED.value,
+    ).values("event_id")
     return int(
-        await Event.filter(programme_id=programme_id, recorded_at__lt=recorded_before).delete()
+        await Event.filter(programme_id=programme_id, recorded_at__lt=recorded_before)
+        .exclude(id__in=Subquery(retrying))
+        .delete()
     )
 
 

@@ -46,13 +46,19 @@ async def delete_personalisation(member_id: int) -> None:
 
 
 async def rewrite_event_payloads(
-    member_id: int, rewrite: Callable[[dict[str, Any]], dict[str, Any]]
+    member_id: int,
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    types: list[str] | None = None,
 ) -> int:
     """Rewrites the payloads of the member's events in batches by id (a member with 100,000
     events holds one batch at a time). Only `payload` changes: ids, order and sequence stay."""
     after_id, changed = 0, 0
     while True:
-        rows = await Event.filter(member_id=member_id, id__gt=after_id).order_by("id").limit(BATCH)
+        query = Event.filter(member_id=member_id, id__gt=after_id)
+        if types is not None:
+            query = query.filter(type__in=types)
+        rows = await query.order_by("id").limit(BATCH)
         if not rows:
             return changed
         dirty = []

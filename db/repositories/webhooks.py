@@ -64,11 +64,12 @@ async def enabled_endpoints(programme_ids: list[int]) -> list[WebhookEndpoint]:
     ).order_by("id")
 
 
-async def mark_endpoint_healthy(endpoint_id: int) -> None:
-    """After a 2xx; conditional, so the usual case writes nothing."""
-    await WebhookEndpoint.filter(id=endpoint_id, failing_since__isnull=False).update(
-        failing_since=None
-    )
+async def mark_endpoints_healthy(endpoint_ids: list[int]) -> None:
+    """After their 2xx answers; conditional, so the usual case writes nothing."""
+    if endpoint_ids:
+        await WebhookEndpoint.filter(id__in=endpoint_ids, failing_since__isnull=False).update(
+            failing_since=None
+        )
 
 
 async def mark_endpoint_failing(endpoint_id: int, now: datetime) -> WebhookEndpoint | None:

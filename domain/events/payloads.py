@@ -190,6 +190,8 @@ def points_event_type(*, kind: str, bucket: str, amount: int, reference_type: st
         if bucket == "PENDING":
             return EventType.POINTS_EARNED if amount > 0 else None
         return EventType.POINTS_AVAILABLE if reference_type == "ORDER" else EventType.POINTS_EARNED
+    if kind == "ERASE":
+        return None  # `member.erased` tells the forfeit (forfeitedPoints), in the same transaction
     return {
         "REDEEM": EventType.POINTS_REDEEMED,
         "REVERSE": EventType.POINTS_REVERSED,

@@ -140,8 +140,9 @@ async def record(
             last_error=outcome.error,
         )
         if outcome.succeeded:
-            if claimed.endpoint.failing_since is not None:  # as of the claim; usually None
-                await webhook_repo.mark_endpoint_healthy(claimed.endpoint.id)
+            # Not judged by the claim's copy of the endpoint: another delivery may have
+            # failed since. The update is conditional, so the usual case writes nothing.
+            await webhook_repo.mark_endpoints_healthy([claimed.endpoint.id])
         else:
             await _after_failure(claimed.endpoint.id, now)
     return status
@@ -158,8 +159,9 @@ async def record_successes(done: list[tuple[Claimed, Attempt, datetime]]) -> Non
             ],
             status=DeliveryStatus.SUCCEEDED.value,
         )
-        for endpoint_id in sorted({c.endpoint.id for c, _, _ in done if c.endpoint.failing_since}):
-            await webhook_repo.mark_endpoint_healthy(endpoint_id)
+        # Every endpoint answered, whatever the claim's copy said (a delivery claimed with
+        # these may have failed since): one conditional statement.
+        await webhook_repo.mark_endpoints_healthy(sorted({c.endpoint.id for c, _, _ in done}))
 
 
 async def _after_failure(endpoint_id: int, now: datetime) -> None:

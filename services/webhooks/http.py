@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from domain.webhooks import Attempt, is_forbidden_address, response_excerpt
+from domain.webhooks import Attempt, is_forbidden_address, printable_text, response_excerpt
 
 TIMEOUT_SECONDS = 15.0
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -93,7 +93,8 @@ async def post(
 
     def done(status: int | None, answer: bytes, error: str | None) -> Attempt:
         latency = int((time.perf_counter() - started) * 1000)
-        return Attempt(status, latency, response_excerpt(answer), error)
+        reason = None if error is None else printable_text(error)
+        return Attempt(status, latency, response_excerpt(answer), reason)
 
     try:
         async with asyncio.timeout(timeout):

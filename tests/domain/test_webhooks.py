@@ -186,3 +186,15 @@ def test_event_types_must_be_known_and_distinct() -> None:
         "unknown event types: 'nope.nope'",
         "each type once",
     ]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "192.0.0.192",  # Oracle Cloud's instance metadata (192.0.0.0/24: protocol assignments)
+        "::7f00:1",  # IPv4-compatible IPv6 of 127.0.0.1 (deprecated, ::/96)
+        "64:ff9b:1::a9fe:a9fe",  # local-use NAT64 (RFC 8215) of 169.254.169.254
+    ],
+)
+def test_metadata_and_wrapped_addresses_that_report_global_are_forbidden(address: str) -> None:
+    assert is_forbidden_address(ipaddress.ip_address(address))

@@ -254,3 +254,85 @@ async def test_erasure_is_idempotent_admin_only_and_within_the_programme(
     assert later["data"]["eraseMember"]["errors"][0]["code"] == "NOT_FOUND"
     assert await Event.filter(member_id=member.id, type="member.erased").count() == 1
     await assert_ledger_consistent(member)
+
+
+async def test_erasure_also_scrubs_a_former_name_and_the_referral_naming_the_member(
+    gql, programme, make_key, make_member
+):
+    # given a member registered under one name and renamed since (its member.registered
+    # event still carries the first name), and invited by another member whose
+    # referral.rewarded event names it by its externalId
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    external_id = f"shop-{uuid.uuid4().hex[:8]}"
+    first_name, second_name = "Ingrid Former-Name", "Ingrid Later-Name"
+    registered = await gql(
+        REGISTER,
+        {
+            "input": {
+                "externalId": external_id,
+                "displayName": first_name,
+                "idempotencyKey": uuid.uuid4().hex,
+            }
+        },
+        auth=storefront,
+    )
+    assert registered["data"]["registerMember"]["__typename"] == "RegisterMemberSuccess"
+    renamed = await gql(
+        """mutation ($e: String!, $n: String!) { updateMember(input: {externalId: $e,
+        displayName: $n}) { __typename } }""",
+        {"e": external_id, "n": second_name},
+        auth=admin,
+    )
+    assert renamed["data"]["updateMember"]["__typename"] == "UpdateMemberSuccess"
+    member = await Member.get(programme_id=programme.id, external_id=external_id)
+    inviter = await make_member(programme)
+    await activity.accept_referral(
+        staff(programme),
+        invite_code=await activity.invite_code(staff(programme), inviter),
+        invitee_external_id=external_id,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await stock_shop(programme)
+    await complete(programme, await buy(programme, member, "phone"))
+    rewarded = await Event.get(member_id=inviter.id, type="referral.rewarded")
+    assert rewarded.payload["invitee"]["externalId"] == external_id
+    assert await where_found(first_name) and await where_found(external_id)
+
+    # when
+    body = await gql(ERASE, {"input": erase_input(external_id)}, auth=admin)
+
+    # then neither the former name nor the old externalId is left anywhere
+    assert body["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess", body
+    assert await where_found(first_name) == []
+    assert await where_found(second_name) == []
+    assert await where_found(external_id) == []
+    # and the inviter's event names the member by its pseudonym, as its own events do
+    pseudonym = (await Member.get(id=member.id)).external_id
+    rewarded = await Event.get(member_id=inviter.id, type="referral.rewarded")
+    assert rewarded.payload["invitee"]["externalId"] == pseudonym
+    assert rewarded.payload["member"]["externalId"] == inviter.external_id
+
+
+async def test_erasure_writes_only_event_types_a_receiver_can_subscribe_to(
+    gql, programme, make_key, make_member
+):
+    """The forfeit's ledger row fell through to a made-up `points.erase` type: not in
+    EventType, so no endpoint could subscribe to it and no `events(types:)` could ask for it.
+    `member.erased` tells the forfeit (forfeitedPoints)."""
+    from domain.events import EventType
+
+    admin = await make_key(programme, Role.ADMIN)
+    member = await make_member(programme)
+    await stock_shop(programme)
+    await complete(programme, await buy(programme, member, "phone"))
+    spendable = (await Member.get(id=member.id)).points_available
+    assert spendable > 0
+
+    body = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
+
+    assert body["data"]["eraseMember"]["forfeitedPoints"] == spendable
+    written = {e.type for e in await Event.filter(member_id=member.id)}
+    assert written <= {t.value for t in EventType}, written - {t.value for t in EventType}
+    erased = await Event.get(member_id=member.id, type="member.erased")
+    assert erased.payload["forfeitedPoints"] == spendable

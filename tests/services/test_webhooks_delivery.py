@@ -235,3 +235,84 @@ async def test_redirects_are_not_followed_and_large_answers_are_cut(programme) -
         [row] = await deliveries_of(made.endpoint.id)
         assert row.last_status_code == 302 and row.status == "pending"
         assert len(row.last_response.encode()) == 1024
+
+
+async def test_an_answer_with_a_nul_byte_is_recorded_and_not_sent_again(programme) -> None:
+    """PostgreSQL text cannot hold U+0000: a receiver whose 2xx answer carries one must not
+    make the outcome unwritable (the delivery would stay claimed and go out again after every
+    lease, and every other success flushed with it would be lost too)."""
+    with receiver() as rx:
+        rx.answers = [(200, b"ok\x00done")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        await one_round(Deliverer(configure()))
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("succeeded", 1)
+        assert "\x00" not in row.last_response and row.last_response.startswith("ok")
+
+
+async def test_a_failed_answer_with_a_nul_byte_is_recorded(programme) -> None:
+    with receiver() as rx:
+        rx.answers = [(500, b"bad\x00")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        await one_round(Deliverer(configure()))
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, 500)
+
+
+async def test_retention_does_not_prune_an_event_whose_delivery_is_still_being_retried(
+    programme,
+) -> None:
+    """The schedule runs for about 28 hours and a programme may keep events for 1 day: pruning
+    an event then deleted its pending delivery (ON DELETE CASCADE), which was neither
+    delivered nor marked failed."""
+    from services import events as event_service
+    from services.clock import wall_now
+
+    programme.event_policy = {"retentionDays": 1}
+    await programme.save(update_fields=["event_policy"])
+    with receiver() as rx:
+        rx.answers = [(503, b"down")]
+        made = await make_endpoint(programme, rx.url)
+        await record_events(programme, 1)
+        clock = FakeClock()
+        deliverer = Deliverer(configure(), clock=clock)
+        await one_round(deliverer)
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("pending", 1)
+        # when the event is older than the retention while its retries go on
+        await Event.filter(id=row.event_id).update(recorded_at=wall_now() - timedelta(hours=25))
+        assert await event_service.prune(programme) == 0
+        # then the delivery is still there and goes out on its schedule
+        [row] = await deliveries_of(made.endpoint.id)
+        assert row.status == "pending"
+        rx.answers = [(200, b"ok")]
+        clock.advance(timedelta(seconds=5))
+        await one_round(deliverer)
+        [row] = await deliveries_of(made.endpoint.id)
+        assert (row.status, row.attempts) == ("succeeded", 2)
+        # and once it is settled, the event goes like any other
+        await event_service.prune(programme)
+        assert not await Event.filter(id=row.event_id).exists()
+
+
+async def test_a_success_clears_a_failure_recorded_after_its_claim(programme) -> None:
+    """Deliveries claimed together carry the endpoint as it was then; one failing while another
+    succeeds must not leave the endpoint `failing since` (five days on, its next failure would
+    disable an endpoint that has been answering)."""
+    from domain.webhooks import RETRY_SCHEDULE, Attempt
+    from services.clock import wall_now
+    from services.webhooks import deliveries
+
+    made = await make_endpoint(programme, "http://127.0.0.1:9/hooks")
+    await record_events(programme, 2)
+    await deliveries.fan_out()
+    first, second = await deliveries.claim(limit=10, lease=timedelta(seconds=45), busy_endpoints=[])
+    assert first.endpoint.failing_since is None  # healthy when claimed
+    # when one of the two fails, then the other succeeds
+    await deliveries.record(first, Attempt(500, 3, "no"), schedule=RETRY_SCHEDULE)
+    assert (await WebhookEndpoint.get(id=made.endpoint.id)).failing_since is not None
+    await deliveries.record_successes([(second, Attempt(200, 3, "ok"), wall_now())])
+    # then the endpoint is healthy again
+    assert (await WebhookEndpoint.get(id=made.endpoint.id)).failing_since is None

@@ -125,3 +125,23 @@ async def test_a_periodic_job_runs_once_at_a_time_across_workers() -> None:
     await asyncio.gather(*workers)
     assert runs >= 3
     assert most == 1
+
+
+async def test_the_worker_s_job_lock_connects_with_a_pool_size_in_the_url() -> None:
+    """`?maxsize=N` sizes the pool (the settings say so); the job lock's own connection must
+    not hand it to PostgreSQL as a server setting, which refuses it and no job ever ran."""
+    from services.schedule import JobLocks
+
+    runs = 0
+
+    async def job() -> None:
+        nonlocal runs
+        runs += 1
+
+    separator = "&" if "?" in DATABASE_URL else "?"
+    locks = JobLocks(f"{DATABASE_URL}{separator}maxsize=5&minsize=1")
+    try:
+        assert await locks.run_alone(Job("counted", 98, 60, job))
+    finally:
+        await locks.close()
+    assert runs == 1
