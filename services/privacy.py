@@ -86,6 +86,15 @@ async def erase(
         )
         await privacy_repo.delete_personalisation(member.id)
         await privacy_repo.rewrite_event_payloads(member.id, lambda p: scrubbed(p, old))
+        # The inviter's referral.rewarded events name the member (the invitee) by its old
+        # externalId: only that part of them is rewritten, the inviter's own data stays.
+        inviter_id = await privacy_repo.inviter_of(member.id)
+        if inviter_id is not None:
+            await privacy_repo.rewrite_event_payloads(
+                inviter_id,
+                lambda p: {**p, "invitee": scrubbed(p["invitee"], old)} if "invitee" in p else p,
+                types=(EventType.REFERRAL_REWARDED.value,),
+            )
         # Partner links (issue 17) are cut here when they exist: delete the member's links,
         # so no partner can move points for it again; its transfers stay, like the ledger.
         await event_service.record(

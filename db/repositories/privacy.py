@@ -46,13 +46,20 @@ async def delete_personalisation(member_id: int) -> None:
 
 
 async def rewrite_event_payloads(
-    member_id: int, rewrite: Callable[[dict[str, Any]], dict[str, Any]]
+    member_id: int,
+    rewrite: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    types: tuple[str, ...] | None = None,
 ) -> int:
-    """Rewrites the payloads of the member's events in batches by id (a member with 100,000
-    events holds one batch at a time). Only `payload` changes: ids, order and sequence stay."""
+    """Rewrites the payloads of the member's events (of `types`, or all) in batches by id (a
+    member with 100,000 events holds one batch at a time). Only `payload` changes: ids, order
+    and sequence stay."""
     after_id, changed = 0, 0
+    query = Event.filter(member_id=member_id)
+    if types is not None:
+        query = query.filter(type__in=types)
     while True:
-        rows = await Event.filter(member_id=member_id, id__gt=after_id).order_by("id").limit(BATCH)
+        rows = await query.filter(id__gt=after_id).order_by("id").limit(BATCH)
         if not rows:
             return changed
         dirty = []
@@ -65,6 +72,12 @@ async def rewrite_event_payloads(
             await Event.bulk_update(dirty, fields=["payload"])
             changed += len(dirty)
         after_id = rows[-1].id
+
+
+async def inviter_of(member_id: int) -> int | None:
+    """Who invited the member, if anyone: its referral events name the member too."""
+    referral = await Referral.get_or_none(invitee_id=member_id)
+    return None if referral is None else referral.inviter_id
 
 
 # What an export reads (issue 18.2): each section's rows about one member, in id order.

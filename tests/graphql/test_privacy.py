@@ -254,3 +254,35 @@ async def test_erasure_is_idempotent_admin_only_and_within_the_programme(
     assert later["data"]["eraseMember"]["errors"][0]["code"] == "NOT_FOUND"
     assert await Event.filter(member_id=member.id, type="member.erased").count() == 1
     await assert_ledger_consistent(member)
+
+
+async def test_erasing_an_invitee_takes_its_old_id_out_of_the_inviters_events(
+    gql, programme, make_key, make_member
+):
+    # given an invitee whose first order rewarded its inviter: the inviter's
+    # referral.rewarded event names the invitee by its externalId
+    from tests.fixtures.points import line, place_order
+
+    admin = await make_key(programme, Role.ADMIN)
+    inviter, invitee = await make_member(programme), await make_member(programme)
+    await activity.accept_referral(
+        staff(programme),
+        invite_code=await activity.invite_code(staff(programme), inviter),
+        invitee_external_id=invitee.external_id,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await complete(programme, await place_order(programme, invitee, line(price=10_000)))
+    [rewarded] = await Event.filter(member_id=inviter.id, type="referral.rewarded")
+    assert rewarded.payload["invitee"] == {"externalId": invitee.external_id}
+
+    # when the invitee is erased
+    body = await gql(ERASE, {"input": erase_input(invitee.external_id)}, auth=admin)
+    result = body["data"]["eraseMember"]
+    assert result["__typename"] == "EraseMemberSuccess", result
+
+    # then its old id is nowhere, the inviter's event names it by its pseudonym, and the
+    # inviter's own id stays
+    assert await where_found(invitee.external_id) == []
+    rewarded = await Event.get(id=rewarded.id)
+    assert rewarded.payload["invitee"] == {"externalId": result["member"]["externalId"]}
+    assert rewarded.payload["member"] == {"externalId": inviter.external_id}
