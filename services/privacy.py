@@ -95,6 +95,12 @@ async def erase(
                 lambda p: {**p, "invitee": scrubbed(p["invitee"], old)} if "invitee" in p else p,
                 types=(EventType.REFERRAL_REWARDED.value,),
             )
+        # Webhook receivers' stored answers may echo those payloads (old id, name): emptied.
+        await privacy_repo.forget_delivery_answers(member.id)
+        if inviter_id is not None:
+            await privacy_repo.forget_delivery_answers(
+                inviter_id, types=(EventType.REFERRAL_REWARDED.value,)
+            )
         # Partner links (issue 17) are cut here when they exist: delete the member's links,
         # so no partner can move points for it again; its transfers stay, like the ledger.
         await event_service.record(

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tortoise import BaseDBAsyncClient
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from db.models import (
@@ -24,6 +24,7 @@ from db.models import (
     Referral,
     Review,
     TierChange,
+    WebhookDelivery,
 )
 
 BATCH = 500
@@ -72,6 +73,18 @@ async def rewrite_event_payloads(
             await Event.bulk_update(dirty, fields=["payload"])
             changed += len(dirty)
         after_id = rows[-1].id
+
+
+async def forget_delivery_answers(member_id: int, *, types: tuple[str, ...] | None = None) -> int:
+    """Empties what receivers answered to deliveries of the member's events (of `types`, or
+    all): a receiver may echo the payload, old id and name with it. One statement; the
+    deliveries themselves (status, attempts, codes) stay."""
+    events = Event.filter(member_id=member_id)
+    if types is not None:
+        events = events.filter(type__in=types)
+    return await WebhookDelivery.filter(
+        event_id__in=Subquery(events.values("id")), last_response__not=""
+    ).update(last_response="")
 
 
 async def inviter_of(member_id: int) -> int | None:

@@ -286,3 +286,52 @@ async def test_erasing_an_invitee_takes_its_old_id_out_of_the_inviters_events(
     rewarded = await Event.get(id=rewarded.id)
     assert rewarded.payload["invitee"] == {"externalId": result["member"]["externalId"]}
     assert rewarded.payload["member"] == {"externalId": inviter.external_id}
+
+
+async def test_erasure_empties_what_webhook_receivers_answered_about_the_member(
+    gql, programme, make_key
+):
+    # given a receiver that echoes what it got (many do, in an error or an acknowledgement),
+    # so a delivery of the member's member.registered event keeps its name and id
+    from db.models import WebhookDelivery, WebhookEndpoint
+    from services.webhooks.worker import Deliverer
+    from tests.fixtures.events import feed_caught_up
+    from tests.fixtures.receiver import receiver
+    from tests.fixtures.webhooks import configure, make_endpoint, until_idle
+
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    external_id = f"shop-{uuid.uuid4().hex[:8]}"
+    configure()
+    try:
+        with receiver() as rx:
+            rx.answers = [(200, f"got {external_id} ({NAME})".encode())]
+            made = await make_endpoint(programme, rx.url, event_types=["member.registered"])
+            registered = await gql(
+                REGISTER,
+                {
+                    "input": {
+                        "externalId": external_id,
+                        "displayName": NAME,
+                        "idempotencyKey": uuid.uuid4().hex,
+                    }
+                },
+                auth=storefront,
+            )
+            assert registered["data"]["registerMember"]["member"]["id"]
+            await feed_caught_up()
+            await until_idle(Deliverer(configure()))
+        [delivery] = await WebhookDelivery.filter(endpoint_id=made.endpoint.id)
+        assert external_id in delivery.last_response and NAME in delivery.last_response
+
+        # when the member is erased
+        body = await gql(ERASE, {"input": erase_input(external_id)}, auth=admin)
+        assert body["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess", body
+
+        # then no stored answer holds its old id or name; the delivery itself stays
+        for pii in (NAME, external_id):
+            assert await where_found(pii) == [], pii
+        delivery = await WebhookDelivery.get(id=delivery.id)
+        assert (delivery.last_status_code, delivery.attempts) == (200, 1)
+    finally:
+        await WebhookEndpoint.filter(programme_id=programme.id).delete()
