@@ -94,8 +94,7 @@ async def inviter_of(member_id: int) -> int | None:
 
 
 # What an export reads (issue 18.2): each section's rows about one member, in id order.
-# Partner links and transfers (issue 17) join this list when they exist; webhook deliveries
-# join it with the events helper's delivery table.
+# Partner links and transfers (issue 17) join this list when they exist.
 def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
     return [
         ("tierHistory", TierChange.filter(member_id=member_id)),
@@ -110,6 +109,7 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("referrals", Referral.filter(Q(inviter_id=member_id) | Q(invitee_id=member_id))),
         ("recommendations", RecommendationList.filter(member_id=member_id)),
         ("events", Event.filter(member_id=member_id)),
+        ("webhookDeliveries", WebhookDelivery.filter(event__member_id=member_id)),
     ]
 
 
@@ -126,6 +126,7 @@ SECTION_NAMES = (
     "referrals",
     "recommendations",
     "events",
+    "webhookDeliveries",
 )
 
 
