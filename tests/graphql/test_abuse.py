@@ -153,6 +153,39 @@ async def test_rejecting_keeps_the_points_out_and_the_reason(gql, programme, mak
     assert (await gql(FLAGS, {"status": "OPEN"}, auth=admin))["data"]["abuseFlags"]["edges"] == []
 
 
+async def test_earning_over_the_cap_after_a_decision_waits_for_a_new_one(
+    gql, programme, make_key, make_member
+):
+    # given a member whose flag for today's review cap was approved (35 points released)
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await reviewed_member(gql, programme, make_member, storefront, admin)
+    [flag] = [e["node"] for e in (await gql(FLAGS, auth=admin))["data"]["abuseFlags"]["edges"]]
+    approved = (await gql(APPROVE, {"id": flag["id"], "key": key()}, auth=admin))["data"]
+    assert approved["approveFlag"]["flag"] == {"status": "APPROVED", "pointsHeld": 35}
+    # when the member earns another review the same day, over the cap again
+    order = await place_order(programme, member, line("sku-late"))
+    await complete(programme, order)
+    after_approval = (await Member.get(id=member.id)).points_available
+    body = await gql(
+        REWARD_REVIEW,
+        {"input": {"orderId": order.order_ref, "sku": "sku-late", "idempotencyKey": key()}},
+        auth=storefront,
+    )
+    assert body["data"]["rewardReview"]["__typename"] == "MemberSuccess", body
+    earned = (await Member.get(id=member.id)).points_available - after_approval
+
+    # then those 10 points are neither credited nor lost on the decided flag: they wait,
+    # listed as open, and an admin's approval releases them
+    listed = (await gql(FLAGS, {"status": "OPEN"}, auth=admin))["data"]["abuseFlags"]["edges"]
+    assert [(e["node"]["id"], e["node"]["pointsHeld"]) for e in listed] == [(flag["id"], 10)]
+    assert earned == 0
+    again = (await gql(APPROVE, {"id": flag["id"], "key": key()}, auth=admin))["data"]
+    assert again["approveFlag"]["flag"] == {"status": "APPROVED", "pointsHeld": 10}
+    assert (await Member.get(id=member.id)).points_available == after_approval + 10
+    await assert_ledger_consistent(member)
+
+
 async def test_order_velocity_flags_once_a_day_without_holding_points(
     gql, programme, make_key, make_member
 ):
