@@ -335,3 +335,29 @@ async def test_erasure_empties_what_webhook_receivers_answered_about_the_member(
         assert (delivery.last_status_code, delivery.attempts) == (200, 1)
     finally:
         await WebhookEndpoint.filter(programme_id=programme.id).delete()
+
+
+async def test_an_erased_members_token_reads_nothing_by_global_id(
+    gql, programme, make_key, make_member
+):
+    # given a member token that read one of its ledger rows by global id
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    await activity.check_in(
+        staff(programme), member_external_id=member.external_id, idempotency_key="c1"
+    )
+    token = await token_for(gql, storefront, member.external_id)
+    history = await gql(
+        "{ viewer { transactions(first: 1) { edges { node { id } } } } }", auth=token
+    )
+    row_id = history["data"]["viewer"]["transactions"]["edges"][0]["node"]["id"]
+    node = "query ($id: ID!) { node(id: $id) { id } }"
+    assert (await gql(node, {"id": row_id}, auth=token))["data"]["node"] == {"id": row_id}
+
+    # when the member is erased
+    body = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
+    assert body["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess", body
+
+    # then the token is refused there too, not only on viewer
+    assert (await gql(node, {"id": row_id}, auth=token))["data"]["node"] is None
