@@ -27,6 +27,7 @@ from api.logs import get_logger
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
 from schema.limits import parse_document
+from services.privacy_export import EXPORT_PATH
 
 HEADER = "x-request-id"
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -147,6 +148,9 @@ class RequestObserver:
     @staticmethod
     def _finish(scope: Scope, facts: RequestFacts, status: int, seconds: float) -> None:
         path = scope["path"]
+        if path.startswith(EXPORT_PATH):
+            # An export link's token is a bearer credential for the member's whole record.
+            path = EXPORT_PATH + "<token>"
         codes = facts.codes
         if not facts.ran and status >= 400:
             codes = [CODES_BY_STATUS.get(status, "INTERNAL_SERVER_ERROR")]
