@@ -200,4 +200,5 @@ async def test_an_export_links_token_is_not_written_to_the_access_log(
     assert response.status_code == 200
     [line] = [json.loads(x) for x in lines() if '"GET"' in x and '"loyalty.access"' in x]
     assert line["path"] == "/exports/members/<token>"
-    assert token not in "\n".join(lines())
+    ours = [x for x in lines() if '"logger":"httpx"' not in x]  # the test's own client logs it
+    assert token not in "\n".join(ours)
