@@ -10,6 +10,7 @@ import logging
 import pytest
 
 from api import logs
+from tests.fixtures.graphql import WEBHOOK_KEY
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 NAMED = "query MemberList { members(first: 1) { edges { node { externalId } } } }"
@@ -126,7 +127,11 @@ async def test_text_format_is_one_key_value_line(http, programme, make_key, log_
 def test_log_format_is_checked_and_defaults_by_mode(tmp_path):
     from api.settings import SettingsError, load
 
-    base = {"LOYALTY_DATA_DIR": str(tmp_path), "LOYALTY_JWT_SECRET": "s" * 32}
+    base = {
+        "LOYALTY_DATA_DIR": str(tmp_path),
+        "LOYALTY_JWT_SECRET": "s" * 32,
+        "LOYALTY_WEBHOOK_KEYS": WEBHOOK_KEY,  # production requires them (issue 15)
+    }
     assert load(base).log_format == "text"
     assert load({**base, "LOYALTY_MODE": "production"}).log_format == "json"
     assert load({**base, "LOYALTY_LOG_FORMAT": "json"}).log_format == "json"
@@ -140,6 +145,7 @@ def test_a_production_server_logs_every_request_as_json(tmp_path):
         LOYALTY_DATA_DIR=str(tmp_path),
         LOYALTY_MODE="production",
         LOYALTY_JWT_SECRET="p" * 40,
+        LOYALTY_WEBHOOK_KEYS=WEBHOOK_KEY,  # production requires them (issue 15)
     )
     loyalty(env, "migrate")
     created = loyalty(env, "create-programme", "logs", "--name", "Logs")
