@@ -28,6 +28,7 @@ from api.metrics import record_database_pool
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
 from schema.limits import parse_document
+from services.privacy_export import EXPORT_PATH
 
 HEADER = "x-request-id"
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -158,6 +159,9 @@ class RequestObserver:
         # pool figures current itself (a few attribute reads), not only when scraped.
         record_database_pool()
         path = scope["path"]
+        if path.startswith(EXPORT_PATH):
+            # An export link's token is a bearer credential for the member's whole record.
+            path = EXPORT_PATH + "<token>"
         codes = facts.codes
         if not facts.ran and status >= 400:
             codes = [CODES_BY_STATUS.get(status, "INTERNAL_SERVER_ERROR")]

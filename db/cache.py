@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, Protocol, TypeVar
 
 from prometheus_client import Counter
 from redis.asyncio import Redis
@@ -197,6 +199,40 @@ T = TypeVar("T")
 
 def generation_key(key: str) -> str:
     return key + ":gen"
+
+
+# Writers bump generations "after they commit"; a service's own transaction may be a savepoint
+# of an outer one (services.audit.run_audited wraps every staff mutation), which commits
+# later. A reader between the bump and that commit loads the old rows with the new stamp and
+# keeps them until the TTL. So a bump made inside such a scope is made again once it ends.
+_after_commit: ContextVar[list[Callable[[], Awaitable[Any]]] | None] = ContextVar(
+    "loyalty_cache_after_commit", default=None
+)
+
+
+def again_after_commit(bump: Callable[[], Awaitable[Any]]) -> None:
+    """Registers `bump` to run again when the enclosing `bumps_after_commit` scope ends (none
+    open: the caller's own bump, made after its commit, is enough)."""
+    pending = _after_commit.get()
+    if pending is not None:
+        pending.append(bump)
+
+
+@asynccontextmanager
+async def bumps_after_commit() -> AsyncIterator[None]:
+    """Wrap an outer transaction in it: the generation bumps made inside run again after it
+    (commit or rollback; a bump too many costs one cache miss)."""
+    pending: list[Callable[[], Awaitable[Any]]] = []
+    token = _after_commit.set(pending)
+    try:
+        yield
+    finally:
+        _after_commit.reset(token)
+        for bump in pending:
+            try:
+                await bump()
+            except Exception as error:  # the TTL still bounds a lost bump
+                log.warning("cache bump after commit failed: %s", error)
 
 
 async def stamped(

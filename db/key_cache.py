@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from db.cache import generation_key, get_cache, stamped
+from db.cache import again_after_commit, generation_key, get_cache, stamped
 from db.repositories import keys as key_repo
 
 TTL_SECONDS = 60
@@ -70,6 +70,12 @@ async def forget(secret_hashes: list[str]) -> bool:
     before it; the delete covers a generation counter Redis later loses (evicted, a
     failover), which would let an entry stamped before the bump match again. False when the
     cache did not take every bump (Redis unreachable): the revocation then waits on the TTL."""
+    landed = await _bump(secret_hashes)
+    again_after_commit(lambda: _bump(secret_hashes))  # inside an audited mutation
+    return landed
+
+
+async def _bump(secret_hashes: list[str]) -> bool:
     cache = get_cache()
     landed = True
     for secret_hash in secret_hashes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import orjson
 
-from db.cache import Cache, generation_key, get_cache, programme_key, stamped
+from db.cache import Cache, again_after_commit, generation_key, get_cache, programme_key, stamped
 from db.repositories import tiers as tier_repo
 from domain.tiers import BenefitKind, BenefitView, TierView
 
@@ -78,9 +78,13 @@ async def member_tier(
 
 async def forget_programme_tiers(programme_id: int, cache: Cache | None = None) -> None:
     """Call after the write commits."""
-    await (cache or get_cache()).incr(generation_key(tiers_key(programme_id)))
+    key = generation_key(tiers_key(programme_id))
+    await (cache or get_cache()).incr(key)
+    again_after_commit(lambda: (cache or get_cache()).incr(key))  # inside an audited mutation
 
 
 async def forget_member_tier(programme_id: int, member_id: int, cache: Cache | None = None) -> None:
     """Call after the write commits."""
-    await (cache or get_cache()).incr(generation_key(member_tier_key(programme_id, member_id)))
+    key = generation_key(member_tier_key(programme_id, member_id))
+    await (cache or get_cache()).incr(key)
+    again_after_commit(lambda: (cache or get_cache()).incr(key))  # inside an audited mutation

@@ -22,11 +22,12 @@ DEFAULT_RETENTION_DAYS = 730
 MIN_RETENTION_DAYS = 366
 
 # Input fields whose values are personal or secret, by their GraphQL (camelCase) name,
-# compared without case: the value becomes "***" and never reaches the log. The shop's
+# compared without case, singular or plural (`memberExternalIds` lists as many members as
+# `memberExternalId` names one): the value becomes "***" and never reaches the log. The shop's
 # customer id counts as personal: an erased member's old id must be nowhere, and the log
 # is append-only; the member's global id in `target_ids` says whom an action touched.
 _MASKED = re.compile(
-    r"(e-?mail|phone|name|birthday|token|secret|password|note|comment|address|text|externalid)$",
+    r"(e-?mail|phone|name|birthday|token|secret|password|note|comment|address|text|externalid)s?$",
     re.IGNORECASE,
 )
 # Names that end like a masked one but carry no personal data: codes, kinds, references.

@@ -171,15 +171,20 @@ async def _decide(
     idempotency_key: str,
 ) -> AbuseFlag:
     async def act() -> dict[str, Any]:
-        flag = await abuse_repo.lock(principal.programme_id, flag_id)
-        if flag is None:
+        seen = await abuse_repo.get(principal.programme_id, flag_id)
+        if seen is None:
             raise NotFound("no flag with this id", field="id")
+        programme = await programme_repo.get(principal.programme_id)
+        # The member's row lock first, then the flag's: the order an earning takes them in
+        # (it holds the member and adds to the flag). The other way round, an approval and
+        # an earning of the same member deadlocked.
+        member = await ledger.lock(programme, seen.member_id)
+        flag = await abuse_repo.lock(principal.programme_id, flag_id)
+        assert flag is not None  # flags are never deleted
         if flag.status != FlagStatus.OPEN.value:
             raise AlreadyDecided(f"this flag was {flag.status.lower()} already", field="id")
-        programme = await programme_repo.get(principal.programme_id)
         now = now_of(programme)
         if status is FlagStatus.APPROVED and flag.points_held:
-            member = await ledger.lock(programme, flag.member_id)
             entry = Entry(
                 "ABUSE_REVIEW",
                 f"flag-{flag.id}",

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from db.cache import bumps_after_commit
 from db.connection import is_postgres
 from db.models import (
     ApiKey,
@@ -173,7 +174,9 @@ async def run_audited(
     written on its own, best effort: a row that cannot be written (the database is down)
     does not hide the original error."""
     try:
-        async with in_transaction():
+        # Cache generations the action bumps "after its commit" (a savepoint here) are bumped
+        # again after this transaction's: see db.cache.again_after_commit.
+        async with bumps_after_commit(), in_transaction():
             before = await _snapshot(principal.programme_id, request.subject)
             result = await action()
             outcome, targets = describe(result)

@@ -62,6 +62,14 @@ def visible_to(principal: Principal, member: Member | None) -> Member | None:
     return member
 
 
+async def token_holder_active(principal: Principal) -> bool:
+    """A member token's member still exists in its programme and is not erased: checked on
+    every request, so an erased member's token reads nothing by any path (node(id:) too)."""
+    return await Member.filter(
+        programme_id=principal.programme_id, id=principal.member_id, erased_at__isnull=True
+    ).exists()
+
+
 def can_see(principal: Principal, member_id: int) -> bool:
     """For rows already read within the principal's programme: a member token sees only its own
     member's; keys see all."""

@@ -97,6 +97,12 @@ async def erase(
                 lambda p: invitee_forgotten(p, new_id),
                 types=[EventType.REFERRAL_REWARDED.value],
             )
+        # Webhook receivers' stored answers may echo those payloads (old id, name): emptied.
+        await privacy_repo.forget_delivery_answers(member.id)
+        if referral is not None:
+            await privacy_repo.forget_delivery_answers(
+                referral.inviter_id, types=(EventType.REFERRAL_REWARDED.value,)
+            )
         # Partner links (issue 17) are cut here when they exist: delete the member's links,
         # so no partner can move points for it again; its transfers stay, like the ledger.
         await event_service.record(

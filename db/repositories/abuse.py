@@ -65,6 +65,21 @@ async def hold(
             status="OPEN",
             created_at=now,
         )
+    if points and flag.status != "OPEN":
+        # Decided already (its points released or refused): what is held now needs a decision
+        # of its own, so the flag opens again holding only it. Added to the decided flag, it
+        # would be neither credited nor reversed, ever. The earlier decision stays in the
+        # audit log (and an approval's points in the ledger).
+        await AbuseFlag.filter(id=flag.id).update(
+            status="OPEN",
+            points_held=points,
+            decided_at=None,
+            decided_by=None,
+            decision_reason=None,
+        )
+        flag.status, flag.points_held = "OPEN", points
+        flag.decided_at = flag.decided_by = flag.decision_reason = None
+        return flag
     if points:
         await AbuseFlag.filter(id=flag.id).update(points_held=F("points_held") + points)
         flag.points_held += points

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from tortoise import BaseDBAsyncClient
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from db.models import (
@@ -24,6 +24,7 @@ from db.models import (
     Referral,
     Review,
     TierChange,
+    WebhookDelivery,
 )
 
 BATCH = 500
@@ -51,8 +52,9 @@ async def rewrite_event_payloads(
     *,
     types: list[str] | None = None,
 ) -> int:
-    """Rewrites the payloads of the member's events in batches by id (a member with 100,000
-    events holds one batch at a time). Only `payload` changes: ids, order and sequence stay."""
+    """Rewrites the payloads of the member's events (of `types`, or all) in batches by id (a
+    member with 100,000 events holds one batch at a time). Only `payload` changes: ids, order
+    and sequence stay."""
     after_id, changed = 0, 0
     while True:
         query = Event.filter(member_id=member_id, id__gt=after_id)
@@ -73,9 +75,20 @@ async def rewrite_event_payloads(
         after_id = rows[-1].id
 
 
+async def forget_delivery_answers(member_id: int, *, types: tuple[str, ...] | None = None) -> int:
+    """Empties what receivers answered to deliveries of the member's events (of `types`, or
+    all): a receiver may echo the payload, old id and name with it. One statement; the
+    deliveries themselves (status, attempts, codes) stay."""
+    events = Event.filter(member_id=member_id)
+    if types is not None:
+        events = events.filter(type__in=types)
+    return await WebhookDelivery.filter(
+        event_id__in=Subquery(events.values("id")), last_response__not=""
+    ).update(last_response="")
+
+
 # What an export reads (issue 18.2): each section's rows about one member, in id order.
-# Partner links and transfers (issue 17) join this list when they exist; webhook deliveries
-# join it with the events helper's delivery table.
+# Partner links and transfers (issue 17) join this list when they exist.
 def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
     return [
         ("tierHistory", TierChange.filter(member_id=member_id)),
@@ -90,6 +103,7 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("referrals", Referral.filter(Q(inviter_id=member_id) | Q(invitee_id=member_id))),
         ("recommendations", RecommendationList.filter(member_id=member_id)),
         ("events", Event.filter(member_id=member_id)),
+        ("webhookDeliveries", WebhookDelivery.filter(event__member_id=member_id)),
     ]
 
 
@@ -106,6 +120,7 @@ SECTION_NAMES = (
     "referrals",
     "recommendations",
     "events",
+    "webhookDeliveries",
 )
 
 

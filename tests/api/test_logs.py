@@ -206,3 +206,31 @@ def test_a_traceback_shows_no_local_variable(log_output, log_format):
     written = "\n".join(lines())
     assert "ZeroDivisionError" in written and "charge" in written
     assert key not in written
+
+
+async def test_an_export_links_token_is_not_written_to_the_access_log(
+    http, gql, programme, make_key, make_member, log_output
+):
+    # given an export link (a bearer URL: whoever holds it for five minutes reads the
+    # member's whole record)
+    from domain.auth import Role
+
+    use, lines = log_output
+    use("json")
+    admin = await make_key(programme, Role.ADMIN)
+    member = await make_member(programme)
+    body = await gql(
+        "query ($e: String!) { exportMember(externalId: $e) { url } }",
+        {"e": member.external_id},
+        auth=admin,
+    )
+    url = body["data"]["exportMember"]["url"]
+    token = url.rsplit("/", 1)[1]
+    # when it is downloaded
+    response = await http.get(url)
+    # then the access line names the route, not the token
+    assert response.status_code == 200
+    [line] = [json.loads(x) for x in lines() if '"GET"' in x and '"loyalty.access"' in x]
+    assert line["path"] == "/exports/members/<token>"
+    ours = [x for x in lines() if '"logger":"httpx"' not in x]  # the test's own client logs it
+    assert token not in "\n".join(ours)

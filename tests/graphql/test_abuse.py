@@ -10,6 +10,7 @@ from domain.auth import Role
 from services.points import activity
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
+from tests.conftest import needs_postgres
 from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order, staff
 from tests.graphql.points.documents import RECORD_ORDER, RETURN_LINES, REWARD_REVIEW
 
@@ -151,6 +152,39 @@ async def test_rejecting_keeps_the_points_out_and_the_reason(gql, programme, mak
     }
     assert (await Member.get(id=member.id)).points_available == before
     assert (await gql(FLAGS, {"status": "OPEN"}, auth=admin))["data"]["abuseFlags"]["edges"] == []
+
+
+async def test_earning_over_the_cap_after_a_decision_waits_for_a_new_one(
+    gql, programme, make_key, make_member
+):
+    # given a member whose flag for today's review cap was approved (35 points released)
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await reviewed_member(gql, programme, make_member, storefront, admin)
+    [flag] = [e["node"] for e in (await gql(FLAGS, auth=admin))["data"]["abuseFlags"]["edges"]]
+    approved = (await gql(APPROVE, {"id": flag["id"], "key": key()}, auth=admin))["data"]
+    assert approved["approveFlag"]["flag"] == {"status": "APPROVED", "pointsHeld": 35}
+    # when the member earns another review the same day, over the cap again
+    order = await place_order(programme, member, line("sku-late"))
+    await complete(programme, order)
+    after_approval = (await Member.get(id=member.id)).points_available
+    body = await gql(
+        REWARD_REVIEW,
+        {"input": {"orderId": order.order_ref, "sku": "sku-late", "idempotencyKey": key()}},
+        auth=storefront,
+    )
+    assert body["data"]["rewardReview"]["__typename"] == "MemberSuccess", body
+    earned = (await Member.get(id=member.id)).points_available - after_approval
+
+    # then those 10 points are neither credited nor lost on the decided flag: they wait,
+    # listed as open, and an admin's approval releases them
+    listed = (await gql(FLAGS, {"status": "OPEN"}, auth=admin))["data"]["abuseFlags"]["edges"]
+    assert [(e["node"]["id"], e["node"]["pointsHeld"]) for e in listed] == [(flag["id"], 10)]
+    assert earned == 0
+    again = (await gql(APPROVE, {"id": flag["id"], "key": key()}, auth=admin))["data"]
+    assert again["approveFlag"]["flag"] == {"status": "APPROVED", "pointsHeld": 10}
+    assert (await Member.get(id=member.id)).points_available == after_approval + 10
+    await assert_ledger_consistent(member)
 
 
 async def test_order_velocity_flags_once_a_day_without_holding_points(
@@ -322,3 +356,49 @@ async def test_parallel_orders_cannot_jointly_pass_an_order_cap(
     )
     assert body["data"]["returnOrderLines"]["__typename"] == "OrderSuccess", body
     assert (await assert_ledger_consistent(member)).points_pending == 400
+
+
+@needs_postgres
+async def test_a_decision_and_an_earning_of_the_same_member_do_not_deadlock(
+    gql, programme, make_key, make_member
+):
+    # given an open flag holding points, and an earning that holds the member's row lock
+    # (as every earning does) and will then add to that flag
+    from tortoise.transactions import in_transaction
+
+    from db.repositories import abuse as abuse_repo
+    from services import abuse as abuse_service
+    from services.points import ledger
+    from tests.fixtures.factories import admin_of
+
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await reviewed_member(gql, programme, make_member, storefront, admin)
+    flag = await AbuseFlag.get(member_id=member.id)
+    member_locked = asyncio.Event()
+
+    async def earning() -> None:
+        async with in_transaction():
+            await ledger.lock(programme, member.id)
+            member_locked.set()
+            await asyncio.sleep(0.5)  # meanwhile the approval starts
+            await abuse_repo.hold(
+                programme_id=programme.id,
+                member_id=member.id,
+                rule=flag.rule,
+                period=flag.period,
+                points=10,
+                now=flag.created_at,
+            )
+
+    async def approval():
+        await member_locked.wait()
+        return await abuse_service.approve(admin_of(programme), flag.id, idempotency_key=key())
+
+    # when both run at once
+    _, decided = await asyncio.wait_for(asyncio.gather(earning(), approval()), timeout=30)
+
+    # then both succeed, one after the other: the approval released what it saw held
+    # (35, or 45 had the earning gone first), and nothing is lost or counted twice
+    assert decided.status == "APPROVED" and decided.points_held == 45
+    await assert_ledger_consistent(member)

@@ -435,3 +435,29 @@ async def test_webhook_endpoint_changes_keep_before_and_after_without_secrets(
     assert update_row["after"][0]["description"] == "warehouse"
     kept = {name for row in (create_row, update_row) for name in row["after"][0]}
     assert not kept & {"secret_sealed", "previous_secret_sealed"}
+
+
+async def test_a_bulk_grant_keeps_no_member_external_id_in_the_log(
+    gql, programme, make_key, make_member
+):
+    # given two members granted points together (the input names them by a *list* of ids)
+    admin = await make_key(programme, Role.ADMIN)
+    first, second = await make_member(programme), await make_member(programme)
+    body = await gql(
+        """mutation ($ids: [String!]!, $k: String!) { grantPoints(input: {
+        memberExternalIds: $ids, amount: 5, reason: "apology", idempotencyKey: $k}) {
+        __typename } }""",
+        {"ids": [first.external_id, second.external_id], "k": key()},
+        auth=admin,
+    )
+    assert body["data"]["grantPoints"]["__typename"] == "GrantPointsSuccess", body
+
+    # when the log is read
+    [row] = await entries(gql, admin, op="grantPoints")
+
+    # then the shop's customer ids are masked like a single externalId (the log is
+    # append-only: an erasure could never take them out again)
+    text = json.dumps(row)
+    for external_id in (first.external_id, second.external_id):
+        assert external_id not in text
+    assert row["input"]["input"]["memberExternalIds"] == "***"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import os
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -318,3 +321,42 @@ async def test_node_hides_keys_from_a_storefront(gql, programme, make_key):
     assert seen["data"]["node"] == {"id": made["apiKey"]["id"]}
     assert hidden == {"data": {"node": None}, **{k: v for k, v in hidden.items() if k != "data"}}
     assert "errors" not in hidden
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("LOYALTY_TEST_DATABASE_URL") and os.environ.get("LOYALTY_TEST_REDIS_URL")),
+    reason="a shared cache and a second connection: PostgreSQL and Redis (CI runs it)",
+)
+async def test_a_request_during_the_revocation_cannot_cache_the_key_past_its_commit(
+    gql, programme, make_key, monkeypatch
+):
+    # given a storefront key in use (so cached), and a request that authenticates with it
+    # while revokeApiKey is between its cache invalidation and its commit: the audit row
+    # is written last in the mutation's transaction
+    from db.repositories import audit as audit_repo
+
+    admin = await make_key(programme, Role.ADMIN)
+    made = (await gql(CREATE, {"input": create_input()}, auth=admin))["data"]["createApiKey"]
+    assert (await gql(PROGRAMME, auth=made["secret"]))["data"]["programme"]
+    outside = contextvars.copy_context()  # no transaction open: another request's connection
+    insert = audit_repo.insert
+    seen = []
+
+    async def meanwhile_another_request(**fields):
+        if fields["operation"] == "revokeApiKey":
+            other = asyncio.get_running_loop().create_task(
+                key_service.authenticate_key(made["secret"]), context=outside
+            )
+            seen.append(await other)
+        return await insert(**fields)
+
+    monkeypatch.setattr(audit_repo, "insert", meanwhile_another_request)
+
+    # when the key is revoked
+    revoked = (await gql(REVOKE, {"id": made["apiKey"]["id"]}, auth=admin))["data"]
+    assert revoked["revokeApiKey"]["apiKey"]["revokedAt"] is not None
+    assert seen and seen[0] is not None  # it authenticated: the revocation had not committed
+
+    # then the key is refused from the commit on, not a cache TTL later
+    refused = await gql(PROGRAMME, auth=made["secret"])
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

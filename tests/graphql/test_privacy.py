@@ -336,3 +336,110 @@ async def test_erasure_writes_only_event_types_a_receiver_can_subscribe_to(
     assert written <= {t.value for t in EventType}, written - {t.value for t in EventType}
     erased = await Event.get(member_id=member.id, type="member.erased")
     assert erased.payload["forfeitedPoints"] == spendable
+
+
+async def test_erasing_an_invitee_takes_its_old_id_out_of_the_inviters_events(
+    gql, programme, make_key, make_member
+):
+    # given an invitee whose first order rewarded its inviter: the inviter's
+    # referral.rewarded event names the invitee by its externalId
+    from tests.fixtures.points import line, place_order
+
+    admin = await make_key(programme, Role.ADMIN)
+    inviter, invitee = await make_member(programme), await make_member(programme)
+    await activity.accept_referral(
+        staff(programme),
+        invite_code=await activity.invite_code(staff(programme), inviter),
+        invitee_external_id=invitee.external_id,
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await complete(programme, await place_order(programme, invitee, line(price=10_000)))
+    [rewarded] = await Event.filter(member_id=inviter.id, type="referral.rewarded")
+    assert rewarded.payload["invitee"] == {"externalId": invitee.external_id}
+
+    # when the invitee is erased
+    body = await gql(ERASE, {"input": erase_input(invitee.external_id)}, auth=admin)
+    result = body["data"]["eraseMember"]
+    assert result["__typename"] == "EraseMemberSuccess", result
+
+    # then its old id is nowhere, the inviter's event names it by its pseudonym, and the
+    # inviter's own id stays
+    assert await where_found(invitee.external_id) == []
+    rewarded = await Event.get(id=rewarded.id)
+    assert rewarded.payload["invitee"] == {"externalId": result["member"]["externalId"]}
+    assert rewarded.payload["member"] == {"externalId": inviter.external_id}
+
+
+async def test_erasure_empties_what_webhook_receivers_answered_about_the_member(
+    gql, programme, make_key
+):
+    # given a receiver that echoes what it got (many do, in an error or an acknowledgement),
+    # so a delivery of the member's member.registered event keeps its name and id
+    from db.models import WebhookDelivery, WebhookEndpoint
+    from services.webhooks.worker import Deliverer
+    from tests.fixtures.events import feed_caught_up
+    from tests.fixtures.receiver import receiver
+    from tests.fixtures.webhooks import configure, make_endpoint, until_idle
+
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    external_id = f"shop-{uuid.uuid4().hex[:8]}"
+    configure()
+    try:
+        with receiver() as rx:
+            rx.answers = [(200, f"got {external_id} ({NAME})".encode())]
+            made = await make_endpoint(programme, rx.url, event_types=["member.registered"])
+            registered = await gql(
+                REGISTER,
+                {
+                    "input": {
+                        "externalId": external_id,
+                        "displayName": NAME,
+                        "idempotencyKey": uuid.uuid4().hex,
+                    }
+                },
+                auth=storefront,
+            )
+            assert registered["data"]["registerMember"]["member"]["id"]
+            await feed_caught_up()
+            await until_idle(Deliverer(configure()))
+        [delivery] = await WebhookDelivery.filter(endpoint_id=made.endpoint.id)
+        assert external_id in delivery.last_response and NAME in delivery.last_response
+
+        # when the member is erased
+        body = await gql(ERASE, {"input": erase_input(external_id)}, auth=admin)
+        assert body["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess", body
+
+        # then no stored answer holds its old id or name; the delivery itself stays
+        for pii in (NAME, external_id):
+            assert await where_found(pii) == [], pii
+        delivery = await WebhookDelivery.get(id=delivery.id)
+        assert (delivery.last_status_code, delivery.attempts) == (200, 1)
+    finally:
+        await WebhookEndpoint.filter(programme_id=programme.id).delete()
+
+
+async def test_an_erased_members_token_reads_nothing_by_global_id(
+    gql, programme, make_key, make_member
+):
+    # given a member token that read one of its ledger rows by global id
+    admin = await make_key(programme, Role.ADMIN)
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    await activity.check_in(
+        staff(programme), member_external_id=member.external_id, idempotency_key="c1"
+    )
+    token = await token_for(gql, storefront, member.external_id)
+    history = await gql(
+        "{ viewer { transactions(first: 1) { edges { node { id } } } } }", auth=token
+    )
+    row_id = history["data"]["viewer"]["transactions"]["edges"][0]["node"]["id"]
+    node = "query ($id: ID!) { node(id: $id) { id } }"
+    assert (await gql(node, {"id": row_id}, auth=token))["data"]["node"] == {"id": row_id}
+
+    # when the member is erased
+    body = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
+    assert body["data"]["eraseMember"]["__typename"] == "EraseMemberSuccess", body
+
+    # then the token is refused there too, not only on viewer
+    assert (await gql(node, {"id": row_id}, auth=token))["data"]["node"] is None

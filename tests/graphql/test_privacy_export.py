@@ -116,3 +116,39 @@ async def test_the_document_is_streamed_in_batches_not_built_whole(programme, ma
 async def test_an_unknown_member_or_another_programmes_link_streams_nothing(programme):
     assert [c async for c in privacy_export.stream(programme.id, 2**31 - 1)] == []
     assert not await privacy_export.exists(programme.id + 10_000, 1)
+
+
+async def test_the_export_holds_the_webhook_deliveries_about_the_member(
+    gql, http, programme, make_key, make_member
+):
+    # given two members whose registrations were delivered to a webhook endpoint
+    from db.models import WebhookDelivery, WebhookEndpoint
+    from services.webhooks.worker import Deliverer
+    from tests.fixtures.events import feed_caught_up
+    from tests.fixtures.receiver import receiver
+    from tests.fixtures.webhooks import configure, make_endpoint, until_idle
+
+    admin = await make_key(programme, Role.ADMIN)
+    configure()
+    try:
+        with receiver() as rx:
+            made = await make_endpoint(programme, rx.url, event_types=["member.registered"])
+            member, other = await make_member(programme), await make_member(programme)
+            await feed_caught_up()
+            await until_idle(Deliverer(configure()))
+        deliveries = await WebhookDelivery.filter(endpoint_id=made.endpoint.id).values(
+            "id", "event__member_id"
+        )
+        assert {d["event__member_id"] for d in deliveries} == {member.id, other.id}
+
+        # when the member's data is exported
+        body = await gql(EXPORT, {"e": member.external_id}, auth=admin)
+        status, document = await download(http, body["data"]["exportMember"]["url"])
+
+        # then its delivery is there (with its status), the other member's is not
+        assert status == 200
+        mine = [d["id"] for d in deliveries if d["event__member_id"] == member.id]
+        assert [d["id"] for d in document["webhookDeliveries"]] == mine
+        assert document["webhookDeliveries"][0]["status"] == "succeeded"
+    finally:
+        await WebhookEndpoint.filter(programme_id=programme.id).delete()
