@@ -24,6 +24,7 @@ class ActiveKey:
     id: int
     programme_id: int
     role: str
+    partner_id: int | None = None
 
 
 def _key(secret_hash: str) -> str:
@@ -32,7 +33,7 @@ def _key(secret_hash: str) -> str:
 
 async def _load(secret_hash: str) -> ActiveKey | None:
     row = await key_repo.find_active(secret_hash)
-    return None if row is None else ActiveKey(row.id, row.programme_id, row.role)
+    return None if row is None else ActiveKey(row.id, row.programme_id, row.role, row.partner_id)
 
 
 async def active_key(secret_hash: str) -> ActiveKey | None:
@@ -43,7 +44,7 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
         cache,
         _key(secret_hash),
         lambda: _load(secret_hash),
-        lambda key: orjson.dumps([key.id, key.programme_id, key.role]),  # type: ignore[union-attr]
+        lambda key: orjson.dumps([key.id, key.programme_id, key.role, key.partner_id]),  # type: ignore[union-attr]
         lambda raw: ActiveKey(*orjson.loads(raw)),
         ttl=TTL_SECONDS,
         keep=lambda key: key is not None,

@@ -17,6 +17,7 @@ from schema.input_checks import install as install_input_checks
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
+from schema.partners import PartnerMutation, PartnerQuery
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
@@ -46,6 +47,7 @@ Query = merge_types(
         CouponQuery,
         RecommendationQuery,
         EventQuery,
+        PartnerQuery,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +62,7 @@ Mutation = merge_types(
         CouponMutation,
         RecommendationMutation,
         EventMutation,
+        PartnerMutation,
     ),
 )
 

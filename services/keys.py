@@ -31,9 +31,14 @@ class IssuedKey:
     role: Role
 
 
-async def create_key(programme_id: int, role: Role, *, label: str) -> IssuedKey:
-    if role not in KEY_ROLES:
-        raise invalid("role", "API keys are admin or storefront keys")
+async def create_key(
+    programme_id: int, role: Role, *, label: str, partner_id: int | None = None
+) -> IssuedKey:
+    """An admin or storefront key, or (with `partner_id`) a partner's key."""
+    if (role is Role.PARTNER) != (partner_id is not None) or (
+        role is not Role.PARTNER and role not in KEY_ROLES
+    ):
+        raise invalid("role", "API keys are admin or storefront keys, or a partner's key")
     secret = format_api_key(role, secrets.token_hex(32))
     row = await key_repo.create(
         programme_id=programme_id,
@@ -42,6 +47,7 @@ async def create_key(programme_id: int, role: Role, *, label: str) -> IssuedKey:
         display_prefix=key_display_prefix(secret),
         secret_hash=hash_api_key(secret),
         now=wall_now(),
+        partner_id=partner_id,
     )
     return IssuedKey(id=row.id, secret=secret, display_prefix=key_display_prefix(secret), role=role)
 
@@ -69,4 +75,6 @@ async def authenticate_key(secret: str) -> Principal | None:
     key = await key_cache.active_key(hash_api_key(secret))
     if key is None or key.role != role.value:
         return None
-    return Principal(programme_id=key.programme_id, role=role, key_id=key.id)
+    return Principal(
+        programme_id=key.programme_id, role=role, key_id=key.id, partner_id=key.partner_id
+    )

@@ -13,6 +13,7 @@ async def create(
     display_prefix: str,
     secret_hash: str,
     now: datetime,
+    partner_id: int | None = None,
 ) -> ApiKey:
     return await ApiKey.create(
         programme_id=programme_id,
@@ -21,6 +22,7 @@ async def create(
         display_prefix=display_prefix,
         secret_hash=secret_hash,
         created_at=now,
+        partner_id=partner_id,
     )
 
 
