@@ -222,7 +222,7 @@ async def pending_lapsed(programme_id: int, now: datetime, *, limit: int) -> lis
         .limit(limit)
         .values_list("id", flat=True)
     )
-    return [int(r) for r in rows]  # type: ignore[arg-type]
+    return [int(r) for r in rows]  # type: ignore[call-overload]
 
 
 async def of_day(partner_id: int, since: datetime, until: datetime) -> list[PartnerTransfer]:

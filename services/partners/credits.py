@@ -129,4 +129,4 @@ async def _credit(
     tx = await ledger.credit_available(locked, entry, points, TxKind.TRANSFER_IN, programme)
     transfer.transaction_id = tx.id
     await partner_repo.save_transfer(transfer, "transaction_id")
-    return transfer.id
+    return int(transfer.id)
