@@ -1,4 +1,5 @@
-"""`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
+"""`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key,
+create-partner-key, revoke-key,
 run-jobs, build-recommendations, print-schema."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from api import settings as settings_module
 from api.settings import Settings, SettingsError
 from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
-from domain.auth import KEY_ROLES, Role
+from domain.auth import KEY_ROLES, Principal, Role
 from domain.clock import ProgrammeMode
 from domain.errors import DomainError
 
@@ -100,6 +101,24 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         key = await key_service.create_key(programme.id, Role(args.role), label=args.label)
         print(f"{key.role.value} key for {programme.code} (shown once): {key.secret}")
+        print(f"revoke it with: loyalty revoke-key {programme.code} {key.display_prefix}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_create_partner_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services import programmes as programme_service
+    from services.partners import admin as partner_admin
+
+    async def work() -> int:
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+        key = await partner_admin.issue_key(staff, code=args.partner, label=args.label)
+        print(f"partner key for {args.partner} in {programme.code} (shown once): {key.secret}")
         print(f"revoke it with: loyalty revoke-key {programme.code} {key.display_prefix}")
         return 0
 
@@ -227,6 +246,13 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("programme", help="programme code")
     key.add_argument("role", choices=[r.value for r in KEY_ROLES])
     key.add_argument("--label", default="")
+    partner_key = sub.add_parser(
+        "create-partner-key",
+        help="create an API key (role partner) for one partner; prints it once",
+    )
+    partner_key.add_argument("programme", help="programme code")
+    partner_key.add_argument("partner", help="partner code")
+    partner_key.add_argument("--label", default="")
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
     revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
@@ -257,6 +283,7 @@ ASYNC_COMMANDS = {
     "seed-demo": cmd_seed_demo,
     "create-programme": cmd_create_programme,
     "create-key": cmd_create_key,
+    "create-partner-key": cmd_create_partner_key,
     "revoke-key": cmd_revoke_key,
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,

@@ -87,3 +87,29 @@ def test_programme_keys_lifecycle_and_demo_seed_once(tmp_path):
         "SELECT (SELECT count(*) FROM recommendation_lists), (SELECT count(*) FROM member_segments)"
     ).fetchone()
     assert segments == 50 and lists > 1
+
+
+def test_an_operator_issues_and_revokes_a_partner_key(tmp_path):
+    # given a programme with a partner
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    db = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    [(programme_id,)] = db.execute("SELECT id FROM programmes WHERE code = 'shop'").fetchall()
+    db.execute(
+        "INSERT INTO partners (programme_id, code, name, status, terms, created_at, updated_at)"
+        " VALUES (?, 'sky', 'Sky', 'ACTIVE', '{}', '2026-01-01', '2026-01-01')",
+        (programme_id,),
+    )
+    db.commit()
+    # when a partner key is created for it (and for a partner that does not exist)
+    made = loyalty(tmp_path, "create-partner-key", "shop", "sky", "--label", "sky prod")
+    unknown = loyalty(tmp_path, "create-partner-key", "shop", "sea")
+    # then it is a lk_partner_ key stored as a hash, tied to the partner, and revocable
+    assert made.returncode == 0, made.stderr
+    secret = re.search(r"(lk_partner_[0-9a-f]{64})", made.stdout).group(1)
+    prefix = re.search(r"revoke-key shop (\S+)", made.stdout).group(1)
+    rows = db.execute("SELECT role, partner_id, display_prefix FROM api_keys").fetchall()
+    assert ("partner", 1, prefix) in rows
+    assert secret not in "\n".join(db.iterdump())
+    assert unknown.returncode == 1 and "no partner" in unknown.stderr
+    assert loyalty(tmp_path, "revoke-key", "shop", prefix).returncode == 0
