@@ -184,6 +184,7 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             f"reminders: {report.points_expiring_reminders} points expiring, "
             f"{report.tier_downgrade_warnings} tier downgrade warnings; "
             f"events pruned: {report.events_pruned}; "
+            f"partner transfers timed out: {report.partner_transfers_failed}; "
             f"idempotency keys pruned: {report.keys_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
         )

@@ -748,12 +748,13 @@ class PartnerTransfer(Model):
     partner_transfer_id = fields.CharField(max_length=64, null=True)
     partner_reference = fields.CharField(max_length=64, null=True)
     partner_units = fields.BigIntField()
+    # OUT: while PENDING these points are held (member.points_held): not spendable, and not
+    # taken by expiry (domain.lots.expiry_steps leaves held points alone).
     points = fields.BigIntField()
     rate_source = fields.IntField()
     rate_target = fields.IntField()
     reason = fields.CharField(max_length=200, null=True)
     transaction_id = fields.BigIntField(null=True)  # the ledger row that moved the points
-    hold_id = fields.BigIntField(null=True)
     created_at = fields.DatetimeField()
     expires_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)

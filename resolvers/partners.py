@@ -10,6 +10,7 @@ from resolvers.auth import STAFF, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services.keys import IssuedKey
 from services.partners import admin, credits, links, queries
+from services.partners import transfers as transfers_out
 
 LINK_CURSOR = "link:"
 TRANSFER_CURSOR = "ptx:"
@@ -108,3 +109,19 @@ async def transfers_by_ids(info: Any, ids: list[int]) -> dict[int, PartnerTransf
 
 async def tier_codes(info: Any) -> dict[int, str]:
     return {t.id: t.code for t in await info.context.loaders.tiers()}
+
+
+async def transfer_to_partner(info: Any, **kwargs: Any) -> PartnerTransfer:
+    return await transfers_out.request(require(info, *LINKERS), **kwargs)
+
+
+async def confirm_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
+    return await transfers_out.confirm(require(info, Role.PARTNER), **kwargs)
+
+
+async def reject_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
+    return await transfers_out.reject(require(info, Role.PARTNER), **kwargs)
+
+
+async def reverse_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
+    return await transfers_out.reverse(require(info, Role.ADMIN), **kwargs)

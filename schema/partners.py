@@ -18,6 +18,7 @@ from schema.partner_types import (
     PartnerTransfer,
     PartnerTransferStatus,
 )
+from schema.points import node_id
 
 
 @strawberry.type(description="A member's account at a partner, as the link records it.")
@@ -164,6 +165,37 @@ class UnlinkPartnerAccountInput:
     )
 
 
+@strawberry.input(description="Send the member's points to their linked partner account.")
+class TransferToPartnerInput:
+    partner_code: str = strawberry.field(description="The partner's code.")
+    points: int = strawberry.field(
+        description="Our points to send (held until the partner answers)."
+    )
+    member_external_id: str | None = strawberry.field(
+        default=None, description="The member; a member token may leave it out for itself."
+    )
+    idempotency_key: str = strawberry.field(description="Retry with the same key: sent once.")
+
+
+@strawberry.input(description="Partner key: you credited your side of a transfer out.")
+class ConfirmPartnerTransferInput:
+    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
+    partner_reference: str = strawberry.field(description="Your id of the credit on your side.")
+
+
+@strawberry.input(description="Partner key: you could not credit your side of a transfer out.")
+class RejectPartnerTransferInput:
+    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
+    reason: str = strawberry.field(description="Why (1-200 characters).")
+
+
+@strawberry.input(description="Admin: undo a completed transfer out by a new ledger row.")
+class ReversePartnerTransferInput:
+    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
+    reason: str = strawberry.field(description="Why (1-200 characters).")
+    idempotency_key: str = strawberry.field(description="Retry with the same key: reversed once.")
+
+
 # ---- results ------------------------------------------------------------------------------------
 
 
@@ -202,6 +234,22 @@ CreditFromPartnerError = error_type("CreditFromPartnerError")
 LinkPartnerAccountError = error_type("LinkPartnerAccountError")
 RequestPartnerLinkError = error_type("RequestPartnerLinkError")
 UnlinkPartnerAccountError = error_type("UnlinkPartnerAccountError")
+TransferToPartnerError = error_type("TransferToPartnerError")
+ConfirmPartnerTransferError = error_type("ConfirmPartnerTransferError")
+RejectPartnerTransferError = error_type("RejectPartnerTransferError")
+ReversePartnerTransferError = error_type("ReversePartnerTransferError")
+TransferToPartnerResult = result_union(
+    "TransferToPartnerResult", PartnerTransferSuccess, TransferToPartnerError
+)
+ConfirmPartnerTransferResult = result_union(
+    "ConfirmPartnerTransferResult", PartnerTransferSuccess, ConfirmPartnerTransferError
+)
+RejectPartnerTransferResult = result_union(
+    "RejectPartnerTransferResult", PartnerTransferSuccess, RejectPartnerTransferError
+)
+ReversePartnerTransferResult = result_union(
+    "ReversePartnerTransferResult", PartnerTransferSuccess, ReversePartnerTransferError
+)
 CreatePartnerResult = result_union("CreatePartnerResult", PartnerSuccess, CreatePartnerError)
 UpdatePartnerResult = result_union("UpdatePartnerResult", PartnerSuccess, UpdatePartnerError)
 SuspendPartnerResult = result_union("SuspendPartnerResult", PartnerSuccess, SuspendPartnerError)
@@ -416,4 +464,61 @@ class PartnerMutation:
             ),
             _link,
             UnlinkPartnerAccountError,
+        )
+
+    @strawberry.mutation(description="Member or storefront: send points to the linked partner.")
+    async def transfer_to_partner(
+        self, info: strawberry.Info, input: TransferToPartnerInput
+    ) -> TransferToPartnerResult:
+        return await result_of(
+            resolvers.transfer_to_partner(
+                info,
+                partner_code=input.partner_code,
+                points=input.points,
+                member_external_id=input.member_external_id,
+                idempotency_key=input.idempotency_key,
+            ),
+            _transfer,
+            TransferToPartnerError,
+        )
+
+    @strawberry.mutation(description="Partner key: confirm a pending transfer out (COMPLETED).")
+    async def confirm_partner_transfer(
+        self, info: strawberry.Info, input: ConfirmPartnerTransferInput
+    ) -> ConfirmPartnerTransferResult:
+        return await result_of(
+            resolvers.confirm_transfer(
+                info,
+                transfer_id=node_id(input.id, "PartnerTransfer", "id"),
+                partner_reference=input.partner_reference,
+            ),
+            _transfer,
+            ConfirmPartnerTransferError,
+        )
+
+    @strawberry.mutation(description="Partner key: reject a pending transfer out (FAILED).")
+    async def reject_partner_transfer(
+        self, info: strawberry.Info, input: RejectPartnerTransferInput
+    ) -> RejectPartnerTransferResult:
+        return await result_of(
+            resolvers.reject_transfer(
+                info, transfer_id=node_id(input.id, "PartnerTransfer", "id"), reason=input.reason
+            ),
+            _transfer,
+            RejectPartnerTransferError,
+        )
+
+    @strawberry.mutation(description="Admin: reverse a completed transfer out, within 30 days.")
+    async def reverse_partner_transfer(
+        self, info: strawberry.Info, input: ReversePartnerTransferInput
+    ) -> ReversePartnerTransferResult:
+        return await result_of(
+            resolvers.reverse_transfer(
+                info,
+                transfer_id=node_id(input.id, "PartnerTransfer", "id"),
+                reason=input.reason,
+                idempotency_key=input.idempotency_key,
+            ),
+            _transfer,
+            ReversePartnerTransferError,
         )
