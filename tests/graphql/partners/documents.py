@@ -105,3 +105,43 @@ query ($first: Int!, $status: PartnerTransferStatus, $partnerCode: String) {
 MEMBER_POINTS = """
 query ($e: String!) { member(externalId: $e) { points { available } } }
 """
+TRANSFER_OUT = """
+mutation ($input: TransferToPartnerInput!) {
+  transferToPartner(input: $input) {
+    __typename
+    ... on PartnerTransferSuccess { transfer { id direction status points partnerUnits
+      partnerMemberId expiresAt } }
+    ... on TransferToPartnerError { errors { field code message } }
+  }
+}
+"""
+CONFIRM = """
+mutation ($input: ConfirmPartnerTransferInput!) {
+  confirmPartnerTransfer(input: $input) {
+    __typename
+    ... on PartnerTransferSuccess { transfer { id status partnerReference closedAt } }
+    ... on ConfirmPartnerTransferError { errors { field code message } }
+  }
+}
+"""
+REJECT = """
+mutation ($input: RejectPartnerTransferInput!) {
+  rejectPartnerTransfer(input: $input) {
+    __typename
+    ... on PartnerTransferSuccess { transfer { id status reason } }
+    ... on RejectPartnerTransferError { errors { field code message } }
+  }
+}
+"""
+REVERSE = """
+mutation ($input: ReversePartnerTransferInput!) {
+  reversePartnerTransfer(input: $input) {
+    __typename
+    ... on PartnerTransferSuccess { transfer { id status reason reversedAt } }
+    ... on ReversePartnerTransferError { errors { field code message } }
+  }
+}
+"""
+POINTS = """
+query ($e: String!) { member(externalId: $e) { points { available held spendable } } }
+"""
