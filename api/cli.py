@@ -1,5 +1,5 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key,
-create-partner-key, revoke-key,
+create-partner-key, partner-statement, revoke-key,
 run-jobs, build-recommendations, print-schema."""
 
 from __future__ import annotations
@@ -120,6 +120,55 @@ async def cmd_create_partner_key(settings: Settings, args: argparse.Namespace) -
         key = await partner_admin.issue_key(staff, code=args.partner, label=args.label)
         print(f"partner key for {args.partner} in {programme.code} (shown once): {key.secret}")
         print(f"revoke it with: loyalty revoke-key {programme.code} {key.display_prefix}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) -> int:
+    import csv
+    from datetime import date
+
+    from domain.partner_statement import CSV_HEADER, csv_row
+    from services import programmes as programme_service
+    from services.partners import statements
+    from services.partners.transfers import global_id
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"not a date (YYYY-MM-DD): {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+        found = await statements.statement(staff, partner_code=args.partner, day=day)
+        if args.csv:
+            writer = csv.writer(sys.stdout)
+            writer.writerow(CSV_HEADER)
+            for line in found.lines:
+                writer.writerow(csv_row(line, global_id(line.transfer.id)))
+            return 0
+        print(
+            f"{found.partner.code} statement for {day} ({found.timezone}): {len(found.lines)} lines"
+        )
+        for line in found.lines:
+            t = line.transfer
+            print(
+                f"  {line.at.isoformat()} {global_id(t.id)} {t.direction:<3} {line.status:<9} "
+                f"{t.member_external_id} / {t.partner_member_id} "
+                f"{t.partner_transfer_id or t.partner_reference or '-'} "
+                f"{t.partner_units} units = {t.points} points at {t.rate[0]}:{t.rate[1]}"
+            )
+        for total in found.totals:
+            print(
+                f"total {total.direction} {total.status}: {total.count} lines, "
+                f"{total.points} points, {total.partner_units} units"
+            )
         return 0
 
     return await _with_db(settings, work)
@@ -254,6 +303,13 @@ def parser() -> argparse.ArgumentParser:
     partner_key.add_argument("programme", help="programme code")
     partner_key.add_argument("partner", help="partner code")
     partner_key.add_argument("--label", default="")
+    statement = sub.add_parser(
+        "partner-statement", help="a partner's settlement statement for one local day"
+    )
+    statement.add_argument("programme", help="programme code")
+    statement.add_argument("partner", help="partner code")
+    statement.add_argument("date", help="YYYY-MM-DD, in the programme's time zone")
+    statement.add_argument("--csv", action="store_true", help="CSV lines on stdout")
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
     revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
@@ -285,6 +341,7 @@ ASYNC_COMMANDS = {
     "create-programme": cmd_create_programme,
     "create-key": cmd_create_key,
     "create-partner-key": cmd_create_partner_key,
+    "partner-statement": cmd_partner_statement,
     "revoke-key": cmd_revoke_key,
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,

@@ -765,6 +765,8 @@ class PartnerTransfer(Model):
         unique_together = (("partner", "direction", "partner_transfer_id"),)
         indexes = (
             ("partner", "created_at"),
+            ("partner", "closed_at"),
+            ("partner", "reversed_at"),
             ("member", "partner", "direction", "created_at"),
             ("programme", "status", "expires_at"),
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from db.models import Partner, PartnerLink, PartnerTransfer
@@ -9,7 +10,7 @@ from domain.partners import PartnerTerms
 from resolvers.auth import STAFF, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services.keys import IssuedKey
-from services.partners import admin, credits, links, queries
+from services.partners import admin, credits, links, queries, statements
 from services.partners import transfers as transfers_out
 
 LINK_CURSOR = "link:"
@@ -125,3 +126,9 @@ async def reject_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
 
 async def reverse_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
     return await transfers_out.reverse(require(info, Role.ADMIN), **kwargs)
+
+
+async def statement(info: Any, *, partner_code: str, day: date) -> statements.Statement:
+    return await statements.statement(
+        require(info, Role.ADMIN, Role.PARTNER), partner_code=partner_code, day=day
+    )

@@ -11,6 +11,7 @@ from strawberry import relay
 from db.models import Partner as PartnerRow
 from db.models import PartnerTransfer as TransferRow
 from domain import partners as domain_partners
+from domain.partner_statement import TransferFacts
 from domain.partners import DirectionTerms as DomainDirectionTerms
 from domain.partners import PartnerTerms, Rate
 from resolvers import partners as resolvers
@@ -194,6 +195,25 @@ class PartnerTransfer(relay.Node):
             expires_at=row.expires_at,
             closed_at=row.closed_at,
             reversed_at=row.reversed_at,
+        )
+
+    @classmethod
+    def from_facts(cls, t: TransferFacts) -> PartnerTransfer:
+        return cls(
+            id=t.id,
+            direction=domain_partners.Direction(t.direction),
+            status=domain_partners.TransferStatus(t.status),
+            partner_member_id=t.partner_member_id,
+            partner_transfer_id=t.partner_transfer_id,
+            partner_reference=t.partner_reference,
+            partner_units=t.partner_units,
+            points=t.points,
+            rate=ExchangeRate(source=t.rate[0], target=t.rate[1]),
+            reason=t.reason,
+            created_at=t.created_at,
+            expires_at=None,
+            closed_at=t.closed_at,
+            reversed_at=t.reversed_at,
         )
 
     @classmethod

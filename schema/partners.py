@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as datetime_date
 from datetime import datetime
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from db.models import PartnerLink as LinkRow
+from domain.partners import Direction, TransferStatus
 from resolvers import partners as resolvers
 from schema.errors import error_type, result_of, result_union
 from schema.pagination import Edge, page_info
@@ -17,8 +19,10 @@ from schema.partner_types import (
     PartnerTermsInput,
     PartnerTransfer,
     PartnerTransferStatus,
+    TransferDirection,
 )
 from schema.points import node_id
+from services.partners import statements
 
 
 @strawberry.type(description="A member's account at a partner, as the link records it.")
@@ -76,6 +80,61 @@ class LinkedMemberConnection(relay.Connection[LinkedMember]):
 @strawberry.type(description="A page of partner transfers.")
 class PartnerTransferConnection(relay.Connection[PartnerTransfer]):
     pass
+
+
+@strawberry.type(description="One thing that happened to a transfer on the statement's day.")
+class StatementLine:
+    at: datetime = strawberry.field(description="When it happened.")
+    status: PartnerTransferStatus = strawberry.field(
+        description="The status the transfer reached at `at` (PENDING: requested)."
+    )
+    transfer: PartnerTransfer = strawberry.field(description="The transfer as it is now.")
+    member_external_id: str = strawberry.field(description="Our externalId of the member.")
+
+
+@strawberry.type(description="Lines of one direction and status, summed.")
+class StatementTotal:
+    direction: TransferDirection = strawberry.field(description="IN or OUT.")
+    status: PartnerTransferStatus = strawberry.field(description="The lines' status.")
+    count: int = strawberry.field(description="How many lines.")
+    points: int = strawberry.field(description="Their points, summed.")
+    partner_units: int = strawberry.field(description="Their partner units, summed.")
+
+
+@strawberry.type(description="A partner's settlement statement for one day of the programme.")
+class PartnerStatement:
+    partner_code: str = strawberry.field(description="The partner.")
+    date: datetime_date = strawberry.field(description="The day, in the programme's time zone.")
+    timezone: str = strawberry.field(description="The programme's time zone.")
+    lines: list[StatementLine] = strawberry.field(description="In time order.")
+    totals: list[StatementTotal] = strawberry.field(description="Per direction and status.")
+
+    @classmethod
+    def from_service(cls, found: statements.Statement) -> PartnerStatement:
+        return cls(
+            partner_code=found.partner.code,
+            date=found.day,
+            timezone=found.timezone,
+            lines=[
+                StatementLine(
+                    at=line.at,
+                    status=TransferStatus(line.status),
+                    transfer=PartnerTransfer.from_facts(line.transfer),
+                    member_external_id=line.transfer.member_external_id,
+                )
+                for line in found.lines
+            ],
+            totals=[
+                StatementTotal(
+                    direction=Direction(t.direction),
+                    status=TransferStatus(t.status),
+                    count=t.count,
+                    points=t.points,
+                    partner_units=t.partner_units,
+                )
+                for t in found.totals
+            ],
+        )
 
 
 # ---- inputs -------------------------------------------------------------------------------------
@@ -337,6 +396,21 @@ class PartnerQuery:
         )
         edges = [Edge(PartnerTransfer.from_row(r), r, resolvers.transfer_cursor) for r in rows]
         return PartnerTransferConnection(edges=edges, page_info=page_info(edges, has_next, after))
+
+    @strawberry.field(
+        description="Admin, or the partner for itself: every transfer event of one local day, "
+        "with totals, for settlement. Stable once the day has ended."
+    )
+    async def partner_statement(
+        self,
+        info: strawberry.Info,
+        partner_code: Annotated[str, strawberry.argument(description="The partner's code.")],
+        date: Annotated[
+            datetime_date, strawberry.argument(description="The day (programme's time zone).")
+        ],
+    ) -> PartnerStatement:
+        found = await resolvers.statement(info, partner_code=partner_code, day=date)
+        return PartnerStatement.from_service(found)
 
 
 @strawberry.type

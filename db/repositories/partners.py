@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.functions import Coalesce, Sum
 
 from db.models import Partner, PartnerLink, PartnerTransfer, PartnerVerificationFailure
@@ -225,7 +226,19 @@ async def pending_lapsed(programme_id: int, now: datetime, *, limit: int) -> lis
     return [int(r) for r in rows]  # type: ignore[call-overload]
 
 
-async def of_day(partner_id: int, since: datetime, until: datetime) -> list[PartnerTransfer]:
-    return await PartnerTransfer.filter(
-        partner_id=partner_id, created_at__gte=since, created_at__lt=until
-    ).order_by("created_at", "id")
+async def touched_between(
+    partner_id: int, since: datetime, until: datetime
+) -> list[tuple[PartnerTransfer, str]]:
+    """The partner's transfers made, closed or reversed in [since, until), each with its
+    member's externalId (one query)."""
+    rows = (
+        await PartnerTransfer.filter(partner_id=partner_id)
+        .filter(
+            Q(created_at__gte=since, created_at__lt=until)
+            | Q(closed_at__gte=since, closed_at__lt=until)
+            | Q(reversed_at__gte=since, reversed_at__lt=until)
+        )
+        .order_by("id")
+        .select_related("member")
+    )
+    return [(row, row.member.external_id) for row in rows]
