@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any, TextIO
 
 from api import settings as settings_module
 from api.settings import Settings, SettingsError
@@ -125,11 +126,22 @@ async def cmd_create_partner_key(settings: Settings, args: argparse.Namespace) -
     return await _with_db(settings, work)
 
 
-async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) -> int:
+def write_statement_csv(found: Any, out: TextIO) -> None:
+    """A statement as CSV: a header, then one row per line (services.partners.statements)."""
     import csv
-    from datetime import date
 
     from domain.partner_statement import CSV_HEADER, csv_row
+    from services.partners.transfers import global_id
+
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for line in found.lines:
+        writer.writerow(csv_row(line, global_id(line.transfer.id)))
+
+
+async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
     from services import programmes as programme_service
     from services.partners import statements
     from services.partners.transfers import global_id
@@ -148,10 +160,7 @@ async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) ->
         staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
         found = await statements.statement(staff, partner_code=args.partner, day=day)
         if args.csv:
-            writer = csv.writer(sys.stdout)
-            writer.writerow(CSV_HEADER)
-            for line in found.lines:
-                writer.writerow(csv_row(line, global_id(line.transfer.id)))
+            write_statement_csv(found, sys.stdout)
             return 0
         print(
             f"{found.partner.code} statement for {day} ({found.timezone}): {len(found.lines)} lines"

@@ -58,8 +58,9 @@ def statement_lines(
 
     lines: list[StatementLine] = []
     for t in transfers:
-        opened_closed = t.closed_at is not None and t.closed_at == t.created_at
-        if within(t.created_at) and not opened_closed:
+        # A credit in is made and completed at once (one line); a transfer out is requested
+        # (PENDING) and closed later, perhaps on another day.
+        if within(t.created_at) and t.direction == "OUT":
             lines.append(StatementLine(t, "PENDING", t.created_at))
         if within(t.closed_at):
             assert t.closed_at is not None
@@ -67,7 +68,8 @@ def statement_lines(
         if within(t.reversed_at):
             assert t.reversed_at is not None
             lines.append(StatementLine(t, "REVERSED", t.reversed_at))
-    return sorted(lines, key=lambda line: (line.at, line.transfer.id, line.status))
+    order = {"PENDING": 0, "COMPLETED": 1, "FAILED": 1, "REVERSED": 2}
+    return sorted(lines, key=lambda line: (line.at, line.transfer.id, order[line.status]))
 
 
 def statement_totals(lines: Iterable[StatementLine]) -> list[StatementTotal]:

@@ -113,3 +113,24 @@ def test_an_operator_issues_and_revokes_a_partner_key(tmp_path):
     assert secret not in "\n".join(db.iterdump())
     assert unknown.returncode == 1 and "no partner" in unknown.stderr
     assert loyalty(tmp_path, "revoke-key", "shop", prefix).returncode == 0
+
+
+def test_partner_statement_as_csv_and_its_refusals(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    db = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    db.execute(
+        "INSERT INTO partners (programme_id, code, name, status, terms, created_at, updated_at)"
+        " VALUES (1, 'sky', 'Sky', 'ACTIVE', '{}', '2026-01-01', '2026-01-01')"
+    )
+    db.commit()
+    empty = loyalty(tmp_path, "partner-statement", "shop", "sky", "2026-03-01", "--csv")
+    text = loyalty(tmp_path, "partner-statement", "shop", "sky", "2026-03-01")
+    unknown = loyalty(tmp_path, "partner-statement", "shop", "sea", "2026-03-01")
+    bad_day = loyalty(tmp_path, "partner-statement", "shop", "sky", "March 1st")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.splitlines()[0].startswith("at,transfer_id,direction,status,")
+    assert len(empty.stdout.splitlines()) == 1
+    assert "0 lines" in text.stdout
+    assert unknown.returncode == 1 and "no partner" in unknown.stderr
+    assert bad_day.returncode == 2

@@ -145,3 +145,13 @@ mutation ($input: ReversePartnerTransferInput!) {
 POINTS = """
 query ($e: String!) { member(externalId: $e) { points { available held spendable } } }
 """
+STATEMENT = """
+query ($code: String!, $date: Date!) {
+  partnerStatement(partnerCode: $code, date: $date) {
+    partnerCode date timezone
+    lines { at status memberExternalId transfer { id direction partnerTransferId
+      partnerReference partnerUnits points rate { source target } } }
+    totals { direction status count points partnerUnits }
+  }
+}
+"""
