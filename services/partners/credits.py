@@ -11,6 +11,7 @@ from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode
+from domain.events import EventType
 from domain.partners import (
     Direction,
     check_amount,
@@ -22,6 +23,7 @@ from domain.partners import (
 from domain.points import MAX_POINTS, TxKind
 from services.clock import now_of, zone_of
 from services.partners.access import calling_partner, check_tier, linked_member, terms_of
+from services.partners.transfers import record_event
 from services.points import ledger
 from services.points.ledger import Entry, actor_of
 
@@ -129,4 +131,5 @@ async def _credit(
     tx = await ledger.credit_available(locked, entry, points, TxKind.TRANSFER_IN, programme)
     transfer.transaction_id = tx.id
     await partner_repo.save_transfer(transfer, "transaction_id")
+    await record_event(transfer, partner, locked, EventType.PARTNER_TRANSFER_COMPLETED, now)
     return int(transfer.id)
