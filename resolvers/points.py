@@ -9,11 +9,13 @@ from domain.points import OrderPoints, TxKind
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services import members as member_service
-from services.points import activity, admin, queries, redemption
+from services.points import activity, admin, gifts, queries, redemption
 from services.points import orders as order_service
 from services.points.orders import OrderInput, ReturnLine
 
 TX_CURSOR = "tx:"
+# A gift is the giving member's act: by its token, or the storefront on its behalf.
+ANYONE_BUT_ADMIN = (Role.STOREFRONT, Role.MEMBER)
 
 
 def tx_cursor(tx: PointTransaction) -> str:
@@ -132,3 +134,7 @@ async def fresh_member(info: Any, member_id: int) -> Member:
     principal = require(info, *ANYONE)
     found = await member_service.find_by_ids(principal, [member_id])
     return found[member_id]
+
+
+async def gift_points(info: Any, **kwargs: Any) -> PointTransaction:
+    return await gifts.give(require(info, *ANYONE_BUT_ADMIN), **kwargs)

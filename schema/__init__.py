@@ -13,6 +13,7 @@ from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
+from schema.gifts import GiftMutation
 from schema.input_checks import install as install_input_checks
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
@@ -63,6 +64,7 @@ Mutation = merge_types(
         RecommendationMutation,
         EventMutation,
         PartnerMutation,
+        GiftMutation,
     ),
 )
 

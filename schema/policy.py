@@ -64,6 +64,9 @@ class PointsPolicy:
     streak_bonus: int
     review_points: int
     referral_points: int
+    gift_daily_points: int = strawberry.field(
+        description="Points a member may give other members per local day; 0: gifts are off."
+    )
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> PointsPolicy:
@@ -87,6 +90,7 @@ class PointsPolicy:
             streak_bonus=p.streak_bonus,
             review_points=p.review_points,
             referral_points=p.referral_points,
+            gift_daily_points=p.gift_daily_points,
         )
 
 
@@ -109,6 +113,9 @@ class SetPointsPolicyInput:
     streak_bonus: int | None = None
     review_points: int | None = None
     referral_points: int | None = None
+    gift_daily_points: int | None = strawberry.field(
+        default=None, description="Points a member may give per local day; 0 turns gifts off."
+    )
     idempotency_key: str
 
     def changes(self) -> dict[str, Any]:
