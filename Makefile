@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
-	eval-recommendations bench-recommendations bench fuzz mutation
+	eval-recommendations bench-recommendations bench bench-events fuzz mutation bench-webhooks
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -73,6 +73,15 @@ eval-recommendations: install
 ## How long build-recommendations takes for 5,000 members and 500 products (PostgreSQL).
 bench-recommendations: install
 	$(BIN)/python scripts/bench_recommendations.py
+
+## Webhooks on PostgreSQL: 10,000 events through one deliverer to a local receiver; events/s
+## and commit-to-receipt percentiles.
+bench-webhooks: install
+	$(BIN)/python scripts/bench_webhooks.py
+
+## What writing the outbox row costs recordOrder: with and without it, interleaved (PostgreSQL).
+bench-events: install
+	$(BIN)/python scripts/bench_events.py
 
 ## The member page and recordOrder against raw Starlette and pgbench (see BENCHMARKS.md).
 bench: install

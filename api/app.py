@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -21,7 +23,9 @@ from api.graphql_view import LoyaltyGraphQL
 from api.rate_limit import RateLimiter
 from api.settings import Settings
 from db.cache import configure_cache, get_cache
+from db.config import dialect
 from db.connection import close_database, open_database, ping
+from services.webhooks import config as webhook_config
 
 content_type.install()
 
@@ -54,6 +58,8 @@ async def metrics(request: Request) -> Response:
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
     """`manage_database=False` when the caller (a test) has opened the database already."""
     settings = settings or settings_module.load()
+    configure_webhooks(settings)
+    embedded = dialect(settings.database_url) == "sqlite"
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,9 +69,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         # Start-up objects live for the whole process: keep the collector from rescanning them.
         gc.collect()
         gc.freeze()
+        # The embedded default delivers webhooks in-process, so `make run` shows them without a
+        # second command; on PostgreSQL that is `loyalty worker`'s job.
+        delivering = in_process_deliverer() if manage_database and embedded else None
         try:
             yield
         finally:
+            if delivering is not None:
+                await delivering()
             if manage_database:
                 await get_cache().close()
                 await close_database()
@@ -90,6 +101,27 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     return app
+
+
+def configure_webhooks(settings: Settings, **overrides: Any) -> None:
+    webhook_config.configure(
+        webhook_config.DeliveryConfig(production=settings.production, **overrides),
+        secret_keys=list(settings.webhook_keys),
+    )
+
+
+def in_process_deliverer() -> Callable[[], Awaitable[None]]:
+    """Start a deliverer in this process; returns what stops it."""
+    from services.webhooks.worker import Deliverer
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(Deliverer().run(stop))
+
+    async def stopping() -> None:
+        stop.set()
+        await task
+
+    return stopping
 
 
 def create_app_from_env() -> Starlette:

@@ -1,6 +1,6 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key,
-create-partner-key, partner-statement, revoke-key,
-run-jobs, build-recommendations, print-schema."""
+create-partner-key, partner-statement, revoke-key, run-jobs, build-recommendations,
+deliver-webhooks, worker, generate-webhook-key, print-schema."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from api import settings as settings_module
+from api.app import configure_webhooks
 from api.settings import Settings, SettingsError
 from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
@@ -39,6 +40,7 @@ async def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> in
     run-jobs) must invalidate what the running servers hold in Redis."""
     await open_database(settings.database_url)
     cache = configure_cache(settings.redis_url)
+    configure_webhooks(settings)
     try:
         return await work()
     finally:
@@ -266,6 +268,63 @@ async def cmd_build_recommendations(settings: Settings, args: argparse.Namespace
     return await _with_db(settings, work)
 
 
+async def cmd_deliver_webhooks(settings: Settings, args: argparse.Namespace) -> int:
+    from services.webhooks.worker import Deliverer
+
+    async def work() -> int:
+        configure_webhooks(settings, **_delivery_options(args))
+        await _until_signalled(lambda stop: Deliverer().run(stop))
+        return 0
+
+    return await _with_db(settings, work)
+
+
+async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from services.schedule import run_scheduled
+    from services.webhooks.worker import Deliverer
+
+    async def work() -> int:
+        configure_webhooks(settings, **_delivery_options(args))
+
+        async def both(stop: asyncio.Event) -> None:
+            await asyncio.gather(
+                Deliverer().run(stop),
+                run_scheduled(stop, settings.database_url, jobs_every=args.jobs_every),
+            )
+
+        await _until_signalled(both)
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def _delivery_options(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "lease_seconds": args.lease_seconds,
+        "concurrency": args.concurrency,
+        "per_endpoint": args.per_endpoint,
+    }
+
+
+async def _until_signalled(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Until SIGINT or SIGTERM; then the requests in flight finish (at most the timeout)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print("delivering webhooks; stop with Ctrl-C", flush=True)
+    await run(stop)
+
+
+def cmd_generate_webhook_key(settings: Settings | None, args: argparse.Namespace) -> int:
+    from services.webhooks.secrets import generate_key
+
+    print(generate_key())
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -341,6 +400,30 @@ def parser() -> argparse.ArgumentParser:
         "recommendations",
     )
     sub.add_parser("print-schema", help="print the GraphQL schema as SDL")
+    deliver = sub.add_parser(
+        "deliver-webhooks",
+        help="long-running: push events to webhook endpoints (several may run on PostgreSQL)",
+    )
+    worker = sub.add_parser(
+        "worker",
+        help="long-running: deliver webhooks and run the periodic jobs on a schedule, each job "
+        "once at a time across workers",
+    )
+    worker.add_argument(
+        "--jobs-every", type=int, default=300, help="seconds between run-jobs rounds (300)"
+    )
+    for command in (deliver, worker):
+        command.add_argument(
+            "--lease-seconds",
+            type=float,
+            default=45.0,
+            help="a claimed delivery is due again this long after a deliverer died (45)",
+        )
+        command.add_argument("--concurrency", type=int, default=64, help="requests in flight")
+        command.add_argument(
+            "--per-endpoint", type=int, default=8, help="requests in flight to one endpoint"
+        )
+    sub.add_parser("generate-webhook-key", help="print a new key for LOYALTY_WEBHOOK_KEYS")
     return p
 
 
@@ -355,6 +438,8 @@ ASYNC_COMMANDS = {
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,
     "build-recommendations": cmd_build_recommendations,
+    "deliver-webhooks": cmd_deliver_webhooks,
+    "worker": cmd_worker,
 }
 
 
@@ -362,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "print-schema":
         return cmd_print_schema(None, args)
+    if args.command == "generate-webhook-key":
+        return cmd_generate_webhook_key(None, args)
     try:
         settings = settings_module.load()
     except SettingsError as error:

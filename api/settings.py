@@ -38,6 +38,7 @@ class Settings:
     log_level: str
     jwt: TokenSettings
     max_body_bytes: int = 1024 * 1024
+    webhook_keys: tuple[str, ...] = ()
 
     @property
     def production(self) -> bool:
@@ -79,6 +80,11 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "(generated in development)",
         "HS256 key for member tokens, at least 32 characters; required in production",
     ),
+    "LOYALTY_WEBHOOK_KEYS": (
+        "(generated in development)",
+        "Fernet keys (comma-separated, newest first) that encrypt webhook signing secrets at "
+        "rest; required in production (`loyalty generate-webhook-key` makes one)",
+    ),
 }
 
 
@@ -117,6 +123,32 @@ def _jwt_secret(env: Mapping[str, str], mode: str, data_dir: Path) -> str:
         with os.fdopen(fd, "w") as secret_file:
             secret_file.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def _webhook_keys(env: Mapping[str, str], mode: str, data_dir: Path) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    name = "LOYALTY_WEBHOOK_KEYS"
+    raw = env.get(name)
+    if raw is None:
+        if mode == "production":
+            raise SettingsError(name, "is required in production")
+        path = data_dir / "webhook-key"
+        if not path.exists():
+            data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as key_file:
+                key_file.write(Fernet.generate_key().decode())
+        raw = path.read_text().strip()
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip())
+    if not keys:
+        raise SettingsError(name, "needs at least one key")
+    for key in keys:
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise SettingsError(name, "each key must be 32 url-safe base64-encoded bytes") from None
+    return keys
 
 
 def _database_url(env: Mapping[str, str], data_dir: Path) -> str:
@@ -198,4 +230,5 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             audience=env.get("LOYALTY_JWT_AUDIENCE", "loyalty-members"),
             secret=_jwt_secret(env, mode, data_dir),
         ),
+        webhook_keys=_webhook_keys(env, mode, data_dir),
     )

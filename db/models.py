@@ -655,6 +655,86 @@ class EventReminder(Model):
         indexes = (("programme", "due_at"),)
 
 
+# --- webhooks (services/webhooks) ---
+
+
+class WebhookEndpoint(Model):
+    """Where a programme's events are pushed. The signing secrets are stored sealed
+    (services/webhooks/secrets.py), never in the clear; the previous one signs too until
+    `previous_secret_until` (a rotation's overlap)."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="webhook_endpoints", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    url = fields.CharField(max_length=2000)
+    description = fields.CharField(max_length=500, default="")
+    event_types: fields.JSONField[list[str]] = fields.JSONField(default=list)  # []: all
+    status = fields.CharField(max_length=16)  # domain.webhooks.EndpointStatus
+    secret_sealed = fields.TextField()
+    previous_secret_sealed = fields.TextField(null=True)
+    previous_secret_until = fields.DatetimeField(null=True)
+    # Since when every attempt has failed (null after a success): 5 days of it disables.
+    failing_since = fields.DatetimeField(null=True)
+    disabled_at = fields.DatetimeField(null=True)
+    # A partner's own endpoint (registered with its key): it gets only the events about that
+    # partner's transfers (services/webhooks/deliveries.py fan_out). A plain column, like
+    # api_keys.partner_id. Null: the programme's endpoint, which gets every event it wants.
+    partner_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "webhook_endpoints"
+        indexes = (("programme", "id"),)
+
+
+class WebhookDelivery(Model):
+    """One event to one endpoint. `next_attempt_at` is both when it is due and, while a
+    deliverer holds it, the end of that claim: a deliverer that dies leaves it due again then
+    (at least once)."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="webhook_deliveries", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    endpoint_id: int
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="webhook_deliveries", on_delete=fields.CASCADE
+    )
+    event_id: int
+    status = fields.CharField(max_length=16)  # domain.webhooks.DeliveryStatus
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    last_attempt_at = fields.DatetimeField(null=True)
+    last_status_code = fields.IntField(null=True)
+    last_latency_ms = fields.IntField(null=True)
+    last_response = fields.CharField(max_length=1024, default="")  # at most 1 kB of it
+    last_error = fields.CharField(max_length=200, null=True)
+
+    class Meta:
+        table = "webhook_deliveries"
+        unique_together = (("endpoint", "event"),)
+        indexes = (("status", "next_attempt_at"), ("programme", "endpoint", "id"))
+
+
+class WebhookFanOut(Model):
+    """One row: how far in the event stream (commit order) deliveries have been made."""
+
+    id = fields.IntField(primary_key=True)
+    txid = fields.BigIntField(default=0)
+    event_id = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "webhook_fan_out"
+
+
 class Partner(Model):
     """A partner platform exchanging points with the programme; its terms are
     domain.partners.PartnerTerms as JSON (rates as exact integer ratios, limits in points)."""

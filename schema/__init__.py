@@ -25,6 +25,7 @@ from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
+from schema.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -48,6 +49,7 @@ Query = merge_types(
         CouponQuery,
         RecommendationQuery,
         EventQuery,
+        WebhookQuery,
         PartnerQuery,
     ),
 )
@@ -63,6 +65,7 @@ Mutation = merge_types(
         CouponMutation,
         RecommendationMutation,
         EventMutation,
+        WebhookMutation,
         PartnerMutation,
         GiftMutation,
     ),

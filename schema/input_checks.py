@@ -72,6 +72,8 @@ TEXT_MAX: dict[str, int] = {
     "reason": 200,
     "reward": 128,
     "description": 2000,
+    "url": 2000,
+    "eventTypes": 48,
 }
 MULTILINE = frozenset({"description"})  # where a line break or a tab makes sense
 GLOBAL_ID_MAX = 16_384  # generous: ids are decoded and range-checked, never sent to the database
@@ -80,6 +82,8 @@ GLOBAL_ID_TYPES: dict[str, str] = {
     "holdId": "PointHold",
     "transactionId": "PointTransaction",
     "templateId": "CouponTemplate",
+    "endpointId": "WebhookEndpoint",
+    "deliveryId": "WebhookDelivery",
 }
 
 

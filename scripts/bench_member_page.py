@@ -41,6 +41,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from cryptography.fernet import Fernet
 from redis.asyncio import Redis
 from scratch import scratch_database
 
@@ -215,6 +216,7 @@ def start_server(url: str, *, memory: bool, log: Path) -> tuple[subprocess.Popen
     env.update(
         LOYALTY_DATABASE_URL=url,
         LOYALTY_MODE="production",
+        LOYALTY_WEBHOOK_KEYS=Fernet.generate_key().decode(),
         LOYALTY_JWT_SECRET="b" * 40,
         LOYALTY_DATA_DIR=str(log.parent),
         LOYALTY_LOG_LEVEL="WARNING",

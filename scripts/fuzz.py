@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 import requests
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
@@ -184,6 +185,7 @@ def main() -> int:
                 LOYALTY_DATABASE_URL=database_url,
                 LOYALTY_DATA_DIR=str(data_dir),
                 LOYALTY_MODE="production",
+                LOYALTY_WEBHOOK_KEYS=Fernet.generate_key().decode(),
                 LOYALTY_JWT_SECRET=uuid.uuid4().hex * 2,
                 LOYALTY_LOG_LEVEL="WARNING",
             )

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from db.models import Programme
+from db.models import Member, Programme
 from db.repositories import events as event_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
@@ -49,6 +49,27 @@ async def record(
         event_id=event_id,
         programme_id=programme_id,
         member_id=member_id,
+        type=str(type),
+        occurred_at=occurred_at,
+        recorded_at=wall_now(),
+        payload=payload,
+    )
+    return event_id
+
+
+async def save_balances_and_record(
+    member: Member,
+    type: EventType | str,
+    payload: dict[str, Any],
+    *,
+    occurred_at: datetime,
+) -> UUID:
+    """For the ledger: save the locked member's balances (points_repo.save_balances) and write
+    the event of their change, in one statement on PostgreSQL."""
+    event_id = new_event_id()
+    await event_repo.save_balances_and_insert(
+        member,
+        event_id=event_id,
         type=str(type),
         occurred_at=occurred_at,
         recorded_at=wall_now(),

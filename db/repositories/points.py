@@ -38,17 +38,18 @@ async def insert_transaction(**fields: Any) -> PointTransaction:
     return await PointTransaction.create(**fields)
 
 
+BALANCES = (
+    "points_available",
+    "points_pending",
+    "points_held",
+    "points_shortfall",
+    "last_earned_at",
+    "expiry_due_at",
+)
+
+
 async def save_balances(member: Member) -> None:
-    await member.save(
-        update_fields=[
-            "points_available",
-            "points_pending",
-            "points_held",
-            "points_shortfall",
-            "last_earned_at",
-            "expiry_due_at",
-        ]
-    )
+    await member.save(update_fields=list(BALANCES))
 
 
 async def open_lots(member_id: int) -> list[Lot]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from db.models import Member, PointTransaction, Programme
 from db.repositories import orders as order_repo
@@ -71,6 +72,22 @@ def actor_of(principal: Principal) -> str:
     return principal.scope
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A ledger row written, and the event it makes (None for half of a move already told),
+    which `_save` writes with the member's balances."""
+
+    tx: PointTransaction
+    told: Told | None
+
+
+@dataclass(frozen=True)
+class Told:
+    type: str
+    payload: dict[str, Any]
+    at: datetime
+
+
 async def _insert(
     member: Member,
     entry: Entry,
@@ -81,30 +98,8 @@ async def _insert(
     reverses: PointTransaction | None = None,
     shortfall: int = 0,
     expires_at: datetime | None = None,
-) -> PointTransaction:
-    """The ledger row, and with it the event a shop hears of it (one more INSERT)."""
-    event_type = points_event_type(
-        kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
-    )
-    if event_type is not None:
-        await event_service.record(
-            member.programme_id,
-            event_type,
-            points_payload(
-                external_id=member.external_id,
-                points=amount,
-                available_after=member.points_available,
-                pending_after=member.points_pending,
-                source=entry.reference_type,
-                reference=entry.reference,
-                reason=entry.reason,
-                expires_at=expires_at,
-                shortfall=shortfall,
-            ),
-            occurred_at=entry.at,
-            member_id=member.id,
-        )
-    return await points_repo.insert_transaction(
+) -> Posted:
+    tx = await points_repo.insert_transaction(
         programme_id=member.programme_id,
         member_id=member.id,
         kind=kind.value,
@@ -120,6 +115,34 @@ async def _insert(
         reverses_id=reverses.id if reverses else None,
         shortfall=shortfall,
         created_at=entry.at,
+    )
+    event_type = points_event_type(
+        kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
+    )
+    if event_type is None:
+        return Posted(tx, None)
+    payload = points_payload(
+        external_id=member.external_id,
+        points=amount,
+        available_after=member.points_available,
+        pending_after=member.points_pending,
+        source=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+        expires_at=expires_at,
+        shortfall=shortfall,
+    )
+    return Posted(tx, Told(event_type, payload, entry.at))
+
+
+async def _save(member: Member, told: Told | None) -> None:
+    """The member's balances, and the event of the change with them (one statement on
+    PostgreSQL: the event costs the ledger no round trip of its own)."""
+    if told is None:
+        await points_repo.save_balances(member)
+        return
+    await event_service.save_balances_and_record(
+        member, told.type, told.payload, occurred_at=told.at
     )
 
 
@@ -146,9 +169,9 @@ async def credit_pending(
 ) -> PointTransaction:
     _check_room(member, amount)
     member.points_pending += amount
-    tx = await _insert(member, entry, kind=kind, bucket=Bucket.PENDING, amount=amount)
-    await points_repo.save_balances(member)
-    return tx
+    posted = await _insert(member, entry, kind=kind, bucket=Bucket.PENDING, amount=amount)
+    await _save(member, posted.told)
+    return posted.tx
 
 
 async def debit_pending(
@@ -159,11 +182,11 @@ async def debit_pending(
     reverses: PointTransaction | None = None,
 ) -> PointTransaction:
     member.points_pending -= amount
-    tx = await _insert(
+    posted = await _insert(
         member, entry, kind=kind, bucket=Bucket.PENDING, amount=-amount, reverses=reverses
     )
-    await points_repo.save_balances(member)
-    return tx
+    await _save(member, posted.told)
+    return posted.tx
 
 
 async def credit_available(
@@ -189,7 +212,7 @@ async def credit_available(
     expires_at = lot_expiry(
         entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
     )
-    tx = await _insert(
+    posted = await _insert(
         member,
         entry,
         kind=kind,
@@ -201,14 +224,14 @@ async def credit_available(
         await points_repo.insert_lot(
             programme_id=member.programme_id,
             member_id=member.id,
-            source_id=tx.id,
+            source_id=posted.tx.id,
             amount=amount - debt,
             earned_at=entry.at,
             expires_at=expires_at,
         )
     _may_expire_at(member, expires_at or _rolling_due(member, programme, policy))
-    await points_repo.save_balances(member)
-    return tx
+    await _save(member, posted.told)
+    return posted.tx
 
 
 async def debit_available(
@@ -237,7 +260,7 @@ async def debit_available(
     if unpaid and negative is None:
         raise RuntimeError("a spend the balance does not cover reached the ledger")
     member.points_available -= taken
-    tx = await _insert(
+    posted = await _insert(
         member,
         entry,
         kind=kind,
@@ -246,9 +269,9 @@ async def debit_available(
         reverses=reverses,
         shortfall=shortfall,
     )
-    await points_repo.take_from_lots(tx.id, takes)
-    await points_repo.save_balances(member)
-    return tx
+    await points_repo.take_from_lots(posted.tx.id, takes)
+    await _save(member, posted.told)
+    return posted.tx
 
 
 async def expired_of(earned: PointTransaction) -> int:
@@ -298,25 +321,27 @@ async def restore(
     amount = -original.amount
     to_lots = amount - min(amount, max(0, -member.points_available))
     member.points_available += amount
-    tx = await _insert(
+    posted = await _insert(
         member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount, reverses=original
     )
     restored = first_of([Take(m.lot_id, m.amount) for m in movements], to_lots)
-    await points_repo.give_back_to_lots(tx.id, restored)
+    await points_repo.give_back_to_lots(posted.tx.id, restored)
     for expires_at in await points_repo.expiries_of_lots([t.lot_id for t in restored]):
         _may_expire_at(member, expires_at)
-    await points_repo.save_balances(member)
-    return tx
+    await _save(member, posted.told)
+    return posted.tx
 
 
 async def record_expiry(member: Member, entry: Entry, takes: list[Take]) -> PointTransaction:
     """Expiry takes exactly these lot remainders: never a debt, never more than is left."""
     total = sum(t.amount for t in takes)
     member.points_available -= total
-    tx = await _insert(member, entry, kind=TxKind.EXPIRE, bucket=Bucket.AVAILABLE, amount=-total)
-    await points_repo.take_from_lots(tx.id, takes)
-    await points_repo.save_balances(member)
-    return tx
+    posted = await _insert(
+        member, entry, kind=TxKind.EXPIRE, bucket=Bucket.AVAILABLE, amount=-total
+    )
+    await points_repo.take_from_lots(posted.tx.id, takes)
+    await _save(member, posted.told)
+    return posted.tx
 
 
 # ---- expiry, booked when it fell due ---------------------------------------------------------

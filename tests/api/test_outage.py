@@ -46,6 +46,7 @@ async def test_a_database_stopped_mid_request_answers_a_retryable_503(tmp_path):
             LOYALTY_JWT_SECRET="s" * 40,
             LOYALTY_DATABASE_URL=pg.url,
             LOYALTY_MODE="production",
+            LOYALTY_WEBHOOK_KEYS="hTV6SPggFu70yTMS9Jv5TD1v4r5KMbYBkMZlHIju6DU=",
             LOYALTY_DATA_DIR=str(tmp_path / "data"),
         )
         loyalty(env, "migrate")

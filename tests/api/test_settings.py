@@ -14,11 +14,17 @@ from api.settings import SettingsError, load
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 A_SECRET = "s" * 32
+A_WEBHOOK_KEY = "hTV6SPggFu70yTMS9Jv5TD1v4r5KMbYBkMZlHIju6DU="
 
 
 def env_with(tmp_path: Path, **overrides: str) -> dict[str, str]:
     """A valid environment that writes nothing outside tmp_path."""
-    return {"LOYALTY_DATA_DIR": str(tmp_path), "LOYALTY_JWT_SECRET": A_SECRET, **overrides}
+    return {
+        "LOYALTY_DATA_DIR": str(tmp_path),
+        "LOYALTY_JWT_SECRET": A_SECRET,
+        "LOYALTY_WEBHOOK_KEYS": A_WEBHOOK_KEY,
+        **overrides,
+    }
 
 
 def test_defaults(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from domain.auth import Role
+from tests.fixtures.events import feed_caught_up
 from tests.fixtures.points import place_order
 
 EVENTS = """
@@ -28,6 +29,7 @@ mutation ($input: SetEventPolicyInput!) {
 
 
 async def _all(gql, auth: str, **filters) -> list[dict]:
+    await feed_caught_up()
     found, after = [], None
     while True:
         body = await gql(EVENTS, {"first": 2, "after": after, **filters}, auth=auth)
@@ -74,10 +76,12 @@ async def test_an_admin_pages_through_its_events_in_commit_order(
 async def test_a_cursor_resumes_with_what_committed_since(gql, programme, make_member, make_key):
     admin = await make_key(programme, Role.ADMIN)
     member = await make_member(programme)
+    await feed_caught_up()
     first = (await gql(EVENTS, {"first": 10}, auth=admin))["data"]["events"]
     end = first["pageInfo"]["endCursor"]
     assert not first["pageInfo"]["hasNextPage"] and end
     await place_order(programme, member)
+    await feed_caught_up()
     later = (await gql(EVENTS, {"first": 10, "after": end}, auth=admin))["data"]["events"]
     assert [edge["node"]["type"] for edge in later["edges"]] == ["points.earned"]
 
@@ -97,6 +101,7 @@ async def test_programme_b_sees_none_of_as_events_nor_filters_by_as_members(
     assert await _all(gql, admin_b) == []
     assert await _all(gql, admin_b, memberId=a_gid) == []
     # and A's cursor in B's hands gives B only B's events
+    await feed_caught_up()
     end = (await gql(EVENTS, {"first": 1}, auth=admin_a))["data"]["events"]["pageInfo"]["endCursor"]
     assert (await gql(EVENTS, {"first": 5, "after": end}, auth=admin_b))["data"]["events"][
         "edges"

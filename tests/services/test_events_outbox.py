@@ -14,6 +14,7 @@ from db.models import Event, Programme
 from domain.events import START, Position
 from services import events as event_service
 from tests.conftest import DATABASE_URL, ON_POSTGRES, needs_postgres
+from tests.fixtures.events import feed_caught_up
 
 AT = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -64,6 +65,7 @@ async def test_events_read_back_in_order_with_positions_that_resume(programme: P
             await event_service.record(
                 programme.id, "webhook_endpoint.disabled", {"version": 1, "n": n}, occurred_at=AT
             )
+    await feed_caught_up()
     first = await event_service.committed_after(START, programme_id=programme.id, limit=2)
     rest = await event_service.committed_after(
         first[-1].position, programme_id=programme.id, limit=10
@@ -98,6 +100,7 @@ async def test_a_reader_following_positions_misses_no_event_committed_out_of_id_
         await tb.commit()
         seen = await _follow(START, programme.id)
         await ta.commit()
+        await feed_caught_up()
         seen += await _follow(seen[-1].position if seen else START, programme.id)
     finally:
         await a.close()
@@ -115,3 +118,79 @@ async def _follow(after: Position, programme_id: int) -> list:
             after = page[-1].position
         await asyncio.sleep(0.01)
     return seen
+
+
+@needs_postgres
+async def test_a_reader_polling_while_many_transactions_commit_out_of_order_sees_each_once(
+    programme: Programme,
+) -> None:
+    """Writers hold their transactions open for random lengths after writing, so ids commit
+    in shuffled order while a reader follows positions the whole time."""
+    import random
+
+    written: list[str] = []
+    writing = True
+
+    async def writer(n: int) -> None:
+        for k in range(15):
+            async with in_transaction():
+                event_id = await event_service.record(
+                    programme.id,
+                    "webhook_endpoint.disabled",
+                    {"version": 1, "writer": n, "k": k},
+                    occurred_at=AT,
+                )
+                await asyncio.sleep(random.uniform(0, 0.02))
+            written.append(str(event_id))
+
+    seen: list[str] = []
+
+    async def reader() -> None:
+        after = START
+        while writing or len(seen) < len(written):
+            page = await event_service.committed_after(after, programme_id=programme.id, limit=7)
+            seen.extend(e.event_id for e in page)
+            if page:
+                after = page[-1].position
+            else:
+                await asyncio.sleep(0.005)
+
+    reading = asyncio.create_task(reader())
+    await asyncio.gather(*(writer(n) for n in range(4)))
+    writing = False
+    await asyncio.wait_for(reading, timeout=30)
+    assert len(seen) == len(set(seen)) == 60
+    assert set(seen) == set(written)
+
+
+@needs_postgres
+async def test_concurrent_changes_to_one_member_number_its_events_without_gap_or_repeat(
+    programme: Programme, make_member
+) -> None:
+    import uuid
+
+    from services.points import admin as points_admin
+    from tests.fixtures.factories import admin_of
+
+    member = await make_member(programme)
+    await asyncio.gather(
+        *(
+            points_admin.adjust(
+                admin_of(programme),
+                member_external_id=member.external_id,
+                amount=10,
+                reason="race",
+                idempotency_key=uuid.uuid4().hex,
+            )
+            for _ in range(20)
+        )
+    )
+    events = await Event.filter(member_id=member.id).order_by("sequence")
+    assert [e.sequence for e in events] == list(range(1, 22))
+    # in sequence order the balances climb as the changes did (numbers follow the row lock)
+    balances = [e.payload["balance"]["available"] for e in events[1:]]
+    assert balances == list(range(10, 210, 10))
+    # and the pull hands out each of them
+    await feed_caught_up()
+    read = await event_service.committed_after(START, member_id=member.id)
+    assert sorted(e.sequence for e in read) == list(range(1, 22))

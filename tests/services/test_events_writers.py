@@ -34,20 +34,24 @@ async def test_an_earn_that_rolls_back_writes_no_event_and_one_that_commits_writ
     programme: Programme, make_member, monkeypatch
 ) -> None:
     member = await make_member(programme)
-    # given an order whose booking fails after its ledger row and event were written
-    real = points_repo.save_balances
+    # given an order whose transaction fails at its very end, after its ledger row and its
+    # event were written (storing the idempotency key's result)
+    from db.repositories import idempotency as key_repo
 
-    async def fail(member: Member) -> None:
+    real = key_repo.store_result
+
+    async def fail(*args: object, **kwargs: object) -> None:
+        assert await Event.filter(member_id=member.id, type="points.earned").count() == 1
         raise Boom()
 
-    monkeypatch.setattr(points_repo, "save_balances", fail)
+    monkeypatch.setattr(key_repo, "store_result", fail)
     with pytest.raises(Boom):
         await place_order(programme, member, line(price=10_000))
     # then nothing of it is left: no order, no ledger row, no event
     assert await _events(member, "points.earned") == []
     assert await points_repo.ledger_sums(member.id) == {}
     # when the same order commits
-    monkeypatch.setattr(points_repo, "save_balances", real)
+    monkeypatch.setattr(key_repo, "store_result", real)
     order = await place_order(programme, member, line(price=10_000))
     # then exactly one event tells of it
     earned = await _events(member, "points.earned")
@@ -249,3 +253,20 @@ async def test_run_jobs_prunes_events_past_retention_and_keeps_the_rest(
     await programme.save(update_fields=["event_policy"])
     await Event.filter(id=new.id).update(recorded_at=wall_now() - timedelta(days=60))
     assert (await run_jobs(programme)).events_pruned == 0
+
+
+async def test_coupons_the_job_issues_are_told_once(programme: Programme, make_member) -> None:
+    from domain.coupons import AutoIssue
+    from tests.fixtures.coupons import make_template
+    from tests.fixtures.points import run_jobs
+    from tests.services.test_coupons import add_allowance
+
+    await add_allowance(programme, "BRONZE", 2)
+    await make_template(programme, claimable=False, auto_issue=AutoIssue.MONTHLY_ALLOWANCE)
+    members = [await make_member(programme) for _ in range(3)]
+    await run_jobs(programme)
+    await run_jobs(programme)
+    for member in members:
+        issued = await _events(member, "coupon.issued")
+        assert [e.payload["source"] for e in issued] == ["MONTHLY_ALLOWANCE"] * 2
+        assert [e.sequence for e in await _events(member)] == [1, 2, 3]
