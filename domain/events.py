@@ -36,6 +36,8 @@ class EventType(StrEnum):
     PARTNER_TRANSFER_COMPLETED = "partner_transfer.completed"
     PARTNER_TRANSFER_FAILED = "partner_transfer.failed"
     PARTNER_TRANSFER_REVERSED = "partner_transfer.reversed"
+    PARTNER_LINK_CREATED = "partner_link.created"
+    PARTNER_LINK_REMOVED = "partner_link.removed"
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,19 @@ def partner_transfer_payload(
     if expires_at is not None:
         body["expiresAt"] = _iso(expires_at)
     return body
+
+
+def partner_link_payload(
+    *, partner: str, external_id: str, partner_member_id: str, linked_by: str, share_balance: bool
+) -> dict[str, Any]:
+    """A member's account at a partner was linked or unlinked."""
+    return {
+        "version": PAYLOAD_VERSION,
+        "partner": partner,
+        "member": {"externalId": external_id, "partnerMemberId": partner_member_id},
+        "linkedBy": linked_by,
+        "shareBalance": share_balance,
+    }
 
 
 def referral_payload(

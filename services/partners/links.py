@@ -7,19 +7,21 @@ further tries until the hour has passed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from db.models import Member, PartnerLink
+from db.models import Member, Partner, PartnerLink
 from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.errors import AlreadyExists, Collector, DomainError, ErrorCode, NotFound
+from domain.events import EventType, partner_link_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.partners import check_code, check_partner_id, normalised
+from services import events as event_service
 from services import members as member_service
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
@@ -48,7 +50,7 @@ async def _create(
     if await partner_repo.active_link(partner_id, partner_member_id) is not None:
         raise AlreadyExists("this partner member id is linked to a member", field="partnerMemberId")
     programme = await programme_repo.get(principal.programme_id)
-    return await partner_repo.create_link(
+    link = await partner_repo.create_link(
         programme_id=principal.programme_id,
         partner_id=partner_id,
         member_id=member.id,
@@ -56,6 +58,25 @@ async def _create(
         share_balance=share,
         linked_by=principal.scope,
         now=now_of(programme),
+    )
+    await _record(link, member, EventType.PARTNER_LINK_CREATED, now_of(programme))
+    return link
+
+
+async def _record(link: PartnerLink, member: Member, type: EventType, at: datetime) -> None:
+    partner = await Partner.get(id=link.partner_id)
+    await event_service.record(
+        link.programme_id,
+        type,
+        partner_link_payload(
+            partner=partner.code,
+            external_id=member.external_id,
+            partner_member_id=link.partner_member_id,
+            linked_by=link.linked_by,
+            share_balance=link.share_balance,
+        ),
+        occurred_at=at,
+        member_id=member.id,
     )
 
 
@@ -194,7 +215,9 @@ async def unlink(
             link = await partner_repo.active_link_of_member(partner.id, member.id)
         if link is None:
             raise NotLinked("no such link", field="partnerMemberId")
-        await partner_repo.unlink(link, now_of(await programme_repo.get(principal.programme_id)))
+        at = now_of(await programme_repo.get(principal.programme_id))
+        await partner_repo.unlink(link, at)
+        await _record(link, await Member.get(id=link.member_id), EventType.PARTNER_LINK_REMOVED, at)
     return await PartnerLink.get(id=link.id).prefetch_related("partner", "member")
 
 

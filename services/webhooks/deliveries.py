@@ -30,9 +30,9 @@ REPLAY_MAX = 10_000
 
 
 def about_partner(event: Event, partner_code: str) -> bool:
-    """A partner's own endpoint gets the events about its transfers, and nothing else."""
-    return event.type.startswith("partner_transfer.") and event.payload.get("partner") == (
-        partner_code
+    """A partner's own endpoint gets the events about its transfers and links, nothing else."""
+    return event.type.startswith(("partner_transfer.", "partner_link.")) and (
+        event.payload.get("partner") == partner_code
     )
 
 

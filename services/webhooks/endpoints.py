@@ -83,7 +83,9 @@ async def _checked(
     errors.raise_if_any()
 
 
-PARTNER_TYPES = tuple(t.value for t in EventType if t.value.startswith("partner_transfer."))
+PARTNER_TYPES = tuple(
+    t.value for t in EventType if t.value.startswith(("partner_transfer.", "partner_link."))
+)
 
 
 def owner(principal: Principal) -> int | None:
@@ -96,7 +98,9 @@ def _for_partner(event_types: list[str]) -> list[str]:
     if not event_types:
         return list(PARTNER_TYPES)
     if any(t not in PARTNER_TYPES for t in event_types):
-        raise invalid("eventTypes", "a partner's endpoint takes partner_transfer.* events only")
+        raise invalid(
+            "eventTypes", "a partner's endpoint takes partner_transfer.* and partner_link.* only"
+        )
     return event_types
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import PartnerLink, PartnerVerificationFailure, Tier
+from db.models import Event, PartnerLink, PartnerVerificationFailure, Tier
 from domain.auth import Role
 from tests.graphql.partners.documents import (
     CREDIT,
@@ -239,6 +239,22 @@ async def test_unlinking_ends_the_partners_access(gql, programme, keys, make_mem
     assert codes(again["data"]["unlinkPartnerAccount"]) == ["NOT_LINKED"]
     # and the member may link again afterwards
     assert await link(gql, storefront, sky.code, member, pmid) == pmid
+    # each link and unlink is an event in its transaction
+    events = await Event.filter(member_id=member.id, type__startswith="partner_link.").order_by(
+        "id"
+    )
+    assert [e.type for e in events] == [
+        "partner_link.created",
+        "partner_link.removed",
+        "partner_link.created",
+    ]
+    assert events[1].payload == {
+        "version": 1,
+        "partner": sky.code,
+        "member": {"externalId": member.external_id, "partnerMemberId": pmid},
+        "linkedBy": events[0].payload["linkedBy"],
+        "shareBalance": False,
+    }
 
 
 async def test_another_programmes_keys_cannot_link_or_see_links(

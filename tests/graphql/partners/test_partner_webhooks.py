@@ -56,6 +56,8 @@ async def test_a_partners_endpoint_gets_only_its_own_transfers_events(
             "partner_transfer.completed",
             "partner_transfer.failed",
             "partner_transfer.reversed",
+            "partner_link.created",
+            "partner_link.removed",
         ]
         # when both partners move points for the member
         await credit(gql, sky.key, "IN-1", "S-1", 100)
@@ -68,6 +70,7 @@ async def test_a_partners_endpoint_gets_only_its_own_transfers_events(
         heard = [json.loads(r.body) for r in sky_rx.received]
         assert sorted((b["type"], b["data"]["partner"]) for b in heard) == sorted(
             [
+                ("partner_link.created", sky.code),  # made before the endpoint, delivered after
                 ("partner_transfer.completed", sky.code),
                 ("partner_transfer.requested", sky.code),
                 ("partner_transfer.completed", sky.code),
