@@ -10,7 +10,7 @@ from domain.partners import PartnerTerms
 from resolvers.auth import STAFF, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services.keys import IssuedKey
-from services.partners import admin, credits, links, queries, statements
+from services.partners import admin, credits, links, queries, reversals, statements
 from services.partners import transfers as transfers_out
 
 LINK_CURSOR = "link:"
@@ -125,7 +125,7 @@ async def reject_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
 
 
 async def reverse_transfer(info: Any, **kwargs: Any) -> PartnerTransfer:
-    return await transfers_out.reverse(require(info, Role.ADMIN), **kwargs)
+    return await reversals.reverse(require(info, Role.ADMIN), **kwargs)
 
 
 async def statement(info: Any, *, partner_code: str, day: date) -> statements.Statement:

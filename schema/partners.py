@@ -3,333 +3,70 @@
 from __future__ import annotations
 
 from datetime import date as datetime_date
-from datetime import datetime
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
-from db.models import PartnerLink as LinkRow
-from domain.partners import Direction, TransferStatus
 from resolvers import partners as resolvers
-from schema.errors import error_type, result_of, result_union
+from schema.errors import result_of
 from schema.pagination import Edge, page_info
-from schema.partner_types import (
-    Partner,
-    PartnerTermsInput,
-    PartnerTransfer,
-    PartnerTransferStatus,
-    TransferDirection,
+from schema.partner_inputs import (
+    ConfirmPartnerTransferInput,
+    CreatePartnerInput,
+    CreditFromPartnerInput,
+    IssuePartnerKeyInput,
+    LinkPartnerAccountInput,
+    RejectPartnerTransferInput,
+    RequestPartnerLinkInput,
+    ReversePartnerTransferInput,
+    RevokePartnerKeyInput,
+    SuspendPartnerInput,
+    TransferToPartnerInput,
+    UnlinkPartnerAccountInput,
+    UpdatePartnerInput,
+)
+from schema.partner_results import (
+    ConfirmPartnerTransferError,
+    ConfirmPartnerTransferResult,
+    CreatePartnerError,
+    CreatePartnerResult,
+    CreditFromPartnerError,
+    CreditFromPartnerResult,
+    IssuePartnerKeyError,
+    IssuePartnerKeyResult,
+    IssuePartnerKeySuccess,
+    LinkPartnerAccountError,
+    LinkPartnerAccountResult,
+    PartnerLinkSuccess,
+    PartnerSuccess,
+    PartnerTransferSuccess,
+    RejectPartnerTransferError,
+    RejectPartnerTransferResult,
+    RequestPartnerLinkError,
+    RequestPartnerLinkResult,
+    ReversePartnerTransferError,
+    ReversePartnerTransferResult,
+    RevokePartnerKeyError,
+    RevokePartnerKeyResult,
+    RevokePartnerKeySuccess,
+    SuspendPartnerError,
+    SuspendPartnerResult,
+    TransferToPartnerError,
+    TransferToPartnerResult,
+    UnlinkPartnerAccountError,
+    UnlinkPartnerAccountResult,
+    UpdatePartnerError,
+    UpdatePartnerResult,
+)
+from schema.partner_types import Partner, PartnerTransfer, PartnerTransferStatus
+from schema.partner_views import (
+    LinkedMember,
+    LinkedMemberConnection,
+    PartnerLink,
+    PartnerStatement,
+    PartnerTransferConnection,
 )
 from schema.points import node_id
-from services.partners import statements
-
-
-@strawberry.type(description="A member's account at a partner, as the link records it.")
-class PartnerLink:
-    partner_code: str = strawberry.field(description="The partner's code.")
-    partner_member_id: str = strawberry.field(description="The member's id at the partner.")
-    member_external_id: str = strawberry.field(description="Our externalId of the member.")
-    share_balance: bool = strawberry.field(
-        description="The member consented to the partner seeing their available points."
-    )
-    linked_by: str = strawberry.field(description="Who made the link (member, key).")
-    consented_at: datetime = strawberry.field(description="When the member's consent was given.")
-    unlinked_at: datetime | None = strawberry.field(description="When unlinked, if it was.")
-
-    @classmethod
-    def from_row(cls, row: LinkRow) -> PartnerLink:
-        return cls(
-            partner_code=row.partner.code,
-            partner_member_id=row.partner_member_id,
-            member_external_id=row.member.external_id,
-            share_balance=row.share_balance,
-            linked_by=row.linked_by,
-            consented_at=row.consented_at,
-            unlinked_at=row.unlinked_at,
-        )
-
-
-@strawberry.type(description="What a partner key sees of a member linked to it, and no more.")
-class LinkedMember:
-    partner_member_id: str = strawberry.field(description="The member's id on your side.")
-    display_name: str = strawberry.field(description="The member's display name.")
-    tier_code: str | None = strawberry.field(description="The member's tier code.")
-    available_points: int | None = strawberry.field(
-        description="Available points; null unless the member consented to share them."
-    )
-    linked_at: datetime = strawberry.field(description="When the link was made.")
-
-    @classmethod
-    def from_row(cls, row: LinkRow, tier_codes: dict[int, str]) -> LinkedMember:
-        member = row.member
-        return cls(
-            partner_member_id=row.partner_member_id,
-            display_name=member.display_name,
-            tier_code=tier_codes.get(member.tier_id) if member.tier_id else None,
-            available_points=member.points_available if row.share_balance else None,
-            linked_at=row.consented_at,
-        )
-
-
-@strawberry.type(description="A page of linked members.")
-class LinkedMemberConnection(relay.Connection[LinkedMember]):
-    pass
-
-
-@strawberry.type(description="A page of partner transfers.")
-class PartnerTransferConnection(relay.Connection[PartnerTransfer]):
-    pass
-
-
-@strawberry.type(description="One thing that happened to a transfer on the statement's day.")
-class StatementLine:
-    at: datetime = strawberry.field(description="When it happened.")
-    status: PartnerTransferStatus = strawberry.field(
-        description="The status the transfer reached at `at` (PENDING: requested)."
-    )
-    transfer: PartnerTransfer = strawberry.field(description="The transfer as it is now.")
-    member_external_id: str = strawberry.field(description="Our externalId of the member.")
-
-
-@strawberry.type(description="Lines of one direction and status, summed.")
-class StatementTotal:
-    direction: TransferDirection = strawberry.field(description="IN or OUT.")
-    status: PartnerTransferStatus = strawberry.field(description="The lines' status.")
-    count: int = strawberry.field(description="How many lines.")
-    points: int = strawberry.field(description="Their points, summed.")
-    partner_units: int = strawberry.field(description="Their partner units, summed.")
-
-
-@strawberry.type(description="A partner's settlement statement for one day of the programme.")
-class PartnerStatement:
-    partner_code: str = strawberry.field(description="The partner.")
-    date: datetime_date = strawberry.field(description="The day, in the programme's time zone.")
-    timezone: str = strawberry.field(description="The programme's time zone.")
-    lines: list[StatementLine] = strawberry.field(description="In time order.")
-    totals: list[StatementTotal] = strawberry.field(description="Per direction and status.")
-
-    @classmethod
-    def from_service(cls, found: statements.Statement) -> PartnerStatement:
-        return cls(
-            partner_code=found.partner.code,
-            date=found.day,
-            timezone=found.timezone,
-            lines=[
-                StatementLine(
-                    at=line.at,
-                    status=TransferStatus(line.status),
-                    transfer=PartnerTransfer.from_facts(line.transfer),
-                    member_external_id=line.transfer.member_external_id,
-                )
-                for line in found.lines
-            ],
-            totals=[
-                StatementTotal(
-                    direction=Direction(t.direction),
-                    status=TransferStatus(t.status),
-                    count=t.count,
-                    points=t.points,
-                    partner_units=t.partner_units,
-                )
-                for t in found.totals
-            ],
-        )
-
-
-# ---- inputs -------------------------------------------------------------------------------------
-
-
-@strawberry.input(description="A new partner and its terms.")
-class CreatePartnerInput:
-    code: str = strawberry.field(description="1-32 letters, digits, '-' or '_'.")
-    name: str = strawberry.field(description="Display name.")
-    terms: PartnerTermsInput = strawberry.field(description="Rates, limits, directions.")
-    idempotency_key: str = strawberry.field(description="Retry with the same key: created once.")
-
-
-@strawberry.input(description="Change a partner; what is left out stays.")
-class UpdatePartnerInput:
-    code: str = strawberry.field(description="The partner's code.")
-    name: str | None = strawberry.field(default=None, description="New display name.")
-    terms: PartnerTermsInput | None = strawberry.field(
-        default=None, description="New terms, replacing the old whole; for transfers from now on."
-    )
-
-
-@strawberry.input(description="Suspend a partner, or lift the suspension.")
-class SuspendPartnerInput:
-    code: str = strawberry.field(description="The partner's code.")
-    suspended: bool = strawberry.field(default=True, description="False lifts the suspension.")
-
-
-@strawberry.input(description="Issue an API key for a partner.")
-class IssuePartnerKeyInput:
-    partner_code: str = strawberry.field(description="The partner's code.")
-    label: str = strawberry.field(default="", description="A note for the key list.")
-
-
-@strawberry.input(description="Revoke a partner's key.")
-class RevokePartnerKeyInput:
-    display_prefix: str = strawberry.field(description="The key's displayed prefix.")
-
-
-@strawberry.input(description="A partner credits points to a member linked to it.")
-class CreditFromPartnerInput:
-    partner_transfer_id: str = strawberry.field(
-        description="Your id of this transfer: a retry with it credits once."
-    )
-    partner_member_id: str = strawberry.field(description="The member's id on your side.")
-    partner_units: int = strawberry.field(description="Your units to convert at the inbound rate.")
-
-
-@strawberry.input(description="Link the member's account at a partner (the member's consent).")
-class LinkPartnerAccountInput:
-    partner_code: str = strawberry.field(description="The partner's code.")
-    partner_member_id: str = strawberry.field(description="The member's id at the partner.")
-    member_external_id: str | None = strawberry.field(
-        default=None, description="The member; a member token may leave it out for itself."
-    )
-    share_balance: bool = strawberry.field(
-        default=False, description="Let the partner see the member's available points."
-    )
-    idempotency_key: str = strawberry.field(description="Retry with the same key: linked once.")
-
-
-@strawberry.input(description="A partner asks to link one of our members, verifying them.")
-class RequestPartnerLinkInput:
-    partner_member_id: str = strawberry.field(description="The member's id on your side.")
-    member_external_id: str = strawberry.field(description="Our externalId of the member.")
-    verify_email: str | None = strawberry.field(
-        default=None, description="The member's e-mail (one of this and verifyLastName)."
-    )
-    verify_last_name: str | None = strawberry.field(
-        default=None, description="The member's last name (one of this and verifyEmail)."
-    )
-    share_balance: bool = strawberry.field(
-        default=False, description="The member agreed to share their available points."
-    )
-
-
-@strawberry.input(description="End a link: by the member or storefront, or by the partner.")
-class UnlinkPartnerAccountInput:
-    partner_code: str | None = strawberry.field(
-        default=None, description="Member or storefront: the partner's code."
-    )
-    member_external_id: str | None = strawberry.field(
-        default=None, description="Storefront: the member; a member token leaves it out."
-    )
-    partner_member_id: str | None = strawberry.field(
-        default=None, description="Partner key: the member's id on your side."
-    )
-
-
-@strawberry.input(description="Send the member's points to their linked partner account.")
-class TransferToPartnerInput:
-    partner_code: str = strawberry.field(description="The partner's code.")
-    points: int = strawberry.field(
-        description="Our points to send (held until the partner answers)."
-    )
-    member_external_id: str | None = strawberry.field(
-        default=None, description="The member; a member token may leave it out for itself."
-    )
-    idempotency_key: str = strawberry.field(description="Retry with the same key: sent once.")
-
-
-@strawberry.input(description="Partner key: you credited your side of a transfer out.")
-class ConfirmPartnerTransferInput:
-    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
-    partner_reference: str = strawberry.field(description="Your id of the credit on your side.")
-
-
-@strawberry.input(description="Partner key: you could not credit your side of a transfer out.")
-class RejectPartnerTransferInput:
-    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
-    reason: str = strawberry.field(description="Why (1-200 characters).")
-
-
-@strawberry.input(description="Admin: undo a completed transfer out by a new ledger row.")
-class ReversePartnerTransferInput:
-    id: relay.GlobalID = strawberry.field(description="The transfer's id.")
-    reason: str = strawberry.field(description="Why (1-200 characters).")
-    idempotency_key: str = strawberry.field(description="Retry with the same key: reversed once.")
-
-
-# ---- results ------------------------------------------------------------------------------------
-
-
-@strawberry.type(description="The partner as it now is.")
-class PartnerSuccess:
-    partner: Partner = strawberry.field(description="The partner.")
-
-
-@strawberry.type(description="A partner key, shown once.")
-class IssuePartnerKeySuccess:
-    secret: str = strawberry.field(description="The key (lk_partner_…); only its hash is kept.")
-    display_prefix: str = strawberry.field(description="What key lists show; revoke by it.")
-
-
-@strawberry.type(description="How many keys were revoked.")
-class RevokePartnerKeySuccess:
-    revoked: int = strawberry.field(description="1, or 0 when no active key had the prefix.")
-
-
-@strawberry.type(description="The transfer, as stored.")
-class PartnerTransferSuccess:
-    transfer: PartnerTransfer = strawberry.field(description="The transfer.")
-
-
-@strawberry.type(description="The link, as stored.")
-class PartnerLinkSuccess:
-    link: PartnerLink = strawberry.field(description="The link.")
-
-
-CreatePartnerError = error_type("CreatePartnerError")
-UpdatePartnerError = error_type("UpdatePartnerError")
-SuspendPartnerError = error_type("SuspendPartnerError")
-IssuePartnerKeyError = error_type("IssuePartnerKeyError")
-RevokePartnerKeyError = error_type("RevokePartnerKeyError")
-CreditFromPartnerError = error_type("CreditFromPartnerError")
-LinkPartnerAccountError = error_type("LinkPartnerAccountError")
-RequestPartnerLinkError = error_type("RequestPartnerLinkError")
-UnlinkPartnerAccountError = error_type("UnlinkPartnerAccountError")
-TransferToPartnerError = error_type("TransferToPartnerError")
-ConfirmPartnerTransferError = error_type("ConfirmPartnerTransferError")
-RejectPartnerTransferError = error_type("RejectPartnerTransferError")
-ReversePartnerTransferError = error_type("ReversePartnerTransferError")
-TransferToPartnerResult = result_union(
-    "TransferToPartnerResult", PartnerTransferSuccess, TransferToPartnerError
-)
-ConfirmPartnerTransferResult = result_union(
-    "ConfirmPartnerTransferResult", PartnerTransferSuccess, ConfirmPartnerTransferError
-)
-RejectPartnerTransferResult = result_union(
-    "RejectPartnerTransferResult", PartnerTransferSuccess, RejectPartnerTransferError
-)
-ReversePartnerTransferResult = result_union(
-    "ReversePartnerTransferResult", PartnerTransferSuccess, ReversePartnerTransferError
-)
-CreatePartnerResult = result_union("CreatePartnerResult", PartnerSuccess, CreatePartnerError)
-UpdatePartnerResult = result_union("UpdatePartnerResult", PartnerSuccess, UpdatePartnerError)
-SuspendPartnerResult = result_union("SuspendPartnerResult", PartnerSuccess, SuspendPartnerError)
-IssuePartnerKeyResult = result_union(
-    "IssuePartnerKeyResult", IssuePartnerKeySuccess, IssuePartnerKeyError
-)
-RevokePartnerKeyResult = result_union(
-    "RevokePartnerKeyResult", RevokePartnerKeySuccess, RevokePartnerKeyError
-)
-CreditFromPartnerResult = result_union(
-    "CreditFromPartnerResult", PartnerTransferSuccess, CreditFromPartnerError
-)
-LinkPartnerAccountResult = result_union(
-    "LinkPartnerAccountResult", PartnerLinkSuccess, LinkPartnerAccountError
-)
-RequestPartnerLinkResult = result_union(
-    "RequestPartnerLinkResult", PartnerLinkSuccess, RequestPartnerLinkError
-)
-UnlinkPartnerAccountResult = result_union(
-    "UnlinkPartnerAccountResult", PartnerLinkSuccess, UnlinkPartnerAccountError
-)
 
 
 def _partner(row: object) -> PartnerSuccess:

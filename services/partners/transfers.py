@@ -17,7 +17,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from db.models import Member, Partner, PartnerTransfer, PointTransaction, Programme
+from db.models import Member, Partner, PartnerTransfer, Programme
 from db.repositories import partners as partner_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
@@ -54,16 +54,11 @@ from services.points.ledger import Entry, actor_of, require_spendable
 from services.points.redemption import check_points, check_reason
 
 REFERENCE_TYPE = "PARTNER_OUT"
-REVERSAL_WINDOW = timedelta(days=30)
 TIMED_OUT = "timed out: the partner did not answer in time"
 
 
 class TransferClosed(DomainError):
     code = ErrorCode.TRANSFER_CLOSED
-
-
-class AlreadyReversed(DomainError):
-    code = ErrorCode.ALREADY_REVERSED
 
 
 def global_id(transfer_id: int) -> str:
@@ -185,7 +180,7 @@ class Locked:
     now: datetime
 
 
-async def _locked(
+async def locked(
     programme_id: int, transfer_id: int, visible: Callable[[PartnerTransfer], bool]
 ) -> Locked:
     """The member's row lock, then the transfer's (the order every closing path uses)."""
@@ -234,7 +229,7 @@ async def confirm(
 
     async def work() -> PartnerTransfer:
         nonlocal timed_out
-        state = await _locked(principal.programme_id, transfer_id, _own(principal))
+        state = await locked(principal.programme_id, transfer_id, _own(principal))
         transfer = state.transfer
         if transfer.status == "COMPLETED" and transfer.partner_reference == partner_reference:
             return transfer
@@ -279,7 +274,7 @@ async def reject(principal: Principal, *, transfer_id: int, reason: str) -> Part
     await calling_partner(principal)
 
     async def work() -> PartnerTransfer:
-        state = await _locked(principal.programme_id, transfer_id, _own(principal))
+        state = await locked(principal.programme_id, transfer_id, _own(principal))
         transfer = state.transfer
         if transfer.status == "FAILED" and transfer.reason == reason.strip():
             return transfer
@@ -299,7 +294,7 @@ async def fail_lapsed(programme: Programme, *, limit: int = 500) -> int:
     ):
 
         async def work(transfer_id: int = transfer_id) -> bool:
-            state = await _locked(programme.id, transfer_id, lambda t: True)
+            state = await locked(programme.id, transfer_id, lambda t: True)
             transfer = state.transfer
             if (
                 transfer.status != "PENDING"
@@ -313,59 +308,3 @@ async def fail_lapsed(programme: Programme, *, limit: int = 500) -> int:
         async with in_transaction():
             failed += await work()
     return failed
-
-
-# ---- reversal -------------------------------------------------------------------------------
-
-
-async def reverse(
-    principal: Principal, *, transfer_id: int, reason: str, idempotency_key: str
-) -> PartnerTransfer:
-    """Admin: undo a completed transfer out within the window, by a new ledger row that gives
-    the points back into the lots they came from (with their expiry). Never an edit of a row."""
-    errors = Collector()
-    check_key(errors, idempotency_key)
-    check_reason(errors, reason)
-    errors.raise_if_any()
-
-    async def act() -> dict[str, Any]:
-        state = await _locked(principal.programme_id, transfer_id, lambda t: True)
-        transfer = state.transfer
-        if transfer.status == "REVERSED":
-            raise AlreadyReversed("this transfer was reversed already", field="id")
-        if transfer.status != "COMPLETED" or transfer.transaction_id is None:
-            raise TransferClosed("only a completed transfer can be reversed", field="id")
-        if transfer.closed_at is None or state.now - transfer.closed_at > REVERSAL_WINDOW:
-            raise TransferClosed(
-                f"transfers can be reversed within {REVERSAL_WINDOW.days} days", field="id"
-            )
-        original = await PointTransaction.get(id=transfer.transaction_id)
-        entry = Entry(
-            REFERENCE_TYPE,
-            f"{state.partner.code}/{transfer.id}",
-            reason.strip(),
-            actor_of(principal),
-            idempotency_key,
-            state.now,
-        )
-        await ledger.restore(state.member, entry, original, TxKind.REVERSE)
-        transfer.status, transfer.reason, transfer.reversed_at = (
-            "REVERSED",
-            reason.strip(),
-            state.now,
-        )
-        await partner_repo.save_transfer(transfer, "status", "reason", "reversed_at")
-        await record_event(
-            transfer, state.partner, state.member, EventType.PARTNER_TRANSFER_REVERSED, state.now
-        )
-        return {"transferId": transfer.id}
-
-    payload = {"id": transfer_id, "reason": reason}
-    result = await run_once(
-        principal,
-        key=idempotency_key,
-        operation="reversePartnerTransfer",
-        payload=payload,
-        action=act,
-    )
-    return await PartnerTransfer.get(id=int(result["transferId"]))

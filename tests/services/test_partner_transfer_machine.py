@@ -22,7 +22,7 @@ from domain.auth import Principal, Role
 from domain.errors import DomainError, ErrorCode
 from domain.partners import DirectionTerms, PartnerTerms, Rate
 from services.partners import admin as partner_admin
-from services.partners import links, transfers
+from services.partners import links, reversals, transfers
 from services.points import admin as points_admin
 from tests.fixtures.factories import admin_of, create_member, create_programme
 from tests.fixtures.points import advance, assert_ledger_consistent, run_jobs, staff
@@ -155,7 +155,7 @@ class TransferMachine(RuleBasedStateMachine):
             "REVERSED": ErrorCode.ALREADY_REVERSED,
         }.get(state, ErrorCode.TRANSFER_CLOSED)
         done = attempt(
-            transfers.reverse(
+            reversals.reverse(
                 self.admin,
                 transfer_id=transfer_id,
                 reason="refund",
