@@ -11,8 +11,8 @@ import uuid
 import pytest
 
 from api import logs
-from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 from tests.fixtures.graphql import WEBHOOK_KEY
+from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 NAMED = "query MemberList { members(first: 1) { edges { node { externalId } } } }"
 BAD_INPUT = "query Broken { member(externalId: 5) { externalId } }"
