@@ -26,7 +26,7 @@ from services.tokens import TokenSettings
 
 EXPORT_PATH = "/exports/members/"
 # Not held here yet; named so a reader sees the document does not forget them.
-NOT_YET_HELD = ("partnerLinks", "partnerTransfers", "webhookDeliveries")
+NOT_YET_HELD = ("webhookDeliveries",)
 PROFILE = (
     "id",
     "external_id",

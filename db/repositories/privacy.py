@@ -17,6 +17,8 @@ from db.models import (
     MemberSegment,
     Order,
     OrderLine,
+    PartnerLink,
+    PartnerTransfer,
     PointHold,
     PointLot,
     PointTransaction,
@@ -37,6 +39,15 @@ async def forget_profile(member: Member, **fields: Any) -> None:
 
 async def open_holds(member_id: int) -> list[PointHold]:
     return await PointHold.filter(member_id=member_id, status="HELD").order_by("id")
+
+
+async def partner_links(member_id: int) -> list[PartnerLink]:
+    """Every link of the member, active or not (an unlinked one still names its account)."""
+    return await PartnerLink.filter(member_id=member_id).order_by("id")
+
+
+async def delete_partner_links(member_id: int) -> int:
+    return await PartnerLink.filter(member_id=member_id).delete()
 
 
 async def delete_personalisation(member_id: int) -> None:
@@ -68,8 +79,7 @@ async def rewrite_event_payloads(
 
 
 # What an export reads (issue 18.2): each section's rows about one member, in id order.
-# Partner links and transfers (issue 17) join this list when they exist; webhook deliveries
-# join it with the events helper's delivery table.
+# Webhook deliveries join it with the events helper's delivery table.
 def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
     return [
         ("tierHistory", TierChange.filter(member_id=member_id)),
@@ -84,6 +94,8 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("referrals", Referral.filter(Q(inviter_id=member_id) | Q(invitee_id=member_id))),
         ("recommendations", RecommendationList.filter(member_id=member_id)),
         ("events", Event.filter(member_id=member_id)),
+        ("partnerLinks", PartnerLink.filter(member_id=member_id)),
+        ("partnerTransfers", PartnerTransfer.filter(member_id=member_id)),
     ]
 
 
@@ -100,6 +112,8 @@ SECTION_NAMES = (
     "referrals",
     "recommendations",
     "events",
+    "partnerLinks",
+    "partnerTransfers",
 )
 
 

@@ -221,6 +221,16 @@ async def unlink(
     return await PartnerLink.get(id=link.id).prefetch_related("partner", "member")
 
 
+async def cut_for_erasure(member: Member, links: list[PartnerLink], at: datetime) -> None:
+    """An erased member's links (services/privacy.py, in its transaction, after the profile
+    is forgotten): each partner still linked hears `partner_link.removed` (naming the
+    pseudonym, never the old id), then every link row goes, so no partner can move points
+    for the member again. Transfers stay, like the ledger."""
+    for link in links:
+        if link.unlinked_at is None:
+            await _record(link, member, EventType.PARTNER_LINK_REMOVED, at)
+
+
 async def linked_members(
     principal: Principal, *, first: int, after_id: int | None
 ) -> tuple[list[PartnerLink], bool]:
