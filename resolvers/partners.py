@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from db.models import Partner, PartnerLink, PartnerTransfer
@@ -56,8 +56,12 @@ async def suspend_partner(info: Any, *, code: str, suspended: bool) -> Partner:
     return await admin.set_status(require(info, Role.ADMIN), code=code, suspended=suspended)
 
 
-async def issue_partner_key(info: Any, *, code: str, label: str) -> IssuedKey:
-    return await admin.issue_key(require(info, Role.ADMIN), code=code, label=label)
+async def issue_partner_key(
+    info: Any, *, code: str, label: str, expires_at: datetime | None = None
+) -> IssuedKey:
+    return await admin.issue_key(
+        require(info, Role.ADMIN), code=code, label=label, expires_at=expires_at
+    )
 
 
 async def revoke_partner_key(info: Any, *, display_prefix: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import relay
 
@@ -35,6 +37,9 @@ class SuspendPartnerInput:
 class IssuePartnerKeyInput:
     partner_code: str = strawberry.field(description="The partner's code.")
     label: str = strawberry.field(default="", description="A note for the key list.")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="Refused from then on; leave out for a key that lasts."
+    )
 
 
 @strawberry.input(description="Revoke a partner's key.")

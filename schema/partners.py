@@ -198,7 +198,9 @@ class PartnerMutation:
         self, info: strawberry.Info, input: Annotated[IssuePartnerKeyInput, MUTATION_INPUT]
     ) -> IssuePartnerKeyResult:
         return await result_of(
-            resolvers.issue_partner_key(info, code=input.partner_code, label=input.label),
+            resolvers.issue_partner_key(
+                info, code=input.partner_code, label=input.label, expires_at=input.expires_at
+            ),
             lambda k: IssuePartnerKeySuccess(secret=k.secret, display_prefix=k.display_prefix),
             IssuePartnerKeyError,
         )

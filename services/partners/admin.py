@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from db.models import Partner
@@ -96,7 +97,9 @@ async def set_status(principal: Principal, *, code: str, suspended: bool) -> Par
     return partner
 
 
-async def issue_key(principal: Principal, *, code: str, label: str) -> IssuedKey:
+async def issue_key(
+    principal: Principal, *, code: str, label: str, expires_at: datetime | None = None
+) -> IssuedKey:
     """A `lk_partner_…` key for one partner, shown once. Not idempotent by design: a retry
     issues another key (the secret is not kept, so it cannot be replayed); revoke the spare."""
     errors = Collector()
@@ -105,7 +108,11 @@ async def issue_key(principal: Principal, *, code: str, label: str) -> IssuedKey
     errors.raise_if_any()
     partner = await by_code(principal, code, field="partnerCode")
     return await key_service.create_key(
-        principal.programme_id, Role.PARTNER, label=label, partner_id=partner.id
+        principal.programme_id,
+        Role.PARTNER,
+        label=label,
+        expires_at=expires_at,
+        partner_id=partner.id,
     )
 
 
