@@ -9,6 +9,7 @@ from db.connection import is_unique_violation
 from db.models import PartnerTransfer
 from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
+from domain.abuse import Source
 from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode
 from domain.events import EventType
@@ -21,6 +22,7 @@ from domain.partners import (
     points_for_units,
 )
 from domain.points import MAX_POINTS, TxKind
+from services import abuse
 from services.clock import now_of, zone_of
 from services.partners.access import calling_partner, check_tier, linked_member, terms_of
 from services.partners.transfers import record_event
@@ -128,8 +130,12 @@ async def _credit(
         None,
         now,
     )
-    tx = await ledger.credit_available(locked, entry, points, TxKind.TRANSFER_IN, programme)
-    transfer.transaction_id = tx.id
-    await partner_repo.save_transfer(transfer, "transaction_id")
+    # Over an abuse cap on partner credits, the excess waits on the member's flag (an admin
+    # releases or refuses it); the transfer itself is done for the partner either way.
+    credited = await abuse.capped(programme, locked, Source.PARTNER_IN, points, now)
+    if credited:
+        tx = await ledger.credit_available(locked, entry, credited, TxKind.TRANSFER_IN, programme)
+        transfer.transaction_id = tx.id
+        await partner_repo.save_transfer(transfer, "transaction_id")
     await record_event(transfer, partner, locked, EventType.PARTNER_TRANSFER_COMPLETED, now)
     return int(transfer.id)
