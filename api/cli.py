@@ -1,6 +1,6 @@
-"""`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key, revoke-key,
-run-jobs, build-recommendations, audit-export, deliver-webhooks, worker, generate-webhook-key,
-print-schema."""
+"""`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key,
+create-partner-key, partner-statement, revoke-key, run-jobs, build-recommendations,
+audit-export, deliver-webhooks, worker, generate-webhook-key, print-schema."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TextIO
 
 from api import logs
 from api import settings as settings_module
@@ -18,7 +19,7 @@ from api.app import configure_webhooks
 from api.settings import Settings, SettingsError
 from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
-from domain.auth import KEY_ROLES, Role
+from domain.auth import KEY_ROLES, Principal, Role
 from domain.clock import ProgrammeMode
 from domain.errors import DomainError
 
@@ -110,6 +111,81 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_create_partner_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services import programmes as programme_service
+    from services.partners import admin as partner_admin
+
+    async def work() -> int:
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+        key = await partner_admin.issue_key(staff, code=args.partner, label=args.label)
+        print(f"partner key for {args.partner} in {programme.code} (shown once): {key.secret}")
+        print(f"revoke it with: loyalty revoke-key {programme.code} {key.display_prefix}")
+        return 0
+
+    return await _with_db(settings, work)
+
+
+def write_statement_csv(found: Any, out: TextIO) -> None:
+    """A statement as CSV: a header, then one row per line (services.partners.statements)."""
+    import csv
+
+    from domain.partner_statement import CSV_HEADER, csv_row
+    from services.partners.transfers import global_id
+
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    for line in found.lines:
+        writer.writerow(csv_row(line, global_id(line.transfer.id)))
+
+
+async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from services import programmes as programme_service
+    from services.partners import statements
+    from services.partners.transfers import global_id
+
+    try:
+        day = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"not a date (YYYY-MM-DD): {args.date!r}", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        programme = await programme_service.by_code(args.programme)
+        if programme is None:
+            print(f"no programme {args.programme!r}", file=sys.stderr)
+            return 1
+        staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
+        found = await statements.statement(staff, partner_code=args.partner, day=day)
+        if args.csv:
+            write_statement_csv(found, sys.stdout)
+            return 0
+        print(
+            f"{found.partner.code} statement for {day} ({found.timezone}): {len(found.lines)} lines"
+        )
+        for line in found.lines:
+            t = line.transfer
+            print(
+                f"  {line.at.isoformat()} {global_id(t.id)} {t.direction:<3} {line.status:<9} "
+                f"{t.member_external_id} / {t.partner_member_id} "
+                f"{t.partner_transfer_id or t.partner_reference or '-'} "
+                f"{t.partner_units} units = {t.points} points at {t.rate[0]}:{t.rate[1]}"
+            )
+        for total in found.totals:
+            print(
+                f"total {total.direction} {total.status}: {total.count} lines, "
+                f"{total.points} points, {total.partner_units} units"
+            )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
     from services import keys as key_service
     from services import programmes as programme_service
@@ -170,6 +246,7 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             f"reminders: {report.points_expiring_reminders} points expiring, "
             f"{report.tier_downgrade_warnings} tier downgrade warnings; "
             f"events pruned: {report.events_pruned}; "
+            f"partner transfers timed out: {report.partner_transfers_failed}; "
             f"idempotency keys pruned: {one or report.keys_pruned}; "
             f"audit rows pruned: {one or report.audit_rows_pruned} "
             f"({time.perf_counter() - started:.2f} s)"
@@ -331,6 +408,20 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("programme", help="programme code")
     key.add_argument("role", choices=[r.value for r in KEY_ROLES])
     key.add_argument("--label", default="")
+    partner_key = sub.add_parser(
+        "create-partner-key",
+        help="create an API key (role partner) for one partner; prints it once",
+    )
+    partner_key.add_argument("programme", help="programme code")
+    partner_key.add_argument("partner", help="partner code")
+    partner_key.add_argument("--label", default="")
+    statement = sub.add_parser(
+        "partner-statement", help="a partner's settlement statement for one local day"
+    )
+    statement.add_argument("programme", help="programme code")
+    statement.add_argument("partner", help="partner code")
+    statement.add_argument("date", help="YYYY-MM-DD, in the programme's time zone")
+    statement.add_argument("--csv", action="store_true", help="CSV lines on stdout")
     revoke = sub.add_parser("revoke-key", help="revoke a key by the prefix create-key printed")
     revoke.add_argument("programme", help="programme code")
     revoke.add_argument("prefix")
@@ -396,6 +487,8 @@ ASYNC_COMMANDS = {
     "seed-demo": cmd_seed_demo,
     "create-programme": cmd_create_programme,
     "create-key": cmd_create_key,
+    "create-partner-key": cmd_create_partner_key,
+    "partner-statement": cmd_partner_statement,
     "revoke-key": cmd_revoke_key,
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,

@@ -58,6 +58,7 @@ DEFAULT_BUCKETS: dict[str, Bucket] = {
     "admin": Bucket(20_000, 1_000),
     "storefront": Bucket(100_000, 10_000),
     "member": Bucket(5_000, 250),
+    "partner": Bucket(20_000, 1_000),
     ANONYMOUS: Bucket(5_000, 100),
 }
 

@@ -27,11 +27,14 @@ class ActiveKey:
     display_prefix: str
     label: str
     expires_at: float | None  # a POSIX timestamp; the key is refused from then on
+    partner_id: int | None = None  # role "partner": the partner the key was issued to
 
 
 def _key(secret_hash: str) -> str:
-    # v2: entries carry the prefix, label (for the audit trail) and expiry; v1 ones are unread.
-    return f"loyalty:api-key:v2:{secret_hash}"
+    # v2 entries carry the prefix, label (for the audit trail) and expiry; v3 ones also the
+    # partner of a partner key. Older entries are unread (a process of the previous release
+    # could not decode the longer entry, nor this one tell a v2 entry's missing partner).
+    return f"loyalty:api-key:v3:{secret_hash}"
 
 
 async def _load(secret_hash: str) -> ActiveKey | None:
@@ -39,13 +42,23 @@ async def _load(secret_hash: str) -> ActiveKey | None:
     if row is None:
         return None
     expires = row.expires_at.timestamp() if row.expires_at else None
-    return ActiveKey(row.id, row.programme_id, row.role, row.display_prefix, row.label, expires)
+    return ActiveKey(
+        row.id, row.programme_id, row.role, row.display_prefix, row.label, expires, row.partner_id
+    )
 
 
 def _encode(key: ActiveKey | None) -> bytes:
     assert key is not None  # only found keys are kept
     return orjson.dumps(
-        [key.id, key.programme_id, key.role, key.display_prefix, key.label, key.expires_at]
+        [
+            key.id,
+            key.programme_id,
+            key.role,
+            key.display_prefix,
+            key.label,
+            key.expires_at,
+            key.partner_id,
+        ]
     )
 
 

@@ -48,6 +48,9 @@ class ApiKey(Model):
     expires_at = fields.DatetimeField(null=True)
     # Written at most once a minute per key (services/keys.py), not on every request.
     last_used_at = fields.DatetimeField(null=True)
+    # A partner key's partner (role "partner" only). A plain column: the partners table is
+    # declared after this one and a key outlives nothing of it (suspending refuses its calls).
+    partner_id = fields.IntField(null=True)
 
     class Meta:
         table = "api_keys"
@@ -743,6 +746,10 @@ class WebhookEndpoint(Model):
     # Since when every attempt has failed (null after a success): 5 days of it disables.
     failing_since = fields.DatetimeField(null=True)
     disabled_at = fields.DatetimeField(null=True)
+    # A partner's own endpoint (registered with its key): it gets only the events about that
+    # partner's transfers (services/webhooks/deliveries.py fan_out). A plain column, like
+    # api_keys.partner_id. Null: the programme's endpoint, which gets every event it wants.
+    partner_id = fields.IntField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -794,3 +801,120 @@ class WebhookFanOut(Model):
 
     class Meta:
         table = "webhook_fan_out"
+
+
+class Partner(Model):
+    """A partner platform exchanging points with the programme; its terms are
+    domain.partners.PartnerTerms as JSON (rates as exact integer ratios, limits in points)."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="partners", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    code = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=100)
+    status = fields.CharField(max_length=16)
+    terms: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "partners"
+        unique_together = (("programme", "code"),)
+
+
+class PartnerLink(Model):
+    """A member's account at a partner. One active link per (partner, partner member id) and
+    per (partner, member): `active_key` is set while active and null once unlinked."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="partner_links", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="links", on_delete=fields.CASCADE
+    )
+    partner_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="partner_links", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    partner_member_id = fields.CharField(max_length=64)
+    # Unique while the link is active (partner member id, and member id, each with the partner).
+    active_member_key = fields.CharField(max_length=80, null=True, unique=True)
+    active_account_key = fields.CharField(max_length=100, null=True, unique=True)
+    share_balance = fields.BooleanField(default=False)  # consent: the partner may see points
+    linked_by = fields.CharField(max_length=64)
+    consented_at = fields.DatetimeField()
+    unlinked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "partner_links"
+        indexes = (("partner", "partner_member_id"), ("member", "partner"))
+
+
+class PartnerVerificationFailure(Model):
+    """A partner's failed attempt to verify a member before linking: 5 an hour lock it out."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="verification_failures", on_delete=fields.CASCADE
+    )
+    partner_id: int
+    partner_member_id = fields.CharField(max_length=64)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "partner_verification_failures"
+        indexes = (("partner", "partner_member_id", "at"),)
+
+
+class PartnerTransfer(Model):
+    """One exchange with a partner, either way. Inbound ones are unique per partner by the
+    partner's transfer id; outbound ones go PENDING -> COMPLETED | FAILED, and a completed
+    one may later be REVERSED (by a new ledger row)."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="partner_transfers", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="transfers", on_delete=fields.RESTRICT
+    )
+    partner_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="partner_transfers", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    direction = fields.CharField(max_length=3)
+    status = fields.CharField(max_length=16)
+    partner_member_id = fields.CharField(max_length=64)
+    # IN: the partner's transfer id (unique per partner); OUT: the partner's reference on confirm.
+    partner_transfer_id = fields.CharField(max_length=64, null=True)
+    partner_reference = fields.CharField(max_length=64, null=True)
+    partner_units = fields.BigIntField()
+    # OUT: while PENDING these points are held (member.points_held): not spendable, and not
+    # taken by expiry (domain.lots.expiry_steps leaves held points alone).
+    points = fields.BigIntField()
+    rate_source = fields.IntField()
+    rate_target = fields.IntField()
+    reason = fields.CharField(max_length=200, null=True)
+    transaction_id = fields.BigIntField(null=True)  # the ledger row that moved the points
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    reversed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "partner_transfers"
+        unique_together = (("partner", "direction", "partner_transfer_id"),)
+        indexes = (
+            ("partner", "created_at"),
+            ("partner", "closed_at"),
+            ("partner", "reversed_at"),
+            ("member", "partner", "direction", "created_at"),
+            ("programme", "status", "expires_at"),
+        )

@@ -21,6 +21,7 @@ class Source(StrEnum):
     CHECK_IN = "CHECK_IN"
     REVIEW = "REVIEW"
     REFERRAL = "REFERRAL"
+    PARTNER_IN = "PARTNER_IN"  # transfers in from partners (TRANSFER_IN rows, not EARN)
 
 
 class Period(StrEnum):

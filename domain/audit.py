@@ -13,9 +13,10 @@ SUCCESS = "SUCCESS"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 MASK = "***"
 
-# Staff credentials. Member tokens are left out: what a member does to itself is its own
-# business and the hot path of the member page; partner keys join when partners exist.
-AUDITED_ROLES = frozenset({Role.ADMIN, Role.STOREFRONT})
+# Staff credentials, a partner's key among them (it moves points for members). Member tokens
+# are left out: what a member does to itself is its own business and the hot path of the
+# member page.
+AUDITED_ROLES = frozenset({Role.ADMIN, Role.STOREFRONT, Role.PARTNER})
 
 DEFAULT_RETENTION_DAYS = 730
 # The PostgreSQL trigger refuses to delete rows younger than a year, whatever the setting.

@@ -14,9 +14,13 @@ class Role(StrEnum):
     ADMIN = "admin"
     STOREFRONT = "storefront"
     MEMBER = "member"
+    PARTNER = "partner"
 
 
 KEY_ROLES = (Role.ADMIN, Role.STOREFRONT)
+# Kinds of API key a secret may carry. A partner key is issued for one partner only
+# (services.partners.admin.issue_key), never by the generic create-key.
+SECRET_ROLES = (*KEY_ROLES, Role.PARTNER)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Principal:
     # What the audit trail names an API key by; not part of the principal's identity.
     key_prefix: str | None = field(default=None, compare=False)
     key_label: str | None = field(default=None, compare=False)
+    partner_id: int | None = None  # role PARTNER: the partner the key was issued to
 
     @property
     def scope(self) -> str:
@@ -55,7 +60,7 @@ def api_key_role(secret: str) -> Role | None:
         role = Role(parts[1])
     except ValueError:
         return None
-    return role if role in KEY_ROLES else None
+    return role if role in SECRET_ROLES else None
 
 
 def hash_api_key(secret: str) -> str:

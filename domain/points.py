@@ -135,6 +135,9 @@ class PointsPolicy:
     streak_bonus: int = 20  # ... earns this on top
     review_points: int = 10
     referral_points: int = 200
+    # Member-to-member gifts: how many points a member may give per local day; 0 (the
+    # default) turns gifting off.
+    gift_daily_points: int = 0
 
     def __post_init__(self) -> None:
         # However a policy is built (stored JSON, `replace` with an input's value), its
@@ -162,6 +165,7 @@ class PointsPolicy:
             "streak_bonus": self.streak_bonus,
             "review_points": self.review_points,
             "referral_points": self.referral_points,
+            "gift_daily_points": self.gift_daily_points,
         }
 
     @classmethod
@@ -239,6 +243,8 @@ def validate_policy(policy: PointsPolicy, errors: Collector) -> None:
     for field_name, value in counts.items():
         if not 0 <= value <= 1_000_000:
             errors.add(field_name, "must be 0-1000000 points")
+    if not 0 <= policy.gift_daily_points <= MAX_POINTS:
+        errors.add("giftDailyPoints", f"must be 0-{MAX_POINTS} points (0: no gifts)")
     if not 0 <= policy.streak_every <= 366:
         errors.add("streakEvery", "must be 0-366 days (0: no streak bonus)")
     if any(not (1 <= len(c) <= 64 and c.isprintable()) for c in policy.category_bonus):

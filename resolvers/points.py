@@ -9,12 +9,14 @@ from domain.points import OrderPoints, TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
-from services.points import activity, admin, queries, redemption
+from services.points import activity, admin, gifts, queries, redemption
 from services.points import orders as order_service
 from services.points.ledger import policy_of
 from services.points.orders import OrderInput, ReturnLine
 
 TX_CURSOR = "tx:"
+# A gift is the giving member's act: by its token, or the storefront on its behalf.
+ANYONE_BUT_ADMIN = (Role.STOREFRONT, Role.MEMBER)
 
 
 def tx_cursor(tx: PointTransaction) -> str:
@@ -148,3 +150,7 @@ async def fresh_member(info: Any, member_id: int) -> Member:
     principal = require(info, *ANYONE)
     found = await member_service.find_by_ids(principal, [member_id])
     return found[member_id]
+
+
+async def gift_points(info: Any, **kwargs: Any) -> PointTransaction:
+    return await gifts.give(require(info, *ANYONE_BUT_ADMIN), **kwargs)

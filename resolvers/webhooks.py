@@ -1,4 +1,4 @@
-"""Webhook endpoints and deliveries: admins only."""
+"""Webhook endpoints (admins, and partners for their own) and deliveries (admins only)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor
 from services.webhooks import deliveries, endpoints
 from services.webhooks.endpoints import EndpointChange, EndpointWithSecret
 
+# A partner key manages its own endpoints (services/webhooks/endpoints.py `owner`).
+OWNERS = (Role.ADMIN, Role.PARTNER)
 ENDPOINT_CURSOR = "whe:"
 DELIVERY_CURSOR = "whd:"
 
@@ -29,12 +31,12 @@ async def endpoints_page(
     info: Any, first: int, after: str | None
 ) -> tuple[list[WebhookEndpoint], bool]:
     return await endpoints.page(
-        require(info, Role.ADMIN), first=first, after_id=decode_cursor(ENDPOINT_CURSOR, after)
+        require(info, *OWNERS), first=first, after_id=decode_cursor(ENDPOINT_CURSOR, after)
     )
 
 
 async def endpoints_by_ids(info: Any, ids: list[int]) -> dict[int, WebhookEndpoint]:
-    principal = require(info, Role.ADMIN)
+    principal = require(info, *OWNERS)
     found = [await endpoints.find(principal, i) for i in ids]
     return {e.id: e for e in found if e is not None}
 
@@ -63,20 +65,20 @@ async def deliveries_by_ids(info: Any, ids: list[int]) -> dict[int, WebhookDeliv
 
 
 async def create_endpoint(info: Any, **kwargs: Any) -> EndpointWithSecret:
-    return await endpoints.create(require(info, Role.ADMIN), **kwargs)
+    return await endpoints.create(require(info, *OWNERS), **kwargs)
 
 
 async def update_endpoint(info: Any, endpoint_id: int, change: EndpointChange) -> WebhookEndpoint:
-    return await endpoints.update(require(info, Role.ADMIN), endpoint_id, change)
+    return await endpoints.update(require(info, *OWNERS), endpoint_id, change)
 
 
 async def delete_endpoint(info: Any, endpoint_id: int) -> int:
-    return await endpoints.delete(require(info, Role.ADMIN), endpoint_id)
+    return await endpoints.delete(require(info, *OWNERS), endpoint_id)
 
 
 async def rotate_secret(info: Any, endpoint_id: int, *, idempotency_key: str) -> EndpointWithSecret:
     return await endpoints.rotate_secret(
-        require(info, Role.ADMIN), endpoint_id, idempotency_key=idempotency_key
+        require(info, *OWNERS), endpoint_id, idempotency_key=idempotency_key
     )
 
 

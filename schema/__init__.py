@@ -20,11 +20,13 @@ from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
+from schema.gifts import GiftMutation
 from schema.input_checks import install as install_input_checks
 from schema.keys import KeyMutation, KeyQuery
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
 from schema.nodes import resolve_node
+from schema.partners import PartnerMutation, PartnerQuery
 from schema.points import PointsMutation, PointsQuery
 from schema.policy import PolicyMutation, PolicyQuery
 from schema.privacy import PrivacyMutation, PrivacyQuery
@@ -68,6 +70,7 @@ Query = merge_types(
         AbuseQuery,
         EventQuery,
         WebhookQuery,
+        PartnerQuery,
     ),
 )
 Query.__strawberry_definition__.description = (
@@ -89,6 +92,8 @@ Mutation = merge_types(
         AbuseMutation,
         EventMutation,
         WebhookMutation,
+        PartnerMutation,
+        GiftMutation,
     ),
 )
 Mutation.__strawberry_definition__.description = (

@@ -33,6 +33,7 @@ describe_values(
         "CHECK_IN": "Points earned by daily check-ins.",
         "REVIEW": "Points earned by reviews.",
         "REFERRAL": "Points earned by referring members.",
+        "PARTNER_IN": "Points credited by partners (creditFromPartner); the excess is held.",
     },
 )
 describe_values(

@@ -188,6 +188,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "rotateWebhookSecret": lambda a: Subject(
         "webhook_endpoints", _node_id(_input(a).get("endpointId"))
     ),
+    # A partner by its code (its terms, status and name); its keys are API keys like others.
+    "createPartner": lambda a: Subject("partner", _input(a).get("code")),
+    "updatePartner": lambda a: Subject("partner", _input(a).get("code")),
+    "suspendPartner": lambda a: Subject("partner", _input(a).get("code")),
+    "issuePartnerKey": lambda a: Subject("api_keys"),
+    "revokePartnerKey": lambda a: Subject("api_keys"),
 }
 
 

@@ -59,6 +59,15 @@ describe_values(
         "NOT_STACKABLE": "The coupon does not combine with those already on the order.",
         "LAST_ADMIN_KEY": "The programme's last admin key may not be revoked.",
         "ALREADY_DECIDED": "The flag was approved or rejected already.",
+        "PARTNER_SUSPENDED": "The partner is suspended: no links or transfers.",
+        "DIRECTION_NOT_ALLOWED": "The partner's terms do not allow transfers this way.",
+        "TRANSFER_OUT_OF_RANGE": "Below the partner's minimum or above its maximum per transfer.",
+        "DAILY_LIMIT_REACHED": "A daily limit (per member or in total) would be exceeded.",
+        "NOT_LINKED": "The member has no account linked with this partner.",
+        "MEMBER_VERIFICATION_FAILED": "The verifying attribute did not match the member.",
+        "VERIFICATION_LOCKED": "Too many failed verifications for this partner member; later.",
+        "TRANSFER_CLOSED": "The transfer is no longer pending (or no longer reversible).",
+        "GIFTS_DISABLED": "Gifts between members are off in this programme.",
     },
 )
 

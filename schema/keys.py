@@ -24,6 +24,11 @@ class ApiKeyRole(Enum):
     STOREFRONT = strawberry.enum_value(
         "storefront", description="Members, orders, coupons and checkout."
     )
+    PARTNER = strawberry.enum_value(
+        "partner",
+        description="One partner's linked members and transfers; issued by issuePartnerKey "
+        "(createApiKey refuses it).",
+    )
 
 
 @strawberry.type(description="An API key of the programme. Its secret is never shown again.")

@@ -33,8 +33,8 @@ describe_values(
         "EXPIRE": "Points that reached their expiry.",
         "REVERSE": "A correction of an earlier row (returns, cancellations, undone redemptions).",
         "ADJUST": "An admin's signed correction.",
-        "TRANSFER_IN": "Points moved in from another member.",
-        "TRANSFER_OUT": "Points moved out to another member.",
+        "TRANSFER_IN": "Points moved in from a partner or another member.",
+        "TRANSFER_OUT": "Points moved out to a partner or another member.",
         "ERASE": "The balance forfeited when the member was erased, with the reason.",
     },
 )

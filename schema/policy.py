@@ -147,6 +147,9 @@ class PointsPolicy:
     referral_points: int = strawberry.field(
         description="Points to the inviter when an invitee's first order completes."
     )
+    gift_daily_points: int = strawberry.field(
+        description="Points a member may give other members per local day; 0: gifts are off."
+    )
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> PointsPolicy:
@@ -171,6 +174,7 @@ class PointsPolicy:
             streak_bonus=p.streak_bonus,
             review_points=p.review_points,
             referral_points=p.referral_points,
+            gift_daily_points=p.gift_daily_points,
         )
 
 
@@ -233,6 +237,9 @@ class SetPointsPolicyInput:
     )
     referral_points: int | None = strawberry.field(
         default=None, description="Points to an inviter."
+    )
+    gift_daily_points: int | None = strawberry.field(
+        default=None, description="Points a member may give per local day; 0 turns gifts off."
     )
     idempotency_key: str = idempotency_key_field()
 

@@ -19,6 +19,7 @@ from db.models import (
     AuditEntry,
     Benefit,
     CouponTemplate,
+    Partner,
     Programme,
     Tier,
     WebhookEndpoint,
@@ -42,7 +43,8 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Subject:
     """The configuration a mutation changes, snapshotted before and after it: `kind` names
-    what (policies, tiers, a coupon template, API keys), `key` which one where it matters."""
+    what (policies, tiers, a coupon template, API keys, a partner), `key` which one where it
+    matters."""
 
     kind: str
     key: str | int | None = None
@@ -107,12 +109,20 @@ async def _webhook_endpoints(programme_id: int, key: Any) -> Any:
     return [_row(r, leave_out=sealed) for r in rows]
 
 
+async def _partner(programme_id: int, code: Any) -> Any:
+    if not isinstance(code, str):
+        return None
+    row = await Partner.get_or_none(programme_id=programme_id, code=code)
+    return None if row is None else _row(row)
+
+
 SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "policies": _policies,
     "tiers": _tiers,
     "coupon_template": _template,
     "api_keys": _keys,
     "webhook_endpoints": _webhook_endpoints,
+    "partner": _partner,
 }
 
 

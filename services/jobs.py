@@ -15,6 +15,7 @@ from services.clock import now_of
 from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
 from services.idempotency import prune_expired_keys
+from services.partners import transfers as partner_transfers
 
 
 @dataclass
@@ -26,11 +27,16 @@ class JobReport(catch_up.Done):
     points_expiring_reminders: int = 0
     tier_downgrade_warnings: int = 0
     events_pruned: int = 0
+    partner_transfers_failed: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
     # Orders past their return window, lapsed holds, expiry and tier periods: member by
     # member, each in the order it fell due (services/catch_up.py).
+    # Partner transfers out still pending past their timeout fail first: their held points
+    # are then spendable (and expirable) again for the member-by-member pass below.
+    with job("partner_transfer_timeouts"):
+        report.partner_transfers_failed += await partner_transfers.fail_lapsed(programme)
     with job("catch_up"):
         await catch_up.run(programme, report)
     # After the tier job, so allowances follow the tiers members hold now.

@@ -39,10 +39,18 @@ class IssuedKey:
 
 
 async def create_key(
-    programme_id: int, role: Role, *, label: str, expires_at: datetime | None = None
+    programme_id: int,
+    role: Role,
+    *,
+    label: str,
+    expires_at: datetime | None = None,
+    partner_id: int | None = None,
 ) -> IssuedKey:
-    if role not in KEY_ROLES:
-        raise invalid("role", "API keys are admin or storefront keys")
+    """An admin or storefront key, or (with `partner_id`) a partner's key."""
+    if (role is Role.PARTNER) != (partner_id is not None) or (
+        role is not Role.PARTNER and role not in KEY_ROLES
+    ):
+        raise invalid("role", "API keys are admin or storefront keys, or a partner's key")
     now = wall_now()
     if expires_at is not None and expires_at <= now:
         raise invalid("expiresAt", "must be in the future")
@@ -55,6 +63,7 @@ async def create_key(
         secret_hash=hash_api_key(secret),
         now=now,
         expires_at=expires_at,
+        partner_id=partner_id,
     )
     return IssuedKey(id=row.id, secret=secret, display_prefix=key_display_prefix(secret), role=role)
 
@@ -180,4 +189,5 @@ async def authenticate_key(secret: str) -> Principal | None:
         key_id=key.id,
         key_prefix=key.display_prefix,
         key_label=key.label,
+        partner_id=key.partner_id,
     )

@@ -26,6 +26,7 @@ from domain.privacy import ERASED_NAME, erased_payload, forgotten, invitee_forgo
 from services import events as event_service
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
+from services.partners import links as partner_links
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, spendable
 from services.points.redemption import RELEASED, check_reason, close_hold
@@ -103,8 +104,11 @@ async def erase(
             await privacy_repo.forget_delivery_answers(
                 referral.inviter_id, types=(EventType.REFERRAL_REWARDED.value,)
             )
-        # Partner links (issue 17) are cut here when they exist: delete the member's links,
-        # so no partner can move points for it again; its transfers stay, like the ledger.
+        # Partner links are cut: no partner can move points for the member again; its
+        # transfers stay, like the ledger.
+        links = await privacy_repo.partner_links(member.id)
+        await partner_links.cut_for_erasure(member, links, now)
+        await privacy_repo.delete_partner_links(member.id)
         await event_service.record(
             principal.programme_id,
             EventType.MEMBER_ERASED,

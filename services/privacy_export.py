@@ -25,8 +25,6 @@ from services.clock import wall_now
 from services.tokens import TokenSettings
 
 EXPORT_PATH = "/exports/members/"
-# Not held here yet; named so a reader sees the document does not forget them.
-NOT_YET_HELD = ("partnerLinks", "partnerTransfers")
 PROFILE = (
     "id",
     "external_id",
@@ -115,6 +113,4 @@ async def stream(
                 yield (b"" if first_row else b",") + body
                 first_row = False
         yield b"]" if current else b""
-        for name in NOT_YET_HELD:
-            yield b',"' + name.encode() + b'":[]'
         yield b"}"

@@ -17,7 +17,8 @@ async def earned_since(member_id: int, reference_type: str, since: datetime) -> 
         await PointTransaction.filter(
             member_id=member_id,
             reference_type=reference_type,
-            kind="EARN",
+            # a partner's credits are TRANSFER_IN rows; every other source earns
+            kind="TRANSFER_IN" if reference_type == "PARTNER_IN" else "EARN",
             amount__gt=0,
             created_at__gte=since,
             # an order's points are earned when booked pending; maturing them is no new earning

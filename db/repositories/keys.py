@@ -16,6 +16,7 @@ async def create(
     secret_hash: str,
     now: datetime,
     expires_at: datetime | None = None,
+    partner_id: int | None = None,
 ) -> ApiKey:
     return await ApiKey.create(
         programme_id=programme_id,
@@ -25,6 +26,7 @@ async def create(
         secret_hash=secret_hash,
         created_at=now,
         expires_at=expires_at,
+        partner_id=partner_id,
     )
 
 

@@ -160,6 +160,24 @@ async def history_count(programme_id: int, member_id: int, *, kinds: list[str] |
     return int(await _history(programme_id, member_id, kinds).count())
 
 
+async def moved_between(
+    member_id: int, *, kind: str, reference_type: str, since: datetime, until: datetime
+) -> int:
+    """The signed sum of the member's rows of this kind and reference type in [since, until)."""
+    rows = (
+        await PointTransaction.filter(
+            member_id=member_id,
+            kind=kind,
+            reference_type=reference_type,
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return int(rows[0]["total"] or 0) if rows else 0
+
+
 async def ledger_sums(member_id: int) -> dict[str, int]:
     """Sum of the ledger per bucket: what the member row's balances must equal."""
     rows = (

@@ -17,6 +17,8 @@ from db.models import (
     MemberSegment,
     Order,
     OrderLine,
+    PartnerLink,
+    PartnerTransfer,
     PointHold,
     PointLot,
     PointTransaction,
@@ -38,6 +40,15 @@ async def forget_profile(member: Member, **fields: Any) -> None:
 
 async def open_holds(member_id: int) -> list[PointHold]:
     return await PointHold.filter(member_id=member_id, status="HELD").order_by("id")
+
+
+async def partner_links(member_id: int) -> list[PartnerLink]:
+    """Every link of the member, active or not (an unlinked one still names its account)."""
+    return await PartnerLink.filter(member_id=member_id).order_by("id")
+
+
+async def delete_partner_links(member_id: int) -> int:
+    return await PartnerLink.filter(member_id=member_id).delete()
 
 
 async def delete_personalisation(member_id: int) -> None:
@@ -88,7 +99,6 @@ async def forget_delivery_answers(member_id: int, *, types: tuple[str, ...] | No
 
 
 # What an export reads (issue 18.2): each section's rows about one member, in id order.
-# Partner links and transfers (issue 17) join this list when they exist.
 def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
     return [
         ("tierHistory", TierChange.filter(member_id=member_id)),
@@ -104,6 +114,8 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("recommendations", RecommendationList.filter(member_id=member_id)),
         ("events", Event.filter(member_id=member_id)),
         ("webhookDeliveries", WebhookDelivery.filter(event__member_id=member_id)),
+        ("partnerLinks", PartnerLink.filter(member_id=member_id)),
+        ("partnerTransfers", PartnerTransfer.filter(member_id=member_id)),
     ]
 
 
@@ -121,6 +133,8 @@ SECTION_NAMES = (
     "recommendations",
     "events",
     "webhookDeliveries",
+    "partnerLinks",
+    "partnerTransfers",
 )
 
 

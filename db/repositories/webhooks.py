@@ -9,7 +9,14 @@ from tortoise import connections
 from tortoise.expressions import F
 
 from db.connection import is_postgres
-from db.models import Event, Programme, WebhookDelivery, WebhookEndpoint, WebhookFanOut
+from db.models import (
+    Event,
+    Partner,
+    Programme,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookFanOut,
+)
 from domain.webhooks import DeliveryStatus, EndpointStatus
 
 FAN_OUT_LOCK = 0x10F2  # advisory lock namespace: one fan-out at a time across deliverers
@@ -21,16 +28,28 @@ async def create_endpoint(**fields: Any) -> WebhookEndpoint:
     return await WebhookEndpoint.create(**fields)
 
 
-async def get_endpoint(programme_id: int, endpoint_id: int) -> WebhookEndpoint | None:
-    return await WebhookEndpoint.get_or_none(programme_id=programme_id, id=endpoint_id)
+def _owned(programme_id: int, partner_id: int | None, **more: Any) -> Any:
+    """The programme's endpoints; with `partner_id`, only that partner's own."""
+    query = WebhookEndpoint.filter(programme_id=programme_id, **more)
+    return query if partner_id is None else query.filter(partner_id=partner_id)
 
 
-async def lock_endpoint(programme_id: int, endpoint_id: int) -> WebhookEndpoint | None:
-    return (
-        await WebhookEndpoint.filter(programme_id=programme_id, id=endpoint_id)
+async def get_endpoint(
+    programme_id: int, endpoint_id: int, *, partner_id: int | None = None
+) -> WebhookEndpoint | None:
+    found: WebhookEndpoint | None = await _owned(programme_id, partner_id, id=endpoint_id).first()
+    return found
+
+
+async def lock_endpoint(
+    programme_id: int, endpoint_id: int, *, partner_id: int | None = None
+) -> WebhookEndpoint | None:
+    found: WebhookEndpoint | None = (
+        await _owned(programme_id, partner_id, id=endpoint_id)
         .select_for_update(no_key=True)
         .first()
     )
+    return found
 
 
 async def count_endpoints(programme_id: int) -> int:
@@ -38,12 +57,13 @@ async def count_endpoints(programme_id: int) -> int:
 
 
 async def endpoints_page(
-    programme_id: int, *, after_id: int | None, limit: int
+    programme_id: int, *, after_id: int | None, limit: int, partner_id: int | None = None
 ) -> list[WebhookEndpoint]:
-    query = WebhookEndpoint.filter(programme_id=programme_id)
+    query = _owned(programme_id, partner_id)
     if after_id is not None:
         query = query.filter(id__gt=after_id)
-    return await query.order_by("id").limit(limit)
+    rows: list[WebhookEndpoint] = await query.order_by("id").limit(limit)
+    return rows
 
 
 async def endpoints_by_ids(ids: list[int]) -> dict[int, WebhookEndpoint]:
@@ -54,8 +74,16 @@ async def save_endpoint(endpoint: WebhookEndpoint, *fields: str) -> None:
     await endpoint.save(update_fields=list(fields))
 
 
-async def delete_endpoint(programme_id: int, endpoint_id: int) -> int:
-    return await WebhookEndpoint.filter(programme_id=programme_id, id=endpoint_id).delete()
+async def delete_endpoint(
+    programme_id: int, endpoint_id: int, *, partner_id: int | None = None
+) -> int:
+    deleted: int = await _owned(programme_id, partner_id, id=endpoint_id).delete()
+    return deleted
+
+
+async def partner_codes(partner_ids: list[int]) -> dict[int, str]:
+    rows = await Partner.filter(id__in=partner_ids).values_list("id", "code")
+    return {int(i): str(c) for i, c in rows}
 
 
 async def enabled_endpoints(programme_ids: list[int]) -> list[WebhookEndpoint]:

@@ -168,6 +168,58 @@ def coupon_payload(
     return body
 
 
+def partner_transfer_payload(
+    *,
+    transfer_id: str,
+    partner: str,
+    direction: str,
+    status: str,
+    external_id: str,
+    partner_member_id: str,
+    partner_transfer_id: str | None,
+    partner_reference: str | None,
+    partner_units: int,
+    points: int,
+    rate: tuple[int, int],
+    reason: str | None,
+    expires_at: datetime | None,
+) -> dict[str, Any]:
+    """A partner transfer changed state. `transfer` is its global id, as the API gives it."""
+    body: dict[str, Any] = {
+        "version": PAYLOAD_VERSION,
+        "transfer": transfer_id,
+        "partner": partner,
+        "direction": direction,
+        "status": status,
+        "member": {"externalId": external_id, "partnerMemberId": partner_member_id},
+        "partnerUnits": partner_units,
+        "points": points,
+        "rate": {"source": rate[0], "target": rate[1]},
+    }
+    if partner_transfer_id is not None:
+        body["partnerTransferId"] = partner_transfer_id
+    if partner_reference is not None:
+        body["partnerReference"] = partner_reference
+    if reason is not None:
+        body["reason"] = reason
+    if expires_at is not None:
+        body["expiresAt"] = _iso(expires_at)
+    return body
+
+
+def partner_link_payload(
+    *, partner: str, external_id: str, partner_member_id: str, linked_by: str, share_balance: bool
+) -> dict[str, Any]:
+    """A member's account at a partner was linked or unlinked."""
+    return {
+        "version": PAYLOAD_VERSION,
+        "partner": partner,
+        "member": {"externalId": external_id, "partnerMemberId": partner_member_id},
+        "linkedBy": linked_by,
+        "shareBalance": share_balance,
+    }
+
+
 def referral_payload(
     *, inviter_external_id: str, invitee_external_id: str, points: int, order_ref: str
 ) -> dict[str, Any]:
@@ -197,4 +249,6 @@ def points_event_type(*, kind: str, bucket: str, amount: int, reference_type: st
         "REVERSE": EventType.POINTS_REVERSED,
         "ADJUST": EventType.POINTS_ADJUSTED,
         "EXPIRE": EventType.POINTS_EXPIRED,
+        "TRANSFER_IN": EventType.POINTS_TRANSFERRED_IN,
+        "TRANSFER_OUT": EventType.POINTS_TRANSFERRED_OUT,
     }.get(kind, f"points.{kind.lower()}")

@@ -29,6 +29,13 @@ FAN_OUT_BATCH = 1000
 REPLAY_MAX = 10_000
 
 
+def about_partner(event: Event, partner_code: str) -> bool:
+    """A partner's own endpoint gets the events about its transfers and links, nothing else."""
+    return event.type.startswith(("partner_transfer.", "partner_link.")) and (
+        event.payload.get("partner") == partner_code
+    )
+
+
 async def fan_out(limit: int = FAN_OUT_BATCH) -> int:
     """One delivery per (event, enabled endpoint that wants its type), for events committed
     since the last fan-out, in commit order. One deliverer at a time does it (an advisory
@@ -50,6 +57,9 @@ async def fan_out(limit: int = FAN_OUT_BATCH) -> int:
         endpoints: dict[int, list[WebhookEndpoint]] = {}
         for endpoint in await webhook_repo.enabled_endpoints(programmes):
             endpoints.setdefault(endpoint.programme_id, []).append(endpoint)
+        partners = await webhook_repo.partner_codes(
+            sorted({e.partner_id for found in endpoints.values() for e in found if e.partner_id})
+        )
         now = wall_now()
         rows = [
             {
@@ -63,6 +73,7 @@ async def fan_out(limit: int = FAN_OUT_BATCH) -> int:
             for event in events
             for endpoint in endpoints.get(event.programme_id, [])
             if wants(endpoint.event_types, event.type)
+            and (endpoint.partner_id is None or about_partner(event, partners[endpoint.partner_id]))
         ]
         await webhook_repo.add_deliveries(rows)
         last = events[-1].position

@@ -9,8 +9,15 @@ from tortoise.transactions import in_transaction
 
 from db.models import WebhookEndpoint
 from db.repositories import webhooks as webhook_repo
-from domain.auth import Principal
-from domain.errors import Collector, DomainError, ErrorCode, NotFound, check_page_size
+from domain.auth import Principal, Role
+from domain.errors import (
+    Collector,
+    DomainError,
+    ErrorCode,
+    NotFound,
+    check_page_size,
+    invalid,
+)
 from domain.events import EventType
 from domain.idempotency import check_key
 from domain.webhooks import (
@@ -23,6 +30,7 @@ from domain.webhooks import (
 )
 from services.clock import wall_now
 from services.idempotency import run_once
+from services.partners.access import calling_partner
 from services.webhooks import http, secrets
 from services.webhooks.config import current
 
@@ -76,6 +84,27 @@ async def _checked(
     errors.raise_if_any()
 
 
+PARTNER_TYPES = tuple(
+    t.value for t in EventType if t.value.startswith(("partner_transfer.", "partner_link."))
+)
+
+
+def owner(principal: Principal) -> int | None:
+    """A partner key manages only the partner's own endpoints; an admin key all of them."""
+    return principal.partner_id if principal.role is Role.PARTNER else None
+
+
+def _for_partner(event_types: list[str]) -> list[str]:
+    """A partner's endpoint gets its transfers' events: all of them unless it names some."""
+    if not event_types:
+        return list(PARTNER_TYPES)
+    if any(t not in PARTNER_TYPES for t in event_types):
+        raise invalid(
+            "eventTypes", "a partner's endpoint takes partner_transfer.* and partner_link.* only"
+        )
+    return event_types
+
+
 async def create(
     principal: Principal,
     *,
@@ -87,6 +116,10 @@ async def create(
     key_errors = Collector()
     check_key(key_errors, idempotency_key)
     key_errors.raise_if_any()
+    partner_id = owner(principal)
+    if partner_id is not None:
+        await calling_partner(principal)  # an active partner
+        event_types = _for_partner(event_types)
     await _checked(url=url, event_types=event_types, description=description)
     payload = {"url": url, "eventTypes": event_types, "description": description}
 
@@ -103,6 +136,7 @@ async def create(
             secret_sealed=secrets.seal(secrets.new_secret()),
             created_at=now,
             updated_at=now,
+            partner_id=partner_id,
         )
         # Only the id is stored with the key: the secret never rests in the clear.
         return {"endpointId": row.id}
@@ -119,7 +153,9 @@ async def create(
 
 
 async def _find(principal: Principal, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = await webhook_repo.get_endpoint(principal.programme_id, endpoint_id)
+    endpoint = await webhook_repo.get_endpoint(
+        principal.programme_id, endpoint_id, partner_id=owner(principal)
+    )
     if endpoint is None:
         raise NotFound("no webhook endpoint with this id", field="endpointId")
     return endpoint
@@ -129,7 +165,9 @@ async def update(principal: Principal, endpoint_id: int, change: EndpointChange)
     """Only the fields given change. Enabling a disabled endpoint forgets its failures."""
     await _checked(url=change.url, event_types=change.event_types, description=change.description)
     async with in_transaction():
-        endpoint = await webhook_repo.lock_endpoint(principal.programme_id, endpoint_id)
+        endpoint = await webhook_repo.lock_endpoint(
+            principal.programme_id, endpoint_id, partner_id=owner(principal)
+        )
         if endpoint is None:
             raise NotFound("no webhook endpoint with this id", field="endpointId")
         if change.url is not None:
@@ -161,7 +199,9 @@ async def update(principal: Principal, endpoint_id: int, change: EndpointChange)
 
 async def delete(principal: Principal, endpoint_id: int) -> int:
     """The endpoint and its deliveries; nothing more is sent to it. Returns its id."""
-    if not await webhook_repo.delete_endpoint(principal.programme_id, endpoint_id):
+    if not await webhook_repo.delete_endpoint(
+        principal.programme_id, endpoint_id, partner_id=owner(principal)
+    ):
         raise NotFound("no webhook endpoint with this id", field="endpointId")
     return endpoint_id
 
@@ -177,7 +217,9 @@ async def rotate_secret(
     key_errors.raise_if_any()
 
     async def act() -> dict[str, Any]:
-        endpoint = await webhook_repo.lock_endpoint(principal.programme_id, endpoint_id)
+        endpoint = await webhook_repo.lock_endpoint(
+            principal.programme_id, endpoint_id, partner_id=owner(principal)
+        )
         if endpoint is None:
             raise NotFound("no webhook endpoint with this id", field="endpointId")
         now = wall_now()
@@ -210,10 +252,12 @@ async def page(
 ) -> tuple[list[WebhookEndpoint], bool]:
     check_page_size(first)
     rows = await webhook_repo.endpoints_page(
-        principal.programme_id, after_id=after_id, limit=first + 1
+        principal.programme_id, after_id=after_id, limit=first + 1, partner_id=owner(principal)
     )
     return rows[:first], len(rows) > first
 
 
 async def find(principal: Principal, endpoint_id: int) -> WebhookEndpoint | None:
-    return await webhook_repo.get_endpoint(principal.programme_id, endpoint_id)
+    return await webhook_repo.get_endpoint(
+        principal.programme_id, endpoint_id, partner_id=owner(principal)
+    )

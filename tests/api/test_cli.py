@@ -138,3 +138,50 @@ def test_run_jobs_for_one_programme(tmp_path):
     unknown = loyalty(tmp_path, "run-jobs", "--programme", "nope")
     assert unknown.returncode == 1
     assert "argument --programme: no programme 'nope'" in unknown.stderr
+
+
+def test_an_operator_issues_and_revokes_a_partner_key(tmp_path):
+    # given a programme with a partner
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    db = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    [(programme_id,)] = db.execute("SELECT id FROM programmes WHERE code = 'shop'").fetchall()
+    db.execute(
+        "INSERT INTO partners (programme_id, code, name, status, terms, created_at, updated_at)"
+        " VALUES (?, 'sky', 'Sky', 'ACTIVE', '{}', '2026-01-01', '2026-01-01')",
+        (programme_id,),
+    )
+    db.commit()
+    # when a partner key is created for it (and for a partner that does not exist)
+    made = loyalty(tmp_path, "create-partner-key", "shop", "sky", "--label", "sky prod")
+    unknown = loyalty(tmp_path, "create-partner-key", "shop", "sea")
+    # then it is a lk_partner_ key stored as a hash, tied to the partner, and revocable
+    assert made.returncode == 0, made.stderr
+    secret = re.search(r"(lk_partner_[0-9a-f]{64})", made.stdout).group(1)
+    prefix = re.search(r"revoke-key shop (\S+)", made.stdout).group(1)
+    rows = db.execute("SELECT role, partner_id, display_prefix FROM api_keys").fetchall()
+    assert ("partner", 1, prefix) in rows
+    assert secret not in "\n".join(db.iterdump())
+    assert unknown.returncode == 1 and "no partner" in unknown.stderr
+    assert loyalty(tmp_path, "revoke-key", "shop", prefix).returncode == 0
+
+
+def test_partner_statement_as_csv_and_its_refusals(tmp_path):
+    assert loyalty(tmp_path, "migrate").returncode == 0
+    assert loyalty(tmp_path, "create-programme", "shop", "--name", "Shop").returncode == 0
+    db = sqlite3.connect(tmp_path / "loyalty.sqlite3")
+    db.execute(
+        "INSERT INTO partners (programme_id, code, name, status, terms, created_at, updated_at)"
+        " VALUES (1, 'sky', 'Sky', 'ACTIVE', '{}', '2026-01-01', '2026-01-01')"
+    )
+    db.commit()
+    empty = loyalty(tmp_path, "partner-statement", "shop", "sky", "2026-03-01", "--csv")
+    text = loyalty(tmp_path, "partner-statement", "shop", "sky", "2026-03-01")
+    unknown = loyalty(tmp_path, "partner-statement", "shop", "sea", "2026-03-01")
+    bad_day = loyalty(tmp_path, "partner-statement", "shop", "sky", "March 1st")
+    assert empty.returncode == 0, empty.stderr
+    assert empty.stdout.splitlines()[0].startswith("at,transfer_id,direction,status,")
+    assert len(empty.stdout.splitlines()) == 1
+    assert "0 lines" in text.stdout
+    assert unknown.returncode == 1 and "no partner" in unknown.stderr
+    assert bad_day.returncode == 2

@@ -37,7 +37,8 @@ NOW = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
         ("REVERSE", "PENDING", -100, "ORDER", "points.reversed"),
         ("ADJUST", "AVAILABLE", 7, "ADJUSTMENT", "points.adjusted"),
         ("EXPIRE", "AVAILABLE", -9, "EXPIRY", "points.expired"),
-        ("TRANSFER_IN", "AVAILABLE", 9, "PARTNER", "points.transfer_in"),
+        ("TRANSFER_IN", "AVAILABLE", 9, "PARTNER", "points.transferred_in"),
+        ("TRANSFER_OUT", "AVAILABLE", -9, "GIFT", "points.transferred_out"),
     ],
 )
 def test_each_ledger_row_is_one_event_or_none(kind, bucket, amount, reference_type, expected):

@@ -400,6 +400,8 @@ def test_every_configuration_mutation_of_the_schema_keeps_before_and_after():
     configuration |= {"createCouponTemplate", "retireCouponTemplate", "createApiKey"}
     configuration |= {"revokeApiKey", "advanceTestClock"}
     configuration |= {name for name in mutations if name.endswith(("WebhookEndpoint", "Secret"))}
+    configuration |= {"createPartner", "updatePartner", "suspendPartner"}
+    configuration |= {"issuePartnerKey", "revokePartnerKey"}
 
     assert configuration <= set(SUBJECTS)
     assert set(SUBJECTS) <= mutations  # no stale names
