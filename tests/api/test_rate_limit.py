@@ -133,7 +133,7 @@ async def test_the_default_limits_are_the_documented_ones(http, programme, make_
 @pytest.mark.parametrize(
     ("role", "maximum", "restore_rate", "field"),
     [
-        ("partner", 10, 1, "role"),
+        ("superuser", 10, 1, "role"),
         ("admin", 10, None, "restoreRate"),
         ("admin", 200_000_000, 1, "maximumAvailable"),
         ("admin", 10, 11, "restoreRate"),
