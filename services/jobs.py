@@ -31,12 +31,12 @@ class JobReport(catch_up.Done):
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
-    # Orders past their return window, lapsed holds, expiry and tier periods: member by
-    # member, each in the order it fell due (services/catch_up.py).
     # Partner transfers out still pending past their timeout fail first: their held points
     # are then spendable (and expirable) again for the member-by-member pass below.
     with job("partner_transfer_timeouts"):
         report.partner_transfers_failed += await partner_transfers.fail_lapsed(programme)
+    # Orders past their return window, lapsed holds, expiry and tier periods: member by
+    # member, each in the order it fell due (services/catch_up.py).
     with job("catch_up"):
         await catch_up.run(programme, report)
     # After the tier job, so allowances follow the tiers members hold now.
