@@ -94,14 +94,22 @@ async def cmd_create_programme(settings: Settings, args: argparse.Namespace) -> 
     return await _with_db(settings, work)
 
 
-async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
-    from services import keys as key_service
+async def _programme_named(code: str, argument: str = "programme") -> Any:
+    """The programme with this code, or None after saying which argument named none."""
     from services import programmes as programme_service
 
+    programme = await programme_service.by_code(code)
+    if programme is None:
+        print(f"loyalty: argument {argument}: no programme {code!r}", file=sys.stderr)
+    return programme
+
+
+async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services import keys as key_service
+
     async def work() -> int:
-        programme = await programme_service.by_code(args.programme)
+        programme = await _programme_named(args.programme)
         if programme is None:
-            print(f"loyalty: argument programme: no programme {args.programme!r}", file=sys.stderr)
             return 1
         key = await key_service.create_key(programme.id, Role(args.role), label=args.label)
         print(f"{key.role.value} key for {programme.code} (shown once): {key.secret}")
@@ -112,13 +120,11 @@ async def cmd_create_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_create_partner_key(settings: Settings, args: argparse.Namespace) -> int:
-    from services import programmes as programme_service
     from services.partners import admin as partner_admin
 
     async def work() -> int:
-        programme = await programme_service.by_code(args.programme)
+        programme = await _programme_named(args.programme)
         if programme is None:
-            print(f"no programme {args.programme!r}", file=sys.stderr)
             return 1
         staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
         key = await partner_admin.issue_key(staff, code=args.partner, label=args.label)
@@ -145,7 +151,6 @@ def write_statement_csv(found: Any, out: TextIO) -> None:
 async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import date
 
-    from services import programmes as programme_service
     from services.partners import statements
     from services.partners.transfers import global_id
 
@@ -156,9 +161,8 @@ async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) ->
         return 2
 
     async def work() -> int:
-        programme = await programme_service.by_code(args.programme)
+        programme = await _programme_named(args.programme)
         if programme is None:
-            print(f"no programme {args.programme!r}", file=sys.stderr)
             return 1
         staff = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0)
         found = await statements.statement(staff, partner_code=args.partner, day=day)
@@ -188,12 +192,10 @@ async def cmd_partner_statement(settings: Settings, args: argparse.Namespace) ->
 
 async def cmd_revoke_key(settings: Settings, args: argparse.Namespace) -> int:
     from services import keys as key_service
-    from services import programmes as programme_service
 
     async def work() -> int:
-        programme = await programme_service.by_code(args.programme)
+        programme = await _programme_named(args.programme)
         if programme is None:
-            print(f"loyalty: argument programme: no programme {args.programme!r}", file=sys.stderr)
             return 1
         revoked = await key_service.revoke_key(programme.id, args.prefix)
         print(f"revoked {revoked} key" if revoked else "no active key with that prefix")
@@ -284,14 +286,12 @@ async def cmd_audit_export(settings: Settings, args: argparse.Namespace) -> int:
     import orjson
 
     from services import audit as audit_service
-    from services import programmes as programme_service
 
     async def work() -> int:
         programme_id = None
         if args.programme:
-            programme = await programme_service.by_code(args.programme)
+            programme = await _programme_named(args.programme, "--programme")
             if programme is None:
-                print(f"no programme {args.programme!r}", file=sys.stderr)
                 return 1
             programme_id = programme.id
         out = sys.stdout.buffer
