@@ -87,15 +87,7 @@ async def check_order_velocity(programme: Programme, member: Member, now: dateti
         return
     count = await abuse_repo.orders_since(member.id, velocity_window_start(velocity, now))
     if velocity_exceeded(velocity, count):
-        day = now.astimezone(zone_of(programme)).date()
-        await abuse_repo.hold(
-            programme_id=programme.id,
-            member_id=member.id,
-            rule=VELOCITY_RULE,
-            period=period_key(Period.DAY, day),
-            points=0,
-            now=now,
-        )
+        await _flag(programme, member, VELOCITY_RULE, now)
 
 
 async def _flag(programme: Programme, member: Member, rule: str, now: datetime) -> None:
