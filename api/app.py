@@ -27,6 +27,7 @@ from api.metrics import metrics, worker_stopped
 from api.observe import RequestObserver
 from api.rate_limit import RateLimiter
 from api.settings import Settings
+from db import invalidation
 from db.cache import configure_cache, get_cache
 from db.config import dialect
 from db.connection import close_database, open_database, ping
@@ -67,6 +68,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         if manage_database:
             await open_database(settings.database_url)
             configure_cache(settings.redis_url)
+            # Keys, programme rows and tiers are then kept in this process while it hears
+            # every invalidation published through Redis (db.invalidation).
+            invalidation.start(settings.redis_url)
         # Start-up objects live for the whole process: keep the collector from rescanning them.
         gc.collect()
         gc.freeze()
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             if delivering is not None:
                 await delivering()
             if manage_database:
+                await invalidation.stop()
                 await get_cache().close()
                 await close_database()
 

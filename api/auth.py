@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from domain.auth import KEY_PREFIX, Principal
 from services import keys as key_service
-from services import members as member_service
 from services import tokens as token_service
 from services.tokens import TokenSettings
 
@@ -25,6 +24,6 @@ async def authenticate(
         principal = await key_service.authenticate_key(secret)
     else:
         principal = token_service.verify(secret, tokens)
-        if principal is not None and not await member_service.token_holder_active(principal):
+        if principal is not None and not await token_service.holder_active(principal):
             principal = None  # an erased member's tokens are refused from then on
     return (principal, None) if principal else (None, INVALID)

@@ -42,6 +42,7 @@ class Cache(Protocol):
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None: ...
     async def incr(self, key: str, ttl: int = GENERATION_TTL_SECONDS) -> int | None: ...
     async def delete(self, *keys: str) -> None: ...
+    async def publish(self, channel: str, message: bytes) -> bool: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -84,6 +85,9 @@ class InProcessCache:
     async def delete(self, *keys: str) -> None:
         for key in keys:
             self._entries.pop(key, None)
+
+    async def publish(self, channel: str, message: bytes) -> bool:
+        return True  # one process: nobody else to tell
 
     async def ping(self) -> bool:
         return True
@@ -165,6 +169,16 @@ class RedisCache:
             await self._redis.delete(*keys)
         except (RedisError, OSError) as error:
             self._failed("delete", error)
+
+    async def publish(self, channel: str, message: bytes) -> bool:
+        # Tried even during a pause, like deletes: an invalidation lost here leaves the other
+        # processes' local entries to their TTL (db.invalidation).
+        try:
+            await self._redis.publish(channel, message)
+            return True
+        except (RedisError, OSError) as error:
+            self._failed("publish", error)
+            return False
 
     async def ping(self) -> bool:
         try:

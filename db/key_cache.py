@@ -1,11 +1,14 @@
 """Active API keys by hash, cached: every request authenticates, and reading the key row was
 a database round trip on each one.
 
-Only a cache every process shares (Redis) is used. The embedded default's in-process cache
-cannot hear a revocation made by the `loyalty revoke-key` command (another process), so
-there every request reads the row. Revoking bumps the revoked keys' generations after the
-update commits (db.cache.stamped); a bump lost to a Redis outage is bounded by a short TTL.
-Unknown secrets are not cached, so guessing cannot fill the cache."""
+Two layers, both only with Redis: this process's (db.invalidation: no round trip at all,
+while its pub/sub subscriber listens) in front of the one every process shares (Redis).
+Without Redis (the embedded default) nothing is cached: an in-process cache could not hear a
+revocation made by the `loyalty revoke-key` command (another process), so there every
+request reads the row. Revoking bumps the revoked keys' generations after the update
+commits (db.cache.stamped) and publishes the keys to every process; a bump lost to a Redis
+outage is bounded by a short TTL. Unknown secrets are not cached, so guessing cannot fill
+the cache."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from dataclasses import dataclass
 
 import orjson
 
-from db.cache import again_after_commit, generation_key, get_cache, stamped
+from db import invalidation
+from db.cache import Cache, again_after_commit, generation_key, get_cache, stamped
 from db.repositories import keys as key_repo
 
 TTL_SECONDS = 60
@@ -66,6 +70,18 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
     cache = get_cache()
     if not cache.shared:
         return await _load(secret_hash)
+    name = _key(secret_hash)
+    found = invalidation.local.get(name)
+    if found is not invalidation.MISS:
+        return found  # type: ignore[no-any-return]
+    epoch = invalidation.local.epoch
+    key = await _shared(cache, secret_hash)
+    if key is not None:  # unknown secrets are not kept here either
+        invalidation.local.put(name, key, epoch)
+    return key
+
+
+async def _shared(cache: Cache, secret_hash: str) -> ActiveKey | None:
     return await stamped(
         cache,
         _key(secret_hash),
@@ -79,10 +95,12 @@ async def active_key(secret_hash: str) -> ActiveKey | None:
 
 
 async def forget(secret_hashes: list[str]) -> bool:
-    """Call after the revocation commits. The bump defeats a reader that loaded the row just
-    before it; the delete covers a generation counter Redis later loses (evicted, a
-    failover), which would let an entry stamped before the bump match again. False when the
-    cache did not take every bump (Redis unreachable): the revocation then waits on the TTL."""
+    """Call after the revocation commits. Every process drops the keys from its own layer (a
+    pub/sub message, db.invalidation). In the shared one, the bump defeats a reader that
+    loaded the row just before it; the delete covers a generation counter Redis later loses
+    (evicted, a failover), which would let an entry stamped before the bump match again.
+    False when Redis did not take every bump and message (unreachable): the revocation then
+    waits on the TTL."""
     landed = await _bump(secret_hashes)
     again_after_commit(lambda: _bump(secret_hashes))  # inside an audited mutation
     return landed
@@ -94,4 +112,6 @@ async def _bump(secret_hashes: list[str]) -> bool:
     for secret_hash in secret_hashes:
         landed = await cache.incr(generation_key(_key(secret_hash))) is not None and landed
         await cache.delete(_key(secret_hash))
-    return landed
+    # after the shared layer changed: a process that drops its entry reloads the new state
+    published = await invalidation.publish_now([_key(h) for h in secret_hashes])
+    return published and landed

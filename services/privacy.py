@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from db import invalidation
 from db.models import Member
 from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
@@ -124,6 +125,10 @@ async def erase(
         operation="eraseMember",
         payload={"externalId": external_id, "reason": reason},
         action=act,
+    )
+    # after the commit: every process stops accepting the member's tokens from its own cache
+    await invalidation.publish(
+        [invalidation.member_active_name(principal.programme_id, int(result["memberId"]))]
     )
     member = await member_repo.get_by_ids(principal.programme_id, [int(result["memberId"])])
     return member[0], int(result["forfeited"])

@@ -10,6 +10,7 @@ from typing import Any
 
 import jwt
 
+from db import invalidation
 from domain.auth import MEMBER_TOKEN_MAX_SECONDS, Principal, Role
 from domain.errors import NotFound, invalid
 from services import members as member_service
@@ -111,6 +112,20 @@ def verify(token: str, settings: TokenSettings) -> Principal | None:
     if programme_id is None or member_id is None:
         return None
     return Principal(programme_id=programme_id, role=Role.MEMBER, member_id=member_id)
+
+
+async def holder_active(principal: Principal) -> bool:
+    """The token's member still exists and is not erased: asked on every member request, so
+    a yes is kept in this process while it listens for invalidations (erasure publishes)."""
+    assert principal.member_id is not None
+    name = invalidation.member_active_name(principal.programme_id, principal.member_id)
+    if invalidation.local.get(name) is True:
+        return True
+    epoch = invalidation.local.epoch
+    active = await member_service.token_holder_active(principal)
+    if active:
+        invalidation.local.put(name, True, epoch)
+    return active
 
 
 def _row_id(claim: object) -> int | None:
