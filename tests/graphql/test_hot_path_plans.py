@@ -93,38 +93,49 @@ mutation ($input: ClaimCouponInput!) {
 
 @contextmanager
 def capturing_statements(skip: asyncpg.Connection) -> Iterator[list[tuple[str, tuple]]]:
-    """Every statement sent on any asyncpg connection but `skip`, with its arguments.
+    """Every statement sent on any asyncpg connection but `skip`, with its arguments (the
+    first row's, for executemany).
 
-    Both tortoise's client and code using the raw connection end in these methods.
+    Tortoise's client and code using the raw connection both end in these methods, or in a
+    prepared statement's.
     """
     captured: list[tuple[str, tuple]] = []
-    cls = asyncpg.connection.Connection
-    originals = {name: getattr(cls, name) for name in ("execute", "fetch", "fetchrow", "fetchval")}
-    many = cls.executemany
+    connection = asyncpg.connection.Connection
+    prepared = asyncpg.prepared_stmt.PreparedStatement
+    patched = [
+        (cls, name, getattr(cls, name))
+        for cls, names in (
+            (connection, ("execute", "fetch", "fetchrow", "fetchval", "executemany")),
+            (prepared, ("fetch", "fetchrow", "fetchval", "executemany")),
+        )
+        for name in names
+    ]
 
-    def wrap(original):
-        async def wrapper(self, query, *args, **kwargs):
-            if self is not skip:
-                captured.append((query, args))
-            return await original(self, query, *args, **kwargs)
+    def wrap(cls, name, original):
+        async def wrapper(self, *args, **kwargs):
+            if cls is prepared:  # the statement's own query; the connection is kept private
+                query, values, sender = self.get_query(), list(args), self._connection
+            else:
+                query, values, sender = args[0], list(args[1:]), self
+            if name == "executemany":  # one argument: the rows, perhaps an iterator
+                values[0] = rows = list(values[0])
+                shown = tuple(rows[0]) if rows else ()
+            else:
+                shown = tuple(values)
+            if sender is not skip:
+                captured.append((query, shown))
+            head = () if cls is prepared else (query,)
+            return await original(self, *head, *values, **kwargs)
 
         return wrapper
 
-    async def executemany(self, command, args, **kwargs):
-        args = list(args)
-        if self is not skip and args:
-            captured.append((command, tuple(args[0])))
-        return await many(self, command, args, **kwargs)
-
-    for name, original in originals.items():
-        setattr(cls, name, wrap(original))
-    cls.executemany = executemany
+    for cls, name, original in patched:
+        setattr(cls, name, wrap(cls, name, original))
     try:
         yield captured
     finally:
-        for name, original in originals.items():
+        for cls, name, original in patched:
             setattr(cls, name, original)
-        cls.executemany = many
 
 
 LEADING_COLUMNS = """
@@ -352,3 +363,25 @@ async def test_the_check_sees_a_statement_no_index_serves(programme):
     assert list(full_scans(unserved, schema)) == ["Seq Scan on orders"]
     assert list(full_scans(served, schema)) == []
     assert list(full_scans(second_column, schema)), second_column
+
+
+async def test_the_capture_sees_each_way_a_statement_is_sent(programme):
+    # given two connections, one of them the explainer's (not captured)
+    explainer, other = await asyncpg.connect(DSN), await asyncpg.connect(DSN)
+    try:
+        # when statements go by the connection, by a prepared statement and in a batch
+        with capturing_statements(skip=explainer) as captured:
+            await other.fetchval("SELECT $1::int", 1)
+            statement = await other.prepare("SELECT id FROM orders WHERE member_id = $1")
+            await statement.fetch(7)
+            await other.executemany("SELECT $1::int", iter([(2,), (3,)]))
+            await explainer.fetchval("SELECT 4")
+    finally:
+        await explainer.close()
+        await other.close()
+    # then each is seen once, with its arguments, and the explainer's is not
+    assert captured == [
+        ("SELECT $1::int", (1,)),
+        ("SELECT id FROM orders WHERE member_id = $1", (7,)),
+        ("SELECT $1::int", (2,)),
+    ]
