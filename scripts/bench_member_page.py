@@ -658,7 +658,11 @@ def paired(results: dict, x: str, y: str) -> list[float]:
 
 
 def report(args, results: dict, ledger_rows: int) -> None:
-    workers = f"{args.workers} uvicorn workers" if args.workers > 1 else "one uvicorn worker"
+    workers = (
+        f"{args.workers} uvicorn workers ((a') and (b'): one)"
+        if args.workers > 1
+        else "one uvicorn worker"
+    )
     print(f"\n{args.connections} connections, {args.rounds} interleaved rounds of {args.seconds} s, "
           f"medians; {workers}; PostgreSQL + Redis; {args.members:,} members, "
           f"{ledger_rows:,} ledger rows")  # fmt: skip
