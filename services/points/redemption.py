@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from tortoise.exceptions import DoesNotExist
+
 from db.models import Member, PointHold, PointTransaction, Programme
 from db.repositories import holds as hold_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from db.repositories.holds import Hold, OrderOfHold
-from domain.auth import Principal
+from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
@@ -64,14 +66,30 @@ def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
 
 
 async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
+    programme = await programme_repo.get(principal.programme_id)
+    return await locked_member(principal, programme, external_id), programme
+
+
+async def locked_member(
+    principal: Principal, programme: Programme, external_id: str | None
+) -> Member:
     """The member a call is about (as `members.target` finds it), read with its row lock in
-    one statement when the externalId is given, its expiry booked."""
+    one statement (by id for a member token's own, else by externalId), its expiry booked."""
     if external_id is None and principal.member_id is None:
         raise NotFound("no member with this externalId", field="memberExternalId")
-    programme = await programme_repo.get(principal.programme_id)
+    if external_id is None and principal.role is Role.MEMBER:
+        assert principal.member_id is not None
+        try:
+            member = await ledger.lock(programme, principal.member_id)
+        except DoesNotExist:
+            member = None
+        if member_service.visible_to(principal, member) is None:
+            raise NotFound("no member with this externalId", field="memberExternalId")
+        assert member is not None
+        return member
     member = await member_service.locked_target(principal, external_id, field="memberExternalId")
     await ledger.settle(member, programme, now_of(programme))
-    return member, programme
+    return member
 
 
 class _Written(Generic[T]):
