@@ -71,7 +71,11 @@ async def _locked_member(principal: Principal, external_id: str | None) -> tuple
 
 
 async def locked_member(
-    principal: Principal, programme: Programme, external_id: str | None
+    principal: Principal,
+    programme: Programme,
+    external_id: str | None,
+    *,
+    at: datetime | None = None,
 ) -> Member:
     """The member a call is about (as `members.target` finds it), read with its row lock in
     one statement (by id for a member token's own, else by externalId), its expiry booked."""
@@ -80,7 +84,7 @@ async def locked_member(
     if external_id is None and principal.role is Role.MEMBER:
         assert principal.member_id is not None
         try:
-            member = await ledger.lock(programme, principal.member_id)
+            member = await ledger.lock(programme, principal.member_id, at=at)
         except DoesNotExist:
             member = None
         if member_service.visible_to(principal, member) is None:
@@ -88,7 +92,7 @@ async def locked_member(
         assert member is not None
         return member
     member = await member_service.locked_target(principal, external_id, field="memberExternalId")
-    await ledger.settle(member, programme, now_of(programme))
+    await ledger.settle(member, programme, at or now_of(programme))
     return member
 
 
