@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from tortoise import connections
 from tortoise.expressions import F, Q
@@ -330,6 +333,43 @@ ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
 }
 
 
+# On PostgreSQL the coupon's event goes in the same statement, numbered as events.py numbers
+# a member's events (the member's `event_seq` raised under the row lock the caller holds),
+# and only if the coupon went in.
+_INSERT_ONE_WITH_EVENT_PG = """
+WITH c AS (
+    INSERT INTO coupons (programme_id, template_id, member_id, code, status, source, issued_at,
+        starts_at, ends_at, points_transaction_id)
+    VALUES ($1, $2, $3, $4, 'AVAILABLE', $5, $6, $7, $8, $9)
+    ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
+), seq AS (
+    UPDATE members SET event_seq = event_seq + 1
+    WHERE id = $3 AND EXISTS (SELECT 1 FROM c) RETURNING event_seq
+), e AS (
+    INSERT INTO events
+        (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+    SELECT $10, $1, $3, $11, seq.event_seq, $6, $12, $13::jsonb FROM seq
+)
+SELECT id FROM c
+"""
+
+
+@dataclass(frozen=True)
+class CouponEvent:
+    """The event of a coupon issued, for `insert_one` to write with it."""
+
+    event_id: UUID
+    type: str
+    payload: dict[str, Any]
+    recorded_at: datetime
+
+
+def as_read(moment: datetime) -> datetime:
+    """A datetime as a read of the column gives it back (in the database's time zone)."""
+    value: datetime = Coupon._meta.fields_map["issued_at"].to_python_value(moment)
+    return value
+
+
 async def insert_one(
     template: CouponTemplate,
     *,
@@ -340,26 +380,33 @@ async def insert_one(
     starts_at: datetime | None,
     ends_at: datetime,
     points_transaction_id: int | None = None,
-) -> Coupon | None:
+    event: CouponEvent | None = None,
+) -> tuple[Coupon | None, bool]:
     """One AVAILABLE coupon with this code, with its template set; None (and nothing
-    written) when the programme has a coupon with the code already."""
-    rows = await connections.get("default").execute_query_dict(
-        _INSERT_ONE[_dialect()],
-        [
-            template.programme_id,
-            template.id,
-            member_id,
-            code,
-            source,
-            issued_at,
-            starts_at,
-            ends_at,
-            points_transaction_id,
-        ],
-    )
+    written) when the programme has a coupon with the code already. With `event`, on
+    PostgreSQL, the event is written by the same statement: the flag says whether it was."""
+    args: list[Any] = [
+        template.programme_id,
+        template.id,
+        member_id,
+        code,
+        source,
+        issued_at,
+        starts_at,
+        ends_at,
+        points_transaction_id,
+    ]
+    db = connections.get("default")
+    told = event is not None and _dialect() == "postgres"
+    if told:
+        assert event is not None
+        body = json.dumps(event.payload, separators=(",", ":"))
+        args += [event.event_id, event.type, event.recorded_at, body]
+        rows = await db.execute_query_dict(_INSERT_ONE_WITH_EVENT_PG, args)
+    else:
+        rows = await db.execute_query_dict(_INSERT_ONE[_dialect()], args)
     if not rows:
-        return None
-    as_read = Coupon._meta.fields_map["issued_at"].to_python_value
+        return None, False
     coupon = Coupon(
         id=int(rows[0]["id"]),
         programme_id=template.programme_id,
@@ -369,9 +416,9 @@ async def insert_one(
         status="AVAILABLE",
         source=source,
         issued_at=as_read(issued_at),
-        starts_at=as_read(starts_at),
+        starts_at=as_read(starts_at) if starts_at is not None else None,
         ends_at=as_read(ends_at),
         points_transaction_id=points_transaction_id,
     )
     coupon.template = template
-    return coupon
+    return coupon, told

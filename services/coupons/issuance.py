@@ -19,6 +19,7 @@ from db.models import Coupon, CouponTemplate, Member, Programme
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from db.repositories.coupons import CouponEvent
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, Source, Template, TemplateStatus, issuable, validity
 from domain.coupons.wallet import (
@@ -36,9 +37,10 @@ from domain.points import TxKind
 from domain.tiers import BenefitKind
 from services import events as event_service
 from services import members as member_service
-from services.clock import now_of
+from services.clock import now_of, wall_now
 from services.coupons.templates import find, rules_of
 from services.coupons.wallet import CouponView, load, view
+from services.events import new_event_id
 from services.idempotency import run_once
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable
@@ -272,35 +274,35 @@ async def _issue_one(
     fresh code (drawn again in the unlikely case it exists), and its event."""
     starts, ends = validity(rules_of(template), now)
     assert ends is not None  # every template's coupons expire (validate_template)
-    coupon = None
-    while coupon is None:
-        coupon = await coupon_repo.insert_one(
+    while True:
+        code = new_code()
+        payload = coupon_payload(
+            external_id=member.external_id,
+            code=code,
+            template=template.code,
+            title=template.title,
+            source=source.value,
+            ends_at=ends,
+        )
+        event = CouponEvent(new_event_id(), str(EventType.COUPON_ISSUED), payload, wall_now())
+        coupon, told = await coupon_repo.insert_one(
             template,
             member_id=member.id,
-            code=new_code(),
+            code=code,
             source=source.value,
             issued_at=now,
             starts_at=starts,
             ends_at=ends,
+            event=event,
         )
-    await event_service.record_many(  # the caller holds the member's row lock
-        template.programme_id,
-        [
-            (
-                member.id,
-                EventType.COUPON_ISSUED,
-                coupon_payload(
-                    external_id=member.external_id,
-                    code=coupon.code,
-                    template=template.code,
-                    title=template.title,
-                    source=source.value,
-                    ends_at=coupon.ends_at,
-                ),
-            )
-        ],
-        occurred_at=now,
-    )
+        if coupon is not None:
+            break
+    if not told:  # SQLite: the event on its own
+        await event_service.record_many(  # the caller holds the member's row lock
+            template.programme_id,
+            [(member.id, EventType.COUPON_ISSUED, payload)],
+            occurred_at=now,
+        )
     return coupon
 
 
