@@ -1,43 +1,36 @@
-"""Round trips to the database of the spending and engagement writes, first call of each."""
+"""Round trips to the database of the spending and engagement writes (issue 16): the first
+call of each, through the API, counted as test_query_counts counts statements (BEGIN and
+COMMIT of the one transaction are not counted, before or after).
+
+The maxima are what these paths cost now; they were (PostgreSQL / SQLite) redeemPoints 15/16,
+holdPoints 13/12, captureHold 19/20, claimCoupon 15/15 (16/16 uncapped), checkIn 15/15. What is left is mostly
+the idempotency key, the ledger's writes, the audit row and the programme's read, which other
+changes make cheaper: a maximum, not an exact count, so they can."""
 
 from __future__ import annotations
 
-import os
+from contextlib import contextmanager
 
 import pytest
+from tortoise import connections
 
+from db.connection import is_postgres
 from domain.auth import Role
 from tests.graphql.coupons.helpers import claim, create_template
 from tests.graphql.points.documents import CAPTURE_HOLD, CHECK_IN
 from tests.graphql.points.helpers import fund, hold, mutate, redeem
 from tests.graphql.test_auth import token_for
-from tests.graphql.test_query_counts import counting_statements as _counting
-from contextlib import contextmanager
-from tortoise import connections
+from tests.graphql.test_query_counts import counting_statements
 
-
-@contextmanager
-def counting_statements():
-    client_class = type(connections.get("default"))
-    originals = {}
-    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
-        original = getattr(client_class, name)
-        originals[name] = original
-
-        def wrapper(self, *args, _original=original, _name=name, **kwargs):
-            if DEBUG:
-                print("   SQL", _name, str(args[0])[:300].replace("\n", " "))
-            return _original(self, *args, **kwargs)
-
-        setattr(client_class, name, wrapper)
-    try:
-        with _counting() as c:
-            yield c
-    finally:
-        for name, original in originals.items():
-            setattr(client_class, name, original)
-
-DEBUG = os.environ.get("SPEND_DEBUG")
+# (PostgreSQL, SQLite): SQLite has no writable CTE (two statements where PostgreSQL has
+# one) and no lock timeout to set (two fewer); without Redis it reads the key each request.
+MAXIMA = {
+    "redeemPoints": (12, 13),
+    "holdPoints": (9, 9),
+    "captureHold": (15, 16),
+    "claimCoupon": (9, 10),
+    "checkIn": (13, 13),
+}
 
 
 @pytest.fixture
@@ -46,8 +39,35 @@ async def keys(programme, make_key) -> tuple[str, str]:
     return await make_key(programme, Role.ADMIN), await make_key(programme, Role.STOREFRONT)
 
 
+@contextmanager
+def round_trips(operation: str):
+    """Counts the statements of the block, and fails naming each if there are too many."""
+    client_class = type(connections.get("default"))
+    sent: list[str] = []
+    originals = {}
+    for name in ("execute_query", "execute_query_dict", "execute_insert", "execute_script"):
+        original = getattr(client_class, name)
+        originals[name] = original
+
+        def wrapper(self, query, *args, _original=original, **kwargs):
+            sent.append(" ".join(str(query).split())[:160])
+            return _original(self, query, *args, **kwargs)
+
+        setattr(client_class, name, wrapper)
+    try:
+        with counting_statements() as counted:
+            yield
+    finally:
+        for name, original in originals.items():
+            setattr(client_class, name, original)
+    most = MAXIMA[operation][0 if is_postgres() else 1]
+    assert counted["n"] <= most, f"{operation}: {counted['n']} statements\n" + "\n".join(sent)
+
+
 async def _warm(gql, key: str, external_id: str) -> None:
-    await gql("query ($e: String!) { member(externalId: $e) { externalId } }", {"e": external_id}, auth=key)
+    """A read first, so what a request costs anyway (the key, the programme) is warm."""
+    query = "query ($e: String!) { member(externalId: $e) { externalId } }"
+    await gql(query, {"e": external_id}, auth=key)
 
 
 async def test_redeem_points(gql, programme, make_member, keys):
@@ -55,11 +75,10 @@ async def test_redeem_points(gql, programme, make_member, keys):
     member = await make_member(programme)
     await fund(gql, admin, member.external_id, 500)
     await _warm(gql, storefront, member.external_id)
-    with counting_statements() as counted:
+    with round_trips("redeemPoints"):
         result = await redeem(gql, storefront, memberExternalId=member.external_id, amount=100)
     assert result["__typename"] == "TransactionSuccess", result
-    print("redeem", counted["n"])
-    assert counted["n"] <= 0
+    assert result["member"]["points"]["available"] == 400
 
 
 async def test_hold_points(gql, programme, make_member, keys):
@@ -67,10 +86,10 @@ async def test_hold_points(gql, programme, make_member, keys):
     member = await make_member(programme)
     await fund(gql, admin, member.external_id, 500)
     await _warm(gql, storefront, member.external_id)
-    with counting_statements() as counted:
-        await hold(gql, storefront, member.external_id, 300)
-    print("hold", counted["n"])
-    assert counted["n"] <= 0
+    with round_trips("holdPoints"):
+        held = await hold(gql, storefront, member.external_id, 300)
+    assert held["hold"]["status"] == "HELD"
+    assert (held["member"]["points"]["held"], held["member"]["points"]["spendable"]) == (300, 200)
 
 
 async def test_capture_hold(gql, programme, make_member, keys):
@@ -78,34 +97,32 @@ async def test_capture_hold(gql, programme, make_member, keys):
     member = await make_member(programme)
     await fund(gql, admin, member.external_id, 500)
     held = await hold(gql, storefront, member.external_id, 300)
-    with counting_statements() as counted:
+    with round_trips("captureHold"):
         captured = await mutate(
             gql, CAPTURE_HOLD, "captureHold", storefront, holdId=held["hold"]["id"], amount=120
         )
     assert captured["__typename"] == "HoldSuccess", captured
-    print("capture", counted["n"])
-    assert counted["n"] <= 0
+    assert (captured["hold"]["status"], captured["hold"]["captured"]) == ("CAPTURED", 120)
+    assert captured["member"]["points"]["available"] == 380
 
 
 async def test_claim_coupon(gql, programme, make_member, keys):
     admin, storefront = keys
     member = await make_member(programme)
-    template = await create_template(gql, admin)
+    template = await create_template(gql, admin, totalStock=10)
     await _warm(gql, storefront, member.external_id)
-    with counting_statements() as counted:
+    with round_trips("claimCoupon"):
         result = await claim(gql, storefront, template["id"], member.external_id)
     assert result["__typename"] == "CouponSuccess", result
-    print("claim", counted["n"])
-    assert counted["n"] <= 0
+    assert result["coupon"]["status"] == "AVAILABLE"
 
 
 async def test_check_in(gql, programme, make_member, keys):
-    admin, storefront = keys
+    _, storefront = keys
     member = await make_member(programme)
     token = await token_for(gql, storefront, member.external_id)
     await _warm(gql, token, member.external_id)
-    with counting_statements() as counted:
+    with round_trips("checkIn"):
         result = await mutate(gql, CHECK_IN, "checkIn", token)
     assert result["__typename"] == "CheckInSuccess", result
-    print("checkin", counted["n"])
-    assert counted["n"] <= 0
+    assert result["streak"] == 1 and result["member"]["points"]["available"] == result["points"]
