@@ -241,3 +241,16 @@ async def close(
         if points_held is not None:
             await db.execute_query(_SET_HELD_SQLITE, [points_held, hold.member_id])
     return replace(hold, status=status, closed_at=_as_read(at), captured=captured)
+
+
+_MEMBER_OF = {
+    "postgres": "SELECT member_id FROM point_holds WHERE programme_id = $1 AND id = $2",
+    "sqlite": "SELECT member_id FROM point_holds WHERE programme_id = ? AND id = ?",
+}
+
+
+async def member_of(programme_id: int, hold_id: int) -> int | None:
+    """Whose hold this is (unlocked: the caller locks that member, then the hold)."""
+    sql = _MEMBER_OF["postgres" if is_postgres() else "sqlite"]
+    rows = await connections.get("default").execute_query_dict(sql, [programme_id, hold_id])
+    return int(rows[0]["member_id"]) if rows else None

@@ -286,11 +286,11 @@ async def _open_hold(
     principal: Principal, hold_id: int, *, with_order: bool
 ) -> tuple[Hold, OrderOfHold | None, Member, Programme]:
     """The hold, locked after its member (and its order after it, with `with_order`)."""
-    found = await hold_repo.get(principal.programme_id, hold_id)
-    if found is None or not member_service.can_see(principal, found.member_id):
+    member_id = await hold_repo.member_of(principal.programme_id, hold_id)
+    if member_id is None or not member_service.can_see(principal, member_id):
         raise NotFound("no hold with this id", field="holdId")
     programme = await programme_repo.get(principal.programme_id)
-    member = await ledger.lock(programme, found.member_id)
+    member = await ledger.lock(programme, member_id)
     locked, order = await hold_repo.lock_hold(
         principal.programme_id, hold_id, with_order=with_order
     )
