@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
-from db.models import Member, Order, PointHold, PointTransaction
+from db.models import Member, Order, PointTransaction
+from db.repositories.holds import Hold
 from domain.auth import Role
 from domain.lots import Expiring
 from domain.points import OrderPoints, TxKind, cash_value
@@ -90,8 +92,9 @@ async def return_order_lines(
     )
 
 
-async def redeem(info: Any, **kwargs: Any) -> PointTransaction:
-    return await redemption.redeem(require(info, *ANYONE), **kwargs)
+async def redeem(info: Any, **kwargs: Any) -> tuple[PointTransaction, Member]:
+    tx, member = await redemption.redeem_with_member(require(info, *ANYONE), **kwargs)
+    return tx, member or await fresh_member(info, tx.member_id)
 
 
 async def reverse_redemption(
@@ -112,16 +115,26 @@ async def points_cash_value(info: Any, points: int) -> int:
     return cash_value(points, policy_of(programme))
 
 
-async def hold(info: Any, **kwargs: Any) -> PointHold:
-    return await redemption.hold(require(info, *STAFF), **kwargs)
+async def hold(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
+    return await _with_member(info, redemption.hold_with_member(require(info, *STAFF), **kwargs))
 
 
-async def capture(info: Any, **kwargs: Any) -> PointHold:
-    return await redemption.capture(require(info, *STAFF), **kwargs)
+async def capture(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
+    call = redemption.capture_with_member(require(info, *STAFF), **kwargs)
+    return await _with_member(info, call)
 
 
-async def release(info: Any, **kwargs: Any) -> PointHold:
-    return await redemption.release(require(info, *STAFF), **kwargs)
+async def release(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
+    call = redemption.release_with_member(require(info, *STAFF), **kwargs)
+    return await _with_member(info, call)
+
+
+async def _with_member(
+    info: Any, call: Awaitable[tuple[Hold, Member | None]]
+) -> tuple[Hold, Member]:
+    """The hold and its member as the mutation left it: as written, or read on a replay."""
+    held, member = await call
+    return held, member or await fresh_member(info, held.member_id)
 
 
 async def check_in(info: Any, **kwargs: Any) -> tuple[Member, int, int]:

@@ -275,6 +275,12 @@ AdjustPointsResult = result_union("AdjustPointsResult", TransactionSuccess, Adju
 GrantPointsResult = result_union("GrantPointsResult", GrantPointsSuccess, GrantPointsError)
 
 
+async def _member_row(call: Awaitable[tuple[T, MemberRow]]) -> tuple[T, Member]:
+    """A mutation's row and its member (which the mutation returned as it left it)."""
+    value, member = await call
+    return value, Member.from_row(member)
+
+
 def _tx(pair: tuple[Any, Member]) -> TransactionSuccess:
     return TransactionSuccess(transaction=PointTransaction.from_row(pair[0]), member=pair[1])
 
@@ -360,9 +366,7 @@ class PointsMutation:
             reward=input.reward,
             idempotency_key=input.idempotency_key,
         )
-        return await result_of(
-            then_member(info, call, lambda t: t.member_id), _tx, RedeemPointsError
-        )
+        return await result_of(_member_row(call), _tx, RedeemPointsError)
 
     @strawberry.mutation(
         description="Admin: undo a redemption; the points return with their expiry."
@@ -391,9 +395,7 @@ class PointsMutation:
             order_ref=input.order_id,
             idempotency_key=input.idempotency_key,
         )
-        return await result_of(
-            then_member(info, call, lambda h: h.member_id), _hold, HoldPointsError
-        )
+        return await result_of(_member_row(call), _hold, HoldPointsError)
 
     @strawberry.mutation(description="Checkout: spend (part of) a hold; the rest is released.")
     async def capture_hold(
@@ -405,9 +407,7 @@ class PointsMutation:
             amount=input.amount,
             idempotency_key=input.idempotency_key,
         )
-        return await result_of(
-            then_member(info, call, lambda h: h.member_id), _hold, CaptureHoldError
-        )
+        return await result_of(_member_row(call), _hold, CaptureHoldError)
 
     @strawberry.mutation(description="Checkout abandoned: give a hold's points back.")
     async def release_hold(
@@ -418,9 +418,7 @@ class PointsMutation:
             hold_id=node_id(input.hold_id, "PointHold", "holdId"),
             idempotency_key=input.idempotency_key,
         )
-        return await result_of(
-            then_member(info, call, lambda h: h.member_id), _hold, ReleaseHoldError
-        )
+        return await result_of(_member_row(call), _hold, ReleaseHoldError)
 
     @strawberry.mutation(description="Daily check-in (one per day in the programme's time zone).")
     async def check_in(

@@ -2,20 +2,40 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from db.models import CheckIn, InviteCode, Member, Referral, Review
+from tortoise import connections
+
+from db.connection import is_postgres
+from db.models import InviteCode, Member, Referral, Review
+
+_ADD_CHECK_IN = {
+    "postgres": "INSERT INTO check_ins (programme_id, member_id, day, streak, points)"
+    " VALUES ($1, $2, $3, $4, $5)",
+    "sqlite": "INSERT INTO check_ins (programme_id, member_id, day, streak, points)"
+    " VALUES (?, ?, ?, ?, ?)",
+}
+_STREAK_ON = {
+    "postgres": "SELECT streak FROM check_ins WHERE member_id = $1 AND day = $2",
+    "sqlite": "SELECT streak FROM check_ins WHERE member_id = ? AND day = ?",
+}
 
 
-async def check_in(
+def _sql(texts: dict[str, str]) -> str:
+    return texts["postgres" if is_postgres() else "sqlite"]
+
+
+async def add_check_in(
     *, programme_id: int, member_id: int, day: date, streak: int, points: int
-) -> CheckIn:
+) -> None:
     """Raises IntegrityError when the member checked in that day already (unique index)."""
-    return await CheckIn.create(
-        programme_id=programme_id, member_id=member_id, day=day, streak=streak, points=points
+    await connections.get("default").execute_query(
+        _sql(_ADD_CHECK_IN), [programme_id, member_id, day, streak, points]
     )
 
 
-async def check_in_on(member_id: int, day: date) -> CheckIn | None:
-    return await CheckIn.get_or_none(member_id=member_id, day=day)
+async def streak_on(member_id: int, day: date) -> int | None:
+    """The streak of the member's check-in that day, if it checked in."""
+    rows = await connections.get("default").execute_query_dict(_sql(_STREAK_ON), [member_id, day])
+    return int(rows[0]["streak"]) if rows else None
 
 
 async def review(*, programme_id: int, line_id: int, at: datetime) -> Review:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
+from tortoise import connections
 from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.queryset import QuerySet
@@ -272,3 +276,149 @@ async def issued_in_period(
         template_id=template_id, member_id__in=member_ids, period=period
     ).values_list("member_id", "period_seq")
     return {(int(m), int(s)) for m, s in rows}
+
+
+# ---- the claim hot path (perf-spend): raw SQL, the template read folded into the stock take ---
+
+_TAKE_ONE = {
+    # Stock taken (capped or not) and the template read back in one conditional UPDATE: the
+    # row lock queues concurrent takers, each re-checking the WHERE after the one before.
+    "postgres": """
+UPDATE coupon_templates SET stock_left = stock_left - $3, issued = issued + $3
+WHERE programme_id = $1 AND id = $2 AND status = 'ACTIVE'
+    AND (stock_left IS NULL OR stock_left >= $3) {members_only}
+RETURNING *
+""",
+    "sqlite": """
+UPDATE coupon_templates SET stock_left = stock_left - ?3, issued = issued + ?3
+WHERE programme_id = ?1 AND id = ?2 AND status = 'ACTIVE'
+    AND (stock_left IS NULL OR stock_left >= ?3) {members_only}
+RETURNING *
+""",
+}
+# What `_templates(members_only=True)` admits (besides ACTIVE, which the take requires anyway).
+_MEMBERS_ONLY = "AND (claimable OR points_price IS NOT NULL)"
+
+
+def _dialect() -> str:
+    return "postgres" if connections.get("default").capabilities.dialect == "postgres" else "sqlite"
+
+
+async def take_stock_of(
+    programme_id: int, template_id: int, count: int, *, members_only: bool
+) -> CouponTemplate | None:
+    """`take_stock`, for a template of the programme (one a member may get by itself, with
+    `members_only`), returning it as it is after the take; None when nothing was taken (no
+    such template, not active, or short of stock: the caller reads it to say which)."""
+    sql = _TAKE_ONE[_dialect()].format(members_only=_MEMBERS_ONLY if members_only else "")
+    rows = await connections.get("default").execute_query_dict(
+        sql, [programme_id, template_id, count]
+    )
+    return CouponTemplate._init_from_db(**rows[0]) if rows else None
+
+
+_INSERT_ONE = {
+    "postgres": """
+INSERT INTO coupons (programme_id, template_id, member_id, code, status, source, issued_at,
+    starts_at, ends_at, points_transaction_id)
+VALUES ($1, $2, $3, $4, 'AVAILABLE', $5, $6, $7, $8, $9)
+ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
+""",
+    "sqlite": """
+INSERT INTO coupons (programme_id, template_id, member_id, code, status, source, issued_at,
+    starts_at, ends_at, points_transaction_id)
+VALUES (?, ?, ?, ?, 'AVAILABLE', ?, ?, ?, ?, ?)
+ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
+""",
+}
+
+
+# On PostgreSQL the coupon's event goes in the same statement, numbered as events.py numbers
+# a member's events (the member's `event_seq` raised under the row lock the caller holds),
+# and only if the coupon went in.
+_INSERT_ONE_WITH_EVENT_PG = """
+WITH c AS (
+    INSERT INTO coupons (programme_id, template_id, member_id, code, status, source, issued_at,
+        starts_at, ends_at, points_transaction_id)
+    VALUES ($1, $2, $3, $4, 'AVAILABLE', $5, $6, $7, $8, $9)
+    ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
+), seq AS (
+    UPDATE members SET event_seq = event_seq + 1
+    WHERE id = $3 AND EXISTS (SELECT 1 FROM c) RETURNING event_seq
+), e AS (
+    INSERT INTO events
+        (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+    SELECT $10, $1, $3, $11, seq.event_seq, $6, $12, $13::jsonb FROM seq
+)
+SELECT id FROM c
+"""
+
+
+@dataclass(frozen=True)
+class CouponEvent:
+    """The event of a coupon issued, for `insert_one` to write with it."""
+
+    event_id: UUID
+    type: str
+    payload: dict[str, Any]
+    recorded_at: datetime
+
+
+def as_read(moment: datetime) -> datetime:
+    """A datetime as a read of the column gives it back (in the database's time zone)."""
+    value: datetime = Coupon._meta.fields_map["issued_at"].to_python_value(moment)
+    return value
+
+
+async def insert_one(
+    template: CouponTemplate,
+    *,
+    member_id: int,
+    code: str,
+    source: str,
+    issued_at: datetime,
+    starts_at: datetime | None,
+    ends_at: datetime,
+    points_transaction_id: int | None = None,
+    event: CouponEvent | None = None,
+) -> tuple[Coupon | None, bool]:
+    """One AVAILABLE coupon with this code, with its template set; None (and nothing
+    written) when the programme has a coupon with the code already. With `event`, on
+    PostgreSQL, the event is written by the same statement: the flag says whether it was."""
+    args: list[Any] = [
+        template.programme_id,
+        template.id,
+        member_id,
+        code,
+        source,
+        issued_at,
+        starts_at,
+        ends_at,
+        points_transaction_id,
+    ]
+    db = connections.get("default")
+    told = event is not None and _dialect() == "postgres"
+    if told:
+        assert event is not None
+        body = json.dumps(event.payload, separators=(",", ":"))
+        args += [event.event_id, event.type, event.recorded_at, body]
+        rows = await db.execute_query_dict(_INSERT_ONE_WITH_EVENT_PG, args)
+    else:
+        rows = await db.execute_query_dict(_INSERT_ONE[_dialect()], args)
+    if not rows:
+        return None, False
+    coupon = Coupon(
+        id=int(rows[0]["id"]),
+        programme_id=template.programme_id,
+        template_id=template.id,
+        member_id=member_id,
+        code=code,
+        status="AVAILABLE",
+        source=source,
+        issued_at=as_read(issued_at),
+        starts_at=as_read(starts_at) if starts_at is not None else None,
+        ends_at=as_read(ends_at),
+        points_transaction_id=points_transaction_id,
+    )
+    coupon.template = template
+    return coupon, told

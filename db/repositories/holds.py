@@ -1,40 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from tortoise import connections
+
+from db.connection import is_postgres
 from db.models import PointHold
-
-
-async def create(
-    *,
-    programme_id: int,
-    member_id: int,
-    order_ref: str,
-    amount: int,
-    at: datetime,
-    expires_at: datetime,
-) -> PointHold:
-    return await PointHold.create(
-        programme_id=programme_id,
-        member_id=member_id,
-        order_ref=order_ref,
-        amount=amount,
-        status="HELD",
-        created_at=at,
-        expires_at=expires_at,
-    )
 
 
 async def get(programme_id: int, hold_id: int) -> PointHold | None:
     return await PointHold.get_or_none(programme_id=programme_id, id=hold_id)
-
-
-async def lock(programme_id: int, hold_id: int) -> PointHold | None:
-    return (
-        await PointHold.filter(programme_id=programme_id, id=hold_id)
-        .select_for_update(no_key=True)
-        .first()
-    )
 
 
 async def save(hold: PointHold, *fields: str) -> None:
@@ -74,3 +51,206 @@ async def open_for_order(programme_id: int, member_id: int, order_ref: str) -> l
         .select_for_update(no_key=True)
         .order_by("id")
     )
+
+
+# ---- the checkout hot path: raw SQL, one statement per step on PostgreSQL -------------------
+
+_COLUMNS = (
+    "id",
+    "programme_id",
+    "member_id",
+    "order_ref",
+    "amount",
+    "captured",
+    "status",
+    "created_at",
+    "expires_at",
+    "closed_at",
+)
+_H_COLUMNS = ", ".join(f"h.{c}" for c in _COLUMNS)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A hold as the checkout path reads and writes it (no model instance)."""
+
+    id: int
+    programme_id: int
+    member_id: int
+    order_ref: str
+    amount: int
+    captured: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, row: PointHold) -> Hold:
+        return cls(*(getattr(row, c) for c in _COLUMNS))
+
+
+@dataclass(frozen=True)
+class OrderOfHold:
+    """The order a hold was taken for, as far as a capture needs it."""
+
+    status: str
+    member_id: int
+
+
+def _as_read(moment: datetime) -> datetime:
+    """A datetime as a read of it would give it back (in the database's time zone)."""
+    value: datetime = PointHold._meta.fields_map["created_at"].to_python_value(moment)
+    return value
+
+
+def _hold_of(row: dict[str, Any]) -> Hold:
+    """A raw row, its datetimes read as the model reads them (SQLite stores text)."""
+    fields = PointHold._meta.fields_map
+    return Hold(
+        *(fields[c].to_python_value(row[c]) if c.endswith("_at") else row[c] for c in _COLUMNS)
+    )
+
+
+# The hold and the member's new held total in one statement (the caller holds the row lock
+# and computed the total).
+_CREATE_PG = """
+WITH h AS (
+    INSERT INTO point_holds
+        (programme_id, member_id, order_ref, amount, captured, status, created_at, expires_at)
+    VALUES ($1, $2, $3, $4, 0, 'HELD', $5, $6) RETURNING id
+), m AS (
+    UPDATE members SET points_held = $7 WHERE id = $2
+)
+SELECT id FROM h
+"""
+_CREATE_SQLITE = """
+INSERT INTO point_holds
+    (programme_id, member_id, order_ref, amount, captured, status, created_at, expires_at)
+VALUES (?, ?, ?, ?, 0, 'HELD', ?, ?) RETURNING id
+"""
+_SET_HELD_SQLITE = "UPDATE members SET points_held = ? WHERE id = ?"
+
+
+async def create_held(
+    *,
+    programme_id: int,
+    member_id: int,
+    order_ref: str,
+    amount: int,
+    at: datetime,
+    expires_at: datetime,
+    points_held: int,
+) -> Hold:
+    """A new HELD hold, and the locked member's `points_held` set to `points_held`."""
+    db = connections.get("default")
+    args: list[Any] = [programme_id, member_id, order_ref, amount, at, expires_at]
+    if is_postgres():
+        rows = await db.execute_query_dict(_CREATE_PG, [*args, points_held])
+    else:
+        rows = await db.execute_query_dict(_CREATE_SQLITE, args)
+        await db.execute_query(_SET_HELD_SQLITE, [points_held, member_id])
+    return Hold(
+        int(rows[0]["id"]),
+        programme_id,
+        member_id,
+        order_ref,
+        amount,
+        0,
+        "HELD",
+        _as_read(at),
+        _as_read(expires_at),
+        None,
+    )
+
+
+# The hold (locked) and, when asked, its order (locked after it, as every path orders them).
+_LOCK_PG = f"""
+SELECT {_H_COLUMNS} FROM point_holds h WHERE h.programme_id = $1 AND h.id = $2
+FOR NO KEY UPDATE
+"""
+_LOCK_WITH_ORDER_PG = f"""
+WITH h AS (
+    SELECT {", ".join(_COLUMNS)} FROM point_holds WHERE programme_id = $1 AND id = $2
+    FOR NO KEY UPDATE
+), o AS (
+    SELECT o.status, o.member_id FROM orders o, h
+    WHERE o.programme_id = $1 AND o.order_ref = h.order_ref
+    FOR NO KEY UPDATE OF o
+)
+SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id
+FROM h LEFT JOIN o ON true
+"""
+_LOCK_SQLITE = f"""
+SELECT {_H_COLUMNS} FROM point_holds h WHERE h.programme_id = ? AND h.id = ?
+"""
+_LOCK_WITH_ORDER_SQLITE = f"""
+SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id
+FROM point_holds h
+LEFT JOIN orders o ON o.programme_id = h.programme_id AND o.order_ref = h.order_ref
+WHERE h.programme_id = ? AND h.id = ?
+"""
+
+
+async def lock_hold(
+    programme_id: int, hold_id: int, *, with_order: bool
+) -> tuple[Hold | None, OrderOfHold | None]:
+    """The hold's row lock (the caller holds its member's), and with `with_order` its order's
+    too, in one statement."""
+    if is_postgres():
+        sql = _LOCK_WITH_ORDER_PG if with_order else _LOCK_PG
+    else:
+        sql = _LOCK_WITH_ORDER_SQLITE if with_order else _LOCK_SQLITE
+    rows = await connections.get("default").execute_query_dict(sql, [programme_id, hold_id])
+    if not rows:
+        return None, None
+    row = rows[0]
+    order = None
+    if with_order and row["order_status"] is not None:
+        order = OrderOfHold(str(row["order_status"]), int(row["order_member_id"]))
+    return _hold_of(row), order
+
+
+_CLOSE_PG = """
+WITH h AS (
+    UPDATE point_holds SET status = $2, closed_at = $3, captured = $4 WHERE id = $1
+), m AS (
+    UPDATE members SET points_held = $5 WHERE id = $6
+)
+SELECT 1
+"""
+_CLOSE_ONLY_PG = "UPDATE point_holds SET status = $2, closed_at = $3, captured = $4 WHERE id = $1"
+_CLOSE_SQLITE = "UPDATE point_holds SET status = ?, closed_at = ?, captured = ? WHERE id = ?"
+
+
+async def close(
+    hold: Hold, *, status: str, at: datetime, captured: int, points_held: int | None
+) -> Hold:
+    """Close a locked hold; with `points_held`, set its member's held total too (in the same
+    statement on PostgreSQL). None: the caller saves the member's balances itself."""
+    db = connections.get("default")
+    if is_postgres():
+        if points_held is None:
+            await db.execute_query(_CLOSE_ONLY_PG, [hold.id, status, at, captured])
+        else:
+            await db.execute_query_dict(
+                _CLOSE_PG, [hold.id, status, at, captured, points_held, hold.member_id]
+            )
+    else:
+        await db.execute_query(_CLOSE_SQLITE, [status, at, captured, hold.id])
+        if points_held is not None:
+            await db.execute_query(_SET_HELD_SQLITE, [points_held, hold.member_id])
+    return replace(hold, status=status, closed_at=_as_read(at), captured=captured)
+
+
+_MEMBER_OF = {
+    "postgres": "SELECT member_id FROM point_holds WHERE programme_id = $1 AND id = $2",
+    "sqlite": "SELECT member_id FROM point_holds WHERE programme_id = ? AND id = ?",
+}
+
+
+async def member_of(programme_id: int, hold_id: int) -> int | None:
+    """Whose hold this is (unlocked: the caller locks that member, then the hold)."""
+    sql = _MEMBER_OF["postgres" if is_postgres() else "sqlite"]
+    rows = await connections.get("default").execute_query_dict(sql, [programme_id, hold_id])
+    return int(rows[0]["member_id"]) if rows else None

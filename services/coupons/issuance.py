@@ -19,7 +19,8 @@ from db.models import Coupon, CouponTemplate, Member, Programme
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
-from domain.auth import Principal
+from db.repositories.coupons import CouponEvent
+from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, Source, Template, TemplateStatus, issuable, validity
 from domain.coupons.wallet import (
     CODE_ALPHABET,
@@ -36,12 +37,14 @@ from domain.points import TxKind
 from domain.tiers import BenefitKind
 from services import events as event_service
 from services import members as member_service
-from services.clock import now_of
+from services.clock import now_of, wall_now
 from services.coupons.templates import find, rules_of
-from services.coupons.wallet import CouponView, load
+from services.coupons.wallet import CouponView, load, view
+from services.events import new_event_id
 from services.idempotency import run_once
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable
+from services.points.redemption import locked_member
 
 GRANT_MAX = 1_000
 JOB_BATCH = 500
@@ -218,18 +221,89 @@ async def claim(
     _check_member_arg(errors, member_external_id)
     errors.raise_if_any()
 
+    written: list[CouponView] = []
+
     async def act() -> dict[str, Any]:
-        member, template, now = await _one_member_issue(principal, member_external_id, template_id)
+        programme = await programme_repo.get(principal.programme_id)
+        now = now_of(programme)
+        # The member's row lock first (its count of this template's coupons holds until
+        # commit), then the stock: taken, and the template read back, in one statement.
+        member = await locked_member(principal, programme, member_external_id, at=now)
+        template = await coupon_repo.take_stock_of(
+            principal.programme_id, template_id, 1, members_only=principal.role is Role.MEMBER
+        )
+        if template is None:
+            await _why_not_taken(principal, template_id, member, now)
+        assert template is not None
+        rules = rules_of(template)
+        # Any refusal below rolls the stock taken back with the rest of the transaction.
+        _check_open(template, rules, now)
+        await _check_members(template, rules, [member], "templateId")
         if not template.claimable:
             raise NotClaimable("this coupon is not claimed, it is given", field="templateId")
-        coupon = (await _issue(template, [member], source=Source.CLAIM, now=now))[0]
+        coupon = await _issue_one(template, member, source=Source.CLAIM, now=now)
+        written.append(view(coupon, now))
         return {"couponId": coupon.id}
 
     payload = {"templateId": template_id, "member": member_external_id}
     result = await run_once(
         principal, key=idempotency_key, operation="claimCoupon", payload=payload, action=act
     )
+    if written and written[0].row.id == int(result["couponId"]):
+        return written[0]  # as written: no read back
     return (await load(principal.programme_id, [int(result["couponId"])]))[0]
+
+
+async def _why_not_taken(
+    principal: Principal, template_id: int, member: Member, now: datetime
+) -> None:
+    """No stock was taken: raise what the template says, in the order a claim checks it."""
+    template = await _template(principal, template_id)
+    rules = rules_of(template)
+    _check_open(template, rules, now)
+    await _check_members(template, rules, [member], "templateId")
+    if not template.claimable:
+        raise NotClaimable("this coupon is not claimed, it is given", field="templateId")
+    raise OutOfStock("this coupon is out of stock", field="templateId")
+
+
+async def _issue_one(
+    template: CouponTemplate, member: Member, *, source: Source, now: datetime
+) -> Coupon:
+    """`_issue` for one member whose stock is taken already: the coupon inserted with a
+    fresh code (drawn again in the unlikely case it exists), and its event."""
+    starts, ends = validity(rules_of(template), now)
+    assert ends is not None  # every template's coupons expire (validate_template)
+    while True:
+        code = new_code()
+        payload = coupon_payload(
+            external_id=member.external_id,
+            code=code,
+            template=template.code,
+            title=template.title,
+            source=source.value,
+            ends_at=ends,
+        )
+        event = CouponEvent(new_event_id(), str(EventType.COUPON_ISSUED), payload, wall_now())
+        coupon, told = await coupon_repo.insert_one(
+            template,
+            member_id=member.id,
+            code=code,
+            source=source.value,
+            issued_at=now,
+            starts_at=starts,
+            ends_at=ends,
+            event=event,
+        )
+        if coupon is not None:
+            break
+    if not told:  # SQLite: the event on its own
+        await event_service.record_many(  # the caller holds the member's row lock
+            template.programme_id,
+            [(member.id, EventType.COUPON_ISSUED, payload)],
+            occurred_at=now,
+        )
+    return coupon
 
 
 async def exchange_points(

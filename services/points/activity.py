@@ -36,6 +36,7 @@ from services.points.ledger import (
     policy_of,
     take_back,
 )
+from services.points.redemption import locked_member
 
 
 class AlreadyCheckedIn(DomainError):
@@ -82,19 +83,22 @@ async def check_in(
     twenty parallel check-ins credit once."""
     _key_errors(idempotency_key, member_external_id)
 
+    written: list[Member] = []
+
     async def act() -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
-        target = await member_service.target(principal, member_external_id)
+        # The member's lock first: the streak read below is then the last word on it.
+        member = await locked_member(principal, programme, member_external_id)
         now = now_of(programme)
         today = now.astimezone(ZoneInfo(programme.timezone)).date()
-        yesterday = await activity_repo.check_in_on(target.id, today - timedelta(days=1))
-        streak = yesterday.streak + 1 if yesterday else 1
+        yesterday = await activity_repo.streak_on(member.id, today - timedelta(days=1))
+        streak = yesterday + 1 if yesterday is not None else 1
         policy = policy_of(programme)
         points = streak_points(streak, policy)
         try:
-            await activity_repo.check_in(
+            await activity_repo.add_check_in(
                 programme_id=programme.id,
-                member_id=target.id,
+                member_id=member.id,
                 day=today,
                 streak=streak,
                 points=points,
@@ -103,7 +107,6 @@ async def check_in(
             if not is_unique_violation(error):
                 raise
             raise AlreadyCheckedIn(f"already checked in on {today.isoformat()}") from error
-        member = await ledger.lock(programme, target.id)
         entry = Entry(
             "CHECK_IN",
             today.isoformat(),
@@ -115,13 +118,17 @@ async def check_in(
         points = await abuse.capped(programme, member, Source.CHECK_IN, points, now)
         if points:
             await credit_available(member, entry, points, TxKind.EARN, programme)
+        written.append(member)
         return {"memberId": member.id, "streak": streak, "points": points}
 
     payload = {"member": member_external_id}
     result = await run_once(
         principal, key=idempotency_key, operation="checkIn", payload=payload, action=act
     )
-    member = await Member.get(id=int(result["memberId"]))
+    if written and written[0].id == int(result["memberId"]):
+        member = written[0]  # as the check-in left it: no read back
+    else:
+        member = await Member.get(id=int(result["memberId"]))
     return member, int(result["streak"]), int(result["points"])
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from tortoise.exceptions import DoesNotExist
 
 from db.models import Member, PointHold, PointTransaction, Programme
 from db.repositories import holds as hold_repo
-from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
-from domain.auth import Principal
+from db.repositories.holds import Hold, OrderOfHold
+from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
@@ -30,6 +32,7 @@ from services.points.ledger import (
 )
 
 HELD, CAPTURED, RELEASED, EXPIRED = "HELD", "CAPTURED", "RELEASED", "EXPIRED"
+T = TypeVar("T")
 
 
 class HoldClosed(DomainError):
@@ -63,9 +66,42 @@ def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
 
 
 async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
-    found = await member_service.target(principal, external_id)
     programme = await programme_repo.get(principal.programme_id)
-    return await ledger.lock(programme, found.id), programme
+    return await locked_member(principal, programme, external_id), programme
+
+
+async def locked_member(
+    principal: Principal,
+    programme: Programme,
+    external_id: str | None,
+    *,
+    at: datetime | None = None,
+) -> Member:
+    """The member a call is about (as `members.target` finds it), read with its row lock in
+    one statement (by id for a member token's own, else by externalId), its expiry booked."""
+    if external_id is None and principal.member_id is None:
+        raise NotFound("no member with this externalId", field="memberExternalId")
+    if external_id is None and principal.role is Role.MEMBER:
+        assert principal.member_id is not None
+        try:
+            member = await ledger.lock(programme, principal.member_id, at=at)
+        except DoesNotExist:
+            member = None
+        if member_service.visible_to(principal, member) is None:
+            raise NotFound("no member with this externalId", field="memberExternalId")
+        assert member is not None
+        return member
+    member = await member_service.locked_target(principal, external_id, field="memberExternalId")
+    await ledger.settle(member, programme, at or now_of(programme))
+    return member
+
+
+class _Written(Generic[T]):
+    """What an action wrote, kept for the caller so the first call reads nothing back (a
+    replay has only the stored result, and reads)."""
+
+    def __init__(self) -> None:
+        self.value: tuple[T, Member] | None = None
 
 
 async def redeem(
@@ -79,6 +115,27 @@ async def redeem(
 ) -> PointTransaction:
     """Spend points on a reward, soonest-expiring lots first. Under the member's row lock, so
     fifty racing redemptions of a balance that covers ten leave exactly ten standing."""
+    tx, _ = await redeem_with_member(
+        principal,
+        member_external_id=member_external_id,
+        amount=amount,
+        reason=reason,
+        reward=reward,
+        idempotency_key=idempotency_key,
+    )
+    return tx
+
+
+async def redeem_with_member(
+    principal: Principal,
+    *,
+    member_external_id: str | None,
+    amount: int,
+    reason: str,
+    reward: str | None,
+    idempotency_key: str,
+) -> tuple[PointTransaction, Member | None]:
+    """`redeem`, and the member as it left it (None on a replay: read it then)."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
@@ -88,6 +145,8 @@ async def redeem(
     if member_external_id is not None:
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
+
+    written: _Written[PointTransaction] = _Written()
 
     async def act() -> dict[str, Any]:
         member, programme = await _locked_member(principal, member_external_id)
@@ -101,13 +160,16 @@ async def redeem(
             now_of(programme),
         )
         tx = await debit_available(member, entry, amount, TxKind.REDEEM)
+        written.value = (tx, member)
         return {"transactionId": tx.id}
 
     payload = {"member": member_external_id, "amount": amount, "reason": reason, "reward": reward}
     result = await run_once(
         principal, key=idempotency_key, operation="redeemPoints", payload=payload, action=act
     )
-    return await PointTransaction.get(id=int(result["transactionId"]))
+    if written.value is not None and written.value[0].id == int(result["transactionId"]):
+        return written.value
+    return await PointTransaction.get(id=int(result["transactionId"])), None
 
 
 async def reverse_redemption(
@@ -158,8 +220,27 @@ async def hold(
     amount: int,
     order_ref: str,
     idempotency_key: str,
-) -> PointHold:
+) -> Hold:
     """Reserve points at checkout. Nothing is spent yet: capture spends, release gives back."""
+    held, _ = await hold_with_member(
+        principal,
+        member_external_id=member_external_id,
+        amount=amount,
+        order_ref=order_ref,
+        idempotency_key=idempotency_key,
+    )
+    return held
+
+
+async def hold_with_member(
+    principal: Principal,
+    *,
+    member_external_id: str | None,
+    amount: int,
+    order_ref: str,
+    idempotency_key: str,
+) -> tuple[Hold, Member | None]:
+    """`hold`, and the member as it left it (None on a replay: read it then)."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
@@ -168,39 +249,62 @@ async def hold(
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
 
+    written: _Written[Hold] = _Written()
+
     async def act() -> dict[str, Any]:
         member, programme = await _locked_member(principal, member_external_id)
         require_spendable(member, amount)
         policy = policy_of(programme)
         now = now_of(programme)
-        created = await hold_repo.create(
+        member.points_held += amount
+        created = await hold_repo.create_held(
             programme_id=programme.id,
             member_id=member.id,
             order_ref=order_ref,
             amount=amount,
             at=now,
             expires_at=now + timedelta(minutes=policy.hold_minutes),
+            points_held=member.points_held,
         )
-        member.points_held += amount
-        await points_repo.save_balances(member)
+        written.value = (created, member)
         return {"holdId": created.id}
 
     payload = {"member": member_external_id, "amount": amount, "orderId": order_ref}
     result = await run_once(
         principal, key=idempotency_key, operation="holdPoints", payload=payload, action=act
     )
-    return await PointHold.get(id=int(result["holdId"]))
+    return await _hold_result(written, int(result["holdId"]))
 
 
-async def _open_hold(principal: Principal, hold_id: int) -> tuple[PointHold, Member, Programme]:
-    found = await hold_repo.get(principal.programme_id, hold_id)
-    if found is None or not member_service.can_see(principal, found.member_id):
+async def _hold_result(written: _Written[Hold], hold_id: int) -> tuple[Hold, Member | None]:
+    if written.value is not None and written.value[0].id == hold_id:
+        return written.value
+    return Hold.of(await PointHold.get(id=hold_id)), None
+
+
+async def _open_hold(
+    principal: Principal, hold_id: int, *, with_order: bool
+) -> tuple[Hold, OrderOfHold | None, Member, Programme]:
+    """The hold, locked after its member (and its order after it, with `with_order`)."""
+    member_id = await hold_repo.member_of(principal.programme_id, hold_id)
+    if member_id is None or not member_service.can_see(principal, member_id):
         raise NotFound("no hold with this id", field="holdId")
     programme = await programme_repo.get(principal.programme_id)
-    member = await ledger.lock(programme, found.member_id)
-    locked = await hold_repo.lock(principal.programme_id, hold_id)
+    member = await ledger.lock(programme, member_id)
+    locked, order = await hold_repo.lock_hold(
+        principal.programme_id, hold_id, with_order=with_order
+    )
     assert locked is not None
-    return locked, member, programme
+    return locked, order, member, programme
+
+
+async def _close(held: Hold, member: Member, status: str, at: datetime, captured: int = 0) -> Hold:
+    """Close the locked hold and save its member's held total (nothing else of the member's
+    balances changed since they were locked)."""
+    member.points_held -= held.amount
+    return await hold_repo.close(
+        held, status=status, at=at, captured=captured, points_held=member.points_held
+    )
 
 
 async def close_hold(hold: PointHold, member: Member, status: str, at: datetime) -> None:
@@ -216,34 +320,45 @@ async def release_holds_for_order(member: Member, order_ref: str, at: datetime) 
         await close_hold(open_hold, member, RELEASED, at)
 
 
-async def capture(
-    principal: Principal, *, hold_id: int, amount: int, idempotency_key: str
-) -> PointHold:
+async def capture(principal: Principal, *, hold_id: int, amount: int, idempotency_key: str) -> Hold:
     """Spend `amount` (at most the hold) for the order; the rest of the hold is released."""
+    held, _ = await capture_with_member(
+        principal, hold_id=hold_id, amount=amount, idempotency_key=idempotency_key
+    )
+    return held
+
+
+async def capture_with_member(
+    principal: Principal, *, hold_id: int, amount: int, idempotency_key: str
+) -> tuple[Hold, Member | None]:
+    """`capture`, and the member as it left it (None on a replay: read it then)."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
     errors.raise_if_any()
+    written: _Written[Hold] = _Written()
 
     async def act() -> dict[str, Any]:
-        held, member, programme = await _open_hold(principal, hold_id)
+        held, order, member, programme = await _open_hold(principal, hold_id, with_order=True)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
         now = now_of(programme)
         if held.expires_at <= now:
-            await close_hold(held, member, EXPIRED, now)
+            await _close(held, member, EXPIRED, now)
             return {"holdId": held.id, "refused": ErrorCode.HOLD_EXPIRED.value}
-        order = await order_repo.lock(programme.id, held.order_ref)
         if order is not None and (
             order.status in ("CANCELLED", "RETURNED") or order.member_id != held.member_id
         ):
             # Points captured now could never be given back by that order's return.
-            await close_hold(held, member, RELEASED, now)
+            await _close(held, member, RELEASED, now)
             return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
-        held.captured = amount
-        await close_hold(held, member, CAPTURED, now)  # its points are spendable again ...
+        # Its points are spendable again (the debit below saves the member's balances) ...
+        member.points_held -= held.amount
+        closed = await hold_repo.close(
+            held, status=CAPTURED, at=now, captured=amount, points_held=None
+        )
         require_spendable(member, amount)  # ... and must still cover the capture
         entry = Entry(
             "ORDER",
@@ -254,6 +369,7 @@ async def capture(
             now,
         )
         await debit_available(member, entry, amount, TxKind.REDEEM)
+        written.value = (closed, member)
         return {"holdId": held.id}
 
     payload = {"holdId": hold_id, "amount": amount}
@@ -268,19 +384,28 @@ async def capture(
         raise OrderClosed(
             "the hold's order was cancelled or returned; the hold was released", field="holdId"
         )
-    return await PointHold.get(id=int(result["holdId"]))
+    return await _hold_result(written, int(result["holdId"]))
 
 
-async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -> PointHold:
+async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -> Hold:
+    held, _ = await release_with_member(principal, hold_id=hold_id, idempotency_key=idempotency_key)
+    return held
+
+
+async def release_with_member(
+    principal: Principal, *, hold_id: int, idempotency_key: str
+) -> tuple[Hold, Member | None]:
+    """`release`, and the member as it left it (None on a replay: read it then)."""
     errors = Collector()
     check_key(errors, idempotency_key)
     errors.raise_if_any()
+    written: _Written[Hold] = _Written()
 
     async def act() -> dict[str, Any]:
-        held, member, programme = await _open_hold(principal, hold_id)
+        held, _, member, programme = await _open_hold(principal, hold_id, with_order=False)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
-        await close_hold(held, member, RELEASED, now_of(programme))
+        written.value = (await _close(held, member, RELEASED, now_of(programme)), member)
         return {"holdId": held.id}
 
     result = await run_once(
@@ -290,4 +415,4 @@ async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -
         payload={"holdId": hold_id},
         action=act,
     )
-    return await PointHold.get(id=int(result["holdId"]))
+    return await _hold_result(written, int(result["holdId"]))
