@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from db.models import Member
@@ -19,8 +20,35 @@ def cursor_for(member: Member) -> str:
     return encode_cursor(CURSOR_PREFIX, member.id)
 
 
+# Member fields whose resolvers need the programme's tiers (or whose names the selection
+# cannot tell, behind a fragment): the tiers are fetched alongside the member row for them.
+_NEEDS_TIERS = frozenset({"tier", "tierProgress", "benefits", "nextBestActions"})
+
+
+def _wants_tiers(info: Any) -> bool:
+    nodes = getattr(info, "field_nodes", None)
+    if nodes is None:
+        return True  # not GraphQL: the raw member page (api/member_page.py)
+    for node in nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            name = getattr(selection, "name", None)
+            if name is None or name.value in _NEEDS_TIERS:
+                return True
+    return False
+
+
 async def member(info: Any, external_id: str) -> Member | None:
-    return await member_service.find_by_external_id(require(info, *ANYONE), external_id)
+    """The member row, with the programme row (and the tiers, when the selection needs them)
+    read alongside: the fields below then start together, and their reads go out as one
+    batch (db/sql/page.py) rather than each behind its own wait for the programme."""
+    principal = require(info, *ANYONE)
+    loaders = info.context.loaders
+    found, *_ = await asyncio.gather(
+        member_service.find_for_reading(principal, external_id),
+        loaders.programme(),
+        *((loaders.tiers(),) if _wants_tiers(info) else ()),
+    )
+    return found  # type: ignore[no-any-return]
 
 
 async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:
