@@ -4,8 +4,10 @@ wallet, a ledger, lots, recommendation lists, purchases, tier sums and offers co
 trip after the member's own row; a query asking for one part pays for that part only.
 
 A `PageReader` lives for one request (the GraphQL context holds it). Its methods register a
-part at call time and return an awaitable of it; asking twice for the same part (expiring
-points for the points field and for next best actions) reads it once. The SQL only reads: the
+part at call time and return an awaitable of it; asking twice for the same part in one batch
+(expiring points for the points field and for next best actions) reads it once. Nothing is
+kept after its batch: a later ask reads again (the second mutation of a request sees what the
+first one wrote). The SQL only reads: the
 services above apply the rules (expiry, ranking, tier progress, offers).
 
 Statements: PostgreSQL builds each part with json_agg/json_build_object, SQLite with
@@ -35,6 +37,8 @@ def _at(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is UTC:  # both dialects write UTC: "+00:00" parses to this very object
+        return parsed
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -55,6 +59,11 @@ class _Mapping:
         self.times = [c for c, f in by_column.items() if isinstance(f, DatetimeField)]
         self.flags = [c for c, f in by_column.items() if isinstance(f, BooleanField)]
         self.documents = [c for c, f in by_column.items() if isinstance(f, JSONField)]
+        # The instance is made as _init_from_db makes it, minus its per-field calls (the values
+        # are converted above): where every column is its attribute's name, by one update of
+        # the instance's __dict__ (these models have no properties over their columns).
+        self.plain = all(meta.fields_db_projection_reverse.get(c, c) == c for c in self.columns)
+        self.generated_pk = meta.db_pk_column not in meta.generated_db_fields
         self.ready = True
 
     def object_sql(self, alias: str, postgres: bool) -> str:
@@ -73,7 +82,16 @@ class _Mapping:
         for c in self.documents:
             if isinstance(values[c], str):
                 values[c] = orjson.loads(values[c])
-        return self.model._init_from_db(**values)
+        if not self.plain:
+            return self.model._init_from_db(**values)
+        made = self.model.__new__(self.model)
+        state = made.__dict__
+        state.update(values)
+        state["_partial"] = False
+        state["_saved_in_db"] = True
+        state["_custom_generated_pk"] = self.generated_pk
+        state["_await_when_save"] = {}
+        return made
 
 
 _COUPON, _TEMPLATE = _Mapping(Coupon), _Mapping(CouponTemplate)
@@ -305,13 +323,19 @@ class PageReader:
             for n, (future, (*_, convert)) in enumerate(zip(futures, queued, strict=True)):
                 if not future.done():
                     future.set_result(convert(row[n]))
+            self._forget(queued)
         except BaseException as error:
+            self._forget(queued)
             for future in futures:
                 if not future.done():
                     future.set_exception(error)
                     future.exception()  # retrieved: the awaiting resolver reports it
             if not isinstance(error, Exception):
                 raise
+
+    def _forget(self, queued: list[Any]) -> None:
+        for key, *_ in queued:
+            self._parts.pop(key, None)
 
     def lots(self, member_id: int) -> Awaitable[list[Lot]]:
         """The member's open lots (remaining > 0), as points_repo.open_lots reads them."""
