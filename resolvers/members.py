@@ -55,9 +55,9 @@ async def member(info: Any, external_id: str) -> Member | None:
     loaders = info.context.loaders
     programme, tiers = _needs(info)
     if not programme and not tiers:
-        return await member_service.find_for_reading(principal, external_id)
+        return await member_service.find_by_external_id(principal, external_id)
     found, *_ = await asyncio.gather(
-        member_service.find_for_reading(principal, external_id),
+        member_service.find_by_external_id(principal, external_id),
         *((loaders.programme(),) if programme else ()),
         *((loaders.tiers(),) if tiers else ()),
     )

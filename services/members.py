@@ -93,16 +93,7 @@ async def target(
 async def find_by_external_id(principal: Principal, external_id: str) -> Member | None:
     if not is_external_id(external_id):
         return None  # cannot exist; and NUL or a lone surrogate must not reach the database
-    return visible_to(
-        principal, await member_repo.get_by_external_id(principal.programme_id, external_id)
-    )
-
-
-async def find_for_reading(principal: Principal, external_id: str) -> Member | None:
-    """As find_by_external_id, by the page's own statement (no ORM query built): for reads
-    only, never a row a write goes on to lock."""
-    if not is_external_id(external_id):
-        return None
+    # by the hot path's own statement (db/sql/page.py): a model instance all the same
     found = await page_sql.member_by_external_id(principal.programme_id, external_id)
     return visible_to(principal, found)
 
