@@ -158,10 +158,12 @@ def _history_sql(pg: bool) -> str:
 
 
 def _lists_sql(pg: bool) -> str:
-    # the member's own list (when given) and the programme's popular one
+    # the member's own list (when given), else the programme's popular one: the service reads
+    # the popular list only when the member has none of its own, so it is not sent otherwise
     return (
         f"(SELECT {_AGG[not pg]}({_LIST.object_sql('r', pg)}) FROM recommendation_lists r "
-        "WHERE r.programme_id = {p} AND (r.member_id IS NULL OR r.member_id = {p}))"
+        "WHERE r.programme_id = {p} AND (r.member_id = {p} OR r.member_id IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM recommendation_lists o WHERE o.programme_id = {p} AND o.member_id = {p})))"
     )
 
 
@@ -355,9 +357,11 @@ class PageReader:
     def lists(
         self, programme_id: int, member_id: int | None
     ) -> Awaitable[list[RecommendationList]]:
-        """The member's stored list (when `member_id`) and the programme's popular list."""
-        params = (programme_id, member_id if member_id is not None else 0)
-        return self._part(("lists", *params), LISTS, params, _lists)
+        """The member's stored list (when `member_id` and it has one), else the programme's
+        popular list."""
+        whose = member_id if member_id is not None else 0
+        params = (programme_id, whose, programme_id, whose)
+        return self._part(("lists", programme_id, whose), LISTS, params, _lists)
 
     def purchases(self, member_id: int) -> Awaitable[dict[str, datetime]]:
         """Each sku the member bought in an order not cancelled, with the latest time."""
