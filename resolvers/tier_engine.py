@@ -9,7 +9,6 @@ from domain.tier_rules import Progress, TierPolicy
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import tier_policy
-from services.tier_evaluation import progress_of
 
 CURSOR = "tierchange:"
 
@@ -29,12 +28,14 @@ async def set_policy(info: Any, changes: dict[str, Any], *, idempotency_key: str
 
 
 async def progress(info: Any, member: Member) -> Progress:
-    require(info, *ANYONE)
+    principal = require(info, *ANYONE)
     loaders = info.context.loaders
     programme, tiers = await loaders.programme(), await loaders.tiers()
     # the tiers the request has, the sums read with the rest of the member page
     sums = loaders.page.sums if loaders.page is not None else None
-    return await progress_of(programme, member, tiers=tiers, sums=sums)
+    return await tier_policy.progress(
+        principal, member, programme=programme, tiers=tiers, sums=sums
+    )
 
 
 async def history(
