@@ -9,9 +9,11 @@ Without Redis (the SQLite run) the API key itself is read from the database on e
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from api.member_page import MEMBER_PAGE
+from db.sql.page import PageReader
 from domain.auth import Role
 from domain.points import ExpiryPolicy, PointsPolicy
 from domain.tiers import BenefitKind
@@ -122,3 +124,18 @@ async def test_a_member_alone_does_not_read_the_rest_of_the_page(
     # then nothing but the member row is read
     assert body["data"]["member"]["externalId"] == member.external_id
     assert counted["n"] == 1 + KEY_LOOKUP, counted["n"]
+
+
+async def test_a_part_asked_twice_in_a_batch_is_read_once_and_later_read_again(
+    programme, make_member
+):
+    # given a member with points in a lot
+    member = await a_full_member(programme, make_member)
+    reader = PageReader()
+    # when two fields ask for its lots together, and a later one (a second mutation's) again
+    with counting_statements() as counted:
+        first, again = await asyncio.gather(reader.lots(member.id), reader.lots(member.id))
+        later = await reader.lots(member.id)
+    # then the pair costs one statement, and the later ask reads afresh
+    assert first and first == again == later
+    assert counted["n"] == 2 and reader.statements == 2
