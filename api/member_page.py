@@ -5,6 +5,7 @@ mount it. A test holds its JSON equal to the GraphQL answer."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -50,15 +51,24 @@ async def member_page(info: Any, external_id: str) -> dict[str, Any]:
     row = await member_resolvers.member(info, external_id)
     if row is None:
         return {"data": {"member": None}}
-    tier = await member_resolvers.tier_of(info, row.tier_id)
-    progress = await tier_resolvers.progress(info, row)
-    expiring = await points_resolvers.expiring(info, row, 30)
-    balances = await points_resolvers.balances(info, row)
-    coupons, _ = await coupon_resolvers.wallet_page(info, row, status=None, first=20, after=None)
-    transactions, _ = await points_resolvers.transactions(
-        info, row, first=10, after=None, kinds=None
+    # started together, as GraphQL resolves a member's fields: their reads go out as one batch
+    (
+        tier,
+        progress,
+        expiring,
+        balances,
+        (coupons, _),
+        (transactions, _),
+        recommended,
+    ) = await asyncio.gather(
+        member_resolvers.tier_of(info, row.tier_id),
+        tier_resolvers.progress(info, row),
+        points_resolvers.expiring(info, row, 30),
+        points_resolvers.balances(info, row),
+        coupon_resolvers.wallet_page(info, row, status=None, first=20, after=None),
+        points_resolvers.transactions(info, row, first=10, after=None, kinds=None),
+        reco_resolvers.recommendations(info, row, first=10),
     )
-    recommended = await reco_resolvers.recommendations(info, row, first=10)
     return {
         "data": {
             "member": {

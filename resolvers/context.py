@@ -11,6 +11,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from db.models import Member, Programme
+from db.sql.page import PageReader
 from domain.auth import Principal
 from domain.tiers import TierView
 from services import members as member_service
@@ -33,6 +34,8 @@ class Loaders:
         self.member_by_id: DataLoader[int, Member | None] = DataLoader(self._members)
         self._tiers: asyncio.Task[list[TierView]] | None = None
         self._programme: asyncio.Task[Programme] | None = None
+        # the member page's parts, read together (db/sql/page.py)
+        self.page = PageReader()
 
     async def _members(self, ids: list[int]) -> list[Member | None]:
         assert self._principal is not None

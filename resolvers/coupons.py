@@ -62,7 +62,8 @@ async def wallet_page(
     )
     principal = require(info, *ANYONE)
     now = now_of(await info.context.loaders.programme())
-    return await wallet.page(principal, member, request, status=status, now=now)
+    reader = info.context.loaders.page
+    return await wallet.page(principal, member, request, status=status, now=now, reader=reader)
 
 
 async def wallet_count(info: Any, member: Member, *, status: CouponStatus | None) -> int:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from db.models import Member
@@ -19,8 +20,48 @@ def cursor_for(member: Member) -> str:
     return encode_cursor(CURSOR_PREFIX, member.id)
 
 
+# What the fields under `member` read besides its row, so that it is fetched alongside the row
+# (the fields below then start together, and their reads go out as one batch): the tiers for
+# these; the programme row for any field not named here (a fragment: both).
+_TIERS = frozenset({"tier", "benefits", "tierProgress", "nextBestActions"})
+_NO_PROGRAMME = frozenset(
+    {"__typename", "id", "externalId", "displayName", "email", "phone", "birthday", "joinedAt"}
+    | {"consent", "tierSince", "tierValidUntil", "tier", "benefits"}
+)
+
+
+def _needs(info: Any) -> tuple[bool, bool]:
+    """(the programme row, the tiers): what the selection under `member` will want."""
+    raw = getattr(info, "_raw_info", None)  # strawberry's Info over graphql-core's
+    nodes = getattr(raw, "field_nodes", None)
+    if nodes is None:
+        return True, True  # not GraphQL: the raw member page (api/member_page.py)
+    programme = tiers = False
+    for node in nodes:
+        for selection in node.selection_set.selections if node.selection_set else ():
+            name = getattr(selection, "name", None)
+            if name is None:
+                return True, True
+            programme = programme or name.value not in _NO_PROGRAMME
+            tiers = tiers or name.value in _TIERS
+    return programme, tiers
+
+
 async def member(info: Any, external_id: str) -> Member | None:
-    return await member_service.find_by_external_id(require(info, *ANYONE), external_id)
+    """The member row, with the programme row (and the tiers, when the selection needs them)
+    read alongside: the fields below then start together, and their reads go out as one
+    batch (db/sql/page.py) rather than each behind its own wait for the programme."""
+    principal = require(info, *ANYONE)
+    loaders = info.context.loaders
+    programme, tiers = _needs(info)
+    if not programme and not tiers:
+        return await member_service.find_by_external_id(principal, external_id)
+    found, *_ = await asyncio.gather(
+        member_service.find_by_external_id(principal, external_id),
+        *((loaders.programme(),) if programme else ()),
+        *((loaders.tiers(),) if tiers else ()),
+    )
+    return found  # type: ignore[no-any-return]
 
 
 async def members_by_ids(info: Any, ids: list[int]) -> list[Member | None]:

@@ -28,7 +28,8 @@ def tx_cursor(tx: PointTransaction) -> str:
 async def expiring(info: Any, member: Member, days: int) -> list[Expiring]:
     principal = require(info, *ANYONE)
     programme = await info.context.loaders.programme()
-    return await queries.expiring(principal, member, days, programme=programme)
+    reader = info.context.loaders.page
+    return await queries.expiring(principal, member, days, programme=programme, reader=reader)
 
 
 async def balances(info: Any, member: Member) -> queries.Balances:
@@ -49,7 +50,10 @@ async def transactions(
     request = page_request_of(
         TX_CURSOR, first=first, after=after, last=last, before=before, maximum=BIGINT_MAX
     )
-    return await queries.history(require(info, *ANYONE), member, request, kinds=kinds)
+    reader = info.context.loaders.page
+    return await queries.history(
+        require(info, *ANYONE), member, request, kinds=kinds, reader=reader
+    )
 
 
 async def transactions_count(info: Any, member: Member, kinds: list[TxKind] | None) -> int:

@@ -47,7 +47,8 @@ async def upsert_products(
 async def recommendations(info: Any, member: Member, *, first: int) -> list[Recommended]:
     principal = require(info, *ANYONE)
     programme = await info.context.loaders.programme()
-    return await page.recommendations(principal, member, programme, first=first)
+    reader = info.context.loaders.page
+    return await page.recommendations(principal, member, programme, first=first, reader=reader)
 
 
 async def segment(info: Any, member: Member) -> MemberSegment | None:
@@ -64,8 +65,9 @@ async def members_in_segment(
 
 async def next_actions(info: Any, member: Member) -> list[NextAction]:
     principal = require(info, *ANYONE)
-    programme = await info.context.loaders.programme()
-    return await page.next_actions(principal, member, programme)
+    loaders = info.context.loaders
+    programme, tiers = await loaders.programme(), await loaders.tiers()
+    return await page.next_actions(principal, member, programme, reader=loaders.page, tiers=tiers)
 
 
 async def segment_policy(info: Any) -> SegmentPolicy:

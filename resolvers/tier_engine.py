@@ -29,8 +29,13 @@ async def set_policy(info: Any, changes: dict[str, Any], *, idempotency_key: str
 
 async def progress(info: Any, member: Member) -> Progress:
     principal = require(info, *ANYONE)
-    programme = await info.context.loaders.programme()
-    return await tier_policy.progress(principal, member, programme=programme)
+    loaders = info.context.loaders
+    programme, tiers = await loaders.programme(), await loaders.tiers()
+    # the tiers the request has, the sums read with the rest of the member page
+    sums = loaders.page.sums if loaders.page is not None else None
+    return await tier_policy.progress(
+        principal, member, programme=programme, tiers=tiers, sums=sums
+    )
 
 
 async def history(

@@ -17,6 +17,7 @@ from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from db.repositories import privacy as privacy_repo
 from db.repositories import programmes as programme_repo
+from db.sql import page as page_sql
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.events import EventType, member_payload, member_updated_payload
@@ -92,9 +93,9 @@ async def target(
 async def find_by_external_id(principal: Principal, external_id: str) -> Member | None:
     if not is_external_id(external_id):
         return None  # cannot exist; and NUL or a lone surrogate must not reach the database
-    return visible_to(
-        principal, await member_repo.get_by_external_id(principal.programme_id, external_id)
-    )
+    # by the hot path's own statement (db/sql/page.py): a model instance all the same
+    found = await page_sql.member_by_external_id(principal.programme_id, external_id)
+    return visible_to(principal, found)
 
 
 async def find_by_ids(principal: Principal, ids: list[int]) -> dict[int, Member]:

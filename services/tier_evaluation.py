@@ -17,6 +17,8 @@ counted again after it (told apart by event id, so a frozen sandbox clock cannot
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -45,6 +47,10 @@ from services.points.ledger import INSTANT
 
 UPGRADE, RETURNED, PERIOD_ENDED = "ORDER_COMPLETED", "ORDER_RETURNED", "PERIOD_ENDED"
 
+# Reads the qualifying sums of a member over [since, until) (tier_events.sums, or the member
+# page's batched reader, which reads them with the rest of the page).
+Sums = Callable[..., Awaitable[dict[str, int]]]
+
 
 def policy_of(programme: Programme) -> TierPolicy:
     return TierPolicy.from_json(programme.tier_policy)
@@ -57,12 +63,14 @@ async def _sum(
     until: datetime | None,
     *,
     from_change: bool,
+    sums: Sums | None = None,
 ) -> int:
     """The metric over [since, until). When `since` is a tier change (a reset accumulator, a
     new tier's first period), what was booked up to that change caused it: left out."""
     after = member.tier_event_id if from_change and since == member.tier_since else 0
-    sums = await event_repo.sums(member.id, since=since, until=until, after_event_id=after)
-    return sums[policy.metric.value]
+    read = sums or event_repo.sums
+    found = await read(member.id, since=since, until=until, after_event_id=after)
+    return found[policy.metric.value]
 
 
 def window_from(member: Member, policy: TierPolicy, at: datetime, tz: tzinfo) -> datetime:
@@ -84,10 +92,11 @@ async def qualifying_total(
     *,
     tz: tzinfo,
     until: datetime | None = None,
+    sums: Sums | None = None,
 ) -> int:
     counts_from_change = policy.reset_on_change or policy.window is Window.VALIDITY
     start = window_from(member, policy, at, tz)
-    return await _sum(member, policy, start, until, from_change=counts_from_change)
+    return await _sum(member, policy, start, until, from_change=counts_from_change, sums=sums)
 
 
 async def retention_total(
@@ -97,16 +106,17 @@ async def retention_total(
     end: datetime | None,
     tz: tzinfo,
     start: datetime | None = None,
+    sums: Sums | None = None,
 ) -> int:
     """What retention is judged on: a validity period (the current one unless `start` says
     otherwise) up to `end` (or so far) — under a rolling window, the window at the period end."""
     at = end if end is not None else member.tier_valid_until
     if policy.window is Window.ROLLING_MONTHS:
         assert at is not None
-        return await qualifying_total(member, policy, at, tz=tz, until=end)
+        return await qualifying_total(member, policy, at, tz=tz, until=end, sums=sums)
     if start is None:
         start = member.tier_period_start or member.tier_since or member.joined_at
-    return await _sum(member, policy, start, end, from_change=True)
+    return await _sum(member, policy, start, end, from_change=True, sums=sums)
 
 
 async def _book(member: Member, programme: Programme, *, at: datetime, **activity: Any) -> datetime:
@@ -362,17 +372,30 @@ async def judge_period(member: Member, programme: Programme, now: datetime) -> b
     return True
 
 
-async def progress_of(programme: Programme, member: Member) -> Progress:
-    tiers = await tier_cache.programme_tiers(programme.id)
+async def progress_of(
+    programme: Programme,
+    member: Member,
+    *,
+    tiers: list[TierView] | None = None,
+    sums: Sums | None = None,
+) -> Progress:
+    """`tiers`, `sums`: the member page's, which has the tiers at hand and reads the sums
+    with the rest of the page (both totals at once, so in one statement)."""
+    if tiers is None:
+        tiers = await tier_cache.programme_tiers(programme.id)
     policy = policy_of(programme)
     tz = zone_of(programme)
     now = now_of(programme)
-    total = await qualifying_total(member, policy, now, tz=tz)
-    period_total = (
-        await retention_total(member, policy, end=None, tz=tz)
-        if member.tier_valid_until is not None
-        else total
-    )
+    if member.tier_valid_until is None:
+        total = period_total = await qualifying_total(member, policy, now, tz=tz, sums=sums)
+    elif sums is None:  # maybe in a transaction: one statement at a time on its connection
+        total = await qualifying_total(member, policy, now, tz=tz)
+        period_total = await retention_total(member, policy, end=None, tz=tz)
+    else:
+        total, period_total = await asyncio.gather(
+            qualifying_total(member, policy, now, tz=tz, sums=sums),
+            retention_total(member, policy, end=None, tz=tz, sums=sums),
+        )
     current = next((t for t in tiers if t.id == member.tier_id), None)
     return progress(current, tiers, total=total, period_total=period_total, qualifying_total=total)
 

@@ -17,9 +17,10 @@ from domain.paging import PageRequest, page_of
 from domain.points import MAX_MONEY, check_sku
 from domain.pricing import PriceLine, Quote, quote
 from domain.tier_rules import Progress, TierPolicy, validate_tier_policy
+from domain.tiers import TierView
 from services import members as member_service
 from services.idempotency import run_once
-from services.tier_evaluation import policy_of, progress_of
+from services.tier_evaluation import Sums, policy_of, progress_of
 
 
 async def current(principal: Principal) -> TierPolicy:
@@ -51,10 +52,17 @@ async def change(
 
 
 async def progress(
-    principal: Principal, member: Member, *, programme: Programme | None = None
+    principal: Principal,
+    member: Member,
+    *,
+    programme: Programme | None = None,
+    tiers: list[TierView] | None = None,
+    sums: Sums | None = None,
 ) -> Progress:
-    """`programme`: the caller's row when it has it already (a page reads it once)."""
-    return await progress_of(programme or await programme_repo.get(principal.programme_id), member)
+    """`programme`, `tiers`: the caller's when it has them already (a page reads them once);
+    `sums`: the member page's batched reader (db/sql/page.py)."""
+    programme = programme or await programme_repo.get(principal.programme_id)
+    return await progress_of(programme, member, tiers=tiers, sums=sums)
 
 
 async def history(

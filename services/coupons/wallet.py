@@ -7,6 +7,7 @@ from datetime import datetime
 
 from db.models import Coupon, Member
 from db.repositories import coupons as coupon_repo
+from db.sql.page import PageReader
 from domain.auth import Principal
 from domain.coupons import CouponState, CouponStatus, effective_status
 from domain.coupons.wallet import looks_like_code, normalise_code
@@ -44,11 +45,16 @@ async def page(
     *,
     status: CouponStatus | None,
     now: datetime,
+    reader: PageReader | None = None,
 ) -> tuple[list[CouponView], bool]:
-    """`now`: the programme's, which the caller has at hand (the page reads it once)."""
+    """`now`: the programme's, which the caller has at hand (the page reads it once);
+    `reader`: the first page of the whole wallet is read with the rest of the member page."""
     if member_service.visible_to(principal, member) is None:
         return [], False
-    rows = await coupon_repo.wallet_page(member.id, request, status=status, now=now)
+    if reader is not None and status is None and request.cursor is None and not request.backward:
+        rows = await reader.wallet(member.id, request.size + 1)
+    else:
+        rows = await coupon_repo.wallet_page(member.id, request, status=status, now=now)
     found, more = page_of(rows, request)
     return [view(r, now) for r in found], more
 

@@ -9,6 +9,7 @@ from db.models import Member, Order, OrderLine, PointHold, PointTransaction, Pro
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from db.sql.page import PageReader
 from domain.auth import Principal, Role
 from domain.errors import Collector
 from domain.lots import Expiring, expiring_within, rolling_expiry
@@ -21,17 +22,24 @@ _Row = TypeVar("_Row", PointTransaction, Order, PointHold)
 
 
 async def expiring(
-    principal: Principal, member: Member, days: int, *, programme: Programme | None = None
+    principal: Principal,
+    member: Member,
+    days: int,
+    *,
+    programme: Programme | None = None,
+    reader: PageReader | None = None,
 ) -> list[Expiring]:
-    """`programme`: the caller's row when it has it already (a page reads it once)."""
+    """`programme`: the caller's row when it has it already (a page reads it once);
+    `reader`: the request's page reader, which reads the lots with the rest of the page."""
     errors = Collector()
     if not 1 <= days <= 3660:
         errors.add("days", "must be 1-3660")
     errors.raise_if_any()
     programme = programme or await programme_repo.get(principal.programme_id)
     policy = policy_of(programme)
+    lots = await (reader.lots(member.id) if reader else points_repo.open_lots(member.id))
     return expiring_within(
-        await points_repo.open_lots(member.id),
+        lots,
         now_of(programme),
         days,
         policy=policy.expiry_policy,
@@ -71,8 +79,17 @@ async def balances(member: Member, programme: Programme) -> Balances:
 
 
 async def history(
-    principal: Principal, member: Member, request: PageRequest, *, kinds: list[TxKind] | None
+    principal: Principal,
+    member: Member,
+    request: PageRequest,
+    *,
+    kinds: list[TxKind] | None,
+    reader: PageReader | None = None,
 ) -> tuple[list[PointTransaction], bool]:
+    """`reader`: the first page of every kind is read with the rest of the member page."""
+    if reader is not None and not kinds and request.cursor is None and not request.backward:
+        found = await reader.history(principal.programme_id, member.id, request.size + 1)
+        return page_of(found, request)
     rows = await points_repo.history_page(
         principal.programme_id,
         member.id,

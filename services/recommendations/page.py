@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from db.models import CouponTemplate, Member, MemberSegment, Programme
 from db.repositories import coupons as coupon_repo
 from db.repositories import recommendations as repo
+from db.sql.page import PageReader
 from domain.auth import Principal, Role
 from domain.coupons import issuable
 from domain.errors import check_page_size
@@ -17,6 +19,7 @@ from domain.recommendations.model import Product
 from domain.recommendations.ranking import PAGE_MAX as RECOMMENDATIONS_MAX
 from domain.recommendations.ranking import Reason, Suggestion, recommend
 from domain.recommendations.rfm import Lifecycle
+from domain.tiers import TierView
 from services import members as member_service
 from services.clock import now_of
 from services.coupons.templates import rules_of
@@ -42,15 +45,25 @@ def _stored(items: list[list[Any]]) -> tuple[list[Suggestion], dict[str, Product
 
 
 async def recommendations(
-    principal: Principal, member: Member, programme: Programme, *, first: int
+    principal: Principal,
+    member: Member,
+    programme: Programme,
+    *,
+    first: int,
+    reader: PageReader | None = None,
 ) -> list[Recommended]:
     """At most two statements: the stored lists (the member's and the popular one), then the
-    member's purchases since. Without profiling consent: the popular list, one statement."""
+    member's purchases since. Without profiling consent: the popular list, one statement.
+    With the page's `reader`: both read at once, with the rest of the page."""
     check_page_size(first, RECOMMENDATIONS_MAX)
     if member_service.visible_to(principal, member) is None:
         return []
     personal = member.consent_profiling
-    lists = await repo.lists_for(programme.id, member.id if personal else None)
+    bought = reader.purchases(member.id) if reader is not None and personal else None
+    if reader is not None:
+        lists = await reader.lists(programme.id, member.id if personal else None)
+    else:
+        lists = await repo.lists_for(programme.id, member.id if personal else None)
     own = next((row for row in lists if row.member_id is not None), None)
     popular = next((row for row in lists if row.member_id is None), None)
     if own is None:
@@ -64,7 +77,7 @@ async def recommendations(
     shown.update(replenishable)
     ranked = recommend(
         suggestions,
-        purchases=await repo.last_purchases(member.id),
+        purchases=await (bought if bought is not None else repo.last_purchases(member.id)),
         replenishable=replenishable,
         now=now_of(programme),
         first=first,
@@ -90,10 +103,18 @@ async def members_in_segment(
     return rows[:first], len(rows) > first
 
 
-async def _offers(member: Member, now: datetime) -> list[tuple[CouponTemplate, Offer]]:
+async def _offers(
+    member: Member, now: datetime, reader: PageReader | None = None
+) -> list[tuple[CouponTemplate, Offer]]:
     """Templates this member could get now: open to its tier, in stock, under its limit."""
-    templates = await coupon_repo.open_to_members(member.programme_id)
-    held = await coupon_repo.held([t.id for t in templates], [member.id]) if templates else {}
+    if reader is not None:
+        offered, counts = reader.offers(member.programme_id), reader.held(member.id)
+        templates = await offered
+        held = {(t, member.id): n for t, n in (await counts).items()}
+    else:
+        templates = await coupon_repo.open_to_members(member.programme_id)
+        ids = [t.id for t in templates]
+        held = await coupon_repo.held(ids, [member.id]) if templates else {}
     found = []
     for t in templates:
         rules = rules_of(t)
@@ -117,14 +138,32 @@ class NextAction:
 
 
 async def next_actions(
-    principal: Principal, member: Member, programme: Programme
+    principal: Principal,
+    member: Member,
+    programme: Programme,
+    *,
+    reader: PageReader | None = None,
+    tiers: list[TierView] | None = None,
 ) -> list[NextAction]:
+    """With the page's `reader` (and its `tiers`): lots, offers and tier sums are read at
+    once, with the rest of the page."""
     if member_service.visible_to(principal, member) is None:
         return []
     now = now_of(programme)
-    expiring = await points_queries.expiring(principal, member, EXPIRING_DAYS, programme=programme)
-    offers = await _offers(member, now)
-    progress = await progress_of(programme, member)
+    soon = points_queries.expiring(
+        principal, member, EXPIRING_DAYS, programme=programme, reader=reader
+    )
+    if reader is not None:
+        sums = reader.sums
+        expiring, offers, progress = await asyncio.gather(
+            soon,
+            _offers(member, now, reader),
+            progress_of(programme, member, tiers=tiers, sums=sums),
+        )
+    else:
+        expiring = await soon
+        offers = await _offers(member, now)
+        progress = await progress_of(programme, member)
     actions = next_best_actions(
         expiring=[(e.expires_at, e.amount) for e in expiring],
         offers=[o for _, o in offers],

@@ -1,0 +1,141 @@
+"""The member page (the benchmark's MEMBER_PAGE document, plus nextBestActions) costs at most
+three statements with warm caches: the member row, the programme row (read alongside it, until
+the programme is cached in process), and one statement for everything below the member
+(db/sql/page.py). Before: 13. Statements are counted as tests/graphql/test_query_counts.py
+counts them: every call of the connection client's execute_* methods is one round trip.
+
+Without Redis (the SQLite run) the API key itself is read from the database on every request
+(the key cache is Redis's): that one statement is the request's, not the page's."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from api.member_page import MEMBER_PAGE
+from db.sql.page import PageReader
+from domain.auth import Role
+from domain.points import ExpiryPolicy, PointsPolicy
+from domain.tiers import BenefitKind
+from services import tiers as tier_service
+from services.points import admin as points_admin
+from services.recommendations import catalogue
+from services.recommendations.build import build
+from tests.conftest import TEST_REDIS_URL
+from tests.fixtures.coupons import claim, make_template
+from tests.fixtures.factories import admin_of
+from tests.fixtures.points import advance
+from tests.fixtures.recommendations import SHOP, buy
+from tests.graphql.test_query_counts import counting_statements
+
+PAGE_MAX_ROUND_TRIPS = 3
+KEY_LOOKUP = 0 if TEST_REDIS_URL else 1
+
+WITH_ACTIONS = MEMBER_PAGE.replace(
+    "recommendations(first: 10) { sku title price score reason }",
+    "recommendations(first: 10) { sku title price score reason }\n"
+    "    nextBestActions {\n"
+    "      __typename\n"
+    "      ... on UseExpiringPointsAction { priority points expiresAt }\n"
+    "      ... on RedeemPointsAction { priority pointsPrice template { code } }\n"
+    "      ... on ClaimCouponAction { priority template { code } }\n"
+    "      ... on ReachNextTierAction { priority amountToNext tier { code } }\n"
+    "    }",
+)
+
+
+async def a_full_member(programme, make_member):
+    """A member with benefits, coupons, ledger rows, lots about to expire, purchases and a
+    stored recommendation list: every part of the page has something to read."""
+    from db.models import Programme
+
+    admin = admin_of(programme)
+    await tier_service.upsert_benefit(
+        admin,
+        tier_code="BRONZE",
+        code="EARLY",
+        title="Early access",
+        kind=BenefitKind.EARLY_ACCESS,
+        value=0,
+        description="",
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await catalogue.upsert(admin, SHOP, idempotency_key=uuid.uuid4().hex)
+    programme.points_policy = PointsPolicy(
+        expiry_policy=ExpiryPolicy.LOTS, expiry_months=1
+    ).to_json()
+    await programme.save(update_fields=["points_policy"])
+    member = await make_member(programme, consent_profiling=True)
+    for _ in range(3):
+        other = await make_member(programme, consent_profiling=True)
+        await buy(programme, other, "phone", "earbuds")
+    await buy(programme, member, "phone")
+    for amount in (10, 20):
+        await points_admin.adjust(
+            admin,
+            member_external_id=member.external_id,
+            amount=amount,
+            reason="goodwill",
+            idempotency_key=uuid.uuid4().hex,
+        )
+    for _ in range(2):
+        await claim(programme, await make_template(programme), member)
+    await make_template(programme, points_price=5)  # an offer for next best actions
+    await build(await Programme.get(id=programme.id))
+    await advance(programme, days=5)
+    return member
+
+
+async def test_the_member_page_takes_at_most_three_round_trips(
+    gql, programme, make_member, make_key
+):
+    # given a member with something in every part of the page, and warm caches
+    member = await a_full_member(programme, make_member)
+    key = await make_key(programme, Role.STOREFRONT)
+    variables = {"e": member.external_id}
+    first = await gql(WITH_ACTIONS, variables, auth=key)
+    # when the page is asked again
+    with counting_statements() as counted:
+        body = await gql(WITH_ACTIONS, variables, auth=key)
+    # then it is the same page, every part filled, in at most three statements
+    assert "errors" not in body, body
+    assert body["data"] == first["data"]
+    page = body["data"]["member"]
+    assert page["benefits"] and page["recommendations"] and page["points"]["expiringWithin"]
+    assert len(page["coupons"]["edges"]) == 2 and len(page["transactions"]["edges"]) == 3
+    assert {a["__typename"] for a in page["nextBestActions"]} >= {
+        "UseExpiringPointsAction",
+        "ReachNextTierAction",
+    }
+    assert counted["n"] <= PAGE_MAX_ROUND_TRIPS + KEY_LOOKUP, counted["n"]
+
+
+async def test_a_member_alone_does_not_read_the_rest_of_the_page(
+    gql, programme, make_member, make_key
+):
+    # given the same member and warm caches
+    member = await a_full_member(programme, make_member)
+    key = await make_key(programme, Role.STOREFRONT)
+    small = "query ($e: String!) { member(externalId: $e) { externalId displayName } }"
+    await gql(WITH_ACTIONS, {"e": member.external_id}, auth=key)
+    # when only the member's own fields are asked
+    with counting_statements() as counted:
+        body = await gql(small, {"e": member.external_id}, auth=key)
+    # then nothing but the member row is read
+    assert body["data"]["member"]["externalId"] == member.external_id
+    assert counted["n"] == 1 + KEY_LOOKUP, counted["n"]
+
+
+async def test_a_part_asked_twice_in_a_batch_is_read_once_and_later_read_again(
+    programme, make_member
+):
+    # given a member with points in a lot
+    member = await a_full_member(programme, make_member)
+    reader = PageReader()
+    # when two fields ask for its lots together, and a later one (a second mutation's) again
+    with counting_statements() as counted:
+        first, again = await asyncio.gather(reader.lots(member.id), reader.lots(member.id))
+        later = await reader.lots(member.id)
+    # then the pair costs one statement, and the later ask reads afresh
+    assert first and first == again == later
+    assert counted["n"] == 2 and reader.statements == 2
