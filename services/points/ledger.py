@@ -15,6 +15,8 @@ from typing import Any
 from db.models import Member, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
+from db.repositories.members import LockedMember
+from db.repositories.points import NewEvent, NewRow
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
 from domain.events import points_event_type, points_payload
@@ -30,7 +32,7 @@ from domain.lots import (
 )
 from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
 from services import events as event_service
-from services.clock import now_of, zone_of
+from services.clock import now_of, wall_now, zone_of
 
 INSTANT = timedelta(microseconds=1)
 
@@ -172,6 +174,47 @@ async def credit_pending(
     posted = await _insert(member, entry, kind=kind, bucket=Bucket.PENDING, amount=amount)
     await _save(member, posted.told)
     return posted.tx
+
+
+def pending_credit(
+    member: LockedMember, entry: Entry, amount: int, kind: TxKind
+) -> tuple[NewRow, NewEvent]:
+    """`credit_pending` as rows to write, for a path that writes them in one statement with
+    what they belong to (recordOrder): the ledger row, which leaves the balances on it, and
+    its event. The caller holds the member's row lock it read `member` with."""
+    if member.points_available + member.points_pending + amount > MAX_BALANCE:
+        raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
+    pending = member.points_pending + amount
+    row = NewRow(
+        kind=kind.value,
+        bucket=Bucket.PENDING.value,
+        amount=amount,
+        available_after=member.points_available,
+        pending_after=pending,
+        reference_type=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+        actor=entry.actor,
+        idempotency_key=entry.idempotency_key,
+        created_at=entry.at,
+    )
+    event_type = points_event_type(
+        kind=kind.value,
+        bucket=Bucket.PENDING.value,
+        amount=amount,
+        reference_type=entry.reference_type,
+    )
+    assert event_type is not None  # a credit is always told
+    payload = points_payload(
+        external_id=member.external_id,
+        points=amount,
+        available_after=member.points_available,
+        pending_after=pending,
+        source=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+    )
+    return row, NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
 
 
 async def debit_pending(

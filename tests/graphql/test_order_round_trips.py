@@ -1,0 +1,128 @@
+"""recordOrder and completeOrder at the database's pace: the round trips one request makes to
+PostgreSQL through the GraphQL API, counted on the driver (asyncpg) so that BEGIN, SAVEPOINT,
+RELEASE and COMMIT count as the round trips they are, not only the ORM's statements.
+
+What is counted is every statement the request sends, with a warm cache (the API key and the
+tiers answered by the cache). The programme row is still read once per request here
+(`PROGRAMME_READS`): another change serves it from memory, and these maxima hold with or
+without it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from domain.auth import Role
+from tests.conftest import needs_postgres
+from tests.graphql.points.helpers import order_input, programme_now
+
+pytestmark = needs_postgres
+
+# The programme row, read per request until it is cached in process (not this change's).
+PROGRAMME_READS = 1
+# Staff mutations are audited in an outer transaction (schema/audit.py): BEGIN and COMMIT of
+# it, and the audit row.
+AUDIT = 3
+
+RECORD = """
+mutation ($input: RecordOrderInput!) {
+  recordOrder(input: $input) {
+    __typename
+    ... on OrderSuccess { order { id orderId status points placedAt } }
+    ... on RecordOrderError { errors { code } }
+  }
+}
+"""
+COMPLETE = """
+mutation ($input: OrderActionInput!) {
+  completeOrder(input: $input) {
+    __typename
+    ... on OrderSuccess { order { id orderId status points completedAt } }
+    ... on CompleteOrderError { errors { code } }
+  }
+}
+"""
+
+
+@contextmanager
+def round_trips() -> Iterator[list[str]]:
+    """Every statement sent on any asyncpg connection while open, each one round trip: the
+    simple-query path (`execute` without arguments: BEGIN, COMMIT, SAVEPOINT, scripts) and
+    the extended one (`fetch`, `fetchrow`, `fetchval`, `execute` with arguments,
+    `executemany`). The public methods do not call one another, so none is counted twice."""
+    from asyncpg.connection import Connection
+
+    sent: list[str] = []
+    names = ("execute", "executemany", "fetch", "fetchrow", "fetchval")
+    originals = {name: getattr(Connection, name) for name in names}
+
+    def counting(name: str) -> Any:
+        original = originals[name]
+
+        async def wrapper(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+            sent.append(" ".join(str(query).split())[:90])
+            return await original(self, query, *args, **kwargs)
+
+        return wrapper
+
+    for name in names:
+        setattr(Connection, name, counting(name))
+    try:
+        yield sent
+    finally:
+        for name, original in originals.items():
+            setattr(Connection, name, original)
+
+
+async def _record(gql: Any, key: str, order: dict[str, Any]) -> dict[str, Any]:
+    body = await gql(RECORD, {"input": order}, auth=key)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["recordOrder"]
+    return result
+
+
+@pytest.mark.parametrize("role", [Role.STOREFRONT, Role.ADMIN])
+async def test_record_order_round_trips(gql, programme, make_member, make_key, role):
+    # given a member, and a warm cache (the key and the tiers read once already)
+    member = await make_member(programme)
+    key = await make_key(programme, role)
+    now = await programme_now(gql, key)
+    assert (await _record(gql, key, order_input(member.external_id, now)))["__typename"] == (
+        "OrderSuccess"
+    )
+    order = order_input(member.external_id, now)
+    # when it records an order
+    with round_trips() as sent:
+        result = await _record(gql, key, order)
+    assert result["__typename"] == "OrderSuccess", result
+    # then: the order's own work is at most 3 round trips (was 12: BEGIN, SAVEPOINT, lock
+    # timeout set, key claimed, lock timeout reset, member locked, order, lines, ledger row,
+    # balances with the event, key's result, RELEASE)
+    assert len(sent) - PROGRAMME_READS - AUDIT <= 3, sent
+    # and a replay of it reads what was stored, writing nothing
+    with round_trips() as replayed:
+        again = await _record(gql, key, order)
+    assert again == result
+    assert len(replayed) - PROGRAMME_READS - AUDIT <= 2, replayed
+
+
+async def test_complete_order_round_trips(gql, programme, make_member, make_key):
+    # given a pending order, and a warm cache
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    recorded = await _record(
+        gql, key, order_input(member.external_id, await programme_now(gql, key))
+    )
+    ref = recorded["order"]["orderId"]
+    # when it completes
+    with round_trips() as sent:
+        body = await gql(
+            COMPLETE, {"input": {"orderId": ref, "idempotencyKey": uuid.uuid4().hex}}, auth=key
+        )
+    assert body["data"]["completeOrder"]["__typename"] == "OrderSuccess", body
+    # then
+    assert len(sent) - PROGRAMME_READS - AUDIT <= 8, sent
