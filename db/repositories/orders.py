@@ -348,3 +348,133 @@ async def _record_sqlite(
             payload=event.payload,
         )
     return int(row.id)
+
+
+# An order's completion: its pending points made available (two ledger rows, in this order,
+# and the lot of the credit), the member's balances and qualifying spend with the credit's
+# event, and the order's status: one statement. Without points to move ($12 false) only the
+# member's spend and the order change. The caller holds the member's and the order's locks.
+_COMPLETE = """
+WITH t AS (
+    INSERT INTO point_transactions (programme_id, member_id, kind, bucket, amount,
+        available_after, pending_after, reference_type, reference, reason, actor,
+        idempotency_key, reverses_id, shortfall, created_at)
+    SELECT $1::int, $2::int, $13::text, v.bucket, v.amount, v.available_after,
+        v.pending_after, $20::text, $21::text, $22::text, $23::text, $24::text, NULL, 0,
+        $25::timestamptz
+    FROM (VALUES (1, 'PENDING', $14::bigint, $15::bigint, $16::bigint),
+                 (2, 'AVAILABLE', $17::bigint, $18::bigint, $19::bigint))
+        AS v(n, bucket, amount, available_after, pending_after)
+    WHERE $12::bool
+    ORDER BY v.n
+    RETURNING id, bucket
+),
+lot AS (
+    INSERT INTO point_lots
+        (programme_id, member_id, source_id, amount, remaining, earned_at, expires_at)
+    SELECT $1::int, $2::int, t.id, $26::bigint, $26::bigint, $25::timestamptz,
+        $27::timestamptz
+    FROM t WHERE t.bucket = 'AVAILABLE' AND $26::bigint > 0
+),
+m AS (
+    UPDATE members SET points_available = $6::bigint, points_pending = $7::bigint,
+        points_held = $8::bigint, points_shortfall = $9::bigint,
+        last_earned_at = $10::timestamptz, expiry_due_at = $11::timestamptz,
+        qualifying_spend = $5::bigint,
+        event_seq = event_seq + CASE WHEN $12::bool THEN 1 ELSE 0 END
+    WHERE id = $2::int
+    RETURNING event_seq
+),
+e AS (
+    INSERT INTO events
+        (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+    SELECT $28::uuid, $1::int, $2::int, $29::text, m.event_seq, $30::timestamptz,
+        $31::timestamptz, $32::jsonb
+    FROM m WHERE $12::bool
+)
+UPDATE orders SET status = 'COMPLETED', completed_at = $4::timestamptz WHERE id = $3::bigint
+"""
+
+
+async def complete(order: Order, member: Member, move: Any) -> None:
+    """Write an order's completion as above. `order` and `member` carry their new values
+    (status, completed_at; balances and qualifying spend); `move` is the ledger's `Maturing`
+    (None: no points left to make available)."""
+    assert order.status == "COMPLETED" and order.completed_at is not None
+    if not is_postgres():
+        await _complete_sqlite(order, member, move)
+        return
+    debit, credit = (move.debit, move.credit) if move else (None, None)
+    await connections.get("default").execute_query_dict(
+        _COMPLETE,
+        [
+            order.programme_id,
+            member.id,
+            order.id,
+            order.completed_at,
+            member.qualifying_spend,
+            member.points_available,
+            member.points_pending,
+            member.points_held,
+            member.points_shortfall,
+            member.last_earned_at,
+            member.expiry_due_at,
+            move is not None,
+            debit.kind if debit else "",
+            debit.amount if debit else 0,
+            debit.available_after if debit else 0,
+            debit.pending_after if debit else 0,
+            credit.amount if credit else 0,
+            credit.available_after if credit else 0,
+            credit.pending_after if credit else 0,
+            credit.reference_type if credit else "",
+            credit.reference if credit else "",
+            credit.reason if credit else "",
+            credit.actor if credit else "",
+            credit.idempotency_key if credit else None,
+            credit.created_at if credit else order.completed_at,
+            move.lot_amount if move else 0,
+            move.lot_expires_at if move else None,
+            move.event.event_id if move else None,
+            move.event.type if move else "",
+            move.event.occurred_at if move else order.completed_at,
+            move.event.recorded_at if move else order.completed_at,
+            _dumps(move.event.payload) if move else "{}",
+        ],
+    )
+
+
+async def _complete_sqlite(order: Order, member: Member, move: Any) -> None:
+    from db.repositories import events as event_repo
+    from db.repositories import points as points_repo
+
+    if move is not None:
+        await PointTransaction.create(
+            programme_id=order.programme_id, member_id=member.id, **move.debit.__dict__
+        )
+        credit = await PointTransaction.create(
+            programme_id=order.programme_id, member_id=member.id, **move.credit.__dict__
+        )
+        if move.lot_amount > 0:
+            await points_repo.insert_lot(
+                programme_id=order.programme_id,
+                member_id=member.id,
+                source_id=credit.id,
+                amount=move.lot_amount,
+                earned_at=move.credit.created_at,
+                expires_at=move.lot_expires_at,
+            )
+        await event_repo.insert(
+            event_id=move.event.event_id,
+            programme_id=order.programme_id,
+            member_id=member.id,
+            type=move.event.type,
+            occurred_at=move.event.occurred_at,
+            recorded_at=move.event.recorded_at,
+            payload=move.event.payload,
+        )
+    await Member.filter(id=member.id).update(
+        qualifying_spend=member.qualifying_spend,
+        **{name: getattr(member, name) for name in points_repo.BALANCES},
+    )
+    await Order.filter(id=order.id).update(status=order.status, completed_at=order.completed_at)

@@ -3,6 +3,7 @@ returns take back exactly what the affected lines earned."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -46,7 +47,6 @@ from services.points import activity, ledger
 from services.points.ledger import (
     Entry,
     actor_of,
-    credit_available,
     debit_pending,
     expired_of,
     policy_of,
@@ -286,15 +286,13 @@ async def _complete(
     now = at or now_of(programme)
     left = order.points - order.points_reversed
     entry = _entry(principal, order, reason, key, now)
-    if left:
-        # Pending becomes available: two EARN rows, one out of each bucket, same reference.
-        await debit_pending(member, entry, left, TxKind.EARN)
-        await credit_available(member, entry, left, TxKind.EARN, programme)
+    # Pending becomes available: two EARN rows, one out of each bucket, same reference; they,
+    # the balances, the spend and the order's status are written in one statement.
+    move = ledger.maturing(member, entry, left, TxKind.EARN, programme) if left else None
     order.status, order.completed_at = COMPLETED, now
-    await order_repo.save(order, "status", "completed_at")
     spend = qualifying_spend(order, order.returned_amount)
     member.qualifying_spend += spend
-    await member.save(update_fields=["qualifying_spend"])
+    await order_repo.complete(order, member, move)
     await tier_evaluation.record_activity(
         member,
         programme,
@@ -319,12 +317,12 @@ async def mature(programme: Programme, order: Order, member: Member) -> bool:
 
 
 async def complete(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status != PENDING:
             raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
         await _complete(principal, order, member, programme, idempotency_key, "order completed")
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(
         principal, "completeOrder", {"orderId": order_ref}, idempotency_key, act
@@ -349,7 +347,7 @@ async def _give_back_spent(
 
 
 async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status != PENDING:
             raise OrderClosed(
@@ -366,7 +364,7 @@ async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) 
         await order_repo.save(order, "status", "closed_at", "points_reversed")
         await _give_back_spent(principal, order, member, entry)
         await release_for_order(member, order.order_ref)
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(principal, "cancelOrder", {"orderId": order_ref}, idempotency_key, act)
 
@@ -393,7 +391,7 @@ async def return_lines(
     errors.raise_if_any()
     payload = {"orderId": order_ref, "lines": [[line.sku, line.quantity] for line in lines]}
 
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status not in (PENDING, COMPLETED):
             raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
@@ -477,7 +475,7 @@ async def return_lines(
             await activity.reverse_referral(principal, order, programme, entry)
         await order_repo.save(order, *fields)
         await abuse.check_returns(programme, member, now)
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)
 
@@ -508,14 +506,26 @@ async def _earning_of(order: Order, member: Member) -> PointTransaction | None:
 
 
 async def _idempotent(
-    principal: Principal, operation: str, payload: dict[str, Any], key: str, act: Any
+    principal: Principal,
+    operation: str,
+    payload: dict[str, Any],
+    key: str,
+    act: Callable[[], Awaitable[Order]],
 ) -> Order:
     errors = Collector()
     check_key(errors, key)
     check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
-    result = await run_once(principal, key=key, operation=operation, payload=payload, action=act)
-    order = await Order.get(id=int(result["orderId"]))
+    done: list[Order] = []
+
+    async def action() -> dict[str, Any]:
+        order = await act()
+        done.append(order)
+        return {"orderId": order.id}
+
+    result = await run_once(principal, key=key, operation=operation, payload=payload, action=action)
+    # the order as the action left it, no reload; a replay reads it
+    order = done[-1] if done else await Order.get(id=int(result["orderId"]))
     # after commit: the change may have moved the member's tier
     await tier_cache.forget_member_tier(principal.programme_id, order.member_id)
     return order
