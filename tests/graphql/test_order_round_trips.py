@@ -134,3 +134,63 @@ async def test_complete_order_round_trips(gql, programme, make_member, make_key)
     # timeout set and reset). Of these 12, four are the tier's and the referral's reads and
     # writes (services/tier_evaluation.py, services/points/activity.py), not the order's.
     assert len(sent) - PROGRAMME_READS - AUDIT <= 12, sent
+
+
+async def test_twenty_orders_of_one_member_at_once_all_count(gql, programme, make_member, make_key):
+    # given one member (its row is locked by the statement that claims each order's key)
+    import asyncio
+
+    from db.models import Event, Member
+    from db.repositories import points as points_repo
+
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    now = await programme_now(gql, key)
+    # when twenty orders of it arrive at once
+    results = await asyncio.gather(
+        *(_record(gql, key, order_input(member.external_id, now)) for _ in range(20))
+    )
+    # then each is booked on the balance the one before it left: none is lost
+    assert {r["__typename"] for r in results} == {"OrderSuccess"}
+    earned = sum(r["order"]["points"] for r in results)
+    row = await Member.get(id=member.id)
+    assert row.points_pending == earned
+    assert await points_repo.ledger_sums(member.id) == {"PENDING": earned}
+    sequences = (
+        await Event.filter(member_id=member.id)
+        .order_by("sequence")
+        .values_list("sequence", flat=True)
+    )
+    assert list(sequences) == list(range(sequences[0], sequences[0] + len(sequences)))
+    # and the events tell balances one after another: 1x, 2x, ... 20x the same order's points
+    each = {r["order"]["points"] for r in results}
+    assert len(each) == 1 and each.pop() > 0
+    told = await Event.filter(member_id=member.id, type="points.earned").values_list(
+        "payload", flat=True
+    )
+    assert sorted(p["balance"]["pending"] for p in told) == [earned * n // 20 for n in range(1, 21)]
+
+
+async def test_a_refused_order_inside_the_audit_leaves_its_key_free_and_its_audit_row(
+    gql, programme, make_member, make_key
+):
+    # given an order id taken already, and a staff key (audited: one outer transaction)
+    from db.models import AuditEntry, IdempotencyKey
+
+    first, second = await make_member(programme), await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    now = await programme_now(gql, key)
+    taken = await _record(gql, key, order_input(first.external_id, now))
+    ref = taken["order"]["orderId"]
+    # when another member's order comes with that id
+    refused = await _record(gql, key, order_input(second.external_id, now, order_id=ref, key="K2"))
+    # then it is refused, its audit row says why, and its key was not kept
+    assert refused == {"__typename": "RecordOrderError", "errors": [{"code": "REFERENCE_REUSED"}]}
+    outcomes = await AuditEntry.filter(
+        programme_id=programme.id, operation="recordOrder"
+    ).values_list("outcome", flat=True)
+    assert sorted(outcomes) == ["REFERENCE_REUSED", "SUCCESS"]
+    assert not await IdempotencyKey.filter(programme_id=programme.id, key="K2").exists()
+    # and the corrected retry with the same key is booked
+    retried = await _record(gql, key, order_input(second.external_id, now, key="K2"))
+    assert retried["__typename"] == "OrderSuccess"
