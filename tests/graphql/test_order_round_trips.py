@@ -194,3 +194,28 @@ async def test_a_refused_order_inside_the_audit_leaves_its_key_free_and_its_audi
     # and the corrected retry with the same key is booked
     retried = await _record(gql, key, order_input(second.external_id, now, key="K2"))
     assert retried["__typename"] == "OrderSuccess"
+
+
+async def test_record_order_round_trips_with_an_abuse_policy_for_orders(
+    gql, programme, make_member, make_key
+):
+    # given a cap on order points and an order velocity rule, neither reached
+    from tests.graphql.test_abuse import SET_POLICY
+
+    admin = await make_key(programme, Role.ADMIN)
+    policy = {
+        "caps": [{"source": "ORDER", "period": "DAY", "points": 1_000_000}],
+        "orderVelocity": {"orders": 100, "minutes": 60},
+    }
+    body = await gql(SET_POLICY, {"input": policy}, auth=admin)
+    assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    now = await programme_now(gql, key)
+    await _record(gql, key, order_input(member.external_id, now))
+    # when
+    with round_trips() as sent:
+        result = await _record(gql, key, order_input(member.external_id, now))
+    # then the rules cost one read, under the member's lock (the cap's sum, the order count)
+    assert result["__typename"] == "OrderSuccess", result
+    assert len(sent) - PROGRAMME_READS - AUDIT <= 3, sent
