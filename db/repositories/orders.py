@@ -165,9 +165,11 @@ def _record_of(row: Any) -> OrderRecord:
 
 
 async def record_by_id(order_id: int) -> OrderRecord:
+    if not is_postgres():  # SQLite's driver gives datetimes as text: the model reads them
+        order = await Order.get(id=order_id)
+        return _record_of({name: getattr(order, name) for name in _ORDER_COLUMNS.split(", ")})
     rows = await connections.get("default").execute_query_dict(
-        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = {'$1' if is_postgres() else '?'}",
-        [order_id],
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE id = $1", [order_id]
     )
     return _record_of(rows[0])
 
