@@ -5,6 +5,7 @@ from typing import Any
 
 from db.models import Member, Order, PointTransaction
 from db.repositories.holds import Hold
+from db.repositories.orders import OrderRecord
 from domain.auth import Role
 from domain.lots import Expiring
 from domain.points import OrderPoints, TxKind, cash_value
@@ -72,7 +73,7 @@ async def order(info: Any, order_ref: str) -> Order | None:
     return await order_service.find(require(info, *STAFF), order_ref)
 
 
-async def record_order(info: Any, data: OrderInput, *, idempotency_key: str) -> Order:
+async def record_order(info: Any, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
     return await order_service.record(require(info, *STAFF), data, idempotency_key=idempotency_key)
 
 

@@ -8,6 +8,7 @@ cannot jointly pass a cap."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from domain.abuse import (
     FlagStatus,
     Period,
     Source,
+    Verdict,
     check_policy,
     judge_earning,
     period_key,
@@ -79,6 +81,59 @@ async def capped(
     return verdict.credit
 
 
+@dataclass(frozen=True)
+class OrderLimits:
+    """What the abuse rules say of an order about to be written: the points to credit now,
+    what to hold for review (`verdict`), and whether its velocity flags the member."""
+
+    credit: int
+    verdict: Verdict | None = None
+    flag_velocity: bool = False
+
+
+async def judge_order(
+    programme: Programme, member_id: int, amount: int, now: datetime
+) -> OrderLimits:
+    """`capped` and `check_order_velocity` for an order not yet written, read in one statement
+    (none without an abuse policy for orders). The caller holds the member's row lock; it
+    writes what is held with `apply_order_limits` once the order is written."""
+    policy = policy_of(programme)
+    caps = policy.caps_for(Source.ORDER) if amount > 0 else []
+    velocity = policy.order_velocity
+    if not caps and velocity is None:
+        return OrderLimits(amount)
+    earned, orders = await abuse_repo.order_sums(
+        member_id,
+        [_period_began(programme, cap.period, now) for cap in caps],
+        velocity_window_start(velocity, now) if velocity is not None else None,
+    )
+    verdict = None
+    if caps:
+        verdict = judge_earning(
+            amount, list(zip(caps, earned, strict=True)), now.astimezone(zone_of(programme)).date()
+        )
+    # the count is of orders before this one: it counts itself too
+    flag = velocity is not None and velocity_exceeded(velocity, orders + 1)
+    return OrderLimits(verdict.credit if verdict else amount, verdict, flag)
+
+
+async def apply_order_limits(
+    programme: Programme, member_id: int, limits: OrderLimits, now: datetime
+) -> None:
+    verdict = limits.verdict
+    if verdict is not None and verdict.held and verdict.rule and verdict.period:
+        await abuse_repo.hold(
+            programme_id=programme.id,
+            member_id=member_id,
+            rule=verdict.rule,
+            period=verdict.period,
+            points=verdict.held,
+            now=now,
+        )
+    if limits.flag_velocity:
+        await _flag(programme, member_id, VELOCITY_RULE, now)
+
+
 async def check_order_velocity(programme: Programme, member: Member, now: datetime) -> None:
     """After an order is recorded (under the member's lock): more than N orders within M
     minutes flags the member, once per local day. Points are not held: orders are paid for."""
@@ -87,14 +142,14 @@ async def check_order_velocity(programme: Programme, member: Member, now: dateti
         return
     count = await abuse_repo.orders_since(member.id, velocity_window_start(velocity, now))
     if velocity_exceeded(velocity, count):
-        await _flag(programme, member, VELOCITY_RULE, now)
+        await _flag(programme, member.id, VELOCITY_RULE, now)
 
 
-async def _flag(programme: Programme, member: Member, rule: str, now: datetime) -> None:
+async def _flag(programme: Programme, member_id: int, rule: str, now: datetime) -> None:
     day = now.astimezone(zone_of(programme)).date()
     await abuse_repo.hold(
         programme_id=programme.id,
-        member_id=member.id,
+        member_id=member_id,
         rule=rule,
         period=period_key(Period.DAY, day),
         points=0,
@@ -110,7 +165,7 @@ async def check_referrals(programme: Programme, inviter: Member, now: datetime) 
         return
     today = await abuse_repo.referrals_since(inviter.id, _period_began(programme, Period.DAY, now))
     if referrals_exceeded(limit, today):
-        await _flag(programme, inviter, REFERRAL_RULE, now)
+        await _flag(programme, inviter.id, REFERRAL_RULE, now)
 
 
 async def check_returns(programme: Programme, member: Member, now: datetime) -> None:
@@ -121,7 +176,7 @@ async def check_returns(programme: Programme, member: Member, now: datetime) -> 
         return
     earned, taken = await abuse_repo.order_points_since(member.id, now - timedelta(days=ratio.days))
     if return_ratio_exceeded(ratio, earned=earned, taken_back=taken):
-        await _flag(programme, member, RETURN_RULE, now)
+        await _flag(programme, member.id, RETURN_RULE, now)
 
 
 async def set_policy(principal: Principal, policy: AbusePolicy) -> AbusePolicy:

@@ -2,33 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Any, TypeVar
 
-from tortoise.exceptions import IntegrityError
+from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
-from db.connection import is_lock_timeout, limit_lock_wait
+from db.connection import is_postgres
 from db.metrics import IDEMPOTENT_REPLAYS
-from db.models import IdempotencyKey
 from db.repositories import idempotency as key_repo
+from db.repositories.idempotency import Claim, Stored
+from db.repositories.members import LockedMember
 from domain.auth import Principal
-from domain.errors import IdempotencyKeyInProgress, IdempotencyKeyReused
+from domain.errors import DomainError, IdempotencyKeyInProgress, IdempotencyKeyReused
 from domain.idempotency import prune_before, request_fingerprint
 from services.clock import wall_now
 
 Result = dict[str, Any]
+T = TypeVar("T")
 
 # How long a duplicate waits for its twin to finish before answering IN_PROGRESS.
 TWIN_WAIT_SECONDS = 5.0
+# How often it looks again meanwhile.
+TWIN_POLL_SECONDS = 0.02
 
 
-def _replay(stored: IdempotencyKey, operation: str, fingerprint: str) -> Result:
+def _replay(stored: Stored, operation: str, fingerprint: str) -> Result:
     if stored.operation != operation or stored.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "this idempotency key was used with different input", field="idempotencyKey"
         )
+    IDEMPOTENT_REPLAYS.labels(operation).inc()
     return dict(stored.result)
+
+
+async def _claimed(
+    claim: Callable[[], Awaitable[tuple[Claim, Any]]], programme_id: int, scope: str, key: str
+) -> tuple[Claim, Any]:
+    """Claim until the key is ours or stored: a twin still running holds it (BUSY) for at
+    most TWIN_WAIT_SECONDS, then IDEMPOTENCY_KEY_IN_PROGRESS."""
+    deadline = time.monotonic() + TWIN_WAIT_SECONDS
+    while True:
+        found, more = await claim()
+        if found.key_id is not None or found.stored is not None:
+            return found, more
+        if not found.busy:  # a twin committed it after our statement's snapshot was taken
+            stored = await key_repo.find(programme_id, scope, key)
+            if stored is not None:
+                return Claim(None, stored, False), None
+            continue  # and rolled back since: ours to claim again
+        if time.monotonic() >= deadline:
+            raise IdempotencyKeyInProgress(
+                "a request with this idempotency key is still running; retry shortly",
+                field="idempotencyKey",
+            )
+        await asyncio.sleep(TWIN_POLL_SECONDS)
 
 
 async def run_once(
@@ -41,46 +73,95 @@ async def run_once(
 ) -> Result:
     """One transaction holds the key, the effect and its result, so a crash leaves none of them.
 
-    The key row is inserted first: a concurrent request with the same key blocks on the unique
-    index until the first commits (then replays its result) or rolls back (then runs itself),
-    and a key used before fails the insert at once and replays. (Looking the key up first
-    would cost every first request a round trip to spare a retry one; the price is that
-    PostgreSQL logs each replay's failed insert as a duplicate-key ERROR.)
-    On PostgreSQL the wait is bounded; past it the caller gets IDEMPOTENCY_KEY_IN_PROGRESS.
+    The key row is claimed first (db/repositories/idempotency.py): a key stored before
+    replays its result; a twin still running makes this request wait for it (up to
+    TWIN_WAIT_SECONDS, then IDEMPOTENCY_KEY_IN_PROGRESS) and then replay, or run itself if
+    the twin rolled back. No wait of the action's own is bounded by that.
     A failed action rolls the key back with everything else, so a corrected retry can succeed.
     """
     fingerprint = request_fingerprint(operation, payload)
     programme_id, scope = principal.programme_id, principal.scope
-    try:
-        async with in_transaction():
-            await limit_lock_wait(TWIN_WAIT_SECONDS)
-            row = await key_repo.claim(
-                programme_id=programme_id,
-                principal=scope,
-                key=key,
-                operation=operation,
-                fingerprint=fingerprint,
-                now=wall_now(),
-            )
-            # The bound is for waiting on a twin only; the action's own waits are not ours.
-            await limit_lock_wait(None)
-            result = await action()
-            await key_repo.store_result(row, result)
-        return result
-    except IntegrityError:
-        stored = await key_repo.find(programme_id, scope, key)
-        if stored is None:
+    values = key_repo.claim_values(
+        programme_id=programme_id,
+        principal=scope,
+        key=key,
+        operation=operation,
+        fingerprint=fingerprint,
+        now=wall_now(),
+    )
+
+    async def claim() -> tuple[Claim, None]:
+        programme_id, principal, key, operation, fingerprint, now = values
+        found = await key_repo.claim(
+            programme_id=programme_id,
+            principal=principal,
+            key=key,
+            operation=operation,
+            fingerprint=fingerprint,
+            now=now,
+        )
+        return found, None
+
+    async with in_transaction():
+        found, _ = await _claimed(claim, programme_id, scope, key)
+        if found.key_id is None:
+            assert found.stored is not None
+            return _replay(found.stored, operation, fingerprint)
+        result = await action()
+        await key_repo.store_result(found.key_id, result)
+    return result
+
+
+def _inside_a_transaction() -> bool:
+    return isinstance(connections.get("default"), TransactionalDBClient)
+
+
+async def run_once_on_member(
+    principal: Principal,
+    *,
+    key: str,
+    operation: str,
+    payload: dict[str, Any],
+    member_external_id: str,
+    action: Callable[[int, LockedMember | None], Awaitable[T]],
+    replay: Callable[[Result], Awaitable[T]],
+) -> T:
+    """`run_once` for an action on one member, in fewer round trips: the key is claimed and
+    the member's row locked (by externalId) in one statement, and the action — given the
+    key's row id and the locked member, None when there is none — stores the key's result
+    itself, with its own writes. What it returns goes through `replay` only for a replay.
+
+    The action's contract: it writes nothing before it may still fail with a DomainError (its
+    writes are one statement, or refusals come first). That lets it run on PostgreSQL inside
+    a caller's transaction (the audit's) without a savepoint of its own: a DomainError only
+    needs the claim undone, which is done here."""
+    fingerprint = request_fingerprint(operation, payload)
+    programme_id, scope = principal.programme_id, principal.scope
+    values = key_repo.claim_values(
+        programme_id=programme_id,
+        principal=scope,
+        key=key,
+        operation=operation,
+        fingerprint=fingerprint,
+        now=wall_now(),
+    )
+
+    async def claim() -> tuple[Claim, LockedMember | None]:
+        return await key_repo.claim_and_lock_member(values, member_external_id)
+
+    nested = is_postgres() and _inside_a_transaction()
+    scope_of: AbstractAsyncContextManager[Any] = nullcontext() if nested else in_transaction()
+    async with scope_of:
+        found, member = await _claimed(claim, programme_id, scope, key)
+        if found.key_id is None:
+            assert found.stored is not None
+            return await replay(_replay(found.stored, operation, fingerprint))
+        try:
+            return await action(found.key_id, member)
+        except DomainError:
+            if nested:
+                await key_repo.forget(found.key_id)
             raise
-        replayed = _replay(stored, operation, fingerprint)
-        IDEMPOTENT_REPLAYS.labels(operation).inc()
-        return replayed
-    except Exception as error:
-        if is_lock_timeout(error):
-            raise IdempotencyKeyInProgress(
-                "a request with this idempotency key is still running; retry shortly",
-                field="idempotencyKey",
-            ) from error
-        raise
 
 
 async def prune_expired_keys() -> int:

@@ -17,6 +17,7 @@ from db.repositories import activity as activity_repo
 from db.repositories import members as member_repo
 from db.repositories import privacy as privacy_repo
 from db.repositories import programmes as programme_repo
+from db.repositories.members import LockedMember
 from db.sql import page as page_sql
 from domain.auth import Principal, Role
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
@@ -302,6 +303,20 @@ async def locked_target(
             principal, await member_repo.lock_by_external_id(principal.programme_id, external_id)
         )
     if member is None:
+        raise NotFound("no member with this externalId", field=field)
+    return member
+
+
+def visible_locked(
+    principal: Principal, member: LockedMember | None, *, field: str
+) -> LockedMember:
+    """`locked_target`'s refusals for a member row locked by another statement (with the
+    idempotency key's claim): NOT_FOUND unless the principal may see it."""
+    if member is None or member.programme_id != principal.programme_id:
+        raise NotFound("no member with this externalId", field=field)
+    if not can_see(principal, member.id) or (
+        principal.role is Role.MEMBER and member.erased_at is not None
+    ):
         raise NotFound("no member with this externalId", field=field)
     return member
 

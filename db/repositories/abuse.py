@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from tortoise import connections
 from tortoise.expressions import F
 from tortoise.functions import Sum
 
+from db.connection import is_postgres
 from db.models import AbuseFlag, Order, PointTransaction, Referral
 
 
@@ -48,6 +50,37 @@ async def referrals_since(inviter_id: int, since: datetime) -> int:
 
 async def orders_since(member_id: int, since: datetime) -> int:
     return await Order.filter(member_id=member_id, recorded_at__gte=since).count()
+
+
+async def order_sums(
+    member_id: int, cap_starts: list[datetime], velocity_since: datetime | None
+) -> tuple[list[int], int]:
+    """For an order about to be recorded: what the member earned from orders since each cap's
+    period began (`earned_since`), and its orders since the velocity window began (0 when
+    None). One statement on PostgreSQL."""
+    if not is_postgres():
+        earned = [await earned_since(member_id, "ORDER", since) for since in cap_starts]
+        count = await orders_since(member_id, velocity_since) if velocity_since else 0
+        return earned, count
+    sums = [
+        "(SELECT coalesce(sum(amount), 0) FROM point_transactions WHERE member_id = $1"
+        " AND reference_type = 'ORDER' AND kind = 'EARN' AND bucket = 'PENDING'"
+        f" AND amount > 0 AND created_at >= ${n})"
+        for n in range(2, len(cap_starts) + 2)
+    ]
+    values: list[object] = [member_id, *cap_starts]
+    if velocity_since is not None:
+        values.append(velocity_since)
+        sums.append(
+            f"(SELECT count(*) FROM orders WHERE member_id = $1 AND recorded_at >= ${len(values)})"
+        )
+    _, rows = await connections.get("default").execute_query(
+        f"SELECT {', '.join(f'{s} AS s{n}' for n, s in enumerate(sums))}", values
+    )
+    found = [int(rows[0][f"s{n}"]) for n in range(len(sums))]
+    if velocity_since is None:
+        return found, 0
+    return found[:-1], found[-1]
 
 
 async def hold(

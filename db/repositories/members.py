@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,3 +58,46 @@ async def place_untiered(programme_id: int, *, tier_id: int, at: datetime) -> in
     return await Member.filter(programme_id=programme_id, tier_id=None).update(
         tier_id=tier_id, tier_since=at, tier_period_start=at
     )
+
+
+@dataclass(frozen=True)
+class LockedMember:
+    """The columns a ledger write reads off the member row it locked, mapped once."""
+
+    id: int
+    programme_id: int
+    external_id: str
+    tier_id: int | None
+    birthday_month: int | None
+    erased_at: datetime | None
+    points_available: int
+    points_pending: int
+    points_held: int
+
+
+LOCKED_COLUMNS = (
+    "id, programme_id, external_id, tier_id, birthday_month, erased_at, points_available, "
+    "points_pending, points_held"
+)
+
+
+def locked_of(row: Any) -> LockedMember:
+    return LockedMember(
+        id=int(row["id"]),
+        programme_id=int(row["programme_id"]),
+        external_id=str(row["external_id"]),
+        tier_id=row["tier_id"],
+        birthday_month=row["birthday_month"],
+        erased_at=row["erased_at"],
+        points_available=int(row["points_available"]),
+        points_pending=int(row["points_pending"]),
+        points_held=int(row["points_held"]),
+    )
+
+
+async def locked_by_external_id(programme_id: int, external_id: str) -> LockedMember | None:
+    """`lock_by_external_id`, as a plain row."""
+    member = await lock_by_external_id(programme_id, external_id)
+    if member is None:
+        return None
+    return locked_of({name: getattr(member, name) for name in LOCKED_COLUMNS.split(", ")})

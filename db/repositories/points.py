@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from tortoise.expressions import F, Subquery
 from tortoise.functions import Sum
@@ -215,3 +217,31 @@ async def date_undated_lots(programme_id: int, expiry_for: Callable[[datetime], 
         lot.expires_at = expiry_for(lot.earned_at)
         await lot.save(update_fields=["expires_at"])
     return len(lots)
+
+
+@dataclass(frozen=True)
+class NewRow:
+    """A ledger row to write, with the balances it leaves on the member row."""
+
+    kind: str
+    bucket: str
+    amount: int
+    available_after: int
+    pending_after: int
+    reference_type: str
+    reference: str
+    reason: str
+    actor: str
+    idempotency_key: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """The event a ledger row makes (written with the balances, in the same statement)."""
+
+    event_id: UUID
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: dict[str, Any]

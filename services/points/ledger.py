@@ -15,6 +15,8 @@ from typing import Any
 from db.models import Member, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
+from db.repositories.members import LockedMember
+from db.repositories.points import NewEvent, NewRow
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
 from domain.events import points_event_type, points_payload
@@ -30,7 +32,7 @@ from domain.lots import (
 )
 from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
 from services import events as event_service
-from services.clock import now_of, zone_of
+from services.clock import now_of, wall_now, zone_of
 
 INSTANT = timedelta(microseconds=1)
 
@@ -174,6 +176,47 @@ async def credit_pending(
     return posted.tx
 
 
+def pending_credit(
+    member: LockedMember, entry: Entry, amount: int, kind: TxKind
+) -> tuple[NewRow, NewEvent]:
+    """`credit_pending` as rows to write, for a path that writes them in one statement with
+    what they belong to (recordOrder): the ledger row, which leaves the balances on it, and
+    its event. The caller holds the member's row lock it read `member` with."""
+    if member.points_available + member.points_pending + amount > MAX_BALANCE:
+        raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
+    pending = member.points_pending + amount
+    row = NewRow(
+        kind=kind.value,
+        bucket=Bucket.PENDING.value,
+        amount=amount,
+        available_after=member.points_available,
+        pending_after=pending,
+        reference_type=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+        actor=entry.actor,
+        idempotency_key=entry.idempotency_key,
+        created_at=entry.at,
+    )
+    event_type = points_event_type(
+        kind=kind.value,
+        bucket=Bucket.PENDING.value,
+        amount=amount,
+        reference_type=entry.reference_type,
+    )
+    assert event_type is not None  # a credit is always told
+    payload = points_payload(
+        external_id=member.external_id,
+        points=amount,
+        available_after=member.points_available,
+        pending_after=pending,
+        source=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+    )
+    return row, NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
+
+
 async def debit_pending(
     member: Member,
     entry: Entry,
@@ -232,6 +275,79 @@ async def credit_available(
     _may_expire_at(member, expires_at or _rolling_due(member, programme, policy))
     await _save(member, posted.told)
     return posted.tx
+
+
+@dataclass(frozen=True)
+class Maturing:
+    """Pending points made available, as rows to write in one statement: the PENDING debit and
+    the AVAILABLE credit (in this order), the lot (None when a debt took all of it), the
+    credit's event, and the member's balances after both (on the member passed in)."""
+
+    debit: NewRow
+    credit: NewRow
+    lot_amount: int
+    lot_expires_at: datetime | None
+    event: NewEvent
+
+
+def _row_of(member: Member, entry: Entry, kind: TxKind, bucket: Bucket, amount: int) -> NewRow:
+    return NewRow(
+        kind=kind.value,
+        bucket=bucket.value,
+        amount=amount,
+        available_after=member.points_available,
+        pending_after=member.points_pending,
+        reference_type=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+        actor=entry.actor,
+        idempotency_key=entry.idempotency_key,
+        created_at=entry.at,
+    )
+
+
+def maturing(
+    member: Member, entry: Entry, amount: int, kind: TxKind, programme: Programme
+) -> Maturing:
+    """`debit_pending` then `credit_available` (renewing), computed on the locked `member`
+    (whose balances it moves, as they would) without writing: the caller writes the rows with
+    what they belong to (an order's completion) in one statement."""
+    member.points_pending -= amount
+    debit = _row_of(member, entry, kind, Bucket.PENDING, -amount)
+    # half of a move: the credit below tells it
+    assert points_event_type(
+        kind=kind.value, bucket=Bucket.PENDING.value, amount=-amount,
+        reference_type=entry.reference_type,
+    ) is None  # fmt: skip
+    _check_room(member, amount)
+    policy = policy_of(programme)
+    debt = max(0, -member.points_available)
+    member.points_available += amount
+    last = member.last_earned_at
+    member.last_earned_at = entry.at if last is None else max(last, entry.at)
+    expires_at = lot_expiry(
+        entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
+    )
+    credit = _row_of(member, entry, kind, Bucket.AVAILABLE, amount)
+    event_type = points_event_type(
+        kind=kind.value, bucket=Bucket.AVAILABLE.value, amount=amount,
+        reference_type=entry.reference_type,
+    )  # fmt: skip
+    assert event_type is not None
+    told_expiry = expires_at or _rolling_due(member, programme, policy)
+    payload = points_payload(
+        external_id=member.external_id,
+        points=amount,
+        available_after=member.points_available,
+        pending_after=member.points_pending,
+        source=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+        expires_at=told_expiry,
+    )
+    _may_expire_at(member, told_expiry)
+    event = NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
+    return Maturing(debit, credit, max(amount - debt, 0), expires_at, event)
 
 
 async def debit_available(

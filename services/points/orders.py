@@ -3,20 +3,20 @@ returns take back exactly what the affected lines earned."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.exceptions import IntegrityError
-
 from db import tier_cache
-from db.connection import is_unique_violation
 from db.models import Member, Order, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
-from domain.abuse import Source, capped_order
+from db.repositories.members import LockedMember
+from db.repositories.orders import NewLine, NewOrder, OrderRecord
+from domain.abuse import capped_order
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
@@ -42,13 +42,11 @@ from services import abuse, tier_evaluation
 from services import members as member_service
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
-from services.idempotency import run_once
+from services.idempotency import run_once, run_once_on_member
 from services.points import activity, ledger
 from services.points.ledger import (
     Entry,
     actor_of,
-    credit_available,
-    credit_pending,
     debit_pending,
     expired_of,
     policy_of,
@@ -117,7 +115,9 @@ def _validate(data: OrderInput, programme: Programme) -> None:
         raise CurrencyMismatch(f"this programme books in {programme.currency}", field="currency")
 
 
-async def _multipliers(programme: Programme, member: Member, placed_at: datetime) -> Multipliers:
+async def _multipliers(
+    programme: Programme, member: Member | LockedMember, placed_at: datetime
+) -> Multipliers:
     tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
     benefits = {b.kind: b.value for b in tier.benefits} if tier else {}
     local = placed_at.astimezone(ZoneInfo(programme.timezone))
@@ -149,42 +149,38 @@ async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
     )
 
 
-async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> Order:
+async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
+    """Book an order, at the database's pace: the idempotency key is claimed and the member
+    locked in one statement, the earning is computed here (domain rules), and the order, its
+    lines, its ledger row, the balances with their event and the key's result are written in
+    one more (db/repositories/orders.py). An abuse policy for orders adds one read under the
+    lock, and a write only when it holds points or flags the member."""
     errors = Collector()
     check_key(errors, idempotency_key)
     errors.raise_if_any()
     programme = await programme_repo.get(principal.programme_id)
     _validate(data, programme)
+    policy = policy_of(programme)
 
-    booked: list[Order] = []
-
-    async def book() -> dict[str, Any]:
-        member = await member_service.locked_target(
-            principal, data.member_external_id, field="memberExternalId"
-        )
-        policy = policy_of(programme)
+    async def book(key_id: int, locked: LockedMember | None) -> OrderRecord:
+        member = member_service.visible_locked(principal, locked, field="memberExternalId")
         now = now_of(programme)
         placed_at = data.placed_at or now
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
-        earned = capped_order(
-            earned, await abuse.capped(programme, member, Source.ORDER, earned.total, now)
+        limits = await abuse.judge_order(programme, member.id, earned.total, now)
+        earned = capped_order(earned, limits.credit)
+        entry = Entry(
+            ORDER, data.order_ref, "order placed", actor_of(principal), idempotency_key, now
         )
-        try:
-            order = await order_repo.create(
-                [
-                    {
-                        "sku": line.sku,
-                        "category": line.category,
-                        "unit_price": line.unit_price,
-                        "quantity": line.quantity,
-                        "discounted": line.discounted,
-                        "points": points.points,
-                        "rules": [[r.rule.value, r.points] for r in points.rules],
-                    }
-                    for line, points in zip(data.lines, earned.lines, strict=True)
-                ],
+        credit, event = (
+            ledger.pending_credit(member, entry, earned.total, TxKind.EARN)
+            if earned.total
+            else (None, None)
+        )
+        order = await order_repo.record(
+            NewOrder(
                 programme_id=programme.id,
                 member_id=member.id,
                 order_ref=data.order_ref,
@@ -198,32 +194,43 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
                     p.amount for p in data.payments if p.method is PaymentMethod.POINTS
                 ),
                 points=earned.total,
-            )
-        except IntegrityError as error:
+                lines=[
+                    NewLine(
+                        sku=line.sku,
+                        category=line.category,
+                        unit_price=line.unit_price,
+                        quantity=line.quantity,
+                        discounted=line.discounted,
+                        points=points.points,
+                        rules=[[r.rule.value, r.points] for r in points.rules],
+                    )
+                    for line, points in zip(data.lines, earned.lines, strict=True)
+                ],
+            ),
+            key_id=key_id,
+            credit=credit,
+            event=event,
+        )
+        if order is None:
             # the id is taken: by an order recorded before, or by another member's a moment
             # ago (each holds only its own member's lock); the unique index decides both
-            if not is_unique_violation(error):
-                raise
-            raise ReferenceReused(
-                f"order {data.order_ref} was recorded already", field="orderId"
-            ) from error
-        if earned.total:
-            await credit_pending(
-                member,
-                _entry(principal, order, "order placed", idempotency_key, now),
-                earned.total,
-                TxKind.EARN,
-            )
-        await abuse.check_order_velocity(programme, member, now)
-        booked.append(order)
-        return {"orderId": order.id}
+            raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
+        await abuse.apply_order_limits(programme, member.id, limits, now)
+        return order
 
-    result = await run_once(
-        principal, key=idempotency_key, operation="recordOrder", payload=data.payload(), action=book
+    async def replay(result: dict[str, Any]) -> OrderRecord:
+        return await order_repo.record_by_id(int(result["orderId"]))
+
+    recorded: OrderRecord = await run_once_on_member(
+        principal,
+        key=idempotency_key,
+        operation="recordOrder",
+        payload=data.payload(),
+        member_external_id=data.member_external_id,
+        action=book,
+        replay=replay,
     )
-    if booked and booked[-1].id == result["orderId"]:  # booked just now, as we wrote it
-        return booked[-1]
-    return await Order.get(id=int(result["orderId"]))  # a replay
+    return recorded
 
 
 def _entry(principal: Principal, order: Order, reason: str, key: str | None, at: datetime) -> Entry:
@@ -279,15 +286,13 @@ async def _complete(
     now = at or now_of(programme)
     left = order.points - order.points_reversed
     entry = _entry(principal, order, reason, key, now)
-    if left:
-        # Pending becomes available: two EARN rows, one out of each bucket, same reference.
-        await debit_pending(member, entry, left, TxKind.EARN)
-        await credit_available(member, entry, left, TxKind.EARN, programme)
+    # Pending becomes available: two EARN rows, one out of each bucket, same reference; they,
+    # the balances, the spend and the order's status are written in one statement.
+    move = ledger.maturing(member, entry, left, TxKind.EARN, programme) if left else None
     order.status, order.completed_at = COMPLETED, now
-    await order_repo.save(order, "status", "completed_at")
     spend = qualifying_spend(order, order.returned_amount)
     member.qualifying_spend += spend
-    await member.save(update_fields=["qualifying_spend"])
+    await order_repo.complete(order, member, move)
     await tier_evaluation.record_activity(
         member,
         programme,
@@ -312,12 +317,12 @@ async def mature(programme: Programme, order: Order, member: Member) -> bool:
 
 
 async def complete(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status != PENDING:
             raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
         await _complete(principal, order, member, programme, idempotency_key, "order completed")
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(
         principal, "completeOrder", {"orderId": order_ref}, idempotency_key, act
@@ -342,7 +347,7 @@ async def _give_back_spent(
 
 
 async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status != PENDING:
             raise OrderClosed(
@@ -359,7 +364,7 @@ async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) 
         await order_repo.save(order, "status", "closed_at", "points_reversed")
         await _give_back_spent(principal, order, member, entry)
         await release_for_order(member, order.order_ref)
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(principal, "cancelOrder", {"orderId": order_ref}, idempotency_key, act)
 
@@ -386,7 +391,7 @@ async def return_lines(
     errors.raise_if_any()
     payload = {"orderId": order_ref, "lines": [[line.sku, line.quantity] for line in lines]}
 
-    async def act() -> dict[str, Any]:
+    async def act() -> Order:
         order, member, programme = await _open_order(principal, order_ref)
         if order.status not in (PENDING, COMPLETED):
             raise OrderClosed(f"order {order_ref} is {order.status.lower()}", field="orderId")
@@ -470,7 +475,7 @@ async def return_lines(
             await activity.reverse_referral(principal, order, programme, entry)
         await order_repo.save(order, *fields)
         await abuse.check_returns(programme, member, now)
-        return {"orderId": order.id}
+        return order
 
     return await _idempotent(principal, "returnOrderLines", payload, idempotency_key, act)
 
@@ -501,14 +506,26 @@ async def _earning_of(order: Order, member: Member) -> PointTransaction | None:
 
 
 async def _idempotent(
-    principal: Principal, operation: str, payload: dict[str, Any], key: str, act: Any
+    principal: Principal,
+    operation: str,
+    payload: dict[str, Any],
+    key: str,
+    act: Callable[[], Awaitable[Order]],
 ) -> Order:
     errors = Collector()
     check_key(errors, key)
     check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
-    result = await run_once(principal, key=key, operation=operation, payload=payload, action=act)
-    order = await Order.get(id=int(result["orderId"]))
+    done: list[Order] = []
+
+    async def action() -> dict[str, Any]:
+        order = await act()
+        done.append(order)
+        return {"orderId": order.id}
+
+    result = await run_once(principal, key=key, operation=operation, payload=payload, action=action)
+    # the order as the action left it, no reload; a replay reads it
+    order = done[-1] if done else await Order.get(id=int(result["orderId"]))
     # after commit: the change may have moved the member's tier
     await tier_cache.forget_member_tier(principal.programme_id, order.member_id)
     return order

@@ -35,23 +35,24 @@ async def test_an_earn_that_rolls_back_writes_no_event_and_one_that_commits_writ
 ) -> None:
     member = await make_member(programme)
     # given an order whose transaction fails at its very end, after its ledger row and its
-    # event were written (storing the idempotency key's result)
-    from db.repositories import idempotency as key_repo
+    # event were written (with the idempotency key's result, in the same statement; the abuse
+    # rules' writes come last)
+    from services import abuse
 
-    real = key_repo.store_result
+    real = abuse.apply_order_limits
 
     async def fail(*args: object, **kwargs: object) -> None:
         assert await Event.filter(member_id=member.id, type="points.earned").count() == 1
         raise Boom()
 
-    monkeypatch.setattr(key_repo, "store_result", fail)
+    monkeypatch.setattr(abuse, "apply_order_limits", fail)
     with pytest.raises(Boom):
         await place_order(programme, member, line(price=10_000))
     # then nothing of it is left: no order, no ledger row, no event
     assert await _events(member, "points.earned") == []
     assert await points_repo.ledger_sums(member.id) == {}
     # when the same order commits
-    monkeypatch.setattr(key_repo, "store_result", real)
+    monkeypatch.setattr(abuse, "apply_order_limits", real)
     order = await place_order(programme, member, line(price=10_000))
     # then exactly one event tells of it
     earned = await _events(member, "points.earned")
