@@ -6,7 +6,16 @@ orders completed within it), so doing it in time order makes the outcome the sam
 often the job runs: once a day, or once after the clock jumped two years.
 
 Each member is one transaction under its row lock (and its inviter's, whom a completion can
-reward), so a killed run resumes where it stopped and a second run finds nothing to do."""
+reward), so a killed run resumes where it stopped and a second run finds nothing to do.
+
+On PostgreSQL the members come in batches of BATCH, each batch one transaction: the batch's
+rows are locked and read in one statement, and members with nothing due but the end of tier
+periods (the bulk of a nightly run) are judged together — their activity summed in one
+statement per round of periods, the domain judging each in Python, the results written in
+three statements (members, tier history, events), exactly the rows the member-by-member
+path writes. A member with an order maturing, a hold lapsing or expiry due is caught up on
+its own (catch_up below) after its batch commits: its steps interleave, in time order. A
+killed run leaves every batch either done or untouched; the next run resumes after them."""
 
 from __future__ import annotations
 
@@ -18,13 +27,19 @@ from enum import IntEnum
 from tortoise.transactions import in_transaction
 
 from db import tier_cache
+from db.connection import is_postgres
 from db.models import Member, Order, PointHold, Programme
+from db.repositories import events as outbox_repo
 from db.repositories import holds as hold_repo
+from db.repositories import jobs as jobs_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
+from domain.events import EventType
+from domain.tier_rules import at_period_end, valid_until
 from services import tier_evaluation
-from services.clock import now_of
+from services.clock import now_of, wall_now, zone_of
+from services.events import new_event_id
 from services.points import ledger
 from services.points import orders as order_service
 from services.points.redemption import EXPIRED, close_hold
@@ -65,8 +80,131 @@ class Done:
 async def run(programme: Programme, done: Done) -> None:
     """Everything due by the programme's now, for every member it is due for."""
     now = now_of(programme)
-    async for member_id in _members_due(programme.id, now):
+    if not is_postgres():
+        async for member_id in _members_due(programme.id, now):
+            await catch_up(programme, member_id, now, done)
+        return
+    after_id = 0
+    while ids := await jobs_repo.members_due(programme.id, now, after_id=after_id, limit=BATCH):
+        await run_batch(programme, ids, now, done)
+        after_id = ids[-1]
+
+
+async def run_batch(programme: Programme, member_ids: list[int], now: datetime, done: Done) -> None:
+    """One batch (PostgreSQL): tier periods judged together in one transaction, then the
+    members with other work due caught up one by one."""
+    one_by_one: list[int] = []
+    async with in_transaction():
+        members = await jobs_repo.lock_due(programme.id, member_ids, now)
+        periods: list[jobs_repo.DueMember] = []
+        for member in members:
+            # as ledger.expiry_is_due, from the row alone
+            expiry_due = member.expiry_due_at is not None and member.expiry_due_at <= now
+            if member.order_due or member.hold_due or expiry_due:
+                one_by_one.append(member.id)
+            elif member.tier_valid_until is not None and member.tier_valid_until <= now:
+                periods.append(member)
+        changed = await _judge_periods(programme, periods, now, done)
+    for member_id in changed:
+        await tier_cache.forget_member_tier(programme.id, member_id)
+    for member_id in one_by_one:
         await catch_up(programme, member_id, now, done)
+
+
+async def _judge_periods(
+    programme: Programme, members: list[jobs_repo.DueMember], now: datetime, done: Done
+) -> list[int]:
+    """tier_evaluation.judge_period for many locked members with nothing else due, round by
+    round while a period ended by `now`; returns the members whose tier moved."""
+    tiers = await tier_cache.programme_tiers(programme.id)
+    by_id = {t.id: t for t in tiers}
+    policy = tier_evaluation.policy_of(programme)
+    tz = zone_of(programme)
+    metric = policy.metric.value
+    last_events: dict[int, int] = {}
+    saved: dict[int, jobs_repo.DueMember] = {}
+    changes: list[jobs_repo.TierChangeRow] = []
+    events: list[outbox_repo.NewEvent] = []
+    pending = members
+    while pending:
+        judged = []
+        for member in pending:
+            saved[member.id] = member
+            done.tier_periods_ended += 1
+            if member.tier_id in by_id:
+                judged.append(member)
+            else:
+                member.tier_valid_until = None  # a tier no longer on the ladder
+        windows = []
+        for member in judged:
+            end = member.tier_valid_until
+            assert end is not None
+            since, after = tier_evaluation.retention_window(member, policy, end=end, tz=tz)
+            windows.append(jobs_repo.Window(member.id, since, end, after))
+            since, after = tier_evaluation.qualifying_window(member, policy, end, tz=tz)
+            windows.append(jobs_repo.Window(member.id, since, end, after))
+        sums = await jobs_repo.sums(windows)
+        outcomes = []
+        for n, member in enumerate(judged):
+            current = by_id[member.tier_id]  # type: ignore[index]
+            period_total, total = sums[2 * n][metric], sums[2 * n + 1][metric]
+            kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
+            outcomes.append((member, current, kept, period_total))
+        moving = [m.id for m, current, kept, _ in outcomes if kept.id != current.id]
+        last_events.update(
+            await jobs_repo.last_event_ids([i for i in moving if i not in last_events])
+        )
+        for member, current, kept, period_total in outcomes:
+            end = member.tier_valid_until
+            assert end is not None
+            if kept.id == current.id:
+                member.tier_period_start = end
+                # periods are counted from the tier change (not chained), so month ends hold
+                member.tier_valid_until = valid_until(
+                    policy, now=end, tier_since=member.tier_since or end, tz=tz
+                )
+                continue
+            counted_from = member.tier_period_start
+            member.tier_id = kept.id
+            member.tier_since = member.tier_period_start = end
+            member.tier_event_id = last_events[member.id]
+            member.tier_valid_until = tier_evaluation.new_valid_until(kept, tiers, programme, end)
+            changes.append(
+                jobs_repo.TierChangeRow(
+                    member.id,
+                    current.id,
+                    kept.id,
+                    tier_evaluation.PERIOD_ENDED,
+                    period_total,
+                    member.tier_event_id,
+                    counted_from,
+                    end,
+                )
+            )
+            events.append(
+                outbox_repo.NewEvent(
+                    new_event_id(),
+                    member.id,
+                    str(EventType.TIER_CHANGED),
+                    end,
+                    tier_evaluation.changed_payload(
+                        member.external_id,
+                        current,
+                        kept,
+                        reason=tier_evaluation.PERIOD_ENDED,
+                        valid_until=member.tier_valid_until,
+                        total=period_total,
+                    ),
+                )
+            )
+            done.tier_changes += 1
+        pending = [
+            m for m in judged if m.tier_valid_until is not None and m.tier_valid_until <= now
+        ]
+    await jobs_repo.save_tiers(list(saved.values()))
+    await jobs_repo.add_changes(programme.id, changes)
+    await outbox_repo.insert_many(programme.id, events, recorded_at=wall_now())
+    return sorted({c.member_id for c in changes})
 
 
 async def _members_due(programme_id: int, now: datetime) -> AsyncIterator[int]:
