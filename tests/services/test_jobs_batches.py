@@ -6,6 +6,7 @@ expired twice."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -259,3 +260,74 @@ async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_r
     # nothing done twice: the histories, events and ledgers are equal, and nothing is left
     again = await run_jobs(interrupted)
     assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+
+
+# The job in a process of its own, SIGKILLed inside its third batch after that batch wrote
+# its rows (so before it commits): no clean-up runs, the connection just drops.
+_KILLED_RUN = """
+import asyncio, os, signal, sys
+from db.cache import configure_cache
+from db.connection import open_database
+from db.models import Programme
+from db.repositories import jobs as jobs_repo
+from services import catch_up
+from services.jobs import JobReport, run_programme
+
+async def main(url, redis, code):
+    await open_database(url)
+    configure_cache(redis or None)
+    catch_up.BATCH = 5
+    real, calls = jobs_repo.add_changes, []
+
+    async def add_changes(programme_id, changes):
+        await real(programme_id, changes)
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    jobs_repo.add_changes = add_changes
+    await run_programme(await Programme.get(code=code), JobReport())
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_run_killed_part_way_is_finished_by_the_next_with_the_same_result(
+    monkeypatch, database
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    killed = await world(Window.VALIDITY)
+    whole = await world(Window.VALIDITY)
+    untouched = await snapshot(killed)
+    monkeypatch.setattr(catch_up, "BATCH", 5)
+    expected = await run_jobs(whole)
+    root = Path(__file__).resolve().parents[2]
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            _KILLED_RUN,
+            database,
+            os.environ.get("LOYALTY_TEST_REDIS_URL", ""),
+            killed.code,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    partial = await snapshot(killed)
+    # the first two batches committed, the third left nothing
+    changes_before = sum(len(parts[1]) for parts in untouched.values())
+    changes_now = sum(len(parts[1]) for parts in partial.values())
+    assert changes_before < changes_now < changes_before + expected.tier_changes
+    rest = await run_jobs(killed)
+    assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
+    assert_same(await snapshot(killed), await snapshot(whole))
