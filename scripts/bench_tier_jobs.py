@@ -27,7 +27,7 @@ from services import tiers as tier_service
 from services.jobs import run_all
 
 
-async def main(count: int) -> None:
+async def main(count: int, expiring: int) -> None:
     async with scratch_database("loyalty_tierbench", query="") as url:
         await migrate(url)
         await open_database(url)
@@ -86,6 +86,32 @@ async def main(count: int) -> None:
             """,
             [programme.id, since + timedelta(days=10)],
         )
+        if expiring:
+            # The first `expiring` members also hold 100 points that expired yesterday: they
+            # are caught up member by member (expiry, then their period), as orders are.
+            await db.execute_query(
+                """
+                WITH chosen AS (
+                    SELECT id FROM members WHERE programme_id = $1 ORDER BY id LIMIT $3
+                ), earned AS (
+                    INSERT INTO point_transactions (programme_id, member_id, kind, bucket,
+                        amount, available_after, pending_after, reference_type, reference,
+                        reason, actor, shortfall, created_at)
+                    SELECT $1, id, 'EARN', 'AVAILABLE', 100, 100, 0, 'ADJUSTMENT', 'seed',
+                           'seed', 'bench', 0, $2::timestamptz - interval '400 days' FROM chosen
+                    RETURNING id, member_id
+                ), lots AS (
+                    INSERT INTO point_lots (programme_id, member_id, source_id, amount,
+                        remaining, earned_at, expires_at)
+                    SELECT $1, member_id, id, 100, 100, $2::timestamptz - interval '400 days',
+                           $2::timestamptz - interval '1 day' FROM earned
+                )
+                UPDATE members SET points_available = 100,
+                       expiry_due_at = $2::timestamptz - interval '1 day'
+                 WHERE id IN (SELECT id FROM chosen)
+                """,
+                [programme.id, now, expiring],
+            )
         await db.execute_query("ANALYZE")
         started = time.perf_counter()
         report = await run_all()
@@ -97,7 +123,8 @@ async def main(count: int) -> None:
         print(
             f"members judged: {report.tier_periods_ended}, moved: {report.tier_changes}, "
             f"kept VIP: {kept}; first run {first:.2f} s ({count / first:.0f} members/s); "
-            f"second run {second:.2f} s judging {again.tier_periods_ended}"
+            f"second run {second:.2f} s judging {again.tier_periods_ended}; "
+            f"points expired for {report.members_expired} members"
         )
         await close_database()
 
@@ -105,4 +132,11 @@ async def main(count: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=100_000)
-    asyncio.run(main(parser.parse_args().members))
+    parser.add_argument(
+        "--expiring",
+        type=int,
+        default=0,
+        help="how many of the members also have points past their expiry (default none)",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.members, args.expiring))
