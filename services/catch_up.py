@@ -35,7 +35,9 @@ from db.repositories import jobs as jobs_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
-from domain.events import EventType
+from domain.events import EventType, points_payload
+from domain.lots import Lot, Take, expiry_steps, next_expiry_due, rolling_expiry
+from domain.points import ExpiryPolicy
 from domain.tier_rules import at_period_end, valid_until
 from services import tier_evaluation
 from services.clock import now_of, wall_now, zone_of
@@ -91,28 +93,127 @@ async def run(programme: Programme, done: Done) -> None:
 
 
 async def run_batch(programme: Programme, member_ids: list[int], now: datetime, done: Done) -> None:
-    """One batch (PostgreSQL): tier periods judged together in one transaction, then the
-    members with other work due caught up one by one."""
+    """One batch (PostgreSQL): expiry and tier periods of members with nothing else due, in
+    one transaction; then the members with an order maturing or a hold lapsing caught up one
+    by one."""
     one_by_one: list[int] = []
     async with in_transaction():
         members = await jobs_repo.lock_due(programme.id, member_ids, now)
+        expiring: list[jobs_repo.DueMember] = []
         periods: list[jobs_repo.DueMember] = []
         for member in members:
-            # as ledger.expiry_is_due, from the row alone
-            expiry_due = member.expiry_due_at is not None and member.expiry_due_at <= now
-            if member.order_due or member.hold_due or expiry_due:
+            if member.order_due or member.hold_due:
                 one_by_one.append(member.id)
-            elif member.tier_valid_until is not None and member.tier_valid_until <= now:
+                continue
+            # as ledger.expiry_is_due, from the row alone
+            if member.expiry_due_at is not None and member.expiry_due_at <= now:
+                expiring.append(member)
+            if member.tier_valid_until is not None and member.tier_valid_until <= now:
                 periods.append(member)
-        changed = await _judge_periods(programme, periods, now, done)
+        told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]] = []
+        await _expire(programme, expiring, now, done, told)
+        changed = await _judge_periods(programme, periods, now, done, told)
+        await jobs_repo.save_members(list({m.id: m for m in expiring + periods}.values()))
+        # each member's events in the order the member-by-member path writes them
+        told.sort(key=lambda t: (t[0], t[1], t[2]))
+        await outbox_repo.insert_many(programme.id, [t[3] for t in told], recorded_at=wall_now())
     for member_id in changed:
         await tier_cache.forget_member_tier(programme.id, member_id)
     for member_id in one_by_one:
         await catch_up(programme, member_id, now, done)
 
 
+async def _expire(
+    programme: Programme,
+    members: list[jobs_repo.DueMember],
+    now: datetime,
+    done: Done,
+    told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]],
+) -> None:
+    """ledger.settle, step by step as catch_up takes it, for many locked members with no
+    order maturing: each step dated when it fell due, the ledger rows written together."""
+    if not members:
+        return
+    policy = ledger.policy_of(programme)
+    tz = zone_of(programme)
+    lots_of = await jobs_repo.open_lots([m.id for m in members])
+    rows: list[jobs_repo.ExpiryRow] = []
+    for member in members:
+        lots = lots_of[member.id]
+        rolling = (
+            rolling_expiry(member.last_earned_at, policy.expiry_months, tz)
+            if policy.expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY
+            else None
+        )
+        expired = 0
+        while member.expiry_due_at is not None and member.expiry_due_at <= now:
+            steps = expiry_steps(
+                lots,
+                now,
+                policy=policy.expiry_policy,
+                rolling_expires_at=rolling,
+                spendable=member.points_available - member.points_held,
+            )
+            if steps:
+                step = steps[0]
+                total = sum(t.amount for t in step.takes)
+                member.points_available -= total
+                expired += total
+                rows.append(
+                    jobs_repo.ExpiryRow(
+                        member.id,
+                        -total,
+                        member.points_available,
+                        member.points_pending,
+                        step.due_at.astimezone(tz).date().isoformat(),
+                        step.due_at,
+                        step.takes,
+                    )
+                )
+                lots = _after(lots, step.takes)
+            member.expiry_due_at = next_expiry_due(
+                lots, policy=policy.expiry_policy, rolling_expires_at=rolling
+            )
+            if not steps:
+                break  # nothing takeable (held): the bound narrowed, as settle leaves it
+        done.points_expired += expired
+        done.members_expired += expired > 0
+    await jobs_repo.add_expiries(programme.id, rows)
+    for n, row in enumerate(rows):
+        event = outbox_repo.NewEvent(
+            new_event_id(),
+            row.member_id,
+            str(EventType.POINTS_EXPIRED),
+            row.at,
+            points_payload(
+                external_id=next(m.external_id for m in members if m.id == row.member_id),
+                points=row.amount,
+                available_after=row.available_after,
+                pending_after=row.pending_after,
+                source="EXPIRY",
+                reference=row.reference,
+                reason="points expired",
+            ),
+        )
+        told.append((row.at, Kind.POINTS_EXPIRE, n, event))
+
+
+def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
+    taken: dict[int, int] = {}
+    for take in takes:
+        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
+    return [
+        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
+        for lot in lots
+    ]
+
+
 async def _judge_periods(
-    programme: Programme, members: list[jobs_repo.DueMember], now: datetime, done: Done
+    programme: Programme,
+    members: list[jobs_repo.DueMember],
+    now: datetime,
+    done: Done,
+    told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]],
 ) -> list[int]:
     """tier_evaluation.judge_period for many locked members with nothing else due, round by
     round while a period ended by `now`; returns the members whose tier moved."""
@@ -122,14 +223,11 @@ async def _judge_periods(
     tz = zone_of(programme)
     metric = policy.metric.value
     last_events: dict[int, int] = {}
-    saved: dict[int, jobs_repo.DueMember] = {}
     changes: list[jobs_repo.TierChangeRow] = []
-    events: list[outbox_repo.NewEvent] = []
     pending = members
     while pending:
         judged = []
         for member in pending:
-            saved[member.id] = member
             done.tier_periods_ended += 1
             if member.tier_id in by_id:
                 judged.append(member)
@@ -181,19 +279,24 @@ async def _judge_periods(
                     end,
                 )
             )
-            events.append(
-                outbox_repo.NewEvent(
-                    new_event_id(),
-                    member.id,
-                    str(EventType.TIER_CHANGED),
+            told.append(
+                (
                     end,
-                    tier_evaluation.changed_payload(
-                        member.external_id,
-                        current,
-                        kept,
-                        reason=tier_evaluation.PERIOD_ENDED,
-                        valid_until=member.tier_valid_until,
-                        total=period_total,
+                    Kind.PERIOD_ENDS,
+                    len(told),
+                    outbox_repo.NewEvent(
+                        new_event_id(),
+                        member.id,
+                        str(EventType.TIER_CHANGED),
+                        end,
+                        tier_evaluation.changed_payload(
+                            member.external_id,
+                            current,
+                            kept,
+                            reason=tier_evaluation.PERIOD_ENDED,
+                            valid_until=member.tier_valid_until,
+                            total=period_total,
+                        ),
                     ),
                 )
             )
@@ -201,9 +304,7 @@ async def _judge_periods(
         pending = [
             m for m in judged if m.tier_valid_until is not None and m.tier_valid_until <= now
         ]
-    await jobs_repo.save_tiers(list(saved.values()))
     await jobs_repo.add_changes(programme.id, changes)
-    await outbox_repo.insert_many(programme.id, events, recorded_at=wall_now())
     return sorted({c.member_id for c in changes})
 
 

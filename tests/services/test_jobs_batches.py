@@ -51,7 +51,7 @@ async def postgres_only() -> None:
         pytest.skip("the batch path is PostgreSQL's; SQLite runs member by member")
 
 
-async def world(window: Window) -> Programme:
+async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Programme:
     """A programme at day 800 whose jobs last ran on day 100: tier periods ended once or
     several times (kept, dropped, on the boundary of a change), orders past their window,
     points past their expiry, a tier no longer on the ladder."""
@@ -69,7 +69,7 @@ async def world(window: Window) -> Programme:
         {"window": window, "window_months": 6, "validity_months": 6, "reset_on_change": True},
         idempotency_key=uuid.uuid4().hex,
     )
-    await set_policy(programme, expiry_policy=ExpiryPolicy.LOTS, expiry_months=3)
+    await set_policy(programme, expiry_policy=expiry, expiry_months=3)
     await set_clock(programme, START)
     tiers = {t.code: t.id for t in await Tier.filter(programme_id=programme.id)}
     shoppers = [
@@ -213,12 +213,29 @@ def member_by_member(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catch_up, "is_postgres", lambda: False)
 
 
-@pytest.mark.parametrize("window", [Window.VALIDITY, Window.ROLLING_MONTHS, Window.LIFETIME])
-async def test_batches_write_what_member_by_member_writes(window, monkeypatch):
-    batched = await world(window)
-    one_by_one = await world(window)
+@pytest.mark.parametrize(
+    ("window", "expiry"),
+    [
+        (Window.VALIDITY, ExpiryPolicy.LOTS),
+        (Window.ROLLING_MONTHS, ExpiryPolicy.ROLLING_ACTIVITY),
+        (Window.LIFETIME, ExpiryPolicy.LOTS),
+    ],
+)
+async def test_batches_write_what_member_by_member_writes(window, expiry, monkeypatch):
+    batched = await world(window, expiry)
+    one_by_one = await world(window, expiry)
     monkeypatch.setattr(catch_up, "BATCH", 7)  # several batches, a few members each
+    in_batches: list[int] = []
+    real = jobs_repo.add_expiries
+
+    async def add_expiries(programme_id: int, rows: list[Any]) -> list[int]:
+        in_batches.extend(r.member_id for r in rows)
+        return await real(programme_id, rows)
+
+    monkeypatch.setattr(jobs_repo, "add_expiries", add_expiries)
     report = await run_jobs(batched)
+    assert in_batches  # some points expired in batches, some member by member
+    assert len(set(in_batches)) < report.members_expired
     with monkeypatch.context() as patched:
         member_by_member(patched)
         expected = await run_jobs(one_by_one)
