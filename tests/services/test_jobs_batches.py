@@ -32,6 +32,7 @@ from domain.tier_rules import Window
 from domain.tiers import TierDraft
 from services import catch_up, tier_policy
 from services import tiers as tier_service
+from services.points import admin
 from tests.fixtures.factories import admin_of, create_member, create_programme
 from tests.fixtures.points import advance, line, place_order, run_jobs
 from tests.services.test_points_ledger import set_policy
@@ -92,6 +93,14 @@ async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Pro
         for n in range(SEEDED)
     ]
     for n, member in enumerate(seeded):
+        if n % 2 == 0:  # points that expire between two of its period ends
+            await admin.grant(
+                admin_of(programme),
+                member_external_ids=[member.external_id],
+                amount=100 + n,
+                reason="earned",
+                idempotency_key=f"grant-{n}",  # the reference: the same in both worlds
+            )
         since = START + timedelta(days=3 * n)
         ended = 6 if n % 4 else 1  # months since the tier change when last judged
         tier = ["SILVER", "GOLD"][n % 2]
