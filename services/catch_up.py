@@ -179,6 +179,7 @@ async def _expire(
         done.points_expired += expired
         done.members_expired += expired > 0
     await jobs_repo.add_expiries(programme.id, rows)
+    external_ids = {m.id: m.external_id for m in members}
     for n, row in enumerate(rows):
         event = outbox_repo.NewEvent(
             new_event_id(),
@@ -186,7 +187,7 @@ async def _expire(
             str(EventType.POINTS_EXPIRED),
             row.at,
             points_payload(
-                external_id=next(m.external_id for m in members if m.id == row.member_id),
+                external_id=external_ids[row.member_id],
                 points=row.amount,
                 available_after=row.available_after,
                 pending_after=row.pending_after,

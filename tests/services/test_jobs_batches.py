@@ -357,3 +357,60 @@ async def test_a_run_killed_part_way_is_finished_by_the_next_with_the_same_resul
     rest = await run_jobs(killed)
     assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
     assert_same(await snapshot(killed), await snapshot(whole))
+
+
+async def periods_ended(members: int) -> Programme:
+    """`members` GOLD members whose tier period ended, half with points past expiry."""
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await tier_policy.change(
+        admin_of(programme),
+        {"window": Window.VALIDITY, "validity_months": 6, "reset_on_change": True},
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await set_policy(programme, expiry_policy=ExpiryPolicy.LOTS, expiry_months=3)
+    await set_clock(programme, START)
+    gold = await Tier.get(programme_id=programme.id, code="GOLD")
+    for n in range(members):
+        member = await create_member(programme)
+        if n % 2:
+            await admin.grant(
+                admin_of(programme),
+                member_external_ids=[member.external_id],
+                amount=100,
+                reason="earned",
+                idempotency_key=uuid.uuid4().hex,
+            )
+        await Member.filter(id=member.id).update(
+            tier_id=gold.id,
+            tier_since=START,
+            tier_period_start=START,
+            tier_valid_until=START + timedelta(days=30),
+        )
+    await advance(programme, days=400)
+    return await Programme.get(id=programme.id)
+
+
+async def test_a_batch_costs_the_same_statements_for_5_members_or_40():
+    from tests.graphql.test_query_counts import counting_statements
+
+    counts = []
+    for members in (5, 40):
+        programme = await periods_ended(members)
+        done = catch_up.Done()
+        with counting_statements() as counted:
+            await catch_up.run(programme, done)
+        assert done.tier_periods_ended == done.tier_changes == members  # dropped to the entry
+        assert done.members_expired == members // 2
+        counts.append(counted["n"])
+    # find (2: the page, the empty page), lock and read, lots, ledger ids, ledger rows,
+    # movements, lots, sums and last events (per round of periods), members, tier history,
+    # events: the same however many members the batch has
+    assert counts[0] == counts[1] <= 16, counts
