@@ -9,13 +9,15 @@ Each member is one transaction under its row lock (and its inviter's, whom a com
 reward), so a killed run resumes where it stopped and a second run finds nothing to do.
 
 On PostgreSQL the members come in batches of BATCH, each batch one transaction: the batch's
-rows are locked and read in one statement, and members with nothing due but the end of tier
-periods (the bulk of a nightly run) are judged together — their activity summed in one
-statement per round of periods, the domain judging each in Python, the results written in
-three statements (members, tier history, events), exactly the rows the member-by-member
-path writes. A member with an order maturing, a hold lapsing or expiry due is caught up on
-its own (catch_up below) after its batch commits: its steps interleave, in time order. A
-killed run leaves every batch either done or untouched; the next run resumes after them."""
+rows are locked and read in one statement, and members with no order maturing and no hold
+lapsing (the bulk of a nightly run) are done together — their expiry booked step by step as
+ledger.settle books it, their tier periods judged round by round (activity summed in one
+statement per round, the domain judging each member in Python), and the results written in a
+few statements (ledger rows, lot movements, lots, members, tier history, events): exactly the
+rows the member-by-member path writes, each member's events in the same order. A member with
+an order maturing or a hold lapsing is caught up on its own (catch_up below) after its batch
+commits: a completion renews balances and moves tiers, so its steps interleave, in time
+order. A killed run leaves every batch done or untouched; the next run resumes after them."""
 
 from __future__ import annotations
 
