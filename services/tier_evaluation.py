@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, Protocol
 
 from db import tier_cache
 from db.models import Member, Programme
@@ -56,8 +56,31 @@ def policy_of(programme: Programme) -> TierPolicy:
     return TierPolicy.from_json(programme.tier_policy)
 
 
+class TierFacts(Protocol):
+    """What the measure reads of a member: a Member, or a job batch's row (DueMember)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def joined_at(self) -> datetime: ...
+    @property
+    def tier_since(self) -> datetime | None: ...
+    @property
+    def tier_period_start(self) -> datetime | None: ...
+    @property
+    def tier_valid_until(self) -> datetime | None: ...
+    @property
+    def tier_event_id(self) -> int: ...
+
+
+def _after(member: TierFacts, since: datetime, *, from_change: bool) -> int:
+    """When `since` is a tier change (a reset accumulator, a new tier's first period), what
+    was booked up to that change caused it: events up to this id, dated `since`, left out."""
+    return member.tier_event_id if from_change and since == member.tier_since else 0
+
+
 async def _sum(
-    member: Member,
+    member: TierFacts,
     policy: TierPolicy,
     since: datetime,
     until: datetime | None,
@@ -65,15 +88,14 @@ async def _sum(
     from_change: bool,
     sums: Sums | None = None,
 ) -> int:
-    """The metric over [since, until). When `since` is a tier change (a reset accumulator, a
-    new tier's first period), what was booked up to that change caused it: left out."""
-    after = member.tier_event_id if from_change and since == member.tier_since else 0
+    """The metric over [since, until)."""
+    after = _after(member, since, from_change=from_change)
     read = sums or event_repo.sums
     found = await read(member.id, since=since, until=until, after_event_id=after)
     return found[policy.metric.value]
 
 
-def window_from(member: Member, policy: TierPolicy, at: datetime, tz: tzinfo) -> datetime:
+def window_from(member: TierFacts, policy: TierPolicy, at: datetime, tz: tzinfo) -> datetime:
     expires = member.tier_valid_until is not None
     return window_start(
         policy,
@@ -85,8 +107,18 @@ def window_from(member: Member, policy: TierPolicy, at: datetime, tz: tzinfo) ->
     )
 
 
+def qualifying_window(
+    member: TierFacts, policy: TierPolicy, at: datetime, *, tz: tzinfo
+) -> tuple[datetime, int]:
+    """Where the qualifying total at `at` counts from, and the event id up to which what is
+    dated exactly then is left out."""
+    counts_from_change = policy.reset_on_change or policy.window is Window.VALIDITY
+    start = window_from(member, policy, at, tz)
+    return start, _after(member, start, from_change=counts_from_change)
+
+
 async def qualifying_total(
-    member: Member,
+    member: TierFacts,
     policy: TierPolicy,
     at: datetime,
     *,
@@ -94,13 +126,34 @@ async def qualifying_total(
     until: datetime | None = None,
     sums: Sums | None = None,
 ) -> int:
-    counts_from_change = policy.reset_on_change or policy.window is Window.VALIDITY
-    start = window_from(member, policy, at, tz)
-    return await _sum(member, policy, start, until, from_change=counts_from_change, sums=sums)
+    since, after = qualifying_window(member, policy, at, tz=tz)
+    read = sums or event_repo.sums
+    found = await read(member.id, since=since, until=until, after_event_id=after)
+    return found[policy.metric.value]
+
+
+def retention_window(
+    member: TierFacts,
+    policy: TierPolicy,
+    *,
+    end: datetime | None,
+    tz: tzinfo,
+    start: datetime | None = None,
+) -> tuple[datetime, int]:
+    """Where the total retention is judged on counts from (up to `end`): a validity period
+    (the current one unless `start` says otherwise) — under a rolling window, the window at
+    the period end."""
+    at = end if end is not None else member.tier_valid_until
+    if policy.window is Window.ROLLING_MONTHS:
+        assert at is not None
+        return qualifying_window(member, policy, at, tz=tz)
+    if start is None:
+        start = member.tier_period_start or member.tier_since or member.joined_at
+    return start, _after(member, start, from_change=True)
 
 
 async def retention_total(
-    member: Member,
+    member: TierFacts,
     policy: TierPolicy,
     *,
     end: datetime | None,
@@ -108,15 +161,11 @@ async def retention_total(
     start: datetime | None = None,
     sums: Sums | None = None,
 ) -> int:
-    """What retention is judged on: a validity period (the current one unless `start` says
-    otherwise) up to `end` (or so far) — under a rolling window, the window at the period end."""
-    at = end if end is not None else member.tier_valid_until
-    if policy.window is Window.ROLLING_MONTHS:
-        assert at is not None
-        return await qualifying_total(member, policy, at, tz=tz, until=end, sums=sums)
-    if start is None:
-        start = member.tier_period_start or member.tier_since or member.joined_at
-    return await _sum(member, policy, start, end, from_change=True, sums=sums)
+    """What retention is judged on (retention_window), up to `end` (or so far)."""
+    since, after = retention_window(member, policy, end=end, tz=tz, start=start)
+    read = sums or event_repo.sums
+    found = await read(member.id, since=since, until=end, after_event_id=after)
+    return found[policy.metric.value]
 
 
 async def _book(member: Member, programme: Programme, *, at: datetime, **activity: Any) -> datetime:
@@ -269,6 +318,36 @@ async def _judge_again(
         )
 
 
+def new_valid_until(
+    tier: TierView, tiers: list[TierView], programme: Programme, at: datetime
+) -> datetime | None:
+    """A tier moved to at `at` is valid until a validity period later; the entry tier for good."""
+    base = entry_tier(tiers)
+    if base is not None and tier.id == base.id:
+        return None
+    return add_months(at, policy_of(programme).validity_months, zone_of(programme))
+
+
+def changed_payload(
+    external_id: str,
+    before: TierView | None,
+    tier: TierView,
+    *,
+    reason: str,
+    valid_until: datetime | None,
+    total: int,
+) -> dict[str, Any]:
+    return tier_changed_payload(
+        external_id=external_id,
+        from_tier=(before.code, before.name) if before else None,
+        to_tier=(tier.code, tier.name),
+        direction=tier_direction(before.rank if before else None, tier.rank),
+        reason=reason,
+        valid_until=valid_until,
+        qualifying_total=total,
+    )
+
+
 async def change_tier(
     member: Member,
     tier: TierView,
@@ -283,17 +362,11 @@ async def change_tier(
     """Move the member, start the new tier's validity period, and write the history row."""
     previous = member.tier_id
     last_event = await event_repo.last_event_id(member.id)
-    base = entry_tier(tiers)
     member.tier_id = tier.id
     member.tier_since = at
     member.tier_period_start = at
     member.tier_event_id = last_event
-    months = policy_of(programme).validity_months
-    member.tier_valid_until = (
-        None
-        if base is not None and tier.id == base.id
-        else add_months(at, months, zone_of(programme))
-    )
+    member.tier_valid_until = new_valid_until(tier, tiers, programme, at)
     await member.save(
         update_fields=[
             "tier_id",
@@ -318,14 +391,13 @@ async def change_tier(
     await event_service.record(
         member.programme_id,
         EventType.TIER_CHANGED,
-        tier_changed_payload(
-            external_id=member.external_id,
-            from_tier=(before.code, before.name) if before else None,
-            to_tier=(tier.code, tier.name),
-            direction=tier_direction(before.rank if before else None, tier.rank),
+        changed_payload(
+            member.external_id,
+            before,
+            tier,
             reason=reason,
             valid_until=member.tier_valid_until,
-            qualifying_total=total,
+            total=total,
         ),
         occurred_at=at,
         member_id=member.id,

@@ -1,0 +1,416 @@
+"""run-jobs in batches (PostgreSQL): the batch path writes exactly what the member-by-member
+path writes (members, tier history, events, ledger), and a run that fails part-way leaves
+whole batches done or untouched, so the next run finishes with the same result as one run
+that was never interrupted — no member judged twice, no order completed twice, no points
+expired twice."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from db.connection import is_postgres
+from db.models import (
+    Event,
+    Member,
+    Order,
+    PointLot,
+    PointTransaction,
+    Programme,
+    QualifyingEvent,
+    Tier,
+    TierChange,
+)
+from db.repositories import jobs as jobs_repo
+from domain.points import ExpiryPolicy
+from domain.tier_rules import Window
+from domain.tiers import TierDraft
+from services import catch_up, tier_policy
+from services import tiers as tier_service
+from services.points import admin
+from tests.fixtures.factories import admin_of, create_member, create_programme
+from tests.fixtures.points import advance, line, place_order, run_jobs
+from tests.services.test_points_ledger import set_policy
+from tests.services.test_points_timeline import set_clock
+
+pytestmark = pytest.mark.asyncio
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START = datetime(2027, 1, 1, 9, 0, tzinfo=SHANGHAI)
+SEEDED = 23  # members whose tier history is written straight into the tables
+SHOPPERS = 6  # members who shop through the services: orders mature, points expire
+
+
+@pytest.fixture(autouse=True)
+async def postgres_only() -> None:
+    if not is_postgres():
+        pytest.skip("the batch path is PostgreSQL's; SQLite runs member by member")
+
+
+async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Programme:
+    """A programme at day 800 whose jobs last ran on day 100: tier periods ended once or
+    several times (kept, dropped, on the boundary of a change), orders past their window,
+    points past their expiry, a tier no longer on the ladder."""
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await tier_policy.change(
+        admin_of(programme),
+        {"window": window, "window_months": 6, "validity_months": 6, "reset_on_change": True},
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await set_policy(programme, expiry_policy=expiry, expiry_months=3)
+    await set_clock(programme, START)
+    tiers = {t.code: t.id for t in await Tier.filter(programme_id=programme.id)}
+    shoppers = [
+        await create_member(
+            programme, external_id=f"s{n}", display_name=f"s{n}", email=f"s{n}@example.com"
+        )
+        for n in range(SHOPPERS)
+    ]
+    for n, member in enumerate(shoppers):
+        await place_order(programme, member, line("a", 20_000 * (n + 1)), order_ref=f"s{n}-a")
+    await advance(programme, days=100)
+    await run_jobs(programme)  # matured, upgraded, earned lots
+    for n, member in enumerate(shoppers):
+        if n % 2:
+            await place_order(programme, member, line("b", 7_000 * n), order_ref=f"s{n}-b")
+    seeded = [
+        await create_member(
+            programme, external_id=f"t{n}", display_name=f"t{n}", email=f"t{n}@example.com"
+        )
+        for n in range(SEEDED)
+    ]
+    for n, member in enumerate(seeded):
+        if n % 2 == 0:  # points that expire between two of its period ends
+            await admin.grant(
+                admin_of(programme),
+                member_external_ids=[member.external_id],
+                amount=100 + n,
+                reason="earned",
+                idempotency_key=f"grant-{n}",  # the reference: the same in both worlds
+            )
+        since = START + timedelta(days=3 * n)
+        ended = 6 if n % 4 else 1  # months since the tier change when last judged
+        tier = ["SILVER", "GOLD"][n % 2]
+        spend = [0, 4_000, 6_000, 31_000, 60_000][n % 5]
+        # an event dated at the change, booked before it (it caused the change)
+        cause = await QualifyingEvent.create(
+            programme_id=programme.id,
+            member_id=member.id,
+            at=since,
+            booked_at=since,
+            spend=spend,
+            orders=1,
+            growth=0,
+            reference=f"t{n}-cause",
+        )
+        if n % 3 == 0:  # and one booked after it at that instant, which counts
+            await QualifyingEvent.create(
+                programme_id=programme.id,
+                member_id=member.id,
+                at=since,
+                booked_at=since + timedelta(hours=1),
+                spend=spend // 2,
+                orders=1,
+                growth=0,
+                reference=f"t{n}-same-instant",
+            )
+        await QualifyingEvent.create(
+            programme_id=programme.id,
+            member_id=member.id,
+            at=since + timedelta(days=40 + n),
+            booked_at=since + timedelta(days=40 + n),
+            spend=spend,
+            orders=1,
+            growth=0,
+            reference=f"t{n}-later",
+        )
+        await Member.filter(id=member.id).update(
+            tier_id=tiers[tier] if n != 7 else None,
+            tier_since=since,
+            tier_period_start=since,
+            tier_valid_until=since + timedelta(days=30 * ended),
+            tier_event_id=cause.id,
+        )
+    await advance(programme, days=700)
+    return await Programme.get(id=programme.id)
+
+
+async def snapshot(programme: Programme) -> dict[str, Any]:
+    """Everything the jobs write, per member, in terms that do not depend on row ids."""
+    codes: dict[int | None, str | None] = {
+        t.id: t.code for t in await Tier.filter(programme_id=programme.id)
+    }
+    codes[None] = None
+    found: dict[str, Any] = {}
+    for member in await Member.filter(programme_id=programme.id).order_by("external_id"):
+        events = await QualifyingEvent.filter(member_id=member.id).order_by("id")
+        nth = {0: 0, **{e.id: n + 1 for n, e in enumerate(events)}}
+        found[member.external_id] = (
+            (
+                codes.get(member.tier_id, "?"),
+                member.tier_since,
+                member.tier_period_start,
+                member.tier_valid_until,
+                nth[member.tier_event_id],
+                member.points_available,
+                member.points_pending,
+                member.expiry_due_at,
+                member.event_seq,
+            ),
+            [
+                (
+                    codes[c.from_tier_id],
+                    codes[c.to_tier_id],
+                    c.reason,
+                    c.qualifying_total,
+                    nth[c.last_event_id],
+                    c.window_from,
+                    c.at,
+                )
+                for c in await TierChange.filter(member_id=member.id).order_by("id")
+            ],
+            [
+                (e.sequence, e.type, e.occurred_at, e.payload)
+                for e in await Event.filter(member_id=member.id).order_by("sequence")
+            ],
+            [
+                (
+                    t.kind,
+                    t.bucket,
+                    t.amount,
+                    t.available_after,
+                    t.pending_after,
+                    t.reason,
+                    t.created_at,
+                )
+                for t in await PointTransaction.filter(member_id=member.id).order_by("id")
+            ],
+            [
+                (lot.earned_at, lot.expires_at, lot.amount, lot.remaining)
+                for lot in await PointLot.filter(member_id=member.id).order_by("earned_at", "id")
+            ],
+            [
+                (o.order_ref, o.status)
+                for o in await Order.filter(member_id=member.id).order_by("order_ref")
+            ],
+        )
+    return found
+
+
+def assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
+    assert found.keys() == expected.keys()
+    for member, parts in expected.items():
+        for n, part in enumerate(parts):
+            assert (member, n, found[member][n]) == (member, n, part)
+
+
+def member_by_member(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-member path, as SQLite runs it."""
+    monkeypatch.setattr(catch_up, "is_postgres", lambda: False)
+
+
+@pytest.mark.parametrize(
+    ("window", "expiry"),
+    [
+        (Window.VALIDITY, ExpiryPolicy.LOTS),
+        (Window.ROLLING_MONTHS, ExpiryPolicy.ROLLING_ACTIVITY),
+        (Window.LIFETIME, ExpiryPolicy.LOTS),
+    ],
+)
+async def test_batches_write_what_member_by_member_writes(window, expiry, monkeypatch):
+    batched = await world(window, expiry)
+    one_by_one = await world(window, expiry)
+    monkeypatch.setattr(catch_up, "BATCH", 7)  # several batches, a few members each
+    in_batches: list[int] = []
+    real = jobs_repo.add_expiries
+
+    async def add_expiries(programme_id: int, rows: list[Any]) -> list[int]:
+        in_batches.extend(r.member_id for r in rows)
+        return await real(programme_id, rows)
+
+    monkeypatch.setattr(jobs_repo, "add_expiries", add_expiries)
+    report = await run_jobs(batched)
+    assert in_batches  # some points expired in batches, some member by member
+    assert len(set(in_batches)) < report.members_expired
+    with monkeypatch.context() as patched:
+        member_by_member(patched)
+        expected = await run_jobs(one_by_one)
+    assert report == expected
+    assert report.tier_periods_ended > SEEDED  # several periods for some
+    assert report.tier_changes > 0 and report.orders_matured > 0 and report.points_expired > 0
+    assert_same(await snapshot(batched), await snapshot(one_by_one))
+    again = await run_jobs(batched)
+    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+
+
+async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_result(
+    monkeypatch,
+):
+    interrupted = await world(Window.VALIDITY)
+    whole = await world(Window.VALIDITY)
+    monkeypatch.setattr(catch_up, "BATCH", 5)
+    expected = await run_jobs(whole)
+
+    calls = 0
+    real = jobs_repo.add_changes
+
+    async def fail_in_third_batch(programme_id: int, changes: list[Any]) -> None:
+        nonlocal calls
+        calls += 1
+        await real(programme_id, changes)  # written, then the batch dies before commit
+        if calls == 3:
+            raise RuntimeError("killed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jobs_repo, "add_changes", fail_in_third_batch)
+        with pytest.raises(RuntimeError, match="killed"):
+            await run_jobs(interrupted)
+    partial = await snapshot(interrupted)
+    assert partial != await snapshot(await world(Window.VALIDITY))  # two batches did commit
+    rest = await run_jobs(interrupted)
+    assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
+    assert_same(await snapshot(interrupted), await snapshot(whole))
+    # nothing done twice: the histories, events and ledgers are equal, and nothing is left
+    again = await run_jobs(interrupted)
+    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+
+
+# The job in a process of its own, SIGKILLed inside its third batch after that batch wrote
+# its rows (so before it commits): no clean-up runs, the connection just drops.
+_KILLED_RUN = """
+import asyncio, os, signal, sys
+from db.cache import configure_cache
+from db.connection import open_database
+from db.models import Programme
+from db.repositories import jobs as jobs_repo
+from services import catch_up
+from services.jobs import JobReport, run_programme
+
+async def main(url, redis, code):
+    await open_database(url)
+    configure_cache(redis or None)
+    catch_up.BATCH = 5
+    real, calls = jobs_repo.add_changes, []
+
+    async def add_changes(programme_id, changes):
+        await real(programme_id, changes)
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    jobs_repo.add_changes = add_changes
+    await run_programme(await Programme.get(code=code), JobReport())
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_a_run_killed_part_way_is_finished_by_the_next_with_the_same_result(
+    monkeypatch, database
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    killed = await world(Window.VALIDITY)
+    whole = await world(Window.VALIDITY)
+    untouched = await snapshot(killed)
+    monkeypatch.setattr(catch_up, "BATCH", 5)
+    expected = await run_jobs(whole)
+    root = Path(__file__).resolve().parents[2]
+    run = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            _KILLED_RUN,
+            database,
+            os.environ.get("LOYALTY_TEST_REDIS_URL", ""),
+            killed.code,
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == -signal.SIGKILL, run.stderr
+    partial = await snapshot(killed)
+    # the first two batches committed, the third left nothing
+    changes_before = sum(len(parts[1]) for parts in untouched.values())
+    changes_now = sum(len(parts[1]) for parts in partial.values())
+    assert changes_before < changes_now < changes_before + expected.tier_changes
+    rest = await run_jobs(killed)
+    assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
+    assert_same(await snapshot(killed), await snapshot(whole))
+
+
+async def periods_ended(members: int) -> Programme:
+    """`members` GOLD members whose tier period ended, half with points past expiry."""
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await tier_policy.change(
+        admin_of(programme),
+        {"window": Window.VALIDITY, "validity_months": 6, "reset_on_change": True},
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await set_policy(programme, expiry_policy=ExpiryPolicy.LOTS, expiry_months=3)
+    await set_clock(programme, START)
+    gold = await Tier.get(programme_id=programme.id, code="GOLD")
+    for n in range(members):
+        member = await create_member(programme)
+        if n % 2:
+            await admin.grant(
+                admin_of(programme),
+                member_external_ids=[member.external_id],
+                amount=100,
+                reason="earned",
+                idempotency_key=uuid.uuid4().hex,
+            )
+        await Member.filter(id=member.id).update(
+            tier_id=gold.id,
+            tier_since=START,
+            tier_period_start=START,
+            tier_valid_until=START + timedelta(days=30),
+        )
+    await advance(programme, days=400)
+    return await Programme.get(id=programme.id)
+
+
+async def test_a_batch_costs_the_same_statements_for_5_members_or_40():
+    from tests.graphql.test_query_counts import counting_statements
+
+    counts = []
+    for members in (5, 40):
+        programme = await periods_ended(members)
+        done = catch_up.Done()
+        with counting_statements() as counted:
+            await catch_up.run(programme, done)
+        assert done.tier_periods_ended == done.tier_changes == members  # dropped to the entry
+        assert done.members_expired == members // 2
+        counts.append(counted["n"])
+    # find (2: the page, the empty page), lock and read, lots, ledger ids, ledger rows,
+    # movements, lots, sums and last events (per round of periods), members, tier history,
+    # events: the same however many members the batch has
+    assert counts[0] == counts[1] <= 16, counts
