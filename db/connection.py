@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -14,6 +16,22 @@ from db.config import dialect, tortoise_config
 
 log = logging.getLogger("loyalty.db")
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_instant(value: datetime) -> str:
+    """SQLite compares datetimes as text, so an instant written with another offset
+    ('2026-12-03 00:20:00+08:00') sorts after a later UTC one ('2026-12-02 16:30:00+00:00'):
+    a cap's "since the local day began" missed every row from 16:00 UTC on. Aware values are
+    stored and compared in UTC, as PostgreSQL's timestamptz does."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat(" ")
+
+
+# Replaces tortoise's adapter (the same text without the UTC step): registered after its import.
+import tortoise.backends.sqlite.executor  # noqa: E402, F401
+
+sqlite3.register_adapter(datetime, _sqlite_instant)
 
 
 async def open_database(url: str) -> None:
