@@ -199,7 +199,8 @@ def _new_order(
 async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
     """Book an order, at the database's pace.
 
-    On PostgreSQL outside a transaction, optimistically and without a lock: one statement
+    As an audited mutation on PostgreSQL (services.audit.run_audited_inline: no outer
+    transaction), optimistically and without a lock: one statement
     reads the member (with its row version), the key stored before and whether the order id
     is taken; the earning is computed here (domain rules); one more writes the key with its
     result, the order, its lines, its ledger row, the balances with their event and the
@@ -207,10 +208,10 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
     (services.idempotency.run_once_unlocked). A member changed meanwhile is read again, up
     to OPTIMISTIC_ATTEMPTS times, then locked.
 
-    Locking (SQLite, inside a caller's transaction, with an abuse policy for orders, or after
-    those attempts): the key is claimed and the member locked in one statement, and the same
-    writes go in one more. An abuse policy for orders adds one read under the lock, and a
-    write only when it holds points or flags the member."""
+    Locking (SQLite, inside a caller's transaction, called directly, with an abuse policy
+    for orders, or after those attempts): the key is claimed and the member locked in one
+    statement, and the same writes go in one more. An abuse policy for orders adds one read
+    under the lock, and a write only when it holds points or flags the member."""
     errors = Collector()
     check_key(errors, idempotency_key)
     errors.raise_if_any()
@@ -260,7 +261,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             audited.wrote()
         return None, order
 
-    if outside_a_transaction_on_postgres() and not abuse.judges_orders(programme):
+    # Only as a staff mutation of the API (its audit row rides with the write): a direct
+    # caller (seeding, a script, the service tests) keeps the locking way.
+    if audited and outside_a_transaction_on_postgres() and not abuse.judges_orders(programme):
         done = await run_once_unlocked(
             principal,
             key=idempotency_key,
