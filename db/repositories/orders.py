@@ -539,16 +539,26 @@ async def seen_for_order(claim: list[Any], external_id: str, order_ref: str) -> 
 # Everything in one statement run on its own (autocommit), and only if the member row is
 # still the version read ($29): the member's update comes first, and every other write
 # selects from it, so a member changed meanwhile (any ledger write updates its row) writes
-# nothing. The key's row is inserted with its result; a twin's key, or an order id taken
-# meanwhile, is a unique violation that undoes the whole statement. The member's balances
-# are written even when the order earns nothing, for the version check and its row lock.
-# The audit row ($35: one to write) goes with it.
+# nothing. Before it, the key's advisory lock that a locking claim of it takes
+# (db.repositories.idempotency, same name), without waiting: a twin holding it makes this
+# write nothing too. So a twin with the key never waits on this statement's member row
+# while this one waits on its key (a deadlock: a locking claim takes the key, then the
+# member), and a locking twin that finds the lock taken waits for this one's commit. The
+# key's row is inserted with its result; a twin's key, or an order id taken meanwhile, is a
+# unique violation that undoes the whole statement. The member's balances are written even
+# when the order earns nothing, for the version check and its row lock. The audit row ($35:
+# one to write) goes with it.
 _RECORD_UNLESS_CHANGED = """
-WITH m AS (
+WITH lk AS (
+    SELECT pg_try_advisory_xact_lock(
+        hashtextextended($1::int::text || ':' || $30::text || ':' || $31::text, 0)
+    ) AS got
+),
+m AS (
     UPDATE members SET points_available = $20::bigint, points_pending = $21::bigint,
         event_seq = event_seq + CASE WHEN $19::bigint > 0 THEN 1 ELSE 0 END
-    WHERE id = $2::int AND xmin::text = $29::text
-    RETURNING event_seq
+    FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $29::text
+    RETURNING members.event_seq
 ),
 k AS (
     INSERT INTO idempotency_keys
