@@ -7,36 +7,19 @@ one key, under concurrency."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from strawberry import relay
 
-from db import invalidation
 from domain.auth import Role
-from tests.conftest import TEST_REDIS_URL, needs_postgres, needs_redis
+from tests.conftest import needs_postgres, needs_redis
 from tests.graphql.points.helpers import order_input, programme_now
-from tests.graphql.test_order_round_trips import RECORD, _record, round_trips
+from tests.graphql.test_order_round_trips import RECORD, _record, listening, round_trips, warm
 
 pytestmark = needs_postgres
 
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    """This process subscribed to the invalidation channel, as `loyalty serve` is with Redis:
-    the programme row is then served from memory."""
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
-
-
-async def _warm(gql: Any, key: str) -> None:
-    """Once the invalidations published by the set-up have been heard (each drops what was
-    loaded before it), the programme read once more, into memory."""
-    await asyncio.sleep(0.05)
-    await programme_now(gql, key)
+__all__ = ["listening"]  # a fixture of its tests
 
 
 @needs_redis
@@ -54,7 +37,7 @@ async def test_record_order_in_three_round_trips_in_total(
         "OrderSuccess"
     )
     order = order_input(member.external_id, now)
-    await _warm(gql, key)
+    await warm(gql, key)
     # when it records an order
     with round_trips() as sent:
         result = await _record(gql, key, order)
@@ -95,7 +78,7 @@ async def test_a_refused_order_is_its_read_and_its_audit_row(
     key = await make_key(programme, Role.STOREFRONT)
     now = await programme_now(gql, key)
     ref = (await _record(gql, key, order_input(first.external_id, now)))["order"]["orderId"]
-    await _warm(gql, key)
+    await warm(gql, key)
     # when another member's order comes with that id
     with round_trips() as sent:
         refused = await _record(
