@@ -15,6 +15,7 @@ from graphql import GraphQLSchema
 from strawberry import relay
 from strawberry.scalars import JSON
 
+from db.connection import is_postgres
 from db.models import AuditEntry as AuditRow
 from domain.audit import SUCCESS, is_audited, redact_input, unpack_targets
 from resolvers import audit as resolvers
@@ -235,8 +236,28 @@ def _describe(args: dict[str, Any]) -> Callable[[Any], tuple[str, list[str]]]:
     return describe
 
 
+def _order_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable[[Any], list[str]]:
+    def targets(row: Any) -> list[str]:
+        from schema.points import Order, OrderSuccess
+
+        return describe(OrderSuccess(order=Order.from_row(row)))[1]
+
+    return targets
+
+
+# Mutations that write their change in one statement of their own on PostgreSQL, and their
+# audit row with it (services.audit.run_audited_inline): the targets of a success, given what
+# the service returns, as `_describe` finds them in the success payload it makes of it.
+INLINE: dict[
+    str, Callable[[Callable[[Any], tuple[str, list[str]]]], Callable[[Any], list[str]]]
+] = {
+    "recordOrder": _order_targets,
+}
+
+
 def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
     subject_of = SUBJECTS.get(operation)
+    inline_of = INLINE.get(operation)
 
     @functools.wraps(resolve)
     async def audited(source: Any, info: Any, **args: Any) -> Any:
@@ -255,7 +276,12 @@ def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
             request_id=info.context.request_id,
             subject=subject_of(args) if subject_of else None,
         )
-        return await audit_service.run_audited(principal, request, action, _describe(args))
+        describe = _describe(args)
+        if inline_of is not None and is_postgres():
+            return await audit_service.run_audited_inline(
+                principal, request, action, describe, inline_of(describe)
+            )
+        return await audit_service.run_audited(principal, request, action, describe)
 
     return audited
 

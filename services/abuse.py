@@ -91,6 +91,12 @@ class OrderLimits:
     flag_velocity: bool = False
 
 
+def judges_orders(programme: Programme) -> bool:
+    """Whether the programme's abuse policy has a rule for orders (a cap or the velocity)."""
+    policy = policy_of(programme)
+    return bool(policy.caps_for(Source.ORDER)) or policy.order_velocity is not None
+
+
 async def judge_order(
     programme: Programme, member_id: int, amount: int, now: datetime
 ) -> OrderLimits:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -209,6 +210,89 @@ async def run_audited(
         raise
 
 
+@dataclass
+class Inline:
+    """An audit row the action writes itself, in its own statement (`run_audited_inline`):
+    `targets` gives a success's global ids from what the service returns."""
+
+    principal: Principal
+    request: Request
+    targets: Callable[[Any], list[str]]
+    written: list[bool] = field(default_factory=list)
+
+    def row(self, result: Any) -> dict[str, Any]:
+        """The columns of the audit row of a success that returns `result`, for the action's
+        statement (`audit_log`'s, its JSON encoded), written when the action calls `wrote`."""
+        actor = actor_of(self.principal)
+        return {
+            "actor_role": actor.role,
+            "actor_key_id": actor.key_id,
+            "actor_key_prefix": actor.key_prefix,
+            "actor_key_label": actor.key_label,
+            "actor_member_id": actor.member_id,
+            "operation": self.request.operation,
+            "target_ids": pack_targets(self.targets(result)),
+            "outcome": SUCCESS,
+            "input": AuditEntry._meta.fields_map["input"].to_db_value(
+                self.request.summary, AuditEntry
+            ),
+            "request_id": self.request.request_id,
+            "created_at": wall_now(),
+        }
+
+    def wrote(self) -> None:
+        self.written.append(True)
+
+
+_inline: ContextVar[Inline | None] = ContextVar("audit_inline", default=None)
+
+
+def inline() -> Inline | None:
+    """The audit row the running action is to write with its change, if it is run by
+    `run_audited_inline` (and has not written it yet)."""
+    found = _inline.get()
+    return None if found is None or found.written else found
+
+
+async def write_inline(pending: Inline, result: Any) -> None:
+    """The row of `pending` on its own statement, in the action's transaction: for a path
+    of it that writes in several statements (the caller marks it `wrote` once committed)."""
+    await _write(
+        pending.principal, pending.request, outcome=SUCCESS, targets=pending.targets(result)
+    )
+
+
+async def run_audited_inline(
+    principal: Principal,
+    request: Request,
+    action: Callable[[], Awaitable[T]],
+    describe: Callable[[T], tuple[str, list[str]]],
+    targets: Callable[[Any], list[str]],
+) -> T:
+    """`run_audited` without an outer transaction, for an action that writes its change in
+    one statement of its own (recordOrder on PostgreSQL): it writes the audit row of its
+    success in that statement too (`inline`), so the two still commit together. Whatever
+    else the action ends with changed nothing — a refusal, a replay — and its row is written
+    after it, on its own, exactly as `run_audited` writes it (no configuration snapshots:
+    such an action has no `Subject`)."""
+    assert request.subject is None
+    pending = Inline(principal, request, targets)
+    token = _inline.set(pending)
+    try:
+        async with bumps_after_commit():
+            result = await action()
+    except Exception as error:
+        if not pending.written:
+            await _write_failure(principal, request, outcome_of_error(error))
+        raise
+    finally:
+        _inline.reset(token)
+    if not pending.written:
+        outcome, found = describe(result)
+        await _write(principal, request, outcome=outcome, targets=found)
+    return result
+
+
 async def _write_failure(principal: Principal, request: Request, outcome: str) -> None:
     try:
         await _write(principal, request, outcome=outcome, targets=[])
@@ -273,4 +357,16 @@ async def prune_expired(retention_days: int) -> int:
         return await audit_repo.prune_before(cutoff, postgres=is_postgres())
 
 
-__all__ = ["SUCCESS", "Request", "Subject", "export", "page", "prune_expired", "run_audited"]
+__all__ = [
+    "SUCCESS",
+    "Inline",
+    "Request",
+    "Subject",
+    "export",
+    "inline",
+    "page",
+    "prune_expired",
+    "run_audited",
+    "run_audited_inline",
+    "write_inline",
+]

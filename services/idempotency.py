@@ -164,5 +164,47 @@ async def run_once_on_member(
             raise
 
 
+async def run_once_unlocked(
+    principal: Principal,
+    *,
+    key: str,
+    operation: str,
+    payload: dict[str, Any],
+    attempt: Callable[[list[Any]], Awaitable[tuple[Stored | None, T | None]]],
+    replay: Callable[[Result], Awaitable[T]],
+    attempts: int,
+) -> T | None:
+    """`run_once_on_member` without a transaction or a lock (PostgreSQL, autocommit).
+
+    `attempt`, given the key's `claim_values`, reads in one statement the key's row stored
+    before (returned: a replay, or IDEMPOTENCY_KEY_REUSED) and otherwise writes its effect,
+    the key's row and its result in one more — unless what it read changed meanwhile, or a
+    twin wrote the key (a unique violation undoes that statement): then it returns (None,
+    None) and is run again, and reads what the winner left. The key's row exists only with
+    its result, so no twin is ever seen half-done. A refusal (DomainError) writes nothing.
+    None after `attempts` attempts that all lost a race: the caller then takes the member's
+    lock (`run_once_on_member`), which waits its turn instead of racing again."""
+    fingerprint = request_fingerprint(operation, payload)
+    values = key_repo.claim_values(
+        programme_id=principal.programme_id,
+        principal=principal.scope,
+        key=key,
+        operation=operation,
+        fingerprint=fingerprint,
+        now=wall_now(),
+    )
+    for _ in range(attempts):
+        stored, done = await attempt(values)
+        if stored is not None:
+            return await replay(_replay(stored, operation, fingerprint))
+        if done is not None:
+            return done
+    return None
+
+
+def outside_a_transaction_on_postgres() -> bool:
+    return is_postgres() and not _inside_a_transaction()
+
+
 async def prune_expired_keys() -> int:
     return await key_repo.prune(prune_before(wall_now()))

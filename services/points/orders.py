@@ -14,6 +14,7 @@ from db.models import Member, Order, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from db.repositories.idempotency import Stored
 from db.repositories.members import LockedMember
 from db.repositories.orders import NewLine, NewOrder, OrderRecord
 from domain.abuse import capped_order
@@ -38,11 +39,16 @@ from domain.points import (
     validate_order,
 )
 from domain.tiers import BenefitKind
-from services import abuse, tier_evaluation
+from services import abuse, audit, tier_evaluation
 from services import members as member_service
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
-from services.idempotency import run_once, run_once_on_member
+from services.idempotency import (
+    outside_a_transaction_on_postgres,
+    run_once,
+    run_once_on_member,
+    run_once_unlocked,
+)
 from services.points import activity, ledger
 from services.points.ledger import (
     Entry,
@@ -149,18 +155,128 @@ async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
     )
 
 
+# How often recordOrder reads and writes again when the member changed between its read and
+# its write (another write of the member won the race) before it takes the member's lock.
+OPTIMISTIC_ATTEMPTS = 3
+
+
+def _new_order(
+    programme: Programme,
+    data: OrderInput,
+    member: LockedMember,
+    earned: OrderPoints,
+    placed_at: datetime,
+    now: datetime,
+) -> NewOrder:
+    policy = policy_of(programme)
+    return NewOrder(
+        programme_id=programme.id,
+        member_id=member.id,
+        order_ref=data.order_ref,
+        status=PENDING,
+        currency=programme.currency,
+        placed_at=placed_at,
+        recorded_at=now,
+        matures_at=max(placed_at, now) + timedelta(days=policy.return_window_days),
+        amount=earned.amount,
+        paid_with_points=sum(p.amount for p in data.payments if p.method is PaymentMethod.POINTS),
+        points=earned.total,
+        lines=[
+            NewLine(
+                sku=line.sku,
+                category=line.category,
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+                discounted=line.discounted,
+                points=points.points,
+                rules=[[r.rule.value, r.points] for r in points.rules],
+            )
+            for line, points in zip(data.lines, earned.lines, strict=True)
+        ],
+    )
+
+
 async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
-    """Book an order, at the database's pace: the idempotency key is claimed and the member
-    locked in one statement, the earning is computed here (domain rules), and the order, its
-    lines, its ledger row, the balances with their event and the key's result are written in
-    one more (db/repositories/orders.py). An abuse policy for orders adds one read under the
-    lock, and a write only when it holds points or flags the member."""
+    """Book an order, at the database's pace.
+
+    As an audited mutation on PostgreSQL (services.audit.run_audited_inline: no outer
+    transaction), optimistically and without a lock: one statement
+    reads the member (with its row version), the key stored before and whether the order id
+    is taken; the earning is computed here (domain rules); one more writes the key with its
+    result, the order, its lines, its ledger row, the balances with their event and the
+    audit row (services.audit.inline) — only if the member row is still the version read
+    (services.idempotency.run_once_unlocked). A member changed meanwhile is read again, up
+    to OPTIMISTIC_ATTEMPTS times, then locked.
+
+    Locking (SQLite, inside a caller's transaction, called directly, with an abuse policy
+    for orders, or after those attempts): the key is claimed and the member locked in one
+    statement, and the same writes go in one more. An abuse policy for orders adds one read
+    under the lock, and a write only when it holds points or flags the member."""
     errors = Collector()
     check_key(errors, idempotency_key)
     errors.raise_if_any()
     programme = await programme_repo.get(principal.programme_id)
     _validate(data, programme)
     policy = policy_of(programme)
+    audited = audit.inline()
+
+    async def replay(result: dict[str, Any]) -> OrderRecord:
+        return await order_repo.record_by_id(int(result["orderId"]))
+
+    async def attempt(claim: list[Any]) -> tuple[Stored | None, OrderRecord | None]:
+        seen = await order_repo.seen_for_order(claim, data.member_external_id, data.order_ref)
+        if seen.stored is not None:
+            return seen.stored, None
+        member = member_service.visible_locked(principal, seen.member, field="memberExternalId")
+        if seen.ref_taken:
+            raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
+        assert seen.order_id is not None and seen.version is not None
+        now = now_of(programme)
+        placed_at = data.placed_at or now
+        earned = order_points(
+            data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
+        )
+        entry = Entry(
+            ORDER, data.order_ref, "order placed", actor_of(principal), idempotency_key, now
+        )
+        credit, event = (
+            ledger.pending_credit(member, entry, earned.total, TxKind.EARN)
+            if earned.total
+            else (None, None)
+        )
+        new = _new_order(programme, data, member, earned, placed_at, now)
+        row = audited.row(order_repo.record_of_new(new, seen.order_id)) if audited else None
+        order = await order_repo.record_unless_changed(
+            new,
+            order_id=seen.order_id,
+            version=seen.version,
+            claim=claim,
+            credit=credit,
+            event=event,
+            available=credit.available_after if credit else member.points_available,
+            pending=credit.pending_after if credit else member.points_pending,
+            audit=row,
+        )
+        if order is not None and audited:
+            audited.wrote()
+        return None, order
+
+    # Only as a staff mutation of the API (its audit row rides with the write): a direct
+    # caller (seeding, a script, the service tests) keeps the locking way.
+    if audited and outside_a_transaction_on_postgres() and not abuse.judges_orders(programme):
+        done = await run_once_unlocked(
+            principal,
+            key=idempotency_key,
+            operation="recordOrder",
+            payload=data.payload(),
+            attempt=attempt,
+            replay=replay,
+            attempts=OPTIMISTIC_ATTEMPTS,
+        )
+        if done is not None:
+            return done
+
+    booked: list[OrderRecord] = []
 
     async def book(key_id: int, locked: LockedMember | None) -> OrderRecord:
         member = member_service.visible_locked(principal, locked, field="memberExternalId")
@@ -180,33 +296,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             else (None, None)
         )
         order = await order_repo.record(
-            NewOrder(
-                programme_id=programme.id,
-                member_id=member.id,
-                order_ref=data.order_ref,
-                status=PENDING,
-                currency=programme.currency,
-                placed_at=placed_at,
-                recorded_at=now,
-                matures_at=max(placed_at, now) + timedelta(days=policy.return_window_days),
-                amount=earned.amount,
-                paid_with_points=sum(
-                    p.amount for p in data.payments if p.method is PaymentMethod.POINTS
-                ),
-                points=earned.total,
-                lines=[
-                    NewLine(
-                        sku=line.sku,
-                        category=line.category,
-                        unit_price=line.unit_price,
-                        quantity=line.quantity,
-                        discounted=line.discounted,
-                        points=points.points,
-                        rules=[[r.rule.value, r.points] for r in points.rules],
-                    )
-                    for line, points in zip(data.lines, earned.lines, strict=True)
-                ],
-            ),
+            _new_order(programme, data, member, earned, placed_at, now),
             key_id=key_id,
             credit=credit,
             event=event,
@@ -216,10 +306,10 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             # ago (each holds only its own member's lock); the unique index decides both
             raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
         await abuse.apply_order_limits(programme, member.id, limits, now)
+        if audited:  # in this transaction, with the order
+            await audit.write_inline(audited, order)
+        booked.append(order)
         return order
-
-    async def replay(result: dict[str, Any]) -> OrderRecord:
-        return await order_repo.record_by_id(int(result["orderId"]))
 
     recorded: OrderRecord = await run_once_on_member(
         principal,
@@ -230,6 +320,8 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         action=book,
         replay=replay,
     )
+    if booked and audited:  # committed with it
+        audited.wrote()
     return recorded
 
 
