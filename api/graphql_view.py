@@ -262,8 +262,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
                 "for less (smaller `first`, fewer fields or operations)"
             )
             status = await self.limiter.status(name, bucket)
-        elif not await self.limiter.take(name, bucket, cost):
-            status = await self.limiter.status(name, bucket, refused=cost)
+        elif not (status := await self.limiter.charge(name, bucket, cost)).allowed:
             refusal = (
                 f"rate limited: this request costs {cost} and {status.currently_available} "
                 f"is available; retry in {status.retry_after} s"
@@ -271,17 +270,11 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             sub_response.status_code = 429
             sub_response.headers["Retry-After"] = str(status.retry_after)
         else:
+            # The charge answered what is left in the bucket too (one round trip).
             refusal = None
-            # What is left in the bucket is read while the request runs.
-            status_soon = asyncio.ensure_future(self.limiter.status(name, bucket))
-            try:
-                results = await self._run_all(
-                    operations, request, request_adapter, context, root_value, sub_response
-                )
-            except BaseException:
-                status_soon.cancel()
-                raise
-            status = await status_soon
+            results = await self._run_all(
+                operations, request, request_adapter, context, root_value, sub_response
+            )
         if refusal is not None:
             spent = _cost(cost, None, status)
             results = [_refused(refusal, THROTTLED, cost=spent) for _ in operations]
