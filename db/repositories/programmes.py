@@ -41,6 +41,17 @@ def _changing(client: Any, programme_id: int) -> None:
         client = getattr(client, "_parent", None)
 
 
+def _changed_here(programme_id: int) -> bool:
+    """Whether this transaction, or one around it, locked or saved the row (a savepoint
+    opened after the lock is a client of its own)."""
+    client: Any = _transaction()
+    while isinstance(client, TransactionalDBClient):
+        if programme_id in _changed_in.get(client, ()):
+            return True
+        client = getattr(client, "_parent", None)
+    return False
+
+
 async def get(programme_id: int) -> Programme:
     """Read by nearly every request, so kept in this process while it listens for
     invalidations (db.invalidation); every save of a programme row publishes one. Each caller
@@ -53,8 +64,7 @@ async def get(programme_id: int) -> Programme:
     transaction has locked or saved the row itself (`lock`, a `.save()`): from then on it
     reads its own, possibly uncommitted, row from the database and keeps nothing. (The one
     REPEATABLE READ transaction, services.privacy_export, does not read programmes.)"""
-    transaction = _transaction()
-    if transaction is not None and programme_id in _changed_in.get(transaction, ()):
+    if _changed_here(programme_id):
         return await Programme.get(id=programme_id)
     name = programme_name(programme_id)
     found = invalidation.local.get(name)

@@ -128,3 +128,30 @@ async def test_setting_the_abuse_policy_reads_the_row_from_the_database(programm
             await abuse_service.set_policy(principal, AbusePolicy(referrals_per_day=3))
     assert len(reads) == 1
     assert (await abuse_service.current_policy(principal)).referrals_per_day == 3
+
+
+@needs_redis
+async def test_a_savepoint_opened_after_the_lock_reads_the_transaction_s_own_row(
+    programme, listening
+):
+    committed = await programme_repo.get(programme.id)
+    limits = {"member": {"maximumAvailable": 9, "restoreRate": 1}}
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo):
+        async with in_transaction():
+            async with in_transaction():
+                row = await programme_repo.lock(programme.id)
+                await programme_repo.set_rate_limits(row, limits)
+            # another request keeps the committed row meanwhile
+            name = programme_repo.programme_name(programme.id)
+            invalidation.local.put(name, committed, invalidation.local.epoch)
+            async with in_transaction():  # a later savepoint: a client of its own
+                assert (await programme_repo.get(programme.id)).rate_limits == limits
+            invalidation.local.drop([name])
+            async with in_transaction():
+                await programme_repo.get(programme.id)  # reads its own row: keeps nothing
+            raise Undo
+    assert not (await programme_repo.get(programme.id)).rate_limits
