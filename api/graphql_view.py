@@ -236,7 +236,9 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             loaders=Loaders(principal),
             request=request,
             response=response,
-            request_id=request_id_of(request.headers.get("x-request-id")),
+            # the id of the request's log lines and its X-Request-Id answer, when the
+            # context accepts it (none made twice, the audit row's id the same)
+            request_id=request_id_of(observe.request_id() or request.headers.get("x-request-id")),
         )
 
     async def execute_operation(  # type: ignore[override]

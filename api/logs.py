@@ -98,6 +98,8 @@ def bound_logger(name: str) -> Any:
     """`get_logger`'s logger bound once, for a line written on every request: a lazy
     proxy builds its processor chain again at every call. Kept until the next `configure`
     (structlog's own cache_logger_on_first_use would keep it across one)."""
+    if not structlog.is_configured():  # (structlog's defaults: nothing to keep)
+        return structlog.stdlib.get_logger(name)
     found = _bound.get(name)
     if found is None:
         found = _bound[name] = structlog.stdlib.get_logger(name).bind()

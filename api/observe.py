@@ -51,9 +51,16 @@ class RequestFacts:
     programme_id: int | None = None
     codes: list[str] = field(default_factory=list)
     ran: bool = False
+    request_id: str | None = None  # what the log lines and the response carry
 
 
 _facts: ContextVar[RequestFacts | None] = ContextVar("loyalty_request_facts", default=None)
+
+
+def request_id() -> str | None:
+    """The request id this layer bound for the request being served (None outside one)."""
+    facts = _facts.get()
+    return facts.request_id if facts is not None else None
 
 
 def graphql_request(
@@ -130,7 +137,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        facts = RequestFacts()
+        facts = RequestFacts(request_id=request_id)
         token = _facts.set(facts)
         status = 500
         started = time.perf_counter()

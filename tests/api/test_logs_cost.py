@@ -14,6 +14,15 @@ import structlog
 
 from api import logs
 from api.observe import ACCESS_LOGGER
+from domain.auth import Role
+from tests.graphql.test_audit import REGISTER, entries
+
+
+def unconfigured() -> None:
+    """Back to structlog's defaults, as before any test configured the logs (the access
+    line then stays out of pytest's caplog, which tests of other files count)."""
+    logs.configure("INFO", "text")
+    structlog.reset_defaults()
 
 
 @pytest.fixture
@@ -21,7 +30,7 @@ def json_stream():
     stream = io.StringIO()
     logs.configure("INFO", "json", stream=stream)
     yield stream
-    logs.configure("INFO", "text")
+    unconfigured()
 
 
 def access_lines(stream: io.StringIO) -> list[dict]:
@@ -59,7 +68,7 @@ async def test_the_kept_access_logger_follows_a_new_configuration(http):
         logs.configure("INFO", "json", stream=second)
         await http.post("/graphql", content=b"{not json")
     finally:
-        logs.configure("INFO", "text")
+        unconfigured()
     assert len(access_lines(first)) == 1 and len(access_lines(second)) == 1
 
 
@@ -73,3 +82,23 @@ async def test_a_request_id_is_bound_only_while_its_request_runs(http, json_stre
     assert "request_id" not in structlog.contextvars.get_contextvars()
     [line] = access_lines(json_stream)
     assert line["request_id"] == response.headers["X-Request-Id"] != "outer"
+
+
+async def test_a_request_without_an_id_has_one_in_its_answer_and_its_audit_row(
+    http, gql, programme, make_key
+):
+    # (the context made a second id of its own: the audit row could not be found from the log)
+    admin = await make_key(programme, Role.ADMIN)
+    response = await http.post(
+        "/graphql",
+        json={
+            "query": REGISTER,
+            "variables": {
+                "input": {"externalId": "rid-1", "displayName": "R", "idempotencyKey": "rid-1"}
+            },
+        },
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert response.json()["data"]["registerMember"]["__typename"] == "RegisterMemberSuccess"
+    [row] = await entries(gql, admin, op="registerMember")
+    assert row["requestId"] == response.headers["X-Request-Id"]
