@@ -236,7 +236,9 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             loaders=Loaders(principal),
             request=request,
             response=response,
-            request_id=request_id_of(request.headers.get("x-request-id")),
+            # the id of the request's log lines and its X-Request-Id answer, when the
+            # context accepts it (none made twice, the audit row's id the same)
+            request_id=request_id_of(observe.request_id() or request.headers.get("x-request-id")),
         )
 
     async def execute_operation(  # type: ignore[override]
@@ -262,8 +264,7 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
                 "for less (smaller `first`, fewer fields or operations)"
             )
             status = await self.limiter.status(name, bucket)
-        elif not await self.limiter.take(name, bucket, cost):
-            status = await self.limiter.status(name, bucket, refused=cost)
+        elif not (status := await self.limiter.charge(name, bucket, cost)).allowed:
             refusal = (
                 f"rate limited: this request costs {cost} and {status.currently_available} "
                 f"is available; retry in {status.retry_after} s"
@@ -271,17 +272,11 @@ class LoyaltyGraphQL(GraphQL):  # type: ignore[type-arg]
             sub_response.status_code = 429
             sub_response.headers["Retry-After"] = str(status.retry_after)
         else:
+            # The charge answered what is left in the bucket too (one round trip).
             refusal = None
-            # What is left in the bucket is read while the request runs.
-            status_soon = asyncio.ensure_future(self.limiter.status(name, bucket))
-            try:
-                results = await self._run_all(
-                    operations, request, request_adapter, context, root_value, sub_response
-                )
-            except BaseException:
-                status_soon.cancel()
-                raise
-            status = await status_soon
+            results = await self._run_all(
+                operations, request, request_adapter, context, root_value, sub_response
+            )
         if refusal is not None:
             spent = _cost(cost, None, status)
             results = [_refused(refusal, THROTTLED, cost=spent) for _ in operations]

@@ -23,7 +23,7 @@ from graphql import GraphQLError, OperationDefinitionNode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import CODES_BY_STATUS
-from api.logs import get_logger
+from api.logs import bound_logger
 from api.metrics import record_database_pool
 from db.metrics import GRAPHQL_ERRORS, REQUEST_SECONDS, THROTTLED_REQUESTS, operation_label
 from domain.auth import Principal
@@ -37,7 +37,7 @@ THROTTLED = "THROTTLED"
 # Operation names the README and GraphiQL use: known without being persisted.
 KNOWN_OPERATIONS = frozenset({"MemberPage"})
 
-log = get_logger("loyalty.access")
+ACCESS_LOGGER = "loyalty.access"
 
 
 @dataclass
@@ -51,9 +51,16 @@ class RequestFacts:
     programme_id: int | None = None
     codes: list[str] = field(default_factory=list)
     ran: bool = False
+    request_id: str | None = None  # what the log lines and the response carry
 
 
 _facts: ContextVar[RequestFacts | None] = ContextVar("loyalty_request_facts", default=None)
+
+
+def request_id() -> str | None:
+    """The request id this layer bound for the request being served (None outside one)."""
+    facts = _facts.get()
+    return facts.request_id if facts is not None else None
 
 
 def graphql_request(
@@ -130,7 +137,7 @@ class RequestObserver:
             await self.app(scope, receive, send)
             return
         request_id = _request_id(scope)
-        facts = RequestFacts()
+        facts = RequestFacts(request_id=request_id)
         token = _facts.set(facts)
         status = 500
         started = time.perf_counter()
@@ -144,14 +151,16 @@ class RequestObserver:
                 message = {**message, "headers": headers}
             await send(message)
 
+        # (bind and reset by token: structlog's bound_contextvars copies the whole context)
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                try:
-                    await self.app(scope, receive, send_with_id)
-                finally:
-                    self._finish(scope, facts, status, time.perf_counter() - started)
+            await self.app(scope, receive, send_with_id)
         finally:
-            _facts.reset(token)
+            try:
+                self._finish(scope, facts, status, time.perf_counter() - started)
+            finally:
+                structlog.contextvars.reset_contextvars(**bound)
+                _facts.reset(token)
 
     @staticmethod
     def _finish(scope: Scope, facts: RequestFacts, status: int, seconds: float) -> None:
@@ -199,6 +208,7 @@ class RequestObserver:
             fields["programme_id"] = facts.programme_id
         if codes:
             fields["error_codes"] = sorted(set(codes))
+        log = bound_logger(ACCESS_LOGGER)
         if path in QUIET_PATHS:
             log.debug("request", **fields)
         else:

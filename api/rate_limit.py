@@ -5,7 +5,10 @@ rate. A request that does not fit is refused whole (THROTTLED) and told when to 
 
 The buckets are `limits`' sliding-window counters, shared through Redis when one is configured
 (atomic Lua on the server; `implementation="redispy"`, the client we already use), in-process
-otherwise. A window of `maximum / restoreRate` seconds holding `maximum` points is the bucket:
+otherwise. A request's charge is one round trip: CHARGE_SCRIPT is `limits`' own take of the
+sliding window (same keys, same arithmetic) answering with what is left, which the
+RateLimit headers and `throttleStatus` need, instead of a take then a second script to read
+the window. A window of `maximum / restoreRate` seconds holding `maximum` points is the bucket:
 what a request spent flows back out of the count linearly over the window. If Redis fails,
 the process falls back to its own buckets for a short pause rather than refusing or failing
 requests (a limit that is per process for a few seconds beats an outage).
@@ -20,6 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -27,6 +31,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from prometheus_client import Counter
+from redis.asyncio import Redis
 
 from domain.auth import Principal
 from services import programmes as programme_service
@@ -39,6 +44,41 @@ FALLBACKS = Counter(
 )
 PROGRAMME_LIMITS_TTL_SECONDS = 60.0
 ANONYMOUS = "anonymous"
+# limits' RedisStorage keys: "<prefix>:{<item key>}" is the current window, ".../-1" the
+# previous; CHARGE_SCRIPT uses the same, so `take`, `status` and `charge` see one bucket.
+KEY_PREFIX = "LIMITS"
+
+# limits' acquire_sliding_window.lua (5.x), returning the window after the take as well:
+# {taken (1 or 0), previous window's count, its ttl in ms, current window's count}.
+CHARGE_SCRIPT = """
+local limit = tonumber(ARGV[1])
+local expiry = tonumber(ARGV[2]) * 1000
+local amount = tonumber(ARGV[3])
+
+local current_ttl = tonumber(redis.call('pttl', KEYS[2]))
+if current_ttl > 0 and current_ttl < expiry then
+    redis.call('rename', KEYS[2], KEYS[1])
+    redis.call('set', KEYS[2], 0, 'PX', current_ttl + expiry)
+end
+
+local previous_count = tonumber(redis.call('get', KEYS[1])) or 0
+local previous_ttl = tonumber(redis.call('pttl', KEYS[1])) or 0
+local current_count = tonumber(redis.call('get', KEYS[2])) or 0
+if previous_ttl <= 0 then
+    previous_ttl = 0
+end
+local weighted_count = math.floor(previous_count * previous_ttl / expiry) + current_count
+
+if amount > limit or (weighted_count + amount) > limit then
+    return {0, previous_count, previous_ttl, current_count}
+end
+if redis.call('exists', KEYS[2]) == 1 then
+    redis.call('incrby', KEYS[2], amount)
+else
+    redis.call('set', KEYS[2], amount, 'PX', expiry * 2)
+end
+return {1, previous_count, previous_ttl, current_count + amount}
+"""
 
 
 @dataclass(frozen=True)
@@ -46,7 +86,7 @@ class Bucket:
     maximum: int  # points the bucket holds (maximumAvailable)
     restore_rate: int  # points it regains a second (restoreRate)
 
-    @property
+    @cached_property
     def item(self) -> RateLimitItem:
         window = max(1, math.ceil(self.maximum / self.restore_rate))
         return RateLimitItemPerSecond(self.maximum, window)
@@ -94,6 +134,13 @@ def _bucket_of(config: Any) -> Bucket | None:
 class RateLimiter:
     def __init__(self, redis_url: str | None, *, pause_after_error: float = 2.0) -> None:
         self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._charge_script = (
+            Redis.from_url(
+                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            ).register_script(CHARGE_SCRIPT)
+            if redis_url
+            else None
+        )
         self._shared = (
             SlidingWindowCounterRateLimiter(
                 storage_from_string(
@@ -138,21 +185,33 @@ class RateLimiter:
         self, name: str, bucket: Bucket, *, refused: int | None = None
     ) -> ThrottleStatus:
         """The bucket as it is now; with `refused`, the cost it could not take and when it
-        would (Retry-After). A separate read from `take`, so the view can make it while the
-        request runs."""
+        would (Retry-After)."""
         item = bucket.item
         stats = await self._storage_call(lambda limiter: limiter.get_window_stats(item, name))
-        restore_rate = max(1, bucket.maximum // item.get_expiry())
-        available = int(stats.remaining)
-        retry_after = None
-        if refused is not None:
-            retry_after = max(1, math.ceil((refused - available) / restore_rate))
-        return ThrottleStatus(refused is None, bucket.maximum, available, restore_rate, retry_after)
+        return _status(bucket, int(stats.remaining), refused)
 
     async def charge(self, name: str, bucket: Bucket, cost: int) -> ThrottleStatus:
-        """`take`, then the bucket's `status`."""
-        allowed = await self.take(name, bucket, cost)
-        return await self.status(name, bucket, refused=None if allowed else cost)
+        """`take`, and the bucket's `status` after it: one round trip to Redis."""
+        item = bucket.item
+        if self._charge_script is not None and self._limiter() is self._shared:
+            current_key = f"{KEY_PREFIX}:{{{item.key_for(name)}}}"
+            keys = [current_key + "/-1", current_key]
+            try:
+                taken, previous, previous_ms, current = await self._charge_script(
+                    keys, [item.amount, item.get_expiry(), cost]
+                )
+            except Exception as error:  # as in _storage_call: limit in-process meanwhile
+                self._failed(error)
+            else:
+                # limits' get_window_stats: the previous window's count weighted by what is
+                # left of it, plus the current one's
+                expiry_ms = item.get_expiry() * 1000
+                used = math.floor(int(previous) * max(0, int(previous_ms)) / expiry_ms)
+                available = max(0, item.amount - used - int(current))
+                return _status(bucket, available, None if taken else cost)
+        allowed = await self._local.hit(item, name, cost=cost)
+        stats = await self._local.get_window_stats(item, name)
+        return _status(bucket, int(stats.remaining), None if allowed else cost)
 
     async def _storage_call(self, call: Callable[[SlidingWindowCounterRateLimiter], Any]) -> Any:
         limiter = self._limiter()
@@ -161,10 +220,13 @@ class RateLimiter:
         except Exception as error:  # any storage failure: Redis down, timed out, refused
             if limiter is self._local:
                 raise
-            self._skip_shared_until = time.monotonic() + self._pause_after_error
-            log.warning("shared rate limiter failed, limiting in-process: %s", error)
-            FALLBACKS.inc()
+            self._failed(error)
             return await call(self._local)
+
+    def _failed(self, error: Exception) -> None:
+        self._skip_shared_until = time.monotonic() + self._pause_after_error
+        log.warning("shared rate limiter failed, limiting in-process: %s", error)
+        FALLBACKS.inc()
 
     def _limiter(self) -> SlidingWindowCounterRateLimiter:
         if self._shared is None:
@@ -173,3 +235,11 @@ class RateLimiter:
             FALLBACKS.inc()
             return self._local
         return self._shared
+
+
+def _status(bucket: Bucket, available: int, refused: int | None) -> ThrottleStatus:
+    restore_rate = max(1, bucket.maximum // bucket.item.get_expiry())
+    retry_after = None
+    if refused is not None:
+        retry_after = max(1, math.ceil((refused - available) / restore_rate))
+    return ThrottleStatus(refused is None, bucket.maximum, available, restore_rate, retry_after)

@@ -12,7 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from api.app import create_app
+from api.app import create_app_from_env
 from api.member_page import member_page_route
 from resolvers import coupons as coupon_resolvers
 from resolvers import members as member_resolvers
@@ -54,6 +54,6 @@ def _in_memory() -> None:
 def create() -> Starlette:
     if os.environ.get("LOYALTY_BENCH_MEMORY") == "1":
         _in_memory()
-    app = create_app()
+    app = create_app_from_env()  # as `loyalty serve` runs it: production logging included
     app.router.routes.append(Route("/raw/member/{external_id}", member_page_route))
     return app

@@ -189,7 +189,7 @@ async def set_policy(principal: Principal, policy: AbusePolicy) -> AbusePolicy:
     errors = Collector()
     check_policy(policy, errors)
     errors.raise_if_any()
-    programme = await programme_repo.get(principal.programme_id)
+    programme = await programme_repo.fresh(principal.programme_id)  # not the kept copy
     programme.abuse_policy = policy.to_json()
     await programme.save(update_fields=["abuse_policy"])
     return policy
