@@ -394,6 +394,28 @@ def _held(value: Any) -> dict[int, int]:
 
 Key = tuple[Any, ...]  # a part and its parameters: asked twice, read once
 
+# The batch statement of each sequence of parts, with its placeholders numbered: the same few
+# sequences come back on every page (a part's texts always take as many parameters).
+_STATEMENTS: dict[tuple[tuple[_Texts, ...], bool], str] = {}
+_STATEMENTS_MAX = 256
+
+
+def _statement(parts: tuple[_Texts, ...], postgres: bool) -> str:
+    made = _STATEMENTS.get((parts, postgres))
+    if made is None:
+        columns, n = [], 0
+        for index, texts in enumerate(parts):
+            text = texts.get(postgres)
+            while "{p}" in text:
+                n += 1
+                text = text.replace("{p}", f"${n}" if postgres else "?", 1)
+            columns.append(f"{text} AS p{index}")
+        made = "SELECT " + ", ".join(columns)
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[(parts, postgres)] = made
+    return made
+
 
 class PageReader:
     """One request's batched reads of member pages (module docstring)."""
@@ -438,16 +460,10 @@ class PageReader:
         futures = [self._parts[key] for key, *_ in queued]
         try:
             postgres = is_postgres()
-            columns, params = [], []
-            for n, (_, texts, values, _) in enumerate(queued):
-                text = texts.get(postgres)
-                for value in values:
-                    params.append(value)
-                    text = text.replace("{p}", f"${len(params)}" if postgres else "?", 1)
-                columns.append(f"{text} AS p{n}")
+            params = [value for _, _, values, _ in queued for value in values]
             self.statements += 1
             rows = await connections.get("default").execute_query(
-                "SELECT " + ", ".join(columns), params
+                _statement(tuple(texts for _, texts, _, _ in queued), postgres), params
             )
             row = rows[1][0]
             for n, (future, (*_, convert)) in enumerate(zip(futures, queued, strict=True)):

@@ -25,9 +25,13 @@ class CouponView:
     status: CouponStatus
 
 
+# by value, as CouponStatus(value) finds them (a wallet page converts twenty)
+_STATUSES = {s.value: s for s in CouponStatus}
+
+
 def state_of(row: Coupon | CouponRecord) -> CouponState:
     return CouponState(
-        status=CouponStatus(row.status),
+        status=_STATUSES.get(row.status) or CouponStatus(row.status),
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         order_ref=row.order_ref,
