@@ -150,19 +150,21 @@ class FieldPlan:
 
     __slots__ = (
         "coerce", "complete", "direct", "field_def", "getter", "key", "kind", "nodes",
-        "non_null", "resolve", "takes_args",
+        "non_null", "resolve", "sync", "takes_args",
     )  # fmt: skip
 
     def __init__(self, key: str, kind: int) -> None:
         self.key = key
         self.kind = kind
+        self.sync = False  # GENERAL: read by its getter, completed without awaiting
 
 
 class ObjectPlan:
     """The fields to run on one object type for one selection."""
 
     __slots__ = (
-        "fields", "is_type_of", "leaves", "needs_path", "seen_types", "type", "type_name",
+        "fields", "is_type_of", "leaves", "needs_path", "seen_types", "sync", "type",
+        "type_name",
     )  # fmt: skip
 
     def __init__(self, type_: GraphQLObjectType, fields: list[FieldPlan], needs_path: bool) -> None:
@@ -174,6 +176,9 @@ class ObjectPlan:
             if fields and all(f.kind == LEAF for f in fields)
             else None
         )
+        # Completed without anything to await, however deep (a wallet's edges, nodes and
+        # templates): no awaitable to look for in what its fields give.
+        self.sync = all(f.kind != GENERAL or f.sync for f in fields)
         self.type_name = type_.name
         self.is_type_of = type_.is_type_of
         # Python classes is_type_of has accepted: strawberry's answers by class (we use no
@@ -255,6 +260,11 @@ class Planner:
                 needs_path = needs_path or getter is None or self.resolvers_below
                 self.resolvers_below = outer
             field.getter = getter
+            field.sync = (
+                field.kind == GENERAL
+                and getter is not None
+                and getattr(field.complete, "sync", False)  # set on completers that never await
+            )
             field.non_null = non_null
             field.field_def = field_def
             field.nodes = [d.node for d in details]
@@ -327,7 +337,10 @@ class Planner:
         non_null = isinstance(type_, GraphQLNonNull)
         inner = type_.of_type if non_null else type_  # type: ignore[union-attr]
         if isinstance(inner, GraphQLList):
-            return _list_completer(self.completer(inner.of_type, details), non_null)
+            item = self.completer(inner.of_type, details)
+            if getattr(item, "sync", False):
+                return _sync_list_completer(item, non_null)
+            return _list_completer(item, non_null)
         if is_leaf_type(inner):
             coerce = _leaf_coercer(inner)
 
@@ -338,6 +351,7 @@ class Planner:
                     return None
                 return coerce(value)
 
+            leaf.sync = True  # type: ignore[attr-defined]
             return leaf
         if is_object_type(inner):
             executor = self.executor
@@ -360,8 +374,25 @@ class Planner:
                     return None
                 return run_object(run, plan, value, path)
 
+            obj.sync = plan.sync  # type: ignore[attr-defined]
             return obj
         raise Unplannable  # unions and interfaces: graphql-core decides the runtime type
+
+
+def _sync_list_completer(item: Completer, non_null: bool) -> Completer:
+    """A list of items completed without awaiting (see ObjectPlan.sync)."""
+
+    def complete_sync_list(run: Run, value: Any, path: Path | None) -> Any:
+        if value is None:
+            if non_null:
+                raise Bail
+            return None
+        if path is None:
+            return [item(run, element, None) for element in value]
+        return [item(run, element, Path(path, n, None)) for n, element in enumerate(value)]
+
+    complete_sync_list.sync = True  # type: ignore[attr-defined]
+    return complete_sync_list
 
 
 def _list_completer(item: Completer, non_null: bool) -> Completer:
@@ -446,6 +477,9 @@ class Run:
             field_path = Path(path, key, plan.type_name) if plan.needs_path else None
             if field.getter is not None:
                 value = field.getter(source)
+                if field.sync:
+                    out[key] = field.complete(self, value, field_path)
+                    continue
             else:
                 value = self.resolve(field, source, field_path, plan.type)
                 if _is_awaitable(value):

@@ -83,6 +83,11 @@ class Query:
     numbers: list[int] = strawberry.field(default_factory=lambda: [1, 2, 3])
     nothing: str | None = None
     when: datetime = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    shelf: list[Item] = strawberry.field(
+        default_factory=lambda: [
+            Item(id=n, label=None, colour=Colour.GREEN, tags=[]) for n in (7, 8)
+        ]
+    )
 
     @strawberry.field
     async def items(self, first: int = 3) -> list[Item]:
@@ -304,3 +309,21 @@ def test_guarded_member_fields_keep_their_guard():
     assert planner.direct(fields["transactions"]) is None
     assert planner.direct(fields["points"]) is not None
     assert planner.direct(fields["recommendations"]) is not None
+
+
+async def test_lists_completed_with_and_without_awaiting_answer_as_graphql_core():
+    # given lists completed without awaiting (ids, tags) and lists whose items await (detail),
+    # from resolvers and from plain attributes
+    query = """{
+      items(first: 3) { id tags colour } again: items(first: 2) { id detail }
+      shelf { id colour } awaited: shelf { id detail }
+    }"""
+    # when it runs planned and on graphql-core
+    planned, stock, how = await both(query)
+    # then the answers are the same, planned
+    assert planned == stock and how == {"planned": 1}
+    assert planned["data"]["again"][1] == {"id": 2, "detail": "detail 2"}
+    assert planned["data"]["awaited"] == [
+        {"id": 7, "detail": "detail 7"},
+        {"id": 8, "detail": "detail 8"},
+    ]
