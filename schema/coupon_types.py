@@ -194,6 +194,9 @@ class CouponTemplateConnection(relay.Connection[CouponTemplate]):
         return await self.count()
 
 
+_SOURCES = {s.value: s for s in Source}  # by value, as Source(value) finds them
+
+
 @strawberry.type(description="One coupon in a member's wallet.")
 class Coupon(relay.Node):
     max_id = BIGINT_MAX
@@ -235,7 +238,7 @@ class Coupon(relay.Node):
             id=row.id,
             code=row.code,
             status=coupon.status,
-            source=Source(row.source),
+            source=_SOURCES.get(row.source) or Source(row.source),
             issued_at=row.issued_at,
             starts_at=row.starts_at,
             expires_at=row.ends_at,

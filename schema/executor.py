@@ -24,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from math import isfinite
 from operator import attrgetter
 from types import GeneratorType
 from typing import Any
@@ -32,6 +34,7 @@ from graphql import (
     DirectiveNode,
     GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
@@ -56,6 +59,8 @@ from graphql.language import Visitor
 from graphql.pyutils import Path, Undefined
 from prometheus_client import Counter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.types.base_scalars import isoformat
+from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 
 from schema.identity_cache import IdentityCache
 
@@ -103,6 +108,10 @@ def _leaf_coercer(type_: Any) -> Callable[[Any], Any]:
         return lambda v: v if type(v) is bool else coerce(v)
     if type_ is GraphQLInt:
         return lambda v: v if type(v) is int and _INT_MIN <= v <= _INT_MAX else coerce(v)
+    if type_ is GraphQLFloat:
+        return lambda v: v if type(v) is float and isfinite(v) else coerce(v)
+    if getattr(type_, "serialize", None) is isoformat:  # strawberry's DateTime (and Date, Time)
+        return lambda v: v.isoformat() if type(v) is datetime else coerce(v)
     wrapped = getattr(type_, "wrapped_cls", None)  # a strawberry enum: members to names
     if wrapped is not None:
         names: dict[Any, str] = {}
@@ -125,6 +134,14 @@ Completer = Callable[["Run", Any, Path | None], Any]
 
 TYPENAME, LEAF, GENERAL = 0, 1, 2  # how a FieldPlan runs
 
+# A field's Python resolver called directly: (source, graphql-core's info, its arguments).
+Direct = Callable[[Any, Any, dict[str, Any]], Any]
+# What strawberry's own wrappers of a resolver are called (schema_converter.from_resolver).
+_STRAWBERRY_RESOLVERS = frozenset(
+    f"GraphQLCoreConverter.from_resolver.<locals>.{name}"
+    for name in ("_resolver", "_async_resolver")
+)
+
 
 class FieldPlan:
     """One response key of one selection. LEAF: a plain attribute holding a scalar or enum,
@@ -132,22 +149,36 @@ class FieldPlan:
     by `complete`; TYPENAME: the parent type's name."""
 
     __slots__ = (
-        "coerce", "complete", "field_def", "getter", "key", "kind", "nodes", "non_null",
-        "resolve", "takes_args",
+        "coerce", "complete", "direct", "field_def", "getter", "key", "kind", "nodes",
+        "non_null", "resolve", "sync", "takes_args",
     )  # fmt: skip
 
     def __init__(self, key: str, kind: int) -> None:
         self.key = key
         self.kind = kind
+        self.sync = False  # GENERAL: read by its getter, completed without awaiting
 
 
 class ObjectPlan:
     """The fields to run on one object type for one selection."""
 
-    __slots__ = ("fields", "is_type_of", "needs_path", "seen_types", "type", "type_name")
+    __slots__ = (
+        "fields", "is_type_of", "leaves", "needs_path", "seen_types", "sync", "type",
+        "type_name",
+    )  # fmt: skip
 
     def __init__(self, type_: GraphQLObjectType, fields: list[FieldPlan], needs_path: bool) -> None:
         self.type = type_
+        # An object of leaves only (a template, a ledger row, a benefit): what each field
+        # needs, unpacked once, for the short loop in Run.object.
+        self.leaves = (
+            tuple((f.key, f.getter, f.coerce, f.non_null) for f in fields)
+            if fields and all(f.kind == LEAF for f in fields)
+            else None
+        )
+        # Completed without anything to await, however deep (a wallet's edges, nodes and
+        # templates): no awaitable to look for in what its fields give.
+        self.sync = all(f.kind != GENERAL or f.sync for f in fields)
         self.type_name = type_.name
         self.is_type_of = type_.is_type_of
         # Python classes is_type_of has accepted: strawberry's answers by class (we use no
@@ -177,6 +208,7 @@ class Planner:
     def __init__(self, executor: PlannedExecutor) -> None:
         self.executor = executor
         strawberry_schema = getattr(executor.schema, "_strawberry_schema", None)
+        self.strawberry = strawberry_schema
         self.plain_getattr = strawberry_schema is not None and (
             strawberry_schema.config.default_resolver is getattr
         )
@@ -228,10 +260,16 @@ class Planner:
                 needs_path = needs_path or getter is None or self.resolvers_below
                 self.resolvers_below = outer
             field.getter = getter
+            field.sync = (
+                field.kind == GENERAL
+                and getter is not None
+                and getattr(field.complete, "sync", False)  # set on completers that never await
+            )
             field.non_null = non_null
             field.field_def = field_def
             field.nodes = [d.node for d in details]
             field.resolve = field_def.resolve
+            field.direct = self.direct(field_def) if getter is None else None
             field.takes_args = bool(field_def.args or details[0].node.arguments)
             fields.append(field)
         self.resolvers_below = self.resolvers_below or needs_path
@@ -250,13 +288,59 @@ class Planner:
             return attrgetter(field.python_name)
         return None
 
+    def direct(self, field_def: GraphQLField) -> Direct | None:
+        """The field's own Python resolver, called as strawberry's wrapper would call it, for
+        the plain case only: strawberry's wrapper is still the field's resolve (no guard of
+        ours in front of it), no field extensions or exception handlers, no parent or root
+        parameter, and arguments of built-in scalars only (strawberry hands those over
+        unchanged, renamed to their Python names). Anything else goes through the wrapper."""
+        field = (field_def.extensions or {}).get(DEFINITION)
+        strawberry_schema = self.strawberry
+        resolve = field_def.resolve
+        resolver = getattr(field, "base_resolver", None)
+        if (
+            strawberry_schema is None
+            or resolver is None
+            or field.extensions
+            or getattr(resolve, "__qualname__", "") not in _STRAWBERRY_RESOLVERS
+            or strawberry_schema.schema_converter._get_field_exception_handlers(field)
+            or resolver.parent_parameter is not None
+            or resolver.root_parameter is not None
+            or not callable(resolver.wrapped_func)
+        ):
+            return None
+        config = strawberry_schema.config
+        names = []
+        for argument in field.arguments:
+            kind = argument.type
+            if isinstance(kind, StrawberryOptional) and not isinstance(kind, StrawberryMaybe):
+                kind = kind.of_type
+            if kind not in (int, str, bool, float):
+                return None
+            names.append((config.name_converter.from_argument(argument), argument.python_name))
+        function = resolver.wrapped_func
+        takes_self = resolver.self_parameter is not None
+        info_name = resolver.info_parameter.name if resolver.info_parameter else None
+        info_class = config.info_class
+
+        def call(source: Any, info: Any, args: dict[str, Any]) -> Any:
+            kwargs = {python: args[name] for name, python in names if name in args}
+            if info_name is not None:
+                kwargs[info_name] = info_class(_raw_info=info, _field=field)
+            return function(source, **kwargs) if takes_self else function(**kwargs)
+
+        return call
+
     def completer(self, type_: GraphQLOutputType, details: list[FieldDetails]) -> Completer:
         """A completer never returns None for a value that is not None (leaves coerce
         strictly, objects give dicts), so a non-null type only has to refuse a None value."""
         non_null = isinstance(type_, GraphQLNonNull)
         inner = type_.of_type if non_null else type_  # type: ignore[union-attr]
         if isinstance(inner, GraphQLList):
-            return _list_completer(self.completer(inner.of_type, details), non_null)
+            item = self.completer(inner.of_type, details)
+            if getattr(item, "sync", False):
+                return _sync_list_completer(item, non_null)
+            return _list_completer(item, non_null)
         if is_leaf_type(inner):
             coerce = _leaf_coercer(inner)
 
@@ -267,6 +351,7 @@ class Planner:
                     return None
                 return coerce(value)
 
+            leaf.sync = True  # type: ignore[attr-defined]
             return leaf
         if is_object_type(inner):
             executor = self.executor
@@ -289,8 +374,25 @@ class Planner:
                     return None
                 return run_object(run, plan, value, path)
 
+            obj.sync = plan.sync  # type: ignore[attr-defined]
             return obj
         raise Unplannable  # unions and interfaces: graphql-core decides the runtime type
+
+
+def _sync_list_completer(item: Completer, non_null: bool) -> Completer:
+    """A list of items completed without awaiting (see ObjectPlan.sync)."""
+
+    def complete_sync_list(run: Run, value: Any, path: Path | None) -> Any:
+        if value is None:
+            if non_null:
+                raise Bail
+            return None
+        if path is None:
+            return [item(run, element, None) for element in value]
+        return [item(run, element, Path(path, n, None)) for n, element in enumerate(value)]
+
+    complete_sync_list.sync = True  # type: ignore[attr-defined]
+    return complete_sync_list
 
 
 def _list_completer(item: Completer, non_null: bool) -> Completer:
@@ -345,6 +447,17 @@ class Run:
                 raise Bail
             plan.seen_types.add(type(source))
         out: dict[str, Any] = {}
+        leaves = plan.leaves
+        if leaves is not None:
+            for key, get, coerce, non_null in leaves:
+                value = get(source)
+                if value is not None:
+                    out[key] = coerce(value)
+                elif non_null:
+                    raise Bail
+                else:
+                    out[key] = None
+            return out
         pending: list[str] = []
         for field in plan.fields:
             kind = field.kind
@@ -364,6 +477,9 @@ class Run:
             field_path = Path(path, key, plan.type_name) if plan.needs_path else None
             if field.getter is not None:
                 value = field.getter(source)
+                if field.sync:
+                    out[key] = field.complete(self, value, field_path)
+                    continue
             else:
                 value = self.resolve(field, source, field_path, plan.type)
                 if _is_awaitable(value):
@@ -394,6 +510,8 @@ class Run:
             if field.takes_args
             else {}
         )
+        if field.direct is not None:
+            return field.direct(source, info, args)
         return field.resolve(source, info, **args)
 
 

@@ -77,6 +77,11 @@ describe_values(
 )
 
 
+# by value, as TxKind(value) and Bucket(value) find them (a page converts ten rows of each)
+_KINDS = {k.value: k for k in domain_points.TxKind}
+_BUCKETS = {b.value: b for b in domain_points.Bucket}
+
+
 @strawberry.type(
     description="One ledger row. A correction is a new row whose `reverses` names the original."
 )
@@ -113,8 +118,8 @@ class PointTransaction(relay.Node):
     def from_row(cls, row: TransactionRow) -> PointTransaction:
         return cls(
             id=row.id,
-            kind=domain_points.TxKind(row.kind),
-            bucket=domain_points.Bucket(row.bucket),
+            kind=_KINDS.get(row.kind) or domain_points.TxKind(row.kind),
+            bucket=_BUCKETS.get(row.bucket) or domain_points.Bucket(row.bucket),
             amount=row.amount,
             available_after=row.available_after,
             pending_after=row.pending_after,

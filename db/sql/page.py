@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -26,7 +27,7 @@ from tortoise.fields import BooleanField, DatetimeField, JSONField
 from tortoise.models import Model
 
 from db.connection import is_postgres
-from db.models import Coupon, CouponTemplate, Member, PointTransaction, RecommendationList
+from db.models import CouponTemplate, Member, RecommendationList
 from domain.lots import Lot
 
 M = TypeVar("M", bound=Model)
@@ -94,8 +95,128 @@ class _Mapping:
         return made
 
 
-_COUPON, _TEMPLATE = _Mapping(Coupon), _Mapping(CouponTemplate)
-_TRANSACTION, _LIST = _Mapping(PointTransaction), _Mapping(RecommendationList)
+_TEMPLATE, _LIST = _Mapping(CouponTemplate), _Mapping(RecommendationList)
+
+
+# --- rows the page only shows: light records instead of model instances -----------------------
+# Each has every column of its table (a test holds them to the models), so whatever reads a
+# model's column reads the record's; they are sent as JSON arrays in field order (no keys to
+# decode, no dict per row) and made by one call each.
+
+
+@dataclass(slots=True, eq=False)
+class TemplateRecord:
+    """A coupon template as the page reads it: db.models.CouponTemplate's columns."""
+
+    id: int
+    programme_id: int
+    code: str
+    title: str
+    kind: str
+    amount: int
+    percent: int
+    cap: int | None
+    threshold: int
+    gift_sku: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    valid_days: int | None
+    total_stock: int | None
+    stock_left: int | None
+    issued: int
+    per_member_limit: int | None
+    eligible_tiers: list[int]
+    eligible_categories: list[str]
+    eligible_skus: list[str]
+    stackable: bool
+    points_price: int | None
+    claimable: bool
+    auto_issue: str
+    status: str
+    created_at: datetime
+    retired_at: datetime | None
+
+
+@dataclass(slots=True, eq=False)
+class CouponRecord:
+    """A wallet coupon as the page reads it: db.models.Coupon's columns, and its template."""
+
+    id: int
+    programme_id: int
+    template_id: int
+    member_id: int
+    code: str
+    status: str
+    source: str
+    period: str | None
+    period_seq: int | None
+    issued_at: datetime
+    starts_at: datetime | None
+    ends_at: datetime
+    order_ref: str | None
+    locked_at: datetime | None
+    lock_expires_at: datetime | None
+    discount: int | None
+    used_at: datetime | None
+    points_transaction_id: int | None
+    template: TemplateRecord = None  # type: ignore[assignment]  # set once read
+
+
+@dataclass(slots=True, eq=False)
+class TransactionRecord:
+    """A ledger row as the page reads it: db.models.PointTransaction's columns."""
+
+    id: int
+    programme_id: int
+    member_id: int
+    kind: str
+    bucket: str
+    amount: int
+    available_after: int
+    pending_after: int
+    reference_type: str
+    reference: str
+    reason: str
+    actor: str
+    idempotency_key: str | None
+    reverses_id: int | None
+    shortfall: int
+    created_at: datetime
+
+
+class _Record:
+    """How one record type is read: its columns as a JSON array, and the few conversions
+    JSON needs (timestamps come as text; SQLite gives flags as 0/1 and documents as text)."""
+
+    def __init__(self, kind: type[Any], *, unread: tuple[str, ...] = ()) -> None:
+        names = [f.name for f in fields(kind) if f.name not in unread]
+        self.kind = kind
+        self.columns = names
+        types = {f.name: str(f.type) for f in fields(kind)}
+        self.times = [n for n, c in enumerate(names) if "datetime" in types[c]]
+        self.flags = [n for n, c in enumerate(names) if types[c] == "bool"]
+        self.documents = [n for n, c in enumerate(names) if types[c].startswith("list[")]
+
+    def array_sql(self, alias: str, postgres: bool) -> str:
+        listed = ", ".join(f"{alias}.{c}" for c in self.columns)
+        return f"json_build_array({listed})" if postgres else f"json_array({listed})"
+
+    def make(self, values: list[Any]) -> Any:
+        for n in self.times:
+            value = values[n]
+            if value is not None:
+                values[n] = _at(value)
+        for n in self.flags:
+            values[n] = bool(values[n])
+        for n in self.documents:
+            if isinstance(values[n], str):
+                values[n] = orjson.loads(values[n])
+        return self.kind(*values)
+
+
+_COUPON = _Record(CouponRecord, unread=("template",))
+_TEMPLATE_RECORD = _Record(TemplateRecord)
+_TRANSACTION = _Record(TransactionRecord)
 
 
 # --- the member's own row: the statement before the batch ------------------------------------
@@ -140,10 +261,10 @@ def _lots_sql(pg: bool) -> str:
 
 
 def _wallet_sql(pg: bool) -> str:
-    obj = "json_build_object" if pg else "json_object"
+    arr = "json_build_array" if pg else "json_array"
     return (
-        f"(SELECT {_AGG[not pg]}({obj}('c', w.c, 't', w.t)) FROM ("
-        f"SELECT {_COUPON.object_sql('c', pg)} AS c, {_TEMPLATE.object_sql('t', pg)} AS t "
+        f"(SELECT {_AGG[not pg]}({arr}(w.c, w.t)) FROM ("
+        f"SELECT {_COUPON.array_sql('c', pg)} AS c, {_TEMPLATE_RECORD.array_sql('t', pg)} AS t "
         "FROM coupons c JOIN coupon_templates t ON t.id = c.template_id "
         "WHERE c.member_id = {p} ORDER BY c.ends_at, c.id LIMIT {p}) w)"
     )
@@ -151,7 +272,7 @@ def _wallet_sql(pg: bool) -> str:
 
 def _history_sql(pg: bool) -> str:
     return (
-        f"(SELECT {_AGG[not pg]}(h.x) FROM (SELECT {_TRANSACTION.object_sql('x', pg)} AS x "
+        f"(SELECT {_AGG[not pg]}(h.x) FROM (SELECT {_TRANSACTION.array_sql('x', pg)} AS x "
         "FROM point_transactions x WHERE x.programme_id = {p} AND x.member_id = {p} "
         "ORDER BY x.id DESC LIMIT {p}) h)"
     )
@@ -221,17 +342,23 @@ def _lots(value: Any) -> list[Lot]:
     return [Lot(i, int(r), _at(e), _at(x)) for i, r, e, x in _document(value)]  # type: ignore[arg-type]
 
 
-def _wallet(value: Any) -> list[Coupon]:
-    templates: dict[int, CouponTemplate] = {}
+def _wallet(value: Any) -> list[CouponRecord]:
+    templates: dict[int, TemplateRecord] = {}
+    make_coupon, make_template = _COUPON.make, _TEMPLATE_RECORD.make
     rows = []
-    for item in _document(value):
-        coupon = _COUPON.instance(_object(item["c"]))
+    for c, t in _document(value):
+        coupon = make_coupon(_array(c))
         template = templates.get(coupon.template_id)
-        if template is None:
-            template = templates[coupon.template_id] = _TEMPLATE.instance(_object(item["t"]))
+        if template is None:  # converted once per template: a wallet holds a few
+            template = templates[coupon.template_id] = make_template(_array(t))
         coupon.template = template
         rows.append(coupon)
     return rows
+
+
+def _array(value: Any) -> list[Any]:
+    # SQLite nests json_array() results as arrays; a text column would come as a string
+    return orjson.loads(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -239,8 +366,9 @@ def _object(value: Any) -> dict[str, Any]:
     return orjson.loads(value) if isinstance(value, str) else dict(value)
 
 
-def _history(value: Any) -> list[PointTransaction]:
-    return [_TRANSACTION.instance(_object(x)) for x in _document(value)]
+def _history(value: Any) -> list[TransactionRecord]:
+    make = _TRANSACTION.make
+    return [make(_array(x)) for x in _document(value)]
 
 
 def _lists(value: Any) -> list[RecommendationList]:
@@ -265,6 +393,28 @@ def _held(value: Any) -> dict[int, int]:
 
 
 Key = tuple[Any, ...]  # a part and its parameters: asked twice, read once
+
+# The batch statement of each sequence of parts, with its placeholders numbered: the same few
+# sequences come back on every page (a part's texts always take as many parameters).
+_STATEMENTS: dict[tuple[tuple[_Texts, ...], bool], str] = {}
+_STATEMENTS_MAX = 256
+
+
+def _statement(parts: tuple[_Texts, ...], postgres: bool) -> str:
+    made = _STATEMENTS.get((parts, postgres))
+    if made is None:
+        columns, n = [], 0
+        for index, texts in enumerate(parts):
+            text = texts.get(postgres)
+            while "{p}" in text:
+                n += 1
+                text = text.replace("{p}", f"${n}" if postgres else "?", 1)
+            columns.append(f"{text} AS p{index}")
+        made = "SELECT " + ", ".join(columns)
+        if len(_STATEMENTS) >= _STATEMENTS_MAX:
+            _STATEMENTS.clear()
+        _STATEMENTS[(parts, postgres)] = made
+    return made
 
 
 class PageReader:
@@ -310,16 +460,10 @@ class PageReader:
         futures = [self._parts[key] for key, *_ in queued]
         try:
             postgres = is_postgres()
-            columns, params = [], []
-            for n, (_, texts, values, _) in enumerate(queued):
-                text = texts.get(postgres)
-                for value in values:
-                    params.append(value)
-                    text = text.replace("{p}", f"${len(params)}" if postgres else "?", 1)
-                columns.append(f"{text} AS p{n}")
+            params = [value for _, _, values, _ in queued for value in values]
             self.statements += 1
             rows = await connections.get("default").execute_query(
-                "SELECT " + ", ".join(columns), params
+                _statement(tuple(texts for _, texts, _, _ in queued), postgres), params
             )
             row = rows[1][0]
             for n, (future, (*_, convert)) in enumerate(zip(futures, queued, strict=True)):
@@ -343,13 +487,13 @@ class PageReader:
         """The member's open lots (remaining > 0), as points_repo.open_lots reads them."""
         return self._part(("lots", member_id), LOTS, (member_id,), _lots)
 
-    def wallet(self, member_id: int, limit: int) -> Awaitable[list[Coupon]]:
+    def wallet(self, member_id: int, limit: int) -> Awaitable[list[CouponRecord]]:
         """The first `limit` coupons of the wallet, soonest-expiring first, with templates."""
         return self._part(("wallet", member_id, limit), WALLET, (member_id, limit), _wallet)
 
     def history(
         self, programme_id: int, member_id: int, limit: int
-    ) -> Awaitable[list[PointTransaction]]:
+    ) -> Awaitable[list[TransactionRecord]]:
         """The newest `limit` ledger rows."""
         params = (programme_id, member_id, limit)
         return self._part(("history", *params), HISTORY, params, _history)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from db.models import Coupon, Member
 from db.repositories import coupons as coupon_repo
-from db.sql.page import PageReader
+from db.sql.page import CouponRecord, PageReader
 from domain.auth import Principal
 from domain.coupons import CouponState, CouponStatus, effective_status
 from domain.coupons.wallet import looks_like_code, normalise_code
@@ -18,15 +18,20 @@ from services.clock import programme_time
 
 @dataclass(frozen=True)
 class CouponView:
-    """A coupon row with its status as judged at the programme's `now`."""
+    """A coupon row with its status as judged at the programme's `now` (the member page's
+    first wallet page gives records, not model instances: the same columns, and its template)."""
 
-    row: Coupon
+    row: Coupon | CouponRecord
     status: CouponStatus
 
 
-def state_of(row: Coupon) -> CouponState:
+# by value, as CouponStatus(value) finds them (a wallet page converts twenty)
+_STATUSES = {s.value: s for s in CouponStatus}
+
+
+def state_of(row: Coupon | CouponRecord) -> CouponState:
     return CouponState(
-        status=CouponStatus(row.status),
+        status=_STATUSES.get(row.status) or CouponStatus(row.status),
         starts_at=row.starts_at,
         ends_at=row.ends_at,
         order_ref=row.order_ref,
@@ -34,7 +39,7 @@ def state_of(row: Coupon) -> CouponState:
     )
 
 
-def view(row: Coupon, now: datetime) -> CouponView:
+def view(row: Coupon | CouponRecord, now: datetime) -> CouponView:
     return CouponView(row, effective_status(state_of(row), now))
 
 
@@ -52,9 +57,9 @@ async def page(
     if member_service.visible_to(principal, member) is None:
         return [], False
     if reader is not None and status is None and request.cursor is None and not request.backward:
-        rows = await reader.wallet(member.id, request.size + 1)
-    else:
-        rows = await coupon_repo.wallet_page(member.id, request, status=status, now=now)
+        records, more = page_of(await reader.wallet(member.id, request.size + 1), request)
+        return [view(r, now) for r in records], more
+    rows = await coupon_repo.wallet_page(member.id, request, status=status, now=now)
     found, more = page_of(rows, request)
     return [view(r, now) for r in found], more
 

@@ -9,7 +9,7 @@ from db.models import Member, Order, OrderLine, PointHold, PointTransaction, Pro
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
-from db.sql.page import PageReader
+from db.sql.page import PageReader, TransactionRecord
 from domain.auth import Principal, Role
 from domain.errors import Collector
 from domain.lots import Expiring, expiring_within, rolling_expiry
@@ -85,8 +85,9 @@ async def history(
     *,
     kinds: list[TxKind] | None,
     reader: PageReader | None = None,
-) -> tuple[list[PointTransaction], bool]:
-    """`reader`: the first page of every kind is read with the rest of the member page."""
+) -> tuple[list[PointTransaction] | list[TransactionRecord], bool]:
+    """`reader`: the first page of every kind is read with the rest of the member page (as
+    records: a model's columns, not a model instance)."""
     if reader is not None and not kinds and request.cursor is None and not request.backward:
         found = await reader.history(principal.programme_id, member.id, request.size + 1)
         return page_of(found, request)

@@ -35,12 +35,15 @@ class Recommended:
     reason: Reason
 
 
+_REASONS = {r.value: r for r in Reason}  # by value, as Reason(value) finds them
+
+
 def _stored(items: list[list[Any]]) -> tuple[list[Suggestion], dict[str, Product]]:
     shown = {}
     suggestions = []
     for sku, title, category, price, score, reason in items:
         shown[sku] = Product(sku, title, category, price)
-        suggestions.append(Suggestion(sku, float(score), Reason(reason)))
+        suggestions.append(Suggestion(sku, float(score), _REASONS.get(reason) or Reason(reason)))
     return suggestions, shown
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 import strawberry
@@ -13,7 +14,7 @@ from strawberry.dataloader import DataLoader
 
 from api.member_page import MEMBER_PAGE
 from domain.auth import Role
-from schema.executor import PLAN_CACHE_SIZE, PlannedExecutor
+from schema.executor import PLAN_CACHE_SIZE, PlannedExecutor, Planner
 from tests.fixtures.graphql import answer
 from tests.graphql.test_query_counts import member_with
 
@@ -82,6 +83,11 @@ class Query:
     numbers: list[int] = strawberry.field(default_factory=lambda: [1, 2, 3])
     nothing: str | None = None
     when: datetime = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    shelf: list[Item] = strawberry.field(
+        default_factory=lambda: [
+            Item(id=n, label=None, colour=Colour.GREEN, tags=[]) for n in (7, 8)
+        ]
+    )
 
     @strawberry.field
     async def items(self, first: int = 3) -> list[Item]:
@@ -93,6 +99,10 @@ class Query:
     @strawberry.field
     def greeting(self, who: str, punctuation: str = "!") -> str:
         return f"hello {who}{punctuation}"
+
+    @strawberry.field
+    def painted(self, colour: Colour = Colour.GREEN) -> str:
+        return f"painted {colour.value}"
 
     @strawberry.field
     def must(self) -> str:
@@ -268,3 +278,52 @@ async def test_a_refused_query_is_refused_as_graphql_core_refuses_it(
     monkeypatch.setattr(PlannedExecutor, "plan_for", lambda self, operation: None)
     assert answer(planned) == answer(await gql(query, auth=token))
     assert planned["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_plain_resolvers_are_called_directly_and_the_others_through_strawberry():
+    # given resolvers with built-in scalar arguments, info, and one with an enum argument
+    query = '{ items(first: 2) { id detail } greeting(who: "ann") painted(colour: RED) }'
+    # when the query runs planned and on graphql-core
+    planned, stock, how = await both(query)
+    # then the answers are the same, planned
+    assert planned == stock and how == {"planned": 1}
+    assert planned["data"]["painted"] == "painted red"
+    # and the plain resolvers are called directly, the enum's through strawberry's wrapper
+    fields = PLANNED_SCHEMA._schema.query_type.fields
+    planner = Planner(SimpleNamespace(schema=PLANNED_SCHEMA._schema))  # type: ignore[arg-type]
+    assert planner.direct(fields["items"]) and planner.direct(fields["greeting"])
+    assert planner.direct(fields["painted"]) is None
+    detail = PLANNED_SCHEMA._schema.type_map["Item"].fields["detail"]  # type: ignore[union-attr]
+    assert planner.direct(detail) is not None
+
+
+def test_guarded_member_fields_keep_their_guard():
+    # given the real schema: fields with text arguments have the input checks in front
+    from schema import build_schema
+
+    real = build_schema(production=True)._schema
+    fields = real.type_map["Member"].fields  # type: ignore[union-attr]
+    planner = Planner(SimpleNamespace(schema=real))  # type: ignore[arg-type]
+    # then those are not called directly, and the plain ones are
+    assert planner.direct(fields["coupons"]) is None
+    assert planner.direct(fields["transactions"]) is None
+    assert planner.direct(fields["points"]) is not None
+    assert planner.direct(fields["recommendations"]) is not None
+
+
+async def test_lists_completed_with_and_without_awaiting_answer_as_graphql_core():
+    # given lists completed without awaiting (ids, tags) and lists whose items await (detail),
+    # from resolvers and from plain attributes
+    query = """{
+      items(first: 3) { id tags colour } again: items(first: 2) { id detail }
+      shelf { id colour } awaited: shelf { id detail }
+    }"""
+    # when it runs planned and on graphql-core
+    planned, stock, how = await both(query)
+    # then the answers are the same, planned
+    assert planned == stock and how == {"planned": 1}
+    assert planned["data"]["again"][1] == {"id": 2, "detail": "detail 2"}
+    assert planned["data"]["awaited"] == [
+        {"id": 7, "detail": "detail 7"},
+        {"id": 8, "detail": "detail 8"},
+    ]
