@@ -236,6 +236,13 @@ async def member_by_external_id(programme_id: int, external_id: str) -> Member |
 _AGG = ("json_agg", "json_group_array")
 
 
+def _in_order(pg: bool, keys: str) -> str:
+    """PostgreSQL does not promise that json_agg keeps its subquery's order: the order is said
+    in the aggregate. SQLite's json_group_array takes rows as the subquery yields them (its
+    ORDER BY inside an aggregate needs 3.44, newer than some systems ship)."""
+    return f" ORDER BY {keys}" if pg else ""
+
+
 class _Texts:
     """A part's (PostgreSQL, SQLite) statement texts, made on first use (see _Mapping)."""
 
@@ -263,8 +270,9 @@ def _lots_sql(pg: bool) -> str:
 def _wallet_sql(pg: bool) -> str:
     arr = "json_build_array" if pg else "json_array"
     return (
-        f"(SELECT {_AGG[not pg]}({arr}(w.c, w.t)) FROM ("
-        f"SELECT {_COUPON.array_sql('c', pg)} AS c, {_TEMPLATE_RECORD.array_sql('t', pg)} AS t "
+        f"(SELECT {_AGG[not pg]}({arr}(w.c, w.t){_in_order(pg, 'w.k1, w.k2')}) FROM ("
+        f"SELECT {_COUPON.array_sql('c', pg)} AS c, {_TEMPLATE_RECORD.array_sql('t', pg)} AS t, "
+        "c.ends_at AS k1, c.id AS k2 "
         "FROM coupons c JOIN coupon_templates t ON t.id = c.template_id "
         "WHERE c.member_id = {p} ORDER BY c.ends_at, c.id LIMIT {p}) w)"
     )
@@ -272,7 +280,8 @@ def _wallet_sql(pg: bool) -> str:
 
 def _history_sql(pg: bool) -> str:
     return (
-        f"(SELECT {_AGG[not pg]}(h.x) FROM (SELECT {_TRANSACTION.array_sql('x', pg)} AS x "
+        f"(SELECT {_AGG[not pg]}(h.x{_in_order(pg, 'h.k DESC')}) FROM (SELECT "
+        f"{_TRANSACTION.array_sql('x', pg)} AS x, x.id AS k "
         "FROM point_transactions x WHERE x.programme_id = {p} AND x.member_id = {p} "
         "ORDER BY x.id DESC LIMIT {p}) h)"
     )
@@ -311,8 +320,9 @@ def _sums_sql(pg: bool, *, until: bool) -> str:
 def _offers_sql(pg: bool) -> str:
     # the templates a member may get by itself (as coupons.open_to_members), id order
     return (
-        f"(SELECT {_AGG[not pg]}(o.t) FROM (SELECT {_TEMPLATE.object_sql('t', pg)} AS t "
-        "FROM coupon_templates t WHERE t.programme_id = {p} AND t.status = 'ACTIVE' "
+        f"(SELECT {_AGG[not pg]}(o.t{_in_order(pg, 'o.k')}) FROM (SELECT "
+        f"{_TEMPLATE.object_sql('t', pg)} AS t, t.id AS k FROM coupon_templates t "
+        "WHERE t.programme_id = {p} AND t.status = 'ACTIVE' "
         "AND (t.claimable OR t.points_price IS NOT NULL) ORDER BY t.id) o)"
     )
 
