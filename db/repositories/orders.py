@@ -234,6 +234,31 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _order_values(order: NewOrder) -> list[Any]:
+    """The order's and its lines' parameters ($1-$17), in the order both writing statements
+    (the locking one and the optimistic one) take them."""
+    lines = order.lines
+    return [
+        order.programme_id,
+        order.member_id,
+        order.order_ref,
+        order.currency,
+        order.placed_at,
+        order.recorded_at,
+        order.matures_at,
+        order.amount,
+        order.paid_with_points,
+        order.points,
+        [x.sku for x in lines],
+        [x.category for x in lines],
+        [x.unit_price for x in lines],
+        [x.quantity for x in lines],
+        [x.discounted for x in lines],
+        [x.points for x in lines],
+        [_dumps(x.rules) for x in lines],
+    ]
+
+
 async def record(
     order: NewOrder, *, key_id: int, credit: NewRow | None, event: NewEvent | None
 ) -> OrderRecord | None:
@@ -268,27 +293,10 @@ async def record(
         == ("EARN", "PENDING", "ORDER", order.order_ref, order.recorded_at)
     )
     assert event is None or event.occurred_at == order.recorded_at
-    lines = order.lines
     rows = await connections.get("default").execute_query_dict(
         _RECORD,
         [
-            order.programme_id,
-            order.member_id,
-            order.order_ref,
-            order.currency,
-            order.placed_at,
-            order.recorded_at,
-            order.matures_at,
-            order.amount,
-            order.paid_with_points,
-            order.points,
-            [x.sku for x in lines],
-            [x.category for x in lines],
-            [x.unit_price for x in lines],
-            [x.quantity for x in lines],
-            [x.discounted for x in lines],
-            [x.points for x in lines],
-            [_dumps(x.rules) for x in lines],
+            *_order_values(order),
             key_id,
             credit.amount if credit else 0,
             credit.available_after if credit else 0,
@@ -639,26 +647,9 @@ async def record_unless_changed(
     assert event is None or event.occurred_at == order.recorded_at
     programme_id, principal, key, operation, fingerprint, now = claim
     assert programme_id == order.programme_id
-    lines = order.lines
     a = audit or {}
     values = [
-        order.programme_id,
-        order.member_id,
-        order.order_ref,
-        order.currency,
-        order.placed_at,
-        order.recorded_at,
-        order.matures_at,
-        order.amount,
-        order.paid_with_points,
-        order.points,
-        [x.sku for x in lines],
-        [x.category for x in lines],
-        [x.unit_price for x in lines],
-        [x.quantity for x in lines],
-        [x.discounted for x in lines],
-        [x.points for x in lines],
-        [_dumps(x.rules) for x in lines],
+        *_order_values(order),
         order_id,
         credit.amount if credit else 0,
         available,

@@ -8,7 +8,7 @@ whether or not the job has run since."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,19 +104,9 @@ async def _insert(
     tx = await points_repo.insert_transaction(
         programme_id=member.programme_id,
         member_id=member.id,
-        kind=kind.value,
-        bucket=bucket.value,
-        amount=amount,
-        available_after=member.points_available,
-        pending_after=member.points_pending,
-        reference_type=entry.reference_type,
-        reference=entry.reference,
-        reason=entry.reason,
-        actor=entry.actor,
-        idempotency_key=entry.idempotency_key,
         reverses_id=reverses.id if reverses else None,
         shortfall=shortfall,
-        created_at=entry.at,
+        **asdict(_row_of(member, entry, kind, bucket, amount)),
     )
     event_type = points_event_type(
         kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
