@@ -23,6 +23,7 @@ from db.models import (
     PointTransaction,
     Programme,
     QualifyingEvent,
+    Referral,
     Tier,
     TierChange,
 )
@@ -32,9 +33,9 @@ from domain.tier_rules import Window
 from domain.tiers import TierDraft
 from services import catch_up, tier_policy
 from services import tiers as tier_service
-from services.points import admin
+from services.points import admin, redemption
 from tests.fixtures.factories import admin_of, create_member, create_programme
-from tests.fixtures.points import advance, line, place_order, run_jobs
+from tests.fixtures.points import advance, line, place_order, run_jobs, staff
 from tests.services.test_points_ledger import set_policy
 from tests.services.test_points_timeline import set_clock
 
@@ -144,7 +145,34 @@ async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Pro
             tier_valid_until=since + timedelta(days=30 * ended),
             tier_event_id=cause.id,
         )
-    await advance(programme, days=700)
+    # Orders maturing between the expiries and period ends above, several per member; a hold
+    # that lapses and referrals waiting for a first completion (those go member by member).
+    await redemption.hold(
+        staff(programme),
+        member_external_id="s3",
+        amount=50,
+        order_ref="s3-hold",
+        idempotency_key="hold-s3",
+    )
+    for invitee, inviter in ((seeded[1], seeded[4]), (seeded[10], shoppers[1])):
+        await Referral.create(
+            programme_id=programme.id,
+            inviter_id=inviter.id,
+            invitee_id=invitee.id,
+            status="PENDING",
+            created_at=START,
+        )
+    days = 0
+    for k in range(3):
+        await advance(programme, days=50 + 7 * k)
+        days += 50 + 7 * k
+        for n, member in enumerate(seeded):
+            if (n + k) % 3:
+                amount = 3_000 * (n % 7 + 1) + 1_000 * k
+                await place_order(programme, member, line("c", amount), order_ref=f"t{n}-c{k}")
+        for n, member in enumerate(shoppers):
+            await place_order(programme, member, line("c", 9_000 * (k + 1)), order_ref=f"s{n}-c{k}")
+    await advance(programme, days=700 - days)
     return await Programme.get(id=programme.id)
 
 
@@ -235,16 +263,34 @@ async def test_batches_write_what_member_by_member_writes(window, expiry, monkey
     one_by_one = await world(window, expiry)
     monkeypatch.setattr(catch_up, "BATCH", 7)  # several batches, a few members each
     in_batches: list[int] = []
-    real = jobs_repo.add_expiries
+    real = jobs_repo.add_ledger
 
-    async def add_expiries(programme_id: int, rows: list[Any]) -> list[int]:
-        in_batches.extend(r.member_id for r in rows)
-        return await real(programme_id, rows)
+    async def add_ledger(programme_id: int, rows: list[Any], lots: list[Any]) -> list[int]:
+        in_batches.extend(r.member_id for r in rows if r.kind == "EXPIRE")
+        return await real(programme_id, rows, lots)
 
-    monkeypatch.setattr(jobs_repo, "add_expiries", add_expiries)
+    monkeypatch.setattr(jobs_repo, "add_ledger", add_ledger)
+    completed: list[int] = []
+    real_complete, real_changes = jobs_repo.complete_orders, jobs_repo.add_changes
+    upgrades: list[str] = []
+
+    async def complete_orders(orders: list[Any]) -> None:
+        completed.extend(o[0] for o in orders)
+        await real_complete(orders)
+
+    async def add_changes(programme_id: int, changes: list[Any]) -> None:
+        upgrades.extend(c.reason for c in changes if c.reason == "ORDER_COMPLETED")
+        await real_changes(programme_id, changes)
+
+    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
+    monkeypatch.setattr(jobs_repo, "add_changes", add_changes)
     report = await run_jobs(batched)
     assert in_batches  # some points expired in batches, some member by member
     assert len(set(in_batches)) < report.members_expired
+    # most orders matured in batches (several per member), the referred members' one by one
+    assert len(set(completed)) == len(completed) > 2 * SHOPPERS
+    assert len(completed) < report.orders_matured
+    assert upgrades  # completions moved tiers in batches
     with monkeypatch.context() as patched:
         member_by_member(patched)
         expected = await run_jobs(one_by_one)
@@ -252,8 +298,16 @@ async def test_batches_write_what_member_by_member_writes(window, expiry, monkey
     assert report.tier_periods_ended > SEEDED  # several periods for some
     assert report.tier_changes > 0 and report.orders_matured > 0 and report.points_expired > 0
     assert_same(await snapshot(batched), await snapshot(one_by_one))
+    # A referral reward booked (dated in the past) for an inviter already caught up in this
+    # run expires on the next: the member-by-member path does the same.
     again = await run_jobs(batched)
-    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+    with monkeypatch.context() as patched:
+        member_by_member(patched)
+        assert again == await run_jobs(one_by_one)
+    assert again.tier_periods_ended == again.orders_matured == 0
+    assert_same(await snapshot(batched), await snapshot(one_by_one))
+    last = await run_jobs(batched)
+    assert last.tier_periods_ended == last.orders_matured == last.points_expired == 0
 
 
 async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_result(
@@ -283,9 +337,12 @@ async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_r
     rest = await run_jobs(interrupted)
     assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
     assert_same(await snapshot(interrupted), await snapshot(whole))
-    # nothing done twice: the histories, events and ledgers are equal, and nothing is left
+    # nothing done twice: the histories, events and ledgers are equal, and what is left (a
+    # referral reward's expiry, see above) is left in both
     again = await run_jobs(interrupted)
-    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+    assert again == await run_jobs(whole)
+    assert again.tier_periods_ended == again.orders_matured == 0
+    assert_same(await snapshot(interrupted), await snapshot(whole))
 
 
 # The job in a process of its own, SIGKILLed inside its third batch after that batch wrote
