@@ -17,6 +17,7 @@ import pytest
 from db.connection import is_postgres
 from db.models import (
     Event,
+    LotMovement,
     Member,
     Order,
     PointLot,
@@ -186,6 +187,10 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
     for member in await Member.filter(programme_id=programme.id).order_by("external_id"):
         events = await QualifyingEvent.filter(member_id=member.id).order_by("id")
         nth = {0: 0, **{e.id: n + 1 for n, e in enumerate(events)}}
+        rows = await PointTransaction.filter(member_id=member.id).order_by("id")
+        nth_row = {t.id: n for n, t in enumerate(rows)}
+        lots = await PointLot.filter(member_id=member.id).order_by("id")
+        nth_lot = {lot.id: n for n, lot in enumerate(lots)}
         found[member.external_id] = (
             (
                 codes.get(member.tier_id, "?"),
@@ -195,7 +200,10 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
                 nth[member.tier_event_id],
                 member.points_available,
                 member.points_pending,
+                member.points_held,
                 member.expiry_due_at,
+                member.last_earned_at,
+                member.qualifying_spend,
                 member.event_seq,
             ),
             [
@@ -221,19 +229,35 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
                     t.amount,
                     t.available_after,
                     t.pending_after,
+                    t.reference_type,
+                    t.reference,
                     t.reason,
+                    t.actor,
+                    t.idempotency_key is None,  # order placements: a random key each
+                    t.shortfall,
                     t.created_at,
                 )
-                for t in await PointTransaction.filter(member_id=member.id).order_by("id")
+                for t in rows
             ],
             [
-                (lot.earned_at, lot.expires_at, lot.amount, lot.remaining)
-                for lot in await PointLot.filter(member_id=member.id).order_by("earned_at", "id")
+                (
+                    nth_row.get(lot.source_id),
+                    lot.earned_at,
+                    lot.expires_at,
+                    lot.amount,
+                    lot.remaining,
+                )
+                for lot in lots
             ],
+            sorted(
+                (nth_row[m.transaction_id], nth_lot[m.lot_id], m.amount)
+                for m in await LotMovement.filter(lot__member_id=member.id)
+            ),
             [
-                (o.order_ref, o.status)
+                (o.order_ref, o.status, o.completed_at)
                 for o in await Order.filter(member_id=member.id).order_by("order_ref")
             ],
+            [(e.at, e.spend, e.orders, e.growth, e.reference) for e in events],
         )
     return found
 
