@@ -9,15 +9,18 @@ Each member is one transaction under its row lock (and its inviter's, whom a com
 reward), so a killed run resumes where it stopped and a second run finds nothing to do.
 
 On PostgreSQL the members come in batches of BATCH, each batch one transaction: the batch's
-rows are locked and read in one statement, and members with no order maturing and no hold
-lapsing (the bulk of a nightly run) are done together — their expiry booked step by step as
-ledger.settle books it, their tier periods judged round by round (activity summed in one
-statement per round, the domain judging each member in Python), and the results written in a
-few statements (ledger rows, lot movements, lots, members, tier history, events): exactly the
-rows the member-by-member path writes, each member's events in the same order. A member with
-an order maturing or a hold lapsing is caught up on its own (catch_up below) after its batch
-commits: a completion renews balances and moves tiers, so its steps interleave, in time
-order. A killed run leaves every batch done or untouched; the next run resumes after them."""
+rows are locked and read in one statement, with their due orders and open lots, and each
+member takes the same steps in the same time order as here (_Batch) — expiry booked as
+ledger.settle books it, an order completed as order_service._complete completes it (the EARN
+pair, lot, balances, spend, order, event, qualifying activity and upgrade), tier periods
+judged as judge_period judges them — the rules run in Python on the member's state, and what
+must be read (qualifying sums) is read for all waiting members at once, round by round. The
+results are written in a few statements (ledger rows, lots, lot movements, orders, members,
+tier history, qualifying activity, events): exactly the rows the member-by-member path writes,
+each member's in the same order. A member with a hold lapsing, or whose completion would
+reward an inviter (a pending referral), and such an inviter in the batch, is caught up on its
+own (catch_up below) after its batch commits, in id order as this path takes them. A killed
+run leaves every batch done or untouched; the next run resumes after them."""
 
 from __future__ import annotations
 

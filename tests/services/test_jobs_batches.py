@@ -495,3 +495,52 @@ async def test_a_batch_costs_the_same_statements_for_5_members_or_40():
     # movements, lots, sums and last events (per round of periods), members, tier history,
     # events: the same however many members the batch has
     assert counts[0] == counts[1] <= 16, counts
+
+
+async def orders_maturing(members: int) -> Programme:
+    """`members` members with two orders each past their return window (the second upgrades
+    the member) and points from the first past their expiry."""
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await set_policy(programme, expiry_policy=ExpiryPolicy.LOTS, expiry_months=3)
+    await set_clock(programme, START)
+    shoppers = [await create_member(programme) for _ in range(members)]
+    for member in shoppers:
+        await place_order(programme, member, line("a", 8_000))
+    await advance(programme, days=100)
+    for member in shoppers:
+        await place_order(programme, member, line("b", 60_000))
+    await advance(programme, days=100)
+    return await Programme.get(id=programme.id)
+
+
+async def test_maturing_orders_cost_the_same_statements_for_5_members_or_40(monkeypatch):
+    from tests.graphql.test_query_counts import counting_statements
+
+    counts = []
+    one_by_one: list[int] = []
+
+    async def by_itself(programme: Programme, member_id: int, *rest: Any) -> None:
+        one_by_one.append(member_id)
+
+    monkeypatch.setattr(catch_up, "catch_up", by_itself)
+    for members in (5, 40):
+        programme = await orders_maturing(members)
+        done = catch_up.Done()
+        with counting_statements() as counted:
+            await catch_up.run(programme, done)
+        assert not one_by_one
+        assert done.orders_matured == 2 * members and done.members_expired == members
+        assert await Member.filter(programme_id=programme.id, tier__code="GOLD").count() == members
+        counts.append(counted["n"])
+    # find (2), lock and read, orders, lots, last events; per completion round (2) activity
+    # ids and rows, sums; ledger ids, rows, lot ids, lots, movements (no old lot taken from:
+    # both orders' lots are new); orders, members, tier history, events
+    assert counts[0] == counts[1] <= 21, counts
