@@ -544,3 +544,76 @@ async def test_maturing_orders_cost_the_same_statements_for_5_members_or_40(monk
     # ids and rows, sums; ledger ids, rows, lot ids, lots, movements (no old lot taken from:
     # both orders' lots are new); orders, members, tier history, events
     assert counts[0] == counts[1] <= 21, counts
+
+
+async def ties(expiry: ExpiryPolicy) -> Programme:
+    """Members whose order matures at the very instant their points expire and their tier
+    period ends (the job takes the order first, then expiry, then the period), one with the
+    order a moment before them, one a moment after."""
+    from domain.lots import add_months
+
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await tier_policy.change(
+        admin_of(programme),
+        {"window": Window.VALIDITY, "validity_months": 6, "reset_on_change": True},
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await set_policy(programme, expiry_policy=expiry, expiry_months=3)
+    end = datetime(2027, 9, 1, 0, 0, tzinfo=SHANGHAI)
+    await set_clock(programme, add_months(end, -3, SHANGHAI))
+    members = [
+        await create_member(programme, external_id=f"tie{n}", display_name=f"tie{n}")
+        for n in range(3)
+    ]
+    for n, member in enumerate(members):
+        await admin.grant(
+            admin_of(programme),
+            member_external_ids=[member.external_id],
+            amount=500,
+            reason="earned",
+            idempotency_key=f"tie-grant-{n}",
+        )
+    gold = await Tier.get(programme_id=programme.id, code="GOLD")
+    for member in members:
+        await Member.filter(id=member.id).update(
+            tier_id=gold.id,
+            tier_since=add_months(end, -6, SHANGHAI),
+            tier_period_start=add_months(end, -6, SHANGHAI),
+            tier_valid_until=end,
+        )
+    moment = timedelta(microseconds=1)
+    for n, member in enumerate(members):  # maturing at end - 1µs, end, end + 1µs
+        await set_clock(programme, end - timedelta(days=30) + (n - 1) * moment)
+        await place_order(programme, member, line("t", 40_000), order_ref=f"tie{n}-o")
+    await advance(programme, days=400)
+    return await Programme.get(id=programme.id)
+
+
+@pytest.mark.parametrize("expiry", [ExpiryPolicy.LOTS, ExpiryPolicy.ROLLING_ACTIVITY])
+async def test_an_order_maturing_at_the_instant_points_expire_and_a_period_ends(
+    expiry, monkeypatch
+):
+    batched, one_by_one = await ties(expiry), await ties(expiry)
+    completed: list[int] = []
+    real = jobs_repo.complete_orders
+
+    async def complete_orders(orders: list[Any]) -> None:
+        completed.extend(o[0] for o in orders)
+        await real(orders)
+
+    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
+    report = await run_jobs(batched)
+    assert len(completed) == report.orders_matured == 3  # all in the batch
+    with monkeypatch.context() as patched:
+        member_by_member(patched)
+        assert report == await run_jobs(one_by_one)
+    assert report.points_expired > 0 and report.tier_periods_ended > 0
+    assert_same(await snapshot(batched), await snapshot(one_by_one))
