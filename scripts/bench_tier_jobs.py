@@ -3,7 +3,7 @@ validity has ended (a script, not a test). Builds a scratch PostgreSQL database:
 with the Vancl ladder, N VIP members whose period ended yesterday, half of whom bought enough
 in the period to keep VIP; then times one run of the jobs and a second (which finds nothing).
 
-    .venv/bin/python scripts/bench_tier_jobs.py [--members 100000]
+    .venv/bin/python scripts/bench_tier_jobs.py [--members 100000] [--expiring N] [--maturing N]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from services import tiers as tier_service
 from services.jobs import run_all
 
 
-async def main(count: int, expiring: int) -> None:
+async def main(count: int, expiring: int, maturing: int) -> None:
     async with scratch_database("loyalty_tierbench", query="") as url:
         await migrate(url)
         await open_database(url)
@@ -112,6 +112,37 @@ async def main(count: int, expiring: int) -> None:
                 """,
                 [programme.id, now, expiring],
             )
+        if maturing:
+            # The last `maturing` members also have an order (1,000 points, CNY 1,000) whose
+            # return window closed three days ago, inside their period: it completes first
+            # (points available, its spend counted, half of them upgraded to SVIP), then the
+            # period is judged.
+            await db.execute_query(
+                """
+                WITH chosen AS (
+                    SELECT id FROM members WHERE programme_id = $1 ORDER BY id DESC LIMIT $3
+                ), placed AS (
+                    INSERT INTO orders (programme_id, member_id, order_ref, status, currency,
+                        placed_at, recorded_at, matures_at, amount, returned_amount,
+                        paid_with_points, points, points_reversed)
+                    SELECT $1, id, 'mo' || id, 'PENDING', 'CNY',
+                           $2::timestamptz - interval '33 days',
+                           $2::timestamptz - interval '33 days',
+                           $2::timestamptz - interval '3 days', 100000, 0, 0, 1000, 0
+                      FROM chosen
+                    RETURNING member_id
+                ), earned AS (
+                    INSERT INTO point_transactions (programme_id, member_id, kind, bucket,
+                        amount, available_after, pending_after, reference_type, reference,
+                        reason, actor, shortfall, created_at)
+                    SELECT $1, member_id, 'EARN', 'PENDING', 1000, 0, 1000, 'ORDER',
+                           'mo' || member_id, 'order placed', 'bench', 0,
+                           $2::timestamptz - interval '33 days' FROM placed
+                )
+                UPDATE members SET points_pending = 1000 WHERE id IN (SELECT id FROM chosen)
+                """,
+                [programme.id, now, maturing],
+            )
         await db.execute_query("ANALYZE")
         started = time.perf_counter()
         report = await run_all()
@@ -124,7 +155,8 @@ async def main(count: int, expiring: int) -> None:
             f"members judged: {report.tier_periods_ended}, moved: {report.tier_changes}, "
             f"kept VIP: {kept}; first run {first:.2f} s ({count / first:.0f} members/s); "
             f"second run {second:.2f} s judging {again.tier_periods_ended}; "
-            f"points expired for {report.members_expired} members"
+            f"points expired for {report.members_expired} members; "
+            f"orders matured {report.orders_matured}"
         )
         await close_database()
 
@@ -138,5 +170,12 @@ if __name__ == "__main__":
         default=0,
         help="how many of the members also have points past their expiry (default none)",
     )
+    parser.add_argument(
+        "--maturing",
+        type=int,
+        default=0,
+        help="how many of the members (the last ones) also have an order past its return "
+        "window (default none)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.expiring))
+    asyncio.run(main(args.members, args.expiring, args.maturing))

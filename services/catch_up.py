@@ -9,15 +9,18 @@ Each member is one transaction under its row lock (and its inviter's, whom a com
 reward), so a killed run resumes where it stopped and a second run finds nothing to do.
 
 On PostgreSQL the members come in batches of BATCH, each batch one transaction: the batch's
-rows are locked and read in one statement, and members with no order maturing and no hold
-lapsing (the bulk of a nightly run) are done together — their expiry booked step by step as
-ledger.settle books it, their tier periods judged round by round (activity summed in one
-statement per round, the domain judging each member in Python), and the results written in a
-few statements (ledger rows, lot movements, lots, members, tier history, events): exactly the
-rows the member-by-member path writes, each member's events in the same order. A member with
-an order maturing or a hold lapsing is caught up on its own (catch_up below) after its batch
-commits: a completion renews balances and moves tiers, so its steps interleave, in time
-order. A killed run leaves every batch done or untouched; the next run resumes after them."""
+rows are locked and read in one statement, with their due orders and open lots, and each
+member takes the same steps in the same time order as here (_Batch) — expiry booked as
+ledger.settle books it, an order completed as order_service._complete completes it (the EARN
+pair, lot, balances, spend, order, event, qualifying activity and upgrade), tier periods
+judged as judge_period judges them — the rules run in Python on the member's state, and what
+must be read (qualifying sums) is read for all waiting members at once, round by round. The
+results are written in a few statements (ledger rows, lots, lot movements, orders, members,
+tier history, qualifying activity, events): exactly the rows the member-by-member path writes,
+each member's in the same order. A member with a hold lapsing, or whose completion would
+reward an inviter (a pending referral), and such an inviter in the batch, is caught up on its
+own (catch_up below) after its batch commits, in id order as this path takes them. A killed
+run leaves every batch done or untouched; the next run resumes after them."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from typing import Any, cast
 
 from tortoise.transactions import in_transaction
 
@@ -37,15 +41,19 @@ from db.repositories import jobs as jobs_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
+from domain.auth import Principal, Role
 from domain.events import EventType, points_payload
-from domain.lots import Lot, Take, expiry_steps, next_expiry_due, rolling_expiry
-from domain.points import ExpiryPolicy
-from domain.tier_rules import at_period_end, valid_until
+from domain.lots import ExpiryStep, Lot, Take, expiry_steps, next_expiry_due, rolling_expiry
+from domain.points import ExpiryPolicy, TxKind
+from domain.tier_rules import after_activity, at_period_end, valid_until
+from domain.tiers import TierView
 from services import tier_evaluation
 from services.clock import now_of, wall_now, zone_of
 from services.events import new_event_id
 from services.points import ledger
 from services.points import orders as order_service
+from services.points.ledger import INSTANT, Entry, actor_of
+from services.points.orders import ORDER
 from services.points.redemption import EXPIRED, close_hold
 
 BATCH = 500
@@ -95,110 +103,31 @@ async def run(programme: Programme, done: Done) -> None:
 
 
 async def run_batch(programme: Programme, member_ids: list[int], now: datetime, done: Done) -> None:
-    """One batch (PostgreSQL): expiry and tier periods of members with nothing else due, in
-    one transaction; then the members with an order maturing or a hold lapsing caught up one
-    by one."""
+    """One batch (PostgreSQL), in one transaction: every member's due work in time order, as
+    catch_up does it, the reads and writes shared by the batch (_Batch). Members with a hold
+    lapsing, or whose completion can reward an inviter (a referral waiting for their first
+    completed order), and such inviters in the batch, are caught up one by one after it, in
+    id order."""
     one_by_one: list[int] = []
     async with in_transaction():
         members = await jobs_repo.lock_due(programme.id, member_ids, now)
-        expiring: list[jobs_repo.DueMember] = []
-        periods: list[jobs_repo.DueMember] = []
+        rewarding = {m.inviter_id for m in members if m.order_due and m.inviter_id is not None}
+        batched: list[jobs_repo.DueMember] = []
         for member in members:
-            if member.order_due or member.hold_due:
+            if (
+                member.hold_due
+                or (member.order_due and member.inviter_id is not None)
+                or member.id in rewarding
+            ):
                 one_by_one.append(member.id)
-                continue
-            # as ledger.expiry_is_due, from the row alone
-            if member.expiry_due_at is not None and member.expiry_due_at <= now:
-                expiring.append(member)
-            if member.tier_valid_until is not None and member.tier_valid_until <= now:
-                periods.append(member)
-        told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]] = []
-        await _expire(programme, expiring, now, done, told)
-        changed = await _judge_periods(programme, periods, now, done, told)
-        await jobs_repo.save_members(list({m.id: m for m in expiring + periods}.values()))
-        # each member's events in the order the member-by-member path writes them
-        told.sort(key=lambda t: (t[0], t[1], t[2]))
-        await outbox_repo.insert_many(programme.id, [t[3] for t in told], recorded_at=wall_now())
-    for member_id in changed:
+            else:
+                batched.append(member)
+        batch = _Batch(programme, now, done)
+        await batch.run(batched)
+    for member_id in sorted(batch.tier_moved):
         await tier_cache.forget_member_tier(programme.id, member_id)
     for member_id in one_by_one:
         await catch_up(programme, member_id, now, done)
-
-
-async def _expire(
-    programme: Programme,
-    members: list[jobs_repo.DueMember],
-    now: datetime,
-    done: Done,
-    told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]],
-) -> None:
-    """ledger.settle, step by step as catch_up takes it, for many locked members with no
-    order maturing: each step dated when it fell due, the ledger rows written together."""
-    if not members:
-        return
-    policy = ledger.policy_of(programme)
-    tz = zone_of(programme)
-    lots_of = await jobs_repo.open_lots([m.id for m in members])
-    rows: list[jobs_repo.ExpiryRow] = []
-    for member in members:
-        lots = lots_of[member.id]
-        rolling = (
-            rolling_expiry(member.last_earned_at, policy.expiry_months, tz)
-            if policy.expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY
-            else None
-        )
-        expired = 0
-        while member.expiry_due_at is not None and member.expiry_due_at <= now:
-            steps = expiry_steps(
-                lots,
-                now,
-                policy=policy.expiry_policy,
-                rolling_expires_at=rolling,
-                spendable=member.points_available - member.points_held,
-            )
-            if steps:
-                step = steps[0]
-                total = sum(t.amount for t in step.takes)
-                member.points_available -= total
-                expired += total
-                rows.append(
-                    jobs_repo.ExpiryRow(
-                        member.id,
-                        -total,
-                        member.points_available,
-                        member.points_pending,
-                        step.due_at.astimezone(tz).date().isoformat(),
-                        step.due_at,
-                        step.takes,
-                    )
-                )
-                lots = _after(lots, step.takes)
-            member.expiry_due_at = next_expiry_due(
-                lots, policy=policy.expiry_policy, rolling_expires_at=rolling
-            )
-            if not steps:
-                break  # nothing takeable (held): the bound narrowed, as settle leaves it
-        done.points_expired += expired
-        done.members_expired += expired > 0
-    await jobs_repo.add_expiries(programme.id, rows)
-    external_ids = {m.id: m.external_id for m in members}
-    for n, row in enumerate(rows):
-        event = outbox_repo.NewEvent(
-            new_event_id(),
-            row.member_id,
-            str(EventType.POINTS_EXPIRED),
-            row.at,
-            points_payload(
-                external_id=external_ids[row.member_id],
-                points=row.amount,
-                available_after=row.available_after,
-                pending_after=row.pending_after,
-                source="EXPIRY",
-                reference=row.reference,
-                reason="points expired",
-            ),
-        )
-        told.append((row.at, Kind.POINTS_EXPIRE, n, event))
 
 
 def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
@@ -211,104 +140,394 @@ def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
     ]
 
 
-async def _judge_periods(
-    programme: Programme,
-    members: list[jobs_repo.DueMember],
-    now: datetime,
-    done: Done,
-    told: list[tuple[datetime, Kind, int, outbox_repo.NewEvent]],
-) -> list[int]:
-    """tier_evaluation.judge_period for many locked members with nothing else due, round by
-    round while a period ended by `now`; returns the members whose tier moved."""
-    tiers = await tier_cache.programme_tiers(programme.id)
-    by_id = {t.id: t for t in tiers}
-    policy = tier_evaluation.policy_of(programme)
-    tz = zone_of(programme)
-    metric = policy.metric.value
-    last_events: dict[int, int] = {}
-    changes: list[jobs_repo.TierChangeRow] = []
-    pending = members
-    while pending:
-        judged = []
-        for member in pending:
-            done.tier_periods_ended += 1
-            if member.tier_id in by_id:
-                judged.append(member)
-            else:
-                member.tier_valid_until = None  # a tier no longer on the ladder
-        windows = []
-        for member in judged:
-            end = member.tier_valid_until
-            assert end is not None
-            since, after = tier_evaluation.retention_window(member, policy, end=end, tz=tz)
-            windows.append(jobs_repo.Window(member.id, since, end, after))
-            since, after = tier_evaluation.qualifying_window(member, policy, end, tz=tz)
-            windows.append(jobs_repo.Window(member.id, since, end, after))
-        sums = await jobs_repo.sums(windows)
-        outcomes = []
-        for n, member in enumerate(judged):
-            current = by_id[member.tier_id]  # type: ignore[index]
-            period_total, total = sums[2 * n][metric], sums[2 * n + 1][metric]
-            kept = at_period_end(current, tiers, period_total=period_total, qualifying_total=total)
-            outcomes.append((member, current, kept, period_total))
-        moving = [m.id for m, current, kept, _ in outcomes if kept.id != current.id]
-        last_events.update(
-            await jobs_repo.last_event_ids([i for i in moving if i not in last_events])
-        )
-        for member, current, kept, period_total in outcomes:
-            end = member.tier_valid_until
-            assert end is not None
-            if kept.id == current.id:
-                member.tier_period_start = end
-                # periods are counted from the tier change (not chained), so month ends hold
-                member.tier_valid_until = valid_until(
-                    policy, now=end, tier_since=member.tier_since or end, tz=tz
-                )
-                continue
-            counted_from = member.tier_period_start
-            member.tier_id = kept.id
-            member.tier_since = member.tier_period_start = end
-            member.tier_event_id = last_events[member.id]
-            member.tier_valid_until = tier_evaluation.new_valid_until(kept, tiers, programme, end)
-            changes.append(
-                jobs_repo.TierChangeRow(
-                    member.id,
-                    current.id,
-                    kept.id,
-                    tier_evaluation.PERIOD_ENDED,
-                    period_total,
-                    member.tier_event_id,
-                    counted_from,
-                    end,
-                )
-            )
-            told.append(
-                (
-                    end,
-                    Kind.PERIOD_ENDS,
-                    len(told),
-                    outbox_repo.NewEvent(
-                        new_event_id(),
-                        member.id,
-                        str(EventType.TIER_CHANGED),
-                        end,
-                        tier_evaluation.changed_payload(
-                            member.external_id,
-                            current,
-                            kept,
-                            reason=tier_evaluation.PERIOD_ENDED,
-                            valid_until=member.tier_valid_until,
-                            total=period_total,
-                        ),
-                    ),
-                )
-            )
-            done.tier_changes += 1
-        pending = [
-            m for m in judged if m.tier_valid_until is not None and m.tier_valid_until <= now
+@dataclass
+class _State:
+    """A batch member on its way: its row, open lots (new ones under placeholder ids) and the
+    orders still to mature."""
+
+    row: jobs_repo.DueMember
+    lots: list[Lot]
+    orders: list[jobs_repo.DueOrder]
+    last_event_id: int  # its latest qualifying event
+    expired: int = 0
+
+
+@dataclass(frozen=True)
+class _Ask:
+    """What a member waits on: the sums of its windows, then the step's outcome."""
+
+    state: _State
+    kind: Kind
+    at: datetime
+    windows: list[jobs_repo.Window]
+    counted_from: datetime | None = None
+
+
+_PLACEHOLDER = 1 << 62  # new lots' ids until written: above every real id, in order opened
+
+
+class _Batch:
+    """catch_up for many locked members at once. Each member takes its steps in time order
+    exactly as _next_step/_do do; what is pure (expiry, an order's ledger move, the tier
+    rules) runs in Python, member by member. A step that must read qualifying sums (a period's
+    end; the upgrade check after a completion, which reads the completion's own activity)
+    waits: each round books the waiting members' new activity and reads all their sums in
+    one statement each, then they go on. The ledger rows, lots, orders, members, tier history
+    and events are written at the end, a statement each, in the order they were booked."""
+
+    def __init__(self, programme: Programme, now: datetime, done: Done) -> None:
+        self.programme, self.now, self.done = programme, now, done
+        self.points = ledger.policy_of(programme)
+        self.policy = tier_evaluation.policy_of(programme)
+        self.tz = zone_of(programme)
+        self.booked_at = now_of(programme)
+        self.actor = actor_of(Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0))
+        self.tiers: list[TierView] = []
+        self.by_id: dict[int, TierView] = {}
+        self.rows: list[jobs_repo.LedgerRow] = []
+        self.new_lots: dict[int, jobs_repo.NewLot] = {}
+        self.completed: list[tuple[int, datetime]] = []
+        self.activity: list[tuple[_State, jobs_repo.Activity]] = []
+        self.changes: list[jobs_repo.TierChangeRow] = []
+        self.told: list[outbox_repo.NewEvent] = []
+        self.tier_moved: set[int] = set()
+
+    async def run(self, members: list[jobs_repo.DueMember]) -> None:
+        self.tiers = await tier_cache.programme_tiers(self.programme.id)
+        self.by_id = {t.id: t for t in self.tiers}
+        ids = [m.id for m in members]
+        ordering = [m.id for m in members if m.order_due]
+        orders = await jobs_repo.lock_due_orders(ordering, self.now)
+        with_lots = [
+            m.id for m in members if m.order_due or ledger.expiry_is_due(_as_member(m), self.now)
         ]
-    await jobs_repo.add_changes(programme.id, changes)
-    return sorted({c.member_id for c in changes})
+        lots = await jobs_repo.open_lots(with_lots)
+        last = await jobs_repo.last_event_ids(ids) if members else {}
+        states = [
+            _State(m, lots.get(m.id, []), orders.get(m.id, []), last.get(m.id, 0)) for m in members
+        ]
+        while states:
+            asks = [ask for state in states if (ask := self._advance(state)) is not None]
+            if not asks:
+                break
+            await self._book_activity()
+            sums = await jobs_repo.sums([w for ask in asks for w in ask.windows])
+            n = 0
+            for ask in asks:
+                self._answer(ask, sums[n : n + len(ask.windows)])
+                n += len(ask.windows)
+            states = [ask.state for ask in asks]
+        await self._book_activity()  # no tiers: completions wait on nothing
+        await self._write(members)
+
+    # ---- one member's steps --------------------------------------------------------------
+
+    def _advance(self, state: _State) -> _Ask | None:
+        """Take the member's steps until one waits on sums (returned) or nothing is due."""
+        last: tuple[datetime, Kind] | None = None
+        while (step := self._next(state)) is not None:
+            if step == last and step[1] is not Kind.ORDER_MATURES:
+                raise RuntimeError(f"member {state.row.id}: {step[1].name} at {step[0]} again")
+            last = step
+            at, kind = step
+            if kind is Kind.POINTS_EXPIRE:
+                self._settle(state, at)
+            elif kind is Kind.ORDER_MATURES:
+                ask = self._mature(state)
+                if ask is not None:
+                    return ask
+            else:
+                self.done.tier_periods_ended += 1
+                member = state.row
+                if member.tier_id not in self.by_id:
+                    member.tier_valid_until = None  # a tier no longer on the ladder
+                    continue
+                end = member.tier_valid_until
+                assert end is not None
+                since, after = tier_evaluation.retention_window(
+                    member, self.policy, end=end, tz=self.tz
+                )
+                windows = [jobs_repo.Window(member.id, since, end, after)]
+                since, after = tier_evaluation.qualifying_window(
+                    member, self.policy, end, tz=self.tz
+                )
+                windows.append(jobs_repo.Window(member.id, since, end, after))
+                return _Ask(state, Kind.PERIOD_ENDS, end, windows)
+        if state.expired:
+            self.done.members_expired += 1
+            state.expired = 0
+        return None
+
+    def _next(self, state: _State) -> tuple[datetime, Kind] | None:
+        """_next_step, on the member's state."""
+        member = state.row
+        due: list[tuple[datetime, Kind]] = []
+        if state.orders:
+            due.append((state.orders[0].matures_at, Kind.ORDER_MATURES))
+        if member.expiry_due_at is not None and member.expiry_due_at <= self.now:
+            steps = self._expiry_steps(state, self.now)
+            if steps:
+                due.append((steps[0].due_at, Kind.POINTS_EXPIRE))
+            else:  # nothing takeable: narrow the bound, as settle does
+                member.expiry_due_at = next_expiry_due(
+                    self._open(state),
+                    policy=self.points.expiry_policy,
+                    rolling_expires_at=self._rolling(member),
+                )
+        if member.tier_valid_until is not None and member.tier_valid_until <= self.now:
+            due.append((member.tier_valid_until, Kind.PERIOD_ENDS))
+        return min(due, default=None)
+
+    def _open(self, state: _State) -> list[Lot]:
+        state.lots = [lot for lot in state.lots if lot.remaining > 0]  # as open_lots reads
+        return state.lots
+
+    def _rolling(self, member: jobs_repo.DueMember) -> datetime | None:
+        if self.points.expiry_policy is not ExpiryPolicy.ROLLING_ACTIVITY:
+            return None
+        return rolling_expiry(member.last_earned_at, self.points.expiry_months, self.tz)
+
+    def _expiry_steps(self, state: _State, until: datetime) -> list[ExpiryStep]:
+        """ledger.due_expiry: not past a pending order that matured, under rolling expiry."""
+        if self.points.expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY and state.orders:
+            matures = state.orders[0].matures_at
+            if matures <= until:
+                until = matures - INSTANT
+        member = state.row
+        return expiry_steps(
+            self._open(state),
+            until,
+            policy=self.points.expiry_policy,
+            rolling_expires_at=self._rolling(member),
+            spendable=member.points_available - member.points_held,
+        )
+
+    def _settle(self, state: _State, until: datetime) -> None:
+        """ledger.settle up to `until`: each step a ledger row dated when it fell due."""
+        member = state.row
+        if member.expiry_due_at is None or member.expiry_due_at > until:
+            return
+        lots = self._open(state)
+        for step in self._expiry_steps(state, until):
+            total = sum(t.amount for t in step.takes)
+            member.points_available -= total
+            state.expired += total
+            self.done.points_expired += total
+            reference = step.due_at.astimezone(self.tz).date().isoformat()
+            self.rows.append(
+                jobs_repo.LedgerRow(
+                    member.id,
+                    "EXPIRE",
+                    "AVAILABLE",
+                    -total,
+                    member.points_available,
+                    member.points_pending,
+                    "EXPIRY",
+                    reference,
+                    "points expired",
+                    "system:expiry",
+                    step.due_at,
+                    step.takes,
+                )
+            )
+            payload = points_payload(
+                external_id=member.external_id,
+                points=-total,
+                available_after=member.points_available,
+                pending_after=member.points_pending,
+                source="EXPIRY",
+                reference=reference,
+                reason="points expired",
+            )
+            self._tell(member.id, EventType.POINTS_EXPIRED, step.due_at, payload)
+            lots = _after(lots, step.takes)
+            for take in step.takes:
+                if take.lot_id in self.new_lots:
+                    self.new_lots[take.lot_id].remaining -= take.amount
+        state.lots = lots
+        member.expiry_due_at = next_expiry_due(
+            lots, policy=self.points.expiry_policy, rolling_expires_at=self._rolling(member)
+        )
+
+    def _mature(self, state: _State) -> _Ask | None:
+        """order_service.mature -> _complete: the move, the order, the activity; the upgrade
+        check waits on the sums (None when there is no ladder)."""
+        order = state.orders.pop(0)
+        member = state.row
+        at = order.matures_at
+        self.done.orders_matured += 1
+        left = order.points - order.points_reversed
+        entry = Entry(ORDER, order.order_ref, "return window closed", self.actor, None, at)
+        if left:
+            move = ledger.maturing(_as_member(member), entry, left, TxKind.EARN, self.programme)
+            for row in (move.debit, move.credit):
+                lot = None
+                if row is move.credit and move.lot_amount > 0:
+                    lot = _PLACEHOLDER + len(self.new_lots)
+                    self.new_lots[lot] = jobs_repo.NewLot(
+                        lot,
+                        member.id,
+                        move.lot_amount,
+                        move.lot_amount,
+                        row.created_at,
+                        move.lot_expires_at,
+                    )
+                    state.lots.append(
+                        Lot(lot, move.lot_amount, row.created_at, move.lot_expires_at)
+                    )
+                self.rows.append(
+                    jobs_repo.LedgerRow(
+                        member.id,
+                        row.kind,
+                        row.bucket,
+                        row.amount,
+                        row.available_after,
+                        row.pending_after,
+                        row.reference_type,
+                        row.reference,
+                        row.reason,
+                        row.actor,
+                        row.created_at,
+                        [],
+                        row.idempotency_key,
+                        lot,
+                    )
+                )
+            event = move.event
+            self.told.append(
+                outbox_repo.NewEvent(
+                    event.event_id, member.id, event.type, event.occurred_at, event.payload
+                )
+            )
+        self.completed.append((order.id, at))
+        spend = order_service.qualifying_spend(_as_order(order), order.returned_amount)
+        member.qualifying_spend += spend
+        activity = tier_evaluation.order_activity(0, spend)
+        self.activity.append(
+            (
+                state,
+                jobs_repo.Activity(
+                    member.id, at, activity["spend"], 1, activity["growth"], order.order_ref
+                ),
+            )
+        )
+        if not self.tiers:
+            return None
+        when = max(at, member.tier_since) if member.tier_since is not None else at
+        since, after = tier_evaluation.qualifying_window(member, self.policy, when, tz=self.tz)
+        return _Ask(
+            state,
+            Kind.ORDER_MATURES,
+            when,
+            [jobs_repo.Window(member.id, since, when + INSTANT, after)],
+            counted_from=tier_evaluation.window_from(member, self.policy, when, self.tz),
+        )
+
+    def _answer(self, ask: _Ask, sums: list[dict[str, int]]) -> None:
+        member = ask.state.row
+        metric = self.policy.metric.value
+        if ask.kind is Kind.ORDER_MATURES:  # tier_evaluation.record_activity's upgrade
+            total = sums[0][metric]
+            current = self.by_id.get(member.tier_id)  # type: ignore[arg-type]
+            earned = after_activity(current, self.tiers, total)
+            if earned is not None and (current is None or earned.rank > current.rank):
+                self._change(ask, current, earned, tier_evaluation.UPGRADE, total, ask.counted_from)
+            return
+        current = self.by_id[member.tier_id]  # type: ignore[index]
+        period_total, total = sums[0][metric], sums[1][metric]
+        kept = at_period_end(current, self.tiers, period_total=period_total, qualifying_total=total)
+        end = ask.at
+        if kept.id == current.id:
+            member.tier_period_start = end
+            # periods are counted from the tier change (not chained), so month ends hold
+            member.tier_valid_until = valid_until(
+                self.policy, now=end, tier_since=member.tier_since or end, tz=self.tz
+            )
+            return
+        self._change(
+            ask,
+            current,
+            kept,
+            tier_evaluation.PERIOD_ENDED,
+            period_total,
+            member.tier_period_start,
+        )
+        self.done.tier_changes += 1
+
+    def _change(
+        self,
+        ask: _Ask,
+        current: TierView | None,
+        tier: TierView,
+        reason: str,
+        total: int,
+        counted_from: datetime | None,
+    ) -> None:
+        """tier_evaluation.change_tier (a period's end moves the member as it does)."""
+        member, at = ask.state.row, ask.at
+        previous = member.tier_id
+        member.tier_id = tier.id
+        member.tier_since = member.tier_period_start = at
+        member.tier_event_id = ask.state.last_event_id
+        member.tier_valid_until = tier_evaluation.new_valid_until(
+            tier, self.tiers, self.programme, at
+        )
+        self.changes.append(
+            jobs_repo.TierChangeRow(
+                member.id,
+                previous,
+                tier.id,
+                reason,
+                total,
+                member.tier_event_id,
+                counted_from,
+                at,
+            )
+        )
+        payload = tier_evaluation.changed_payload(
+            member.external_id,
+            current,
+            tier,
+            reason=reason,
+            valid_until=member.tier_valid_until,
+            total=total,
+        )
+        self._tell(member.id, EventType.TIER_CHANGED, at, payload)
+        self.tier_moved.add(member.id)
+
+    def _tell(self, member_id: int, type: EventType, at: datetime, payload: dict[str, Any]) -> None:
+        self.told.append(outbox_repo.NewEvent(new_event_id(), member_id, str(type), at, payload))
+
+    # ---- the batch's statements ------------------------------------------------------------
+
+    async def _book_activity(self) -> None:
+        """The completions' qualifying activity, before any sums read it."""
+        if not self.activity:
+            return
+        ids = await jobs_repo.add_activity(
+            self.programme.id, self.booked_at, [a for _, a in self.activity]
+        )
+        for (state, _), event_id in zip(self.activity, ids, strict=True):
+            state.last_event_id = event_id
+        self.activity = []
+
+    async def _write(self, members: list[jobs_repo.DueMember]) -> None:
+        await jobs_repo.add_ledger(self.programme.id, self.rows, list(self.new_lots.values()))
+        await jobs_repo.complete_orders(self.completed)
+        await jobs_repo.save_members(members)
+        await jobs_repo.add_changes(self.programme.id, self.changes)
+        await outbox_repo.insert_many(self.programme.id, self.told, recorded_at=wall_now())
+
+
+def _as_member(member: jobs_repo.DueMember) -> Member:
+    """A batch row where the ledger's pure helpers take a Member: they read and move only the
+    balances, last_earned_at, expiry_due_at and external_id, which the row has."""
+    return cast(Member, member)
+
+
+def _as_order(order: jobs_repo.DueOrder) -> Order:
+    """A due order where qualifying_spend takes an Order (it reads amount, paid_with_points)."""
+    return cast(Order, order)
 
 
 async def _members_due(programme_id: int, now: datetime) -> AsyncIterator[int]:

@@ -17,12 +17,14 @@ import pytest
 from db.connection import is_postgres
 from db.models import (
     Event,
+    LotMovement,
     Member,
     Order,
     PointLot,
     PointTransaction,
     Programme,
     QualifyingEvent,
+    Referral,
     Tier,
     TierChange,
 )
@@ -32,9 +34,9 @@ from domain.tier_rules import Window
 from domain.tiers import TierDraft
 from services import catch_up, tier_policy
 from services import tiers as tier_service
-from services.points import admin
+from services.points import admin, redemption
 from tests.fixtures.factories import admin_of, create_member, create_programme
-from tests.fixtures.points import advance, line, place_order, run_jobs
+from tests.fixtures.points import advance, line, place_order, run_jobs, staff
 from tests.services.test_points_ledger import set_policy
 from tests.services.test_points_timeline import set_clock
 
@@ -144,7 +146,34 @@ async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Pro
             tier_valid_until=since + timedelta(days=30 * ended),
             tier_event_id=cause.id,
         )
-    await advance(programme, days=700)
+    # Orders maturing between the expiries and period ends above, several per member; a hold
+    # that lapses and referrals waiting for a first completion (those go member by member).
+    await redemption.hold(
+        staff(programme),
+        member_external_id="s3",
+        amount=50,
+        order_ref="s3-hold",
+        idempotency_key="hold-s3",
+    )
+    for invitee, inviter in ((seeded[1], seeded[4]), (seeded[10], shoppers[1])):
+        await Referral.create(
+            programme_id=programme.id,
+            inviter_id=inviter.id,
+            invitee_id=invitee.id,
+            status="PENDING",
+            created_at=START,
+        )
+    days = 0
+    for k in range(3):
+        await advance(programme, days=50 + 7 * k)
+        days += 50 + 7 * k
+        for n, member in enumerate(seeded):
+            if (n + k) % 3:
+                amount = 3_000 * (n % 7 + 1) + 1_000 * k
+                await place_order(programme, member, line("c", amount), order_ref=f"t{n}-c{k}")
+        for n, member in enumerate(shoppers):
+            await place_order(programme, member, line("c", 9_000 * (k + 1)), order_ref=f"s{n}-c{k}")
+    await advance(programme, days=700 - days)
     return await Programme.get(id=programme.id)
 
 
@@ -158,6 +187,10 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
     for member in await Member.filter(programme_id=programme.id).order_by("external_id"):
         events = await QualifyingEvent.filter(member_id=member.id).order_by("id")
         nth = {0: 0, **{e.id: n + 1 for n, e in enumerate(events)}}
+        rows = await PointTransaction.filter(member_id=member.id).order_by("id")
+        nth_row = {t.id: n for n, t in enumerate(rows)}
+        lots = await PointLot.filter(member_id=member.id).order_by("id")
+        nth_lot = {lot.id: n for n, lot in enumerate(lots)}
         found[member.external_id] = (
             (
                 codes.get(member.tier_id, "?"),
@@ -167,7 +200,10 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
                 nth[member.tier_event_id],
                 member.points_available,
                 member.points_pending,
+                member.points_held,
                 member.expiry_due_at,
+                member.last_earned_at,
+                member.qualifying_spend,
                 member.event_seq,
             ),
             [
@@ -193,19 +229,35 @@ async def snapshot(programme: Programme) -> dict[str, Any]:
                     t.amount,
                     t.available_after,
                     t.pending_after,
+                    t.reference_type,
+                    t.reference,
                     t.reason,
+                    t.actor,
+                    t.idempotency_key is None,  # order placements: a random key each
+                    t.shortfall,
                     t.created_at,
                 )
-                for t in await PointTransaction.filter(member_id=member.id).order_by("id")
+                for t in rows
             ],
             [
-                (lot.earned_at, lot.expires_at, lot.amount, lot.remaining)
-                for lot in await PointLot.filter(member_id=member.id).order_by("earned_at", "id")
+                (
+                    nth_row.get(lot.source_id),
+                    lot.earned_at,
+                    lot.expires_at,
+                    lot.amount,
+                    lot.remaining,
+                )
+                for lot in lots
             ],
+            sorted(
+                (nth_row[m.transaction_id], nth_lot[m.lot_id], m.amount)
+                for m in await LotMovement.filter(lot__member_id=member.id)
+            ),
             [
-                (o.order_ref, o.status)
+                (o.order_ref, o.status, o.completed_at)
                 for o in await Order.filter(member_id=member.id).order_by("order_ref")
             ],
+            [(e.at, e.spend, e.orders, e.growth, e.reference) for e in events],
         )
     return found
 
@@ -235,16 +287,34 @@ async def test_batches_write_what_member_by_member_writes(window, expiry, monkey
     one_by_one = await world(window, expiry)
     monkeypatch.setattr(catch_up, "BATCH", 7)  # several batches, a few members each
     in_batches: list[int] = []
-    real = jobs_repo.add_expiries
+    real = jobs_repo.add_ledger
 
-    async def add_expiries(programme_id: int, rows: list[Any]) -> list[int]:
-        in_batches.extend(r.member_id for r in rows)
-        return await real(programme_id, rows)
+    async def add_ledger(programme_id: int, rows: list[Any], lots: list[Any]) -> list[int]:
+        in_batches.extend(r.member_id for r in rows if r.kind == "EXPIRE")
+        return await real(programme_id, rows, lots)
 
-    monkeypatch.setattr(jobs_repo, "add_expiries", add_expiries)
+    monkeypatch.setattr(jobs_repo, "add_ledger", add_ledger)
+    completed: list[int] = []
+    real_complete, real_changes = jobs_repo.complete_orders, jobs_repo.add_changes
+    upgrades: list[str] = []
+
+    async def complete_orders(orders: list[Any]) -> None:
+        completed.extend(o[0] for o in orders)
+        await real_complete(orders)
+
+    async def add_changes(programme_id: int, changes: list[Any]) -> None:
+        upgrades.extend(c.reason for c in changes if c.reason == "ORDER_COMPLETED")
+        await real_changes(programme_id, changes)
+
+    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
+    monkeypatch.setattr(jobs_repo, "add_changes", add_changes)
     report = await run_jobs(batched)
     assert in_batches  # some points expired in batches, some member by member
     assert len(set(in_batches)) < report.members_expired
+    # most orders matured in batches (several per member), the referred members' one by one
+    assert len(set(completed)) == len(completed) > 2 * SHOPPERS
+    assert len(completed) < report.orders_matured
+    assert upgrades  # completions moved tiers in batches
     with monkeypatch.context() as patched:
         member_by_member(patched)
         expected = await run_jobs(one_by_one)
@@ -252,8 +322,16 @@ async def test_batches_write_what_member_by_member_writes(window, expiry, monkey
     assert report.tier_periods_ended > SEEDED  # several periods for some
     assert report.tier_changes > 0 and report.orders_matured > 0 and report.points_expired > 0
     assert_same(await snapshot(batched), await snapshot(one_by_one))
+    # A referral reward booked (dated in the past) for an inviter already caught up in this
+    # run expires on the next: the member-by-member path does the same.
     again = await run_jobs(batched)
-    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+    with monkeypatch.context() as patched:
+        member_by_member(patched)
+        assert again == await run_jobs(one_by_one)
+    assert again.tier_periods_ended == again.orders_matured == 0
+    assert_same(await snapshot(batched), await snapshot(one_by_one))
+    last = await run_jobs(batched)
+    assert last.tier_periods_ended == last.orders_matured == last.points_expired == 0
 
 
 async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_result(
@@ -283,9 +361,12 @@ async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_r
     rest = await run_jobs(interrupted)
     assert 0 < rest.tier_periods_ended < expected.tier_periods_ended
     assert_same(await snapshot(interrupted), await snapshot(whole))
-    # nothing done twice: the histories, events and ledgers are equal, and nothing is left
+    # nothing done twice: the histories, events and ledgers are equal, and what is left (a
+    # referral reward's expiry, see above) is left in both
     again = await run_jobs(interrupted)
-    assert again.tier_periods_ended == again.orders_matured == again.points_expired == 0
+    assert again == await run_jobs(whole)
+    assert again.tier_periods_ended == again.orders_matured == 0
+    assert_same(await snapshot(interrupted), await snapshot(whole))
 
 
 # The job in a process of its own, SIGKILLed inside its third batch after that batch wrote
@@ -414,3 +495,125 @@ async def test_a_batch_costs_the_same_statements_for_5_members_or_40():
     # movements, lots, sums and last events (per round of periods), members, tier history,
     # events: the same however many members the batch has
     assert counts[0] == counts[1] <= 16, counts
+
+
+async def orders_maturing(members: int) -> Programme:
+    """`members` members with two orders each past their return window (the second upgrades
+    the member) and points from the first past their expiry."""
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await set_policy(programme, expiry_policy=ExpiryPolicy.LOTS, expiry_months=3)
+    await set_clock(programme, START)
+    shoppers = [await create_member(programme) for _ in range(members)]
+    for member in shoppers:
+        await place_order(programme, member, line("a", 8_000))
+    await advance(programme, days=100)
+    for member in shoppers:
+        await place_order(programme, member, line("b", 60_000))
+    await advance(programme, days=100)
+    return await Programme.get(id=programme.id)
+
+
+async def test_maturing_orders_cost_the_same_statements_for_5_members_or_40(monkeypatch):
+    from tests.graphql.test_query_counts import counting_statements
+
+    counts = []
+    one_by_one: list[int] = []
+
+    async def by_itself(programme: Programme, member_id: int, *rest: Any) -> None:
+        one_by_one.append(member_id)
+
+    monkeypatch.setattr(catch_up, "catch_up", by_itself)
+    for members in (5, 40):
+        programme = await orders_maturing(members)
+        done = catch_up.Done()
+        with counting_statements() as counted:
+            await catch_up.run(programme, done)
+        assert not one_by_one
+        assert done.orders_matured == 2 * members and done.members_expired == members
+        assert await Member.filter(programme_id=programme.id, tier__code="GOLD").count() == members
+        counts.append(counted["n"])
+    # find (2), lock and read, orders, lots, last events; per completion round (2) activity
+    # ids and rows, sums; ledger ids, rows, lot ids, lots, movements (no old lot taken from:
+    # both orders' lots are new); orders, members, tier history, events
+    assert counts[0] == counts[1] <= 21, counts
+
+
+async def ties(expiry: ExpiryPolicy) -> Programme:
+    """Members whose order matures at the very instant their points expire and their tier
+    period ends (the job takes the order first, then expiry, then the period), one with the
+    order a moment before them, one a moment after."""
+    from domain.lots import add_months
+
+    programme = await create_programme()
+    for rank, (code, entry, retention) in enumerate(
+        [("BRONZE", 0, None), ("SILVER", 10_000, 5_000), ("GOLD", 50_000, 30_000)]
+    ):
+        await tier_service.upsert_tier(
+            admin_of(programme),
+            TierDraft(code, code.title(), rank, entry, retention),
+            idempotency_key=uuid.uuid4().hex,
+        )
+    await tier_policy.change(
+        admin_of(programme),
+        {"window": Window.VALIDITY, "validity_months": 6, "reset_on_change": True},
+        idempotency_key=uuid.uuid4().hex,
+    )
+    await set_policy(programme, expiry_policy=expiry, expiry_months=3)
+    end = datetime(2027, 9, 1, 0, 0, tzinfo=SHANGHAI)
+    await set_clock(programme, add_months(end, -3, SHANGHAI))
+    members = [
+        await create_member(programme, external_id=f"tie{n}", display_name=f"tie{n}")
+        for n in range(3)
+    ]
+    for n, member in enumerate(members):
+        await admin.grant(
+            admin_of(programme),
+            member_external_ids=[member.external_id],
+            amount=500,
+            reason="earned",
+            idempotency_key=f"tie-grant-{n}",
+        )
+    gold = await Tier.get(programme_id=programme.id, code="GOLD")
+    for member in members:
+        await Member.filter(id=member.id).update(
+            tier_id=gold.id,
+            tier_since=add_months(end, -6, SHANGHAI),
+            tier_period_start=add_months(end, -6, SHANGHAI),
+            tier_valid_until=end,
+        )
+    moment = timedelta(microseconds=1)
+    for n, member in enumerate(members):  # maturing at end - 1µs, end, end + 1µs
+        await set_clock(programme, end - timedelta(days=30) + (n - 1) * moment)
+        await place_order(programme, member, line("t", 40_000), order_ref=f"tie{n}-o")
+    await advance(programme, days=400)
+    return await Programme.get(id=programme.id)
+
+
+@pytest.mark.parametrize("expiry", [ExpiryPolicy.LOTS, ExpiryPolicy.ROLLING_ACTIVITY])
+async def test_an_order_maturing_at_the_instant_points_expire_and_a_period_ends(
+    expiry, monkeypatch
+):
+    batched, one_by_one = await ties(expiry), await ties(expiry)
+    completed: list[int] = []
+    real = jobs_repo.complete_orders
+
+    async def complete_orders(orders: list[Any]) -> None:
+        completed.extend(o[0] for o in orders)
+        await real(orders)
+
+    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
+    report = await run_jobs(batched)
+    assert len(completed) == report.orders_matured == 3  # all in the batch
+    with monkeypatch.context() as patched:
+        member_by_member(patched)
+        assert report == await run_jobs(one_by_one)
+    assert report.points_expired > 0 and report.tier_periods_ended > 0
+    assert_same(await snapshot(batched), await snapshot(one_by_one))
