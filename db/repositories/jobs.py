@@ -49,7 +49,7 @@ SELECT m.id, m.external_id, m.joined_at, m.tier_id, m.tier_since, m.tier_period_
   FROM members m
  WHERE m.programme_id = $1 AND m.id = ANY($2::int[])
  ORDER BY m.id
-   FOR UPDATE OF m
+   FOR NO KEY UPDATE OF m
 """
 
 # Activity of each window: member, [since, until), leaving out what is dated exactly `since`
