@@ -39,13 +39,14 @@ from domain.idempotency import check_key
 from domain.points import TxKind
 from services.clock import now_of, zone_of
 from services.idempotency import run_once
+from services.parsed import parsed
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, credit_available
 from services.points.redemption import check_reason
 
 
 def policy_of(programme: Programme) -> AbusePolicy:
-    return AbusePolicy.from_json(programme.abuse_policy)
+    return parsed("abuse", programme.id, programme.abuse_policy, AbusePolicy.from_json)
 
 
 def _period_began(programme: Programme, period: Period, now: datetime) -> datetime:

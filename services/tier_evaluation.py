@@ -43,6 +43,7 @@ from domain.tier_rules import (
 from domain.tiers import TierView, entry_tier
 from services import events as event_service
 from services.clock import now_of, zone_of
+from services.parsed import parsed
 from services.points.ledger import INSTANT
 
 UPGRADE, RETURNED, PERIOD_ENDED = "ORDER_COMPLETED", "ORDER_RETURNED", "PERIOD_ENDED"
@@ -53,7 +54,7 @@ Sums = Callable[..., Awaitable[dict[str, int]]]
 
 
 def policy_of(programme: Programme) -> TierPolicy:
-    return TierPolicy.from_json(programme.tier_policy)
+    return parsed("tiers", programme.id, programme.tier_policy, TierPolicy.from_json)
 
 
 class TierFacts(Protocol):

@@ -33,6 +33,7 @@ from domain.lots import (
 from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
 from services import events as event_service
 from services.clock import now_of, wall_now, zone_of
+from services.parsed import parsed
 
 INSTANT = timedelta(microseconds=1)
 
@@ -55,7 +56,7 @@ def _check_room(member: Member, amount: int) -> None:
 
 
 def policy_of(programme: Programme) -> PointsPolicy:
-    return PointsPolicy.from_json(programme.points_policy)
+    return parsed("points", programme.id, programme.points_policy, PointsPolicy.from_json)
 
 
 @dataclass(frozen=True)
