@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +42,9 @@ def is_audited(principal: Principal | None) -> bool:
     return principal is not None and principal.role in AUDITED_ROLES
 
 
+@functools.lru_cache(maxsize=4096)
 def _masked(name: str) -> bool:
+    """Kept per name: the names are the schema's, asked on every audited mutation."""
     return name not in _KEPT and bool(_MASKED.search(name))
 
 
@@ -53,6 +56,8 @@ def redact_input(value: Any, name: str = "") -> Any:
         return None
     if name and _masked(name):
         return MASK
+    if isinstance(value, str):
+        return clean_text(value)
     if isinstance(value, dict):
         return {key: redact_input(item, key) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -60,8 +65,6 @@ def redact_input(value: Any, name: str = "") -> Any:
         if len(value) > MAX_SUMMARY_ITEMS:
             kept.append({"omitted": len(value) - MAX_SUMMARY_ITEMS})
         return kept
-    if isinstance(value, str):
-        return clean_text(value)
     if isinstance(value, bool | int | float):
         return value
     return clean_text(str(value))
@@ -70,9 +73,10 @@ def redact_input(value: Any, name: str = "") -> Any:
 def clean_text(value: str) -> str:
     """Cut to 200 characters, without what a JSON column or a log refuses or misprints: NUL,
     other control characters, lone surrogates (a refused input is audited too, as it came)."""
-    return "".join(
-        ch if ch.isprintable() or ch in "\t\n" else "\ufffd" for ch in value[:MAX_SUMMARY_TEXT]
-    )
+    cut = value[:MAX_SUMMARY_TEXT]
+    if cut.isprintable():  # nearly always: no character to look at one by one
+        return cut
+    return "".join(ch if ch.isprintable() or ch in "\t\n" else "\ufffd" for ch in cut)
 
 
 def pack_targets(ids: list[str]) -> str:

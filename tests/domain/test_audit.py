@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from domain.audit import (
     MASK,
@@ -53,6 +54,15 @@ def test_long_lists_and_text_are_cut_and_unprintable_text_replaced():
     assert kept["skus"][-1] == {"omitted": 50 - MAX_SUMMARY_ITEMS}
     assert len(kept["note2"]) == 200
     assert redact_input({"sku": "a\x00b\ud800c\td"}) == {"sku": "a\ufffdb\ufffdc\td"}
+
+
+def test_kept_text_is_plain_text_whether_printable_or_not():
+    class Method(StrEnum):
+        CARD = "CARD"
+
+    kept = redact_input({"method": Method.CARD, "sku": "y" * 300, "reason": "a\nb" * 150})
+    assert [type(value) for value in kept.values()] == [str, str, str]
+    assert kept == {"method": "CARD", "sku": "y" * 200, "reason": ("a\nb" * 150)[:200]}
 
 
 def test_targets_pack_so_one_id_is_found_by_a_like_and_read_back():
