@@ -81,11 +81,11 @@ def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN)
     """
     mode = Rounding(rounding)
     whole, rest = divmod(value.numerator, value.denominator)
-    remainder = Fraction(rest, value.denominator)
-    if mode == Rounding.DOWN or remainder == 0:
+    if mode == Rounding.DOWN or rest == 0:
         return whole
-    half = Fraction(1, 2)
-    if remainder > half or (remainder == half and mode == Rounding.HALF_UP):
+    # The remainder rest/denominator against 1/2, in integers (no Fraction made per step).
+    twice = 2 * rest
+    if twice > value.denominator or (twice == value.denominator and mode == Rounding.HALF_UP):
         return whole + 1
     return whole
 
