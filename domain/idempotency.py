@@ -13,9 +13,14 @@ RETENTION = timedelta(hours=24)
 KEY_MAX = 255
 
 
+# What json.dumps(..., sort_keys=True, separators=(",", ":"), default=str) builds on every
+# call, made once: the same text (stored fingerprints must keep matching), less work per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def request_fingerprint(operation: str, payload: dict[str, Any]) -> str:
     """Canonical JSON of the input, so key order and whitespace do not matter."""
-    body = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"), default=str)
+    body = _CANONICAL.encode([operation, payload])
     return hashlib.sha256(body.encode()).hexdigest()
 
 

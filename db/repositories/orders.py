@@ -230,8 +230,11 @@ SELECT id FROM o
 """
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # json.dumps's, made once
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT.encode(value)
 
 
 def _order_values(order: NewOrder) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -111,3 +112,18 @@ def test_prune_before_is_exactly_24_hours_earlier():
     # then
     assert cutoff == datetime(2024, 3, 9, 8, 15, 30, 123456, tzinfo=UTC)
     assert now - cutoff == timedelta(hours=24)
+
+
+def test_fingerprint_text_is_the_one_keys_were_stored_with():
+    # given an input with what the canonical JSON escapes or prints by str()
+    payload = {
+        "orderId": "\u00f6-1",
+        "at": datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+        "amount": Decimal("1.50"),
+        "lines": [{"b": 1, "a": [True, None, 2.5]}],
+    }
+    # when / then: sha256 of
+    # ["recordOrder",{"amount":"1.50","at":"2026-12-02 10:00:00+00:00","lines":[{"a":[true,null,2.5],"b":1}],"orderId":"\u00f6-1"}]
+    assert request_fingerprint("recordOrder", payload) == (
+        "6bdc6a2142e960b3664863406d2d7d857df98001e2b9068e309778b4caad6aff"
+    )
