@@ -371,11 +371,19 @@ def order_points(
         own_rate = policy.discounted_rate if line.discounted else policy.full_price_rate
         gift_part = gift_share * policy.gift_card_rate
         base = rest * own_rate + gift_part
+        # A 1x multiplier leaves the value as it is: no Fraction product made for it.
+        tiered = base * tier if multipliers.tier != BASIS else base
+        rounded_tiered = round_points(tiered, rnd)
         steps = [
             (EarnRule.GIFT_CARD, round_points(gift_part, rnd)),
             (own_rule, round_points(base, rnd)),
-            (EarnRule.TIER_MULTIPLIER, round_points(base * tier, rnd)),
-            (EarnRule.BIRTHDAY_MULTIPLIER, round_points(base * tier * birthday, rnd)),
+            (EarnRule.TIER_MULTIPLIER, rounded_tiered),
+            (
+                EarnRule.BIRTHDAY_MULTIPLIER,
+                round_points(tiered * birthday, rnd)
+                if multipliers.birthday != BASIS
+                else rounded_tiered,
+            ),
         ]
         rules: list[RulePoints] = []
         previous = 0
