@@ -339,7 +339,9 @@ class Planner:
             return None
         config = strawberry_schema.config
         names = []
-        converted = []  # graphql names of arguments strawberry converts, when given
+        # arguments strawberry converts, when given: (graphql name, python name, whether a
+        # null stays None - strawberry's conversion of a null, but for a Maybe)
+        converted = []
         for argument in field.arguments:
             kind = argument.type
             if isinstance(kind, StrawberryOptional) and not isinstance(kind, StrawberryMaybe):
@@ -348,7 +350,8 @@ class Planner:
             if kind in (int, str, bool, float):
                 names.append((name, argument.python_name))
             else:
-                converted.append(name)
+                null_stays = not isinstance(argument.type, StrawberryMaybe)
+                converted.append((name, argument.python_name, null_stays))
         function = resolver.wrapped_func
         takes_self = resolver.self_parameter is not None
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
@@ -358,10 +361,12 @@ class Planner:
         def call(source: Any, info: Any, args: dict[str, Any]) -> Any:
             if checks is not None and problems_in(checks, args):
                 raise Bail
-            for name in converted:
-                if name in args:
-                    return wrapper(source, info, **args)
             kwargs = {python: args[name] for name, python in names if name in args}
+            for name, python, null_stays in converted:
+                if name in args:
+                    if args[name] is not None or not null_stays:
+                        return wrapper(source, info, **args)
+                    kwargs[python] = None
             if info_name is not None:
                 kwargs[info_name] = info_class(_raw_info=info, _field=field)
             return function(source, **kwargs) if takes_self else function(**kwargs)

@@ -105,6 +105,10 @@ class Query:
         return f"painted {colour.value}"
 
     @strawberry.field
+    def tint(self, colour: Colour | None = None) -> str:
+        return "none" if colour is None else f"tint {colour.value}"
+
+    @strawberry.field
     def must(self) -> str:
         return None  # type: ignore[return-value]  # a bug: null for a non-null field
 
@@ -298,6 +302,21 @@ async def test_plain_resolvers_are_called_directly_and_the_others_through_strawb
     assert planner.direct(fields["painted"]) is not None
     detail = PLANNED_SCHEMA._schema.type_map["Item"].fields["detail"]  # type: ignore[union-attr]
     assert planner.direct(detail) is not None
+
+
+async def test_an_optional_enum_argument_left_out_null_or_given_answers_as_graphql_core():
+    # given a resolver with an optional enum argument, asked without it, with null and a value
+    query = (
+        "query ($c: Colour) { tint a: tint(colour: null) b: tint(colour: RED) c: tint(colour: $c) }"
+    )
+    for colour in (None, "GREEN"):
+        # when the query runs planned and on graphql-core
+        planned, stock, how = await both(query, {"c": colour})
+        # then the answers are the same, planned
+        assert planned == stock and how == {"planned": 1}
+        assert planned["data"]["tint"] == planned["data"]["a"] == "none"
+        assert planned["data"]["b"] == "tint red"
+        assert planned["data"]["c"] == ("none" if colour is None else "tint green")
 
 
 def test_guarded_member_fields_are_called_directly_behind_the_same_checks():
