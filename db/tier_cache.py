@@ -26,18 +26,32 @@ def member_tier_key(programme_id: int, member_id: int) -> str:
     return programme_key(programme_id, "member-tier", member_id)
 
 
+# Tier lists decoded lately, by their encoded bytes: without the in-process copy (no Redis:
+# the embedded default) every request reads its tiers from the shared cache, and the same
+# bytes decode to the same frozen views, so they are decoded once. A few entries, never stale:
+# a changed ladder is other bytes.
+_DECODED: dict[bytes, tuple[TierView, ...]] = {}
+_DECODED_MAX = 64
+
+
 def _decode_tiers(raw: bytes) -> list[TierView]:
-    return [
-        TierView(
-            **{
-                **t,
-                "benefits": tuple(
-                    BenefitView(**{**b, "kind": BenefitKind(b["kind"])}) for b in t["benefits"]
-                ),
-            }
+    found = _DECODED.get(raw)
+    if found is None:
+        found = tuple(
+            TierView(
+                **{
+                    **t,
+                    "benefits": tuple(
+                        BenefitView(**{**b, "kind": BenefitKind(b["kind"])}) for b in t["benefits"]
+                    ),
+                }
+            )
+            for t in orjson.loads(raw)
         )
-        for t in orjson.loads(raw)
-    ]
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[bytes(raw)] = found
+    return list(found)
 
 
 async def programme_tiers(programme_id: int, cache: Cache | None = None) -> list[TierView]:

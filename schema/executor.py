@@ -55,7 +55,7 @@ from graphql.execution.collect_fields import (
     collect_subfields,
 )
 from graphql.execution.values import get_argument_values
-from graphql.language import Visitor
+from graphql.language import FieldNode, VariableNode, Visitor
 from graphql.pyutils import Path, Undefined
 from prometheus_client import Counter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -63,6 +63,7 @@ from strawberry.schema.types.base_scalars import isoformat
 from strawberry.types.base import StrawberryMaybe, StrawberryOptional
 
 from schema.identity_cache import IdentityCache
+from schema.input_checks import problems_in, unguarded
 
 PLAN_CACHE_SIZE = 512
 DEFINITION = "strawberry-definition"  # where strawberry keeps a GraphQLField's own field
@@ -149,14 +150,18 @@ class FieldPlan:
     by `complete`; TYPENAME: the parent type's name."""
 
     __slots__ = (
-        "coerce", "complete", "direct", "field_def", "getter", "key", "kind", "nodes",
-        "non_null", "resolve", "sync", "takes_args",
+        "args", "coerce", "complete", "direct", "field_def", "getter", "key", "kind",
+        "literal_args", "nodes", "non_null", "resolve", "sync", "takes_args",
     )  # fmt: skip
 
     def __init__(self, key: str, kind: int) -> None:
         self.key = key
         self.kind = kind
         self.sync = False  # GENERAL: read by its getter, completed without awaiting
+        # Arguments written as literals only (`first: 20`) are the same on every request:
+        # graphql-core's values for them, worked out on the first and kept here.
+        self.literal_args = False
+        self.args: dict[str, Any] | None = None
 
 
 class ObjectPlan:
@@ -187,6 +192,21 @@ class ObjectPlan:
         self.fields = fields
         # Paths are built only where a resolver below will be handed one in its info.
         self.needs_path = needs_path
+
+
+class _HasVariable(Visitor):
+    found = False
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.found = True
+
+
+def _has_variables(node: FieldNode) -> bool:
+    """Whether a field's arguments name a variable anywhere (in a list or an input too)."""
+    seen = _HasVariable()
+    for argument in node.arguments or ():
+        visit(argument, seen)
+    return seen.found
 
 
 class _HasDirective(Visitor):
@@ -271,6 +291,7 @@ class Planner:
             field.resolve = field_def.resolve
             field.direct = self.direct(field_def) if getter is None else None
             field.takes_args = bool(field_def.args or details[0].node.arguments)
+            field.literal_args = field.takes_args and not _has_variables(details[0].node)
             fields.append(field)
         self.resolvers_below = self.resolvers_below or needs_path
         return ObjectPlan(type_, fields, needs_path)
@@ -290,13 +311,20 @@ class Planner:
 
     def direct(self, field_def: GraphQLField) -> Direct | None:
         """The field's own Python resolver, called as strawberry's wrapper would call it, for
-        the plain case only: strawberry's wrapper is still the field's resolve (no guard of
-        ours in front of it), no field extensions or exception handlers, no parent or root
-        parameter, and arguments of built-in scalars only (strawberry hands those over
-        unchanged, renamed to their Python names). Anything else goes through the wrapper."""
+        the plain case only: strawberry's wrapper is the field's resolve, or the resolve behind
+        the input checks' guard (schema/input_checks.py), whose checks the call then runs
+        itself - any problem leaves the plan, and graphql-core answers it through the guard;
+        no field extensions or exception handlers, no parent or root parameter. Arguments of
+        built-in scalars are handed over as strawberry hands them (unchanged, renamed to their
+        Python names); a request giving any other argument (an enum, a list, an input) goes
+        through strawberry's wrapper, which converts it. Anything else: the wrapper."""
         field = (field_def.extensions or {}).get(DEFINITION)
         strawberry_schema = self.strawberry
         resolve = field_def.resolve
+        checks = None
+        behind = unguarded(resolve) if resolve is not None else None
+        if behind is not None:
+            resolve, checks = behind
         resolver = getattr(field, "base_resolver", None)
         if (
             strawberry_schema is None
@@ -311,20 +339,34 @@ class Planner:
             return None
         config = strawberry_schema.config
         names = []
+        # arguments strawberry converts, when given: (graphql name, python name, whether a
+        # null stays None - strawberry's conversion of a null, but for a Maybe)
+        converted = []
         for argument in field.arguments:
             kind = argument.type
             if isinstance(kind, StrawberryOptional) and not isinstance(kind, StrawberryMaybe):
                 kind = kind.of_type
-            if kind not in (int, str, bool, float):
-                return None
-            names.append((config.name_converter.from_argument(argument), argument.python_name))
+            name = config.name_converter.from_argument(argument)
+            if kind in (int, str, bool, float):
+                names.append((name, argument.python_name))
+            else:
+                null_stays = not isinstance(argument.type, StrawberryMaybe)
+                converted.append((name, argument.python_name, null_stays))
         function = resolver.wrapped_func
         takes_self = resolver.self_parameter is not None
         info_name = resolver.info_parameter.name if resolver.info_parameter else None
         info_class = config.info_class
+        wrapper = resolve
 
         def call(source: Any, info: Any, args: dict[str, Any]) -> Any:
+            if checks is not None and problems_in(checks, args):
+                raise Bail
             kwargs = {python: args[name] for name, python in names if name in args}
+            for name, python, null_stays in converted:
+                if name in args:
+                    if args[name] is not None or not null_stays:
+                        return wrapper(source, info, **args)
+                    kwargs[python] = None
             if info_name is not None:
                 kwargs[info_name] = info_class(_raw_info=info, _field=field)
             return function(source, **kwargs) if takes_self else function(**kwargs)
@@ -499,17 +541,21 @@ class Run:
     ) -> Any:
         executor = self.executor
         info = executor.build_resolve_info(field.field_def, field.nodes, parent_type, path)
-        args = (
-            get_argument_values(
-                field.field_def,
-                field.nodes[0],
-                executor.variable_values,
-                None,
-                executor.hide_suggestions,
+        args = field.args
+        if args is None:
+            args = (
+                get_argument_values(
+                    field.field_def,
+                    field.nodes[0],
+                    executor.variable_values,
+                    None,
+                    executor.hide_suggestions,
+                )
+                if field.takes_args
+                else {}
             )
-            if field.takes_args
-            else {}
-        )
+            if field.literal_args or not field.takes_args:
+                field.args = args  # the same on every request (FieldPlan)
         if field.direct is not None:
             return field.direct(source, info, args)
         return field.resolve(source, info, **args)

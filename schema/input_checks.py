@@ -222,19 +222,31 @@ def _error_type(field: GraphQLField) -> type[MutationError] | None:
     return None
 
 
+def problems_in(checks: dict[str, Check], args: dict[str, Any]) -> list[Problem]:
+    """What is wrong with a field's arguments (graphql-core's names), by its checks."""
+    return [
+        problem
+        for name, check in checks.items()
+        if (value := args.get(name)) is not None
+        # The one `input` argument of a mutation is the root of its fields' paths.
+        for problem in check(value, "" if name == "input" else name)
+    ]
+
+
+def unguarded(resolve: Callable[..., Any]) -> tuple[Callable[..., Any], dict[str, Check]] | None:
+    """For a field resolve `install` guarded: the resolve behind the guard and the checks it
+    runs, so a caller that runs them itself (problems_in) may call that one directly (the
+    planned executor, schema/executor.py). None for a resolve without a guard."""
+    return getattr(resolve, "_unguarded", None)
+
+
 def _guard(
     resolve: Callable[..., Any],
     checks: dict[str, Check],
     error_type: type[MutationError] | None,
 ) -> Callable[..., Any]:
     def checked(source: Any, info: Any, **args: Any) -> Any:
-        problems = [
-            problem
-            for name, check in checks.items()
-            if (value := args.get(name)) is not None
-            # The one `input` argument of a mutation is the root of its fields' paths.
-            for problem in check(value, "" if name == "input" else name)
-        ]
+        problems = problems_in(checks, args)
         if not problems:
             return resolve(source, info, **args)
         if error_type is not None:
@@ -247,6 +259,7 @@ def _guard(
         first = problems[0]
         raise InvalidArgument(f"`{first.field}` {first.message}")
 
+    checked._unguarded = (resolve, checks)  # type: ignore[attr-defined]
     return checked
 
 

@@ -105,6 +105,10 @@ class Query:
         return f"painted {colour.value}"
 
     @strawberry.field
+    def tint(self, colour: Colour | None = None) -> str:
+        return "none" if colour is None else f"tint {colour.value}"
+
+    @strawberry.field
     def must(self) -> str:
         return None  # type: ignore[return-value]  # a bug: null for a non-null field
 
@@ -281,34 +285,81 @@ async def test_a_refused_query_is_refused_as_graphql_core_refuses_it(
 
 
 async def test_plain_resolvers_are_called_directly_and_the_others_through_strawberry():
-    # given resolvers with built-in scalar arguments, info, and one with an enum argument
-    query = '{ items(first: 2) { id detail } greeting(who: "ann") painted(colour: RED) }'
+    # given resolvers with built-in scalar arguments, info, and one with an enum argument,
+    # asked with the enum given and left to its default
+    query = """{ items(first: 2) { id detail } greeting(who: "ann") painted(colour: RED)
+                 plain: painted }"""
     # when the query runs planned and on graphql-core
     planned, stock, how = await both(query)
-    # then the answers are the same, planned
+    # then the answers are the same, planned: the enum given was converted by strawberry
     assert planned == stock and how == {"planned": 1}
     assert planned["data"]["painted"] == "painted red"
-    # and the plain resolvers are called directly, the enum's through strawberry's wrapper
+    assert planned["data"]["plain"] == "painted green"
+    # and the resolvers are called directly (a given enum through strawberry's wrapper)
     fields = PLANNED_SCHEMA._schema.query_type.fields
     planner = Planner(SimpleNamespace(schema=PLANNED_SCHEMA._schema))  # type: ignore[arg-type]
     assert planner.direct(fields["items"]) and planner.direct(fields["greeting"])
-    assert planner.direct(fields["painted"]) is None
+    assert planner.direct(fields["painted"]) is not None
     detail = PLANNED_SCHEMA._schema.type_map["Item"].fields["detail"]  # type: ignore[union-attr]
     assert planner.direct(detail) is not None
 
 
-def test_guarded_member_fields_keep_their_guard():
+async def test_an_optional_enum_argument_left_out_null_or_given_answers_as_graphql_core():
+    # given a resolver with an optional enum argument, asked without it, with null and a value
+    query = (
+        "query ($c: Colour) { tint a: tint(colour: null) b: tint(colour: RED) c: tint(colour: $c) }"
+    )
+    for colour in (None, "GREEN"):
+        # when the query runs planned and on graphql-core
+        planned, stock, how = await both(query, {"c": colour})
+        # then the answers are the same, planned
+        assert planned == stock and how == {"planned": 1}
+        assert planned["data"]["tint"] == planned["data"]["a"] == "none"
+        assert planned["data"]["b"] == "tint red"
+        assert planned["data"]["c"] == ("none" if colour is None else "tint green")
+
+
+def test_guarded_member_fields_are_called_directly_behind_the_same_checks():
     # given the real schema: fields with text arguments have the input checks in front
     from schema import build_schema
+    from schema.input_checks import unguarded
 
     real = build_schema(production=True)._schema
     fields = real.type_map["Member"].fields  # type: ignore[union-attr]
     planner = Planner(SimpleNamespace(schema=real))  # type: ignore[arg-type]
-    # then those are not called directly, and the plain ones are
-    assert planner.direct(fields["coupons"]) is None
-    assert planner.direct(fields["transactions"]) is None
+    # then the planner reaches the resolvers behind the guard and calls them directly
+    assert unguarded(fields["coupons"].resolve) is not None
+    assert planner.direct(fields["coupons"]) is not None
+    assert planner.direct(fields["transactions"]) is not None
+    member = real.query_type.fields["member"]  # type: ignore[union-attr]
+    assert unguarded(member.resolve) is not None and planner.direct(member) is not None
     assert planner.direct(fields["points"]) is not None
     assert planner.direct(fields["recommendations"]) is not None
+
+
+def test_literal_arguments_are_worked_out_once_and_variables_on_every_request():
+    # given a plan with a field of literal arguments and one of a variable
+    from graphql import parse
+
+    from schema.executor import _has_variables
+
+    document = parse('query ($w: String!) { a: greeting(who: "ann") b: greeting(who: $w) }')
+    a, b = document.definitions[0].selection_set.selections  # type: ignore[attr-defined]
+    # then only the literal one is kept with its plan
+    assert not _has_variables(a) and _has_variables(b)
+    nested = parse("{ f(x: [{y: $v}]) }").definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    assert _has_variables(nested)
+
+
+async def test_a_plan_with_literal_arguments_answers_each_requests_variables():
+    # given one document, with literal and variable arguments, asked with two variables
+    query = 'query ($w: String!) { a: greeting(who: "ann") b: greeting(who: $w) items(first: 2) { id } }'
+    for who in ("bob", "cy"):
+        # when it runs planned (the second time on a plan already made) and on graphql-core
+        planned, stock, how = await both(query, {"w": who})
+        # then both say the same, for this request's variable
+        assert planned == stock and how == {"planned": 1}
+        assert planned["data"]["a"] == "hello ann!" and planned["data"]["b"] == f"hello {who}!"
 
 
 async def test_lists_completed_with_and_without_awaiting_answer_as_graphql_core():
@@ -327,3 +378,46 @@ async def test_lists_completed_with_and_without_awaiting_answer_as_graphql_core(
         {"id": 7, "detail": "detail 7"},
         {"id": 8, "detail": "detail 8"},
     ]
+
+
+async def test_guarded_fields_answer_as_graphql_core_with_good_and_bad_arguments(
+    gql, programme, make_member, make_key, monkeypatch
+):
+    # given a member with coupons and ledger rows, and the member page's fields asked with
+    # enum arguments (converted by strawberry), cursors, and a text argument too long
+    member = await member_with(programme, make_member, 3)
+    key = await make_key(programme, Role.STOREFRONT)
+    page = """query ($e: String!, $after: String) { member(externalId: $e) {
+      externalId
+      coupons(first: 2, status: AVAILABLE) { edges { cursor node { code status } } }
+      all: coupons(first: 5, after: $after) { edges { node { code } } }
+      transactions(first: 2, kinds: [ADJUST]) { edges { node { kind amount } } }
+      none: transactions(first: 2, kinds: [EARN]) { edges { node { kind } } }
+    } }"""
+    cases = [
+        {"e": member.external_id},
+        {"e": "x" * 129},  # over externalId's 128: the check refuses it
+        {"e": member.external_id, "after": "\x00"},  # a control character in a cursor
+        {"e": member.external_id, "after": "not a cursor of ours"},  # the resolver refuses it
+    ]
+    answers = []
+    for variables in cases:
+        await gql(page, variables, auth=key)  # the first sight plans it
+        before = runs()
+        answers.append((await gql(page, variables, auth=key), grew(before)))
+    # when graphql-core answers the same
+    monkeypatch.setattr(PlannedExecutor, "plan_for", lambda self, operation: None)
+    for variables, (planned, how) in zip(cases, answers, strict=True):
+        stock = await gql(page, variables, auth=key)
+        # then planned and graphql-core say the same; good arguments stay on the plan
+        assert answer(planned) == answer(stock)
+        assert how == ({"abandoned": 1} if planned.get("errors") else {"planned": 1})
+    good, too_long, control, foreign = (a for a, _ in answers)
+    assert len(good["data"]["member"]["coupons"]["edges"]) == 2
+    assert good["data"]["member"]["none"]["edges"] == []
+    assert [e["node"]["kind"] for e in good["data"]["member"]["transactions"]["edges"]] == [
+        "ADJUST",
+        "ADJUST",
+    ]
+    for refused in (too_long, control, foreign):
+        assert refused["errors"][0]["extensions"]["code"] == "VALIDATION", refused

@@ -151,3 +151,30 @@ async def test_a_reader_that_loaded_before_a_write_cannot_park_stale_tiers(progr
     assert stale[1].name == "Silver"  # that reader answers with what it read
     # but the next reader is not served the stale entry
     assert (await tier_cache.programme_tiers(programme.id, cache))[1].name == "Argent"
+
+
+async def test_the_same_cached_bytes_are_decoded_once_and_a_changed_ladder_afresh(programme):
+    # given a programme's tiers in a cache of its own (no in-process copy in front)
+    cache = InProcessCache()
+    await tier_cache.programme_tiers(programme.id, cache)  # read, then cached
+    first = await tier_cache.programme_tiers(programme.id, cache)
+    # when they are read again
+    again = await tier_cache.programme_tiers(programme.id, cache)
+    # then the same views come back, in a list of the caller's own
+    assert again == first and again is not first
+    assert all(a is b for a, b in zip(again, first, strict=True))
+    # and after a change of the ladder the new bytes give new views
+    await tier_service.upsert_benefit(
+        admin_of(programme),
+        tier_code=first[0].code,
+        code="NEW_PERK",
+        title="New perk",
+        kind=BenefitKind.EARLY_ACCESS,
+        value=0,
+        description="",
+        idempotency_key="new-perk",
+    )
+    await tier_cache.forget_programme_tiers(programme.id, cache)
+    changed = await tier_cache.programme_tiers(programme.id, cache)
+    assert any(b.code == "NEW_PERK" for t in changed for b in t.benefits)
+    assert not any(b.code == "NEW_PERK" for t in again for b in t.benefits)
