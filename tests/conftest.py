@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from db import invalidation
 from db.cache import Cache, configure_cache
 from db.config import dialect
 from db.connection import close_database, migrate, open_database
@@ -82,3 +83,13 @@ needs_postgres = pytest.mark.skipif(
     not ON_POSTGRES, reason="concurrency and migration checks need PostgreSQL (CI runs them)"
 )
 needs_redis = pytest.mark.skipif(not TEST_REDIS_URL, reason="needs Redis (CI runs it)")
+
+
+@pytest.fixture
+async def listening():
+    """This process subscribed to the invalidation channel, as `loyalty serve` is with Redis:
+    keys, programme rows and tiers are then served from its memory."""
+    invalidation.start(TEST_REDIS_URL)
+    assert await invalidation.until_listening()
+    yield
+    await invalidation.stop()

@@ -5,7 +5,7 @@ saved the row reads its own from the database, and what it read is never kept.""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -17,7 +17,7 @@ from db.repositories import programmes as programme_repo
 from domain.abuse import AbusePolicy
 from domain.auth import Principal, Role
 from services import abuse as abuse_service
-from tests.conftest import TEST_REDIS_URL, needs_redis
+from tests.conftest import needs_redis
 from tests.graphql.test_privacy import ERASE, erase_input
 
 PROGRAMMES = re.compile(r'\bFROM\s+"?programmes"?', re.IGNORECASE)
@@ -47,14 +47,6 @@ def programme_reads() -> Iterator[list[str]]:
     finally:
         for name, original in originals.items():
             setattr(client_class, name, original)
-
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
 
 
 @needs_redis

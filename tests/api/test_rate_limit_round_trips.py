@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from api.rate_limit import Bucket, RateLimiter
-from db import invalidation
 from tests.api.test_rate_limit import VIEWER, app_client, post
 from tests.conftest import TEST_REDIS_URL, needs_redis
 from tests.graphql.test_auth_cache import counting_redis
@@ -20,16 +19,6 @@ from tests.graphql.test_auth_cache import counting_redis
 async def shared() -> AsyncIterator[httpx.AsyncClient]:
     async for client in app_client(TEST_REDIS_URL or ""):
         yield client
-
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    """Keys and programmes kept in the process: the request's only Redis command left is
-    its charge."""
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
 
 
 @needs_redis

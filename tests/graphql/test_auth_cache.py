@@ -8,7 +8,7 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -17,7 +17,7 @@ from redis.asyncio.client import Pipeline
 
 from db import invalidation
 from domain.auth import Role
-from tests.conftest import TEST_REDIS_URL, needs_redis
+from tests.conftest import needs_redis
 from tests.fixtures.servers import free_port
 from tests.graphql.test_auth import token_for
 from tests.graphql.test_privacy import ERASE, erase_input
@@ -52,15 +52,6 @@ def counting_redis() -> Iterator[dict[str, int]]:
     finally:
         Redis.execute_command = command  # type: ignore[method-assign]
         Pipeline.execute = execute  # type: ignore[method-assign]
-
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    """This process subscribed to the invalidation channel, as `loyalty serve` is with Redis."""
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
 
 
 @needs_redis

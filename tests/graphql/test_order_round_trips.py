@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
-from db import invalidation
 from domain.auth import Role
-from tests.conftest import TEST_REDIS_URL, needs_postgres, needs_redis
+from tests.conftest import needs_postgres, needs_redis
 from tests.graphql.points.helpers import line, order_input, programme_now
 
 pytestmark = needs_postgres
@@ -85,16 +84,6 @@ async def _record(gql: Any, key: str, order: dict[str, Any]) -> dict[str, Any]:
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]["recordOrder"]
     return result
-
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    """This process subscribed to the invalidation channel, as `loyalty serve` is with Redis:
-    the programme row is then served from memory."""
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
 
 
 async def warm(gql: Any, key: str) -> None:

@@ -3,28 +3,14 @@ request (services.parsed), and a changed value is never served from what was par
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
-from db import invalidation
 from db.repositories import programmes as programme_repo
 from domain.points import PointsPolicy
 from services import abuse, tier_evaluation
 from services.parsed import parsed
 from services.points import ledger
 from services.points import policy as points_policy_service
-from tests.conftest import TEST_REDIS_URL, needs_redis
+from tests.conftest import needs_redis
 from tests.fixtures.factories import admin_of
-
-
-@pytest.fixture
-async def listening() -> AsyncIterator[None]:
-    """The programme row is kept in this process (as in the API) only while it listens."""
-    invalidation.start(TEST_REDIS_URL)
-    assert await invalidation.until_listening()
-    yield
-    await invalidation.stop()
 
 
 @needs_redis
