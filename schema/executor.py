@@ -445,16 +445,29 @@ def _list_completer(item: Completer, non_null: bool) -> Completer:
             return None
         out = []
         pending: list[int] = []
-        for index, element in enumerate(value):
-            done = item(run, element, None if path is None else Path(path, index, None))
-            if _is_awaitable(done):
-                pending.append(index)
-            out.append(done)
+        try:
+            for index, element in enumerate(value):
+                done = item(run, element, None if path is None else Path(path, index, None))
+                if _is_awaitable(done):
+                    pending.append(index)
+                out.append(done)
+        except BaseException:
+            _discard([out[index] for index in pending])
+            raise
         if not pending:
             return out
         return _fill(out, pending)
 
     return complete_list
+
+
+def _discard(*groups: list[Any]) -> None:
+    """A plan left part way (Bail, or a resolver raised) awaits nothing it had started:
+    its coroutines are closed, so none is reported as never awaited and none runs later."""
+    for group in groups:
+        for awaitable in group:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()
 
 
 async def _fill(out: list[Any] | dict[str, Any], keys: list[Any]) -> Any:
@@ -501,37 +514,43 @@ class Run:
                     out[key] = None
             return out
         pending: list[str] = []
-        for field in plan.fields:
-            kind = field.kind
-            if kind == LEAF:
-                value = field.getter(source)
-                if value is not None:
-                    out[field.key] = field.coerce(value)
-                elif field.non_null:
-                    raise Bail
+        made: list[Any] = []  # resolvers' awaitables, each inside a pending _after
+        try:
+            for field in plan.fields:
+                kind = field.kind
+                if kind == LEAF:
+                    value = field.getter(source)
+                    if value is not None:
+                        out[field.key] = field.coerce(value)
+                    elif field.non_null:
+                        raise Bail
+                    else:
+                        out[field.key] = None
+                    continue
+                if kind == TYPENAME:
+                    out[field.key] = plan.type_name
+                    continue
+                key = field.key
+                field_path = Path(path, key, plan.type_name) if plan.needs_path else None
+                if field.getter is not None:
+                    value = field.getter(source)
+                    if field.sync:
+                        out[key] = field.complete(self, value, field_path)
+                        continue
                 else:
-                    out[field.key] = None
-                continue
-            if kind == TYPENAME:
-                out[field.key] = plan.type_name
-                continue
-            key = field.key
-            field_path = Path(path, key, plan.type_name) if plan.needs_path else None
-            if field.getter is not None:
-                value = field.getter(source)
-                if field.sync:
-                    out[key] = field.complete(self, value, field_path)
-                    continue
-            else:
-                value = self.resolve(field, source, field_path, plan.type)
-                if _is_awaitable(value):
-                    out[key] = _after(value, field, self, field_path)
+                    value = self.resolve(field, source, field_path, plan.type)
+                    if _is_awaitable(value):
+                        made.append(value)
+                        out[key] = _after(value, field, self, field_path)
+                        pending.append(key)
+                        continue
+                done = field.complete(self, value, field_path)
+                if _is_awaitable(done):
                     pending.append(key)
-                    continue
-            done = field.complete(self, value, field_path)
-            if _is_awaitable(done):
-                pending.append(key)
-            out[key] = done
+                out[key] = done
+        except BaseException:
+            _discard([out[key] for key in pending], made)
+            raise
         if not pending:
             return out
         return _fill(out, pending)
