@@ -15,11 +15,9 @@ from strawberry import relay
 from domain.auth import Role
 from tests.conftest import needs_postgres, needs_redis
 from tests.graphql.points.helpers import order_input, programme_now
-from tests.graphql.test_order_round_trips import RECORD, _record, listening, round_trips, warm
+from tests.graphql.test_order_round_trips import RECORD, _record, round_trips, warm
 
 pytestmark = needs_postgres
-
-__all__ = ["listening"]  # a fixture of its tests
 
 
 @needs_redis
