@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -268,27 +267,9 @@ async def record(
     """Write a PENDING order as above; None when its order id is taken (nothing written).
     `credit` is the EARN row into the pending bucket (None: the order earned nothing) and
     `event` the event it makes."""
-    record = functools.partial(
-        OrderRecord,
-        programme_id=order.programme_id,
-        member_id=order.member_id,
-        order_ref=order.order_ref,
-        status=order.status,
-        currency=order.currency,
-        placed_at=order.placed_at,
-        recorded_at=order.recorded_at,
-        matures_at=order.matures_at,
-        completed_at=None,
-        closed_at=None,
-        amount=order.amount,
-        returned_amount=0,
-        paid_with_points=order.paid_with_points,
-        points=order.points,
-        points_reversed=0,
-    )
     if not is_postgres():
         order_id = await _record_sqlite(order, key_id=key_id, credit=credit, event=event)
-        return None if order_id is None else record(id=order_id)
+        return None if order_id is None else record_of_new(order, order_id)
     assert (credit is None) == (event is None) and order.status == "PENDING"
     # the statement writes an order's EARN into the pending bucket, dated when it is recorded
     assert credit is None or (
@@ -313,7 +294,7 @@ async def record(
             _dumps(event.payload) if event else "{}",
         ],
     )
-    return record(id=int(rows[0]["id"])) if rows else None
+    return record_of_new(order, int(rows[0]["id"])) if rows else None
 
 
 async def _record_sqlite(
