@@ -107,7 +107,16 @@ async def _insert(
         member_id=member.id,
         reverses_id=reverses.id if reverses else None,
         shortfall=shortfall,
-        **asdict(_row_of(member, entry, kind, bucket, amount)),
+        **asdict(
+            _row_of(
+                entry,
+                kind,
+                bucket,
+                amount,
+                available=member.points_available,
+                pending=member.points_pending,
+            )
+        ),
     )
     event_type = points_event_type(
         kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
@@ -176,18 +185,8 @@ def pending_credit(
     if member.points_available + member.points_pending + amount > MAX_BALANCE:
         raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
     pending = member.points_pending + amount
-    row = NewRow(
-        kind=kind.value,
-        bucket=Bucket.PENDING.value,
-        amount=amount,
-        available_after=member.points_available,
-        pending_after=pending,
-        reference_type=entry.reference_type,
-        reference=entry.reference,
-        reason=entry.reason,
-        actor=entry.actor,
-        idempotency_key=entry.idempotency_key,
-        created_at=entry.at,
+    row = _row_of(
+        entry, kind, Bucket.PENDING, amount, available=member.points_available, pending=pending
     )
     event_type = points_event_type(
         kind=kind.value,
@@ -281,13 +280,16 @@ class Maturing:
     event: NewEvent
 
 
-def _row_of(member: Member, entry: Entry, kind: TxKind, bucket: Bucket, amount: int) -> NewRow:
+def _row_of(
+    entry: Entry, kind: TxKind, bucket: Bucket, amount: int, *, available: int, pending: int
+) -> NewRow:
+    """The ledger row `entry` writes, leaving the member's balances at (available, pending)."""
     return NewRow(
         kind=kind.value,
         bucket=bucket.value,
         amount=amount,
-        available_after=member.points_available,
-        pending_after=member.points_pending,
+        available_after=available,
+        pending_after=pending,
         reference_type=entry.reference_type,
         reference=entry.reference,
         reason=entry.reason,
@@ -304,7 +306,14 @@ def maturing(
     (whose balances it moves, as they would) without writing: the caller writes the rows with
     what they belong to (an order's completion) in one statement."""
     member.points_pending -= amount
-    debit = _row_of(member, entry, kind, Bucket.PENDING, -amount)
+    debit = _row_of(
+        entry,
+        kind,
+        Bucket.PENDING,
+        -amount,
+        available=member.points_available,
+        pending=member.points_pending,
+    )
     # half of a move: the credit below tells it
     assert points_event_type(
         kind=kind.value, bucket=Bucket.PENDING.value, amount=-amount,
@@ -319,7 +328,14 @@ def maturing(
     expires_at = lot_expiry(
         entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
     )
-    credit = _row_of(member, entry, kind, Bucket.AVAILABLE, amount)
+    credit = _row_of(
+        entry,
+        kind,
+        Bucket.AVAILABLE,
+        amount,
+        available=member.points_available,
+        pending=member.points_pending,
+    )
     event_type = points_event_type(
         kind=kind.value, bucket=Bucket.AVAILABLE.value, amount=amount,
         reference_type=entry.reference_type,
