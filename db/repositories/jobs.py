@@ -325,6 +325,12 @@ class NewLot:
     expires_at: datetime | None
 
 
+async def _new_ids(db: Any, sql: str, count: int) -> list[int]:
+    """`count` ids drawn from a sequence, ascending: rows written with them keep the order
+    they were booked in."""
+    return sorted(int(r["id"]) for r in await db.execute_query_dict(sql, [count]))
+
+
 async def add_ledger(programme_id: int, rows: list[LedgerRow], lots: list[NewLot]) -> list[int]:
     """The ledger rows (ids taken in the order given, so each member's rows keep the order
     they were booked in), the lots the credits open (ids likewise), the lot movements and the
@@ -333,7 +339,7 @@ async def add_ledger(programme_id: int, rows: list[LedgerRow], lots: list[NewLot
     if not rows:
         return []
     db = _db()
-    ids = sorted(int(r["id"]) for r in await db.execute_query_dict(_TRANSACTION_IDS, [len(rows)]))
+    ids = await _new_ids(db, _TRANSACTION_IDS, len(rows))
     await db.execute_query(
         _INSERT_ROWS,
         [
@@ -355,7 +361,7 @@ async def add_ledger(programme_id: int, rows: list[LedgerRow], lots: list[NewLot
     )
     real: dict[int, int] = {}
     if lots:
-        lot_ids = sorted(int(r["id"]) for r in await db.execute_query_dict(_LOT_IDS, [len(lots)]))
+        lot_ids = await _new_ids(db, _LOT_IDS, len(lots))
         real = {lot.placeholder: lot_id for lot, lot_id in zip(lots, lot_ids, strict=True)}
         source = {r.lot: tx_id for tx_id, r in zip(ids, rows, strict=True) if r.lot is not None}
         await db.execute_query(
@@ -438,7 +444,7 @@ async def add_activity(programme_id: int, booked_at: datetime, rows: list[Activi
     if not rows:
         return []
     db = _db()
-    ids = sorted(int(r["id"]) for r in await db.execute_query_dict(_QUALIFYING_IDS, [len(rows)]))
+    ids = await _new_ids(db, _QUALIFYING_IDS, len(rows))
     await db.execute_query(
         _INSERT_QUALIFYING,
         [
