@@ -10,22 +10,12 @@ Without Redis (the SQLite run) the API key itself is read from the database on e
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from api.member_page import MEMBER_PAGE
 from db.sql.page import PageReader
 from domain.auth import Role
-from domain.points import ExpiryPolicy, PointsPolicy
-from domain.tiers import BenefitKind
-from services import tiers as tier_service
-from services.points import admin as points_admin
-from services.recommendations import catalogue
-from services.recommendations.build import build
 from tests.conftest import TEST_REDIS_URL
-from tests.fixtures.coupons import claim, make_template
-from tests.fixtures.factories import admin_of
-from tests.fixtures.points import advance
-from tests.fixtures.recommendations import SHOP, buy
+from tests.fixtures.page import a_full_member
 from tests.graphql.test_query_counts import counting_statements
 
 PAGE_MAX_ROUND_TRIPS = 3
@@ -42,48 +32,6 @@ WITH_ACTIONS = MEMBER_PAGE.replace(
     "      ... on ReachNextTierAction { priority amountToNext tier { code } }\n"
     "    }",
 )
-
-
-async def a_full_member(programme, make_member):
-    """A member with benefits, coupons, ledger rows, lots about to expire, purchases and a
-    stored recommendation list: every part of the page has something to read."""
-    from db.models import Programme
-
-    admin = admin_of(programme)
-    await tier_service.upsert_benefit(
-        admin,
-        tier_code="BRONZE",
-        code="EARLY",
-        title="Early access",
-        kind=BenefitKind.EARLY_ACCESS,
-        value=0,
-        description="",
-        idempotency_key=uuid.uuid4().hex,
-    )
-    await catalogue.upsert(admin, SHOP, idempotency_key=uuid.uuid4().hex)
-    programme.points_policy = PointsPolicy(
-        expiry_policy=ExpiryPolicy.LOTS, expiry_months=1
-    ).to_json()
-    await programme.save(update_fields=["points_policy"])
-    member = await make_member(programme, consent_profiling=True)
-    for _ in range(3):
-        other = await make_member(programme, consent_profiling=True)
-        await buy(programme, other, "phone", "earbuds")
-    await buy(programme, member, "phone")
-    for amount in (10, 20):
-        await points_admin.adjust(
-            admin,
-            member_external_id=member.external_id,
-            amount=amount,
-            reason="goodwill",
-            idempotency_key=uuid.uuid4().hex,
-        )
-    for _ in range(2):
-        await claim(programme, await make_template(programme), member)
-    await make_template(programme, points_price=5)  # an offer for next best actions
-    await build(await Programme.get(id=programme.id))
-    await advance(programme, days=5)
-    return member
 
 
 async def test_the_member_page_takes_at_most_three_round_trips(
