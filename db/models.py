@@ -266,6 +266,7 @@ class Order(Model):
     paid_with_points = fields.BigIntField(default=0)  # of `amount`: not qualifying spend
     points = fields.BigIntField()
     points_reversed = fields.BigIntField(default=0)
+    channel = fields.CharField(max_length=16, default="ONLINE")  # domain.campaigns.Channel
 
     class Meta:
         table = "orders"
@@ -918,3 +919,75 @@ class PartnerTransfer(Model):
             ("member", "partner", "direction", "created_at"),
             ("programme", "status", "expires_at"),
         )
+
+
+class Campaign(Model):
+    """A time-boxed earning rule (domain.campaigns.Campaign). What the domain judges lives in
+    `rule` (recurrence, audience, conditions, effects, member limits); what SQL filters or
+    spends by is a column. The budget is spent by a conditional UPDATE of `budget_spent`
+    (net of take-backs) in the transaction of the fact that earns it, so it holds across
+    processes."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="campaigns", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    code = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=100)
+    description = fields.CharField(max_length=500, default="")
+    status = fields.CharField(max_length=16)
+    trigger = fields.CharField(max_length=16)
+    stacking = fields.CharField(max_length=16)
+    priority = fields.IntField(default=0)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    rule: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    budget = fields.BigIntField(null=True)
+    budget_spent = fields.BigIntField(default=0)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    activated_at = fields.DatetimeField(null=True)
+    ended_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "campaigns"
+        unique_together = (("programme", "code"),)
+        indexes = (("programme", "status", "id"),)
+
+
+class CampaignAward(Model):
+    """What one campaign gave one member for one fact (an order, a check-in...): its points per
+    line, and what returns took back. The member's caps are sums over these rows, read under
+    the member's lock; `campaign.results` aggregates them."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="campaign_awards", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    campaign: fields.ForeignKeyRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="awards", on_delete=fields.RESTRICT
+    )
+    campaign_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="campaign_awards", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    # orders: the order; other facts: null, and reference_type/reference name the fact
+    order_id = fields.BigIntField(null=True, db_index=True)
+    reference_type = fields.CharField(max_length=16)
+    reference = fields.CharField(max_length=160)
+    points = fields.BigIntField()
+    points_reversed = fields.BigIntField(default=0)
+    # [[sku, points, points_reversed], ...] for orders; [] for other facts
+    lines: fields.JSONField[list[list[Any]]] = fields.JSONField()
+    spend = fields.BigIntField(default=0)  # the rewarded order's amount (minor units)
+    coupon_id = fields.BigIntField(null=True)
+    transaction_id = fields.BigIntField(null=True)  # other facts: the ledger row it booked
+    awarded_at = fields.DatetimeField()  # the fact's moment: caps per period are read by it
+    cancelled = fields.BooleanField(default=False)  # the order was cancelled: budget given back
+
+    class Meta:
+        table = "campaign_awards"
+        indexes = (("campaign", "member", "awarded_at"), ("programme", "awarded_at"))
