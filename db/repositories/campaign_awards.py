@@ -1,0 +1,64 @@
+"""What campaigns gave members (campaign_awards): written in the transaction of the fact that
+earned it, read under the member's lock for the member's caps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.functions import Count, Sum
+
+from db.models import CampaignAward
+
+
+@dataclass(frozen=True)
+class MemberUse:
+    points: int  # net of take-backs
+    period_points: int  # within the period asked for
+    rewarded: int  # awards not cancelled
+
+
+async def member_use(
+    member_id: int, periods: dict[int, tuple[datetime, datetime] | None]
+) -> dict[int, MemberUse]:
+    """Per campaign id in `periods`: the member's use of it, overall and within the period
+    given for it (None: no period cap). Read under the member's lock, so a concurrent fact of
+    the same member cannot slip past a cap."""
+    if not periods:
+        return {}
+    base = CampaignAward.filter(
+        member_id=member_id, campaign_id__in=list(periods), cancelled=False
+    ).group_by("campaign_id")
+    totals = {
+        r["campaign_id"]: r
+        for r in await base.annotate(
+            points=Sum("points"), reversed=Sum("points_reversed"), rewarded=Count("id")
+        ).values("campaign_id", "points", "reversed", "rewarded")
+    }
+    use: dict[int, MemberUse] = {}
+    for campaign_id, period in periods.items():
+        total = totals.get(campaign_id)
+        if total is None:
+            continue
+        in_period = 0
+        if period is not None:
+            rows = await CampaignAward.filter(
+                member_id=member_id,
+                campaign_id=campaign_id,
+                cancelled=False,
+                awarded_at__gte=period[0],
+                awarded_at__lt=period[1],
+            ).values_list("points", "points_reversed")
+            in_period = sum(p - r for p, r in rows)
+        use[campaign_id] = MemberUse(
+            points=int(total["points"] or 0) - int(total["reversed"] or 0),
+            period_points=in_period,
+            rewarded=int(total["rewarded"] or 0),
+        )
+    return use
+
+
+async def insert(**fields: Any) -> CampaignAward:
+    """One award row (see db.models.CampaignAward for the fields)."""
+    return await CampaignAward.create(**fields)
