@@ -55,6 +55,7 @@ describe_values(
         "EXCHANGE": "Bought with points.",
         "MONTHLY_ALLOWANCE": "The tier's monthly allowance.",
         "BIRTHDAY": "A birthday coupon.",
+        "CAMPAIGN": "Given by a campaign for an order or another fact that qualified.",
     },
 )
 CouponAutoIssue = strawberry.enum(

@@ -31,6 +31,7 @@ class Source(StrEnum):
     EXCHANGE = "EXCHANGE"
     MONTHLY_ALLOWANCE = "MONTHLY_ALLOWANCE"
     BIRTHDAY = "BIRTHDAY"
+    CAMPAIGN = "CAMPAIGN"  # a campaign's effect (domain.campaigns.Effects.coupon_template)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,7 +116,7 @@ async def _check_members(
 
 async def _issue(
     template: CouponTemplate,
-    members: Sequence[Member],
+    members: Sequence[Member | Holder],
     *,
     source: Source,
     now: datetime,
@@ -172,6 +173,32 @@ async def _issue(
         occurred_at=now,
     )
     return coupons
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who a coupon goes to, when the caller holds the member's row lock but not its model."""
+
+    id: int
+    external_id: str
+
+
+async def issue_for_campaign(
+    programme_id: int, holder: Holder, template_code: str, *, now: datetime
+) -> int | None:
+    """A campaign's coupon effect, inside the transaction of the fact that earned it (the
+    caller holds the member's lock): the new coupon's id, or None when the template is gone,
+    retired, not yet or no longer valid, or out of stock — the fact then keeps its points
+    and the campaign its other effects, as an exhausted budget would."""
+    template = await coupon_repo.get_template_by_code(programme_id, template_code)
+    if template is None or template.status != TemplateStatus.ACTIVE.value:
+        return None
+    try:
+        _check_open(template, rules_of(template), now)
+        coupons = await _issue(template, [holder], source=Source.CAMPAIGN, now=now)
+    except DomainError:
+        return None
+    return int(coupons[0].id)
 
 
 async def _fresh_codes(programme_id: int, count: int) -> list[str]:
