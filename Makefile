@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
 	eval-recommendations bench-recommendations bench bench-events fuzz mutation audit-http \
-	lint-schema bench-export bench-webhooks bench-scale bench-workers
+	lint-schema bench-export bench-webhooks bench-scale bench-workers bench-campaigns
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -120,6 +120,14 @@ bench-scale: install
 bench-workers: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python scripts/bench_member_page.py --workers 2 --parts b,c,d $(BENCH_ARGS)
+
+## (c) recordOrder with 20 active campaigns (two of them applying to every order) against
+## none, paired round by round (issue 19: at most 15% lost). BENCH_ARGS adds options, e.g.
+## BENCH_ARGS="--campaigns 18" for twenty minus the two that apply.
+bench-campaigns: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk
+	$(BIN)/python scripts/bench_member_page.py --campaigns 20 --baseline-members 10000 \
+		--parts c $(BENCH_ARGS)
 
 ## schemathesis over every query and mutation of a server on a fresh SQLite file, with a
 ## storefront and an admin key (a few minutes): requests sent, 5xx answers, errors without a code.

@@ -50,6 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from bench_campaigns import seed_campaigns
 from bench_seed import seed_rows
 from cryptography.fernet import Fernet
 from redis.asyncio import Redis
@@ -101,9 +102,12 @@ def sha(text: str) -> str:
 # ---------------------------------------------------------------- data
 
 
-async def seed(url: str, members: int, ledger_rows: int, pending: int) -> tuple[int, str]:
-    """Everything the page shows for `members` members, and `pending` orders for
-    completeOrder; returns (programme id, storefront key)."""
+async def seed(
+    url: str, members: int, ledger_rows: int, pending: int, campaigns: int = 0
+) -> tuple[int, str]:
+    """Everything the page shows for `members` members, `pending` orders for completeOrder
+    and `campaigns` active campaigns (scripts/bench_campaigns.py); returns (programme id,
+    storefront key)."""
     await migrate(url)
     await open_database(url)
     try:
@@ -139,6 +143,9 @@ async def seed(url: str, members: int, ledger_rows: int, pending: int) -> tuple[
         await programme_service.set_rate_limit(
             "bench", "storefront", maximum=10**8, restore_rate=10**8
         )
+        if campaigns:
+            codes = await seed_campaigns(programme.id, now, count=campaigns, coupon="20OFF199")
+            print(f"campaigns: {', '.join(codes)}", flush=True)
     finally:
         await close_database()
     await seed_rows(
@@ -427,6 +434,7 @@ class Target:
     url: str
     members: int
     redis_url: str
+    campaigns: int = 0  # active campaigns seeded (--campaigns: the main one only)
     pid: int = 0
     key: str = ""
     pending_next: int = 1  # the next pending order completeOrder may take
@@ -439,7 +447,9 @@ async def seeded(target: Target, args: argparse.Namespace, ledger_rows: int) -> 
     print(f"seeding {target.members:,} members, {ledger_rows:,} ledger rows{target.label}")
     # A task of its own: tortoise keeps its context in a context variable, which a task
     # copies, so a second seeding in this process starts from a clean one.
-    seeding = asyncio.create_task(seed(target.url, target.members, ledger_rows, pending))
+    seeding = asyncio.create_task(
+        seed(target.url, target.members, ledger_rows, pending, target.campaigns)
+    )
     target.pid, target.key = await seeding
     print(f"seed{target.label}: {time.perf_counter() - started:.0f} s (not measured)", flush=True)
 
@@ -460,7 +470,7 @@ async def main(args: argparse.Namespace) -> None:
     query = f"?maxsize={args.pool}"
     async with AsyncExitStack() as stack:
         url = await stack.enter_async_context(scratch_database(SCRATCH, query=query))
-        targets = [Target("", url, args.members, REDIS_URL)]
+        targets = [Target("", url, args.members, REDIS_URL, campaigns=args.campaigns)]
         await seeded(targets[0], args, ledger_rows)
         if args.baseline_members:
             other = await stack.enter_async_context(scratch_database(SCRATCH, query=query))
@@ -691,7 +701,10 @@ def report(args, results: dict, ledger_rows: int) -> None:
             met = value >= target if higher else value <= target
             sign = ">=" if higher else "<="
             print(f"({part}) {what} = {value:.1f}   (target {sign} {target}: {verdict(met)})")
-    if args.baseline_members:
+    if args.baseline_members and args.campaigns:
+        print(f"\ncampaigns: {args.campaigns} active campaigns against none (@{args.baseline_members}), "
+              "paired by round (target: within 15%, i.e. >= 0.85)")  # fmt: skip
+    elif args.baseline_members:
         print(f"\nscale: {args.members:,} members against {args.baseline_members:,}, paired "
               "by round (target: within 15%, i.e. >= 0.85)")  # fmt: skip
         for part in DATABASE_PARTS:
@@ -727,6 +740,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--workers", type=int, default=1, help="uvicorn workers (LOYALTY_WORKERS) of the server"
     )
+    parser.add_argument(
+        "--campaigns", type=int, default=0,
+        help="active campaigns in the main database (scripts/bench_campaigns.py; up to 20, the "
+        "last two apply to the bench's orders); with --baseline-members, that one has none",
+    )  # fmt: skip
     parser.add_argument("--seed-only", action="store_true", help="seed, time it, and stop")
     parser.add_argument("--profile", help="write py-spy's collapsed stacks of one part here")
     parser.add_argument(
