@@ -60,6 +60,10 @@ class ErrorCode(StrEnum):
     VERIFICATION_LOCKED = "VERIFICATION_LOCKED"
     TRANSFER_CLOSED = "TRANSFER_CLOSED"
     GIFTS_DISABLED = "GIFTS_DISABLED"
+    # Campaigns
+    CAMPAIGN_ENDED = "CAMPAIGN_ENDED"
+    CAMPAIGN_RUNNING = "CAMPAIGN_RUNNING"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
 
 
 @dataclass(frozen=True)
@@ -150,3 +154,15 @@ class LastAdminKey(DomainError):
 
 class AlreadyDecided(DomainError):
     code = ErrorCode.ALREADY_DECIDED
+
+
+class CampaignEnded(DomainError):
+    code = ErrorCode.CAMPAIGN_ENDED
+
+
+class CampaignRunning(DomainError):
+    code = ErrorCode.CAMPAIGN_RUNNING
+
+
+class InvalidTransition(DomainError):
+    code = ErrorCode.INVALID_TRANSITION

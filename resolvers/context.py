@@ -11,12 +11,14 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from db.models import Member, Programme
+from db.repositories.campaigns import AwardTotals
 from db.sql.page import PageReader
 from domain.auth import Principal
 from domain.tiers import TierView
 from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
+from services.campaigns import results as campaign_results
 from services.tokens import TokenSettings
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -32,6 +34,10 @@ class Loaders:
     def __init__(self, principal: Principal | None) -> None:
         self._principal = principal
         self.member_by_id: DataLoader[int, Member | None] = DataLoader(self._members)
+        # a page of campaigns' results in one statement
+        self.campaign_totals: DataLoader[int, AwardTotals | None] = DataLoader(
+            self._campaign_totals
+        )
         self._tiers: asyncio.Task[list[TierView]] | None = None
         self._programme: asyncio.Task[Programme] | None = None
         # the member page's parts, read together (db/sql/page.py)
@@ -40,6 +46,11 @@ class Loaders:
     async def _members(self, ids: list[int]) -> list[Member | None]:
         assert self._principal is not None
         found = await member_service.find_by_ids(self._principal, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _campaign_totals(self, ids: list[int]) -> list[AwardTotals | None]:
+        assert self._principal is not None
+        found = await campaign_results.totals_by_ids(self._principal, list(ids))
         return [found.get(i) for i in ids]
 
     async def tiers(self) -> list[TierView]:

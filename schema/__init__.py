@@ -16,6 +16,7 @@ from strawberry.tools import merge_types
 from schema.abuse import AbuseMutation, AbuseQuery
 from schema.audit import AuditQuery
 from schema.audit import install as install_audit
+from schema.campaigns import CampaignMutation, CampaignQuery
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.events import EventMutation, EventQuery
@@ -63,6 +64,7 @@ Query = merge_types(
         PolicyQuery,
         TierEngineQuery,
         CouponQuery,
+        CampaignQuery,
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
@@ -86,6 +88,7 @@ Mutation = merge_types(
         PolicyMutation,
         TierEngineMutation,
         CouponMutation,
+        CampaignMutation,
         RecommendationMutation,
         KeyMutation,
         PrivacyMutation,

@@ -205,6 +205,12 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "createPartner": lambda a: Subject("partner", _input(a).get("code")),
     "updatePartner": lambda a: Subject("partner", _input(a).get("code")),
     "suspendPartner": lambda a: Subject("partner", _input(a).get("code")),
+    # A campaign by its code (createCampaign's `code`, the others' `campaignCode`).
+    "createCampaign": lambda a: Subject("campaign", _input(a).get("code")),
+    "updateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    "activateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    "pauseCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    "endCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "issuePartnerKey": lambda a: Subject("api_keys"),
     "revokePartnerKey": lambda a: Subject("api_keys"),
 }

@@ -68,6 +68,9 @@ describe_values(
         "VERIFICATION_LOCKED": "Too many failed verifications for this partner member; later.",
         "TRANSFER_CLOSED": "The transfer is no longer pending (or no longer reversible).",
         "GIFTS_DISABLED": "Gifts between members are off in this programme.",
+        "CAMPAIGN_ENDED": "The campaign has ended: it changes no more.",
+        "CAMPAIGN_RUNNING": "The field may not change while the campaign is active or paused.",
+        "INVALID_TRANSITION": "The campaign's status does not allow this change of status.",
     },
 )
 

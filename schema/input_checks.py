@@ -75,6 +75,17 @@ TEXT_MAX: dict[str, int] = {
     "description": 2000,
     "url": 2000,
     "eventTypes": 48,
+    "campaignCode": 32,
+    "CreateCampaignInput.code": 32,
+    "UpdateCampaignInput.code": 32,
+    "CreateCampaignInput.name": 100,
+    "UpdateCampaignInput.name": 100,
+    "CreateCampaignInput.description": 500,
+    "UpdateCampaignInput.description": 500,
+    "couponTemplate": 32,
+    "tiers": 32,
+    "categories": 64,
+    "skus": 64,
 }
 MULTILINE = frozenset({"description"})  # where a line break or a tab makes sense
 GLOBAL_ID_MAX = 16_384  # generous: ids are decoded and range-checked, never sent to the database

@@ -19,6 +19,7 @@ from db.models import (
     ApiKey,
     AuditEntry,
     Benefit,
+    Campaign,
     CouponTemplate,
     Partner,
     Programme,
@@ -92,6 +93,14 @@ async def _template(programme_id: int, key: Any) -> Any:
     return None if row is None else _row(row, leave_out=frozenset({"issued", "stock_left"}))
 
 
+async def _campaign(programme_id: int, code: Any) -> Any:
+    if not isinstance(code, str):
+        return None
+    row = await Campaign.get_or_none(programme_id=programme_id, code=code)
+    # what orders spend changes on its own; the configuration is the rest
+    return None if row is None else _row(row, leave_out=frozenset({"budget_spent"}))
+
+
 async def _keys(programme_id: int, key: Any) -> Any:
     query = ApiKey.filter(programme_id=programme_id)
     if key is not None:
@@ -124,6 +133,7 @@ SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "api_keys": _keys,
     "webhook_endpoints": _webhook_endpoints,
     "partner": _partner,
+    "campaign": _campaign,
 }
 
 
