@@ -95,7 +95,11 @@ async def test_a_created_campaign_is_a_draft_that_reads_back_every_field(gql, pr
     by_id = await gql(CAMPAIGN_BY_ID, {"id": made["id"]}, auth=admin)
     assert by_id["data"]["campaign"] == made
     node = await gql(NODE, {"id": made["id"]}, auth=admin)
-    assert node["data"]["node"] == {"__typename": "Campaign", "code": given["code"], "status": "DRAFT"}
+    assert node["data"]["node"] == {
+        "__typename": "Campaign",
+        "code": given["code"],
+        "status": "DRAFT",
+    }
     # and the change is in the audit trail, with the campaign after it
     entry = await AuditEntry.filter(programme_id=programme.id, operation="createCampaign").first()
     assert entry is not None and entry.outcome == "SUCCESS"
@@ -103,9 +107,7 @@ async def test_a_created_campaign_is_a_draft_that_reads_back_every_field(gql, pr
     assert made["id"] in entry.target_ids
 
 
-async def test_a_create_replayed_with_its_key_answers_the_same_campaign_once(
-    gql, programme, admin
-):
+async def test_a_create_replayed_with_its_key_answers_the_same_campaign_once(gql, programme, admin):
     # given a create
     given = campaign_input()
     first = (await gql(CREATE, {"input": given}, auth=admin))["data"]["createCampaign"]
@@ -168,8 +170,6 @@ async def test_a_page_needs_first_or_last_and_a_cursor_of_its_own(gql, programme
 
 
 async def test_campaign_needs_an_id_or_a_code_and_is_null_for_an_unknown_one(gql, programme, admin):
-    both = await gql(
-        "query { campaign(id: \"Q2FtcGFpZ246MQ==\", code: \"X\") { code } }", auth=admin
-    )
+    both = await gql('query { campaign(id: "Q2FtcGFpZ246MQ==", code: "X") { code } }', auth=admin)
     assert both["errors"][0]["extensions"]["code"] == "VALIDATION"
     assert await campaign_of(gql, admin, "NO-SUCH") is None
