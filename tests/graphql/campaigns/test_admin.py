@@ -5,6 +5,7 @@ from __future__ import annotations
 from db.models import AuditEntry
 from tests.graphql.campaigns.documents import CAMPAIGN_BY_ID, CAMPAIGNS, CREATE, NODE
 from tests.graphql.campaigns.helpers import (
+    activate,
     active_campaign,
     campaign_input,
     campaign_of,
@@ -14,6 +15,7 @@ from tests.graphql.campaigns.helpers import (
     errors_of,
     pause,
     stored,
+    update,
 )
 from tests.graphql.coupons.helpers import create_template
 
@@ -173,3 +175,25 @@ async def test_campaign_needs_an_id_or_a_code_and_is_null_for_an_unknown_one(gql
     both = await gql('query { campaign(id: "Q2FtcGFpZ246MQ==", code: "X") { code } }', auth=admin)
     assert both["errors"][0]["extensions"]["code"] == "VALIDATION"
     assert await campaign_of(gql, admin, "NO-SUCH") is None
+
+
+async def test_every_campaign_change_is_audited_with_the_campaign_before_and_after(
+    gql, programme, admin
+):
+    # given a draft, renamed, activated, and a pause of a draft refused
+    code = (await create_campaign(gql, admin))["code"]
+    assert (await update(gql, admin, code, name="Renamed"))["__typename"] == "CampaignSuccess"
+    assert (await activate(gql, admin, code))["__typename"] == "CampaignSuccess"
+    other = (await create_campaign(gql, admin))["code"]
+    assert (await pause(gql, admin, other))["__typename"] == "PauseCampaignError"
+    # then each left its row
+    rows = {
+        r.operation + (":" + r.outcome if r.outcome != "SUCCESS" else ""): r
+        for r in await AuditEntry.filter(programme_id=programme.id).order_by("id")
+    }
+    renamed = rows["updateCampaign"]
+    assert (renamed.before["name"], renamed.after["name"]) == ("Double points", "Renamed")
+    activated = rows["activateCampaign"]
+    assert (activated.before["status"], activated.after["status"]) == ("DRAFT", "ACTIVE")
+    refused = rows["pauseCampaign:INVALID_TRANSITION"]
+    assert refused.after is None
