@@ -680,6 +680,9 @@ def test_a_sensible_campaign_passes():
     assert errors_of(VALID) == []
     checkin = make_campaign(trigger=Trigger.CHECK_IN, effects=Effects(bonus_per_order=10))
     assert errors_of(checkin) == []
+    # any one effect is enough
+    for effects in (Effects(coupon_template="OVER299"), Effects(bonus_per_item=1)):
+        assert errors_of(replace(VALID, effects=effects)) == []
 
 
 def at_shanghai(*args: int) -> datetime:
