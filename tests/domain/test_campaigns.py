@@ -798,6 +798,12 @@ def test_recurrences_are_read_in_the_programme_time_zone():
     assert errors_of(replace(VALID, schedule=given_in_shanghai), None) == ["monthDays"]
 
 
+def test_a_recurrence_out_of_range_is_reported_once_whatever_the_prefix():
+    errors = Collector("input.")
+    validate_campaign(replace(VALID, schedule=replace(MARCH, month_days=frozenset({0}))), errors)
+    assert [e.field for e in errors.errors] == ["input.monthDays"]
+
+
 def test_dates_at_the_window_s_edges_are_in_it():
     edges = replace(FEBRUARY, dates=frozenset({date(2027, 2, 1), date(2027, 2, 28)}))
     assert errors_of(replace(VALID, schedule=edges)) == []
