@@ -809,3 +809,38 @@ def test_dates_at_the_window_s_edges_are_in_it():
     assert errors_of(replace(VALID, schedule=edges)) == []
     after = replace(FEBRUARY, dates=frozenset({date(2027, 3, 1)}))
     assert errors_of(replace(VALID, schedule=after)) == ["dates"]
+
+
+@given(lines=lines_st, campaigns=campaigns_st, usage=usage_st)
+def test_the_member_gets_the_better_of_the_two_stacking_choices(lines, campaigns, usage):
+    # each campaign judged alone is what it would give; stacking picks the best choice
+    usages = {c.id: usage for c in campaigns}
+    fact = make_order(lines)
+    alone = {c.id: judge(c, fact=fact, usage=usages).total for c in campaigns}
+    best_exclusive = max((alone[c.id] for c in campaigns if c.stacking is EXCLUSIVE), default=0)
+    stackables = sum(alone[c.id] for c in campaigns if c.stacking is STACKABLE)
+    assert judge(*campaigns, fact=fact, usage=usages).total == max(best_exclusive, stackables)
+
+
+@given(
+    points=st.integers(0, 10_000),
+    multiplier=st.integers(BASIS, 10 * BASIS),
+    bonus=st.integers(0, 1_000),
+    cap=st.none() | st.integers(1, 5_000),
+    used=st.integers(0, 5_000),
+)
+def test_other_facts_get_their_multiplied_points_and_bonus_up_to_the_cap(
+    points, multiplier, bonus, cap, used
+):
+    checkin = make_campaign(
+        trigger=Trigger.CHECK_IN,
+        effects=Effects(multiplier=multiplier, bonus_per_order=bonus),
+        limits=Limits(member_cap=cap),
+    )
+    result = judge(
+        checkin, fact=OtherFact(Trigger.CHECK_IN, points), usage={1: Usage(member_points=used)}
+    )
+    due = points * (multiplier - BASIS) // BASIS + bonus
+    left = due if cap is None else max(0, min(due, cap - used))
+    assert result.total == left
+    assert all(c.lines == () for c in result.applied)
