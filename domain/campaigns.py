@@ -614,12 +614,16 @@ def _check_schedule(s: Schedule, errors: Collector, timezone: str | None) -> Non
         if moment.tzinfo is None:
             errors.add(name, "needs a time zone (2027-03-01T00:00:00+08:00)")
             aware = False
-    if any(not 1 <= d <= 7 for d in s.weekdays):
-        errors.add("weekdays", "ISO weekdays are 1 (Monday) to 7 (Sunday)")
-    if any(not 1 <= d <= 31 for d in s.month_days):
-        errors.add("monthDays", "days of the month are 1-31")
-    if len(s.dates) > MAX_LIST:
-        errors.add("dates", f"at most {MAX_LIST} dates")
+    shapes = (
+        ("weekdays", any(not 1 <= d <= 7 for d in s.weekdays), "ISO weekdays are 1-7 (Monday 1)"),
+        ("monthDays", any(not 1 <= d <= 31 for d in s.month_days), "days of the month are 1-31"),
+        ("dates", len(s.dates) > MAX_LIST, f"at most {MAX_LIST} dates"),
+    )
+    bad = False
+    for name, wrong, message in shapes:
+        if wrong:
+            errors.add(name, message)
+            bad = True
     if not aware:
         return
     if s.ends_at <= s.starts_at:
@@ -633,7 +637,8 @@ def _check_schedule(s: Schedule, errors: Collector, timezone: str | None) -> Non
     last = (s.ends_at - timedelta(microseconds=1)).astimezone(zone).date()
     if any(not first <= d <= last for d in s.dates):
         errors.add("dates", f"each date must fall in the window ({first} to {last})")
-    if any(e.field in ("weekdays", "monthDays", "dates") for e in errors.errors):
+        bad = True
+    if bad:
         return
     # a recurrence that no day of the window matches would make a campaign that never runs
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]

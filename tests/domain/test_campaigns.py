@@ -680,6 +680,9 @@ def test_a_sensible_campaign_passes():
     assert errors_of(VALID) == []
     checkin = make_campaign(trigger=Trigger.CHECK_IN, effects=Effects(bonus_per_order=10))
     assert errors_of(checkin) == []
+    # any one effect is enough
+    for effects in (Effects(coupon_template="OVER299"), Effects(bonus_per_item=1)):
+        assert errors_of(replace(VALID, effects=effects)) == []
 
 
 def at_shanghai(*args: int) -> datetime:
@@ -795,8 +798,49 @@ def test_recurrences_are_read_in_the_programme_time_zone():
     assert errors_of(replace(VALID, schedule=given_in_shanghai), None) == ["monthDays"]
 
 
+def test_a_recurrence_out_of_range_is_reported_once_whatever_the_prefix():
+    errors = Collector("input.")
+    validate_campaign(replace(VALID, schedule=replace(MARCH, month_days=frozenset({0}))), errors)
+    assert [e.field for e in errors.errors] == ["input.monthDays"]
+
+
 def test_dates_at_the_window_s_edges_are_in_it():
     edges = replace(FEBRUARY, dates=frozenset({date(2027, 2, 1), date(2027, 2, 28)}))
     assert errors_of(replace(VALID, schedule=edges)) == []
     after = replace(FEBRUARY, dates=frozenset({date(2027, 3, 1)}))
     assert errors_of(replace(VALID, schedule=after)) == ["dates"]
+
+
+@given(lines=lines_st, campaigns=campaigns_st, usage=usage_st)
+def test_the_member_gets_the_better_of_the_two_stacking_choices(lines, campaigns, usage):
+    # each campaign judged alone is what it would give; stacking picks the best choice
+    usages = {c.id: usage for c in campaigns}
+    fact = make_order(lines)
+    alone = {c.id: judge(c, fact=fact, usage=usages).total for c in campaigns}
+    best_exclusive = max((alone[c.id] for c in campaigns if c.stacking is EXCLUSIVE), default=0)
+    stackables = sum(alone[c.id] for c in campaigns if c.stacking is STACKABLE)
+    assert judge(*campaigns, fact=fact, usage=usages).total == max(best_exclusive, stackables)
+
+
+@given(
+    points=st.integers(0, 10_000),
+    multiplier=st.integers(BASIS, 10 * BASIS),
+    bonus=st.integers(0, 1_000),
+    cap=st.none() | st.integers(1, 5_000),
+    used=st.integers(0, 5_000),
+)
+def test_other_facts_get_their_multiplied_points_and_bonus_up_to_the_cap(
+    points, multiplier, bonus, cap, used
+):
+    checkin = make_campaign(
+        trigger=Trigger.CHECK_IN,
+        effects=Effects(multiplier=multiplier, bonus_per_order=bonus),
+        limits=Limits(member_cap=cap),
+    )
+    result = judge(
+        checkin, fact=OtherFact(Trigger.CHECK_IN, points), usage={1: Usage(member_points=used)}
+    )
+    due = points * (multiplier - BASIS) // BASIS + bonus
+    left = due if cap is None else max(0, min(due, cap - used))
+    assert result.total == left
+    assert all(c.lines == () for c in result.applied)
