@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from db import campaign_cache
+from db.models import Campaign as CampaignRow
 from tests.graphql.campaigns.helpers import (
     activate,
     active_campaign,
@@ -146,8 +149,6 @@ async def test_an_unsafe_change_to_a_running_campaign_is_campaign_running(
 async def test_a_running_campaign_end_may_not_move_into_the_past_or_its_budget_below_spent(
     gql, programme, admin
 ):
-    from db.models import Campaign as CampaignRow
-
     code = (await active_campaign(gql, admin, limits={"budget": 1_000}))["code"]
     await CampaignRow.filter(programme_id=programme.id, code=code).update(budget_spent=600)
     before = await stored(programme.id)
@@ -171,11 +172,7 @@ async def test_an_ended_campaign_changes_no_more(gql, programme, admin):
 
 async def test_activation_checks_the_window_again(gql, programme, admin):
     # given a draft whose window has ended since it was written
-    from db.models import Campaign as CampaignRow
-
     code = (await create_campaign(gql, admin))["code"]
-    from datetime import UTC, datetime, timedelta
-
     await CampaignRow.filter(programme_id=programme.id, code=code).update(
         ends_at=datetime.now(UTC) - timedelta(hours=1)
     )
