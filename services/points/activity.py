@@ -130,10 +130,7 @@ async def check_in(
             idempotency_key,
             now,
         )
-        points = await abuse.capped(programme, member, Source.CHECK_IN, points, now)
-        if points:
-            await credit_available(member, entry, points, TxKind.EARN, programme)
-        awards = await reward_fact(programme, member, _fact(Trigger.CHECK_IN, points, entry))
+        points, awards = await _earn(programme, member, Source.CHECK_IN, points, entry)
         written.append(member)
         return {
             "memberId": member.id,
@@ -158,18 +155,34 @@ async def check_in(
     )
 
 
-def _fact(trigger: Trigger, points: int, entry: Entry) -> Fact:
-    """The fact `entry` booked (its own ledger row's reference), for its campaigns: `points`
-    is what it credited, after any abuse cap, so a multiplier never pays on held points."""
-    return Fact(
-        trigger=trigger,
-        points=points,
+_TRIGGERS = {
+    Source.CHECK_IN: Trigger.CHECK_IN,
+    Source.REVIEW: Trigger.REVIEW,
+    Source.REFERRAL: Trigger.REFERRAL,
+}
+
+
+async def _earn(
+    programme: Programme, member: Member, source: Source, points: int, entry: Entry
+) -> tuple[int, tuple[FactAward, ...]]:
+    """An activity's points, as far as the abuse caps let them through now (the rest waits on
+    the member's flag), then what its campaigns add, judged on the points credited: neither a
+    multiplier nor a bonus pays for earning the caps held back in full."""
+    credit = await abuse.capped(programme, member, source, points, entry.at)
+    if credit:
+        await credit_available(member, entry, credit, TxKind.EARN, programme)
+    if points and not credit:
+        return 0, ()
+    fact = Fact(
+        trigger=_TRIGGERS[source],
+        points=credit,
         reference_type=entry.reference_type,
         reference=entry.reference,
         at=entry.at,
         actor=entry.actor,
         idempotency_key=entry.idempotency_key,
     )
+    return credit, await reward_fact(programme, member, fact)
 
 
 async def reward_review(
@@ -218,10 +231,7 @@ async def reward_review(
             idempotency_key,
             now,
         )
-        credit = await abuse.capped(programme, member, Source.REVIEW, policy.review_points, now)
-        if credit:
-            await credit_available(member, entry, credit, TxKind.EARN, programme)
-        await reward_fact(programme, member, _fact(Trigger.REVIEW, credit, entry))
+        await _earn(programme, member, Source.REVIEW, policy.review_points, entry)
         # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
         await tier_evaluation.record_activity(
             member,
@@ -388,10 +398,7 @@ async def reward_referral(
         None,
         now,
     )
-    credit = await abuse.capped(programme, inviter, Source.REFERRAL, policy.referral_points, now)
-    if credit:
-        await credit_available(inviter, entry, credit, TxKind.EARN, programme)
-    await reward_fact(programme, inviter, _fact(Trigger.REFERRAL, credit, entry))
+    await _earn(programme, inviter, Source.REFERRAL, policy.referral_points, entry)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
     await event_service.record(

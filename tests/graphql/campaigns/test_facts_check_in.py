@@ -311,3 +311,33 @@ async def test_the_day_is_the_programmes_local_day(gql, programme, make_member, 
     tomorrow_done = await check_in(gql, storefront, member.external_id)
     # then only today's check-in is rewarded
     assert (today_done["campaignPoints"], tomorrow_done["campaignPoints"]) == (11, 0)
+
+
+SET_ABUSE_POLICY = """
+mutation ($input: SetAbusePolicyInput!) {
+  setAbusePolicy(input: $input) { __typename }
+}
+"""
+
+
+async def test_a_check_in_the_abuse_caps_hold_back_earns_no_bonus(
+    gql, programme, make_member, keys
+):
+    # given a 40-point check-in bonus, and at most 5 check-in points per member per week
+    admin, storefront = keys
+    cap = {"caps": [{"source": "CHECK_IN", "period": "WEEK", "points": 5}]}
+    body = await gql(SET_ABUSE_POLICY, {"input": cap}, auth=admin)
+    assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
+    now = parse(await programme_now(gql, admin))
+    row = await add_campaign(programme, code="DAILY", trigger=Trigger.CHECK_IN, now=now, bonus=40)
+    member = await make_member(programme)
+    await advance_to_weekday(gql, admin, 1)
+    # when the member checks in on Monday and Tuesday
+    monday = await check_in(gql, storefront, member.external_id)
+    await advance(gql, admin, days=1)
+    tuesday = await check_in(gql, storefront, member.external_id)
+    # then Monday's check-in earns its points and the bonus; Tuesday's points wait for an
+    # admin, and no bonus pays for them
+    assert (monday["points"], monday["campaignPoints"]) == (5, 40)
+    assert (tuesday["points"], tuesday["campaignPoints"], tuesday["campaigns"]) == (0, 0, [])
+    assert [a.points for a in await awards_of(row)] == [40]
