@@ -11,7 +11,7 @@ all members, so they are spent by a conditional UPDATE instead (db.repositories.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from db import campaign_cache, tier_cache
@@ -154,29 +154,25 @@ async def _usage(
 
 
 async def _spend(running: Sequence[Campaign], judging: Judging) -> tuple[Contribution, ...]:
-    """What applies, with each campaign's points taken from its budget. The budgets read for
-    judging are only a hint: when a conditional UPDATE finds a budget gone (another member's
-    fact took it since, or the campaign stopped), this attempt's spending is given back and
-    the fact is judged again without that campaign, whose absence may let others apply."""
-    exhausted: set[int] = set()
+    """What applies, with the points of each campaign that has a budget taken from it. The
+    budgets read for judging are only a hint: when a conditional UPDATE finds one gone
+    (another member's fact took it since, or the campaign stopped), this attempt's spending is
+    given back and the fact is judged again without that campaign, whose absence may let
+    others apply. Budgets are spent in campaign id order, as orders spend them, so a fact and
+    an order spending the same two campaigns cannot each hold one row the other waits for."""
+    budgeted = {c.id for c in running if c.limits.budget is not None}
     while True:
-        result: CampaignPoints = evaluate(
-            running,
-            Judging(
-                fact=judging.fact,
-                at=judging.at,
-                timezone=judging.timezone,
-                member=judging.member,
-                usage=judging.usage,
-                exhausted=frozenset(exhausted),
-            ),
-        )
+        result: CampaignPoints = evaluate(running, judging)
         spent: list[Contribution] = []
-        for contribution in result.applied:
+        to_spend = sorted(
+            (c for c in result.applied if c.campaign_id in budgeted and c.points > 0),
+            key=lambda c: c.campaign_id,
+        )
+        for contribution in to_spend:
             if not await campaign_repo.spend_budget(contribution.campaign_id, contribution.points):
                 for done in spent:
                     await campaign_repo.give_back_budget(done.campaign_id, done.points)
-                exhausted.add(contribution.campaign_id)
+                judging = replace(judging, exhausted=judging.exhausted | {contribution.campaign_id})
                 break
             spent.append(contribution)
         else:
@@ -248,10 +244,10 @@ async def take_back_fact(
 ) -> int:
     """The fact was undone (a reviewed item returned, an invited member's order returned): the
     campaign points it earned go too, as its own points do — all of each award's credit but
-    what of it expired — and the budget gets back what was taken. The caller holds the
-    member's row lock. A coupon the campaign issued stays with the member. Returns the points
-    taken back."""
-    total = 0
+    what of it expired — and a campaign with a budget gets back what was taken. The caller
+    holds the member's row lock. A coupon the campaign issued stays with the member. Returns
+    the points taken back."""
+    given_back: dict[int, int] = {}
     awards = await fact_awards.of_fact(
         member.id, reference_type=reference_type, reference=reference
     )
@@ -277,6 +273,10 @@ async def take_back_fact(
             negative=negative,
         )
         await fact_awards.mark_reversed(award, amount)
-        await campaign_repo.give_back_budget(award.campaign_id, amount)
-        total += amount
-    return total
+        given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + amount
+    # only budgets are spent (`_spend`), and in campaign id order, as orders give them back
+    budgets = await campaign_repo.budgets_left(sorted(given_back))
+    for campaign_id in sorted(given_back):
+        if budgets.get(campaign_id) is not None and given_back[campaign_id]:
+            await campaign_repo.give_back_budget(campaign_id, given_back[campaign_id])
+    return sum(given_back.values())
