@@ -142,7 +142,7 @@ async def _with_member(
     return held, member or await fresh_member(info, held.member_id)
 
 
-async def check_in(info: Any, **kwargs: Any) -> tuple[Member, int, int]:
+async def check_in(info: Any, **kwargs: Any) -> activity.CheckedIn:
     return await activity.check_in(require(info, *ANYONE), **kwargs)
 
 

@@ -15,6 +15,7 @@ from domain.points import Payment
 from resolvers import points as resolvers
 from resolvers.auth import InvalidArgument
 from resolvers.ids import parse_id
+from schema.campaign_facts import CampaignBonus
 from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.members import Member
 from schema.points_types import (
@@ -229,6 +230,12 @@ class CheckInSuccess:
     member: Member = strawberry.field(description="The member as it is now.")
     streak: int = strawberry.field(description="Consecutive days checked in, today included.")
     points: int = strawberry.field(description="Points earned by this check-in.")
+    campaign_points: int = strawberry.field(
+        description="Points campaigns added to this check-in, on top of `points`."
+    )
+    campaigns: list[CampaignBonus] = strawberry.field(
+        description="The campaigns that rewarded this check-in, each with what it added."
+    )
 
 
 @strawberry.type(description="The member after the change.")
@@ -431,7 +438,13 @@ class PointsMutation:
         )
         return await result_of(
             call,
-            lambda r: CheckInSuccess(member=Member.from_row(r[0]), streak=r[1], points=r[2]),
+            lambda r: CheckInSuccess(
+                member=Member.from_row(r.member),
+                streak=r.streak,
+                points=r.points,
+                campaign_points=r.campaign_points,
+                campaigns=[CampaignBonus.of(a) for a in r.campaigns],
+            ),
             CheckInError,
         )
 

@@ -20,6 +20,7 @@ from db.repositories import programmes as programme_repo
 from db.repositories.members import LockedMember
 from db.sql import page as page_sql
 from domain.auth import Principal, Role
+from domain.campaigns import Trigger
 from domain.errors import AlreadyExists, Collector, NotFound, invalid
 from domain.events import EventType, member_payload, member_updated_payload
 from domain.idempotency import check_key
@@ -34,7 +35,7 @@ from domain.paging import PageRequest, page_of
 from domain.tiers import entry_tier
 from services import events as event_service
 from services import tier_evaluation
-from services.clock import programme_time
+from services.clock import now_of, programme_time
 from services.idempotency import run_once
 
 
@@ -181,7 +182,8 @@ async def register(
     payload = {"externalId": external_id, **_row_fields(changes)}
 
     async def create() -> dict[str, Any]:
-        now = await programme_time(principal.programme_id)
+        programme = await programme_repo.get(principal.programme_id)
+        now = now_of(programme)
         if await member_repo.get_by_external_id(principal.programme_id, external_id):
             raise AlreadyExists("a member with this externalId exists", field="externalId")
         start = entry_tier(await tier_cache.programme_tiers(principal.programme_id))
@@ -213,6 +215,23 @@ async def register(
             ),
             occurred_at=now,
             member_id=member.id,
+        )
+        # Here, not at the top: campaigns issue coupons, and the coupons' module needs this one.
+        from services.campaigns.facts import Fact, reward_fact
+
+        # the new row is this transaction's alone until it commits: as good as locked
+        await reward_fact(
+            programme,
+            member,
+            Fact(
+                trigger=Trigger.REGISTRATION,
+                points=0,  # a registration earns nothing itself: only bonuses apply
+                reference_type="REGISTRATION",
+                reference=member.external_id,
+                at=now,
+                actor=principal.scope,
+                idempotency_key=idempotency_key,
+            ),
         )
         return {"memberId": member.id}
 

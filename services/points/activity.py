@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.abuse import Source
 from domain.auth import Principal
+from domain.campaigns import Trigger
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.events import EventType, referral_payload
 from domain.idempotency import check_key
@@ -25,6 +27,7 @@ from domain.points import PointsPolicy, TxKind, check_order_ref, check_sku
 from services import abuse, tier_evaluation
 from services import events as event_service
 from services import members as member_service
+from services.campaigns.facts import Fact, FactAward, reward_fact, take_back_fact
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import ledger
@@ -76,11 +79,23 @@ def _key_errors(key: str, external_id: str | None) -> None:
     errors.raise_if_any()
 
 
+@dataclass(frozen=True)
+class CheckedIn:
+    member: Member
+    streak: int
+    points: int  # the check-in's own points
+    campaigns: tuple[FactAward, ...]  # what campaigns added, each on its own ledger row
+
+    @property
+    def campaign_points(self) -> int:
+        return sum(c.points for c in self.campaigns)
+
+
 async def check_in(
     principal: Principal, *, member_external_id: str | None, idempotency_key: str
-) -> tuple[Member, int, int]:
-    """(member, streak, points). One per member per local day: the unique index decides, so
-    twenty parallel check-ins credit once."""
+) -> CheckedIn:
+    """One per member per local day: the unique index decides, so twenty parallel check-ins
+    credit once (and their campaigns reward once)."""
     _key_errors(idempotency_key, member_external_id)
 
     written: list[Member] = []
@@ -115,11 +130,14 @@ async def check_in(
             idempotency_key,
             now,
         )
-        points = await abuse.capped(programme, member, Source.CHECK_IN, points, now)
-        if points:
-            await credit_available(member, entry, points, TxKind.EARN, programme)
+        points, awards = await _earn(programme, member, Source.CHECK_IN, points, entry)
         written.append(member)
-        return {"memberId": member.id, "streak": streak, "points": points}
+        return {
+            "memberId": member.id,
+            "streak": streak,
+            "points": points,
+            "campaigns": [asdict(a) for a in awards],
+        }
 
     payload = {"member": member_external_id}
     result = await run_once(
@@ -129,7 +147,42 @@ async def check_in(
         member = written[0]  # as the check-in left it: no read back
     else:
         member = await Member.get(id=int(result["memberId"]))
-    return member, int(result["streak"]), int(result["points"])
+    return CheckedIn(
+        member,
+        int(result["streak"]),
+        int(result["points"]),
+        tuple(FactAward(**a) for a in result.get("campaigns", [])),
+    )
+
+
+_TRIGGERS = {
+    Source.CHECK_IN: Trigger.CHECK_IN,
+    Source.REVIEW: Trigger.REVIEW,
+    Source.REFERRAL: Trigger.REFERRAL,
+}
+
+
+async def _earn(
+    programme: Programme, member: Member, source: Source, points: int, entry: Entry
+) -> tuple[int, tuple[FactAward, ...]]:
+    """An activity's points, as far as the abuse caps let them through now (the rest waits on
+    the member's flag), then what its campaigns add, judged on the points credited: neither a
+    multiplier nor a bonus pays for earning the caps held back in full."""
+    credit = await abuse.capped(programme, member, source, points, entry.at)
+    if credit:
+        await credit_available(member, entry, credit, TxKind.EARN, programme)
+    if points and not credit:
+        return 0, ()
+    fact = Fact(
+        trigger=_TRIGGERS[source],
+        points=credit,
+        reference_type=entry.reference_type,
+        reference=entry.reference,
+        at=entry.at,
+        actor=entry.actor,
+        idempotency_key=entry.idempotency_key,
+    )
+    return credit, await reward_fact(programme, member, fact)
 
 
 async def reward_review(
@@ -178,9 +231,7 @@ async def reward_review(
             idempotency_key,
             now,
         )
-        credit = await abuse.capped(programme, member, Source.REVIEW, policy.review_points, now)
-        if credit:
-            await credit_available(member, entry, credit, TxKind.EARN, programme)
+        await _earn(programme, member, Source.REVIEW, policy.review_points, entry)
         # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
         await tier_evaluation.record_activity(
             member,
@@ -214,7 +265,8 @@ async def reverse_review(
     policy: PointsPolicy,
     entry: Entry,
 ) -> None:
-    """The reviewed line came back in full: its review reward goes too."""
+    """The reviewed line came back in full: its review reward goes too, with what campaigns
+    added to it."""
     reference = review_reference(order.order_ref, sku)
     for reward in await points_repo.transactions_of_reference(
         order.programme_id,
@@ -248,6 +300,13 @@ async def reverse_review(
                 growth=-reward.amount,
                 reference=reference,
             )
+    await take_back_fact(
+        member,
+        reference_type="REVIEW",
+        reference=reference,
+        entry=replace(entry, reason="reviewed item returned"),
+        negative=policy.negative_policy,
+    )
 
 
 async def invite_code(principal: Principal, member: Member) -> str:
@@ -339,9 +398,7 @@ async def reward_referral(
         None,
         now,
     )
-    credit = await abuse.capped(programme, inviter, Source.REFERRAL, policy.referral_points, now)
-    if credit:
-        await credit_available(inviter, entry, credit, TxKind.EARN, programme)
+    await _earn(programme, inviter, Source.REFERRAL, policy.referral_points, entry)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
     await event_service.record(
@@ -361,8 +418,8 @@ async def reward_referral(
 async def reverse_referral(
     principal: Principal, order: Order, programme: Programme, entry: Entry
 ) -> None:
-    """Called when that order is returned in full: the inviter's reward is taken back (but
-    not what of it already expired)."""
+    """Called when that order is returned in full: the inviter's reward is taken back, with
+    what campaigns added to it (but not what of either already expired)."""
     referral = await activity_repo.referral_for_order(order.id)
     if referral is None or referral.status != "REWARDED":
         return
@@ -390,5 +447,12 @@ async def reverse_referral(
             reward.amount - await expired_of(reward),
             negative=policy.negative_policy,
         )
+    await take_back_fact(
+        inviter,
+        reference_type="REFERRAL",
+        reference=order.order_ref,
+        entry=replace(entry, reason="invited member's order returned"),
+        negative=policy.negative_policy,
+    )
     referral.status = "REVERSED"
     await activity_repo.save_referral(referral, "status")

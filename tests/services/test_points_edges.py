@@ -372,7 +372,7 @@ async def test_check_in_days_follow_the_programme_time_zone(make_programme, make
         is ErrorCode.ALREADY_CHECKED_IN
     )
     await advance(programme, seconds=120)  # 00:01 the next day there, still the same UTC day
-    _, streak, _ = await activity.check_in(
+    checked_in = await activity.check_in(
         staff(programme), member_external_id=member.external_id, idempotency_key="c"
     )
-    assert streak == 2  # a new local day, though the UTC date did not change
+    assert checked_in.streak == 2  # a new local day, though the UTC date did not change

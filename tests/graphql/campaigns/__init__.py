@@ -1,0 +1,1 @@
+"""Campaigns through the API (issue 19)."""
