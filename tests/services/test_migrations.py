@@ -36,6 +36,9 @@ INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemanam
 
 
 LITERAL_DEFAULT = re.compile(r"^\(?'?(-?[0-9.]+|true|false)'?\)?(::[a-z ]+)?$", re.IGNORECASE)
+# An enum's value backfilled into the rows already there (orders.channel: 'ONLINE'); case
+# matters, so a lowercase text default is still compared.
+ENUM_DEFAULT = re.compile(r"^'[A-Z][A-Z_]*'(::[a-z ]+)?$")
 
 
 def without_literal_defaults(rows: list[tuple], default_at: int) -> list[tuple]:
@@ -44,7 +47,8 @@ def without_literal_defaults(rows: list[tuple], default_at: int) -> list[tuple]:
     it is not a difference. (Sequence defaults, `nextval(...)`, are still compared.)"""
     return [
         (*row[:default_at], None, *row[default_at + 1 :])
-        if isinstance(row[default_at], str) and LITERAL_DEFAULT.match(row[default_at])
+        if isinstance(row[default_at], str)
+        and (LITERAL_DEFAULT.match(row[default_at]) or ENUM_DEFAULT.match(row[default_at]))
         else row
         for row in rows
     ]
@@ -179,6 +183,7 @@ def test_only_plain_literal_defaults_are_set_aside():
         ("t", "b", "integer", "NO", "nextval('t_b_seq'::regclass)", None),
         ("t", "c", "boolean", "NO", "false", None),
         ("t", "d", "text", "NO", "'x'::text", None),
+        ("t", "e", "character varying", "NO", "'ONLINE'::character varying", None),
     ]
     kept = without_literal_defaults(rows, 4)
-    assert [r[4] for r in kept] == [None, "nextval('t_b_seq'::regclass)", None, "'x'::text"]
+    assert [r[4] for r in kept] == [None, "nextval('t_b_seq'::regclass)", None, "'x'::text", None]
