@@ -70,6 +70,8 @@ class EarnRule(StrEnum):
     CATEGORY_BONUS = "CATEGORY_BONUS"
     # Negative: what an earning cap held back for review (issue 18.6).
     ABUSE_CAP = "ABUSE_CAP"
+    # A campaign's share of the line (domain.campaigns); the rule names the campaign.
+    CAMPAIGN = "CAMPAIGN"
 
 
 def round_points(value: Fraction, rounding: Rounding | str = Rounding.HALF_DOWN) -> int:
@@ -277,6 +279,22 @@ class Payment:
 class RulePoints:
     rule: EarnRule
     points: int
+    # CAMPAIGN rules only: which campaign gave the points
+    campaign_id: int | None = None
+    campaign_code: str | None = None
+
+    def stored(self) -> list[Any]:
+        """As an order line's `rules` JSON keeps it: [rule, points], and for a campaign
+        [rule, points, campaign id, campaign code]."""
+        if self.campaign_id is None:
+            return [self.rule.value, self.points]
+        return [self.rule.value, self.points, self.campaign_id, self.campaign_code]
+
+    @classmethod
+    def of_stored(cls, item: list[Any]) -> RulePoints:
+        if len(item) == 2:
+            return cls(EarnRule(item[0]), int(item[1]))
+        return cls(EarnRule(item[0]), int(item[1]), int(item[2]), str(item[3]))
 
 
 @dataclass(frozen=True)

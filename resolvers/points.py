@@ -8,14 +8,14 @@ from db.repositories.holds import Hold
 from db.repositories.orders import OrderRecord
 from domain.auth import Role
 from domain.lots import Expiring
-from domain.points import OrderPoints, TxKind, cash_value
+from domain.points import TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
 from services.points import activity, admin, gifts, queries, redemption
 from services.points import orders as order_service
 from services.points.ledger import policy_of
-from services.points.orders import OrderInput, ReturnLine
+from services.points.orders import OrderInput, OrderPreview, ReturnLine
 
 TX_CURSOR = "tx:"
 # A gift is the giving member's act: by its token, or the storefront on its behalf.
@@ -65,7 +65,7 @@ async def invite_code(info: Any, member: Member) -> str:
     return await activity.invite_code(require(info, *ANYONE), member)
 
 
-async def preview_order(info: Any, data: OrderInput) -> OrderPoints:
+async def preview_order(info: Any, data: OrderInput) -> OrderPreview:
     return await order_service.preview(require(info, *STAFF), data)
 
 

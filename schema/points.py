@@ -10,6 +10,7 @@ import strawberry
 from strawberry import relay
 
 from db.models import Member as MemberRow
+from domain.campaigns import Channel
 from domain.points import OrderLine as DomainOrderLine
 from domain.points import Payment
 from resolvers import points as resolvers
@@ -21,6 +22,7 @@ from schema.members import Member
 from schema.points_types import (
     BIGINT_MAX,
     Order,
+    OrderChannel,
     OrderPointsPreview,
     PaymentMethod,
     PointHold,
@@ -80,6 +82,10 @@ class PreviewOrderInput:
     payments: list[PaymentInput] = strawberry.field(
         description="How it was paid; the amounts add up to the lines'."
     )
+    channel: OrderChannel = strawberry.field(
+        default=Channel.ONLINE,
+        description="Where it was placed (campaigns may reward one channel only).",
+    )
 
     def to_domain(self) -> OrderInput:
         return OrderInput(
@@ -92,6 +98,7 @@ class PreviewOrderInput:
                 for x in self.lines
             ],
             payments=[Payment(p.method, p.amount) for p in self.payments],
+            channel=Channel(self.channel),
         )
 
 
@@ -310,9 +317,8 @@ class PointsQuery:
     async def preview_order_points(
         self, info: strawberry.Info, input: Annotated[PreviewOrderInput, MUTATION_INPUT]
     ) -> OrderPointsPreview:
-        return OrderPointsPreview.from_domain(
-            await resolvers.preview_order(info, input.to_domain())
-        )
+        preview = await resolvers.preview_order(info, input.to_domain())
+        return OrderPointsPreview.from_domain(preview.earned, preview.campaigns)
 
     @strawberry.field(description="An order by the shop's order id.")
     async def order(

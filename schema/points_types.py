@@ -13,7 +13,9 @@ from db.models import Order as OrderRow
 from db.models import OrderLine as OrderLineRow
 from db.models import PointHold as PointHoldRow
 from db.models import PointTransaction as TransactionRow
+from domain import campaigns as domain_campaigns
 from domain import points as domain_points
+from domain.campaigns import CampaignPoints
 from domain.lots import Expiring
 from domain.points import OrderPoints
 from resolvers import points as points_resolvers
@@ -73,13 +75,47 @@ describe_values(
         "BIRTHDAY_MULTIPLIER": "The tier's BIRTHDAY_MULTIPLIER in the birthday month.",
         "CATEGORY_BONUS": "The category's bonus per item.",
         "ABUSE_CAP": "Points over an earning cap, taken off the line and held on an abuse flag.",
+        "CAMPAIGN": "A campaign's share of the line (`campaignCode` names it).",
     },
 )
+OrderChannel = strawberry.enum(
+    domain_campaigns.Channel, name="OrderChannel", description="Where an order was placed."
+)
+describe_values(
+    OrderChannel,
+    {
+        "ONLINE": "The online shop (the default).",
+        "OFFLINE": "A physical store.",
+    },
+)
+CampaignNotApplied = strawberry.enum(
+    domain_campaigns.NotApplied,
+    name="CampaignNotApplied",
+    description="Why a campaign gave an order nothing.",
+)
+describe_values(
+    CampaignNotApplied,
+    {
+        "OUTSIDE_SCHEDULE": "The order's placedAt is outside the campaign's window or days.",
+        "NOT_IN_AUDIENCE": "The member is not one the campaign rewards (tier, segment, ...).",
+        "CONDITIONS_NOT_MET": "The order does not qualify (spend, categories, payment, channel).",
+        "NOTHING_TO_ADD": "The order qualifies, but the campaign is worth 0 points to it.",
+        "BUDGET_EXHAUSTED": "What is left of the campaign's budget does not cover its points.",
+        "MEMBER_CAP_REACHED": "The member already has the most points the campaign gives.",
+        "ORDER_LIMIT_REACHED": "The member already has the most rewarded orders it allows.",
+        "OUTWEIGHED": "Stacking: another campaign (or set of them) was worth more.",
+    },
+)
+
+
+def campaign_global_id(campaign_id: int | None) -> relay.GlobalID | None:
+    return relay.GlobalID("Campaign", str(campaign_id)) if campaign_id is not None else None
 
 
 # by value, as TxKind(value) and Bucket(value) find them (a page converts ten rows of each)
 _KINDS = {k.value: k for k in domain_points.TxKind}
 _BUCKETS = {b.value: b for b in domain_points.Bucket}
+_CHANNELS = {c.value: c for c in domain_campaigns.Channel}
 
 
 @strawberry.type(
@@ -161,6 +197,21 @@ class ExpiringPoints:
 class RulePoints:
     rule: EarnRule = strawberry.field(description="The rule.")
     points: int = strawberry.field(description="Its points.")
+    campaign_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="CAMPAIGN rules: the campaign that gave them."
+    )
+    campaign_code: str | None = strawberry.field(
+        default=None, description="CAMPAIGN rules: that campaign's code."
+    )
+
+    @classmethod
+    def from_domain(cls, rule: domain_points.RulePoints) -> RulePoints:
+        return cls(
+            rule=rule.rule,
+            points=rule.points,
+            campaign_id=campaign_global_id(rule.campaign_id),
+            campaign_code=rule.campaign_code,
+        )
 
 
 @strawberry.type(description="What one order line would earn, rule by rule.")
@@ -172,14 +223,39 @@ class LinePoints:
     rules: list[RulePoints] = strawberry.field(description="Each rule's share of the points.")
 
 
+@strawberry.type(description="One active campaign for orders, as it would judge the order.")
+class CampaignOnOrder:
+    campaign_id: relay.GlobalID = strawberry.field(description="The campaign.")
+    code: str = strawberry.field(description="The campaign's code.")
+    applied: bool = strawberry.field(description="Whether it gives the order something.")
+    points: int = strawberry.field(
+        description="Points it adds to the order (0 when not applied), in the lines' CAMPAIGN "
+        "rules."
+    )
+    capped: bool = strawberry.field(
+        description="Applied, but cut down by the member's cap per campaign or per period."
+    )
+    coupon_template: str | None = strawberry.field(
+        description="Applied with a coupon effect: the code of the template it issues from."
+    )
+    not_applied: CampaignNotApplied | None = strawberry.field(
+        description="Not applied: why. Null when applied."
+    )
+
+
 @strawberry.type(description="What recordOrder would book, line by line.")
 class OrderPointsPreview:
     lines: list[LinePoints] = strawberry.field(description="Per order line, in the order sent.")
     total: int = strawberry.field(description="Points the order would earn.")
     amount: int = strawberry.field(description="The order's amount, in minor units.")
+    campaigns: list[CampaignOnOrder] = strawberry.field(
+        description="Every active campaign for orders: applied ones first, then those that "
+        "would not apply, with the reason; each in priority order. recordOrder books the "
+        "same unless a budget runs out meanwhile."
+    )
 
     @classmethod
-    def from_domain(cls, preview: OrderPoints) -> OrderPointsPreview:
+    def from_domain(cls, preview: OrderPoints, campaigns: CampaignPoints) -> OrderPointsPreview:
         return cls(
             lines=[
                 LinePoints(
@@ -187,12 +263,36 @@ class OrderPointsPreview:
                     quantity=line.quantity,
                     amount=line.amount,
                     points=line.points,
-                    rules=[RulePoints(rule=r.rule, points=r.points) for r in line.rules],
+                    rules=[RulePoints.from_domain(r) for r in line.rules],
                 )
                 for line in preview.lines
             ],
             total=preview.total,
             amount=preview.amount,
+            campaigns=[
+                CampaignOnOrder(
+                    campaign_id=relay.GlobalID("Campaign", str(c.campaign_id)),
+                    code=c.code,
+                    applied=True,
+                    points=c.points,
+                    capped=c.capped,
+                    coupon_template=c.coupon_template,
+                    not_applied=None,
+                )
+                for c in campaigns.applied
+            ]
+            + [
+                CampaignOnOrder(
+                    campaign_id=relay.GlobalID("Campaign", str(c.campaign_id)),
+                    code=c.code,
+                    applied=False,
+                    points=0,
+                    capped=False,
+                    coupon_template=None,
+                    not_applied=c.reason,
+                )
+                for c in campaigns.skipped
+            ],
         )
 
 
@@ -217,7 +317,9 @@ class OrderLine:
             quantity=row.quantity,
             discounted=row.discounted,
             points=row.points,
-            rules=[RulePoints(rule=domain_points.EarnRule(r), points=p) for r, p in row.rules],
+            rules=[
+                RulePoints.from_domain(domain_points.RulePoints.of_stored(r)) for r in row.rules
+            ],
             returned_quantity=row.returned_quantity,
             points_reversed=row.points_reversed,
         )
@@ -272,6 +374,7 @@ class Order(relay.Node):
     placed_at: datetime = strawberry.field(description="When the order was placed.")
     matures_at: datetime = strawberry.field(description="When the return window closes.")
     completed_at: datetime | None = strawberry.field(description="When it became final, if it has.")
+    channel: OrderChannel = strawberry.field(description="Where the order was placed.")
     row: strawberry.Private[OrderRow]
 
     @classmethod
@@ -288,6 +391,7 @@ class Order(relay.Node):
             placed_at=row.placed_at,
             matures_at=row.matures_at,
             completed_at=row.completed_at,
+            channel=_CHANNELS[row.channel],
             row=row,
         )
 

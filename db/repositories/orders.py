@@ -9,7 +9,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from db.connection import is_postgres, is_unique_violation
-from db.models import Member, Order, OrderLine, PointTransaction
+from db.models import CampaignAward, Member, Order, OrderLine, PointTransaction
 from db.repositories.idempotency import Stored, _json
 from db.repositories.members import LOCKED_COLUMNS, LockedMember, locked_of
 from db.repositories.points import NewEvent, NewRow
@@ -125,6 +125,7 @@ class OrderRecord:
     paid_with_points: int
     points: int
     points_reversed: int
+    channel: str
 
 
 @dataclass(frozen=True)
@@ -152,12 +153,13 @@ class NewOrder:
     paid_with_points: int
     points: int
     lines: list[NewLine]
+    channel: str = "ONLINE"  # domain.campaigns.Channel
 
 
 _ORDER_COLUMNS = (
     "id, programme_id, member_id, order_ref, status, currency, placed_at, recorded_at, "
     "matures_at, completed_at, closed_at, amount, returned_amount, paid_with_points, points, "
-    "points_reversed"
+    "points_reversed, channel"
 )
 
 
@@ -184,10 +186,10 @@ _RECORD = """
 WITH o AS (
     INSERT INTO orders (programme_id, member_id, order_ref, status, currency, placed_at,
         recorded_at, matures_at, completed_at, closed_at, amount, returned_amount,
-        paid_with_points, points, points_reversed)
+        paid_with_points, points, points_reversed, channel)
     VALUES ($1::int, $2::int, $3::text, 'PENDING', $4::text, $5::timestamptz,
         $6::timestamptz, $7::timestamptz, NULL, NULL, $8::bigint, 0, $9::bigint, $10::bigint,
-        0)
+        0, $29::text)
     ON CONFLICT (programme_id, order_ref) DO NOTHING
     RETURNING id
 ),
@@ -292,6 +294,7 @@ async def record(
             event.type if event else "",
             event.recorded_at if event else order.recorded_at,
             _dumps(event.payload) if event else "{}",
+            order.channel,
         ],
     )
     return record_of_new(order, int(rows[0]["id"])) if rows else None
@@ -318,6 +321,7 @@ async def _record_sqlite(
             amount=order.amount,
             paid_with_points=order.paid_with_points,
             points=order.points,
+            channel=order.channel,
         )
     except IntegrityError as error:
         if not is_unique_violation(error):
@@ -563,9 +567,10 @@ k AS (
 o AS (
     INSERT INTO orders (id, programme_id, member_id, order_ref, status, currency, placed_at,
         recorded_at, matures_at, completed_at, closed_at, amount, returned_amount,
-        paid_with_points, points, points_reversed)
+        paid_with_points, points, points_reversed, channel)
     SELECT $18::bigint, $1::int, $2::int, $3::text, 'PENDING', $4::text, $5::timestamptz,
-        $6::timestamptz, $7::timestamptz, NULL, NULL, $8::bigint, 0, $9::bigint, $10::bigint, 0
+        $6::timestamptz, $7::timestamptz, NULL, NULL, $8::bigint, 0, $9::bigint, $10::bigint, 0,
+        $47::text
     FROM k
     RETURNING id
 ),
@@ -663,6 +668,7 @@ async def record_unless_changed(
         a.get("input", "{}"),
         a.get("request_id", ""),
         a.get("created_at", now),
+        order.channel,
     ]
     try:
         rows = await connections.get("default").execute_query_dict(_RECORD_UNLESS_CHANGED, values)
@@ -692,4 +698,44 @@ def record_of_new(order: NewOrder, order_id: int) -> OrderRecord:
         paid_with_points=order.paid_with_points,
         points=order.points,
         points_reversed=0,
+        channel=order.channel,
     )
+
+
+# ---- what campaigns ask of the member (services.campaigns.judging) --------------------------
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    joined_at: datetime
+    segment: str | None  # the lifecycle of the last segment build; None before one
+    orders_before: int  # counted up to the `orders_up_to` asked for
+
+
+async def campaign_facts(member_id: int, *, orders_up_to: int) -> CampaignFacts:
+    """The member's join date and lifecycle segment in one read, and, when `orders_up_to` > 0,
+    how many of its orders (not cancelled) were recorded before, counted no further than
+    that: an Nth-order audience needs to know no more, whatever the member's history."""
+    row = await Member.filter(id=member_id).first().values("joined_at", "segment__lifecycle")
+    before = 0
+    if orders_up_to > 0:
+        before = len(
+            await Order.filter(member_id=member_id)
+            .exclude(status="CANCELLED")
+            .limit(orders_up_to)
+            .values_list("id", flat=True)
+        )
+    assert row is not None
+    return CampaignFacts(row["joined_at"], row["segment__lifecycle"], before)
+
+
+# ---- what campaigns gave an order (campaign_awards), for its returns and cancellation -------
+
+
+async def awards_of_order(order_id: int) -> list[CampaignAward]:
+    """The order's awards not cancelled, by id; the caller holds the order's lock."""
+    return await CampaignAward.filter(order_id=order_id, cancelled=False).order_by("id")
+
+
+async def save_award(award: CampaignAward, *fields: str) -> None:
+    await award.save(update_fields=list(fields))

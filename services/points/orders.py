@@ -19,6 +19,7 @@ from db.repositories.members import LockedMember
 from db.repositories.orders import NewLine, NewOrder, OrderRecord
 from domain.abuse import capped_order
 from domain.auth import Principal, Role
+from domain.campaigns import CampaignPoints, Channel, OrderFact
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
@@ -41,6 +42,7 @@ from domain.points import (
 from domain.tiers import BenefitKind
 from services import abuse, audit, tier_evaluation
 from services import members as member_service
+from services.campaigns import judging
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import (
@@ -90,9 +92,10 @@ class OrderInput:
     currency: str | None
     lines: list[OrderLine]
     payments: list[Payment]
+    channel: Channel = Channel.ONLINE
 
     def payload(self) -> dict[str, Any]:
-        return {
+        sent = {
             "orderId": self.order_ref,
             "member": self.member_external_id,
             # as sent: a retry without placedAt is the same request, whatever the time
@@ -101,6 +104,13 @@ class OrderInput:
             "lines": [line.__dict__ for line in self.lines],
             "payments": [[p.method.value, p.amount] for p in self.payments],
         }
+        if self.channel is not Channel.ONLINE:  # so keys stored before channels still match
+            sent["channel"] = self.channel.value
+        return sent
+
+    def fact(self, earned: OrderPoints) -> OrderFact:
+        """The order as campaigns judge it, with its base earning."""
+        return OrderFact(tuple(self.lines), tuple(self.payments), self.channel, earned)
 
 
 def _validate(data: OrderInput, programme: Programme) -> None:
@@ -143,17 +153,28 @@ async def find(principal: Principal, order_ref: str) -> Order | None:
     )
 
 
-async def preview(principal: Principal, data: OrderInput) -> OrderPoints:
-    """What recordOrder would book, rule by rule, without writing anything."""
+@dataclass(frozen=True)
+class OrderPreview:
+    earned: OrderPoints  # the campaigns' shares included, as CAMPAIGN rules
+    campaigns: CampaignPoints  # each active campaign for orders: applied, or why not
+
+
+async def preview(principal: Principal, data: OrderInput) -> OrderPreview:
+    """What recordOrder would book, rule by rule and campaign by campaign, without writing
+    anything (budgets are read, not spent)."""
     programme = await programme_repo.get(principal.programme_id)
     _validate(data, programme)
     member = await member_service.target(principal, data.member_external_id)
     policy = policy_of(programme)
     placed_at = data.placed_at or now_of(programme)
-    return order_points(
+    earned = order_points(
         data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
     )
+    campaigns = await judging.preview(programme, member, data.fact(earned), placed_at)
+    return OrderPreview(judging.with_campaigns(earned, campaigns), campaigns)
 
+
+NO_CAMPAIGN = CampaignPoints()
 
 # How often recordOrder reads and writes again when the member changed between its read and
 # its write (another write of the member won the race) before it takes the member's lock.
@@ -181,6 +202,7 @@ def _new_order(
         amount=earned.amount,
         paid_with_points=sum(p.amount for p in data.payments if p.method is PaymentMethod.POINTS),
         points=earned.total,
+        channel=data.channel.value,
         lines=[
             NewLine(
                 sku=line.sku,
@@ -189,7 +211,7 @@ def _new_order(
                 quantity=line.quantity,
                 discounted=line.discounted,
                 points=points.points,
-                rules=[[r.rule.value, r.points] for r in points.rules],
+                rules=[r.stored() for r in points.rules],
             )
             for line, points in zip(data.lines, earned.lines, strict=True)
         ],
@@ -219,6 +241,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
     _validate(data, programme)
     policy = policy_of(programme)
     audited = audit.inline()
+    # none when no campaign for orders runs at the order's time: the usual case, read from
+    # memory, and the only one the optimistic way below takes
+    campaigns = await judging.order_campaigns(programme, data.placed_at or now_of(programme))
 
     async def replay(result: dict[str, Any]) -> OrderRecord:
         return await order_repo.record_by_id(int(result["orderId"]))
@@ -263,7 +288,12 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
 
     # Only as a staff mutation of the API (its audit row rides with the write): a direct
     # caller (seeding, a script, the service tests) keeps the locking way.
-    if audited and outside_a_transaction_on_postgres() and not abuse.judges_orders(programme):
+    if (
+        audited
+        and outside_a_transaction_on_postgres()
+        and not abuse.judges_orders(programme)
+        and not campaigns
+    ):
         done = await run_once_unlocked(
             principal,
             key=idempotency_key,
@@ -285,11 +315,17 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
+        # under the member's lock: its caps hold against its own racing orders
+        given = (
+            await judging.book(programme, member, data.fact(earned), placed_at, campaigns)
+            if campaigns
+            else NO_CAMPAIGN
+        )
+        earned = judging.with_campaigns(earned, given)
         limits = await abuse.judge_order(programme, member.id, earned.total, now)
         earned = capped_order(earned, limits.credit)
-        entry = Entry(
-            ORDER, data.order_ref, "order placed", actor_of(principal), idempotency_key, now
-        )
+        reason = judging.reason_of("order placed", given)
+        entry = Entry(ORDER, data.order_ref, reason, actor_of(principal), idempotency_key, now)
         credit, event = (
             ledger.pending_credit(member, entry, earned.total, TxKind.EARN)
             if earned.total
@@ -305,6 +341,8 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             # the id is taken: by an order recorded before, or by another member's a moment
             # ago (each holds only its own member's lock); the unique index decides both
             raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
+        if given.applied:
+            await judging.record_awards(programme, member, order, given, now)
         await abuse.apply_order_limits(programme, member.id, limits, now)
         if audited:  # in this transaction, with the order
             await audit.write_inline(audited, order)
@@ -454,6 +492,7 @@ async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) 
         order.points_reversed += left
         order.status, order.closed_at = CANCELLED, now
         await order_repo.save(order, "status", "closed_at", "points_reversed")
+        await judging.cancel_awards(order.id)
         await _give_back_spent(principal, order, member, entry)
         await release_for_order(member, order.order_ref)
         return order
@@ -515,11 +554,17 @@ async def return_lines(
             )
         else:
             taken = wanted_points  # pending points cannot have expired
+        # sku -> (bought, returned before, returning) of lines a campaign gave points to
+        campaign_lines: dict[str, tuple[int, int, int]] = {}
         for wanted, take in zip(lines, taken, strict=True):
             line = bought[wanted.sku]
+            if judging.has_campaign_points(line.rules):
+                campaign_lines[line.sku] = (line.quantity, line.returned_quantity, wanted.quantity)
             line.returned_quantity += wanted.quantity
             line.points_reversed += take
             await order_repo.save_line(line, "returned_quantity", "points_reversed")
+        if campaign_lines:
+            await judging.take_back_returned(order.id, campaign_lines)
         reverse = sum(taken)
         now = now_of(programme)
         policy = policy_of(programme)

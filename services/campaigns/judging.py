@@ -1,0 +1,318 @@
+"""Campaigns on the order path: which may apply, what they give an order (read under the
+member's lock, so its caps hold against the member's racing orders), the budgets spent in the
+order's transaction, and what returns and cancellations take back.
+
+`evaluate` (domain.campaigns) decides; this module gathers what it reads and books what it
+returns, so `previewOrderPoints` (which spends nothing) shows exactly what `recordOrder`
+books unless a budget runs out between the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from db import campaign_cache, tier_cache
+from db.models import Member, Programme
+from db.repositories import campaign_awards as award_repo
+from db.repositories import campaigns as campaign_repo
+from db.repositories import orders as order_repo
+from db.repositories.members import LockedMember
+from db.repositories.orders import OrderRecord
+from domain.campaigns import (
+    Campaign,
+    CampaignPoints,
+    CampaignStatus,
+    Contribution,
+    Judging,
+    MemberFacts,
+    OrderFact,
+    Trigger,
+    Usage,
+    evaluate,
+    in_schedule,
+    may_apply,
+    period_bounds,
+)
+from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints, points_to_reverse
+from services.coupons.issuance import Holder, issue_for_campaign
+
+ORDER = "ORDER"
+REASON_LENGTH = 200  # point_transactions.reason
+
+
+async def order_campaigns(programme: Programme, at: datetime) -> tuple[Campaign, ...]:
+    """The programme's active campaigns when one for orders runs at `at`, else none: the
+    order then reads nothing more (the cache answers this from memory when warm)."""
+    campaigns = await campaign_cache.active_campaigns(programme.id)
+    if not may_apply(campaigns, Trigger.ORDER, at, programme.timezone):
+        return ()
+    return campaigns
+
+
+async def book(
+    programme: Programme,
+    member: LockedMember,
+    fact: OrderFact,
+    at: datetime,
+    campaigns: Sequence[Campaign],
+) -> CampaignPoints:
+    """What `order_campaigns` give the order, their budgets spent: in the order's
+    transaction, the member's lock held."""
+    return await judge(programme, member, fact, at, campaigns, spend=True)
+
+
+async def preview(
+    programme: Programme, member: Member, fact: OrderFact, at: datetime
+) -> CampaignPoints:
+    """What every active campaign would give the order now, or why it would not; spends
+    nothing (the budgets left are read as they are)."""
+    campaigns = await campaign_cache.active_campaigns(programme.id)
+    return await judge(programme, member, fact, at, campaigns, spend=False)
+
+
+async def judge(
+    programme: Programme,
+    member: LockedMember | Member,
+    fact: OrderFact,
+    at: datetime,
+    campaigns: Sequence[Campaign],
+    *,
+    spend: bool,
+) -> CampaignPoints:
+    """What `campaigns` give the order placed at `at`. With `spend` (the caller holds the
+    member's lock, inside the order's transaction), each applied campaign's budget is spent by
+    a conditional UPDATE; when one is gone, what this attempt spent is given back and the
+    order is judged again without that campaign, until every budget spent holds. Without it
+    (the preview), the budgets left now are only read."""
+    running = [
+        c
+        for c in campaigns
+        if c.status is CampaignStatus.ACTIVE
+        and c.trigger is Trigger.ORDER
+        and in_schedule(c.schedule, at, programme.timezone)
+    ]
+    if not running:
+        return evaluate(campaigns, _judging(fact, at, programme, _nobody(at), {}))
+    facts = await _member_facts(programme, member, running, at)
+    usage = await _usage(member.id, running, at, programme.timezone)
+    judging = _judging(fact, at, programme, facts, usage)
+    budgeted = {c.id for c in running if c.limits.budget is not None}
+    while True:
+        result = evaluate(campaigns, judging)
+        if not spend:
+            return result
+        gone = await _spend(
+            sorted(  # by id: two orders spending the same campaigns lock their rows alike
+                (c for c in result.applied if c.campaign_id in budgeted and c.points > 0),
+                key=lambda c: c.campaign_id,
+            )
+        )
+        if gone is None:
+            return result
+        judging = replace(judging, exhausted=judging.exhausted | {gone})
+
+
+def _judging(
+    fact: OrderFact,
+    at: datetime,
+    programme: Programme,
+    member: MemberFacts,
+    usage: dict[int, Usage],
+) -> Judging:
+    return Judging(fact=fact, at=at, timezone=programme.timezone, member=member, usage=usage)
+
+
+def _nobody(at: datetime) -> MemberFacts:
+    """No campaign runs: nothing will read the member's facts."""
+    return MemberFacts(
+        tier_code=None, segment=None, joined_at=at, birthday_month=None, orders_before=0
+    )
+
+
+async def _member_facts(
+    programme: Programme,
+    member: LockedMember | Member,
+    running: list[Campaign],
+    at: datetime,
+) -> MemberFacts:
+    tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
+    nth = max((c.audience.nth_order or 0 for c in running), default=0)
+    found = await order_repo.campaign_facts(member.id, orders_up_to=nth)
+    return MemberFacts(
+        tier_code=tier.code if tier else None,
+        segment=found.segment,
+        joined_at=found.joined_at,
+        birthday_month=member.birthday_month,
+        orders_before=found.orders_before,
+    )
+
+
+async def _usage(
+    member_id: int, running: list[Campaign], at: datetime, timezone: str
+) -> dict[int, Usage]:
+    """Each running campaign's budget left (a hint: only the spend decides) and the member's
+    use of it, read only for campaigns with a budget or a member limit."""
+    budgets = await campaign_repo.budgets_left(
+        [c.id for c in running if c.limits.budget is not None]
+    )
+    periods: dict[int, tuple[datetime, datetime] | None] = {}
+    for c in running:
+        lim = c.limits
+        if lim.member_period_cap is not None and lim.cap_period is not None:
+            periods[c.id] = period_bounds(lim.cap_period, at, timezone)
+        elif lim.member_cap is not None or lim.max_rewarded_orders is not None:
+            periods[c.id] = None
+    use = await award_repo.member_use(member_id, periods)
+    usage: dict[int, Usage] = {}
+    for campaign_id in budgets.keys() | use.keys():
+        mine = use.get(campaign_id)
+        usage[campaign_id] = Usage(
+            budget_left=budgets.get(campaign_id),
+            member_points=mine.points if mine else 0,
+            member_period_points=mine.period_points if mine else 0,
+            member_rewarded=mine.rewarded if mine else 0,
+        )
+    return usage
+
+
+async def _spend(contributions: list[Contribution]) -> int | None:
+    """Spend each contribution's points from its campaign's budget: None when all held, else
+    the id of the first campaign whose budget was gone, with what was spent before it given
+    back (the transaction goes on: nothing of this attempt stays spent)."""
+    spent: list[Contribution] = []
+    for contribution in contributions:
+        if not await campaign_repo.spend_budget(contribution.campaign_id, contribution.points):
+            for done in spent:
+                await campaign_repo.give_back_budget(done.campaign_id, done.points)
+            return contribution.campaign_id
+        spent.append(contribution)
+    return None
+
+
+# ---- booking ------------------------------------------------------------------------------
+
+
+def with_campaigns(earned: OrderPoints, booked: CampaignPoints) -> OrderPoints:
+    """The order's earning with each applied campaign's share added to its lines, as CAMPAIGN
+    rules naming the campaign: a line's points (what returns take back per item) include its
+    campaign points, and its rules still add up to them."""
+    if not booked.total:
+        return earned
+    extra: dict[str, list[RulePoints]] = {}
+    for contribution in booked.applied:
+        for share in contribution.lines:
+            extra.setdefault(share.sku, []).append(
+                RulePoints(
+                    EarnRule.CAMPAIGN, share.points, contribution.campaign_id, contribution.code
+                )
+            )
+    lines = tuple(
+        LinePoints(
+            sku=line.sku,
+            quantity=line.quantity,
+            amount=line.amount,
+            points=line.points + sum(r.points for r in extra.get(line.sku, ())),
+            rules=(*line.rules, *extra.get(line.sku, ())),
+        )
+        for line in earned.lines
+    )
+    return OrderPoints(lines=lines, total=sum(x.points for x in lines), amount=earned.amount)
+
+
+def reason_of(base: str, booked: CampaignPoints) -> str:
+    """The ledger row's reason, naming the campaigns that added points:
+    "order placed; campaigns DOUBLE-WEEKEND +120, MEMBER-DAY +50" (cut to the column's size)."""
+    named = [f"{c.code} +{c.points}" for c in booked.applied if c.points]
+    if not named:
+        return base
+    reason = f"{base}; campaigns {', '.join(named)}"
+    return reason if len(reason) <= REASON_LENGTH else reason[: REASON_LENGTH - 1] + "…"
+
+
+async def record_awards(
+    programme: Programme,
+    member: LockedMember,
+    order: OrderRecord,
+    booked: CampaignPoints,
+    now: datetime,
+) -> None:
+    """One award per applied campaign, with its coupon when its effect has one, in the order's
+    transaction (the member's lock held): the member's caps and the results read these."""
+    for contribution in booked.applied:
+        coupon_id = None
+        if contribution.coupon_template is not None:
+            coupon_id = await issue_for_campaign(
+                programme.id,
+                Holder(member.id, member.external_id),
+                contribution.coupon_template,
+                now=now,
+            )
+        await award_repo.insert(
+            programme_id=programme.id,
+            campaign_id=contribution.campaign_id,
+            member_id=member.id,
+            order_id=order.id,
+            reference_type=ORDER,
+            reference=order.order_ref,
+            points=contribution.points,
+            points_reversed=0,
+            lines=[[share.sku, share.points, 0] for share in contribution.lines],
+            spend=order.amount,
+            coupon_id=coupon_id,
+            awarded_at=order.placed_at,
+        )
+
+
+# ---- take-backs ---------------------------------------------------------------------------
+
+
+def has_campaign_points(rules: list[list[object]]) -> bool:
+    """Whether an order line's stored rules hold a campaign's share."""
+    return any(rule[0] == EarnRule.CAMPAIGN.value for rule in rules)
+
+
+async def take_back_returned(order_id: int, returned: dict[str, tuple[int, int, int]]) -> None:
+    """A return of the order's lines (sku -> quantity bought, returned before, returning):
+    each award takes back its lines' shares as the lines take back theirs
+    (`points_to_reverse`), and the budget gets them back. The caller holds the order's lock."""
+    given_back: dict[int, int] = {}
+    for award in await order_repo.awards_of_order(order_id):
+        taken = 0
+        for entry in award.lines:
+            sku, points = str(entry[0]), int(entry[1])
+            if sku in returned:
+                quantity, before, returning = returned[sku]
+                share = points_to_reverse(points, quantity, before, returning)
+                entry[2] = int(entry[2]) + share
+                taken += share
+        if taken:
+            award.points_reversed += taken
+            await order_repo.save_award(award, "lines", "points_reversed")
+            given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + taken
+    await _give_back(given_back)
+
+
+async def cancel_awards(order_id: int) -> None:
+    """A cancelled order: its awards no longer count for the member's limits, and what they
+    still held goes back to the budgets. The caller holds the order's lock."""
+    given_back: dict[int, int] = {}
+    for award in await order_repo.awards_of_order(order_id):
+        left = award.points - award.points_reversed
+        award.cancelled = True
+        await order_repo.save_award(award, "cancelled")
+        if left:
+            given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + left
+    await _give_back(given_back)
+
+
+async def _give_back(points: dict[int, int]) -> None:
+    """Points back to the budgets of the campaigns that have one, by campaign id (the order
+    spends lock the rows in)."""
+    if not points:
+        return
+    budgets = await campaign_repo.budgets_left(sorted(points))
+    for campaign_id in sorted(points):
+        if budgets.get(campaign_id) is not None:
+            await campaign_repo.give_back_budget(campaign_id, points[campaign_id])
