@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import CampaignAward, Order
+from db.models import CampaignAward, Coupon, Order
 from domain.auth import Role
 from domain.campaigns import Channel, Conditions, Effects, Stacking
+from tests.fixtures.coupons import make_template
 from tests.fixtures.factories import create_programme
 from tests.fixtures.points import assert_ledger_consistent
 from tests.graphql.campaigns.orders_helpers import (
@@ -299,3 +300,37 @@ async def test_a_campaign_of_another_programme_never_applies_to_this_programmes_
     assert booked["points"] == 200 and campaign_rules(booked) == []
     assert await spent_of(campaign) == 0
     assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
+
+
+async def test_a_coupon_campaign_issues_one_coupon_to_orders_above_299_yuan(
+    gql, programme, make_member, make_key
+):
+    # given a campaign issuing a coupon from a template for orders of 299 yuan and more
+    _, storefront, member, now = await _given(gql, programme, make_member, make_key)
+    template = await make_template(programme, code="THANKS-20")
+    campaign = await make_campaign(
+        programme,
+        parse(now),
+        code="BIG-BASKET",
+        effects=Effects(coupon_template="THANKS-20"),
+        conditions=Conditions(min_spend=29_900),
+    )
+    small = order_input(member.external_id, now, lines=[line("mug", 10_000)])
+    big = order_input(member.external_id, now, lines=[line("tv", 30_000)])
+    # when both are previewed and recorded
+    previews = [await _preview(gql, storefront, o) for o in (small, big)]
+    booked = [await _record(gql, storefront, o) for o in (small, big)]
+    # then only the big one is rewarded, with the coupon and no extra points
+    assert [
+        (c["code"], c["applied"], c["couponTemplate"], c["notApplied"])
+        for p in previews
+        for c in p["campaigns"]
+    ] == [
+        ("BIG-BASKET", False, None, "CONDITIONS_NOT_MET"),
+        ("BIG-BASKET", True, "THANKS-20", None),
+    ]
+    assert [o["points"] for o in booked] == [200, 600]
+    assert campaign_rules(booked[1]) == []
+    award = await CampaignAward.get(campaign_id=campaign.id)
+    coupon = await Coupon.get(member_id=member.id, template_id=template.id)
+    assert (award.points, award.coupon_id, coupon.source) == (0, coupon.id, "CAMPAIGN")
