@@ -21,13 +21,16 @@ from db.repositories import orders as order_repo
 from db.repositories.members import LockedMember
 from db.repositories.orders import OrderRecord
 from domain.campaigns import (
+    Audience,
     Campaign,
     CampaignPoints,
     CampaignStatus,
     Contribution,
     Judging,
+    Limits,
     MemberFacts,
     OrderFact,
+    Stacking,
     Trigger,
     Usage,
     evaluate,
@@ -93,11 +96,16 @@ async def judge(
         and c.trigger is Trigger.ORDER
         and in_schedule(c.schedule, at, programme.timezone)
     ]
+    # Booking reads the member's facts and use only for campaigns this order could get at
+    # all; the preview reads them for every running one, so each reason it shows is the
+    # true one. Both apply the same campaigns.
+    if spend:
+        running = _could_apply(running, fact, at, programme.timezone)
     if not running:
-        return evaluate(campaigns, _judging(fact, at, programme, _nobody(at), {}))
+        return evaluate(campaigns, _judging(fact, at, programme.timezone, _nobody(member, at)))
     facts = await _member_facts(programme, member, running, at)
     usage = await _usage(member.id, running, at, programme.timezone)
-    judging = _judging(fact, at, programme, facts, usage)
+    judging = _judging(fact, at, programme.timezone, facts, usage)
     budgeted = {c.id for c in running if c.limits.budget is not None}
     while True:
         result = evaluate(campaigns, judging)
@@ -117,18 +125,39 @@ async def judge(
 def _judging(
     fact: OrderFact,
     at: datetime,
-    programme: Programme,
+    timezone: str,
     member: MemberFacts,
-    usage: dict[int, Usage],
+    usage: dict[int, Usage] | None = None,
 ) -> Judging:
-    return Judging(fact=fact, at=at, timezone=programme.timezone, member=member, usage=usage)
+    return Judging(fact=fact, at=at, timezone=timezone, member=member, usage=usage or {})
 
 
-def _nobody(at: datetime) -> MemberFacts:
-    """No campaign runs: nothing will read the member's facts."""
+def _nobody(
+    member: LockedMember | Member, at: datetime, tier_code: str | None = None
+) -> MemberFacts:
+    """The facts known without a read; the others stand in for facts no campaign judged
+    asks for (joined now, no segment, no order before)."""
     return MemberFacts(
-        tier_code=None, segment=None, joined_at=at, birthday_month=None, orders_before=0
+        tier_code=tier_code,
+        segment=None,
+        joined_at=at,
+        birthday_month=member.birthday_month,
+        orders_before=0,
     )
+
+
+def _could_apply(
+    running: list[Campaign], fact: OrderFact, at: datetime, timezone: str
+) -> list[Campaign]:
+    """The running campaigns that would give this order something for some member: its
+    conditions met and something to add, judged without audience, limits or stacking (none
+    of which can make a campaign apply). Pure; the others need no reads."""
+    probe = _judging(fact, at, timezone, MemberFacts(None, None, at, None, 0))
+
+    def bare(c: Campaign) -> Campaign:
+        return replace(c, audience=Audience(), limits=Limits(), stacking=Stacking.STACKABLE)
+
+    return [c for c in running if evaluate([bare(c)], probe).applied]
 
 
 async def _member_facts(
@@ -137,14 +166,21 @@ async def _member_facts(
     running: list[Campaign],
     at: datetime,
 ) -> MemberFacts:
+    """What the running campaigns' audiences ask of the member: its tier and birthday month
+    as held, the rest in one read, made only when an audience asks for it."""
     tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
-    nth = max((c.audience.nth_order or 0 for c in running), default=0)
+    known = _nobody(member, at, tier.code if tier else None)
+    audiences = [c.audience for c in running]
+    if not any(
+        a.segments or a.joined_within_days is not None or a.nth_order is not None for a in audiences
+    ):
+        return known
+    nth = max((a.nth_order or 0 for a in audiences), default=0)
     found = await order_repo.campaign_facts(member.id, orders_up_to=nth)
-    return MemberFacts(
-        tier_code=tier.code if tier else None,
+    return replace(
+        known,
         segment=found.segment,
         joined_at=found.joined_at,
-        birthday_month=member.birthday_month,
         orders_before=found.orders_before,
     )
 
@@ -240,6 +276,7 @@ async def record_awards(
 ) -> None:
     """One award per applied campaign, with its coupon when its effect has one, in the order's
     transaction (the member's lock held): the member's caps and the results read these."""
+    awards = []
     for contribution in booked.applied:
         coupon_id = None
         if contribution.coupon_template is not None:
@@ -249,20 +286,23 @@ async def record_awards(
                 contribution.coupon_template,
                 now=now,
             )
-        await award_repo.insert(
-            programme_id=programme.id,
-            campaign_id=contribution.campaign_id,
-            member_id=member.id,
-            order_id=order.id,
-            reference_type=ORDER,
-            reference=order.order_ref,
-            points=contribution.points,
-            points_reversed=0,
-            lines=[[share.sku, share.points, 0] for share in contribution.lines],
-            spend=order.amount,
-            coupon_id=coupon_id,
-            awarded_at=order.placed_at,
+        awards.append(
+            {
+                "programme_id": programme.id,
+                "campaign_id": contribution.campaign_id,
+                "member_id": member.id,
+                "order_id": order.id,
+                "reference_type": ORDER,
+                "reference": order.order_ref,
+                "points": contribution.points,
+                "points_reversed": 0,
+                "lines": [[share.sku, share.points, 0] for share in contribution.lines],
+                "spend": order.amount,
+                "coupon_id": coupon_id,
+                "awarded_at": order.placed_at,
+            }
         )
+    await order_repo.insert_awards(awards)
 
 
 # ---- take-backs ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from db.models import CampaignAward, Coupon, Order
 from domain.auth import Role
-from domain.campaigns import Channel, Conditions, Effects, Stacking
+from domain.campaigns import Audience, Channel, Conditions, Effects, Stacking
 from tests.fixtures.coupons import make_template
 from tests.fixtures.factories import create_programme
 from tests.fixtures.points import assert_ledger_consistent
@@ -334,3 +334,28 @@ async def test_a_coupon_campaign_issues_one_coupon_to_orders_above_299_yuan(
     award = await CampaignAward.get(campaign_id=campaign.id)
     coupon = await Coupon.get(member_id=member.id, template_id=template.id)
     assert (award.points, award.coupon_id, coupon.source) == (0, coupon.id, "CAMPAIGN")
+
+
+async def test_a_first_order_bonus_goes_to_the_first_order_only_and_the_preview_says_why_not(
+    gql, programme, make_member, make_key
+):
+    # given +100 points on a member's first order, for members who joined within 30 days
+    _, storefront, member, now = await _given(gql, programme, make_member, make_key)
+    await make_campaign(
+        programme,
+        parse(now),
+        code="FIRST-ORDER",
+        effects=Effects(bonus_per_order=100),
+        audience=Audience(nth_order=1, joined_within_days=30),
+    )
+    first, second = (order_input(member.external_id, now) for _ in range(2))
+    # when two orders are previewed and recorded one after the other
+    first_preview = await _preview(gql, storefront, first)
+    first_booked = await _record(gql, storefront, first)
+    second_preview = await _preview(gql, storefront, second)
+    second_booked = await _record(gql, storefront, second)
+    # then the first gets the bonus, the second its base only, each as its preview said
+    assert (first_preview["total"], second_preview["total"]) == (300, 200)
+    assert (first_booked["points"], second_booked["points"]) == (300, 200)
+    assert campaign_rules(first_booked) == [("sku-1", 100, "FIRST-ORDER")]
+    assert [c["notApplied"] for c in second_preview["campaigns"]] == ["NOT_IN_AUDIENCE"]
