@@ -347,6 +347,11 @@ async def cancel_awards(order_id: int) -> None:
     await _give_back(given_back)
 
 
+async def give_back(booked: CampaignPoints) -> None:
+    """Undo `book`'s spending when the order is refused after it (its id taken)."""
+    await _give_back({c.campaign_id: c.points for c in booked.applied if c.points})
+
+
 async def _give_back(points: dict[int, int]) -> None:
     """Points back to the budgets of the campaigns that have one, by campaign id (the order
     spends lock the rows in)."""

@@ -339,7 +339,9 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         )
         if order is None:
             # the id is taken: by an order recorded before, or by another member's a moment
-            # ago (each holds only its own member's lock); the unique index decides both
+            # ago (each holds only its own member's lock); the unique index decides both.
+            # Inside a caller's transaction the refusal may commit: the budgets spent go back.
+            await judging.give_back(given)
             raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
         if given.applied:
             await judging.record_awards(programme, member, order, given, now)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from tortoise.transactions import in_transaction
+
 from db.models import CampaignAward, Coupon, Order
 from domain.auth import Role
 from domain.campaigns import Audience, Channel, Conditions, Effects, Stacking
+from services.points.orders import ReferenceReused
 from tests.fixtures.coupons import make_template
 from tests.fixtures.factories import create_programme
-from tests.fixtures.points import assert_ledger_consistent
+from tests.fixtures.points import assert_ledger_consistent, place_order
 from tests.graphql.campaigns.orders_helpers import (
     CANCEL,
     PREVIEW,
@@ -359,3 +362,31 @@ async def test_a_first_order_bonus_goes_to_the_first_order_only_and_the_preview_
     assert (first_booked["points"], second_booked["points"]) == (300, 200)
     assert campaign_rules(first_booked) == [("sku-1", 100, "FIRST-ORDER")]
     assert [c["notApplied"] for c in second_preview["campaigns"]] == ["NOT_IN_AUDIENCE"]
+
+
+async def test_an_order_id_taken_already_is_refused_and_spends_nothing_of_the_budget(
+    gql, programme, make_member, make_key
+):
+    # given a budgeted campaign and an order of one member rewarded by it
+    _, storefront, member, now = await _given(gql, programme, make_member, make_key)
+    campaign = await make_campaign(programme, parse(now), budget=1_000)
+    first = await _record(gql, storefront, order_input(member.external_id, now))
+    other = await make_member(programme)
+    # when another member's order comes with the same order id, through the API and (as a
+    # script would) inside a transaction of its own that goes on after the refusal
+    body = await gql(
+        RECORD,
+        {"input": order_input(other.external_id, now, order_id=first["orderId"])},
+        auth=storefront,
+    )
+    refused_inside = None
+    async with in_transaction():
+        try:
+            await place_order(programme, other, order_ref=first["orderId"])
+        except ReferenceReused as error:
+            refused_inside = error
+    # then both are refused, and the budget holds only the first order's points
+    assert [e["code"] for e in body["data"]["recordOrder"]["errors"]] == ["REFERENCE_REUSED"]
+    assert refused_inside is not None
+    assert await spent_of(campaign) == 200
+    assert await CampaignAward.filter(campaign_id=campaign.id).count() == 1
