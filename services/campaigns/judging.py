@@ -63,7 +63,7 @@ async def book(
 ) -> CampaignPoints:
     """What `order_campaigns` give the order, their budgets spent: in the order's
     transaction, the member's lock held."""
-    return await judge(programme, member, fact, at, campaigns, spend=True)
+    return await _judge(programme, member, fact, at, campaigns, spend=True)
 
 
 async def preview(
@@ -72,10 +72,10 @@ async def preview(
     """What every active campaign would give the order now, or why it would not; spends
     nothing (the budgets left are read as they are)."""
     campaigns = await campaign_cache.active_campaigns(programme.id)
-    return await judge(programme, member, fact, at, campaigns, spend=False)
+    return await _judge(programme, member, fact, at, campaigns, spend=False)
 
 
-async def judge(
+async def _judge(
     programme: Programme,
     member: LockedMember | Member,
     fact: OrderFact,
@@ -102,7 +102,7 @@ async def judge(
     if spend:
         running = _could_apply(running, fact, at, programme.timezone)
     if not running:
-        return evaluate(campaigns, _judging(fact, at, programme.timezone, _nobody(member, at)))
+        return evaluate(campaigns, _judging(fact, at, programme.timezone, _known_facts(member, at)))
     facts = await _member_facts(programme, member, running, at)
     usage = await _usage(member.id, running, at, programme.timezone)
     judging = _judging(fact, at, programme.timezone, facts, usage)
@@ -132,7 +132,7 @@ def _judging(
     return Judging(fact=fact, at=at, timezone=timezone, member=member, usage=usage or {})
 
 
-def _nobody(
+def _known_facts(
     member: LockedMember | Member, at: datetime, tier_code: str | None = None
 ) -> MemberFacts:
     """The facts known without a read; the others stand in for facts no campaign judged
@@ -169,7 +169,7 @@ async def _member_facts(
     """What the running campaigns' audiences ask of the member: its tier and birthday month
     as held, the rest in one read, made only when an audience asks for it."""
     tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
-    known = _nobody(member, at, tier.code if tier else None)
+    known = _known_facts(member, at, tier.code if tier else None)
     audiences = [c.audience for c in running]
     if not any(
         a.segments or a.joined_within_days is not None or a.nth_order is not None for a in audiences
