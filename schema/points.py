@@ -17,12 +17,12 @@ from resolvers import points as resolvers
 from resolvers.auth import InvalidArgument
 from resolvers.ids import parse_id
 from schema.campaign_facts import CampaignBonus
+from schema.campaign_types import OrderChannel
 from schema.errors import MUTATION_INPUT, error_type, idempotency_key_field, result_of, result_union
 from schema.members import Member
 from schema.points_types import (
     BIGINT_MAX,
     Order,
-    OrderChannel,
     OrderPointsPreview,
     PaymentMethod,
     PointHold,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -23,6 +24,9 @@ from resolvers.auth import ANYONE, require
 from resolvers.ids import BIGINT_MAX
 from schema.describe import describe_values
 from services.points import queries
+
+if TYPE_CHECKING:
+    from schema.campaign_types import OrderChannel
 
 TransactionKind = strawberry.enum(
     domain_points.TxKind, name="TransactionKind", description="What a ledger row records."
@@ -76,16 +80,6 @@ describe_values(
         "CATEGORY_BONUS": "The category's bonus per item.",
         "ABUSE_CAP": "Points over an earning cap, taken off the line and held on an abuse flag.",
         "CAMPAIGN": "A campaign's share of the line (`campaignCode` names it).",
-    },
-)
-OrderChannel = strawberry.enum(
-    domain_campaigns.Channel, name="OrderChannel", description="Where an order was placed."
-)
-describe_values(
-    OrderChannel,
-    {
-        "ONLINE": "The online shop (the default).",
-        "OFFLINE": "A physical store.",
     },
 )
 CampaignNotApplied = strawberry.enum(
@@ -374,7 +368,10 @@ class Order(relay.Node):
     placed_at: datetime = strawberry.field(description="When the order was placed.")
     matures_at: datetime = strawberry.field(description="When the return window closes.")
     completed_at: datetime | None = strawberry.field(description="When it became final, if it has.")
-    channel: OrderChannel = strawberry.field(description="Where the order was placed.")
+    # schema.campaign_types defines the enum and imports this module: named lazily
+    channel: Annotated[OrderChannel, strawberry.lazy("schema.campaign_types")] = strawberry.field(
+        description="Where the order was placed."
+    )
     row: strawberry.Private[OrderRow]
 
     @classmethod

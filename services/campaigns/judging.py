@@ -286,6 +286,8 @@ async def record_awards(
                 contribution.coupon_template,
                 now=now,
             )
+        if not contribution.points and coupon_id is None:
+            continue  # its coupon could not issue: it gave nothing, so it rewarded nothing
         awards.append(
             {
                 "programme_id": programme.id,
@@ -302,7 +304,8 @@ async def record_awards(
                 "awarded_at": order.placed_at,
             }
         )
-    await order_repo.insert_awards(awards)
+    if awards:
+        await order_repo.insert_awards(awards)
 
 
 # ---- take-backs ---------------------------------------------------------------------------
