@@ -44,14 +44,17 @@ async def test_double_points_on_the_weekends_of_one_month_for_gold_and_up(
     )
     coat_and_socks = (line("coat", 20_000), line("socks", 2_500, 2))  # 400 + 100 base
 
-    # when the Gold member orders on March's first Saturday
+    # when the Gold member orders at 00:30 on March's first Saturday (Friday in UTC)
     saturday = nth_weekday(3, 6)
-    now = await shop.clock_to(local(saturday, 10))
+    now = await shop.clock_to(local(saturday, 0) + timedelta(minutes=30))
     order = shop.order(gold, now, *coat_and_socks)
     preview, booked = await shop.previewed_and_recorded(order)
     # then each line earns its base again, as a rule naming the campaign
     assert booked["points"] == 1_000
-    assert campaign_rules(booked) == [("coat", 400, "GOLD-WEEKENDS"), ("socks", 100, "GOLD-WEEKENDS")]
+    assert campaign_rules(booked) == [
+        ("coat", 400, "GOLD-WEEKENDS"),
+        ("socks", 100, "GOLD-WEEKENDS"),
+    ]
     assert shown(preview) == {"GOLD-WEEKENDS": (True, 500, None)}
 
     # when the Silver member orders the same on the same Saturday
@@ -64,7 +67,9 @@ async def test_double_points_on_the_weekends_of_one_month_for_gold_and_up(
     now = await shop.clock_to(local(saturday + timedelta(days=1), 23))
     _, sunday = await shop.previewed_and_recorded(shop.order(gold, now, line("hat", 5_000)))
     now = await shop.clock_to(local(saturday + timedelta(days=4), 10))
-    preview, wednesday = await shop.previewed_and_recorded(shop.order(gold, now, line("hat", 5_000)))
+    preview, wednesday = await shop.previewed_and_recorded(
+        shop.order(gold, now, line("hat", 5_000))
+    )
     # then Sunday's is doubled, Wednesday's is not
     assert campaign_rules(sunday) == [("hat", 100, "GOLD-WEEKENDS")]
     assert (wednesday["points"], campaign_rules(wednesday)) == (100, [])
