@@ -149,6 +149,40 @@ async def test_a_coupon_for_baskets_of_299_yuan_and_more(gql, programme, make_me
     await assert_ledger_consistent(member)
 
 
+async def test_the_preview_does_not_promise_a_coupon_the_template_has_no_stock_for(
+    gql, programme, make_member, make_key
+):
+    # given the big-basket coupon campaign, its template with one coupon in stock
+    shop = await Shop.open(gql, programme, make_key)
+    member = await make_member(programme)
+    await shop.clock_to(local(date(YEAR, 5, 20)))
+    await create_template(gql, shop.admin, code="LAST-ONE", totalStock=1)
+    await shop.campaign(
+        code="BIG-BASKET",
+        startsAt=month_start(6).isoformat(),
+        endsAt=month_start(7).isoformat(),
+        conditions={"minSpend": 29_900},
+        effects={"couponTemplate": "LAST-ONE"},
+    )
+    now = await shop.clock_to(local(date(YEAR, 6, 18)))
+    await shop.previewed_and_recorded(shop.order(member, now, line("pan", 30_000)))
+    assert await shop.coupons(member) == [("LAST-ONE", "CAMPAIGN")]
+
+    # when a second big basket is previewed and recorded, the stock gone
+    preview, booked = await shop.previewed_and_recorded(
+        shop.order(member, now, line("pan", 30_000))
+    )
+    # then no coupon is issued (the order keeps its points), and the preview says so rather
+    # than showing the campaign applied with its coupon
+    assert booked["points"] == 600
+    assert await shop.coupons(member) == [("LAST-ONE", "CAMPAIGN")]
+    assert (await shop.results("BIG-BASKET"))["couponsIssued"] == 1
+    assert [
+        (c["code"], c["applied"], c["couponTemplate"], c["notApplied"])
+        for c in preview["campaigns"]
+    ] == [("BIG-BASKET", False, None, "NOTHING_TO_ADD")]
+
+
 async def test_an_exclusive_campaign_worth_more_beats_two_stackables_and_loses_when_worth_less(
     gql, programme, make_member, make_key
 ):
