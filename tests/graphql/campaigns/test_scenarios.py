@@ -89,18 +89,26 @@ async def test_double_points_on_the_weekends_of_one_month_for_gold_and_up(
     # then nothing more is added
     assert (booked["points"], campaign_rules(booked)) == (500, [])
     assert shown(preview) == {"GOLD-WEEKENDS": (False, 0, "OUTSIDE_SCHEDULE")}
-    # and the results count the two weekend orders of the one Gold member
+
+    # when a store uploads late an order placed on March's last Sunday
+    last_sunday = nth_weekday(4, 7) - timedelta(days=7)
+    late = shop.order(gold, local(last_sunday, 15).isoformat(), line("hat", 5_000))
+    preview, booked = await shop.previewed_and_recorded(late)
+    # then it is judged at its placedAt: doubled
+    assert campaign_rules(booked) == [("hat", 100, "GOLD-WEEKENDS")]
+    assert shown(preview) == {"GOLD-WEEKENDS": (True, 100, None)}
+    # and the results count the three weekend orders of the one Gold member
     assert await shop.results("GOLD-WEEKENDS") == {
-        "pointsAwarded": 600,
-        "pointsPending": 550,
+        "pointsAwarded": 700,
+        "pointsPending": 650,
         "pointsAvailable": 0,
         "pointsReversed": 50,
-        "ordersRewarded": 2,
+        "ordersRewarded": 3,
         "membersRewarded": 1,
         "budget": None,
         "budgetSpent": 0,
         "budgetLeft": None,
-        "spendOfRewardedOrders": 25_000 + 5_000,
+        "spendOfRewardedOrders": 25_000 + 5_000 + 5_000,
         "couponsIssued": 0,
     }
     await assert_ledger_consistent(gold)

@@ -231,6 +231,13 @@ async def test_an_exclusive_campaign_worth_more_beats_two_stackables_and_loses_w
         "BONUS": None,
     }
 
+    # when it buys a kettle (base 105) and a spoon (base 55): x3 adds 210, the stackables too
+    _, tie = await shop.previewed_and_recorded(
+        shop.order(member, now, _appliance("kettle", 5_000), line("spoon", 2_750))
+    )
+    # then the tie goes to the exclusive one
+    assert campaign_rules(tie) == [("kettle", 210, "TRIPLE")]
+
     # when one sofa comes back
     returned = await shop.give_back(order, "sofa", 1)
     # then it takes back half of each campaign's share of the line: 1,000 + 1,000 + 24
@@ -239,6 +246,6 @@ async def test_an_exclusive_campaign_worth_more_beats_two_stackables_and_loses_w
     assert {
         c: (r["pointsAwarded"], r["pointsReversed"], r["ordersRewarded"])
         for c, r in results.items()
-    } == {"TRIPLE": (4_010, 0, 1), "DOUBLE": (2_105, 1_000, 1), "BONUS": (50, 24, 1)}
-    assert await shop.points(member) == (6_015 + 4_260 - 2_024, 0)
+    } == {"TRIPLE": (4_010 + 210, 0, 2), "DOUBLE": (2_105, 1_000, 1), "BONUS": (50, 24, 1)}
+    assert await shop.points(member) == (6_015 + 4_260 + 370 - 2_024, 0)
     await assert_ledger_consistent(member)
