@@ -66,6 +66,32 @@ async def book(
     return await _judge(programme, member, fact, at, campaigns, spend=True)
 
 
+async def would_give(
+    programme: Programme,
+    member: LockedMember,
+    fact: OrderFact,
+    at: datetime,
+    campaigns: Sequence[Campaign],
+) -> bool:
+    """Whether any of `campaigns` would give the order something, judged as `book` judges
+    but with no use of caps or budgets counted (they can only take away, so True may be
+    too many, never too few). False lets recordOrder keep its optimistic way without a lock;
+    it reads nothing unless a campaign the order's conditions meet asks its audience for
+    the member's segment, join date or orders."""
+    running = [
+        c
+        for c in campaigns
+        if c.status is CampaignStatus.ACTIVE
+        and c.trigger is Trigger.ORDER
+        and in_schedule(c.schedule, at, programme.timezone)
+    ]
+    running = _could_apply(running, fact, at, programme.timezone)
+    if not running:
+        return False
+    facts = await _member_facts(programme, member, running, at)
+    return bool(evaluate(running, _judging(fact, at, programme.timezone, facts)).applied)
+
+
 async def preview(
     programme: Programme, member: Member, fact: OrderFact, at: datetime
 ) -> CampaignPoints:

@@ -72,6 +72,10 @@ class ReferenceReused(DomainError):
     code = ErrorCode.REFERENCE_REUSED
 
 
+class _CampaignsApply(Exception):
+    """recordOrder's optimistic attempt found a campaign that rewards the order."""
+
+
 class OrderClosed(DomainError):
     code = ErrorCode.ORDER_CLOSED
 
@@ -261,6 +265,10 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         earned = order_points(
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
+        if campaigns and await judging.would_give(
+            programme, member, data.fact(earned), placed_at, campaigns
+        ):
+            raise _CampaignsApply  # nothing written yet: booked under the lock instead
         entry = Entry(
             ORDER, data.order_ref, "order placed", actor_of(principal), idempotency_key, now
         )
@@ -288,21 +296,21 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
 
     # Only as a staff mutation of the API (its audit row rides with the write): a direct
     # caller (seeding, a script, the service tests) keeps the locking way.
-    if (
-        audited
-        and outside_a_transaction_on_postgres()
-        and not abuse.judges_orders(programme)
-        and not campaigns
-    ):
-        done = await run_once_unlocked(
-            principal,
-            key=idempotency_key,
-            operation="recordOrder",
-            payload=data.payload(),
-            attempt=attempt,
-            replay=replay,
-            attempts=OPTIMISTIC_ATTEMPTS,
-        )
+    # An order some campaign rewards is booked under the member's lock (its caps and budgets
+    # are spent there); one that campaigns running now leave alone stays optimistic.
+    if audited and outside_a_transaction_on_postgres() and not abuse.judges_orders(programme):
+        try:
+            done = await run_once_unlocked(
+                principal,
+                key=idempotency_key,
+                operation="recordOrder",
+                payload=data.payload(),
+                attempt=attempt,
+                replay=replay,
+                attempts=OPTIMISTIC_ATTEMPTS,
+            )
+        except _CampaignsApply:
+            done = None
         if done is not None:
             return done
 

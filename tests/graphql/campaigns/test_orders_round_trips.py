@@ -8,7 +8,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.auth import Role
-from domain.campaigns import Schedule
+from domain.campaigns import Audience, Channel, Conditions, Schedule
 from tests.conftest import needs_postgres, needs_redis
 from tests.graphql.campaigns.orders_helpers import campaign_rules, make_campaign
 from tests.graphql.points.helpers import order_input, parse, programme_now
@@ -45,6 +45,44 @@ async def test_campaigns_that_do_not_run_now_leave_record_order_at_three_round_t
     assert result["__typename"] == "OrderSuccess", result
     assert len(sent) <= 3, sent
     assert result["order"]["points"] == 200
+
+
+async def test_campaigns_running_now_that_reward_nothing_here_leave_the_optimistic_way(
+    gql, programme, make_member, make_key, listening
+):
+    # given campaigns running now that this order does not meet: another category, the
+    # offline channel, another tier — and one asking for a first order, which it is not
+    member = await make_member(programme)
+    key = await make_key(programme, Role.STOREFRONT)
+    now = await programme_now(gql, key)
+    at = parse(now)
+    await make_campaign(
+        programme, at, code="SHOES", conditions=Conditions(categories=frozenset({"shoes"}))
+    )
+    await make_campaign(
+        programme, at, code="IN-STORE", conditions=Conditions(channels=frozenset({Channel.OFFLINE}))
+    )
+    await make_campaign(programme, at, code="GOLD", audience=Audience(tiers=frozenset({"GOLD"})))
+    assert (await _record(gql, key, order_input(member.external_id, now)))["__typename"] == (
+        "OrderSuccess"
+    )
+    await warm(gql, key)
+    # when it records an order
+    with round_trips() as sent:
+        result = await _record(gql, key, order_input(member.external_id, now))
+    # then no lock was taken and no more round trips than without campaigns
+    assert result["__typename"] == "OrderSuccess", result
+    assert result["order"]["points"] == 200
+    assert not any(statement.startswith("BEGIN") for statement in sent), sent
+    assert len(sent) <= 3, sent
+    # and with a first-order campaign running too, one read of the member's orders more
+    await make_campaign(programme, at, code="FIRST", audience=Audience(nth_order=1))
+    await warm(gql, key)
+    with round_trips() as sent:
+        result = await _record(gql, key, order_input(member.external_id, now))
+    assert result["order"]["points"] == 200
+    assert not any(statement.startswith("BEGIN") for statement in sent), sent
+    assert len(sent) <= 4, sent
 
 
 async def test_a_campaign_running_now_takes_the_locking_way_and_books_its_points(
