@@ -29,7 +29,9 @@ from domain.campaigns import (
     Judging,
     Limits,
     MemberFacts,
+    NotApplied,
     OrderFact,
+    Skipped,
     Stacking,
     Trigger,
     Usage,
@@ -39,7 +41,8 @@ from domain.campaigns import (
     period_bounds,
 )
 from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints, points_to_reverse
-from services.coupons.issuance import Holder, issue_for_campaign
+from services.clock import now_of
+from services.coupons.issuance import Holder, campaign_coupon_would_issue, issue_for_campaign
 
 ORDER = "ORDER"
 REASON_LENGTH = 200  # point_transactions.reason
@@ -98,7 +101,31 @@ async def preview(
     """What every active campaign would give the order now, or why it would not; spends
     nothing (the budgets left are read as they are)."""
     campaigns = await campaign_cache.active_campaigns(programme.id)
-    return await _judge(programme, member, fact, at, campaigns, spend=False)
+    judged = await _judge(programme, member, fact, at, campaigns, spend=False)
+    return await _coupons_as_booked(programme, judged)
+
+
+async def _coupons_as_booked(programme: Programme, judged: CampaignPoints) -> CampaignPoints:
+    """The preview shows a campaign's coupon only if booking could issue it now: one that
+    cannot (retired, out of stock, closed) is left off, and a campaign giving nothing else
+    then did not apply, as booking leaves no award for it."""
+    now = now_of(programme)
+    applied: list[Contribution] = []
+    skipped = list(judged.skipped)
+    for c in judged.applied:
+        if c.coupon_template is None or await campaign_coupon_would_issue(
+            programme.id, c.coupon_template, now=now
+        ):
+            applied.append(c)
+        elif c.points:
+            applied.append(replace(c, coupon_template=None))
+        else:
+            skipped.append(Skipped(c.campaign_id, c.code, NotApplied.NOTHING_TO_ADD))
+    if len(applied) == len(judged.applied) and all(
+        a is b for a, b in zip(applied, judged.applied, strict=True)
+    ):
+        return judged
+    return CampaignPoints(applied=tuple(applied), skipped=tuple(skipped))
 
 
 async def _judge(

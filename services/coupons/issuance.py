@@ -201,6 +201,18 @@ async def issue_for_campaign(
     return int(coupons[0].id)
 
 
+async def campaign_coupon_would_issue(
+    programme_id: int, template_code: str, *, now: datetime
+) -> bool:
+    """What `issue_for_campaign` would find now, read only: the preview's question."""
+    template = await coupon_repo.get_template_by_code(programme_id, template_code)
+    if template is None or template.status != TemplateStatus.ACTIVE.value:
+        return False
+    if not issuable(rules_of(template), now):
+        return False
+    return template.stock_left is None or template.stock_left > 0
+
+
 async def _fresh_codes(programme_id: int, count: int) -> list[str]:
     """Random codes (~80 bits each); any that happen to exist already are drawn again."""
     codes: list[str] = []
