@@ -94,7 +94,9 @@ async def _template(programme_id: int, key: Any) -> Any:
 
 
 async def _campaign(programme_id: int, code: Any) -> Any:
-    if not isinstance(code, str):
+    # The snapshot runs before the input checks: a code longer than the column names no
+    # campaign (and would fail the ORM's own length check as an unexpected error).
+    if not isinstance(code, str) or len(code) > Campaign._meta.fields_map["code"].max_length:
         return None
     row = await Campaign.get_or_none(programme_id=programme_id, code=code)
     # what orders spend changes on its own; the configuration is the rest
