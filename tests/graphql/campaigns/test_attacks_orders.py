@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from db.models import CampaignAward, Coupon, CouponTemplate
 from domain.auth import Role
-from domain.campaigns import Effects
+from domain.campaigns import Effects, Limits
 from domain.points import MAX_POINTS
-from tests.graphql.campaigns.orders_helpers import PREVIEW, RECORD, make_campaign
-from tests.graphql.points.helpers import line, order_input, parse, preview_of, programme_now
+from tests.fixtures.coupons import make_template
+from tests.graphql.campaigns.orders_helpers import (
+    PREVIEW,
+    RECORD,
+    RETURN,
+    campaign_rules,
+    make_campaign,
+)
+from tests.graphql.points.helpers import (
+    line,
+    new_key,
+    order_input,
+    parse,
+    preview_of,
+    programme_now,
+)
 
 
 async def test_campaigns_worth_more_than_an_int_neither_break_the_preview_nor_refuse_the_order(
@@ -54,3 +69,64 @@ async def test_stacked_campaigns_never_make_an_order_worth_more_than_one_operati
     # then it answers, within what one operation books
     assert "errors" not in preview, preview
     assert preview["data"]["previewOrderPoints"]["total"] <= MAX_POINTS
+
+
+async def _record(gql, key: str, order: dict[str, Any]) -> dict[str, Any]:
+    body = await gql(RECORD, {"input": order}, auth=key)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]["recordOrder"]
+    assert result["__typename"] == "OrderSuccess", result
+    booked: dict[str, Any] = result["order"]
+    return booked
+
+
+async def test_a_returned_order_gives_back_member_cap_room_as_it_takes_back_its_points(
+    gql, programme, make_member, make_key
+):
+    # given double points capped at 300 per member, and an order that got +200 of it
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    now = await programme_now(gql, storefront)
+    await make_campaign(programme, parse(now), limits=Limits(member_cap=300))
+    first = order_input(member.external_id, now, lines=[line("a", 5_000, 2)])
+    assert campaign_rules(await _record(gql, storefront, first)) == [("a", 200, "DOUBLE")]
+    # when half of it comes back (+100 taken back)
+    body = await gql(
+        RETURN,
+        {
+            "input": {
+                "orderId": first["orderId"],
+                "lines": [{"sku": "a", "quantity": 1}],
+                "idempotencyKey": new_key(),
+            }
+        },
+        auth=storefront,
+    )
+    assert body["data"]["returnOrderLines"]["__typename"] == "OrderSuccess", body
+    # then the next order has 300 - 100 of room: the preview says so and the order books it
+    second = order_input(member.external_id, now, lines=[line("b", 10_000, 3)])
+    shown = (await gql(PREVIEW, {"input": preview_of(second)}, auth=storefront))["data"]
+    assert [(c["points"], c["capped"]) for c in shown["previewOrderPoints"]["campaigns"]] == [
+        (200, True)
+    ]
+    assert campaign_rules(await _record(gql, storefront, second)) == [("b", 200, "DOUBLE")]
+
+
+async def test_a_coupon_campaign_whose_template_was_retired_leaves_orders_their_points(
+    gql, programme, make_member, make_key
+):
+    # given an active campaign giving a coupon per order, and its template retired since
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    now = await programme_now(gql, storefront)
+    template = await make_template(programme, code="GONE-20")
+    await CouponTemplate.filter(id=template.id).update(status="RETIRED")
+    campaign = await make_campaign(
+        programme, parse(now), code="COUPONS", effects=Effects(coupon_template="GONE-20")
+    )
+    # when an order is recorded
+    booked = await _record(gql, storefront, order_input(member.external_id, now))
+    # then it keeps its base points, gets no coupon, and the campaign rewarded nothing
+    assert booked["points"] == 200
+    assert await Coupon.filter(member_id=member.id).count() == 0
+    assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
