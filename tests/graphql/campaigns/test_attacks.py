@@ -8,6 +8,7 @@ from tests.graphql.campaigns.helpers import (
     active_campaign,
     campaign_input,
     create_campaign,
+    create_result,
     errors_of,
     stored,
     top_level_code,
@@ -107,4 +108,18 @@ async def test_a_running_campaign_cannot_drop_its_limits_by_a_null_section(gql, 
     result = await update(gql, admin, made["code"], limits=None)
     # then the caps may not go while it runs, and nothing changes
     assert errors_of(result) == [("limits.memberCap", "CAMPAIGN_RUNNING")]
+    assert await stored(programme.id) == before
+
+
+async def test_a_registration_campaign_multiplying_nothing_is_refused(gql, programme, admin):
+    # given a registration, which earns no points of its own, when a campaign multiplies it
+    result = await create_result(gql, admin, trigger="REGISTRATION", effects={"multiplier": 20_000})
+    # then it would never give anything: refused on its multiplier, nothing written
+    assert errors_of(result) == [("effects.multiplier", "VALIDATION")]
+    assert await stored(programme.id) == []
+    # and a draft may not become one either
+    made = await create_campaign(gql, admin, trigger="CHECK_IN")
+    before = await stored(programme.id)
+    changed = await update(gql, admin, made["code"], trigger="REGISTRATION")
+    assert errors_of(changed) == [("effects.multiplier", "VALIDATION")]
     assert await stored(programme.id) == before
