@@ -746,3 +746,6 @@ def _check_not_order(campaign: Campaign, errors: Collector) -> None:
     ):
         if present:
             errors.add(name, f"{only_orders}; this campaign's trigger is {campaign.trigger}")
+    if campaign.trigger is Trigger.REGISTRATION and campaign.effects.multiplier != BASIS:
+        # a registration earns no points of its own (services.members.register): 0 x N is 0
+        errors.add("effects.multiplier", "a registration earns no points to multiply: give a bonus")
