@@ -35,6 +35,7 @@ from domain.audit import (
     retention_cutoff,
 )
 from domain.auth import Principal
+from domain.coupons.templates import TEMPLATE_CODE_RE
 from domain.errors import DomainError
 from services.clock import wall_now
 
@@ -94,9 +95,9 @@ async def _template(programme_id: int, key: Any) -> Any:
 
 
 async def _campaign(programme_id: int, code: Any) -> Any:
-    # The snapshot runs before the input checks: a code longer than the column names no
-    # campaign (and would fail the ORM's own length check as an unexpected error).
-    if not isinstance(code, str) or len(code) > Campaign._meta.fields_map["code"].max_length:
+    # The snapshot runs before the input checks: a text no campaign code can be (one longer
+    # than the column, say) names no campaign, and never reaches the ORM's length check.
+    if not isinstance(code, str) or not TEMPLATE_CODE_RE.match(code):
         return None
     row = await Campaign.get_or_none(programme_id=programme_id, code=code)
     # what orders spend changes on its own; the configuration is the rest
