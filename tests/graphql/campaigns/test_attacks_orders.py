@@ -16,6 +16,7 @@ from tests.graphql.campaigns.orders_helpers import (
     RETURN,
     campaign_rules,
     make_campaign,
+    spent_of,
 )
 from tests.graphql.points.helpers import (
     line,
@@ -130,3 +131,27 @@ async def test_a_coupon_campaign_whose_template_was_retired_leaves_orders_their_
     assert booked["points"] == 200
     assert await Coupon.filter(member_id=member.id).count() == 0
     assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
+
+
+async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member_never_got(
+    gql, programme, make_member, make_key
+):
+    # given an abuse cap of 100 order points a day, and a budgeted double-points campaign
+    from tests.graphql.test_abuse import SET_POLICY
+
+    admin = await make_key(programme, Role.ADMIN)
+    policy = {"caps": [{"source": "ORDER", "period": "DAY", "points": 100}]}
+    body = await gql(SET_POLICY, {"input": policy}, auth=admin)
+    assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    now = await programme_now(gql, storefront)
+    campaign = await make_campaign(programme, parse(now), budget=1_000)
+    # when an order of 200 base points (+200 from the campaign) is recorded
+    booked = await _record(gql, storefront, order_input(member.external_id, now))
+    # then the cap credits 100 in all, and the campaign cannot have given more than that:
+    # its award and its budget spent are what the order kept of it
+    assert booked["points"] == 100
+    award = await CampaignAward.get(campaign_id=campaign.id)
+    assert award.points <= booked["points"]
+    assert await spent_of(campaign) == award.points
