@@ -38,6 +38,9 @@ async def test_a_campaign_code_longer_than_a_code_is_a_validation_error_of_each_
         # then it is the mutation's own error on campaignCode, never a top-level error
         assert "errors" not in body, body
         assert errors_of(body["data"][field]) == [("campaignCode", "VALIDATION")], body
+    # and a create with such a code is refused on it the same way
+    created = await create_result(gql, admin, code=too_long)
+    assert errors_of(created) == [("code", "VALIDATION")]
     assert await stored(programme.id) == before
     assert made["status"] == "DRAFT"
 
