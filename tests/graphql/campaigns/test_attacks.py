@@ -3,6 +3,7 @@ union error and a code (or a top-level FORBIDDEN), changes nothing, and is never
 
 from __future__ import annotations
 
+from db.models import AuditEntry
 from tests.graphql.campaigns.documents import ACTIVATE, CREATE, END, PAUSE, UPDATE
 from tests.graphql.campaigns.helpers import (
     active_campaign,
@@ -126,3 +127,17 @@ async def test_a_registration_campaign_multiplying_nothing_is_refused(gql, progr
     changed = await update(gql, admin, made["code"], trigger="REGISTRATION")
     assert errors_of(changed) == [("effects.multiplier", "VALIDATION")]
     assert await stored(programme.id) == before
+
+
+async def test_a_draft_given_a_new_code_is_audited_with_the_campaign_after_too(
+    gql, programme, admin
+):
+    # given a draft
+    made = await create_campaign(gql, admin)
+    # when it is given a new code
+    result = await update(gql, admin, made["code"], code="RENAMED-CODE")
+    assert result["__typename"] == "CampaignSuccess", result
+    # then its audit row holds the campaign before and after (found by its new code)
+    entry = await AuditEntry.filter(programme_id=programme.id, operation="updateCampaign").get()
+    assert entry.before is not None and entry.before["code"] == made["code"]
+    assert entry.after is not None and entry.after["code"] == "RENAMED-CODE"
