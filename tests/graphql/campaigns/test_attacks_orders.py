@@ -155,3 +155,20 @@ async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member
     award = await CampaignAward.get(campaign_id=campaign.id)
     assert award.points <= booked["points"]
     assert await spent_of(campaign) == award.points
+
+
+async def test_a_replayed_order_spends_its_campaign_budget_once(
+    gql, programme, make_member, make_key
+):
+    # given a budgeted campaign and an order sent twice with one idempotency key
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    now = await programme_now(gql, storefront)
+    campaign = await make_campaign(programme, parse(now), budget=1_000)
+    order = order_input(member.external_id, now)
+    first = await _record(gql, storefront, order)
+    again = await _record(gql, storefront, order)
+    # then the replay answers the same order, and the budget and awards count it once
+    assert again == first
+    assert await spent_of(campaign) == 200
+    assert await CampaignAward.filter(campaign_id=campaign.id).count() == 1
