@@ -16,13 +16,16 @@ Limits: a budget is a campaign's total of points net of what returns and cancell
 back; a campaign applies to an order only if its whole contribution fits what is left (the
 service spends it by a conditional UPDATE, and judges again without the campaign when that
 UPDATE finds the budget gone). A member's caps (per campaign, per period) clamp the
-contribution; the most rewarded orders per member stops it.
+contribution; the most rewarded orders per member stops it. However many campaigns stack, a
+fact with its campaigns earns at most MAX_POINTS (what one operation books): the campaigns
+that would go beyond are cut (`capped`), in priority order, so a preview never answers more
+than a 32-bit Int and an order is never refused for what its campaigns add.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -449,7 +452,29 @@ def evaluate(campaigns: Sequence[Campaign], judging: Judging) -> CampaignPoints:
             applied.append(result)
         else:
             skipped.append(Skipped(campaign.id, campaign.code, NotApplied.OUTWEIGHED))
-    return CampaignPoints(applied=tuple(applied), skipped=tuple(skipped))
+    fact = judging.fact
+    base = fact.earned.total if isinstance(fact, OrderFact) else fact.points
+    return CampaignPoints(applied=_within(applied, MAX_POINTS - base), skipped=tuple(skipped))
+
+
+def _within(applied: list[Contribution], room: int) -> tuple[Contribution, ...]:
+    """The applied contributions, in their order, cut so that together they add at most
+    `room` points (each line keeping its part in proportion, as a member cap cuts)."""
+    kept: list[Contribution] = []
+    room = max(0, room)
+    for contribution in applied:
+        if contribution.points > room:
+            lines = contribution.lines
+            cut = spread(room, [s.points for s in lines]) if lines else []
+            contribution = replace(
+                contribution,
+                points=room,
+                lines=tuple(LineShare(s.sku, p) for s, p in zip(lines, cut, strict=True) if p),
+                capped=True,
+            )
+        room -= contribution.points
+        kept.append(contribution)
+    return tuple(kept)
 
 
 def _stack(candidates: list[tuple[Campaign, Contribution]]) -> set[int]:
@@ -721,3 +746,6 @@ def _check_not_order(campaign: Campaign, errors: Collector) -> None:
     ):
         if present:
             errors.add(name, f"{only_orders}; this campaign's trigger is {campaign.trigger}")
+    if campaign.trigger is Trigger.REGISTRATION and campaign.effects.multiplier != BASIS:
+        # a registration earns no points of its own (services.members.register): 0 x N is 0
+        errors.add("effects.multiplier", "a registration earns no points to multiply: give a bonus")

@@ -207,7 +207,10 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "suspendPartner": lambda a: Subject("partner", _input(a).get("code")),
     # A campaign by its code (createCampaign's `code`, the others' `campaignCode`).
     "createCampaign": lambda a: Subject("campaign", _input(a).get("code")),
-    "updateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    # An update may give the draft a new code: the snapshot after it finds it by that one.
+    "updateCampaign": lambda a: Subject(
+        "campaign", (_input(a).get("campaignCode"), _input(a).get("code"))
+    ),
     "activateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "pauseCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "endCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),

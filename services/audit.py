@@ -35,6 +35,7 @@ from domain.audit import (
     retention_cutoff,
 )
 from domain.auth import Principal
+from domain.coupons.templates import TEMPLATE_CODE_RE
 from domain.errors import DomainError
 from services.clock import wall_now
 
@@ -49,7 +50,7 @@ class Subject:
     matters."""
 
     kind: str
-    key: str | int | None = None
+    key: str | int | tuple[object, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,12 +94,19 @@ async def _template(programme_id: int, key: Any) -> Any:
     return None if row is None else _row(row, leave_out=frozenset({"issued", "stock_left"}))
 
 
-async def _campaign(programme_id: int, code: Any) -> Any:
-    if not isinstance(code, str):
-        return None
-    row = await Campaign.get_or_none(programme_id=programme_id, code=code)
-    # what orders spend changes on its own; the configuration is the rest
-    return None if row is None else _row(row, leave_out=frozenset({"budget_spent"}))
+async def _campaign(programme_id: int, codes: Any) -> Any:
+    """The campaign of the first of `codes` (a code, or the code an update names and the new
+    code it gives) that names one. The snapshot runs before the input checks: a text no
+    campaign code can be (one longer than the column, say) names none, and never reaches the
+    ORM's length check."""
+    for code in codes if isinstance(codes, tuple) else (codes,):
+        if not isinstance(code, str) or not TEMPLATE_CODE_RE.match(code):
+            continue
+        row = await Campaign.get_or_none(programme_id=programme_id, code=code)
+        if row is not None:
+            # what orders spend changes on its own; the configuration is the rest
+            return _row(row, leave_out=frozenset({"budget_spent"}))
+    return None
 
 
 async def _keys(programme_id: int, key: Any) -> Any:

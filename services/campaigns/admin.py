@@ -7,7 +7,7 @@ codes, the coupon template, the code's uniqueness, and the row lock."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -24,6 +24,7 @@ from domain.campaign_edits import (
     BLANK,
     Action,
     Editable,
+    changed_paths,
     check_edit,
     check_not_over,
     edited,
@@ -66,10 +67,17 @@ def columns_of(editable: Editable) -> dict[str, Any]:
     }
 
 
-async def _check_references(programme_id: int, editable: Editable) -> None:
-    """The tier codes and the coupon template a campaign names exist in its programme."""
+TIERS, TEMPLATE = "audience.tiers", "effects.couponTemplate"
+
+
+async def _check_references(
+    programme_id: int, editable: Editable, paths: Collection[str] = (TIERS, TEMPLATE)
+) -> None:
+    """The tier codes and the coupon template a campaign names exist in its programme (of
+    `paths`: an edit checks only what it changes, so a running campaign whose template was
+    retired since may still change its safe fields; activation checks both again)."""
     errors = Collector()
-    wanted = editable.campaign.audience.tiers
+    wanted = editable.campaign.audience.tiers if TIERS in paths else frozenset()
     if wanted:
         known = {t.code for t in await tier_cache.programme_tiers(programme_id)}
         unknown = sorted(wanted - known)
@@ -77,7 +85,7 @@ async def _check_references(programme_id: int, editable: Editable) -> None:
             errors.add("audience.tiers", f"no such tiers: {', '.join(map(repr, unknown[:5]))}")
     errors.raise_if_any()
     code = editable.campaign.effects.coupon_template
-    if code is None:
+    if code is None or TEMPLATE not in paths:
         return
     template = await coupon_repo.get_template_by_code(programme_id, code)
     if template is None:
@@ -149,7 +157,7 @@ async def update(principal: Principal, code: str, changes: Changes) -> CampaignR
         errors = Collector()
         validate(after, errors, timezone=programme.timezone)
         errors.raise_if_any()
-        await _check_references(principal.programme_id, after)
+        await _check_references(principal.programme_id, after, changed_paths(before, after))
         fields = columns_of(after)
         if fields["code"] != row.code and await campaign_repo.get_by_code(
             principal.programme_id, fields["code"]
