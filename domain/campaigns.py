@@ -457,6 +457,14 @@ def evaluate(campaigns: Sequence[Campaign], judging: Judging) -> CampaignPoints:
     return CampaignPoints(applied=_within(applied, MAX_POINTS - base), skipped=tuple(skipped))
 
 
+def kept_within(booked: CampaignPoints, room: int) -> CampaignPoints:
+    """`booked` cut to add at most `room` points (what an abuse cap leaves the order beyond
+    its base points): in their order, each line keeping its part in proportion; a campaign
+    left with no points and no coupon no longer applied."""
+    kept = tuple(c for c in _within(list(booked.applied), room) if c.points or c.coupon_template)
+    return CampaignPoints(applied=kept, skipped=booked.skipped)
+
+
 def _within(applied: list[Contribution], room: int) -> tuple[Contribution, ...]:
     """The applied contributions, in their order, cut so that together they add at most
     `room` points (each line keeping its part in proportion, as a member cap cuts)."""

@@ -37,6 +37,7 @@ from domain.campaigns import (
     Usage,
     evaluate,
     in_schedule,
+    kept_within,
     may_apply,
     period_bounds,
 )
@@ -401,6 +402,23 @@ async def cancel_awards(order_id: int) -> None:
         if left:
             given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + left
     await _give_back(given_back)
+
+
+async def kept_by_cap(booked: CampaignPoints, room: int) -> CampaignPoints:
+    """An abuse cap left the order `room` points beyond its base: the campaigns keep only
+    that (domain.campaigns.kept_within), and what they no longer give goes back to their
+    budgets, so awards and budgets count only what the member was credited. The points the
+    cap holds back for review are the order's, not a campaign's."""
+    kept = kept_within(booked, room)
+    after = {c.campaign_id: c.points for c in kept.applied}
+    await _give_back(
+        {
+            c.campaign_id: c.points - after.get(c.campaign_id, 0)
+            for c in booked.applied
+            if c.points > after.get(c.campaign_id, 0)
+        }
+    )
+    return kept
 
 
 async def give_back(booked: CampaignPoints) -> None:

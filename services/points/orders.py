@@ -329,8 +329,12 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             if campaigns
             else NO_CAMPAIGN
         )
-        earned = judging.with_campaigns(earned, given)
+        base, earned = earned, judging.with_campaigns(earned, given)
         limits = await abuse.judge_order(programme, member.id, earned.total, now)
+        if given.applied and limits.credit < earned.total:
+            # what a cap holds back is not the campaigns' to count
+            given = await judging.kept_by_cap(given, limits.credit - base.total)
+            earned = judging.with_campaigns(base, given)
         earned = capped_order(earned, limits.credit)
         reason = judging.reason_of("order placed", given)
         entry = Entry(ORDER, data.order_ref, reason, actor_of(principal), idempotency_key, now)

@@ -152,9 +152,32 @@ async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member
     # then the cap credits 100 in all, and the campaign cannot have given more than that:
     # its award and its budget spent are what the order kept of it
     assert booked["points"] == 100
+    awards = await CampaignAward.filter(campaign_id=campaign.id)
+    assert sum(a.points for a in awards) == 0  # the cap left nothing beyond the base
+    assert await spent_of(campaign) == 0
+
+
+async def test_an_abuse_cap_above_the_base_leaves_the_campaign_what_is_left_of_it(
+    gql, programme, make_member, make_key
+):
+    # given an abuse cap of 300 order points a day, and a budgeted double-points campaign
+    from tests.graphql.test_abuse import SET_POLICY
+
+    admin = await make_key(programme, Role.ADMIN)
+    policy = {"caps": [{"source": "ORDER", "period": "DAY", "points": 300}]}
+    body = await gql(SET_POLICY, {"input": policy}, auth=admin)
+    assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
+    storefront = await make_key(programme, Role.STOREFRONT)
+    member = await make_member(programme)
+    now = await programme_now(gql, storefront)
+    campaign = await make_campaign(programme, parse(now), budget=1_000)
+    # when an order of 200 base points (+200 from the campaign) is recorded
+    booked = await _record(gql, storefront, order_input(member.external_id, now))
+    # then it is credited 300: the campaign's award and budget count the 100 it kept
+    assert booked["points"] == 300
     award = await CampaignAward.get(campaign_id=campaign.id)
-    assert award.points <= booked["points"]
-    assert await spent_of(campaign) == award.points
+    assert (award.points, award.lines) == (100, [["sku-1", 100, 0]])
+    assert await spent_of(campaign) == 100
 
 
 async def test_a_replayed_order_spends_its_campaign_budget_once(
