@@ -104,11 +104,13 @@ async def create(principal: Principal, changes: Changes, *, idempotency_key: str
     validate(draft, errors, timezone=programme.timezone)
     errors.raise_if_any()
     now = now_of(programme)
-    check_not_over(draft, now)
-    await _check_references(principal.programme_id, draft)
     fields = columns_of(draft)
 
     async def act() -> dict[str, Any]:
+        # checks of what may change with time (the clock, templates, tiers) run only for the
+        # first request: a replay answers what it answered, as every idempotent write does
+        check_not_over(draft, now)
+        await _check_references(principal.programme_id, draft)
         if await campaign_repo.get_by_code(principal.programme_id, draft.campaign.code):
             raise AlreadyExists(ALREADY, field="code")
         try:

@@ -17,6 +17,7 @@ from tests.graphql.campaigns.helpers import (
     stored,
     update,
 )
+from tests.graphql.coupons.documents import RETIRE_TEMPLATE
 from tests.graphql.coupons.helpers import create_template
 
 
@@ -197,3 +198,20 @@ async def test_every_campaign_change_is_audited_with_the_campaign_before_and_aft
     assert (activated.before["status"], activated.after["status"]) == ("DRAFT", "ACTIVE")
     refused = rows["pauseCampaign:INVALID_TRANSITION"]
     assert refused.after is None
+
+
+async def test_a_create_replayed_after_its_template_was_retired_still_answers_its_campaign(
+    gql, programme, admin
+):
+    # given a campaign created with a coupon template, which is then retired
+    template = await create_template(gql, admin)
+    given = campaign_input(effects={"couponTemplate": template["code"]})
+    first = (await gql(CREATE, {"input": given}, auth=admin))["data"]["createCampaign"]
+    assert first["__typename"] == "CampaignSuccess", first
+    retired = await gql(RETIRE_TEMPLATE, {"input": {"templateCode": template["code"]}}, auth=admin)
+    assert retired["data"]["retireCouponTemplate"]["__typename"] == "CouponTemplateSuccess"
+    # when the create is sent again with its key
+    again = (await gql(CREATE, {"input": given}, auth=admin))["data"]["createCampaign"]
+    # then it answers what it answered (the retirement is a check of the first request only)
+    assert again == first
+    assert len(await stored(programme.id)) == 1
