@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -12,6 +13,8 @@ from tortoise.transactions import in_transaction
 
 from db.models import Programme
 from domain.auth import Principal, Role
+from domain.campaign_edits import Action
+from domain.campaigns import CapPeriod, Trigger
 from domain.clock import ProgrammeMode
 from domain.coupons import AutoIssue, CouponKind, Template
 from domain.points import DEMO_POLICY, OrderLine, Payment, PaymentMethod
@@ -21,6 +24,7 @@ from services import keys as key_service
 from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
+from services.campaigns import admin as campaign_admin
 from services.clock import now_of
 from services.coupons import issuance as coupon_issuance
 from services.coupons import templates as coupon_templates
@@ -253,8 +257,43 @@ async def _seed(member_count: int) -> SeedResult:
             idempotency_key=f"seed-member-{n}",
         )
     await _seed_coupons(admin, member_count)
+    await _seed_campaigns(admin, programme)
     await _seed_purchases(admin, programme, member_count)
     return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
+
+
+async def _seed_campaigns(admin: Principal, programme: Programme) -> None:
+    """The member day (double points on the 8th, at most 500 extra points a month) and double
+    check-in points at weekends, running for a year from the seeding, so the demo's orders
+    and check-ins show campaigns at work."""
+    now = now_of(programme)
+    window = {"startsAt": now - timedelta(days=1), "endsAt": now + timedelta(days=365)}
+    for code, changes in (
+        (
+            "MEMBER-DAY",
+            {
+                "name": "Member day: double points on the 8th",
+                "trigger": Trigger.ORDER,
+                "recurrence.monthDays": frozenset({8}),
+                "effects.multiplier": 20_000,
+                "limits.memberPeriodCap": 500,
+                "limits.capPeriod": CapPeriod.MONTH,
+            },
+        ),
+        (
+            "WEEKEND-CHECK-IN",
+            {
+                "name": "Double check-in points at weekends",
+                "trigger": Trigger.CHECK_IN,
+                "recurrence.weekdays": frozenset({6, 7}),
+                "effects.multiplier": 20_000,
+            },
+        ),
+    ):
+        await campaign_admin.create(
+            admin, {"code": code, **window, **changes}, idempotency_key=f"seed-campaign-{code}"
+        )
+        await campaign_admin.change_status(admin, code, Action.ACTIVATE)
 
 
 async def _seed_purchases(admin: Principal, programme: Programme, member_count: int) -> None:

@@ -46,3 +46,18 @@ async def test_the_demo_has_a_coupon_catalogue_and_coupons_in_the_first_wallets(
     assert sorted(c.template.code for c in held) == ["20OFF199", "FREESHIP"]
     last = await Member.get(programme_id=result.programme_id, external_id="cust-0012")
     assert await Coupon.filter(member_id=last.id).count() == 0
+
+
+async def test_the_demo_runs_a_member_day_and_weekend_check_ins(monkeypatch):
+    from db.campaign_cache import active_campaigns
+
+    monkeypatch.setattr(seed, "DEMO_CODE", "demo-campaigns-test")
+    result = await seed.seed_demo(member_count=3)
+    running = await active_campaigns(result.programme_id)
+    assert sorted((c.code, c.trigger.value) for c in running) == [
+        ("MEMBER-DAY", "ORDER"),
+        ("WEEKEND-CHECK-IN", "CHECK_IN"),
+    ]
+    member_day = next(c for c in running if c.code == "MEMBER-DAY")
+    assert member_day.schedule.month_days == frozenset({8})
+    assert member_day.limits.member_period_cap == 500
