@@ -1,8 +1,8 @@
 """The campaigns `make bench-campaigns` gives the bench programme: a programme's year of
-promotions, most of them not applying to the bench's orders at the moment they are placed
-(a Wednesday's online card orders of coffee and books by MEMBER-tier members), as in a real
-programme, and `applying` of them that do (a stackable category boost on books, and
-others like it). A script's helper, not a test."""
+promotions, twenty of them not applying to the bench's orders at the moment they are placed (online
+card orders of coffee and books by MEMBER-tier members who ordered before), as in a real
+programme on most days, and two more that apply to every one of them (a stackable bonus
+on books, double points on coffee with a member cap). A script's helper, not a test."""
 
 from __future__ import annotations
 
@@ -67,6 +67,10 @@ def _mix(now: datetime, coupon: str) -> list[tuple[str, Trigger, Schedule, dict]
         ("REVIEW-BONUS", Trigger.REVIEW, year, {"effects": Effects(bonus_per_order=20)}),
         ("JOIN-BONUS", Trigger.REGISTRATION, year, {"effects": Effects(bonus_per_order=100)}),
         ("REFER-A-FRIEND", Trigger.REFERRAL, year, {"effects": Effects(bonus_per_order=200)}),
+        ("LIMITED-SKUS", Trigger.ORDER, year,
+         {"effects": Effects(bonus_per_item=30), "conditions": Conditions(skus=frozenset({"tea-07", "tea-08"}))}),
+        ("ANNIVERSARY", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, dates=frozenset({(now + timedelta(days=40)).date()})),
+         {"effects": Effects(multiplier=DOUBLE)}),
         ("BOOKS-BOOST", Trigger.ORDER, year,
          {"effects": Effects(bonus_per_item=50), "conditions": Conditions(categories=frozenset({"books"}))}),
         ("COFFEE-DOUBLE", Trigger.ORDER, year,
@@ -75,12 +79,12 @@ def _mix(now: datetime, coupon: str) -> list[tuple[str, Trigger, Schedule, dict]
     ]  # fmt: skip
 
 
-APPLYING = ("BOOKS-BOOST", "COFFEE-DOUBLE")  # the last ones of the mix apply to bench orders
+APPLYING = ("BOOKS-BOOST", "COFFEE-DOUBLE")  # the last two of the mix apply to bench orders
 
 
 async def seed_campaigns(programme_id: int, now: datetime, *, count: int, coupon: str) -> list[str]:
-    """`count` active campaigns (up to 20), the applying ones last: `count` 18 gives none that
-    applies. Returns their codes."""
+    """`count` active campaigns (up to 22), the applying ones last: 20 gives none that
+    applies, 22 two that apply to every order. Returns their codes."""
     mix = _mix(now, coupon)[:count]
     for n, (code, trigger, schedule, parts) in enumerate(mix, start=1):
         rule = CampaignRule(

@@ -742,8 +742,8 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--campaigns", type=int, default=0,
-        help="active campaigns in the main database (scripts/bench_campaigns.py; up to 20, the "
-        "last two apply to the bench's orders); with --baseline-members, that one has none",
+        help="active campaigns in the main database (scripts/bench_campaigns.py; up to 22, the "
+        "last two reward the bench's orders); with --baseline-members, that one has none",
     )  # fmt: skip
     parser.add_argument("--seed-only", action="store_true", help="seed, time it, and stop")
     parser.add_argument("--profile", help="write py-spy's collapsed stacks of one part here")
