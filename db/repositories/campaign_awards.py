@@ -1,5 +1,6 @@
 """What campaigns gave members (campaign_awards): written in the transaction of the fact that
-earned it, read under the member's lock for the member's caps."""
+earned it (an order or another fact), read under the member's lock for the member's caps, and
+found again by the order or fact when it is returned, cancelled or reversed."""
 
 from __future__ import annotations
 
@@ -62,3 +63,29 @@ async def member_use(
 async def insert(**fields: Any) -> CampaignAward:
     """One award row (see db.models.CampaignAward for the fields)."""
     return await CampaignAward.create(**fields)
+
+
+async def insert_many(awards: list[dict[str, Any]]) -> None:
+    """The awards of a new order, in one statement (db.models.CampaignAward's fields)."""
+    await CampaignAward.bulk_create([CampaignAward(**fields) for fields in awards])
+
+
+async def of_order(order_id: int) -> list[CampaignAward]:
+    """The order's awards not cancelled, by id; the caller holds the order's lock."""
+    return await CampaignAward.filter(order_id=order_id, cancelled=False).order_by("id")
+
+
+async def of_fact(member_id: int, *, reference_type: str, reference: str) -> list[CampaignAward]:
+    """The member's awards for one fact that is not an order (found by the fact's own
+    reference), not cancelled, oldest first."""
+    return await CampaignAward.filter(
+        member_id=member_id,
+        order_id=None,
+        reference_type=reference_type,
+        reference=reference,
+        cancelled=False,
+    ).order_by("id")
+
+
+async def save(award: CampaignAward, *fields: str) -> None:
+    await award.save(update_fields=list(fields))

@@ -9,7 +9,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
 from db.connection import is_postgres, is_unique_violation
-from db.models import CampaignAward, Member, Order, OrderLine, PointTransaction
+from db.models import Member, Order, OrderLine, PointTransaction
 from db.repositories.idempotency import Stored, _json
 from db.repositories.members import LOCKED_COLUMNS, LockedMember, locked_of
 from db.repositories.points import NewEvent, NewRow
@@ -700,62 +700,3 @@ def record_of_new(order: NewOrder, order_id: int) -> OrderRecord:
         points_reversed=0,
         channel=order.channel,
     )
-
-
-# ---- what campaigns ask of the member (services.campaigns.judging) --------------------------
-
-
-@dataclass(frozen=True)
-class CampaignFacts:
-    joined_at: datetime
-    segment: str | None  # the lifecycle of the last segment build; None before one
-    orders_before: int  # counted up to the `orders_up_to` asked for
-
-
-# $1 the member, $2 the most orders to count (0: none)
-_CAMPAIGN_FACTS = """
-SELECT m.joined_at, s.lifecycle,
-    (SELECT count(*) FROM (SELECT 1 FROM orders o WHERE o.member_id = m.id
-        AND o.status <> 'CANCELLED' LIMIT $2::int) AS x) AS orders_before
-FROM members m LEFT JOIN member_segments s ON s.member_id = m.id
-WHERE m.id = $1::int
-"""
-
-
-async def campaign_facts(member_id: int, *, orders_up_to: int) -> CampaignFacts:
-    """The member's join date and lifecycle segment, and how many of its orders (not
-    cancelled) were recorded before, counted no further than `orders_up_to`: an Nth-order
-    audience needs to know no more, whatever the member's history. One statement."""
-    if not is_postgres():  # SQLite's driver gives datetimes as text: the models read them
-        row = await Member.filter(id=member_id).first().values("joined_at", "segment__lifecycle")
-        assert row is not None
-        before = 0
-        if orders_up_to > 0:
-            before = len(
-                await Order.filter(member_id=member_id)
-                .exclude(status="CANCELLED")
-                .limit(orders_up_to)
-                .values_list("id", flat=True)
-            )
-        return CampaignFacts(row["joined_at"], row["segment__lifecycle"], before)
-    rows = await connections.get("default").execute_query_dict(
-        _CAMPAIGN_FACTS, [member_id, orders_up_to]
-    )
-    return CampaignFacts(rows[0]["joined_at"], rows[0]["lifecycle"], int(rows[0]["orders_before"]))
-
-
-# ---- what campaigns gave an order (campaign_awards), for its returns and cancellation -------
-
-
-async def awards_of_order(order_id: int) -> list[CampaignAward]:
-    """The order's awards not cancelled, by id; the caller holds the order's lock."""
-    return await CampaignAward.filter(order_id=order_id, cancelled=False).order_by("id")
-
-
-async def insert_awards(awards: list[dict[str, Any]]) -> None:
-    """The awards of a new order, in one statement (db.models.CampaignAward's fields)."""
-    await CampaignAward.bulk_create([CampaignAward(**fields) for fields in awards])
-
-
-async def save_award(award: CampaignAward, *fields: str) -> None:
-    await award.save(update_fields=list(fields))

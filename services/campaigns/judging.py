@@ -13,11 +13,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from db import campaign_cache, tier_cache
+from db import campaign_cache
 from db.models import Member, Programme
 from db.repositories import campaign_awards as award_repo
-from db.repositories import campaigns as campaign_repo
-from db.repositories import orders as order_repo
 from db.repositories.members import LockedMember
 from db.repositories.orders import OrderRecord
 from domain.campaigns import (
@@ -39,9 +37,9 @@ from domain.campaigns import (
     in_schedule,
     kept_within,
     may_apply,
-    period_bounds,
 )
 from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints, points_to_reverse
+from services.campaigns import common
 from services.clock import now_of
 from services.coupons.issuance import Holder, campaign_coupon_would_issue, issue_for_campaign
 
@@ -92,7 +90,7 @@ async def would_give(
     running = _could_apply(running, fact, at, programme.timezone)
     if not running:
         return False
-    facts = await _member_facts(programme, member, running, at)
+    facts = await common.member_facts(programme, member, running, at)
     return bool(evaluate(running, _judging(fact, at, programme.timezone, facts)).applied)
 
 
@@ -156,24 +154,19 @@ async def _judge(
     if spend:
         running = _could_apply(running, fact, at, programme.timezone)
     if not running:
-        return evaluate(campaigns, _judging(fact, at, programme.timezone, _known_facts(member, at)))
-    facts = await _member_facts(programme, member, running, at)
-    usage = await _usage(member.id, running, at, programme.timezone)
-    judging = _judging(fact, at, programme.timezone, facts, usage)
-    budgeted = {c.id for c in running if c.limits.budget is not None}
-    while True:
-        result = evaluate(campaigns, judging)
-        if not spend:
-            return result
-        gone = await _spend(
-            sorted(  # by id: two orders spending the same campaigns lock their rows alike
-                (c for c in result.applied if c.campaign_id in budgeted and c.points > 0),
-                key=lambda c: c.campaign_id,
-            )
+        return evaluate(
+            campaigns, _judging(fact, at, programme.timezone, common.known_facts(member, at))
         )
-        if gone is None:
-            return result
-        judging = replace(judging, exhausted=judging.exhausted | {gone})
+    judging = _judging(
+        fact,
+        at,
+        programme.timezone,
+        await common.member_facts(programme, member, running, at),
+        await common.usage(member.id, running, at, programme.timezone),
+    )
+    if not spend:
+        return evaluate(campaigns, judging)
+    return await common.judge_spending(campaigns, judging)
 
 
 def _judging(
@@ -184,20 +177,6 @@ def _judging(
     usage: dict[int, Usage] | None = None,
 ) -> Judging:
     return Judging(fact=fact, at=at, timezone=timezone, member=member, usage=usage or {})
-
-
-def _known_facts(
-    member: LockedMember | Member, at: datetime, tier_code: str | None = None
-) -> MemberFacts:
-    """The facts known without a read; the others stand in for facts no campaign judged
-    asks for (joined now, no segment, no order before)."""
-    return MemberFacts(
-        tier_code=tier_code,
-        segment=None,
-        joined_at=at,
-        birthday_month=member.birthday_month,
-        orders_before=0,
-    )
 
 
 def _could_apply(
@@ -212,73 +191,6 @@ def _could_apply(
         return replace(c, audience=Audience(), limits=Limits(), stacking=Stacking.STACKABLE)
 
     return [c for c in running if evaluate([bare(c)], probe).applied]
-
-
-async def _member_facts(
-    programme: Programme,
-    member: LockedMember | Member,
-    running: list[Campaign],
-    at: datetime,
-) -> MemberFacts:
-    """What the running campaigns' audiences ask of the member: its tier and birthday month
-    as held, the rest in one read, made only when an audience asks for it."""
-    tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
-    known = _known_facts(member, at, tier.code if tier else None)
-    audiences = [c.audience for c in running]
-    if not any(
-        a.segments or a.joined_within_days is not None or a.nth_order is not None for a in audiences
-    ):
-        return known
-    nth = max((a.nth_order or 0 for a in audiences), default=0)
-    found = await order_repo.campaign_facts(member.id, orders_up_to=nth)
-    return replace(
-        known,
-        segment=found.segment,
-        joined_at=found.joined_at,
-        orders_before=found.orders_before,
-    )
-
-
-async def _usage(
-    member_id: int, running: list[Campaign], at: datetime, timezone: str
-) -> dict[int, Usage]:
-    """Each running campaign's budget left (a hint: only the spend decides) and the member's
-    use of it, read only for campaigns with a budget or a member limit."""
-    budgets = await campaign_repo.budgets_left(
-        [c.id for c in running if c.limits.budget is not None]
-    )
-    periods: dict[int, tuple[datetime, datetime] | None] = {}
-    for c in running:
-        lim = c.limits
-        if lim.member_period_cap is not None and lim.cap_period is not None:
-            periods[c.id] = period_bounds(lim.cap_period, at, timezone)
-        elif lim.member_cap is not None or lim.max_rewarded_orders is not None:
-            periods[c.id] = None
-    use = await award_repo.member_use(member_id, periods)
-    usage: dict[int, Usage] = {}
-    for campaign_id in budgets.keys() | use.keys():
-        mine = use.get(campaign_id)
-        usage[campaign_id] = Usage(
-            budget_left=budgets.get(campaign_id),
-            member_points=mine.points if mine else 0,
-            member_period_points=mine.period_points if mine else 0,
-            member_rewarded=mine.rewarded if mine else 0,
-        )
-    return usage
-
-
-async def _spend(contributions: list[Contribution]) -> int | None:
-    """Spend each contribution's points from its campaign's budget: None when all held, else
-    the id of the first campaign whose budget was gone, with what was spent before it given
-    back (the transaction goes on: nothing of this attempt stays spent)."""
-    spent: list[Contribution] = []
-    for contribution in contributions:
-        if not await campaign_repo.spend_budget(contribution.campaign_id, contribution.points):
-            for done in spent:
-                await campaign_repo.give_back_budget(done.campaign_id, done.points)
-            return contribution.campaign_id
-        spent.append(contribution)
-    return None
 
 
 # ---- booking ------------------------------------------------------------------------------
@@ -359,7 +271,7 @@ async def record_awards(
             }
         )
     if awards:
-        await order_repo.insert_awards(awards)
+        await award_repo.insert_many(awards)
 
 
 # ---- take-backs ---------------------------------------------------------------------------
@@ -375,7 +287,7 @@ async def take_back_returned(order_id: int, returned: dict[str, tuple[int, int, 
     each award takes back its lines' shares as the lines take back theirs
     (`points_to_reverse`), and the budget gets them back. The caller holds the order's lock."""
     given_back: dict[int, int] = {}
-    for award in await order_repo.awards_of_order(order_id):
+    for award in await award_repo.of_order(order_id):
         taken = 0
         for entry in award.lines:
             sku, points = str(entry[0]), int(entry[1])
@@ -386,22 +298,22 @@ async def take_back_returned(order_id: int, returned: dict[str, tuple[int, int, 
                 taken += share
         if taken:
             award.points_reversed += taken
-            await order_repo.save_award(award, "lines", "points_reversed")
+            await award_repo.save(award, "lines", "points_reversed")
             given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + taken
-    await _give_back(given_back)
+    await common.give_back(given_back)
 
 
 async def cancel_awards(order_id: int) -> None:
     """A cancelled order: its awards no longer count for the member's limits, and what they
     still held goes back to the budgets. The caller holds the order's lock."""
     given_back: dict[int, int] = {}
-    for award in await order_repo.awards_of_order(order_id):
+    for award in await award_repo.of_order(order_id):
         left = award.points - award.points_reversed
         award.cancelled = True
-        await order_repo.save_award(award, "cancelled")
+        await award_repo.save(award, "cancelled")
         if left:
             given_back[award.campaign_id] = given_back.get(award.campaign_id, 0) + left
-    await _give_back(given_back)
+    await common.give_back(given_back)
 
 
 async def kept_by_cap(booked: CampaignPoints, room: int) -> CampaignPoints:
@@ -411,7 +323,7 @@ async def kept_by_cap(booked: CampaignPoints, room: int) -> CampaignPoints:
     cap holds back for review are the order's, not a campaign's."""
     kept = kept_within(booked, room)
     after = {c.campaign_id: c.points for c in kept.applied}
-    await _give_back(
+    await common.give_back(
         {
             c.campaign_id: c.points - after.get(c.campaign_id, 0)
             for c in booked.applied
@@ -423,15 +335,4 @@ async def kept_by_cap(booked: CampaignPoints, room: int) -> CampaignPoints:
 
 async def give_back(booked: CampaignPoints) -> None:
     """Undo `book`'s spending when the order is refused after it (its id taken)."""
-    await _give_back({c.campaign_id: c.points for c in booked.applied if c.points})
-
-
-async def _give_back(points: dict[int, int]) -> None:
-    """Points back to the budgets of the campaigns that have one, by campaign id (the order
-    spends lock the rows in)."""
-    if not points:
-        return
-    budgets = await campaign_repo.budgets_left(sorted(points))
-    for campaign_id in sorted(points):
-        if budgets.get(campaign_id) is not None:
-            await campaign_repo.give_back_budget(campaign_id, points[campaign_id])
+    await common.give_back({c.campaign_id: c.points for c in booked.applied})
