@@ -31,6 +31,7 @@ from domain.campaigns import (
     evaluate,
     period_bounds,
 )
+from services.coupons.issuance import Holder, issue_for_campaign
 
 
 def known_facts(
@@ -146,3 +147,19 @@ async def give_back(points: dict[int, int]) -> None:
     for campaign_id in sorted(points):
         if budgets.get(campaign_id) is not None:
             await campaign_repo.give_back_budget(campaign_id, points[campaign_id])
+
+
+async def coupon_of(
+    programme_id: int, member: LockedMember | Member, contribution: Contribution, at: datetime
+) -> int | None:
+    """The coupon the campaign's effect issues to the member, when it has one and it could
+    issue (None otherwise): a campaign that gives neither points nor coupon rewarded nothing,
+    so it leaves no award."""
+    if contribution.coupon_template is None:
+        return None
+    return await issue_for_campaign(
+        programme_id,
+        Holder(member.id, member.external_id),
+        contribution.coupon_template,
+        now=at,
+    )

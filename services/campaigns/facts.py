@@ -26,7 +26,6 @@ from domain.campaigns import (
 )
 from domain.points import NegativePolicy, TxKind
 from services.campaigns import common
-from services.coupons.issuance import Holder, issue_for_campaign
 from services.points.ledger import Entry, credit_available, expired_of, take_back
 
 REFERENCE_TYPE = "CAMPAIGN"
@@ -104,14 +103,7 @@ async def _book(
     """The campaign's points as their own ledger row, its coupon, and the award tying both to
     the fact. None when it gave nothing after all (0 points, and its template could not
     issue): no award then, so the member's count of rewarded facts does not move."""
-    coupon_id = None
-    if contribution.coupon_template is not None:
-        coupon_id = await issue_for_campaign(
-            programme.id,
-            Holder(member.id, member.external_id),
-            contribution.coupon_template,
-            now=fact.at,
-        )
+    coupon_id = await common.coupon_of(programme.id, member, contribution, fact.at)
     if contribution.points <= 0 and coupon_id is None:
         return None
     transaction_id = None

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from db import campaign_cache
-from db.models import Member, Programme
+from db.models import Member, OrderLine, Programme
 from db.repositories import campaign_awards as award_repo
 from db.repositories.members import LockedMember
 from db.repositories.orders import OrderRecord
@@ -41,9 +41,10 @@ from domain.campaigns import (
 from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints, points_to_reverse
 from services.campaigns import common
 from services.clock import now_of
-from services.coupons.issuance import Holder, campaign_coupon_would_issue, issue_for_campaign
+from services.coupons.issuance import campaign_coupon_would_issue
 
 ORDER = "ORDER"
+NO_CAMPAIGN = CampaignPoints()
 REASON_LENGTH = 200  # point_transactions.reason
 
 
@@ -64,7 +65,9 @@ async def book(
     campaigns: Sequence[Campaign],
 ) -> CampaignPoints:
     """What `order_campaigns` give the order, their budgets spent: in the order's
-    transaction, the member's lock held."""
+    transaction, the member's lock held. None of them: nothing, and nothing read."""
+    if not campaigns:
+        return NO_CAMPAIGN
     return await _judge(programme, member, fact, at, campaigns, spend=True)
 
 
@@ -244,14 +247,7 @@ async def record_awards(
     transaction (the member's lock held): the member's caps and the results read these."""
     awards = []
     for contribution in booked.applied:
-        coupon_id = None
-        if contribution.coupon_template is not None:
-            coupon_id = await issue_for_campaign(
-                programme.id,
-                Holder(member.id, member.external_id),
-                contribution.coupon_template,
-                now=now,
-            )
+        coupon_id = await common.coupon_of(programme.id, member, contribution, now)
         if not contribution.points and coupon_id is None:
             continue  # its coupon could not issue: it gave nothing, so it rewarded nothing
         awards.append(
@@ -277,15 +273,24 @@ async def record_awards(
 # ---- take-backs ---------------------------------------------------------------------------
 
 
-def has_campaign_points(rules: list[list[object]]) -> bool:
+def _has_campaign_points(rules: list[list[object]]) -> bool:
     """Whether an order line's stored rules hold a campaign's share."""
     return any(rule[0] == EarnRule.CAMPAIGN.value for rule in rules)
 
 
-async def take_back_returned(order_id: int, returned: dict[str, tuple[int, int, int]]) -> None:
-    """A return of the order's lines (sku -> quantity bought, returned before, returning):
+async def take_back_returned(order_id: int, lines: list[tuple[OrderLine, int]]) -> None:
+    """A return of the order's lines (each line as it was before, and how many of it return):
     each award takes back its lines' shares as the lines take back theirs
-    (`points_to_reverse`), and the budget gets them back. The caller holds the order's lock."""
+    (`points_to_reverse`), and the budget gets them back. Nothing is read when no returning
+    line holds a campaign's share. The caller holds the order's lock."""
+    # sku -> (bought, returned before, returning)
+    returned = {
+        line.sku: (line.quantity, line.returned_quantity, quantity)
+        for line, quantity in lines
+        if _has_campaign_points(line.rules)
+    }
+    if not returned:
+        return
     given_back: dict[int, int] = {}
     for award in await award_repo.of_order(order_id):
         taken = 0

@@ -178,8 +178,6 @@ async def preview(principal: Principal, data: OrderInput) -> OrderPreview:
     return OrderPreview(judging.with_campaigns(earned, campaigns), campaigns)
 
 
-NO_CAMPAIGN = CampaignPoints()
-
 # How often recordOrder reads and writes again when the member changed between its read and
 # its write (another write of the member won the race) before it takes the member's lock.
 OPTIMISTIC_ATTEMPTS = 3
@@ -324,11 +322,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
         # under the member's lock: its caps hold against its own racing orders
-        given = (
-            await judging.book(programme, member, data.fact(earned), placed_at, campaigns)
-            if campaigns
-            else NO_CAMPAIGN
-        )
+        given = await judging.book(programme, member, data.fact(earned), placed_at, campaigns)
         base, earned = earned, judging.with_campaigns(earned, given)
         limits = await abuse.judge_order(programme, member.id, earned.total, now)
         if given.applied and limits.credit < earned.total:
@@ -355,8 +349,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             # Inside a caller's transaction the refusal may commit: the budgets spent go back.
             await judging.give_back(given)
             raise ReferenceReused(f"order {data.order_ref} was recorded already", field="orderId")
-        if given.applied:
-            await judging.record_awards(programme, member, order, given, now)
+        await judging.record_awards(programme, member, order, given, now)
         await abuse.apply_order_limits(programme, member.id, limits, now)
         if audited:  # in this transaction, with the order
             await audit.write_inline(audited, order)
@@ -568,17 +561,12 @@ async def return_lines(
             )
         else:
             taken = wanted_points  # pending points cannot have expired
-        # sku -> (bought, returned before, returning) of lines a campaign gave points to
-        campaign_lines: dict[str, tuple[int, int, int]] = {}
+        await judging.take_back_returned(order.id, [(bought[w.sku], w.quantity) for w in lines])
         for wanted, take in zip(lines, taken, strict=True):
             line = bought[wanted.sku]
-            if judging.has_campaign_points(line.rules):
-                campaign_lines[line.sku] = (line.quantity, line.returned_quantity, wanted.quantity)
             line.returned_quantity += wanted.quantity
             line.points_reversed += take
             await order_repo.save_line(line, "returned_quantity", "points_reversed")
-        if campaign_lines:
-            await judging.take_back_returned(order.id, campaign_lines)
         reverse = sum(taken)
         now = now_of(programme)
         policy = policy_of(programme)
