@@ -24,14 +24,30 @@ from db.repositories.members import LockedMember
 from domain.campaigns import (
     Campaign,
     CampaignPoints,
+    CampaignStatus,
     Contribution,
     Judging,
     MemberFacts,
+    Trigger,
     Usage,
     evaluate,
+    in_schedule,
     period_bounds,
 )
 from services.coupons.issuance import Holder, issue_for_campaign
+
+
+def running(
+    campaigns: Sequence[Campaign], trigger: Trigger, at: datetime, timezone: str
+) -> list[Campaign]:
+    """The active campaigns of the fact's trigger whose schedule holds `at`."""
+    return [
+        c
+        for c in campaigns
+        if c.status is CampaignStatus.ACTIVE
+        and c.trigger is trigger
+        and in_schedule(c.schedule, at, timezone)
+    ]
 
 
 def known_facts(

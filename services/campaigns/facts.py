@@ -21,7 +21,6 @@ from domain.campaigns import (
     Judging,
     OtherFact,
     Trigger,
-    in_schedule,
     may_apply,
 )
 from domain.points import NegativePolicy, TxKind
@@ -71,11 +70,7 @@ async def reward_fact(programme: Programme, member: Member, fact: Fact) -> tuple
     campaigns = await campaign_cache.active_campaigns(programme.id)
     if not may_apply(campaigns, fact.trigger, fact.at, programme.timezone):
         return ()
-    running = [
-        c
-        for c in campaigns
-        if c.trigger is fact.trigger and in_schedule(c.schedule, fact.at, programme.timezone)
-    ]
+    running = common.running(campaigns, fact.trigger, fact.at, programme.timezone)
     judging = Judging(
         fact=OtherFact(fact.trigger, fact.points),
         at=fact.at,

@@ -22,7 +22,6 @@ from domain.campaigns import (
     Audience,
     Campaign,
     CampaignPoints,
-    CampaignStatus,
     Contribution,
     Judging,
     Limits,
@@ -34,7 +33,6 @@ from domain.campaigns import (
     Trigger,
     Usage,
     evaluate,
-    in_schedule,
     kept_within,
     may_apply,
 )
@@ -83,13 +81,7 @@ async def would_give(
     too many, never too few). False lets recordOrder keep its optimistic way without a lock;
     it reads nothing unless a campaign the order's conditions meet asks its audience for
     the member's segment, join date or orders."""
-    running = [
-        c
-        for c in campaigns
-        if c.status is CampaignStatus.ACTIVE
-        and c.trigger is Trigger.ORDER
-        and in_schedule(c.schedule, at, programme.timezone)
-    ]
+    running = common.running(campaigns, Trigger.ORDER, at, programme.timezone)
     running = _could_apply(running, fact, at, programme.timezone)
     if not running:
         return False
@@ -144,13 +136,7 @@ async def _judge(
     a conditional UPDATE; when one is gone, what this attempt spent is given back and the
     order is judged again without that campaign, until every budget spent holds. Without it
     (the preview), the budgets left now are only read."""
-    running = [
-        c
-        for c in campaigns
-        if c.status is CampaignStatus.ACTIVE
-        and c.trigger is Trigger.ORDER
-        and in_schedule(c.schedule, at, programme.timezone)
-    ]
+    running = common.running(campaigns, Trigger.ORDER, at, programme.timezone)
     # Booking reads the member's facts and use only for campaigns this order could get at
     # all; the preview reads them for every running one, so each reason it shows is the
     # true one. Both apply the same campaigns.
