@@ -7,6 +7,7 @@ on books, double points on coffee with a member cap). A script's helper, not a t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from db.campaign_cache import forget_campaigns
 from db.models import Campaign as CampaignRow
@@ -29,15 +30,16 @@ from domain.points import PaymentMethod
 DOUBLE = 20_000
 
 
-def _mix(now: datetime, coupon: str) -> list[tuple[str, Trigger, Schedule, dict]]:
+def _mix(now: datetime, coupon: str, timezone: str) -> list[tuple[str, Trigger, Schedule, dict]]:
+    today = now.astimezone(ZoneInfo(timezone))  # recurrences are read in the programme's zone
     year = Schedule(now - timedelta(days=180), now + timedelta(days=185))
     past = Schedule(now - timedelta(days=60), now - timedelta(days=30))
     future = Schedule(now + timedelta(days=30), now + timedelta(days=60))
-    not_today = frozenset({1, 2, 3, 4, 5, 6, 7}) - {now.isoweekday()}
+    not_today = frozenset({1, 2, 3, 4, 5, 6, 7}) - {today.isoweekday()}
     return [
         ("WEEKENDS", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, weekdays=frozenset({6, 7})),
          {"effects": Effects(multiplier=DOUBLE), "audience": Audience(tiers=frozenset({"SILVER"}))}),
-        ("MEMBER-DAY", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, month_days=frozenset({(now.day % 28) + 1})),
+        ("MEMBER-DAY", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, month_days=frozenset({(today.day % 28) + 1})),
          {"effects": Effects(multiplier=DOUBLE),
           "limits": Limits(member_period_cap=500, cap_period=CapPeriod.MONTH)}),
         ("FIRST-ORDER", Trigger.ORDER, year,
@@ -69,7 +71,7 @@ def _mix(now: datetime, coupon: str) -> list[tuple[str, Trigger, Schedule, dict]
         ("REFER-A-FRIEND", Trigger.REFERRAL, year, {"effects": Effects(bonus_per_order=200)}),
         ("LIMITED-SKUS", Trigger.ORDER, year,
          {"effects": Effects(bonus_per_item=30), "conditions": Conditions(skus=frozenset({"tea-07", "tea-08"}))}),
-        ("ANNIVERSARY", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, dates=frozenset({(now + timedelta(days=40)).date()})),
+        ("ANNIVERSARY", Trigger.ORDER, Schedule(year.starts_at, year.ends_at, dates=frozenset({(today + timedelta(days=40)).date()})),
          {"effects": Effects(multiplier=DOUBLE)}),
         ("BOOKS-BOOST", Trigger.ORDER, year,
          {"effects": Effects(bonus_per_item=50), "conditions": Conditions(categories=frozenset({"books"}))}),
@@ -82,10 +84,12 @@ def _mix(now: datetime, coupon: str) -> list[tuple[str, Trigger, Schedule, dict]
 APPLYING = ("BOOKS-BOOST", "COFFEE-DOUBLE")  # the last two of the mix apply to bench orders
 
 
-async def seed_campaigns(programme_id: int, now: datetime, *, count: int, coupon: str) -> list[str]:
+async def seed_campaigns(
+    programme_id: int, now: datetime, *, count: int, coupon: str, timezone: str
+) -> list[str]:
     """`count` active campaigns (up to 22), the applying ones last: 20 gives none that
     applies, 22 two that apply to every order. Returns their codes."""
-    mix = _mix(now, coupon)[:count]
+    mix = _mix(now, coupon, timezone)[:count]
     for n, (code, trigger, schedule, parts) in enumerate(mix, start=1):
         rule = CampaignRule(
             id=n, code=code, name=code.title(), status=CampaignStatus.ACTIVE, trigger=trigger,

@@ -144,7 +144,9 @@ async def seed(
             "bench", "storefront", maximum=10**8, restore_rate=10**8
         )
         if campaigns:
-            codes = await seed_campaigns(programme.id, now, count=campaigns, coupon="20OFF199")
+            codes = await seed_campaigns(
+                programme.id, now, count=campaigns, coupon="20OFF199", timezone=programme.timezone
+            )
             print(f"campaigns: {', '.join(codes)}", flush=True)
     finally:
         await close_database()
