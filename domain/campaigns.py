@@ -499,6 +499,18 @@ def _stack(candidates: list[tuple[Campaign, Contribution]]) -> set[int]:
     return {c.id for c, _ in stackable}
 
 
+def could_reward(campaign: Campaign, fact: OrderFact) -> bool:
+    """Whether the order meets the campaign's conditions and it would add something (points
+    or a coupon) for some member: schedule, audience, limits and stacking aside, none of
+    which can make a campaign apply. A pure pass that spares reads for the rest."""
+    eligible = _eligible_lines(campaign.conditions, fact)
+    if eligible is None:
+        return False
+    if campaign.effects.coupon_template is not None:
+        return True
+    return sum(p for _, p in _order_shares(campaign.effects, fact, eligible)) > 0
+
+
 def _judge(campaign: Campaign, judging: Judging) -> Contribution | NotApplied:
     """One campaign on its own: its contribution, or why it gives nothing."""
     if not in_schedule(campaign.schedule, judging.at, judging.timezone):

@@ -709,6 +709,7 @@ def report(args, results: dict, ledger_rows: int) -> None:
     elif args.baseline_members:
         print(f"\nscale: {args.members:,} members against {args.baseline_members:,}, paired "
               "by round (target: within 15%, i.e. >= 0.85)")  # fmt: skip
+    if args.baseline_members:
         for part in DATABASE_PARTS:
             other = f"{part}@{args.baseline_members}"
             if part in results and other in results:

@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 
 from db.connection import is_postgres, is_unique_violation
 from db.models import Member, Order, OrderLine, PointTransaction
+from db.repositories.campaign_audience import Audience as AudienceFacts
 from db.repositories.idempotency import Stored, _json
 from db.repositories.members import LOCKED_COLUMNS, LockedMember, locked_of
 from db.repositories.points import NewEvent, NewRow
@@ -495,27 +496,44 @@ class Seen:
     version: str | None
     ref_taken: bool
     order_id: int | None
+    # what campaigns' audiences ask beyond the member row (services.campaigns.common), read
+    # with it when a campaign running now may reward orders, so judging needs no more reads
+    audience: AudienceFacts | None = None
 
 
-# $1 programme, $2 principal, $3 key, $4 the member's externalId, $5 the order id.
+# $1 programme, $2 principal, $3 key, $4 the member's externalId, $5 the order id, $6 the
+# most orders of the member to count for campaigns (0: none; see campaign_audience).
 _SEEN = f"""
 SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result AS old_result,
     m.xmin::text AS version, {", ".join(f"m.{c}" for c in LOCKED_COLUMNS.split(", "))},
     r.taken AS ref_taken,
     CASE WHEN k.id IS NULL AND m.id IS NOT NULL AND NOT r.taken
-        THEN nextval('orders_id_seq') END AS order_id
+        THEN nextval('orders_id_seq') END AS order_id,
+    m.joined_at, s.lifecycle,
+    CASE WHEN $6::int > 0 THEN (SELECT count(*) FROM (SELECT 1 FROM orders o
+        WHERE o.member_id = m.id AND o.status <> 'CANCELLED' LIMIT $6::int) AS x) END AS orders
 FROM (SELECT EXISTS (SELECT 1 FROM orders WHERE programme_id = $1::int AND order_ref = $5::text)
         AS taken) r
 LEFT JOIN idempotency_keys k ON k.programme_id = $1::int AND k.principal = $2::text
     AND k.key = $3::text
 LEFT JOIN members m ON m.programme_id = $1::int AND m.external_id = $4::text
+LEFT JOIN member_segments s ON $7::bool AND s.member_id = m.id
 """
 
 
-async def seen_for_order(claim: list[Any], external_id: str, order_ref: str) -> Seen:
-    """One statement, no transaction (see `Seen`). `claim` is the key's `claim_values`."""
+async def seen_for_order(
+    claim: list[Any],
+    external_id: str,
+    order_ref: str,
+    *,
+    orders_up_to: int = 0,
+    audience: bool = False,
+) -> Seen:
+    """One statement, no transaction (see `Seen`). `claim` is the key's `claim_values`. With
+    `audience` (a campaign may reward orders now), the member's join date, segment and
+    orders counted up to `orders_up_to` come with it."""
     rows = await connections.get("default").execute_query_dict(
-        _SEEN, [*claim[:3], external_id, order_ref]
+        _SEEN, [*claim[:3], external_id, order_ref, orders_up_to, audience]
     )
     row = rows[0]
     stored = None
@@ -529,6 +547,9 @@ async def seen_for_order(claim: list[Any], external_id: str, order_ref: str) -> 
         version=row["version"],
         ref_taken=bool(row["ref_taken"]),
         order_id=int(order_id) if order_id is not None else None,
+        audience=AudienceFacts(row["joined_at"], row["lifecycle"], int(row["orders"] or 0))
+        if audience and member is not None
+        else None,
     )
 
 

@@ -37,6 +37,11 @@ from domain.campaigns import (
 from services.coupons.issuance import Holder, issue_for_campaign
 
 
+def most_orders_asked(campaigns: Sequence[Campaign]) -> int:
+    """How far a member's orders must be counted for these campaigns' Nth-order audiences."""
+    return max((c.audience.nth_order or 0 for c in campaigns), default=0)
+
+
 def running(
     campaigns: Sequence[Campaign], trigger: Trigger, at: datetime, timezone: str
 ) -> list[Campaign]:
@@ -69,9 +74,12 @@ async def member_facts(
     member: LockedMember | Member,
     campaigns: Sequence[Campaign],
     at: datetime,
+    *,
+    read: campaign_audience.Audience | None = None,
 ) -> MemberFacts:
     """What the campaigns' audiences ask of the member: its tier and birthday month as held,
-    the rest in one read, made only when an audience asks for what the row at hand lacks."""
+    the rest in one read, made only when an audience asks for what the row at hand lacks
+    (none when the caller `read` it already, with orders counted far enough)."""
     tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
     known = known_facts(member, at, tier.code if tier else None)
     audiences = [c.audience for c in campaigns]
@@ -84,7 +92,7 @@ async def member_facts(
     ):
         return known
     nth = max((a.nth_order or 0 for a in audiences), default=0)
-    found = await campaign_audience.audience_of(member.id, orders_up_to=nth)
+    found = read or await campaign_audience.audience_of(member.id, orders_up_to=nth)
     return replace(
         known, segment=found.segment, joined_at=found.joined_at, orders_before=found.orders
     )

@@ -16,22 +16,21 @@ from datetime import datetime
 from db import campaign_cache
 from db.models import Member, OrderLine, Programme
 from db.repositories import campaign_awards as award_repo
+from db.repositories.campaign_audience import Audience as AudienceRead
 from db.repositories.members import LockedMember
 from db.repositories.orders import OrderRecord
 from domain.campaigns import (
-    Audience,
     Campaign,
     CampaignPoints,
     Contribution,
     Judging,
-    Limits,
     MemberFacts,
     NotApplied,
     OrderFact,
     Skipped,
-    Stacking,
     Trigger,
     Usage,
+    could_reward,
     evaluate,
     kept_within,
     may_apply,
@@ -75,6 +74,8 @@ async def would_give(
     fact: OrderFact,
     at: datetime,
     campaigns: Sequence[Campaign],
+    *,
+    read: AudienceRead | None = None,
 ) -> bool:
     """Whether any of `campaigns` would give the order something, judged as `book` judges
     but with no use of caps or budgets counted (they can only take away, so True may be
@@ -85,7 +86,7 @@ async def would_give(
     running = _could_apply(running, fact, at, programme.timezone)
     if not running:
         return False
-    facts = await common.member_facts(programme, member, running, at)
+    facts = await common.member_facts(programme, member, running, at, read=read)
     return bool(evaluate(running, _judging(fact, at, programme.timezone, facts)).applied)
 
 
@@ -174,12 +175,7 @@ def _could_apply(
     """The running campaigns that would give this order something for some member: its
     conditions met and something to add, judged without audience, limits or stacking (none
     of which can make a campaign apply). Pure; the others need no reads."""
-    probe = _judging(fact, at, timezone, MemberFacts(None, None, at, None, 0))
-
-    def bare(c: Campaign) -> Campaign:
-        return replace(c, audience=Audience(), limits=Limits(), stacking=Stacking.STACKABLE)
-
-    return [c for c in running if evaluate([bare(c)], probe).applied]
+    return [c for c in running if could_reward(c, fact)]
 
 
 # ---- booking ------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from domain.points import (
 from domain.tiers import BenefitKind
 from services import abuse, audit, tier_evaluation
 from services import members as member_service
-from services.campaigns import judging
+from services.campaigns import common, judging
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import (
@@ -251,7 +251,13 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         return await order_repo.record_by_id(int(result["orderId"]))
 
     async def attempt(claim: list[Any]) -> tuple[Stored | None, OrderRecord | None]:
-        seen = await order_repo.seen_for_order(claim, data.member_external_id, data.order_ref)
+        seen = await order_repo.seen_for_order(
+            claim,
+            data.member_external_id,
+            data.order_ref,
+            audience=bool(campaigns),
+            orders_up_to=common.most_orders_asked(campaigns),
+        )
         if seen.stored is not None:
             return seen.stored, None
         member = member_service.visible_locked(principal, seen.member, field="memberExternalId")
@@ -264,7 +270,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             data.lines, data.payments, policy, await _multipliers(programme, member, placed_at)
         )
         if campaigns and await judging.would_give(
-            programme, member, data.fact(earned), placed_at, campaigns
+            programme, member, data.fact(earned), placed_at, campaigns, read=seen.audience
         ):
             raise _CampaignsApply  # nothing written yet: booked under the lock instead
         entry = Entry(
