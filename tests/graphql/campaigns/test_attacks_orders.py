@@ -26,6 +26,7 @@ from tests.graphql.points.helpers import (
     preview_of,
     programme_now,
 )
+from tests.graphql.test_abuse import SET_POLICY
 
 
 async def test_campaigns_worth_more_than_an_int_neither_break_the_preview_nor_refuse_the_order(
@@ -133,46 +134,37 @@ async def test_a_coupon_campaign_whose_template_was_retired_leaves_orders_their_
     assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
 
 
-async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member_never_got(
-    gql, programme, make_member, make_key
-):
-    # given an abuse cap of 100 order points a day, and a budgeted double-points campaign
-    from tests.graphql.test_abuse import SET_POLICY
-
+async def _order_under_a_cap(gql, programme, make_member, make_key, cap: int):
+    """An order of 200 base points (+200 from a budgeted double-points campaign) recorded
+    under an abuse cap of `cap` order points a day: (its answer, the campaign)."""
     admin = await make_key(programme, Role.ADMIN)
-    policy = {"caps": [{"source": "ORDER", "period": "DAY", "points": 100}]}
+    policy = {"caps": [{"source": "ORDER", "period": "DAY", "points": cap}]}
     body = await gql(SET_POLICY, {"input": policy}, auth=admin)
     assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
     storefront = await make_key(programme, Role.STOREFRONT)
     member = await make_member(programme)
     now = await programme_now(gql, storefront)
     campaign = await make_campaign(programme, parse(now), budget=1_000)
-    # when an order of 200 base points (+200 from the campaign) is recorded
-    booked = await _record(gql, storefront, order_input(member.external_id, now))
-    # then the cap credits 100 in all, and the campaign cannot have given more than that:
-    # its award and its budget spent are what the order kept of it
+    return await _record(gql, storefront, order_input(member.external_id, now)), campaign
+
+
+async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member_never_got(
+    gql, programme, make_member, make_key
+):
+    # given a cap of 100 a day, when an order of 200 (+200 from the campaign) is recorded
+    booked, campaign = await _order_under_a_cap(gql, programme, make_member, make_key, 100)
+    # then the cap credits 100 in all, which leaves the campaign nothing beyond the base:
+    # no award, no budget spent
     assert booked["points"] == 100
-    awards = await CampaignAward.filter(campaign_id=campaign.id)
-    assert sum(a.points for a in awards) == 0  # the cap left nothing beyond the base
+    assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
     assert await spent_of(campaign) == 0
 
 
 async def test_an_abuse_cap_above_the_base_leaves_the_campaign_what_is_left_of_it(
     gql, programme, make_member, make_key
 ):
-    # given an abuse cap of 300 order points a day, and a budgeted double-points campaign
-    from tests.graphql.test_abuse import SET_POLICY
-
-    admin = await make_key(programme, Role.ADMIN)
-    policy = {"caps": [{"source": "ORDER", "period": "DAY", "points": 300}]}
-    body = await gql(SET_POLICY, {"input": policy}, auth=admin)
-    assert body["data"]["setAbusePolicy"]["__typename"] == "SetAbusePolicySuccess", body
-    storefront = await make_key(programme, Role.STOREFRONT)
-    member = await make_member(programme)
-    now = await programme_now(gql, storefront)
-    campaign = await make_campaign(programme, parse(now), budget=1_000)
-    # when an order of 200 base points (+200 from the campaign) is recorded
-    booked = await _record(gql, storefront, order_input(member.external_id, now))
+    # given a cap of 300 a day, when an order of 200 (+200 from the campaign) is recorded
+    booked, campaign = await _order_under_a_cap(gql, programme, make_member, make_key, 300)
     # then it is credited 300: the campaign's award and budget count the 100 it kept
     assert booked["points"] == 300
     award = await CampaignAward.get(campaign_id=campaign.id)
