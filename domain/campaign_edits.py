@@ -214,6 +214,14 @@ def check_edit(
             )
         if "endsAt" in changed and after.campaign.schedule.ends_at <= now:
             raise invalid("endsAt", "a running campaign's end may not move into the past")
+        if before.campaign.limits.budget is None and after.campaign.limits.budget is not None:
+            # awards booked without a budget were never spent from one: a budget added while
+            # it runs would be given back, by their returns, points it never spent
+            raise CampaignRunning(
+                "a running campaign without a budget cannot be given one; end it and start "
+                "another with a budget",
+                field="limits.budget",
+            )
     budget = after.campaign.limits.budget
     if "limits.budget" in changed and budget is not None and budget < budget_spent:
         raise invalid("limits.budget", f"below what the campaign has spent ({budget_spent})")

@@ -149,8 +149,8 @@ class CreateCampaignInput:
     description="Change a campaign: what is left out stays; a part given changes only the "
     "fields given in it; null sets a field to its default. A DRAFT may change anything. An "
     "ACTIVE or PAUSED campaign may change only name, description, priority, endsAt (not into "
-    "the past) and limits.budget (not below budgetSpent): anything else is CAMPAIGN_RUNNING "
-    "on that field. An ENDED campaign changes no more: CAMPAIGN_ENDED."
+    "the past) and limits.budget (not below budgetSpent, and only of a campaign that has "
+    "one): anything else is CAMPAIGN_RUNNING on that field. An ENDED campaign changes no more: CAMPAIGN_ENDED."
 )
 class UpdateCampaignInput:
     campaign_code: str = strawberry.field(description="The campaign to change, by its code.")

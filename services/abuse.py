@@ -8,7 +8,7 @@ cannot jointly pass a cap."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -90,6 +90,15 @@ class OrderLimits:
     credit: int
     verdict: Verdict | None = None
     flag_velocity: bool = False
+
+
+def without_held(limits: OrderLimits, points: int) -> OrderLimits:
+    """`limits` holding `points` fewer for review: points the order no longer earns (a
+    campaign's share a cap cut, services.points.orders)."""
+    if limits.verdict is None or not points:
+        return limits
+    held = max(0, limits.verdict.held - points)
+    return replace(limits, verdict=replace(limits.verdict, held=held))
 
 
 def judges_orders(programme: Programme) -> bool:

@@ -332,9 +332,11 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         base, earned = earned, judging.with_campaigns(earned, given)
         limits = await abuse.judge_order(programme, member.id, earned.total, now)
         if given.applied and limits.credit < earned.total:
-            # what a cap holds back is not the campaigns' to count
-            given = await judging.kept_by_cap(given, limits.credit - base.total)
-            earned = judging.with_campaigns(base, given)
+            # the campaigns keep only what the cap credits beyond the base; what they lose is
+            # neither theirs to count nor the order's to hold for review
+            kept = await judging.kept_by_cap(given, limits.credit - base.total)
+            limits = abuse.without_held(limits, given.total - kept.total)
+            given, earned = kept, judging.with_campaigns(base, kept)
         earned = capped_order(earned, limits.credit)
         reason = judging.reason_of("order placed", given)
         entry = Entry(ORDER, data.order_ref, reason, actor_of(principal), idempotency_key, now)

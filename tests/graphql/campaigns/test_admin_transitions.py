@@ -161,6 +161,18 @@ async def test_a_running_campaign_end_may_not_move_into_the_past_or_its_budget_b
     assert exactly["campaign"]["budgetLeft"] == 0
 
 
+async def test_a_running_campaign_without_a_budget_may_not_be_given_one(gql, programme, admin):
+    # given a running campaign without a budget: its awards so far were spent from none, so a
+    # budget added now would get back, when those orders are returned, what it never spent
+    code = (await active_campaign(gql, admin))["code"]
+    before = await stored(programme.id)
+    # when it is given a budget
+    result = await update(gql, admin, code, limits={"budget": 1_000})
+    # then it is refused, and nothing changed
+    assert errors_of(result) == [("limits.budget", "CAMPAIGN_RUNNING")]
+    assert await stored(programme.id) == before
+
+
 async def test_an_ended_campaign_changes_no_more(gql, programme, admin):
     code = (await create_campaign(gql, admin))["code"]
     assert (await end(gql, admin, code))["__typename"] == "CampaignSuccess"

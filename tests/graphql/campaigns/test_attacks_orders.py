@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from db.models import CampaignAward, Coupon, CouponTemplate
+from db.models import AbuseFlag, CampaignAward, Coupon, CouponTemplate
 from domain.auth import Role
 from domain.campaigns import Effects, Limits
 from domain.points import MAX_POINTS
@@ -158,6 +158,8 @@ async def test_an_order_the_abuse_cap_cuts_spends_no_budget_on_points_the_member
     assert booked["points"] == 100
     assert await CampaignAward.filter(campaign_id=campaign.id).count() == 0
     assert await spent_of(campaign) == 0
+    # and only the base points over the cap wait for review: the campaign's are gone, not held
+    assert [f.points_held for f in await AbuseFlag.filter(programme_id=programme.id)] == [100]
 
 
 async def test_an_abuse_cap_above_the_base_leaves_the_campaign_what_is_left_of_it(
@@ -170,6 +172,7 @@ async def test_an_abuse_cap_above_the_base_leaves_the_campaign_what_is_left_of_i
     award = await CampaignAward.get(campaign_id=campaign.id)
     assert (award.points, award.lines) == (100, [["sku-1", 100, 0]])
     assert await spent_of(campaign) == 100
+    assert await AbuseFlag.filter(programme_id=programme.id, points_held__gt=0).count() == 0
 
 
 async def test_a_replayed_order_spends_its_campaign_budget_once(
