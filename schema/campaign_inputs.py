@@ -150,7 +150,8 @@ class CreateCampaignInput:
     "fields given in it; null sets a field to its default. A DRAFT may change anything. An "
     "ACTIVE or PAUSED campaign may change only name, description, priority, endsAt (not into "
     "the past) and limits.budget (not below budgetSpent, and only of a campaign that has "
-    "one): anything else is CAMPAIGN_RUNNING on that field. An ENDED campaign changes no more: CAMPAIGN_ENDED."
+    "one): anything else is CAMPAIGN_RUNNING on that field. An ENDED campaign changes no "
+    "more: CAMPAIGN_ENDED."
 )
 class UpdateCampaignInput:
     campaign_code: str = strawberry.field(description="The campaign to change, by its code.")
