@@ -91,8 +91,9 @@ async def member_facts(
         for a in audiences
     ):
         return known
-    nth = max((a.nth_order or 0 for a in audiences), default=0)
-    found = read or await campaign_audience.audience_of(member.id, orders_up_to=nth)
+    found = read or await campaign_audience.audience_of(
+        member.id, orders_up_to=most_orders_asked(campaigns)
+    )
     return replace(
         known, segment=found.segment, joined_at=found.joined_at, orders_before=found.orders
     )

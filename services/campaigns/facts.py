@@ -21,7 +21,6 @@ from domain.campaigns import (
     Judging,
     OtherFact,
     Trigger,
-    may_apply,
 )
 from domain.points import NegativePolicy, TxKind
 from services.campaigns import common
@@ -68,9 +67,9 @@ async def reward_fact(programme: Programme, member: Member, fact: Fact) -> tuple
     The caller holds `member`'s row lock, in the transaction of the fact. No campaign running
     at the fact's moment: nothing is read beyond the (cached) campaign list."""
     campaigns = await campaign_cache.active_campaigns(programme.id)
-    if not may_apply(campaigns, fact.trigger, fact.at, programme.timezone):
-        return ()
     running = common.running(campaigns, fact.trigger, fact.at, programme.timezone)
+    if not running:
+        return ()
     judging = Judging(
         fact=OtherFact(fact.trigger, fact.points),
         at=fact.at,

@@ -116,10 +116,6 @@ async def _coupons_as_booked(programme: Programme, judged: CampaignPoints) -> Ca
             applied.append(replace(c, coupon_template=None))
         else:
             skipped.append(Skipped(c.campaign_id, c.code, NotApplied.NOTHING_TO_ADD))
-    if len(applied) == len(judged.applied) and all(
-        a is b for a, b in zip(applied, judged.applied, strict=True)
-    ):
-        return judged
     return CampaignPoints(applied=tuple(applied), skipped=tuple(skipped))
 
 
