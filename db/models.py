@@ -991,3 +991,193 @@ class CampaignAward(Model):
     class Meta:
         table = "campaign_awards"
         indexes = (("campaign", "member", "awarded_at"), ("programme", "awarded_at"))
+
+
+class Reward(Model):
+    """A catalogue item members spend points (or points and cash) on (domain.rewards.Reward).
+    Stock is taken by a conditional UPDATE of `stock_left` (null: unlimited) in the
+    redemption's transaction, so it holds across processes; `redeemed` counts net quantity."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="rewards", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    code = fields.CharField(max_length=32)
+    title = fields.CharField(max_length=100)
+    description = fields.CharField(max_length=1000, default="")
+    image_url = fields.CharField(max_length=500, null=True)
+    category = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)  # PRODUCT, COUPON, DIGITAL, PARTNER
+    points_price = fields.BigIntField()  # per item
+    cash_price = fields.BigIntField(default=0)  # per item, minor units; 0: points only
+    coupon_template_id = fields.IntField(null=True)  # COUPON: the template it issues from
+    partner_id = fields.IntField(null=True)  # PARTNER: the partner credited
+    partner_units = fields.BigIntField(null=True)  # PARTNER: units credited per item
+    total_stock = fields.IntField(null=True)
+    stock_left = fields.IntField(null=True)
+    redeemed = fields.IntField(default=0)
+    per_member_limit = fields.IntField(null=True)  # items per member per `limit_period`
+    limit_period = fields.CharField(max_length=8, default="EVER")  # DAY WEEK MONTH YEAR EVER
+    eligible_tiers: fields.JSONField[list[int]] = fields.JSONField()  # tier ids; []: every tier
+    valid_from = fields.DatetimeField(null=True)
+    valid_until = fields.DatetimeField(null=True)
+    status = fields.CharField(max_length=16)  # ACTIVE, RETIRED
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+    retired_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "rewards"
+        unique_together = (("programme", "code"),)
+        indexes = (("programme", "status", "category", "id"),)
+
+
+class RewardRedemption(Model):
+    """One member's redemption of a reward: REQUESTED -> FULFILLED | CANCELLED. Points only:
+    `transaction_id` is the debit; cash + points: `hold_id` is the checkout hold for the
+    shop's order `order_ref`. A cancel restores the points once (`restore_transaction_id`)."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="reward_redemptions", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    reward: fields.ForeignKeyRelation[Reward] = fields.ForeignKeyField(
+        "models.Reward", related_name="redemptions", on_delete=fields.RESTRICT
+    )
+    reward_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="reward_redemptions", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    quantity = fields.IntField()
+    points = fields.BigIntField()  # in all
+    cash = fields.BigIntField(default=0)  # in all, minor units
+    status = fields.CharField(max_length=16)
+    transaction_id = fields.BigIntField(null=True)
+    hold_id = fields.BigIntField(null=True, db_index=True)
+    order_ref = fields.CharField(max_length=64, null=True)
+    coupon_id = fields.BigIntField(null=True)
+    digital_code = fields.CharField(max_length=64, null=True)
+    partner_transfer_id = fields.BigIntField(null=True)
+    tracking_ref = fields.CharField(max_length=128, null=True)
+    cancel_reason = fields.CharField(max_length=200, null=True)
+    restore_transaction_id = fields.BigIntField(null=True)
+    requested_at = fields.DatetimeField()
+    fulfilled_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "reward_redemptions"
+        indexes = (
+            ("reward", "member", "requested_at"),
+            ("member", "requested_at"),
+            ("programme", "status", "requested_at"),
+        )
+
+
+class Challenge(Model):
+    """A goal members reach within a window for a reward (domain.challenges.Challenge). What
+    the domain judges (audience, reward) is JSON; what SQL filters by is a column."""
+
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="challenges", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    code = fields.CharField(max_length=32)
+    name = fields.CharField(max_length=100)
+    description = fields.CharField(max_length=500, default="")
+    status = fields.CharField(max_length=16)  # DRAFT, ACTIVE, ENDED
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    # ORDERS, SPEND, CHECK_IN_STREAK, REVIEWS, REFERRALS, CATEGORIES
+    goal = fields.CharField(max_length=24)
+    target = fields.BigIntField()
+    audience: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    reward: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    undo_on_return = fields.BooleanField(default=False)  # a return takes back the reward too
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "challenges"
+        unique_together = (("programme", "code"),)
+        indexes = (("programme", "status", "goal"),)
+
+
+class ChallengeProgress(Model):
+    """One member's progress on one challenge, written by the transaction of the fact that
+    moves it. Completion is rewarded once: the reward columns are set under the member's lock."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="challenge_progress", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    challenge: fields.ForeignKeyRelation[Challenge] = fields.ForeignKeyField(
+        "models.Challenge", related_name="progress", on_delete=fields.RESTRICT
+    )
+    challenge_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="challenge_progress", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    current = fields.BigIntField(default=0)
+    completed_at = fields.DatetimeField(null=True)
+    reward_transaction_id = fields.BigIntField(null=True)
+    coupon_id = fields.BigIntField(null=True)
+    badge_id = fields.BigIntField(null=True)
+    revoked_at = fields.DatetimeField(null=True)  # a return took the reward back
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "challenge_progress"
+        unique_together = (("challenge", "member"),)
+        indexes = (("member", "completed_at"),)
+
+
+class ChallengeContribution(Model):
+    """What one fact (an order, a review...) added to one progress, so a return takes away
+    exactly what its order added and a fact is counted once (unique)."""
+
+    id = fields.BigIntField(primary_key=True)
+    progress: fields.ForeignKeyRelation[ChallengeProgress] = fields.ForeignKeyField(
+        "models.ChallengeProgress", related_name="contributions", on_delete=fields.CASCADE
+    )
+    progress_id: int
+    reference_type = fields.CharField(max_length=16)
+    reference = fields.CharField(max_length=160)
+    amount = fields.BigIntField()  # a count or a spend (minor units)
+    categories: fields.JSONField[list[str]] = fields.JSONField()  # CATEGORIES goals
+    undone = fields.BooleanField(default=False)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "challenge_contributions"
+        unique_together = (("progress", "reference_type", "reference"),)
+
+
+class MemberBadge(Model):
+    """A badge a member holds; one per code (unique). A revoked one keeps its row."""
+
+    id = fields.BigIntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="member_badges", on_delete=fields.CASCADE
+    )
+    programme_id: int
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="badges", on_delete=fields.RESTRICT
+    )
+    member_id: int
+    code = fields.CharField(max_length=32)
+    title = fields.CharField(max_length=100)
+    image_url = fields.CharField(max_length=500, null=True)
+    challenge_id = fields.IntField(null=True)
+    awarded_at = fields.DatetimeField()
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "member_badges"
+        unique_together = (("member", "code"),)
