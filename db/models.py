@@ -1030,7 +1030,12 @@ class Reward(Model):
     class Meta:
         table = "rewards"
         unique_together = (("programme", "code"),)
-        indexes = (("programme", "status", "category", "id"),)
+        # the second: the member page's affordable rewards, dearest (then newest) first within
+        # its points, read down the index to the limit
+        indexes = (
+            ("programme", "status", "category", "id"),
+            ("programme", "status", "points_price", "id"),
+        )
 
 
 class RewardRedemption(Model):

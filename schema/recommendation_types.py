@@ -156,10 +156,37 @@ class RedeemPointsAction:
     template: CouponTemplate = strawberry.field(description="The coupon on offer.")
 
 
+@strawberry.type(
+    description="A catalogue reward the member can redeem with the points it has now, dearest "
+    "first. Its per-member limit is not judged here: redeeming says when it is reached."
+)
+class RedeemRewardAction:
+    priority: int = strawberry.field(description="Lower comes first.")
+    reward_code: str = strawberry.field(description="The reward's code, to redeem it by.")
+    title: str = strawberry.field(description="The reward's display name.")
+    points_price: int = strawberry.field(description="What one costs in points.")
+    cash_price: int = strawberry.field(
+        description="What one costs in cash besides, in minor units; 0: points only."
+    )
+
+
 @strawberry.type(description="A free coupon the member may claim.")
 class ClaimCouponAction:
     priority: int = strawberry.field(description="Lower comes first.")
     template: CouponTemplate = strawberry.field(description="The coupon on offer.")
+
+
+@strawberry.type(
+    description="A running challenge the member is at least half-way through, nearest to done "
+    "first: what is left to do before it ends."
+)
+class CompleteChallengeAction:
+    priority: int = strawberry.field(description="Lower comes first.")
+    challenge_code: str = strawberry.field(description="The challenge's code.")
+    name: str = strawberry.field(description="The challenge's display name.")
+    current: int = strawberry.field(description="How far the member is, in the goal's unit.")
+    target: int = strawberry.field(description="What completes it, in the goal's unit.")
+    ends_at: datetime = strawberry.field(description="When the challenge ends: the deadline.")
 
 
 @strawberry.type(description="How far the next tier is.")
@@ -169,15 +196,21 @@ class ReachNextTierAction:
     tier: Tier = strawberry.field(description="The next tier.")
 
 
+AnyAction = (
+    UseExpiringPointsAction
+    | RedeemPointsAction
+    | RedeemRewardAction
+    | ClaimCouponAction
+    | CompleteChallengeAction
+    | ReachNextTierAction
+)
 NextBestAction = Annotated[
-    UseExpiringPointsAction | RedeemPointsAction | ClaimCouponAction | ReachNextTierAction,
+    AnyAction,
     strawberry.union("NextBestAction", description="Something the member could do next."),
 ]
 
 
-def action_of(
-    item: NextAction, tiers: dict[int, TierView]
-) -> UseExpiringPointsAction | RedeemPointsAction | ClaimCouponAction | ReachNextTierAction:
+def action_of(item: NextAction, tiers: dict[int, TierView]) -> AnyAction:
     a = item.action
     if a.kind is ActionKind.USE_EXPIRING_POINTS:
         assert a.points is not None and a.expires_at is not None
@@ -190,6 +223,26 @@ def action_of(
             priority=a.priority,
             points_price=a.points,
             template=CouponTemplate.from_row(item.template),
+        )
+    if a.kind is ActionKind.REDEEM_REWARD:
+        assert item.reward is not None
+        return RedeemRewardAction(
+            priority=a.priority,
+            reward_code=item.reward.code,
+            title=item.reward.title,
+            points_price=item.reward.points_price,
+            cash_price=item.reward.cash_price,
+        )
+    if a.kind is ActionKind.COMPLETE_CHALLENGE:
+        assert item.challenge is not None
+        c = item.challenge
+        return CompleteChallengeAction(
+            priority=a.priority,
+            challenge_code=c.code,
+            name=c.name,
+            current=c.current,
+            target=c.target,
+            ends_at=c.ends_at,
         )
     if a.kind is ActionKind.CLAIM_COUPON:
         assert item.template is not None

@@ -1,14 +1,15 @@
 """The member page's reads, batched: every part of the page that resolvers ask for in the same
 turn of the event loop is read by ONE statement (a column of JSON per part), so a page with a
-wallet, a ledger, lots, recommendation lists, purchases, tier sums and offers costs one round
-trip after the member's own row; a query asking for one part pays for that part only.
+wallet, a ledger, lots, recommendation lists, purchases, tier sums, offers, rewards and
+challenges (db/sql/page_catalogue.py) costs one round trip after the member's own row; a
+query asking for one part pays for that part only.
 
 A `PageReader` lives for one request (the GraphQL context holds it). Its methods register a
 part at call time and return an awaitable of it; asking twice for the same part in one batch
 (expiring points for the points field and for next best actions) reads it once. Nothing is
 kept after its batch: a later ask reads again (the second mutation of a request sees what the
-first one wrote). The SQL only reads: the
-services above apply the rules (expiry, ranking, tier progress, offers).
+first one wrote). The SQL only reads: the services above apply the rules (expiry, ranking,
+tier progress, offers; the rewards and challenges parts also narrow by them, and say why).
 
 Statements: PostgreSQL builds each part with json_agg/json_build_object, SQLite with
 json_group_array/json_object; the texts are kept side by side per part below."""
@@ -24,12 +25,15 @@ from tortoise import connections
 
 from db.connection import is_postgres
 from db.models import CouponTemplate, Member, RecommendationList
+from db.sql import page_catalogue
 from db.sql.page_records import COUPON, TEMPLATE_RECORD, TRANSACTION
 from db.sql.page_records import CouponRecord as CouponRecord  # the page's records, shown here
 from db.sql.page_records import TemplateRecord as TemplateRecord
 from db.sql.page_records import TransactionRecord as TransactionRecord
 from db.sql.parts import AGG, Mapping, Texts, as_array, as_object, document, in_order, utc_at
 from domain.lots import Lot
+from domain.recommendations.actions import ChallengeStanding
+from domain.rewards import Reward
 
 _TEMPLATE, _LIST = Mapping(CouponTemplate), Mapping(RecommendationList)
 
@@ -317,3 +321,20 @@ class PageReader:
     def held(self, member_id: int) -> Awaitable[dict[int, int]]:
         """How many coupons of each template the member has, any status."""
         return self._part(("held", member_id), HELD, (member_id,), _held)
+
+    def rewards(
+        self, programme_id: int, *, points: int, now: datetime, tier_id: int | None, limit: int
+    ) -> Awaitable[list[Reward]]:
+        """The dearest `limit` rewards of at most `points` that are active, in their window at
+        `now`, in stock and open to `tier_id` (db/sql/page_catalogue.py)."""
+        params = (programme_id, points, now, now, tier_id, limit)
+        return self._part(
+            ("rewards", *params), page_catalogue.REWARDS, params, page_catalogue.rewards
+        )
+
+    def challenges(self, member_id: int, now: datetime) -> Awaitable[list[ChallengeStanding]]:
+        """The member's standings on the active challenges open at `now` it has not completed."""
+        params = (member_id, now, now)
+        return self._part(
+            ("challenges", *params), page_catalogue.CHALLENGES, params, page_catalogue.challenges
+        )

@@ -14,11 +14,19 @@ from db.sql.page import PageReader
 from domain.auth import Principal, Role
 from domain.coupons import issuable
 from domain.errors import check_page_size
-from domain.recommendations.actions import EXPIRING_DAYS, Action, Offer, next_best_actions
+from domain.recommendations.actions import (
+    EXPIRING_DAYS,
+    PER_KIND,
+    Action,
+    ChallengeStanding,
+    Offer,
+    next_best_actions,
+)
 from domain.recommendations.model import Product
 from domain.recommendations.ranking import PAGE_MAX as RECOMMENDATIONS_MAX
 from domain.recommendations.ranking import Reason, Suggestion, recommend
 from domain.recommendations.rfm import Lifecycle
+from domain.rewards import Reward
 from domain.tiers import TierView
 from services import members as member_service
 from services.clock import now_of
@@ -138,6 +146,28 @@ async def _offers(
 class NextAction:
     action: Action
     template: CouponTemplate | None
+    reward: Reward | None = None
+    challenge: ChallengeStanding | None = None
+
+
+async def _rewards(member: Member, now: datetime, reader: PageReader) -> list[Reward]:
+    """Catalogue rewards this member may redeem now with its points: active, in their window,
+    in stock, open to its tier, and priced within its spendable points; the dearest few. Its
+    per-member limits are not looked at: a reward it has had its fill of may be shown, and
+    the redemption says so (counting them per period would cost the page a part per reward)."""
+    found = await reader.rewards(
+        member.programme_id,
+        points=spendable(member),
+        now=now,
+        tier_id=member.tier_id,
+        limit=PER_KIND,
+    )
+    return [r for r in found if r.redeemable(now, member.tier_id)]
+
+
+async def _challenges(member: Member, now: datetime, reader: PageReader) -> list[ChallengeStanding]:
+    """The member's standings on challenges running now that it has not completed."""
+    return [c for c in await reader.challenges(member.id, now) if c.open(now)]
 
 
 async def next_actions(
@@ -148,8 +178,9 @@ async def next_actions(
     reader: PageReader | None = None,
     tiers: list[TierView] | None = None,
 ) -> list[NextAction]:
-    """With the page's `reader` (and its `tiers`): lots, offers and tier sums are read at
-    once, with the rest of the page."""
+    """With the page's `reader` (and its `tiers`): lots, offers, tier sums, rewards and
+    challenges are read at once, with the rest of the page. Without it: the rewards and
+    challenges by a reader of their own, in one statement."""
     if member_service.visible_to(principal, member) is None:
         return []
     now = now_of(programme)
@@ -158,15 +189,21 @@ async def next_actions(
     )
     if reader is not None:
         sums = reader.sums
-        expiring, offers, progress = await asyncio.gather(
+        expiring, offers, progress, rewards, challenges = await asyncio.gather(
             soon,
             _offers(member, now, reader),
             progress_of(programme, member, tiers=tiers, sums=sums),
+            _rewards(member, now, reader),
+            _challenges(member, now, reader),
         )
     else:
         expiring = await soon
         offers = await _offers(member, now)
         progress = await progress_of(programme, member)
+        own = PageReader()
+        rewards, challenges = await asyncio.gather(
+            _rewards(member, now, own), _challenges(member, now, own)
+        )
     actions = next_best_actions(
         expiring=[(e.expires_at, e.amount) for e in expiring],
         offers=[o for _, o in offers],
@@ -174,6 +211,18 @@ async def next_actions(
         next_tier=(progress.next_tier.id, progress.amount_to_next)
         if progress.next_tier is not None and progress.amount_to_next is not None
         else None,
+        rewards=rewards,
+        challenges=challenges,
     )
     templates = {t.id: t for t, _ in offers}
-    return [NextAction(a, templates.get(a.template_id) if a.template_id else None) for a in actions]
+    by_reward = {r.id: r for r in rewards}
+    by_challenge = {c.challenge_id: c for c in challenges}
+    return [
+        NextAction(
+            a,
+            templates.get(a.template_id) if a.template_id else None,
+            by_reward.get(a.reward_id) if a.reward_id else None,
+            by_challenge.get(a.challenge_id) if a.challenge_id else None,
+        )
+        for a in actions
+    ]

@@ -37,6 +37,7 @@ from domain.auth import Role
 from services.recommendations.build import build
 from tests.conftest import DATABASE_URL, ON_POSTGRES
 from tests.fixtures.coupons import claim, make_template
+from tests.fixtures.page import a_challenge, a_reward
 from tests.fixtures.recommendations import buy, stock_shop
 from tests.graphql.points.documents import (
     CAPTURE_HOLD,
@@ -281,6 +282,9 @@ async def test_no_hot_path_statement_needs_a_sequential_scan(gql, programme, mak
     await buy(programme, other, "phone", "earbuds")
     await fund(gql, admin, member.external_id, 5_000)
     template = await make_template(programme)
+    # rows for the page's rewards and challenges parts (an empty table is planned as any)
+    await a_reward(programme, points_price=100)
+    await a_challenge(programme, member, current=1, target=2)
     await claim(programme, await make_template(programme), member)
     await build(await Programme.get(id=programme.id))
     now = await programme_now(gql, admin)
