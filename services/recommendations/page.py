@@ -154,7 +154,8 @@ async def _rewards(member: Member, now: datetime, reader: PageReader) -> list[Re
     """Catalogue rewards this member may redeem now with its points: active, in their window,
     in stock, open to its tier, and priced within its spendable points; the dearest few. Its
     per-member limits are not looked at: a reward it has had its fill of may be shown, and
-    the redemption says so (counting them per period would cost the page a part per reward)."""
+    redeeming it says so (each reward counts over its own period in the programme's time
+    zone; that count is the redemption's to make, not the page's)."""
     found = await reader.rewards(
         member.programme_id,
         points=spendable(member),
