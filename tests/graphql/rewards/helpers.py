@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from db.models import Reward as RewardRow
-from tests.graphql.rewards.documents import CREATE, RETIRE, REWARDS, UPDATE
+from tests.graphql.rewards.documents import CREATE, RETIRE, SHELF, UPDATE
 
 
 def reward_code() -> str:
@@ -57,8 +57,8 @@ def errors_of(result: dict[str, Any]) -> list[tuple[str | None, str]]:
 
 
 async def shelf(gql, auth: str, **variables: Any) -> list[str]:
-    """The codes the caller's catalogue lists (first 100)."""
-    body = await gql(REWARDS, {"first": 100, **variables}, auth=auth)
+    """The codes the caller's catalogue lists (first 20)."""
+    body = await gql(SHELF, variables, auth=auth)
     assert "errors" not in body, body
     return [e["node"]["code"] for e in body["data"]["rewards"]["edges"]]
 
