@@ -157,7 +157,7 @@ def edited(spec: RewardSpec, changes: dict[str, object]) -> RewardSpec:
         raise invalid(_camel(refused[0]), "may not change")
     values = {name: getattr(spec, name) for name in SPEC_FIELDS}
     values.update(changes)
-    return RewardSpec(**values)  # type: ignore[arg-type]
+    return RewardSpec(**values)
 
 
 def check_editable(reward: Reward) -> None:
