@@ -35,6 +35,11 @@ query ($first: Int, $after: String, $last: Int, $before: String, $category: Stri
 """
 # The first 20 (a literal: a page size given as a variable is costed at 100 a page).
 SHELF = REWARDS.replace("$first: Int, ", "").replace("first: $first", "first: 20")
+FULL_SHELF = f"""
+query ($member: String) {{
+  rewards(first: 50, memberExternalId: $member) {{ edges {{ node {{ {REWARD_FIELDS} }} }} }}
+}}
+"""
 NODE = "query ($id: ID!) { node(id: $id) { __typename ... on Reward { code } } }"
 AUDIT = """
 query ($op: String!) {

@@ -8,12 +8,13 @@ from db.models import Member, Tier
 from db.models import Reward as RewardRow
 from domain.auth import Role
 from services.rewards import catalogue
-from tests.graphql.coupons.helpers import top_level_code
-from tests.graphql.partners.helpers import partner_with_key
+from tests.graphql.coupons.helpers import create_template, top_level_code
+from tests.graphql.partners.helpers import create_partner, partner_with_key
 from tests.graphql.points.helpers import advance, fund, parse, programme_now
-from tests.graphql.rewards.documents import NODE, REWARD, REWARDS
+from tests.graphql.rewards.documents import FULL_SHELF, NODE, REWARD, REWARDS
 from tests.graphql.rewards.helpers import create_reward, retire, shelf
 from tests.graphql.test_auth import token_for
+from tests.graphql.test_query_counts import counting_statements
 
 
 async def _at_tier(member: Member, programme, code: str) -> None:
@@ -175,3 +176,36 @@ async def test_a_partner_key_may_not_read_the_catalogue(gql, programme, keys):
     partner = await partner_with_key(gql, admin)
     body = await gql(REWARDS, {"first": 5}, auth=partner.key)
     assert top_level_code(body) == "FORBIDDEN"
+
+
+async def test_a_page_of_rewards_costs_the_same_statements_for_one_or_many(
+    gql, programme, keys, make_member
+):
+    # given one coupon reward and one partner reward, then ten more of each
+    admin, storefront = keys
+    template = await create_template(gql, admin)
+    partner = (await create_partner(gql, admin))["partner"]
+
+    async def add_pair() -> None:
+        await create_reward(gql, admin, kind="COUPON", couponTemplateCode=template["code"])
+        await create_reward(
+            gql, admin, kind="PARTNER", partnerCode=partner["code"], partnerUnits=10
+        )
+
+    await add_pair()
+    member = await make_member(programme)
+    who = {"member": member.external_id}
+    await gql(FULL_SHELF, who, auth=storefront)  # the caches (key, programme, tiers) warm
+    with counting_statements() as few:
+        body = await gql(FULL_SHELF, who, auth=storefront)
+    assert len(body["data"]["rewards"]["edges"]) == 2
+    for _ in range(10):
+        await add_pair()
+    with counting_statements() as many:
+        body = await gql(FULL_SHELF, who, auth=storefront)
+    # then the page of 22 took no more statements than the page of 2
+    edges = body["data"]["rewards"]["edges"]
+    assert len(edges) == 22
+    assert {e["node"]["couponTemplateCode"] for e in edges[::2]} == {template["code"]}
+    assert {e["node"]["partnerCode"] for e in edges[1::2]} == {partner["code"]}
+    assert many["n"] == few["n"]
