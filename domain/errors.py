@@ -64,6 +64,8 @@ class ErrorCode(StrEnum):
     CAMPAIGN_ENDED = "CAMPAIGN_ENDED"
     CAMPAIGN_RUNNING = "CAMPAIGN_RUNNING"
     INVALID_TRANSITION = "INVALID_TRANSITION"
+    # Rewards
+    REWARD_RETIRED = "REWARD_RETIRED"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from schema.policy import PolicyMutation, PolicyQuery
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
+from schema.rewards import RewardMutation, RewardQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -65,6 +66,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         CampaignQuery,
+        RewardQuery,
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
@@ -89,6 +91,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         CampaignMutation,
+        RewardMutation,
         RecommendationMutation,
         KeyMutation,
         PrivacyMutation,

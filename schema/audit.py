@@ -214,6 +214,10 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "activateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "pauseCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "endCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    # A reward by its code (createReward's `code`, the others' `rewardCode`).
+    "createReward": lambda a: Subject("reward", _input(a).get("code")),
+    "updateReward": lambda a: Subject("reward", _input(a).get("rewardCode")),
+    "retireReward": lambda a: Subject("reward", _input(a).get("rewardCode")),
     "issuePartnerKey": lambda a: Subject("api_keys"),
     "revokePartnerKey": lambda a: Subject("api_keys"),
 }

@@ -71,6 +71,7 @@ describe_values(
         "CAMPAIGN_ENDED": "The campaign has ended: it changes no more.",
         "CAMPAIGN_RUNNING": "The field may not change while the campaign is active or paused.",
         "INVALID_TRANSITION": "The campaign's status does not allow this change of status.",
+        "REWARD_RETIRED": "The reward was retired: it changes no more.",
     },
 )
 

@@ -23,6 +23,7 @@ from db.models import (
     CouponTemplate,
     Partner,
     Programme,
+    Reward,
     Tier,
     WebhookEndpoint,
 )
@@ -134,6 +135,16 @@ async def _partner(programme_id: int, code: Any) -> Any:
     return None if row is None else _row(row)
 
 
+async def _reward(programme_id: int, code: Any) -> Any:
+    """A reward's configuration by its code (checked as campaign codes are: the snapshot runs
+    before the input checks)."""
+    if not isinstance(code, str) or not TEMPLATE_CODE_RE.match(code):
+        return None
+    row = await Reward.get_or_none(programme_id=programme_id, code=code)
+    # `redeemed` moves with redemptions only; stock_left shows what a new totalStock did
+    return None if row is None else _row(row, leave_out=frozenset({"redeemed"}))
+
+
 SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "policies": _policies,
     "tiers": _tiers,
@@ -142,6 +153,7 @@ SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "webhook_endpoints": _webhook_endpoints,
     "partner": _partner,
     "campaign": _campaign,
+    "reward": _reward,
 }
 
 

@@ -35,6 +35,7 @@ from services.points import orders as order_service
 from services.points.orders import OrderInput
 from services.recommendations import catalogue
 from services.recommendations.build import build
+from services.rewards.demo import seed_rewards
 
 DEMO_CODE = "demo"
 YUAN = 100  # minor units
@@ -257,6 +258,7 @@ async def _seed(member_count: int) -> SeedResult:
             idempotency_key=f"seed-member-{n}",
         )
     await _seed_coupons(admin, member_count)
+    await seed_rewards(admin)
     await _seed_campaigns(admin, programme)
     await _seed_purchases(admin, programme, member_count)
     return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)

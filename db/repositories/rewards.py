@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from db.models import CouponTemplate, Partner
 from db.models import Reward as RewardRow
 from domain.rewards import LimitPeriod, Reward, RewardKind, RewardStatus
 
@@ -50,3 +56,78 @@ async def get(programme_id: int, reward_id: int) -> Reward | None:
 
 async def insert(**fields: Any) -> Reward:
     return reward_of(await RewardRow.create(**fields))
+
+
+async def get_many(programme_id: int, ids: list[int]) -> list[Reward]:
+    if not ids:
+        return []
+    return [reward_of(r) for r in await RewardRow.filter(programme_id=programme_id, id__in=ids)]
+
+
+async def lock_by_code(programme_id: int, code: str) -> Reward | None:
+    """The row as it is, locked until the caller's transaction ends: a redemption taking stock
+    (a conditional UPDATE of the same row) waits for an admin's change, and the change reads
+    the stock the last redemption left."""
+    row = (
+        await RewardRow.filter(programme_id=programme_id, code=code)
+        .select_for_update(no_key=True)
+        .first()
+    )
+    return None if row is None else reward_of(row)
+
+
+async def update(reward_id: int, **fields: Any) -> None:
+    await RewardRow.filter(id=reward_id).update(**fields)
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """Which rewards a catalogue scan reads (what SQL can narrow; the domain judges the rest)."""
+
+    status: RewardStatus | None = None
+    category: str | None = None
+    open_at: datetime | None = None  # in their window at this instant, with stock left
+    max_points: int | None = None  # pointsPrice at most this
+
+
+def _shelf_query(programme_id: int, shelf: Shelf) -> QuerySet[RewardRow]:
+    query = RewardRow.filter(programme_id=programme_id)
+    if shelf.status is not None:
+        query = query.filter(status=shelf.status.value)
+    if shelf.category is not None:
+        query = query.filter(category=shelf.category)
+    if shelf.open_at is not None:
+        at = shelf.open_at
+        query = query.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=at),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=at),
+            Q(stock_left__isnull=True) | Q(stock_left__gt=0),
+        )
+    if shelf.max_points is not None:
+        query = query.filter(points_price__lte=shelf.max_points)
+    return query
+
+
+async def scan(
+    programme_id: int, shelf: Shelf, *, past: int | None, descending: bool, limit: int
+) -> list[Reward]:
+    """Up to `limit` rewards on the shelf, by id, walking away from the id `past`."""
+    query = _shelf_query(programme_id, shelf)
+    if past is not None:
+        query = query.filter(id__lt=past) if descending else query.filter(id__gt=past)
+    rows = await query.order_by("-id" if descending else "id").limit(limit)
+    return [reward_of(r) for r in rows]
+
+
+async def template_codes(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await CouponTemplate.filter(id__in=ids).values("id", "code")
+    return {r["id"]: r["code"] for r in rows}
+
+
+async def partner_codes(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await Partner.filter(id__in=ids).values("id", "code")
+    return {r["id"]: r["code"] for r in rows}
