@@ -76,7 +76,7 @@ describe_values(
         "NOT_AVAILABLE": "The reward is outside its window (not yet, or no longer).",
         "CASH_MISMATCH": "The cash sent is not what quoteReward says the reward costs.",
         "ALREADY_CANCELLED": "The redemption was cancelled already; nothing was given back again.",
-        "ALREADY_FULFILLED": "The redemption was fulfilled: it is no longer fulfilled or cancelled.",
+        "ALREADY_FULFILLED": "The redemption was fulfilled: it may not be fulfilled or cancelled.",
         "NOT_PAID": "The cash + points redemption's hold is not captured yet.",
         "WHOLE_HOLD_REQUIRED": "A reward's hold is captured whole or released, never in part.",
     },
