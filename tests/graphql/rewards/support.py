@@ -9,9 +9,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from db.models import Programme
+from db.models import Programme, RewardRedemption
 from db.models import Reward as RewardRow
-from db.models import RewardRedemption
 from db.repositories import rewards as reward_repo
 from domain.rewards import Reward
 
