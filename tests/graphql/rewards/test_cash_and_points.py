@@ -220,7 +220,7 @@ async def test_a_member_may_not_cancel_a_cash_and_points_redemption(
 ):
     from tests.graphql.test_auth import token_for
 
-    admin, storefront, member, reward = await _setup(gql, programme, make_member, keys)
+    _admin, storefront, member, reward = await _setup(gql, programme, make_member, keys)
     done = await _redeemed(gql, storefront, reward, member, "shop-7")
     token = await token_for(gql, storefront, member.external_id)
     refused = await call(gql, CANCEL, "cancelRewardRedemption", token, id=done["id"], reason="r")
