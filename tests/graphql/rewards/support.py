@@ -51,7 +51,7 @@ query ($code: String!, $q: Int!, $e: String) {
 }
 """
 ONE = """
-query ($id: GlobalID!) { rewardRedemption(id: $id) { id rewardCode status points } }
+query ($id: ID!) { rewardRedemption(id: $id) { id rewardCode status points } }
 """
 LIST = """
 query ($e: String, $first: Int, $after: String, $status: RewardRedemptionStatus) {
