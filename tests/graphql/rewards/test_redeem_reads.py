@@ -97,3 +97,22 @@ async def test_another_programmes_key_sees_and_changes_nothing(
     assert (await reward_row(reward)).stock_left == 4
     assert (await points_of(gql, admin, member.external_id))["available"] == 900
     assert await PointTransaction.filter(member_id=stranger.id, kind="REDEEM").count() == 0
+
+
+async def test_the_privacy_export_lists_the_members_redemptions(
+    gql, http, programme, make_member, keys
+):
+    from tests.graphql.test_privacy_export import EXPORT, download
+
+    admin, storefront = keys
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 1_000)
+    reward = await make_reward(programme, points_price=100)
+    await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
+    body = await gql(EXPORT, {"e": member.external_id}, auth=admin)
+    status, document = await download(http, body["data"]["exportMember"]["url"])
+    assert status == 200
+    stored = await RewardRedemption.get(member_id=member.id)
+    assert [(r["id"], r["points"], r["status"]) for r in document["rewardRedemptions"]] == [
+        (stored.id, 100, "REQUESTED")
+    ]
