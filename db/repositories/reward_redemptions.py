@@ -72,10 +72,6 @@ async def requested_of_hold(hold_id: int) -> RewardRedemption | None:
     )
 
 
-async def has_hold(hold_id: int) -> bool:
-    return await RewardRedemption.filter(hold_id=hold_id).exists()
-
-
 async def requested_of_order(
     programme_id: int, member_id: int, order_ref: str
 ) -> list[RewardRedemption]:

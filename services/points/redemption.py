@@ -358,7 +358,7 @@ async def capture_with_member(
             return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
-        await reward_holds.check_capture(held.id, held.amount, amount)
+        reward_holds.check_capture(held, amount)
         # Its points are spendable again (the debit below saves the member's balances) ...
         member.points_held -= held.amount
         closed = await hold_repo.close(

@@ -11,6 +11,7 @@ from datetime import datetime
 from db.models import Member, RewardRedemption
 from db.repositories import reward_redemptions as repo
 from db.repositories import rewards as reward_repo
+from db.repositories.holds import Hold
 from domain.events import EventType
 from domain.rewards.redemption import RedemptionStatus, WholeHoldRequired
 from services import events as event_service
@@ -52,10 +53,10 @@ async def order_closed(member: Member, order_ref: str, at: datetime) -> None:
         await _cancel(row, member, "its order was cancelled or returned", at)
 
 
-async def check_capture(hold_id: int, held: int, amount: int) -> None:
+def check_capture(held: Hold, amount: int) -> None:
     """A reward's hold is captured whole: a part would leave the reward paid short."""
-    if amount != held and await repo.has_hold(hold_id):
+    if held.for_reward and amount != held.amount:
         raise WholeHoldRequired(
-            f"this hold pays for a reward: capture all {held} points or release it",
+            f"this hold pays for a reward: capture all {held.amount} points or release it",
             field="amount",
         )
