@@ -226,3 +226,23 @@ async def test_a_member_may_not_cancel_a_cash_and_points_redemption(
     refused = await call(gql, CANCEL, "cancelRewardRedemption", token, id=done["id"], reason="r")
     assert codes(refused) == ["NOT_ELIGIBLE"]
     assert (await RewardRedemption.get(reward_id=reward.id)).status == "REQUESTED"
+
+
+async def test_returning_the_whole_order_cancels_the_redemption(gql, programme, make_member, keys):
+    from tests.graphql.points.documents import RETURN_LINES
+
+    admin, storefront, member, reward = await _setup(gql, programme, make_member, keys)
+    await _redeemed(gql, storefront, reward, member, "shop-8")
+    now = await programme_now(gql, storefront)
+    await record_order(gql, storefront, order_input(member.external_id, now, order_id="shop-8"))
+    returned = await mutate(
+        gql,
+        RETURN_LINES,
+        "returnOrderLines",
+        storefront,
+        orderId="shop-8",
+        lines=[{"sku": "sku-1", "quantity": 1}],
+    )
+    assert returned["__typename"] == "OrderSuccess", returned
+    await _cancelled_once(reward, member, 3)
+    assert (await points_of(gql, admin, member.external_id))["held"] == 0

@@ -298,3 +298,29 @@ async def test_a_member_token_redeems_and_cancels_its_own_only(gql, programme, m
     assert own["redemption"]["status"] == "CANCELLED"
     assert (await MemberRow.get(id=other.id)).points_available == 900
     assert (await MemberRow.get(id=member.id)).points_available == 1_000
+
+
+async def test_a_partner_reward_for_a_linked_member_is_fulfilled_with_the_partners_reference(
+    gql, programme, make_member, keys
+):
+    from db.models import Partner
+    from tests.graphql.partners.helpers import create_partner, link
+
+    # given a member linked with a partner and a reward crediting that partner
+    admin, storefront = keys
+    member = await _funded(gql, make_member, programme, admin)
+    created = await create_partner(gql, admin)
+    code = created["partner"]["code"]
+    await link(gql, storefront, code, member)
+    partner = await Partner.get(programme_id=programme.id, code=code)
+    reward = await make_reward(programme, kind="PARTNER", partner_id=partner.id, partner_units=500)
+    # when it is redeemed, then it waits for the partner, and is fulfilled with its reference
+    done = await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
+    assert done["redemption"]["status"] == "REQUESTED", done
+    fulfilled = await call(
+        gql, FULFIL, "fulfilRewardRedemption", admin, id=done["redemption"]["id"], trackingRef="P-1"
+    )
+    assert (fulfilled["redemption"]["status"], fulfilled["redemption"]["trackingRef"]) == (
+        "FULFILLED",
+        "P-1",
+    )
