@@ -34,6 +34,7 @@ from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
 from schema.rewards import RewardMutation, RewardQuery
+from schema.reward_redemptions import RewardRedemptionMutation, RewardRedemptionQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
 from schema.webhooks import WebhookMutation, WebhookQuery
@@ -75,6 +76,7 @@ Query = merge_types(
         EventQuery,
         WebhookQuery,
         PartnerQuery,
+        RewardRedemptionQuery,
     ),
 )
 Query.__strawberry_definition__.description = (
@@ -100,6 +102,7 @@ Mutation = merge_types(
         WebhookMutation,
         PartnerMutation,
         GiftMutation,
+        RewardRedemptionMutation,
     ),
 )
 Mutation.__strawberry_definition__.description = (

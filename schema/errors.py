@@ -40,8 +40,9 @@ describe_values(
         "ALREADY_REFERRED": "The member has an inviter already.",
         "NOT_ELIGIBLE": "The member may not do this.",
         "BALANCE_LIMIT": "The balance would pass the most a member may hold.",
-        "OUT_OF_STOCK": "The template has no coupons left.",
-        "LIMIT_REACHED": "The member holds the most coupons it may from the template.",
+        "OUT_OF_STOCK": "The coupon template (or reward) has too few items left.",
+        "LIMIT_REACHED": "The member holds the most coupons it may from the template (or has "
+        "redeemed the most of a reward its limit allows in the period).",
         "NOT_CLAIMABLE": "The template may not be claimed for free.",
         "NOT_FOR_POINTS": "The template is not sold for points.",
         "TEMPLATE_RETIRED": "The template was retired.",
@@ -71,7 +72,13 @@ describe_values(
         "CAMPAIGN_ENDED": "The campaign has ended: it changes no more.",
         "CAMPAIGN_RUNNING": "The field may not change while the campaign is active or paused.",
         "INVALID_TRANSITION": "The campaign's status does not allow this change of status.",
-        "REWARD_RETIRED": "The reward was retired: it changes no more.",
+        "REWARD_RETIRED": "The reward was retired: it changes no more and is no longer redeemed.",
+        "NOT_AVAILABLE": "The reward is outside its window (not yet, or no longer).",
+        "CASH_MISMATCH": "The cash sent is not what quoteReward says the reward costs.",
+        "ALREADY_CANCELLED": "The redemption was cancelled already; nothing was given back again.",
+        "ALREADY_FULFILLED": "The redemption was fulfilled: it may not be fulfilled or cancelled.",
+        "NOT_PAID": "The cash + points redemption's hold is not captured yet.",
+        "WHOLE_HOLD_REQUIRED": "A reward's hold is captured whole or released, never in part.",
     },
 )
 

@@ -84,6 +84,9 @@ class Hold:
     created_at: datetime
     expires_at: datetime
     closed_at: datetime | None
+    # It pays a cash + points reward's points (read only by `lock_hold` with its order:
+    # the capture path, which must then take it whole).
+    for_reward: bool = False
 
     @classmethod
     def of(cls, row: PointHold) -> Hold:
@@ -178,14 +181,16 @@ WITH h AS (
     WHERE o.programme_id = $1 AND o.order_ref = h.order_ref
     FOR NO KEY UPDATE OF o
 )
-SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id
+SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id,
+    EXISTS (SELECT 1 FROM reward_redemptions r WHERE r.hold_id = h.id) AS for_reward
 FROM h LEFT JOIN o ON true
 """
 _LOCK_SQLITE = f"""
 SELECT {_H_COLUMNS} FROM point_holds h WHERE h.programme_id = ? AND h.id = ?
 """
 _LOCK_WITH_ORDER_SQLITE = f"""
-SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id
+SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id,
+    EXISTS (SELECT 1 FROM reward_redemptions r WHERE r.hold_id = h.id) AS for_reward
 FROM point_holds h
 LEFT JOIN orders o ON o.programme_id = h.programme_id AND o.order_ref = h.order_ref
 WHERE h.programme_id = ? AND h.id = ?
@@ -206,9 +211,12 @@ async def lock_hold(
         return None, None
     row = rows[0]
     order = None
-    if with_order and row["order_status"] is not None:
-        order = OrderOfHold(str(row["order_status"]), int(row["order_member_id"]))
-    return _hold_of(row), order
+    held = _hold_of(row)
+    if with_order:
+        held = replace(held, for_reward=bool(row["for_reward"]))
+        if row["order_status"] is not None:
+            order = OrderOfHold(str(row["order_status"]), int(row["order_member_id"]))
+    return held, order
 
 
 _CLOSE_PG = """

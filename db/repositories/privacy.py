@@ -25,6 +25,7 @@ from db.models import (
     RecommendationList,
     Referral,
     Review,
+    RewardRedemption,
     TierChange,
     WebhookDelivery,
 )
@@ -108,6 +109,7 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("orderLines", OrderLine.filter(order__member_id=member_id)),
         ("holds", PointHold.filter(member_id=member_id)),
         ("coupons", Coupon.filter(member_id=member_id)),
+        ("rewardRedemptions", RewardRedemption.filter(member_id=member_id)),
         ("checkIns", CheckIn.filter(member_id=member_id)),
         ("reviews", Review.filter(line__order__member_id=member_id)),
         ("referrals", Referral.filter(Q(inviter_id=member_id) | Q(invitee_id=member_id))),
@@ -127,6 +129,7 @@ SECTION_NAMES = (
     "orderLines",
     "holds",
     "coupons",
+    "rewardRedemptions",
     "checkIns",
     "reviews",
     "referrals",

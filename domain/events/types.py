@@ -30,3 +30,6 @@ class EventType(StrEnum):
     PARTNER_TRANSFER_REVERSED = "partner_transfer.reversed"
     PARTNER_LINK_CREATED = "partner_link.created"
     PARTNER_LINK_REMOVED = "partner_link.removed"
+    REWARD_REDEEMED = "reward.redeemed"
+    REWARD_FULFILLED = "reward.fulfilled"
+    REWARD_CANCELLED = "reward.cancelled"

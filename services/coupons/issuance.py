@@ -201,6 +201,31 @@ async def issue_for_campaign(
     return int(coupons[0].id)
 
 
+async def issue_for_reward(
+    programme_id: int,
+    holder: Holder,
+    template_id: int,
+    *,
+    now: datetime,
+    points_transaction_id: int | None,
+) -> int:
+    """A COUPON reward's coupon, inside the redemption's transaction (the caller holds the
+    member's lock). Unlike a campaign's, a refusal (template retired, closed or out of stock)
+    is raised: the redemption then writes nothing."""
+    template = await coupon_repo.get_template(programme_id, template_id)
+    if template is None or template.status != TemplateStatus.ACTIVE.value:
+        raise TemplateRetired("the reward's coupon template is retired", field="code")
+    _check_open(template, rules_of(template), now)
+    coupons = await _issue(
+        template,
+        [holder],
+        source=Source.EXCHANGE,
+        now=now,
+        points_transaction_id=points_transaction_id,
+    )
+    return int(coupons[0].id)
+
+
 async def campaign_coupon_would_issue(
     programme_id: int, template_code: str, *, now: datetime
 ) -> bool:

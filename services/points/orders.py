@@ -62,6 +62,7 @@ from services.points.ledger import (
     take_back,
 )
 from services.points.redemption import release_holds_for_order
+from services.rewards import holds as reward_holds
 
 PENDING, COMPLETED, CANCELLED, RETURNED = "PENDING", "COMPLETED", "CANCELLED", "RETURNED"
 ORDER = "ORDER"
@@ -489,6 +490,7 @@ async def _give_back_spent(
     ):
         if await points_repo.reversal_of(spent.id) is None:
             await restore(member, entry, spent, TxKind.REVERSE)
+    await reward_holds.order_closed(member, order.order_ref, entry.at)
 
 
 async def cancel(principal: Principal, order_ref: str, *, idempotency_key: str) -> Order:

@@ -30,6 +30,7 @@ from services.points.ledger import (
     require_spendable,
     restore,
 )
+from services.rewards import holds as reward_holds
 
 HELD, CAPTURED, RELEASED, EXPIRED = "HELD", "CAPTURED", "RELEASED", "EXPIRED"
 T = TypeVar("T")
@@ -299,12 +300,14 @@ async def _open_hold(
 
 
 async def _close(held: Hold, member: Member, status: str, at: datetime, captured: int = 0) -> Hold:
-    """Close the locked hold and save its member's held total (nothing else of the member's
-    balances changed since they were locked)."""
+    """Close the locked hold uncaptured and save its member's held total (nothing else of the
+    member's balances changed since they were locked); a reward it paid for is cancelled."""
     member.points_held -= held.amount
-    return await hold_repo.close(
+    closed = await hold_repo.close(
         held, status=status, at=at, captured=captured, points_held=member.points_held
     )
+    await reward_holds.hold_closed(held.id, member, status, at)
+    return closed
 
 
 async def close_hold(hold: PointHold, member: Member, status: str, at: datetime) -> None:
@@ -312,6 +315,7 @@ async def close_hold(hold: PointHold, member: Member, status: str, at: datetime)
     await points_repo.save_balances(member)
     hold.status, hold.closed_at = status, at
     await hold_repo.save(hold, "status", "closed_at", "captured")
+    await reward_holds.hold_closed(hold.id, member, status, at)
 
 
 async def release_holds_for_order(member: Member, order_ref: str, at: datetime) -> None:
@@ -354,6 +358,7 @@ async def capture_with_member(
             return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
+        reward_holds.check_capture(held, amount)
         # Its points are spendable again (the debit below saves the member's balances) ...
         member.points_held -= held.amount
         closed = await hold_repo.close(

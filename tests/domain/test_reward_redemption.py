@@ -1,0 +1,49 @@
+"""The pure rules of redeeming a reward (domain.rewards.redemption)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.rewards import LimitPeriod
+from domain.rewards.redemption import CashMismatch, LimitReached, Quote, check_cash, period_start
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("period", "start"),
+    [
+        (LimitPeriod.DAY, datetime(2026, 3, 1, tzinfo=SHANGHAI)),
+        (LimitPeriod.WEEK, datetime(2026, 2, 23, tzinfo=SHANGHAI)),  # a Monday
+        (LimitPeriod.MONTH, datetime(2026, 3, 1, tzinfo=SHANGHAI)),
+        (LimitPeriod.YEAR, datetime(2026, 1, 1, tzinfo=SHANGHAI)),
+        (LimitPeriod.EVER, None),
+    ],
+)
+def test_a_period_starts_on_the_programmes_calendar(period, start):
+    # 2026-02-28 17:30 UTC is already Sunday 1 March 01:30 in Shanghai
+    now = datetime(2026, 2, 28, 17, 30, tzinfo=UTC)
+    assert period_start(period, now, SHANGHAI) == start
+
+
+def test_the_limit_counts_what_was_redeemed_and_what_is_asked():
+    from domain.rewards.redemption import check_limit
+
+    class Limited:
+        per_member_limit = 2
+        limit_period = LimitPeriod.MONTH
+
+    check_limit(Limited(), 1, 1)  # type: ignore[arg-type]
+    with pytest.raises(LimitReached):
+        check_limit(Limited(), 1, 2)  # type: ignore[arg-type]
+
+
+def test_cash_must_be_the_quote_exactly():
+    check_cash(Quote(200, 5_000, "CNY"), 5_000)
+    for wrong in (None, 0, 4_999, 5_001):
+        with pytest.raises(CashMismatch):
+            check_cash(Quote(200, 5_000, "CNY"), wrong)
+    check_cash(Quote(200, 0, "CNY"), None)
