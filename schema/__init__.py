@@ -33,8 +33,8 @@ from schema.policy import PolicyMutation, PolicyQuery
 from schema.privacy import PrivacyMutation, PrivacyQuery
 from schema.programmes import ProgrammeMutation, ProgrammeQuery
 from schema.recommendations import RecommendationMutation, RecommendationQuery
-from schema.rewards import RewardMutation, RewardQuery
 from schema.reward_redemptions import RewardRedemptionMutation, RewardRedemptionQuery
+from schema.rewards import RewardMutation, RewardQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
 from schema.webhooks import WebhookMutation, WebhookQuery
