@@ -19,6 +19,8 @@ from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
 from services.campaigns import results as campaign_results
+from services.rewards import catalogue
+from services.rewards.catalogue import RewardView
 from services.tokens import TokenSettings
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -38,6 +40,8 @@ class Loaders:
         self.campaign_totals: DataLoader[int, AwardTotals | None] = DataLoader(
             self._campaign_totals
         )
+        # the rewards a page of redemptions names, retired ones included, in one read
+        self.redeemed_reward: DataLoader[int, RewardView | None] = DataLoader(self._rewards)
         self._tiers: asyncio.Task[list[TierView]] | None = None
         self._programme: asyncio.Task[Programme] | None = None
         # the member page's parts, read together (db/sql/page.py)
@@ -51,6 +55,11 @@ class Loaders:
     async def _campaign_totals(self, ids: list[int]) -> list[AwardTotals | None]:
         assert self._principal is not None
         found = await campaign_results.totals_by_ids(self._principal, list(ids))
+        return [found.get(i) for i in ids]
+
+    async def _rewards(self, ids: list[int]) -> list[RewardView | None]:
+        assert self._principal is not None
+        found = await catalogue.redeemed_by_ids(self._principal, list(ids))
         return [found.get(i) for i in ids]
 
     async def tiers(self) -> list[TierView]:

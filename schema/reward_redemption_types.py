@@ -11,6 +11,7 @@ from strawberry import relay
 
 from resolvers import reward_redemptions as resolvers
 from resolvers.ids import BIGINT_MAX
+from schema.reward_types import Reward
 from services.rewards.queries import RedemptionView
 from services.rewards.redemption import RewardQuote as QuoteView
 
@@ -34,6 +35,7 @@ class RewardRedemption(relay.Node):
     max_id = BIGINT_MAX
 
     id: relay.NodeID[int]
+    reward_id: strawberry.Private[int]
     reward_code: str = strawberry.field(description="The reward's code.")
     reward_title: str = strawberry.field(description="The reward's title.")
     quantity: int = strawberry.field(description="Items redeemed.")
@@ -58,11 +60,19 @@ class RewardRedemption(relay.Node):
     fulfilled_at: datetime | None = strawberry.field(description="When it was handed over.")
     cancelled_at: datetime | None = strawberry.field(description="When it was called off.")
 
+    @strawberry.field(
+        description="The catalogue entry redeemed, as it reads now (retired ones included)."
+    )
+    async def reward(self, info: strawberry.Info) -> Reward | None:
+        view = await info.context.loaders.redeemed_reward.load(self.reward_id)
+        return None if view is None else Reward.from_view(view)
+
     @classmethod
     def from_view(cls, view: RedemptionView) -> RewardRedemption:
         row = view.row
         return cls(
             id=row.id,
+            reward_id=row.reward_id,
             reward_code=view.reward_code,
             reward_title=view.reward_title,
             quantity=row.quantity,

@@ -147,6 +147,13 @@ async def by_ids(principal: Principal, ids: list[int]) -> dict[int, RewardView]:
     return {v.reward.id: v for v in await views_of(principal.programme_id, rewards)}
 
 
+async def redeemed_by_ids(principal: Principal, ids: list[int]) -> dict[int, RewardView]:
+    """The rewards redemptions name: a redemption made stays readable with what it bought
+    after the reward is retired (the redemption's own reader judged who may see it)."""
+    rewards = await reward_repo.get_many(principal.programme_id, ids)
+    return {v.reward.id: v for v in await views_of(principal.programme_id, rewards)}
+
+
 async def _visible(principal: Principal, reward: Reward | None) -> RewardView | None:
     if reward is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from db.models import PointTransaction, RewardRedemption
+from db.models import Reward as RewardRow
 from domain.auth import Role
 from tests.graphql.points.helpers import fund, points_of
 from tests.graphql.rewards.support import (
@@ -116,3 +117,33 @@ async def test_the_privacy_export_lists_the_members_redemptions(
     assert [(r["id"], r["points"], r["status"]) for r in document["rewardRedemptions"]] == [
         (stored.id, 100, "REQUESTED")
     ]
+
+
+async def test_a_redemption_names_its_reward_still_after_it_is_retired(
+    gql, programme, make_member, keys
+):
+    admin, storefront = keys
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 1_000)
+    rewards = [await make_reward(programme, points_price=10) for _ in range(2)]
+    made = [
+        (await redeem(gql, storefront, r.code, memberExternalId=member.external_id))["redemption"][
+            "id"
+        ]
+        for r in rewards
+    ]
+    await RewardRow.filter(id=rewards[0].id).update(status="RETIRED")
+    listed = """
+    query ($e: String) { rewardRedemptions(memberExternalId: $e, first: 10) {
+      edges { node { id reward { code status pointsPrice } } } } }
+    """
+    token = await token_for(gql, storefront, member.external_id)
+    for auth in (storefront, token):
+        body = await gql(listed, {"e": None if auth is token else member.external_id}, auth=auth)
+        named = {
+            e["node"]["id"]: e["node"]["reward"] for e in body["data"]["rewardRedemptions"]["edges"]
+        }
+        assert named == {
+            made[0]: {"code": rewards[0].code, "status": "RETIRED", "pointsPrice": 10},
+            made[1]: {"code": rewards[1].code, "status": "ACTIVE", "pointsPrice": 10},
+        }
