@@ -8,10 +8,13 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, invalid
+from domain.points import MAX_POINTS
 from domain.rewards.model import LimitPeriod, Reward, RewardStatus
 
 MAX_QUANTITY = 100  # items in one redemption
+# A redemption's cash in all: what a client can send back as `cash` (a 32-bit integer).
+MAX_TOTAL_CASH = 2**31 - 1
 
 
 class RedemptionStatus(StrEnum):
@@ -70,8 +73,13 @@ class Quote:
 
 
 def quote(reward: Reward, quantity: int, currency: str) -> Quote:
-    """Prices are per item and integers, so the total is exact: no rounding."""
-    return Quote(reward.points_price * quantity, reward.cash_price * quantity, currency)
+    """Prices are per item and integers, so the total is exact: no rounding. A quantity whose
+    total passes one ledger operation's points or MAX_TOTAL_CASH is refused: the catalogue's
+    price limits are per item, so a dear reward times 100 items could otherwise overflow."""
+    priced = Quote(reward.points_price * quantity, reward.cash_price * quantity, currency)
+    if priced.points > MAX_POINTS or priced.cash > MAX_TOTAL_CASH:
+        raise invalid("quantity", "too many items for one redemption: the total is too large")
+    return priced
 
 
 def check_open(reward: Reward, now: datetime, tier_id: int | None) -> None:
