@@ -20,6 +20,7 @@ from domain.errors import Collector, NotFound, invalid
 from domain.events import EventType
 from domain.idempotency import check_key
 from domain.members import check_external_id
+from domain.partners import PartnerStatus, PartnerSuspended
 from domain.points import TxKind, check_order_ref
 from domain.rewards import Reward, RewardKind
 from domain.rewards.redemption import (
@@ -138,6 +139,17 @@ async def _check_terms(
         check_limit(reward, await repo.redeemed_since(reward.id, member.id, since), quantity)
 
 
+async def _check_partner(reward: Reward, member: Member) -> None:
+    """A PARTNER reward's units are credited at the partner: the member must be linked with
+    it, and it must be active (a suspended partner credits nothing, so no points go on it)."""
+    assert reward.partner_id is not None
+    if await partner_repo.active_link_of_member(reward.partner_id, member.id) is None:
+        raise NotLinked("the member has no account linked with the partner", field="code")
+    partner = await partner_repo.get(reward.programme_id, reward.partner_id)
+    if partner is None or partner.status != PartnerStatus.ACTIVE.value:
+        raise PartnerSuspended("the reward's partner is suspended", field="code")
+
+
 async def _take_stock(reward: Reward, quantity: int) -> None:
     if not await repo.take_stock(reward.id, quantity):
         fresh = await reward_repo.get(reward.programme_id, reward.id)
@@ -229,9 +241,7 @@ async def redeem(
         check_cash(priced, cash)
         require_spendable(member, priced.points, field="quantity")
         if reward.kind is RewardKind.PARTNER:
-            assert reward.partner_id is not None
-            if await partner_repo.active_link_of_member(reward.partner_id, member.id) is None:
-                raise NotLinked("the member has no account linked with the partner", field="code")
+            await _check_partner(reward, member)
         await _take_stock(reward, quantity)
         now = now_of(programme)
         row = await repo.insert(
