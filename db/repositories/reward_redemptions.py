@@ -42,6 +42,16 @@ async def redeemed_since(reward_id: int, member_id: int, since: datetime | None)
     return int(rows[0]["total"] or 0) if rows else 0
 
 
+async def pays_a_redemption(programme_id: int, transaction_id: int, reference: str) -> bool:
+    """Whether the REWARD debit `transaction_id` paid a redemption: its reference is then the
+    redemption's id (a plain redeemPoints' reference is the caller's own text)."""
+    if not (reference.isascii() and reference.isdigit() and len(reference) <= 18):
+        return False
+    return await RewardRedemption.filter(
+        programme_id=programme_id, id=int(reference), transaction_id=transaction_id
+    ).exists()
+
+
 async def insert(**fields: Any) -> RewardRedemption:
     return await RewardRedemption.create(**fields)
 

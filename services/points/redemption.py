@@ -11,6 +11,7 @@ from db.models import Member, PointHold, PointTransaction, Programme
 from db.repositories import holds as hold_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
+from db.repositories import reward_redemptions as reward_redemption_repo
 from db.repositories.holds import Hold, OrderOfHold
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
@@ -190,6 +191,15 @@ async def reverse_redemption(
             # The coupon it bought would stay in the wallet: points back and the coupon kept.
             raise NotEligible(
                 f"this redemption bought coupon {original.reference}; it cannot be reversed",
+                field="transactionId",
+            )
+        if original.reference_type == "REWARD" and await reward_redemption_repo.pays_a_redemption(
+            original.programme_id, original.id, original.reference
+        ):
+            # Its cancel gives the points and the stock back, once: a reversal here would
+            # leave the reward bought and let that cancel give the points back again.
+            raise NotEligible(
+                "this redemption paid for a reward: cancel the reward redemption instead",
                 field="transactionId",
             )
         programme = await programme_repo.get(principal.programme_id)
