@@ -31,6 +31,8 @@ from services.partners import links as partner_links
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, spendable
 from services.points.redemption import RELEASED, check_reason, close_hold
+from services.rewards import fulfilment as reward_fulfilment
+from services.rewards.redemption import REWARD
 
 ERASURE = "ERASURE"
 
@@ -58,6 +60,10 @@ async def erase(
         # is forfeited with the rest.
         for open_hold in await privacy_repo.open_holds(member.id):
             await close_hold(open_hold, member, RELEASED, now)
+        # So are rewards still owed: stock back, and their points forfeited with the rest.
+        await reward_fulfilment.cancel_for_erasure(
+            member, Entry(REWARD, "", reason.strip(), actor_of(principal), idempotency_key, now)
+        )
         forfeited = max(spendable(member), 0)
         if forfeited:
             entry = Entry(

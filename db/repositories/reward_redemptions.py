@@ -94,6 +94,15 @@ async def requested_of_order(
     )
 
 
+async def requested_of_member(member_id: int) -> list[RewardRedemption]:
+    """The member's REQUESTED redemptions, locked (the caller holds the member's lock)."""
+    return (
+        await RewardRedemption.filter(member_id=member_id, status=REQUESTED)
+        .select_for_update(no_key=True)
+        .order_by("id")
+    )
+
+
 async def by_ids(programme_id: int, ids: list[int]) -> dict[int, RewardRedemption]:
     rows = await RewardRedemption.filter(programme_id=programme_id, id__in=ids)
     return {row.id: row for row in rows}

@@ -3,6 +3,7 @@ points and stock given back exactly once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from db.models import Member, Programme, RewardRedemption
@@ -133,6 +134,25 @@ async def _give_back_points(row: RewardRedemption, member: Member, entry: Entry)
     return None  # the order's own cancel or return gave them back already
 
 
+async def _call_off(row: RewardRedemption, member: Member, entry: Entry) -> None:
+    """Cancel the locked REQUESTED `row` (its member locked first): stock and points back."""
+    # CANCELLED first, so the hold released below finds no open redemption to cancel.
+    row.status, row.cancelled_at = RedemptionStatus.CANCELLED.value, entry.at
+    row.cancel_reason = entry.reason
+    await repo.save(row, "status", "cancelled_at", "cancel_reason")
+    await repo.give_back_stock(row.reward_id, row.quantity)
+    row.restore_transaction_id = await _give_back_points(row, member, entry)
+    await repo.save(row, "restore_transaction_id")
+    await record_event(row, await _code_of(row), member, EventType.REWARD_CANCELLED, entry.at)
+
+
+async def cancel_for_erasure(member: Member, entry: Entry) -> None:
+    """The member is being erased (its row locked): what it is still owed is called off, so
+    the points come back to be forfeited with the rest, and the stock to the catalogue."""
+    for row in await repo.requested_of_member(member.id):
+        await _call_off(row, member, replace(entry, reference=str(row.id)))
+
+
 async def cancel(
     principal: Principal, *, redemption_id: int, reason: str, idempotency_key: str
 ) -> RewardRedemption:
@@ -148,18 +168,15 @@ async def cancel(
         row, member, programme = await _locked(principal, redemption_id)
         if principal.role is Role.MEMBER and row.hold_id is not None:
             raise NotEligible("the shop cancels a cash + points redemption", field="id")
-        now = now_of(programme)
-        # CANCELLED first, so the hold released below finds no open redemption to cancel.
-        row.status, row.cancelled_at = RedemptionStatus.CANCELLED.value, now
-        row.cancel_reason = reason.strip()
-        await repo.save(row, "status", "cancelled_at", "cancel_reason")
-        await repo.give_back_stock(row.reward_id, row.quantity)
         entry = Entry(
-            REWARD, str(row.id), reason.strip(), actor_of(principal), idempotency_key, now
+            REWARD,
+            str(row.id),
+            reason.strip(),
+            actor_of(principal),
+            idempotency_key,
+            now_of(programme),
         )
-        row.restore_transaction_id = await _give_back_points(row, member, entry)
-        await repo.save(row, "restore_transaction_id")
-        await record_event(row, await _code_of(row), member, EventType.REWARD_CANCELLED, now)
+        await _call_off(row, member, entry)
         return {"redemptionId": row.id}
 
     payload = {"id": redemption_id, "reason": reason}
