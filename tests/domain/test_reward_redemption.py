@@ -47,3 +47,28 @@ def test_cash_must_be_the_quote_exactly():
         with pytest.raises(CashMismatch):
             check_cash(Quote(200, 5_000, "CNY"), wrong)
     check_cash(Quote(200, 0, "CNY"), None)
+
+
+@pytest.mark.parametrize(
+    ("points", "cash", "quantity", "refused"),
+    [
+        (10_000_000, 0, 100, False),  # 10^9 points: one operation's most
+        (10_000_000, 0, 101, True),
+        (100_000_000, 0, 11, True),
+        (1, 21_474_836, 100, False),  # 2,147,483,600 minor units
+        (1, 21_474_837, 100, True),  # past a 32-bit `cash`
+    ],
+)
+def test_a_quote_whose_total_is_too_large_is_refused(points, cash, quantity, refused):
+    from domain.errors import ValidationFailed
+    from domain.rewards.redemption import quote
+
+    class Priced:
+        points_price = points
+        cash_price = cash
+
+    if refused:
+        with pytest.raises(ValidationFailed):
+            quote(Priced(), quantity, "CNY")  # type: ignore[arg-type]
+    else:
+        assert quote(Priced(), quantity, "CNY").points == points * quantity  # type: ignore[arg-type]
