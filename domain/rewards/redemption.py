@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 from domain.errors import DomainError, ErrorCode, invalid
 from domain.points import MAX_POINTS
-from domain.rewards.model import LimitPeriod, Reward, RewardStatus
+from domain.rewards.model import LimitPeriod, Reward, RewardKind, RewardStatus
 
 MAX_QUANTITY = 100  # items in one redemption
+# Kinds handed over as one thing (a redemption holds one coupon or one code).
+ONE_AT_A_TIME = frozenset({RewardKind.COUPON, RewardKind.DIGITAL})
 # A redemption's cash in all: what a client can send back as `cash` (a 32-bit integer).
 MAX_TOTAL_CASH = 2**31 - 1
 
@@ -90,6 +92,13 @@ def check_open(reward: Reward, now: datetime, tier_id: int | None) -> None:
         raise NotAvailable("this reward is not available now", field="code")
     if not reward.open_to_tier(tier_id):
         raise NotEligible("the member's tier may not redeem this reward", field="code")
+
+
+def check_items(reward: Reward, quantity: int) -> None:
+    """A COUPON or DIGITAL redemption hands over one coupon or code: more items would be
+    paid for and never delivered."""
+    if reward.kind in ONE_AT_A_TIME and quantity != 1:
+        raise invalid("quantity", "a coupon or code reward is redeemed one at a time")
 
 
 def check_limit(reward: Reward, already: int, quantity: int) -> None:

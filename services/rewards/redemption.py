@@ -30,6 +30,7 @@ from domain.rewards.redemption import (
     RedemptionStatus,
     RewardRetired,
     check_cash,
+    check_items,
     check_limit,
     check_open,
     period_start,
@@ -130,6 +131,7 @@ async def _check_terms(
     """Every check that reads, in the order a member would want to hear them."""
     now = now_of(programme)
     check_open(reward, now, member.tier_id)
+    check_items(reward, quantity)
     if reward.cash_and_points and order_ref is None:
         raise invalid("orderId", "a cash + points reward is paid with a shop order: give its id")
     if not reward.cash_and_points and order_ref is not None:
