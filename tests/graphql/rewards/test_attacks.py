@@ -357,3 +357,23 @@ async def test_erasing_a_member_with_a_requested_redemption_leaves_no_balance_be
     # and no reward event still names the old externalId
     for event in await Event.filter(member_id=member.id, type__startswith="reward."):
         assert event.payload["memberExternalId"] != member.external_id
+
+
+@pytest.mark.parametrize("kind", ["COUPON", "DIGITAL"])
+async def test_several_items_of_a_coupon_or_code_reward_are_not_paid_for_one(
+    gql, programme, make_member, keys, kind
+):
+    # given a reward handing over one coupon (or one code) per redemption
+    admin, storefront = keys
+    member = await funded(gql, make_member, programme, admin)
+    if kind == "COUPON":
+        _template, reward = await _coupon_reward(gql, programme, admin, totalStock=10)
+    else:
+        reward = await make_reward(programme, kind="DIGITAL", points_price=50, total_stock=5)
+    # when three are redeemed at once
+    result = await redeem(
+        gql, storefront, reward.code, quantity=3, memberExternalId=member.external_id
+    )
+    # then refused (a redemption holds one coupon or code): not 150 points for one
+    assert codes(result) == ["VALIDATION"], result
+    await untouched(member, reward, stock=5, available=1_000)
