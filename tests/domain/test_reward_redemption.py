@@ -72,3 +72,21 @@ def test_a_quote_whose_total_is_too_large_is_refused(points, cash, quantity, ref
             quote(Priced(), quantity, "CNY")  # type: ignore[arg-type]
     else:
         assert quote(Priced(), quantity, "CNY").points == points * quantity  # type: ignore[arg-type]
+
+
+def test_a_coupon_or_code_reward_is_redeemed_one_item_at_a_time():
+    from domain.errors import ValidationFailed
+    from domain.rewards import RewardKind
+    from domain.rewards.redemption import check_items
+
+    class Kind:
+        def __init__(self, kind: RewardKind) -> None:
+            self.kind = kind
+
+    for kind in RewardKind:
+        check_items(Kind(kind), 1)  # type: ignore[arg-type]
+    for kind in (RewardKind.PRODUCT, RewardKind.PARTNER):
+        check_items(Kind(kind), 3)  # type: ignore[arg-type]
+    for kind in (RewardKind.COUPON, RewardKind.DIGITAL):
+        with pytest.raises(ValidationFailed):
+            check_items(Kind(kind), 2)  # type: ignore[arg-type]

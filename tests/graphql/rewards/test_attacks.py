@@ -329,16 +329,30 @@ async def test_the_member_limit_turns_over_at_local_midnight(
 # ---- erasure ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cash", [0, 5_000])
 async def test_erasing_a_member_with_a_requested_redemption_leaves_no_balance_behind(
-    gql, programme, make_member, keys
+    gql, programme, make_member, keys, cash
 ):
+    from tests.graphql.points.documents import CAPTURE_HOLD
     from tests.graphql.test_privacy import ERASE, erase_input
 
-    # given a member whose product (300 points) is still owed
+    # given a member whose product (300 points, or 300 points and cash captured) is owed
     admin, storefront = keys
     member = await funded(gql, make_member, programme, admin)
-    reward = await make_reward(programme, points_price=300, total_stock=5)
-    done = await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
+    reward = await make_reward(programme, points_price=300, cash_price=cash, total_stock=5)
+    if cash:
+        done = {"redemption": await cash_and_points(gql, storefront, reward, member, "shop-e")}
+        captured = await mutate(
+            gql,
+            CAPTURE_HOLD,
+            "captureHold",
+            storefront,
+            holdId=done["redemption"]["holdId"],
+            amount=300,
+        )
+        assert captured["__typename"] == "HoldSuccess", captured
+    else:
+        done = await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
     # when the member is erased
     body = await gql(ERASE, {"input": erase_input(member.external_id)}, auth=admin)
     erased = body["data"]["eraseMember"]
