@@ -15,7 +15,7 @@ from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
 from db.repositories import reward_redemptions as repo
 from db.repositories import rewards as reward_repo
-from domain.auth import Principal
+from domain.auth import Principal, Role
 from domain.errors import Collector, NotFound, invalid
 from domain.events import EventType
 from domain.idempotency import check_key
@@ -25,6 +25,7 @@ from domain.points import TxKind, check_order_ref
 from domain.rewards import Reward, RewardKind
 from domain.rewards.redemption import (
     MAX_QUANTITY,
+    NotEligible,
     OutOfStock,
     Quote,
     RedemptionStatus,
@@ -238,6 +239,11 @@ async def redeem(
         programme = await programme_repo.get(principal.programme_id)
         member = await locked_member(principal, programme, member_external_id)
         reward = await _reward(programme.id, code)
+        if reward.cash_and_points and principal.role is Role.MEMBER:
+            # Its points are held for the shop's order, as holdPoints (staff only) holds them.
+            raise NotEligible(
+                "the shop redeems a cash + points reward, with its order", field="code"
+            )
         await _check_terms(reward, member, programme, quantity=quantity, order_ref=order_ref)
         priced = quote(reward, quantity, programme.currency)
         check_cash(priced, cash)
