@@ -134,3 +134,23 @@ async def _trycash_and_points(gql, storefront, reward, member, order_id) -> dict
         orderId=order_id,
         cash=reward.cash_price,
     )
+
+
+async def test_a_member_token_cannot_hold_points_and_stock_for_a_shop_order(
+    gql, programme, make_member, keys
+):
+    from tests.graphql.test_auth import token_for
+
+    # given a cash + points reward with 3 items, and a member's own token
+    admin, storefront = keys
+    member = await funded(gql, make_member, programme, admin)
+    reward = await make_reward(programme, points_price=200, cash_price=5_000, total_stock=3)
+    token = await token_for(gql, storefront, member.external_id)
+    # when the member redeems it for order ids the shop never made
+    results = [
+        await redeem(gql, token, reward.code, orderId=f"made-up-{n}", cash=5_000) for n in range(3)
+    ]
+    # then refused: only the shop (as with holdPoints) holds points for its order; no stock
+    # is tied up until the holds would have lapsed
+    assert [codes(r) for r in results] == [["NOT_ELIGIBLE"]] * 3
+    await untouched(member, reward, stock=3, available=1_000)
