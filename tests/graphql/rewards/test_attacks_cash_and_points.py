@@ -154,3 +154,38 @@ async def test_a_member_token_cannot_hold_points_and_stock_for_a_shop_order(
     # is tied up until the holds would have lapsed
     assert [codes(r) for r in results] == [["NOT_ELIGIBLE"]] * 3
     await untouched(member, reward, stock=3, available=1_000)
+
+
+async def test_fulfilling_after_the_coupon_template_retired_writes_nothing(
+    gql, programme, make_member, keys
+):
+    from db.models import Coupon, CouponTemplate
+    from tests.graphql.coupons.documents import RETIRE_TEMPLATE
+    from tests.graphql.coupons.helpers import create_template
+
+    # given a cash + points COUPON reward, paid (its hold captured), not yet handed over
+    admin, storefront = keys
+    member = await funded(gql, make_member, programme, admin)
+    template = await create_template(gql, admin, totalStock=10)
+    template_id = (await CouponTemplate.get(programme_id=programme.id, code=template["code"])).id
+    reward = await make_reward(
+        programme,
+        kind="COUPON",
+        coupon_template_id=template_id,
+        points_price=200,
+        cash_price=5_000,
+        total_stock=3,
+    )
+    done = await cash_and_points(gql, storefront, reward, member, "shop-tpl")
+    await mutate(gql, CAPTURE_HOLD, "captureHold", storefront, holdId=done["holdId"], amount=200)
+    # when the template is retired and the redemption fulfilled
+    await gql(RETIRE_TEMPLATE, {"input": {"templateCode": template["code"]}}, auth=admin)
+    refused = await call(gql, FULFIL, "fulfilRewardRedemption", admin, id=done["id"])
+    # then refused whole: still REQUESTED, no coupon; a cancel then gives the points back
+    assert codes(refused) == ["TEMPLATE_RETIRED"], refused
+    assert (await RewardRedemption.get(reward_id=reward.id)).status == "REQUESTED"
+    assert await Coupon.filter(member_id=member.id).count() == 0
+    cancelled = await call(gql, CANCEL, "cancelRewardRedemption", admin, id=done["id"], reason="r")
+    assert cancelled["redemption"]["status"] == "CANCELLED", cancelled
+    assert (await assert_ledger_consistent(member)).points_available == 1_000
+    assert (await reward_row(reward)).stock_left == 3
