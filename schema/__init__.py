@@ -17,6 +17,7 @@ from schema.abuse import AbuseMutation, AbuseQuery
 from schema.audit import AuditQuery
 from schema.audit import install as install_audit
 from schema.campaigns import CampaignMutation, CampaignQuery
+from schema.challenges import ChallengeMutation, ChallengeQuery
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.events import EventMutation, EventQuery
@@ -65,6 +66,7 @@ Query = merge_types(
         TierEngineQuery,
         CouponQuery,
         CampaignQuery,
+        ChallengeQuery,
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
@@ -89,6 +91,7 @@ Mutation = merge_types(
         TierEngineMutation,
         CouponMutation,
         CampaignMutation,
+        ChallengeMutation,
         RecommendationMutation,
         KeyMutation,
         PrivacyMutation,

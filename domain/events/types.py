@@ -30,3 +30,5 @@ class EventType(StrEnum):
     PARTNER_TRANSFER_REVERSED = "partner_transfer.reversed"
     PARTNER_LINK_CREATED = "partner_link.created"
     PARTNER_LINK_REMOVED = "partner_link.removed"
+    CHALLENGE_COMPLETED = "challenge.completed"
+    BADGE_AWARDED = "badge.awarded"
