@@ -147,9 +147,7 @@ def _streak(days: list[date]) -> int:
     if not days:
         return 0
     run = 1
-    for before, after in zip(reversed(days[:-1]), reversed(days), strict=True):
-        if after - before != timedelta(days=1):
-            break
+    while run < len(days) and days[-run] - days[-run - 1] == timedelta(days=1):
         run += 1
     return run
 
