@@ -106,7 +106,9 @@ async def member_view(gql, key: str, external_id: str) -> dict[str, Any]:
 
 
 async def progress_of(gql, key: str, external_id: str, code: str) -> dict[str, Any] | None:
-    found = [c for c in (await member_view(gql, key, external_id))["challenges"] if c["code"] == code]
+    found = [
+        c for c in (await member_view(gql, key, external_id))["challenges"] if c["code"] == code
+    ]
     return found[0] if found else None
 
 

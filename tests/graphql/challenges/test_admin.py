@@ -50,7 +50,11 @@ async def test_a_challenge_is_created_active_and_read_back(gql, programme, admin
     )
     # then it is ACTIVE, with what was sent
     assert challenge["status"] == "ACTIVE"
-    assert (challenge["goal"], challenge["target"], challenge["undoOnReturn"]) == ("ORDERS", 3, True)
+    assert (challenge["goal"], challenge["target"], challenge["undoOnReturn"]) == (
+        "ORDERS",
+        3,
+        True,
+    )
     assert challenge["audience"]["joinedWithinDays"] == 365
     assert challenge["reward"]["badge"] == {
         "code": "REGULAR",

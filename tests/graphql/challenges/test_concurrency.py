@@ -48,8 +48,12 @@ async def test_orders_completing_at_once_each_enough_reward_once(
     assert await Event.filter(member_id=member.id, type="badge.awarded").count() == 1
 
 
-async def test_twenty_check_ins_at_once_count_one_day(gql, programme, admin, storefront, make_member):
-    challenge = await create_challenge(gql, admin, goal="CHECK_IN_STREAK", target=1, reward={"points": 5})
+async def test_twenty_check_ins_at_once_count_one_day(
+    gql, programme, admin, storefront, make_member
+):
+    challenge = await create_challenge(
+        gql, admin, goal="CHECK_IN_STREAK", target=1, reward={"points": 5}
+    )
     member = await make_member(programme)
     results = await asyncio.gather(
         *(check_in(gql, storefront, member.external_id) for _ in range(20)),

@@ -96,7 +96,11 @@ async def test_a_rewarded_referral_counts_for_the_inviter(
     gql, programme, admin, storefront, make_member
 ):
     challenge = await create_challenge(
-        gql, admin, goal="REFERRALS", target=1, reward={"badge": {"code": "AMB", "title": "Ambassador"}}
+        gql,
+        admin,
+        goal="REFERRALS",
+        target=1,
+        reward={"badge": {"code": "AMB", "title": "Ambassador"}},
     )
     inviter, invitee = await make_member(programme), await make_member(programme)
     await invite(gql, storefront, inviter, invitee)
@@ -162,10 +166,15 @@ async def test_members_outside_the_audience_neither_see_nor_advance_it(
     gold = await create_challenge(gql, admin, target=1, audience={"tiers": ["GOLD"]})
     member = await make_member(programme)
     await completed_order(gql, storefront, member.external_id, lines=[line(unit_price=100)])
-    shown = {c["code"]: c for c in (await member_view(gql, storefront, member.external_id))["challenges"]}
+    shown = {
+        c["code"]: c for c in (await member_view(gql, storefront, member.external_id))["challenges"]
+    }
     assert set(shown) == {bronze["code"]}
     assert shown[bronze["code"]]["completedAt"] is not None
-    assert await ChallengeProgress.filter(member_id=member.id, challenge__code=gold["code"]).count() == 0
+    assert (
+        await ChallengeProgress.filter(member_id=member.id, challenge__code=gold["code"]).count()
+        == 0
+    )
 
 
 async def test_another_programme_neither_sees_nor_advances_its_challenges(

@@ -192,7 +192,9 @@ async def test_spend_counts_what_was_paid_for_kept_items(
 async def test_categories_count_once_each_and_leave_when_all_their_lines_return(
     gql, programme, admin, storefront, make_member
 ):
-    challenge = await create_challenge(gql, admin, goal="CATEGORIES", target=3, reward={"points": 30})
+    challenge = await create_challenge(
+        gql, admin, goal="CATEGORIES", target=3, reward={"points": 30}
+    )
     member = await make_member(programme)
     e = member.external_id
     await completed_order(
@@ -201,9 +203,7 @@ async def test_categories_count_once_each_and_leave_when_all_their_lines_return(
     await completed_order(gql, storefront, e, lines=[line("c", category="hats")])
     progress = await progress_of(gql, storefront, e, challenge["code"])
     assert progress is not None and progress["current"] == 2
-    bags = await completed_order(
-        gql, storefront, e, lines=[line("d", quantity=2, category="bags")]
-    )
+    bags = await completed_order(gql, storefront, e, lines=[line("d", quantity=2, category="bags")])
     progress = await progress_of(gql, storefront, e, challenge["code"])
     assert progress is not None
     assert progress["current"] == 3 and progress["completedAt"] is not None
