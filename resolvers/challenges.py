@@ -10,7 +10,7 @@ from domain.auth import Role
 from domain.challenges import Challenge, ChallengeStatus
 from resolvers.auth import require
 from resolvers.ids import encode_cursor, page_request_of
-from services.challenges import admin, members
+from services.challenges import admin
 from services.challenges.members import MemberChallenge
 
 CURSOR = "chl:"
@@ -39,9 +39,11 @@ async def page(
 
 async def of_member(info: Any, member: Member) -> list[MemberChallenge]:
     """The member row was read under the caller's rights (its own token, or a key of its
-    programme)."""
-    return await members.challenges_of(member)
+    programme); a page of members is read together (ChallengesByMemberLoader)."""
+    found: list[MemberChallenge] = await info.context.loaders.member_challenges.load(member)
+    return found
 
 
 async def badges(info: Any, member: Member) -> list[MemberBadge]:
-    return await members.badges_of(member)
+    found: list[MemberBadge] = await info.context.loaders.member_badges.load(member.id)
+    return found

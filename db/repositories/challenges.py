@@ -123,8 +123,9 @@ async def save_progress(progress: ChallengeProgress, *names: str) -> None:
     await progress.save(update_fields=[*names, "updated_at"])
 
 
-async def member_progress(member_id: int) -> list[ChallengeProgress]:
-    return list(await ChallengeProgress.filter(member_id=member_id).order_by("id"))
+async def progress_of_members(member_ids: list[int]) -> list[ChallengeProgress]:
+    """The members' progress rows, one statement for a page of members."""
+    return list(await ChallengeProgress.filter(member_id__in=member_ids).order_by("id"))
 
 
 async def counted_of(progress_id: int) -> list[Counted]:
@@ -203,10 +204,10 @@ async def revoke_badge(badge_id: int, challenge_id: int, at: datetime) -> bool:
     return bool(changed)
 
 
-async def member_badges(member_id: int) -> list[MemberBadge]:
-    """The badges the member holds (not revoked), first awarded first."""
+async def badges_of_members(member_ids: list[int]) -> list[MemberBadge]:
+    """The badges the members hold (not revoked), first awarded first; one statement."""
     return list(
-        await MemberBadge.filter(member_id=member_id, revoked_at__isnull=True).order_by(
+        await MemberBadge.filter(member_id__in=member_ids, revoked_at__isnull=True).order_by(
             "awarded_at", "id"
         )
     )
