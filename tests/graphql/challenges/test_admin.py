@@ -95,6 +95,8 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ("name", {"name": "  "}, "name", "VALIDATION"),
     ("description", {"description": "x" * 501}, "description", "VALIDATION"),
     ("ends before it starts", {"endsAt": _past(1)}, "endsAt", "VALIDATION"),
+    ("no time zone", {"startsAt": "2027-01-01T00:00:00"}, "startsAt", "VALIDATION"),
+    ("too long", {"endsAt": "2099-01-01T00:00:00+00:00"}, "endsAt", "VALIDATION"),
     ("over", {"startsAt": _past(1), "endsAt": _past(2)}, "endsAt", "VALIDATION"),
     ("tiers", {"audience": {"tiers": ["NOPE"]}}, "audience.tiers", "VALIDATION"),
     ("joined", {"audience": {"joinedWithinDays": 0}}, "audience.joinedWithinDays", "VALIDATION"),
