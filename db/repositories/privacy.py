@@ -10,10 +10,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from db.models import (
+    ChallengeContribution,
+    ChallengeProgress,
     CheckIn,
     Coupon,
     Event,
     Member,
+    MemberBadge,
     MemberSegment,
     Order,
     OrderLine,
@@ -116,6 +119,9 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("webhookDeliveries", WebhookDelivery.filter(event__member_id=member_id)),
         ("partnerLinks", PartnerLink.filter(member_id=member_id)),
         ("partnerTransfers", PartnerTransfer.filter(member_id=member_id)),
+        ("challengeProgress", ChallengeProgress.filter(member_id=member_id)),
+        ("challengeContributions", ChallengeContribution.filter(progress__member_id=member_id)),
+        ("badges", MemberBadge.filter(member_id=member_id)),
     ]
 
 
@@ -135,6 +141,9 @@ SECTION_NAMES = (
     "webhookDeliveries",
     "partnerLinks",
     "partnerTransfers",
+    "challengeProgress",
+    "challengeContributions",
+    "badges",
 )
 
 

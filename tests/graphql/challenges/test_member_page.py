@@ -47,3 +47,21 @@ async def test_a_page_of_members_reads_its_challenges_and_badges_in_constant_sta
         assert mine["current"] == (1 if n < 2 else 0)
         assert (mine["completedAt"] is not None) == (n < 2)
         assert node["badges"] == ([{"code": "FIRST"}] if n < 2 else [])
+
+
+EXPORT = "query ($e: String!) { exportMember(externalId: $e) { url } }"
+
+
+async def test_the_members_export_holds_its_challenge_progress_and_badges(
+    gql, http, programme, admin, storefront, make_member
+):
+    await create_challenge(gql, admin, target=1, reward={"badge": {"code": "B1", "title": "One"}})
+    member = await make_member(programme)
+    order = await completed_order(gql, storefront, member.external_id)
+    body = await gql(EXPORT, {"e": member.external_id}, auth=admin)
+    document = (await http.get(body["data"]["exportMember"]["url"])).json()
+    [progress] = document["challengeProgress"]
+    assert progress["current"] == 1 and progress["completed_at"] is not None
+    [counted] = document["challengeContributions"]
+    assert (counted["reference_type"], counted["reference"]) == ("ORDER", order["orderId"])
+    assert [b["code"] for b in document["badges"]] == ["B1"]
