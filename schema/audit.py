@@ -214,6 +214,8 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "activateCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "pauseCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
     "endCampaign": lambda a: Subject("campaign", _input(a).get("campaignCode")),
+    "createChallenge": lambda a: Subject("challenge", _input(a).get("code")),
+    "endChallenge": lambda a: Subject("challenge", _input(a).get("challengeCode")),
     "issuePartnerKey": lambda a: Subject("api_keys"),
     "revokePartnerKey": lambda a: Subject("api_keys"),
 }

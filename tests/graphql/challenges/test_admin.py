@@ -181,3 +181,14 @@ async def test_storefront_keys_and_member_tokens_may_not_call_the_admin_operatio
             assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN", body
     assert await ChallengeRow.filter(programme_id=programme.id).count() == 1
     assert (await ChallengeRow.get(code=ours["code"], programme_id=programme.id)).status == "ACTIVE"
+
+
+async def test_the_audit_keeps_a_challenge_before_and_after_each_change(gql, programme, admin):
+    from tests.graphql.test_audit import entries
+
+    challenge = await create_challenge(gql, admin)
+    await end_challenge(gql, admin, challenge["code"])
+    [created] = await entries(gql, admin, op="createChallenge")
+    assert created["before"] is None and created["after"]["status"] == "ACTIVE"
+    [ended] = await entries(gql, admin, op="endChallenge")
+    assert (ended["before"]["status"], ended["after"]["status"]) == ("ACTIVE", "ENDED")
