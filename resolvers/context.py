@@ -10,7 +10,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from db.models import Member, Programme
+from db.models import Member, MemberBadge, Programme
 from db.repositories.campaigns import AwardTotals
 from db.sql.page import PageReader
 from domain.auth import Principal
@@ -19,6 +19,8 @@ from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
 from services.campaigns import results as campaign_results
+from services.challenges import members as challenge_members
+from services.challenges.members import MemberChallenge
 from services.rewards import catalogue
 from services.rewards.catalogue import RewardView
 from services.tokens import TokenSettings
@@ -42,6 +44,13 @@ class Loaders:
         )
         # the rewards a page of redemptions names, retired ones included, in one read
         self.redeemed_reward: DataLoader[int, RewardView | None] = DataLoader(self._rewards)
+        # a page of members' challenges and badges, each in a constant number of statements
+        self.member_challenges: DataLoader[Member, list[MemberChallenge]] = DataLoader(
+            challenge_members.challenges_of, cache_key_fn=lambda m: m.id
+        )
+        self.member_badges: DataLoader[int, list[MemberBadge]] = DataLoader(
+            challenge_members.badges_of
+        )
         self._tiers: asyncio.Task[list[TierView]] | None = None
         self._programme: asyncio.Task[Programme] | None = None
         # the member page's parts, read together (db/sql/page.py)

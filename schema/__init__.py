@@ -17,6 +17,7 @@ from schema.abuse import AbuseMutation, AbuseQuery
 from schema.audit import AuditQuery
 from schema.audit import install as install_audit
 from schema.campaigns import CampaignMutation, CampaignQuery
+from schema.challenges import ChallengeMutation, ChallengeQuery
 from schema.coupons import CouponMutation, CouponQuery
 from schema.error_log import LoggedSchema
 from schema.events import EventMutation, EventQuery
@@ -68,6 +69,7 @@ Query = merge_types(
         CouponQuery,
         CampaignQuery,
         RewardQuery,
+        ChallengeQuery,
         RecommendationQuery,
         AuditQuery,
         KeyQuery,
@@ -94,6 +96,7 @@ Mutation = merge_types(
         CouponMutation,
         CampaignMutation,
         RewardMutation,
+        ChallengeMutation,
         RecommendationMutation,
         KeyMutation,
         PrivacyMutation,

@@ -218,6 +218,8 @@ SUBJECTS: dict[str, Callable[[dict[str, Any]], Subject]] = {
     "createReward": lambda a: Subject("reward", _input(a).get("code")),
     "updateReward": lambda a: Subject("reward", _input(a).get("rewardCode")),
     "retireReward": lambda a: Subject("reward", _input(a).get("rewardCode")),
+    "createChallenge": lambda a: Subject("challenge", _input(a).get("code")),
+    "endChallenge": lambda a: Subject("challenge", _input(a).get("challengeCode")),
     "issuePartnerKey": lambda a: Subject("api_keys"),
     "revokePartnerKey": lambda a: Subject("api_keys"),
 }

@@ -56,6 +56,7 @@ describe_values(
         "MONTHLY_ALLOWANCE": "The tier's monthly allowance.",
         "BIRTHDAY": "A birthday coupon.",
         "CAMPAIGN": "Given by a campaign for an order or another fact that qualified.",
+        "CHALLENGE": "The reward of a challenge the member completed.",
     },
 )
 CouponAutoIssue = strawberry.enum(

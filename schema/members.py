@@ -15,6 +15,7 @@ from resolvers import privacy as privacy_resolvers
 from resolvers import recommendations as reco_resolvers
 from resolvers import tier_engine as tier_resolvers
 from schema.addressing import EXTERNAL_ID_DEPRECATED, either
+from schema.challenge_types import MemberBadge, MemberChallenge, member_badges, member_challenges
 from schema.coupon_types import Coupon, CouponConnection, CouponStatus, CouponTemplate
 from schema.errors import (
     MUTATION_INPUT,
@@ -251,6 +252,14 @@ class Member(relay.Node):
     @strawberry.field(description="The code this member shares to invite others.")
     async def invite_code(self, info: strawberry.Info) -> str:
         return await points.invite_code(info, self.row)
+
+    challenges: list[MemberChallenge] = strawberry.field(
+        resolver=member_challenges,
+        description="Challenges open to the member now, and those it completed; by deadline.",
+    )
+    badges: list[MemberBadge] = strawberry.field(
+        resolver=member_badges, description="Badges the member holds, first awarded first."
+    )
 
     @strawberry.field(description="The current tier; null before the programme has tiers.")
     async def tier(self, info: strawberry.Info) -> Tier | None:

@@ -20,6 +20,7 @@ from db.models import (
     AuditEntry,
     Benefit,
     Campaign,
+    Challenge,
     CouponTemplate,
     Partner,
     Programme,
@@ -110,6 +111,13 @@ async def _campaign(programme_id: int, codes: Any) -> Any:
     return None
 
 
+async def _challenge(programme_id: int, code: Any) -> Any:
+    if not isinstance(code, str) or not TEMPLATE_CODE_RE.match(code):
+        return None
+    row = await Challenge.get_or_none(programme_id=programme_id, code=code)
+    return None if row is None else _row(row)
+
+
 async def _keys(programme_id: int, key: Any) -> Any:
     query = ApiKey.filter(programme_id=programme_id)
     if key is not None:
@@ -154,6 +162,7 @@ SNAPSHOTS: dict[str, Callable[[int, Any], Awaitable[Any]]] = {
     "partner": _partner,
     "campaign": _campaign,
     "reward": _reward,
+    "challenge": _challenge,
 }
 
 

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
+from functools import partial
 from typing import Any, cast
 
 from tortoise.transactions import in_transaction
@@ -42,12 +43,15 @@ from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import tier_events as event_repo
 from domain.auth import Principal, Role
+from domain.challenges import FactKind
 from domain.events import EventType, points_payload
 from domain.lots import ExpiryStep, Lot, Take, expiry_steps, next_expiry_due, rolling_expiry
 from domain.points import ExpiryPolicy, TxKind
 from domain.tier_rules import after_activity, at_period_end, valid_until
 from domain.tiers import TierView
 from services import tier_evaluation
+from services.challenges import progress as challenge_progress
+from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of, wall_now, zone_of
 from services.events import new_event_id
 from services.points import ledger
@@ -124,6 +128,7 @@ async def run_batch(programme: Programme, member_ids: list[int], now: datetime, 
                 batched.append(member)
         batch = _Batch(programme, now, done)
         await batch.run(batched)
+        await _count_for_challenges(programme, batch.completed, batch.actor)
     for member_id in sorted(batch.tier_moved):
         await tier_cache.forget_member_tier(programme.id, member_id)
     for member_id in one_by_one:
@@ -553,6 +558,29 @@ async def _members_due(programme_id: int, now: datetime) -> AsyncIterator[int]:
                 break
             yield member_id
         after_id = reach
+
+
+async def _count_for_challenges(
+    programme: Programme, completed: list[tuple[int, datetime]], actor: str
+) -> None:
+    """The batch's completed orders, each counted for the challenges it moves, in the batch's
+    transaction (its members' rows are locked by it, and written already): as _complete
+    counts one. Nothing is read when no challenge of orders ran at any of their moments."""
+    moments = [at for _, at in completed]
+    if not moments or not await challenge_progress.orders_may_count(programme.id, moments):
+        return
+    for order_id, at in completed:
+        order = await Order.get(id=order_id)
+        member = await Member.get(id=order.member_id)
+        spend = order_service.qualifying_spend(order, order.returned_amount)
+        fact = ChallengeFact(FactKind.ORDER, order.order_ref, at, actor)
+        await challenge_progress.count(
+            programme,
+            member,
+            fact,
+            lines=partial(order_repo.lines_of, order_id),
+            spend=spend,
+        )
 
 
 async def catch_up(programme: Programme, member_id: int, now: datetime, done: Done) -> None:

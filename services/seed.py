@@ -25,6 +25,7 @@ from services import members as member_service
 from services import programmes as programme_service
 from services import tiers as tier_service
 from services.campaigns import admin as campaign_admin
+from services.challenges.seed import seed_challenges
 from services.clock import now_of
 from services.coupons import issuance as coupon_issuance
 from services.coupons import templates as coupon_templates
@@ -260,6 +261,7 @@ async def _seed(member_count: int) -> SeedResult:
     await _seed_coupons(admin, member_count)
     await seed_rewards(admin)
     await _seed_campaigns(admin, programme)
+    await seed_challenges(admin, programme, coupon_code="10PCT")
     await _seed_purchases(admin, programme, member_count)
     return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
 

@@ -10,10 +10,13 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from db.models import (
+    ChallengeContribution,
+    ChallengeProgress,
     CheckIn,
     Coupon,
     Event,
     Member,
+    MemberBadge,
     MemberSegment,
     Order,
     OrderLine,
@@ -118,6 +121,9 @@ def _sections(member_id: int) -> list[tuple[str, QuerySet[Any]]]:
         ("webhookDeliveries", WebhookDelivery.filter(event__member_id=member_id)),
         ("partnerLinks", PartnerLink.filter(member_id=member_id)),
         ("partnerTransfers", PartnerTransfer.filter(member_id=member_id)),
+        ("challengeProgress", ChallengeProgress.filter(member_id=member_id)),
+        ("challengeContributions", ChallengeContribution.filter(progress__member_id=member_id)),
+        ("badges", MemberBadge.filter(member_id=member_id)),
     ]
 
 
@@ -138,6 +144,9 @@ SECTION_NAMES = (
     "webhookDeliveries",
     "partnerLinks",
     "partnerTransfers",
+    "challengeProgress",
+    "challengeContributions",
+    "badges",
 )
 
 

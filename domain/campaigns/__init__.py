@@ -27,6 +27,7 @@ from __future__ import annotations
 from domain.campaigns.judging import (
     could_reward,
     evaluate,
+    in_audience,
     in_schedule,
     kept_within,
     may_apply,
@@ -56,6 +57,8 @@ from domain.campaigns.model import (
     Usage,
 )
 from domain.campaigns.stored import (
+    audience_of_rule,
+    audience_rule,
     campaign_of,
     rule_of,
 )
@@ -65,6 +68,7 @@ from domain.campaigns.validation import (
     MAX_MULTIPLIER,
     MAX_PRIORITY,
     MAX_WINDOW,
+    check_audience,
     validate_campaign,
 )
 
@@ -95,9 +99,13 @@ __all__ = [
     "Stacking",
     "Trigger",
     "Usage",
+    "audience_of_rule",
+    "audience_rule",
     "campaign_of",
+    "check_audience",
     "could_reward",
     "evaluate",
+    "in_audience",
     "in_schedule",
     "kept_within",
     "may_apply",

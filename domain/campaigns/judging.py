@@ -19,6 +19,7 @@ from domain.campaigns.model import (
     Judging,
     Limits,
     LineShare,
+    MemberFacts,
     NotApplied,
     OrderFact,
     OtherFact,
@@ -174,7 +175,7 @@ def _judge(campaign: Campaign, judging: Judging) -> Contribution | NotApplied:
     """One campaign on its own: its contribution, or why it gives nothing."""
     if not in_schedule(campaign.schedule, judging.at, judging.timezone):
         return NotApplied.OUTSIDE_SCHEDULE
-    if not _in_audience(campaign.audience, judging):
+    if not in_audience(campaign.audience, judging.member, judging.at, judging.timezone):
         return NotApplied.NOT_IN_AUDIENCE
     fact = judging.fact
     effects = campaign.effects
@@ -216,20 +217,21 @@ def _judge(campaign: Campaign, judging: Judging) -> Contribution | NotApplied:
     return Contribution(campaign.id, campaign.code, points, lines, coupon, capped=capped)
 
 
-def _in_audience(audience: Audience, judging: Judging) -> bool:
-    member = judging.member
+def in_audience(audience: Audience, member: MemberFacts, at: datetime, timezone: str) -> bool:
+    """Whether the member, as known at `at`, is one the audience names (campaigns and
+    challenges share it; an Nth-order criterion reads `orders_before`)."""
     if audience.tiers and member.tier_code not in audience.tiers:
         return False
     if audience.segments and member.segment not in audience.segments:
         return False
-    if audience.joined_within_days is not None and judging.at - member.joined_at > timedelta(
+    if audience.joined_within_days is not None and at - member.joined_at > timedelta(
         days=audience.joined_within_days
     ):
         return False
     if audience.nth_order is not None and member.orders_before + 1 != audience.nth_order:
         return False
     if audience.birthday_month:
-        local_month = judging.at.astimezone(ZoneInfo(judging.timezone)).month
+        local_month = at.astimezone(ZoneInfo(timezone)).month
         if member.birthday_month != local_month:
             return False
     return True

@@ -29,6 +29,28 @@ def _sorted(values: frozenset[object]) -> list[object]:
     return sorted(values, key=str)
 
 
+def audience_rule(a: Audience) -> dict[str, object]:
+    """An audience as JSON (a campaign's rule holds it; a challenge's audience column too)."""
+    return {
+        "tiers": sorted(a.tiers),
+        "segments": sorted(a.segments),
+        "joinedWithinDays": a.joined_within_days,
+        "nthOrder": a.nth_order,
+        "birthdayMonth": a.birthday_month,
+    }
+
+
+def audience_of_rule(r: dict[str, object]) -> Audience:
+    """`audience_rule`'s JSON read back."""
+    return Audience(
+        tiers=frozenset(str(t) for t in _list(r.get("tiers"))),
+        segments=frozenset(str(t) for t in _list(r.get("segments"))),
+        joined_within_days=_int_or_none(r.get("joinedWithinDays")),
+        nth_order=_int_or_none(r.get("nthOrder")),
+        birthday_month=bool(r.get("birthdayMonth")),
+    )
+
+
 def rule_of(campaign: Campaign) -> dict[str, object]:
     """The JSON kept in campaigns.rule (everything but the columns: id, code, name, status,
     trigger, stacking, priority, window and budget)."""
@@ -43,11 +65,7 @@ def rule_of(campaign: Campaign) -> dict[str, object]:
         "weekdays": sorted(s.weekdays),
         "monthDays": sorted(s.month_days),
         "dates": [d.isoformat() for d in sorted(s.dates)],
-        "tiers": sorted(a.tiers),
-        "segments": sorted(a.segments),
-        "joinedWithinDays": a.joined_within_days,
-        "nthOrder": a.nth_order,
-        "birthdayMonth": a.birthday_month,
+        **audience_rule(a),
         "minSpend": c.min_spend,
         "categories": sorted(c.categories),
         "skus": sorted(c.skus),
@@ -96,13 +114,7 @@ def campaign_of(
             month_days=frozenset(_ints(r.get("monthDays"))),
             dates=frozenset(date.fromisoformat(str(d)) for d in _list(r.get("dates"))),
         ),
-        audience=Audience(
-            tiers=frozenset(str(t) for t in _list(r.get("tiers"))),
-            segments=frozenset(str(t) for t in _list(r.get("segments"))),
-            joined_within_days=_int_or_none(r.get("joinedWithinDays")),
-            nth_order=_int_or_none(r.get("nthOrder")),
-            birthday_month=bool(r.get("birthdayMonth")),
-        ),
+        audience=audience_of_rule(r),
         conditions=Conditions(
             min_spend=_int_or_none(r.get("minSpend")) or 0,
             categories=frozenset(str(t) for t in _list(r.get("categories"))),

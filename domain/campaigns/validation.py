@@ -44,7 +44,7 @@ def validate_campaign(
     if not -MAX_PRIORITY <= campaign.priority <= MAX_PRIORITY:
         errors.add("priority", f"must be {-MAX_PRIORITY}-{MAX_PRIORITY}")
     _check_schedule(campaign.schedule, errors, timezone)
-    _check_audience(campaign.audience, errors)
+    check_audience(campaign.audience, errors)
     _check_conditions(campaign.conditions, errors)
     _check_effects(campaign.effects, errors)
     _check_limits(campaign.limits, errors)
@@ -103,7 +103,8 @@ def _recurs(s: Schedule) -> bool:
     return bool(s.weekdays or s.month_days or s.dates)
 
 
-def _check_audience(a: Audience, errors: Collector) -> None:
+def check_audience(a: Audience, errors: Collector) -> None:
+    """An audience's shape (campaigns' and challenges'), fields under `audience.`."""
     if len(a.tiers) > MAX_LIST or not all(1 <= len(t) <= 64 and is_clean(t) for t in a.tiers):
         errors.add("audience.tiers", f"at most {MAX_LIST} tier codes")
     if not a.segments <= {s.value for s in Lifecycle}:

@@ -32,6 +32,7 @@ class Source(StrEnum):
     MONTHLY_ALLOWANCE = "MONTHLY_ALLOWANCE"
     BIRTHDAY = "BIRTHDAY"
     CAMPAIGN = "CAMPAIGN"  # a campaign's effect (domain.campaigns.Effects.coupon_template)
+    CHALLENGE = "CHALLENGE"  # a challenge's reward (domain.challenges.Reward)
 
 
 @dataclass(frozen=True)

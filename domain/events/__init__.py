@@ -13,6 +13,8 @@ from typing import Any
 from domain.errors import Collector
 from domain.events.payloads import (
     PAYLOAD_VERSION,
+    badge_payload,
+    challenge_payload,
     coupon_payload,
     member_payload,
     member_updated_payload,
@@ -154,7 +156,9 @@ __all__ = [
     "EventType",
     "Expiring",
     "Position",
+    "badge_payload",
     "balance_expiring",
+    "challenge_payload",
     "check_types",
     "coupon_payload",
     "envelope",

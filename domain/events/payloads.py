@@ -232,6 +232,36 @@ def referral_payload(
     }
 
 
+def challenge_payload(
+    *,
+    external_id: str,
+    code: str,
+    name: str,
+    goal: str,
+    target: int,
+    reward: str,
+    points: int,
+) -> dict[str, Any]:
+    return {
+        "version": PAYLOAD_VERSION,
+        "member": {"externalId": external_id},
+        "challenge": {"code": code, "name": name, "goal": goal, "target": target},
+        "reward": reward,
+        "points": points,
+    }
+
+
+def badge_payload(
+    *, external_id: str, code: str, title: str, image_url: str | None, challenge: str
+) -> dict[str, Any]:
+    return {
+        "version": PAYLOAD_VERSION,
+        "member": {"externalId": external_id},
+        "badge": {"code": code, "title": title, "imageUrl": image_url},
+        "challenge": challenge,
+    }
+
+
 # ---- which ledger rows are which event --------------------------------------------------------
 
 

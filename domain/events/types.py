@@ -33,3 +33,5 @@ class EventType(StrEnum):
     REWARD_REDEEMED = "reward.redeemed"
     REWARD_FULFILLED = "reward.fulfilled"
     REWARD_CANCELLED = "reward.cancelled"
+    CHALLENGE_COMPLETED = "challenge.completed"
+    BADGE_AWARDED = "badge.awarded"

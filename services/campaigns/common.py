@@ -22,6 +22,7 @@ from db.repositories import campaign_awards as award_repo
 from db.repositories import campaigns as campaign_repo
 from db.repositories.members import LockedMember
 from domain.campaigns import (
+    Audience,
     Campaign,
     CampaignPoints,
     CampaignStatus,
@@ -80,9 +81,20 @@ async def member_facts(
     """What the campaigns' audiences ask of the member: its tier and birthday month as held,
     the rest in one read, made only when an audience asks for what the row at hand lacks
     (none when the caller `read` it already, with orders counted far enough)."""
+    return await audience_facts(programme, member, [c.audience for c in campaigns], at, read=read)
+
+
+async def audience_facts(
+    programme: Programme,
+    member: LockedMember | Member,
+    audiences: Sequence[Audience],
+    at: datetime,
+    *,
+    read: campaign_audience.Audience | None = None,
+) -> MemberFacts:
+    """`member_facts` for any audiences (campaigns' or challenges')."""
     tier = await tier_cache.tier_by_id(programme.id, member.tier_id)
     known = known_facts(member, at, tier.code if tier else None)
-    audiences = [c.audience for c in campaigns]
     joined_unknown = not isinstance(member, Member)
     if not any(
         a.segments
@@ -91,9 +103,8 @@ async def member_facts(
         for a in audiences
     ):
         return known
-    found = read or await campaign_audience.audience_of(
-        member.id, orders_up_to=most_orders_asked(campaigns)
-    )
+    orders_up_to = max((a.nth_order or 0 for a in audiences), default=0)
+    found = read or await campaign_audience.audience_of(member.id, orders_up_to=orders_up_to)
     return replace(
         known, segment=found.segment, joined_at=found.joined_at, orders_before=found.orders
     )

@@ -184,18 +184,24 @@ class Holder:
 
 
 async def issue_for_campaign(
-    programme_id: int, holder: Holder, template_code: str, *, now: datetime
+    programme_id: int,
+    holder: Holder,
+    template_code: str,
+    *,
+    now: datetime,
+    source: Source = Source.CAMPAIGN,
 ) -> int | None:
     """A campaign's coupon effect, inside the transaction of the fact that earned it (the
     caller holds the member's lock): the new coupon's id, or None when the template is gone,
     retired, not yet or no longer valid, or out of stock — the fact then keeps its points
-    and the campaign its other effects, as an exhausted budget would."""
+    and the campaign its other effects, as an exhausted budget would. A challenge's reward
+    issues the same way (`source` CHALLENGE)."""
     template = await coupon_repo.get_template_by_code(programme_id, template_code)
     if template is None or template.status != TemplateStatus.ACTIVE.value:
         return None
     try:
         _check_open(template, rules_of(template), now)
-        coupons = await _issue(template, [holder], source=Source.CAMPAIGN, now=now)
+        coupons = await _issue(template, [holder], source=source, now=now)
     except DomainError:
         return None
     return int(coupons[0].id)

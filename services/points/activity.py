@@ -19,6 +19,7 @@ from db.repositories import programmes as programme_repo
 from domain.abuse import Source
 from domain.auth import Principal
 from domain.campaigns import Trigger
+from domain.challenges import FactKind
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.events import EventType, referral_payload
 from domain.idempotency import check_key
@@ -28,6 +29,8 @@ from services import abuse, tier_evaluation
 from services import events as event_service
 from services import members as member_service
 from services.campaigns.facts import Fact, FactAward, reward_fact, take_back_fact
+from services.challenges import progress as challenge_progress
+from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import ledger
@@ -131,6 +134,7 @@ async def check_in(
             now,
         )
         points, awards = await _earn(programme, member, Source.CHECK_IN, points, entry)
+        await _count(programme, member, FactKind.CHECK_IN, entry)
         written.append(member)
         return {
             "memberId": member.id,
@@ -185,6 +189,12 @@ async def _earn(
     return credit, await reward_fact(programme, member, fact)
 
 
+async def _count(programme: Programme, member: Member, kind: FactKind, entry: Entry) -> None:
+    """The fact, for the challenges it moves (its ledger row's reference names it)."""
+    fact = ChallengeFact(kind, entry.reference, entry.at, entry.actor)
+    await challenge_progress.count(programme, member, fact)
+
+
 async def reward_review(
     principal: Principal, *, order_ref: str, sku: str, idempotency_key: str
 ) -> Member:
@@ -232,6 +242,7 @@ async def reward_review(
             now,
         )
         await _earn(programme, member, Source.REVIEW, policy.review_points, entry)
+        await _count(programme, member, FactKind.REVIEW, entry)
         # reviews grow the GROWTH metric of tiers too (as spend does, 1 per yuan)
         await tier_evaluation.record_activity(
             member,
@@ -300,6 +311,8 @@ async def reverse_review(
                 growth=-reward.amount,
                 reference=reference,
             )
+    fact = ChallengeFact(FactKind.REVIEW, reference, entry.at, entry.actor)
+    await challenge_progress.recount(await programme_repo.get(order.programme_id), member, fact)
     await take_back_fact(
         member,
         reference_type="REVIEW",
@@ -399,6 +412,7 @@ async def reward_referral(
         now,
     )
     await _earn(programme, inviter, Source.REFERRAL, policy.referral_points, entry)
+    await _count(programme, inviter, FactKind.REFERRAL, entry)
     referral.status, referral.order_id = "REWARDED", order.id
     await activity_repo.save_referral(referral, "status", "order_id")
     await event_service.record(
@@ -454,5 +468,7 @@ async def reverse_referral(
         entry=replace(entry, reason="invited member's order returned"),
         negative=policy.negative_policy,
     )
+    fact = ChallengeFact(FactKind.REFERRAL, order.order_ref, entry.at, entry.actor)
+    await challenge_progress.recount(programme, inviter, fact)
     referral.status = "REVERSED"
     await activity_repo.save_referral(referral, "status")

@@ -20,6 +20,7 @@ from db.repositories.orders import NewLine, NewOrder, OrderRecord
 from domain.abuse import capped_order
 from domain.auth import Principal, Role
 from domain.campaigns import CampaignPoints, Channel, OrderFact
+from domain.challenges import FactKind
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
@@ -43,6 +44,8 @@ from domain.tiers import BenefitKind
 from services import abuse, audit, tier_evaluation
 from services import members as member_service
 from services.campaigns import common, judging
+from services.challenges import progress as challenge_progress
+from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import (
@@ -448,6 +451,13 @@ async def _complete(
         **tier_evaluation.order_activity(0, spend),
     )
     await activity.reward_referral(principal, member, order, programme, now)
+    await challenge_progress.count(
+        programme,
+        member,
+        ChallengeFact(FactKind.ORDER, order.order_ref, now, entry.actor),
+        lines=lambda: order_repo.lines_of(order.id),
+        spend=spend,
+    )
 
 
 async def mature(programme: Programme, order: Order, member: Member) -> bool:
@@ -614,6 +624,14 @@ async def return_lines(
                     qualifying_spend(order, returned_before),
                     qualifying_spend(order, returned_after),
                 ),
+            )
+            # what the order added to challenges becomes what its kept items add
+            await challenge_progress.recount(
+                programme,
+                member,
+                ChallengeFact(FactKind.ORDER, order.order_ref, now, entry.actor),
+                lines=bought.values(),
+                spend=qualifying_spend(order, returned_after),
             )
         order.points_reversed += reverse
         order.returned_amount += amount

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from db.challenge_cache import active_challenges
 from domain.auth import Role
 from tests.conftest import needs_postgres, needs_redis
 from tests.graphql.points.helpers import line, order_input, programme_now
@@ -133,6 +134,7 @@ async def test_complete_order_round_trips(gql, programme, make_member, make_key)
         ),
     )
     ref = recorded["order"]["orderId"]
+    await active_challenges(programme.id)  # cached as the campaigns are (recording warmed those)
     # when it completes
     with round_trips() as sent:
         body = await gql(

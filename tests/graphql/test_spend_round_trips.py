@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import pytest
 from tortoise import connections
 
+from db.challenge_cache import active_challenges
 from db.connection import is_postgres
 from domain.auth import Role
 from tests.graphql.coupons.helpers import claim, create_template
@@ -142,6 +143,8 @@ async def test_check_in(gql, programme, make_member, keys):
     member = await make_member(programme)
     token = await token_for(gql, storefront, member.external_id)
     await _warm(gql, token, member.external_id)
+    # the programme's challenges, cached as its campaigns are (registering warmed those)
+    await active_challenges(programme.id)
     with round_trips("checkIn"):
         result = await mutate(gql, CHECK_IN, "checkIn", token)
     assert result["__typename"] == "CheckInSuccess", result

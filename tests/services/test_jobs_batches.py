@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from db.challenge_cache import active_challenges
 from db.connection import is_postgres
 from db.models import (
     Event,
@@ -533,6 +534,7 @@ async def test_maturing_orders_cost_the_same_statements_for_5_members_or_40(monk
     monkeypatch.setattr(catch_up, "catch_up", by_itself)
     for members in (5, 40):
         programme = await orders_maturing(members)
+        await active_challenges(programme.id)  # one read a programme, cached: not per member
         done = catch_up.Done()
         with counting_statements() as counted:
             await catch_up.run(programme, done)
