@@ -1109,7 +1109,7 @@ class Challenge(Model):
     class Meta:
         table = "challenges"
         unique_together = (("programme", "code"),)
-        indexes = (("programme", "status", "goal"),)
+        indexes = (("programme", "status", "id"),)  # the active list, in order
 
 
 class ChallengeProgress(Model):

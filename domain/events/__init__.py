@@ -5,7 +5,6 @@ are due in `reminders`."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,12 +17,14 @@ from domain.events.payloads import (
     coupon_payload,
     member_payload,
     member_updated_payload,
+    node_id,
     partner_link_payload,
     partner_transfer_payload,
     points_event_type,
     points_expiring_payload,
     points_payload,
     referral_payload,
+    reward_redemption_payload,
     tier_changed_payload,
     tier_direction,
     tier_warning_payload,
@@ -72,10 +73,10 @@ class Event:
 
 
 def subject_of(member_id: int | None) -> str | None:
-    """The member's global id, as the GraphQL API gives it out (relay: base64 "Member:<id>")."""
+    """The member's global id: an event's subject."""
     if member_id is None:
         return None
-    return base64.b64encode(f"Member:{member_id}".encode()).decode()
+    return node_id("Member", member_id)
 
 
 def envelope(event: Event, *, programme_code: str) -> dict[str, Any]:
@@ -165,6 +166,7 @@ __all__ = [
     "expiring_by_day",
     "member_payload",
     "member_updated_payload",
+    "node_id",
     "partner_link_payload",
     "partner_transfer_payload",
     "period_key",
@@ -172,6 +174,7 @@ __all__ = [
     "points_expiring_payload",
     "points_payload",
     "referral_payload",
+    "reward_redemption_payload",
     "subject_of",
     "tier_changed_payload",
     "tier_direction",

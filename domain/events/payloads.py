@@ -3,10 +3,17 @@ a second call. Personal data stays out but the display name a greeting needs."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from typing import Any
 
 from domain.events.types import EventType
+
+
+def node_id(type_name: str, row_id: int) -> str:
+    """A row's global id, as the GraphQL API gives it out (relay: base64 "<Type>:<id>")."""
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
+
 
 PAYLOAD_VERSION = 1
 
@@ -248,6 +255,31 @@ def challenge_payload(
         "challenge": {"code": code, "name": name, "goal": goal, "target": target},
         "reward": reward,
         "points": points,
+    }
+
+
+def reward_redemption_payload(
+    *,
+    external_id: str,
+    redemption_id: int,
+    reward_code: str,
+    quantity: int,
+    points: int,
+    cash: int,
+    status: str,
+    order_id: str | None,
+) -> dict[str, Any]:
+    """`reward.redeemed`, `reward.fulfilled`, `reward.cancelled`: the redemption as it is now."""
+    return {
+        "version": PAYLOAD_VERSION,
+        "member": {"externalId": external_id},
+        "redemption": node_id("RewardRedemption", redemption_id),
+        "reward": {"code": reward_code},
+        "quantity": quantity,
+        "points": points,
+        "cash": cash,
+        "status": status,
+        "orderId": order_id,
     }
 
 

@@ -9,7 +9,6 @@ reject or the timeout queues behind it and then finds the transfer closed."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound
-from domain.events import EventType, partner_transfer_payload
+from domain.events import EventType, node_id, partner_transfer_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.partners import (
@@ -63,7 +62,7 @@ class TransferClosed(DomainError):
 
 def global_id(transfer_id: int) -> str:
     """The transfer's global id, as the API gives it out (relay: base64 "PartnerTransfer:<id>")."""
-    return base64.b64encode(f"PartnerTransfer:{transfer_id}".encode()).decode()
+    return node_id("PartnerTransfer", transfer_id)
 
 
 async def record_event(

@@ -17,7 +17,7 @@ from db.repositories import reward_redemptions as repo
 from db.repositories import rewards as reward_repo
 from domain.auth import Principal, Role
 from domain.errors import Collector, NotFound, invalid
-from domain.events import EventType
+from domain.events import EventType, reward_redemption_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.partners import PartnerStatus, PartnerSuspended
@@ -78,15 +78,16 @@ def new_digital_code() -> str:
 
 
 def event_payload(row: RewardRedemption, reward_code: str, member: Member) -> dict[str, Any]:
-    return {
-        "redemptionId": row.id,
-        "rewardCode": reward_code,
-        "memberExternalId": member.external_id,
-        "quantity": row.quantity,
-        "points": row.points,
-        "cash": row.cash,
-        "status": row.status,
-    }
+    return reward_redemption_payload(
+        external_id=member.external_id,
+        redemption_id=row.id,
+        reward_code=reward_code,
+        quantity=row.quantity,
+        points=row.points,
+        cash=row.cash,
+        status=row.status,
+        order_id=row.order_ref,
+    )
 
 
 async def record_event(

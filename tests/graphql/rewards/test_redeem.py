@@ -71,7 +71,11 @@ async def test_a_product_is_paid_in_points_and_waits_for_fulfilment(
     )
     await assert_ledger_consistent(member)
     event = await Event.get(member_id=member.id, type="reward.redeemed")
-    assert event.payload["rewardCode"] == reward.code and event.payload["points"] == 600
+    # shaped as every event's payload: the member, and the redemption by its API id
+    assert event.payload["version"] == 1
+    assert event.payload["member"] == {"externalId": member.external_id}
+    assert event.payload["redemption"] == done["id"]
+    assert event.payload["reward"] == {"code": reward.code} and event.payload["points"] == 600
     # and fulfilling it with a tracking number closes it, once
     fulfilled = await call(
         gql, FULFIL, "fulfilRewardRedemption", admin, id=done["id"], trackingRef="SF123"
