@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from api import content_type, logs
+from api import demo as demo_pages
 from api import settings as settings_module
 from api.body import BodyLimit
 from api.cors import cors
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             Route("/exports/members/{token}", member_export, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             *ide,
+            *demo_pages.routes(settings),
         ],
         middleware=[
             # Outermost first: the access log and request metrics see every answer, preflights

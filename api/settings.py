@@ -45,6 +45,7 @@ class Settings:
     log_format: str = "text"
     audit_retention_days: int = DEFAULT_RETENTION_DAYS
     webhook_keys: tuple[str, ...] = ()
+    demo_pages: bool = False
 
     @property
     def production(self) -> bool:
@@ -92,6 +93,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "LOYALTY_AUDIT_RETENTION_DAYS": (
         str(DEFAULT_RETENTION_DAYS),
         f"days `run-jobs` keeps audit rows ({MIN_RETENTION_DAYS}-36500)",
+    ),
+    "LOYALTY_DEMO_PAGES": (
+        "on (off in production)",
+        "`on` serves the demo member page `/demo/member` and dashboard `/demo/admin`; `off` not",
     ),
     "LOYALTY_JWT_ISSUER": ("loyalty", "`iss` of member tokens"),
     "LOYALTY_JWT_AUDIENCE": ("loyalty-members", "`aud` of member tokens"),
@@ -330,4 +335,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         ),
         jwt=_token_settings(env, mode, data_dir),
         webhook_keys=_webhook_keys(env, mode, data_dir),
+        demo_pages=_choice(
+            env, "LOYALTY_DEMO_PAGES", "off" if mode == "production" else "on", ("on", "off")
+        )
+        == "on",
     )
