@@ -122,6 +122,7 @@ async def quote_for(
     errors.raise_if_any()
     programme = await programme_repo.get(principal.programme_id)
     reward = await _reward(programme.id, code)
+    check_items(reward, quantity)  # a quote for what redeemReward would refuse is no quote
     priced = quote(reward, quantity, programme.currency)
     member = await member_service.target(principal, member_external_id)
     return RewardQuote(priced, spendable(member) >= priced.points)
