@@ -20,6 +20,13 @@ PAGE = "/demo/member"
 STRICT_CSP = "default-src 'self'"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+GIVE_POINTS = """
+mutation($m: String!) {
+  adjustPoints(input: {memberExternalId: $m, amount: 600, reason: "browser test", idempotencyKey: $m}) {
+    __typename
+  }
+}
+"""
 REDEEM_TUMBLER = """
 mutation($k: String!) {
   redeemReward(input: {code: "TUMBLER", idempotencyKey: $k}) {
@@ -30,13 +37,26 @@ mutation($k: String!) {
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("member-page")
-    env = loyalty_env(LOYALTY_DATA_DIR=str(data))
+def demo_data(tmp_path_factory):
+    return tmp_path_factory.mktemp("member-page")
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_data):
+    # four members: each test below acts as a member of its own
+    env = loyalty_env(LOYALTY_DATA_DIR=str(demo_data))
     loyalty(env, "migrate")
-    loyalty(env, "seed-demo", "--members", "3")
-    with loyalty_server(env, data / "server.log") as base:
+    loyalty(env, "seed-demo", "--members", "4")
+    with loyalty_server(env, demo_data / "server.log") as base:
         yield base
+
+
+def admin_key(demo_data) -> str:
+    for line in (demo_data / "demo-keys.env").read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name == "LOYALTY_ADMIN_KEY":
+            return value
+    raise AssertionError("seed-demo wrote no admin key")
 
 
 @pytest.fixture(scope="module")
@@ -198,4 +218,38 @@ def test_redeeming_a_reward_the_member_cannot_afford_shows_the_apis_message(demo
     assert shown.inner_text().strip().startswith(refused)
     assert figure(page, "available") == before
     page.screenshot(path=str(ARTIFACTS / "member-page-refused-390.png"))
+    assert problems == []
+
+
+def test_claiming_a_coupon_and_redeeming_a_reward_refresh_the_wallet_and_points(
+    demo_server, demo_data, open_page
+):
+    # given: a member with 600 points to spend (an admin's adjustment)
+    given = httpx.post(
+        f"{demo_server}/graphql",
+        json={"query": GIVE_POINTS, "variables": {"m": "cust-0004"}},
+        headers={"Authorization": f"Bearer {admin_key(demo_data)}"},
+    ).json()
+    assert given["data"]["adjustPoints"]["__typename"] == "TransactionSuccess", given
+    opening, problems = open_page
+    page = opening(DESKTOP)
+    pick(page, "cust-0004")
+    wallet = page.locator("#wallet .wallet-available li")
+    coupons, spendable = wallet.count(), figure(page, "spendable")
+    assert spendable >= 600
+    # when: the member claims the free 10% coupon from the list of coupons to claim
+    page.locator('#claimable button[data-claim="10PCT"]').click()
+    # then: the wallet shows one more coupon ready to use
+    page.locator(".toast-ok", has_text="is in your wallet").wait_for(timeout=10_000)
+    page.locator(f"#wallet .wallet-available li >> nth={coupons}").wait_for(timeout=10_000)
+    assert wallet.count() == coupons + 1
+    # when: it redeems the 500-point coupon reward from the shelf
+    page.locator('#rewards button[data-redeem="COUPON-10PCT"]').click()
+    # then: 500 points are gone from what it may spend
+    page.locator(".toast-ok", has_text="Redeemed").wait_for(timeout=10_000)
+    for _ in range(50):
+        if figure(page, "spendable") != spendable:
+            break
+        page.wait_for_timeout(100)
+    assert figure(page, "spendable") == spendable - 500
     assert problems == []

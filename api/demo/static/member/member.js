@@ -256,6 +256,11 @@ function renderTier(member) {
     const by = member.tierValidUntil ? ` by ${day(member.tierValidUntil)}` : "";
     const left = progress.amountToRetain ? `${amountIn(unit, progress.amountToRetain)} more${by}` : `more${by}`;
     warning.textContent = `Keep ${tier.name}: ${left}, or you move to ${progress.willDowngradeTo.name}.`;
+    warning.className = "warning";
+    warning.hidden = false;
+  } else if (progress.amountToRetain && member.tierValidUntil) {
+    warning.textContent = `To keep ${tier.name} after ${day(member.tierValidUntil)}: ${amountIn(unit, progress.amountToRetain)} more.`;
+    warning.className = "note";
     warning.hidden = false;
   } else {
     warning.hidden = true;
@@ -306,17 +311,31 @@ function renderActions(member) {
   fill("actions", rows.length ? rows : [h("li", { className: "muted" }, "Nothing to do right now.")]);
 }
 
+function couponRow(coupon) {
+  const when = {
+    AVAILABLE: `until ${day(coupon.expiresAt)}`,
+    LOCKED: "held for an order",
+    USED: "used",
+    EXPIRED: `expired ${day(coupon.expiresAt)}`,
+  }[coupon.status];
+  return h("li", { className: "row coupon" },
+    h("span", {}, h("strong", {}, coupon.template.title), h("br"), h("code", {}, coupon.code)),
+    h("span", { className: "muted nowrap" }, when));
+}
+
+// Ready and held coupons open; used and expired ones folded away (a <details>, no script).
 function renderWallet(member, templates) {
   const coupons = member.coupons.edges.map((e) => e.node);
   const groups = STATUSES.map(([status, label]) => {
     const mine = coupons.filter((c) => c.status === status);
     if (!mine.length) return null;
-    return h("section", { className: `wallet-group wallet-${status.toLowerCase()}` },
-      h("h3", { className: "subhead" }, label, " ", h("span", { className: "count" }, mine.length)),
-      h("ul", { className: "rows" }, mine.map((c) =>
-        h("li", { className: "row coupon" },
-          h("span", {}, h("strong", {}, c.template.title), h("br"), h("code", {}, c.code)),
-          h("span", { className: "muted nowrap" }, status === "USED" ? "" : `until ${day(c.expiresAt)}`)))));
+    const open = status === "AVAILABLE" || status === "LOCKED";
+    const title = h(open ? "h3" : "summary", { className: "subhead" }, label, " ",
+      h("span", { className: "count" }, mine.length));
+    const list = h("ul", { className: "rows" }, mine.map(couponRow));
+    return open
+      ? h("section", { className: `wallet-group wallet-${status.toLowerCase()}` }, title, list)
+      : h("details", { className: `wallet-group wallet-${status.toLowerCase()}` }, title, list);
   }).filter(Boolean);
   fill("wallet", groups.length ? groups : [h("p", { className: "muted" }, "Your wallet is empty.")]);
 
