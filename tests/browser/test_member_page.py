@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM
+from tests.fixtures.graphql import JWT_SECRET, WEBHOOK_KEY
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 PAGE = "/demo/member"
@@ -26,6 +27,11 @@ mutation($m: String!) {
     __typename
   }
 }
+"""
+ISSUE_TOKEN = """
+mutation { issueMemberToken(input: {memberExternalId: "cust-0001"}) {
+  ... on IssueMemberTokenSuccess { token }
+} }
 """
 REDEEM_TUMBLER = """
 mutation($k: String!) {
@@ -51,12 +57,30 @@ def demo_server(demo_data):
         yield base
 
 
-def admin_key(demo_data) -> str:
-    for line in (demo_data / "demo-keys.env").read_text().splitlines():
-        name, _, value = line.partition("=")
-        if name == "LOYALTY_ADMIN_KEY":
+@pytest.fixture(scope="module")
+def production_server(tmp_path_factory):
+    """The demo programme served in production with the demo pages switched on."""
+    data = tmp_path_factory.mktemp("member-page-production")
+    env = loyalty_env(LOYALTY_DATA_DIR=str(data))
+    loyalty(env, "migrate")
+    loyalty(env, "seed-demo", "--members", "1")
+    production = {
+        **env,
+        "LOYALTY_MODE": "production",
+        "LOYALTY_DEMO_PAGES": "on",
+        "LOYALTY_JWT_SECRET": JWT_SECRET,
+        "LOYALTY_WEBHOOK_KEYS": WEBHOOK_KEY,
+    }
+    with loyalty_server(production, data / "server.log") as base:
+        yield base, data
+
+
+def demo_key(data, name: str) -> str:
+    for line in (data / "demo-keys.env").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key == name:
             return value
-    raise AssertionError("seed-demo wrote no admin key")
+    raise AssertionError(f"seed-demo wrote no {name}")
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +103,13 @@ def chromium():
 def open_page(demo_server, chromium):
     """A fresh tab (its own sessionStorage) at a viewport, watched: every problem the page
     meets is collected — console errors, failed or refused requests, script errors, CSP
-    violations, requests off the server."""
+    violations, requests off the server. It waits until the page shows a member unless
+    `member=False`; `base` is the demo server unless given."""
     problems: list[str] = []
-    server = urlsplit(demo_server).netloc
     contexts = []
 
-    def opening(viewport):
+    def opening(viewport, *, base=demo_server, member=True):
+        server = urlsplit(base).netloc
         context = chromium.new_context(viewport=viewport)
         contexts.append(context)
         page = context.new_page()
@@ -114,9 +139,10 @@ def open_page(demo_server, chromium):
             "console",
             lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"),
         )
-        page.goto(demo_server + PAGE)
-        # the page is drawn once it names the member it shows
-        page.locator("body[data-member]").wait_for(timeout=30_000)
+        page.goto(base + PAGE)
+        if member:
+            # the page is drawn once it names the member it shows
+            page.locator("body[data-member]").wait_for(timeout=30_000)
         return page
 
     try:
@@ -228,7 +254,7 @@ def test_claiming_a_coupon_and_redeeming_a_reward_refresh_the_wallet_and_points(
     given = httpx.post(
         f"{demo_server}/graphql",
         json={"query": GIVE_POINTS, "variables": {"m": "cust-0004"}},
-        headers={"Authorization": f"Bearer {admin_key(demo_data)}"},
+        headers={"Authorization": f"Bearer {demo_key(demo_data, 'LOYALTY_ADMIN_KEY')}"},
     ).json()
     assert given["data"]["adjustPoints"]["__typename"] == "TransactionSuccess", given
     opening, problems = open_page
@@ -252,4 +278,27 @@ def test_claiming_a_coupon_and_redeeming_a_reward_refresh_the_wallet_and_points(
             break
         page.wait_for_timeout(100)
     assert figure(page, "spendable") == spendable - 500
+    assert problems == []
+
+
+def test_in_production_the_page_takes_a_token_the_storefront_minted(production_server, open_page):
+    base, data = production_server
+    opening, problems = open_page
+    # given: the page in production offers no picker, only a place for a token
+    page = opening(PHONE, base=base, member=False)
+    page.locator("#token-input").wait_for(timeout=30_000)
+    assert page.locator("#picker").is_hidden()
+    assert "Paste a member token" in page.locator("#placeholder").inner_text()
+    # when: the storefront's back end mints a token with its key, and the member pastes it
+    minted = httpx.post(
+        f"{base}/graphql",
+        json={"query": ISSUE_TOKEN},
+        headers={"Authorization": f"Bearer {demo_key(data, 'LOYALTY_STOREFRONT_KEY')}"},
+    ).json()
+    page.fill("#token-input", minted["data"]["issueMemberToken"]["token"])
+    page.get_by_role("button", name="Use").click()
+    # then: the member's page is shown, and the token is nowhere in the address
+    page.locator('body[data-member="cust-0001"]').wait_for(timeout=30_000)
+    assert page.locator("#tier-badge").inner_text() == "Member"
+    assert "token" not in page.url
     assert problems == []
