@@ -367,7 +367,7 @@ function renderChallenges(member) {
       h("span", { className: "row" }, h("strong", {}, c.name),
         h("span", { className: "muted nowrap" }, c.completedAt ? `✓ ${day(c.completedAt)}` : `${c.current} / ${c.target}`)),
       h("span", { className: "muted" }, c.description),
-      h("progress", { max: c.target, value: Math.min(c.current, c.target) }),
+      h("progress", { max: c.target, value: Math.min(c.current, c.target), ariaLabel: `${c.name}: ${c.current} of ${c.target}` }),
       h("span", { className: "small-print" }, `Reward: ${c.reward} · ends ${day(c.deadline)}`))
   ) : [h("li", { className: "muted" }, "No challenges running.")]);
   fill("badges", member.badges.length

@@ -32,7 +32,7 @@ query MemberPage($expiringDays: Int!) {
     coupons(first: 30) {
       edges { node { code status expiresAt template { code title } } }
     }
-    recommendations(first: 6) { sku title category price reason }
+    recommendations(first: 8) { sku title category price reason }
     nextBestActions {
       __typename
       ... on UseExpiringPointsAction { priority points expiresAt }
