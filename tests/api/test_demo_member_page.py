@@ -24,6 +24,8 @@ DEMO_ROUTES = [
     ("GET", f"{PAGE}/static/queries.js"),
 ]
 VIEWER = "{ viewer { externalId } }"
+# the page's scripts besides queries.js
+SCRIPTS = ("member.js", "api.js", "render.js")
 
 
 def demo_keys(directory: Path, storefront_key: str) -> Path:
@@ -56,10 +58,13 @@ async def test_the_page_loads_only_its_own_files_under_a_strict_policy(http):
 
 
 async def test_every_graphql_document_of_the_page_is_in_queries_js(http):
-    script = (await http.get(f"{PAGE}/static/member.js")).text
     queries = (await http.get(f"{PAGE}/static/queries.js")).text
-    # then: the page's script holds no GraphQL of its own
-    assert re.search(r"\b(query|mutation)\s+[A-Z]\w*\s*[({]", script) is None
+    # then: the page's other scripts hold no GraphQL of their own
+    for name in SCRIPTS:
+        script = await http.get(f"{PAGE}/static/{name}")
+        assert script.status_code == 200, name
+        assert re.search(r"\b(query|mutation)\s+[A-Z]\w*\s*[({]", script.text) is None, name
+        assert "viewer {" not in script.text and "... on" not in script.text, name
     for name in ("MemberPage", "CheckIn", "ClaimCoupon", "RedeemReward"):
         assert re.search(rf"\b(query|mutation) {name}\b", queries), name
 
@@ -71,7 +76,7 @@ def test_the_page_files_ship_in_the_package():
     folder = resources.files("api.demo") / "static" / "member"
     names = [entry.name for entry in folder.iterdir()]  # type: ignore[attr-defined]
     # then: each file of the page is matched, so a wheel carries it
-    assert {"index.html", "member.css", "member.js", "queries.js"} <= set(names)
+    assert {"index.html", "member.css", "queries.js", *SCRIPTS} <= set(names)
     for name in names:
         assert any(fnmatch(f"static/member/{name}", glob) for glob in globs), name
 

@@ -6,6 +6,7 @@ action shows the API's own message. Screenshots at phone and desktop width are l
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -108,9 +109,11 @@ def open_page(demo_server, chromium):
     problems: list[str] = []
     contexts = []
 
-    def opening(viewport, *, base=demo_server, member=True):
+    def opening(viewport, *, base=demo_server, member=True, prepare=None):
         server = urlsplit(base).netloc
-        context = chromium.new_context(viewport=viewport)
+        # dates are shown in the programme's time zone whatever the browser's; numbers in
+        # the browser's locale
+        context = chromium.new_context(viewport=viewport, locale="en-US", timezone_id="UTC")
         contexts.append(context)
         page = context.new_page()
 
@@ -139,6 +142,8 @@ def open_page(demo_server, chromium):
             "console",
             lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"),
         )
+        if prepare is not None:
+            prepare(page)
         page.goto(base + PAGE)
         if member:
             # the page is drawn once it names the member it shows
@@ -301,4 +306,34 @@ def test_in_production_the_page_takes_a_token_the_storefront_minted(production_s
     page.locator('body[data-member="cust-0001"]').wait_for(timeout=30_000)
     assert page.locator("#tier-badge").inner_text() == "Member"
     assert "token" not in page.url
+    assert problems == []
+
+
+def test_the_downgrade_warning_and_expiring_points_show_when_the_api_reports_them(open_page):
+    # given: the API's answer for a Gold member who would fall to Silver, with points expiring
+    # (the seeded members have neither yet: their orders are days old); the times are
+    # midnight in the demo programme's zone (Asia/Shanghai), so the next day's date
+    def as_if_falling(route):
+        answer = route.fetch()
+        body = answer.json()
+        viewer = (body.get("data") or {}).get("viewer")
+        if viewer and "tierProgress" in viewer:
+            viewer["tier"] = {**viewer["tier"], "code": "GOLD", "name": "Gold", "rank": 2}
+            viewer["tierValidUntil"] = "2027-06-30T16:00:00+00:00"
+            viewer["tierProgress"]["amountToRetain"] = 12_345
+            viewer["tierProgress"]["willDowngradeTo"] = {"code": "SILVER", "name": "Silver"}
+            viewer["points"]["expiringWithin"] = [
+                {"amount": 300, "expiresAt": "2027-01-20T16:00:00+00:00"}
+            ]
+        route.fulfill(response=answer, body=json.dumps(body))
+
+    opening, problems = open_page
+    # when
+    page = opening(PHONE, prepare=lambda page: page.route("**/graphql", as_if_falling))
+    # then: the warning names what is left, by when, and the tier below
+    warning = page.locator("#downgrade")
+    assert warning.is_visible()
+    assert warning.inner_text() == "Keep Gold: ¥123.45 more by Jul 1, 2027, or you move to Silver."
+    assert figure(page, "expiring") == 300
+    assert "300 points expire on Jan 21, 2027" in page.locator("#expiring").inner_text()
     assert problems == []

@@ -9,7 +9,7 @@
 // variable as 100.
 export const MEMBER_PAGE = `
 query MemberPage($expiringDays: Int!) {
-  programme { name currency now }
+  programme { name currency timezone }
   viewer {
     externalId
     displayName
