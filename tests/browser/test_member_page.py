@@ -337,3 +337,19 @@ def test_the_downgrade_warning_and_expiring_points_show_when_the_api_reports_the
     assert figure(page, "expiring") == 300
     assert "300 points expire on Jan 21, 2027" in page.locator("#expiring").inner_text()
     assert problems == []
+
+
+def test_an_expired_token_is_replaced_in_the_demo_without_the_member_noticing(open_page):
+    # given: the tab still holds a token that no longer works (they last 15 minutes)
+    stale = (
+        "sessionStorage.setItem('loyalty.memberToken', 'eyJ.expired.token');"
+        "sessionStorage.setItem('loyalty.demoMember', 'cust-0002');"
+    )
+    opening, problems = open_page
+    # when
+    page = opening(DESKTOP, prepare=lambda page: page.add_init_script(script=stale))
+    # then: the page minted a fresh token for the same member and shows it
+    assert page.locator("body").get_attribute("data-member") == "cust-0002"
+    assert page.locator("#picker-member").input_value() == "cust-0002"
+    assert page.locator("#tier-badge").inner_text() == "Member"
+    assert problems == []
