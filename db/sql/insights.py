@@ -20,7 +20,8 @@ from domain.insights import Granularity, InsightsRange, LedgerGroup
 _MARK = re.compile(r"\{p\}")
 
 
-def _numbered(text: str, postgres: bool) -> str:
+def numbered(text: str, postgres: bool) -> str:
+    """A text's `{p}` marks as the dialect's placeholders."""
     if not postgres:
         return text.replace("{p}", "?")
     counter = iter(range(1, 1000))
@@ -34,7 +35,7 @@ async def _rows(name: str, text: str, params: list[Any]) -> list[dict[str, Any]]
     postgres = is_postgres()
     sql = _MADE.get((name, postgres))
     if sql is None:
-        sql = _MADE[(name, postgres)] = _numbered(text, postgres)
+        sql = _MADE[(name, postgres)] = numbered(text, postgres)
     return list(await connections.get("default").execute_query_dict(sql, params))
 
 
@@ -52,12 +53,11 @@ def _lite_instant(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class BucketRow:
+class DayGroup:
+    """A ledger group (domain.insights.LedgerGroup) within one bucket, by the bucket's start."""
+
     start: date
-    earned: int
-    spent: int
-    expired: int
-    active: int
+    group: LedgerGroup
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ class TierOrders:
 class Facts:
     """Everything the insights are computed from, as the statements returned it."""
 
-    ledger: list[LedgerGroup]
-    buckets: list[BucketRow]
+    ledger: list[DayGroup]
+    active_by_bucket: dict[date, int]
     members: MemberTotals
     segments: list[tuple[str, int]]
     tiers: list[TierRow]
@@ -104,28 +104,23 @@ class Facts:
     rewards: list[dict[str, Any]]
 
 
-async def _series(
-    programme_id: int, span: InsightsRange, zone: str, bounds: list[tuple[date, datetime, datetime]]
-) -> list[BucketRow]:
+async def _by_bucket(
+    name: str,
+    texts_of: tuple[str, str],
+    programme_id: int,
+    span: InsightsRange,
+    zone: str,
+    bounds: list[tuple[date, datetime, datetime]],
+) -> list[dict[str, Any]]:
+    """A statement whose rows carry their bucket (`day`), in the dialect's way of finding it."""
     where = [programme_id, span.starts, span.ends]
     if is_postgres():
         unit = {Granularity.DAY: "day", Granularity.WEEK: "week", Granularity.MONTH: "month"}
-        rows = await _rows("series", texts.SERIES_PG, [unit[span.granularity], zone, *where])
-    else:
-        buckets = orjson.dumps(
-            [[d.isoformat(), _lite_instant(lo), _lite_instant(hi)] for d, lo, hi in bounds]
-        ).decode()
-        rows = await _rows("series", texts.SERIES_LITE, [buckets, *where])
-    return [
-        BucketRow(
-            _day(r["day"]),
-            _int(r["earned"]),
-            _int(r["spent"]),
-            _int(r["expired"]),
-            _int(r["active"]),
-        )
-        for r in rows
-    ]
+        return await _rows(name, texts_of[0], [unit[span.granularity], zone, *where])
+    buckets = orjson.dumps(
+        [[d.isoformat(), _lite_instant(lo), _lite_instant(hi)] for d, lo, hi in bounds]
+    ).decode()
+    return await _rows(name, texts_of[1], [buckets, *where])
 
 
 async def facts(
@@ -137,9 +132,8 @@ async def facts(
     """Read every figure's rows for `span`, the statements side by side on the pool."""
     p, start, end = programme_id, span.starts, span.ends
     gathered: list[Any] = await asyncio.gather(
-        _rows("ledger", texts.LEDGER, [p, start, end]),
-        _series(p, span, zone, bounds),
-        _rows("active", texts.ACTIVE_MEMBERS, [p, start, end]),
+        _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, zone, bounds),
+        _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, zone, bounds),
         _rows("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
         _rows("segments", texts.SEGMENTS, [p]),
         _rows("distribution", texts.DISTRIBUTION, [p, end, p, end, end, p]),
@@ -151,20 +145,25 @@ async def facts(
         _rows("rewards", texts.REWARDS, [p, start, end]),
     )
     (
-        ledger, buckets, active, members, segments, tiers, migrations, by_tier, referrals,
+        ledger, active, members, segments, tiers, migrations, by_tier, referrals,
         coupons, campaigns, rewards,
     ) = gathered  # fmt: skip
     totals = members[0]
+    active_by_bucket = {_day(r["day"]): _int(r["active"]) for r in active if r["day"] is not None}
+    active_in_range = sum(_int(r["active"]) for r in active if r["day"] is None)
     return Facts(
         ledger=[
-            LedgerGroup(r["kind"], r["reference_type"], bool(r["credit"]), _int(r["points"]))
+            DayGroup(
+                _day(r["day"]),
+                LedgerGroup(r["kind"], r["reference_type"], bool(r["credit"]), _int(r["points"])),
+            )
             for r in ledger
         ],
-        buckets=buckets,
+        active_by_bucket=active_by_bucket,
         members=MemberTotals(
             _int(totals["total"]),
             _int(totals["new"]),
-            _int(active[0]["active"]),
+            active_in_range,
             _int(totals["available"]),
             _int(totals["pending"]),
         ),
