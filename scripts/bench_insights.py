@@ -31,7 +31,7 @@ from db.sql import insights_texts as texts
 from db.sql.insights import numbered
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
-from domain.insights import check_range
+from domain.insights import bucket_bounds, check_range
 from domain.points import DEMO_POLICY
 from domain.tiers import TierDraft
 from services import insights
@@ -147,12 +147,14 @@ async def seed(members: int, rows: int) -> Principal:
 
 async def explain(principal: Principal) -> None:
     """The plans of the ledger statements for the year, to see how the ledger is read."""
-    span = check_range(YEAR_FIRST, YEAR_LAST, "DAY", ZoneInfo("Asia/Shanghai"))
+    zone = ZoneInfo("Asia/Shanghai")
+    span = check_range(YEAR_FIRST, YEAR_LAST, "DAY", zone)
+    firsts = [lo for _day, lo, _hi in bucket_bounds(span, zone)]
     db = connections.get("default")
     p, start, end = principal.programme_id, span.starts, span.ends
     for name, text, params in (
-        ("ledger", texts.LEDGER_PG, ["day", "Asia/Shanghai", p, start, end]),
-        ("active", texts.ACTIVE_PG, ["day", "Asia/Shanghai", p, start, end]),
+        ("ledger", texts.LEDGER_PG, [firsts, p, start, end]),
+        ("active", texts.ACTIVE_PG, [firsts, p, start, end]),
         ("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
     ):
         sql = numbered(text, postgres=True)

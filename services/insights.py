@@ -118,7 +118,7 @@ async def programme_insights(
     zone = zone_of(programme)
     span = check_range(first, last, granularity, zone)
     bounds = bucket_bounds(span, zone)
-    facts = await insights_sql.facts(programme.id, span, programme.timezone, bounds)
+    facts = await insights_sql.facts(programme.id, span, bounds)
     policy = policy_of(programme)
 
     flows = point_flows([g.group for g in facts.ledger])

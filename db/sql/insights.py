@@ -15,7 +15,7 @@ from tortoise import connections
 
 from db.connection import is_postgres
 from db.sql import insights_texts as texts
-from domain.insights import Granularity, InsightsRange, LedgerGroup
+from domain.insights import InsightsRange, LedgerGroup
 
 _MARK = re.compile(r"\{p\}")
 
@@ -109,31 +109,33 @@ async def _by_bucket(
     texts_of: tuple[str, str],
     programme_id: int,
     span: InsightsRange,
-    zone: str,
     bounds: list[tuple[date, datetime, datetime]],
 ) -> list[dict[str, Any]]:
-    """A statement whose rows carry their bucket (`day`), in the dialect's way of finding it."""
+    """A statement whose rows carry their bucket's number (`day`: 1, 2, ...), found in the
+    dialect's way; returned with `day` as the bucket's first day."""
     where = [programme_id, span.starts, span.ends]
     if is_postgres():
-        unit = {Granularity.DAY: "day", Granularity.WEEK: "week", Granularity.MONTH: "month"}
-        return await _rows(name, texts_of[0], [unit[span.granularity], zone, *where])
-    buckets = orjson.dumps(
-        [[d.isoformat(), _lite_instant(lo), _lite_instant(hi)] for d, lo, hi in bounds]
-    ).decode()
-    return await _rows(name, texts_of[1], [buckets, *where])
+        rows = await _rows(name, texts_of[0], [[lo for _d, lo, _hi in bounds], *where])
+    else:
+        buckets = orjson.dumps(
+            [[_lite_instant(lo), _lite_instant(hi)] for _d, lo, hi in bounds]
+        ).decode()
+        rows = await _rows(name, texts_of[1], [buckets, *where])
+    return [
+        {**r, "day": bounds[int(r["day"]) - 1][0] if r["day"] is not None else None} for r in rows
+    ]
 
 
 async def facts(
     programme_id: int,
     span: InsightsRange,
-    zone: str,
     bounds: list[tuple[date, datetime, datetime]],
 ) -> Facts:
     """Read every figure's rows for `span`, the statements side by side on the pool."""
     p, start, end = programme_id, span.starts, span.ends
     gathered: list[Any] = await asyncio.gather(
-        _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, zone, bounds),
-        _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, zone, bounds),
+        _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, bounds),
+        _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, bounds),
         _rows("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
         _rows("segments", texts.SEGMENTS, [p]),
         _rows("distribution", texts.DISTRIBUTION, [p, end, p, end, end, p]),
