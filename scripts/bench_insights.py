@@ -5,6 +5,7 @@ insights for the year at MONTH and DAY granularity, timed through the service (e
 statement and the assembly; not the HTTP layer), a few runs each.
 
     .venv/bin/python scripts/bench_insights.py [--members N] [--rows N] [--runs N] [--explain]
+        [--reuse  (with LOYALTY_BENCH_INSIGHTS_DB: time what an earlier run seeded there)]
 
 The database: LOYALTY_BENCH_INSIGHTS_DB names one on the bench server (created when missing,
 kept afterwards; each run adds a programme of its own); by default a scratch database is made
@@ -164,12 +165,22 @@ async def explain(principal: Principal) -> None:
             print("   ", row["QUERY PLAN"])
 
 
-async def main(members: int, rows: int, runs: int, show_plans: bool) -> None:
+async def seeded() -> Principal:
+    """The last programme a run seeded in the named database (--reuse)."""
+    found = await connections.get("default").execute_query_dict(
+        "SELECT max(id) AS id FROM programmes WHERE code LIKE 'insights-%'"
+    )
+    if found[0]["id"] is None:
+        raise SystemExit("--reuse: no seeded programme in this database")
+    return Principal(programme_id=found[0]["id"], role=Role.ADMIN, key_id=1)
+
+
+async def main(members: int, rows: int, runs: int, show_plans: bool, reuse: bool) -> None:
     async with bench_database() as url:
         await migrate(url)
         await open_database(url)
         try:
-            principal = await seed(members, rows)
+            principal = await (seeded() if reuse else seed(members, rows))
             if show_plans:
                 await explain(principal)
             for granularity in ("MONTH", "DAY"):
@@ -197,5 +208,8 @@ if __name__ == "__main__":
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--explain", action="store_true", help="print the ledger plans")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the last seeded programme of the named db"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.members, args.rows, args.runs, args.explain))
+    asyncio.run(main(args.members, args.rows, args.runs, args.explain, args.reuse))

@@ -136,6 +136,7 @@ async def facts(
     gathered: list[Any] = await asyncio.gather(
         _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, bounds),
         _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, bounds),
+        _rows("active_members", texts.ACTIVE_MEMBERS, [p, start, end]),
         _rows("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
         _rows("segments", texts.SEGMENTS, [p]),
         _rows("distribution", texts.DISTRIBUTION, [p, end, p, end, end, p]),
@@ -147,12 +148,12 @@ async def facts(
         _rows("rewards", texts.REWARDS, [p, start, end]),
     )
     (
-        ledger, active, members, segments, tiers, migrations, by_tier, referrals,
+        ledger, active, active_members, members, segments, tiers, migrations, by_tier, referrals,
         coupons, campaigns, rewards,
     ) = gathered  # fmt: skip
     totals = members[0]
-    active_by_bucket = {_day(r["day"]): _int(r["active"]) for r in active if r["day"] is not None}
-    active_in_range = sum(_int(r["active"]) for r in active if r["day"] is None)
+    active_by_bucket = {_day(r["day"]): _int(r["active"]) for r in active}
+    active_in_range = _int(active_members[0]["active"])
     return Facts(
         ledger=[
             DayGroup(

@@ -47,19 +47,24 @@ LEDGER_LITE = (
     "GROUP BY b.day, t.kind, t.reference_type, t.amount > 0"
 )
 
-# Active members per bucket, and in the whole range (the row with a null day): each
-# (bucket, member) pair once, counted twice over. params: bucket params, programme, start, end
-_ACTIVE_COUNTS = (
-    "SELECT day, COUNT(*) AS active FROM pairs GROUP BY day "
-    "UNION ALL SELECT NULL, COUNT(DISTINCT member_id) FROM pairs"
-)
+# Active members per bucket: each (bucket, member) pair once, counted by bucket (hashed, not
+# sorted). params: bucket params, programme, start, end
+_PAIRS = "SELECT {day} AS day, t.member_id AS member_id FROM point_transactions t {join}"
 ACTIVE_PG = (
-    f"WITH pairs AS (SELECT DISTINCT {_DAY_PG} AS day, t.member_id AS member_id "
-    f"FROM point_transactions t WHERE {IN_RANGE} AND {ACTIVE}) {_ACTIVE_COUNTS}"
+    "SELECT p.day AS day, COUNT(*) AS active FROM ("
+    + _PAIRS.format(day=_DAY_PG, join="")
+    + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
 )
 ACTIVE_LITE = (
-    f"WITH {_BUCKETS_LITE}, pairs AS (SELECT DISTINCT b.day AS day, t.member_id AS member_id "
-    f"FROM point_transactions t {_JOIN_LITE} WHERE {IN_RANGE} AND {ACTIVE}) {_ACTIVE_COUNTS}"
+    f"WITH {_BUCKETS_LITE} SELECT p.day AS day, COUNT(*) AS active FROM ("
+    + _PAIRS.format(day="b.day", join=_JOIN_LITE)
+    + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
+)
+# Active members in the whole range (its own statement: it runs beside the one above).
+# params: programme, start, end
+ACTIVE_MEMBERS = (
+    "SELECT COUNT(*) AS active FROM (SELECT t.member_id FROM point_transactions t "
+    f"WHERE {IN_RANGE} AND {ACTIVE} GROUP BY t.member_id) m"
 )
 
 # Registered by the end and not erased by then; new within the range. The balances at the end
