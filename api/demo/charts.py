@@ -45,8 +45,9 @@ STYLE = Style(
 BASE = {
     "js": [],
     "style": STYLE,
-    "width": 640,
-    "height": 400,
+    # narrow enough that the labels stay readable at a phone's width
+    "width": 480,
+    "height": 340,
     "explicit_size": False,
     "legend_at_bottom": True,
     "legend_at_bottom_columns": 3,
@@ -55,6 +56,7 @@ BASE = {
     "margin": 12,
     # pygal's own estimate leaves the bottom legend's last row cut off
     "margin_bottom": 40,
+    "margin_right": 28,  # room for the last value label of a horizontal axis
     "max_scale": 6,
     "truncate_label": 28,
 }
@@ -92,7 +94,8 @@ def _bucket_label(start: str, granularity: str) -> str:
 
 
 def _chart(kind: Callable[..., Any], **config: Any) -> Any:
-    return kind(**{**BASE, "value_formatter": _thousands, **config})
+    """Counts unless told otherwise: whole numbers, and no 0.2 steps on the axis."""
+    return kind(**{**BASE, "value_formatter": _thousands, "order_min": 0, **config})
 
 
 def tier_distribution(insights: dict[str, Any]) -> Any:
@@ -155,13 +158,18 @@ def rates(insights: dict[str, Any]) -> Any:
     behaviour = insights["behaviour"]
     figures = (
         ("Participation", insights["members"]["participationRate"]),
-        ("Redemption (spent / earned)", insights["points"]["redemptionRate"]),
-        ("Breakage (expired / earned)", insights["points"]["breakage"]),
+        ("Redemption", insights["points"]["redemptionRate"]),
+        ("Breakage", insights["points"]["breakage"]),
         ("Repeat purchase", behaviour["repeatPurchaseRate"]),
         ("Referral conversion", behaviour["referrals"]["conversionRate"]),
     )
     chart = _chart(
-        pygal.HorizontalBar, show_legend=False, value_formatter=_percent, print_values=True
+        pygal.HorizontalBar,
+        show_legend=False,
+        value_formatter=_percent,
+        order_min=None,
+        print_values=True,
+        print_zeroes=False,  # a 0% printed at a bar's start would cover the bar's label
     )
     figures = figures[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [name for name, _ in figures]
@@ -176,6 +184,7 @@ def liability(insights: dict[str, Any]) -> Any:
         pygal.Bar,
         show_legend=False,
         print_values=True,
+        print_zeroes=False,
         x_title=f"Cash value {cash:,.2f} {insights['currency']}",
     )
     chart.x_labels = ["Available", "Pending"]

@@ -87,7 +87,7 @@ async def test_the_page_and_its_files_have_nothing_inline(http):
     assert "<style" not in html and " style=" not in html
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert len(assets) == 4 and all(a.startswith("/demo/admin/") for a in assets)
+    assert len(assets) == 5 and all(a.startswith("/demo/admin/") for a in assets)
     for asset in assets:
         response = await http.get(asset)
         assert response.status_code == 200, asset
