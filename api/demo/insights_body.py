@@ -71,6 +71,7 @@ def _list_of(item: Any, *, limit: int = MAX_ITEMS) -> Check:
             raise _fail(path, f"a list of at most {limit} items")
         return [_check(item, element, f"{path}[{i}]") for i, element in enumerate(value)]
 
+    check.item = item  # type: ignore[attr-defined]  # what a test compares with the page's query
     return check
 
 

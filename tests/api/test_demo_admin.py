@@ -4,18 +4,22 @@ nothing inline (a strict CSP must not break it), and POST /demo/admin/charts dra
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 
 import httpx
 import orjson
 import pytest
+from graphql import build_schema, parse, validate
 
 from api.app import create_app
 from api.demo import charts
 from api.demo.admin import MAX_CHARTS_BODY
+from api.demo.insights_body import SPEC
 from tests.fixtures.graphql import test_settings as settings_with
 from tests.fixtures.insights import INSIGHTS, insights
+from tests.fixtures.servers import PROJECT
 
 JSON = {"Content-Type": "application/json"}
 
@@ -110,3 +114,34 @@ async def test_with_demo_pages_off_there_is_no_dashboard():
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         assert (await client.get("/demo/admin")).status_code == 404
         assert (await client.post("/demo/admin/charts", json=INSIGHTS)).status_code == 404
+
+
+def page_query() -> str:
+    """The query admin.js sends (written there as a list of JSON strings, one per line)."""
+    script = (PROJECT / "api/demo/static/admin/admin.js").read_text()
+    lines = script.split("var QUERY = [", 1)[1].split('].join("\\n")', 1)[0]
+    return "\n".join(json.loads(line.strip().rstrip(",")) for line in lines.strip().splitlines())
+
+
+def test_the_page_asks_for_every_field_the_charts_read_and_the_schema_has():
+    # given: the page's query and the schema as checked in
+    document = parse(page_query())
+    schema = build_schema((PROJECT / "schema.graphql").read_text())
+    # then: it is a valid query of this schema
+    assert validate(schema, document) == []
+
+    def fields(selection_set) -> dict[str, object]:
+        return {
+            node.name.value: fields(node.selection_set) if node.selection_set else None
+            for node in selection_set.selections
+        }
+
+    def spec_fields(spec) -> object:
+        if callable(spec) and hasattr(spec, "item"):
+            return spec_fields(spec.item)
+        return {k: spec_fields(v) for k, v in spec.items()} if isinstance(spec, dict) else None
+
+    [operation] = document.definitions
+    asked = fields(operation.selection_set)["programmeInsights"]
+    # and: the charts route's checks ask for exactly what the page sends
+    assert asked == spec_fields(SPEC)
