@@ -58,7 +58,7 @@ BASE = {
     "margin_bottom": 40,
     "margin_right": 28,  # room for the last value label of a horizontal axis
     "max_scale": 6,
-    "truncate_label": 28,
+    "truncate_label": 22,  # long names are cut (with …); the table has them whole
 }
 
 SOURCE_NAMES = {
