@@ -19,6 +19,9 @@ import pygal
 from pygal.style import Style
 
 SVG_NS = "http://www.w3.org/2000/svg"
+# Serialised without a prefix (`<svg xmlns=...>`, not `<ns0:svg>`); ElementTree's
+# default_namespace refuses pygal's unprefixed attributes, so the prefix is registered, as
+# pygal itself registers xlink's.
 ET.register_namespace("", SVG_NS)
 # The most campaigns a chart shows (by points awarded); the table lists them all.
 TOP_CAMPAIGNS = 12
