@@ -23,6 +23,8 @@ SVG_NS = "http://www.w3.org/2000/svg"
 # default_namespace refuses pygal's unprefixed attributes, so the prefix is registered, as
 # pygal itself registers xlink's.
 ET.register_namespace("", SVG_NS)
+# Names longer than this are cut (with …) in a chart; the table has them whole.
+SHORT = 22
 # The most campaigns a chart shows (by points awarded); the table lists them all.
 TOP_CAMPAIGNS = 12
 
@@ -33,10 +35,10 @@ STYLE = Style(
     foreground_strong="#111111",
     foreground_subtle="#666666",
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    value_font_size=13,
+    label_font_size=15,
+    major_label_font_size=15,
+    legend_font_size=15,
+    value_font_size=14,
     no_data_font_size=28,
     opacity=".85",
     opacity_hover=".95",
@@ -61,7 +63,7 @@ BASE = {
     "margin_bottom": 40,
     "margin_right": 28,  # room for the last value label of a horizontal axis
     "max_scale": 6,
-    "truncate_label": 22,  # long names are cut (with …); the table has them whole
+    "truncate_label": SHORT,
 }
 
 SOURCE_NAMES = {
@@ -82,6 +84,12 @@ SOURCE_NAMES = {
 
 def _named(code: str) -> str:
     return SOURCE_NAMES.get(code, code.replace("_", " ").capitalize())
+
+
+def _short(name: str) -> str:
+    """pygal cuts long labels on a vertical axis only (truncate_label): on a horizontal bar
+    chart a long name would squeeze the plot to nothing."""
+    return name if len(name) <= SHORT else name[: SHORT - 1] + "…"
 
 
 def _percent(value: float) -> str:
@@ -116,7 +124,8 @@ def tier_migrations(insights: dict[str, Any]) -> Any:
     chart = _chart(pygal.HorizontalBar, height=max(300, 60 + 34 * len(moves)))
     moves = moves[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [
-        f"{names.get(m['fromCode'], m['fromCode'])} → {names.get(m['toCode'], m['toCode'])}"
+        f"{_short(names.get(m['fromCode'], m['fromCode']))} → "
+        f"{_short(names.get(m['toCode'], m['toCode']))}"
         for m in moves
     ]
     if moves:
@@ -172,7 +181,9 @@ def rates(insights: dict[str, Any]) -> Any:
         value_formatter=_percent,
         order_min=None,
         print_values=True,
-        print_zeroes=False,  # a 0% printed at a bar's start would cover the bar's label
+        # at the bar's end, not its middle: a small rate's value would cover its label
+        print_values_position="top",
+        print_zeroes=False,
     )
     figures = figures[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [name for name, _ in figures]
@@ -207,7 +218,7 @@ def campaigns(insights: dict[str, Any]) -> Any:
     top = sorted(insights["campaigns"], key=lambda c: -c["points"])[:TOP_CAMPAIGNS]
     chart = _chart(pygal.HorizontalBar, show_legend=False, height=max(300, 60 + 34 * len(top)))
     top = top[::-1]  # pygal draws the first bar at the bottom
-    chart.x_labels = [c["name"] for c in top]
+    chart.x_labels = [_short(c["name"]) for c in top]
     if top:
         chart.add("Points awarded", [c["points"] for c in top])
     return chart
@@ -216,7 +227,7 @@ def campaigns(insights: dict[str, Any]) -> Any:
 def _by_kind(rows: list[dict[str, Any]], key: str) -> Any:
     chart = _chart(pygal.HorizontalBar, show_legend=False, height=max(300, 60 + 34 * len(rows)))
     rows = rows[::-1]  # pygal draws the first bar at the bottom
-    chart.x_labels = [_named(row[key]) for row in rows]
+    chart.x_labels = [_short(_named(row[key])) for row in rows]
     if rows:
         chart.add("Points", [row["points"] for row in rows])
     return chart

@@ -134,7 +134,7 @@ def test_a_hostile_label_is_drawn_as_text_never_as_markup(change: dict[str, Any]
         assert not [a for e in root.iter() for a in e.attrib if a.startswith("on")], name
         assert "<script" not in svg and "<img" not in svg, name
     texts = " ".join("".join(parsed(svg).itertext()) for svg in drawn.values())
-    assert "alert(" in texts  # the label is there, as text
+    assert re.search(r"<(script|/svg|b)", texts)  # the label is there (maybe cut), as text
 
 
 CHECKS = {

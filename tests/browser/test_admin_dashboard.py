@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from api.demo.charts import CHARTS
-from tests.browser.test_graphiql import CHROMIUM
+from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM
 from tests.fixtures.insights import INSIGHTS, insights
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
@@ -82,6 +82,37 @@ def browser_page(request, demo_server):
             yield page, request.param, problems
         finally:
             browser.close()
+
+
+def test_the_dashboard_draws_every_chart_and_table_for_the_demo_programme(
+    demo_server, browser_page
+):
+    base, keys = demo_server
+    admin_key = keys["LOYALTY_ADMIN_KEY"]
+    page, width_name, problems = browser_page
+    # given: the dashboard, opened with no key in its URL
+    page.goto(base + "/demo/admin")
+    assert page.input_value("#granularity") == "MONTH"
+    assert page.input_value("#from") < page.input_value("#to")
+    # when: the user enters the demo admin key and loads
+    page.fill("#key", admin_key)
+    page.click("#load")
+    page.locator("#panels .panel").first.wait_for(timeout=30_000)
+    # then: every chart is an SVG with data points, every table has rows
+    for name in CHARTS:
+        panel = page.locator(f"#panel-{name}")
+        assert panel.locator("svg").count() == 1, name
+        assert panel.locator(DATA_POINTS).count() > 0, f"{name}: no data point drawn"
+        assert panel.locator("tbody tr:not(.empty)").count() > 0, f"{name}: an empty table"
+    assert "Could not" not in page.inner_text("#status")
+    # the key stays in the tab's session storage, never in the address
+    assert admin_key not in page.url
+    assert page.evaluate("sessionStorage.getItem('loyalty.demo.adminKey')") == admin_key
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / f"admin-dashboard-{WIDTHS[width_name]}.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 20_000
+    assert problems == []
 
 
 KEYS = {
