@@ -139,7 +139,7 @@ def _over_time(insights: dict[str, Any], **config: Any) -> Any:
     many = len(series) > 40
     chart = _chart(
         pygal.Line,
-        x_label_rotation=30,
+        x_label_rotation=45 if many else 30,  # full dates at 30° run into each other
         include_x_axis=True,
         show_dots=not many,
         show_minor_x_labels=not many,
