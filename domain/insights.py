@@ -196,9 +196,9 @@ def check_range(first: date, last: date, granularity: str, zone: ZoneInfo) -> In
     if first > last:
         errors.add("from", "`from` is after `to`")
     elif (last - first).days + 1 > MAX_RANGE_DAYS:
-        errors.add("to", f"a range covers at most {MAX_RANGE_DAYS} days (3 years)")
+        errors.add("to", f"`to` is more than {MAX_RANGE_DAYS} days (3 years) from `from`")
     if granularity not in Granularity.__members__:
-        errors.add("granularity", "must be DAY, WEEK or MONTH")
+        errors.add("granularity", "`granularity` must be DAY, WEEK or MONTH")
     errors.raise_if_any()
     return InsightsRange(
         first,

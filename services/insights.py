@@ -12,7 +12,7 @@ from db.sql import insights as insights_sql
 from domain.auth import Principal
 from domain.insights import (
     Granularity,
-    InsightsRange,
+    LedgerGroup,
     bucket_bounds,
     cash_value,
     check_range,
@@ -118,10 +118,10 @@ async def programme_insights(
     zone = zone_of(programme)
     span = check_range(first, last, granularity, zone)
     bounds = bucket_bounds(span, zone)
-    facts = await insights_sql.facts(programme.id, span, programme.timezone, bounds)
+    facts = await insights_sql.facts(programme.id, span, bounds)
     policy = policy_of(programme)
 
-    flows = point_flows(facts.ledger)
+    flows = point_flows([g.group for g in facts.ledger])
     totals = facts.members
     points = PointsInsights(
         earned=flows.earned,
@@ -174,7 +174,7 @@ async def programme_insights(
         ],
         campaigns=facts.campaigns,
         rewards=facts.rewards,
-        series=_series(span, bounds, facts.buckets),
+        series=_series(bounds, facts),
     )
 
 
@@ -201,18 +201,22 @@ def _behaviour(facts: insights_sql.Facts, tiers: dict[int, insights_sql.TierRow]
 
 
 def _series(
-    span: InsightsRange,
-    bounds: list[tuple[date, datetime, datetime]],
-    rows: list[insights_sql.BucketRow],
+    bounds: list[tuple[date, datetime, datetime]], facts: insights_sql.Facts
 ) -> list[Bucket]:
-    """Every bucket of the range, the empty ones with zeros."""
-    found = {r.start: r for r in rows}
+    """Every bucket of the range, the empty ones with zeros; each classified as the totals are."""
+    groups: dict[date, list[LedgerGroup]] = {}
+    for row in facts.ledger:
+        groups.setdefault(row.start, []).append(row.group)
     series = []
     for start, _lo, _hi in bounds:
-        row = found.get(start)
+        flows = point_flows(groups.get(start, []))
         series.append(
-            Bucket(start, row.earned, row.spent, row.expired, row.active)
-            if row
-            else Bucket(start, 0, 0, 0, 0)
+            Bucket(
+                start,
+                flows.earned,
+                flows.spent,
+                flows.expired,
+                facts.active_by_bucket.get(start, 0),
+            )
         )
     return series

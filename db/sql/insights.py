@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from tortoise import connections
 
 from db.connection import is_postgres
 from db.sql import insights_texts as texts
-from domain.insights import Granularity, InsightsRange, LedgerGroup
+from domain.insights import InsightsRange, LedgerGroup
 
 _MARK = re.compile(r"\{p\}")
+T = TypeVar("T")
 
 
-def _numbered(text: str, postgres: bool) -> str:
+def numbered(text: str, postgres: bool) -> str:
+    """A text's `{p}` marks as the dialect's placeholders."""
     if not postgres:
         return text.replace("{p}", "?")
     counter = iter(range(1, 1000))
@@ -30,12 +33,22 @@ def _numbered(text: str, postgres: bool) -> str:
 _MADE: dict[tuple[str, bool], str] = {}
 
 
+# At most this many of one request's statements at a time: the rest of the pool stays free for
+# other requests while an admin reads a year.
+SIDE_BY_SIDE = 2
+
+
 async def _rows(name: str, text: str, params: list[Any]) -> list[dict[str, Any]]:
     postgres = is_postgres()
     sql = _MADE.get((name, postgres))
     if sql is None:
-        sql = _MADE[(name, postgres)] = _numbered(text, postgres)
+        sql = _MADE[(name, postgres)] = numbered(text, postgres)
     return list(await connections.get("default").execute_query_dict(sql, params))
+
+
+async def _in_turn(turns: asyncio.Semaphore, read: Awaitable[T]) -> T:
+    async with turns:
+        return await read
 
 
 def _int(value: Any) -> int:
@@ -52,12 +65,11 @@ def _lite_instant(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class BucketRow:
+class DayGroup:
+    """A ledger group (domain.insights.LedgerGroup) within one bucket, by the bucket's start."""
+
     start: date
-    earned: int
-    spent: int
-    expired: int
-    active: int
+    group: LedgerGroup
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,8 @@ class TierOrders:
 class Facts:
     """Everything the insights are computed from, as the statements returned it."""
 
-    ledger: list[LedgerGroup]
-    buckets: list[BucketRow]
+    ledger: list[DayGroup]
+    active_by_bucket: dict[date, int]
     members: MemberTotals
     segments: list[tuple[str, int]]
     tiers: list[TierRow]
@@ -104,42 +116,40 @@ class Facts:
     rewards: list[dict[str, Any]]
 
 
-async def _series(
-    programme_id: int, span: InsightsRange, zone: str, bounds: list[tuple[date, datetime, datetime]]
-) -> list[BucketRow]:
+async def _by_bucket(
+    name: str,
+    texts_of: tuple[str, str],
+    programme_id: int,
+    span: InsightsRange,
+    bounds: list[tuple[date, datetime, datetime]],
+) -> list[dict[str, Any]]:
+    """A statement whose rows carry their bucket's number (`day`: 1, 2, ...), found in the
+    dialect's way; returned with `day` as the bucket's first day."""
     where = [programme_id, span.starts, span.ends]
     if is_postgres():
-        unit = {Granularity.DAY: "day", Granularity.WEEK: "week", Granularity.MONTH: "month"}
-        rows = await _rows("series", texts.SERIES_PG, [unit[span.granularity], zone, *where])
+        rows = await _rows(name, texts_of[0], [[lo for _d, lo, _hi in bounds], *where])
     else:
         buckets = orjson.dumps(
-            [[d.isoformat(), _lite_instant(lo), _lite_instant(hi)] for d, lo, hi in bounds]
+            [[_lite_instant(lo), _lite_instant(hi)] for _d, lo, hi in bounds]
         ).decode()
-        rows = await _rows("series", texts.SERIES_LITE, [buckets, *where])
+        rows = await _rows(name, texts_of[1], [buckets, *where])
     return [
-        BucketRow(
-            _day(r["day"]),
-            _int(r["earned"]),
-            _int(r["spent"]),
-            _int(r["expired"]),
-            _int(r["active"]),
-        )
-        for r in rows
+        {**r, "day": bounds[int(r["day"]) - 1][0] if r["day"] is not None else None} for r in rows
     ]
 
 
 async def facts(
     programme_id: int,
     span: InsightsRange,
-    zone: str,
     bounds: list[tuple[date, datetime, datetime]],
 ) -> Facts:
     """Read every figure's rows for `span`, the statements side by side on the pool."""
     p, start, end = programme_id, span.starts, span.ends
-    gathered: list[Any] = await asyncio.gather(
-        _rows("ledger", texts.LEDGER, [p, start, end]),
-        _series(p, span, zone, bounds),
-        _rows("active", texts.ACTIVE_MEMBERS, [p, start, end]),
+    turns = asyncio.Semaphore(SIDE_BY_SIDE)
+    reads: list[Awaitable[Any]] = [
+        _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, bounds),
+        _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, bounds),
+        _rows("active_members", texts.ACTIVE_MEMBERS, [p, start, end]),
         _rows("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
         _rows("segments", texts.SEGMENTS, [p]),
         _rows("distribution", texts.DISTRIBUTION, [p, end, p, end, end, p]),
@@ -149,22 +159,29 @@ async def facts(
         _rows("coupons", texts.COUPONS, [start, end, start, end, start, end, start, end, p, end]),
         _rows("campaigns", texts.CAMPAIGNS, [start, end, p, end, end, start]),
         _rows("rewards", texts.REWARDS, [p, start, end]),
-    )
+    ]
+    # the costliest first (the ledger's three), so the short ones fill in beside them
+    gathered: list[Any] = await asyncio.gather(*(_in_turn(turns, read) for read in reads))
     (
-        ledger, buckets, active, members, segments, tiers, migrations, by_tier, referrals,
+        ledger, active, active_members, members, segments, tiers, migrations, by_tier, referrals,
         coupons, campaigns, rewards,
     ) = gathered  # fmt: skip
     totals = members[0]
+    active_by_bucket = {_day(r["day"]): _int(r["active"]) for r in active}
+    active_in_range = _int(active_members[0]["active"])
     return Facts(
         ledger=[
-            LedgerGroup(r["kind"], r["reference_type"], bool(r["credit"]), _int(r["points"]))
+            DayGroup(
+                _day(r["day"]),
+                LedgerGroup(r["kind"], r["reference_type"], bool(r["credit"]), _int(r["points"])),
+            )
             for r in ledger
         ],
-        buckets=buckets,
+        active_by_bucket=active_by_bucket,
         members=MemberTotals(
             _int(totals["total"]),
             _int(totals["new"]),
-            _int(active[0]["active"]),
+            active_in_range,
             _int(totals["available"]),
             _int(totals["pending"]),
         ),

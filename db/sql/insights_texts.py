@@ -1,35 +1,14 @@
 """The statement texts of programme insights (db/sql/insights.py runs them): aggregates over
 one programme's rows in a range of instants [start, end). `{p}` marks the next parameter
-(numbered $1, $2 ... on PostgreSQL, `?` on SQLite). Where the dialects differ — only the
-series' buckets — both texts are here side by side.
+(numbered $1, $2 ... on PostgreSQL, `?` on SQLite). Where the dialects differ — only in how a
+ledger row finds its bucket — both texts are here side by side.
 
-The ledger conditions are built from domain/insights.py's kinds, so the series counts what
-the totals count (domain.insights.flow_of says the same in Python)."""
+The ledger is read as sums by bucket, kind, reference type and sign, so the totals and each
+bucket are classified by the same rules (domain.insights.point_flows)."""
 
 from __future__ import annotations
 
-from domain.insights import (
-    EARNING_KINDS,
-    EXPIRY_KIND,
-    REVERSAL_KIND,
-    SPENDING_KINDS,
-)
-
-
-def _in(kinds: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{k}'" for k in kinds) + ")"
-
-
 AVAILABLE = "t.bucket = 'AVAILABLE'"
-EARNED = (
-    f"{AVAILABLE} AND (t.kind IN {_in(EARNING_KINDS)} "
-    f"OR (t.kind = '{REVERSAL_KIND}' AND t.amount < 0))"
-)
-SPENT = (
-    f"{AVAILABLE} AND (t.kind IN {_in(SPENDING_KINDS)} "
-    f"OR (t.kind = '{REVERSAL_KIND}' AND t.amount > 0))"
-)
-EXPIRED = f"{AVAILABLE} AND t.kind = '{EXPIRY_KIND}'"
 # A member's own earning or spending: a spend, a transfer either way, or a credit of earned
 # points — except the row that makes an order's pending points available when its return
 # window closes (the order counted when it was recorded, on its pending row).
@@ -39,39 +18,53 @@ ACTIVE = (
 )
 IN_RANGE = "t.programme_id = {p} AND t.created_at >= {p} AND t.created_at < {p}"
 
-# params: programme, start, end
-LEDGER = (
-    "SELECT t.kind AS kind, t.reference_type AS reference_type, t.amount > 0 AS credit, "
-    "SUM(t.amount) AS points FROM point_transactions t "
-    f"WHERE {IN_RANGE} AND {AVAILABLE} "
-    "GROUP BY t.kind, t.reference_type, t.amount > 0"
+# Each row's bucket, as its number (1, 2, ...) among the buckets the domain worked out in the
+# programme's zone: on PostgreSQL by width_bucket over the buckets' first instants (a binary
+# search, cheaper than a time zone conversion per row); params: those instants. SQLite by a
+# join on each bucket's [lo, hi); params: the buckets as JSON [[lo, hi], ...] (UTC text as
+# SQLite stores it).
+_DAY_PG = "width_bucket(t.created_at, CAST({p} AS timestamptz[]))"
+_BUCKETS_LITE = (
+    "b AS (SELECT CAST(key AS INTEGER) + 1 AS day, json_extract(value, '$[0]') AS lo, "
+    "json_extract(value, '$[1]') AS hi FROM json_each({p}))"
+)
+_JOIN_LITE = "JOIN b ON t.created_at >= b.lo AND t.created_at < b.hi"
+
+# The range's AVAILABLE rows summed by bucket, kind, reference type and sign: a few rows per
+# bucket, which domain.insights classifies (earned by source, spent by use, expired) for the
+# totals and for each bucket alike. params: bucket params, programme, start, end
+_LEDGER_SUMS = (
+    "t.kind AS kind, t.reference_type AS reference_type, t.amount > 0 AS credit, "
+    "SUM(t.amount) AS points"
+)
+LEDGER_PG = (
+    f"SELECT {_DAY_PG} AS day, {_LEDGER_SUMS} FROM point_transactions t "
+    f"WHERE {IN_RANGE} AND {AVAILABLE} GROUP BY 1, 2, 3, 4"
+)
+LEDGER_LITE = (
+    f"WITH {_BUCKETS_LITE} SELECT b.day AS day, {_LEDGER_SUMS} FROM point_transactions t "
+    f"{_JOIN_LITE} WHERE {IN_RANGE} AND {AVAILABLE} "
+    "GROUP BY b.day, t.kind, t.reference_type, t.amount > 0"
 )
 
+# Active members per bucket: each (bucket, member) pair once, counted by bucket (hashed, not
+# sorted). params: bucket params, programme, start, end
+_PAIRS = "SELECT {day} AS day, t.member_id AS member_id FROM point_transactions t {join}"
+ACTIVE_PG = (
+    "SELECT p.day AS day, COUNT(*) AS active FROM ("
+    + _PAIRS.format(day=_DAY_PG, join="")
+    + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
+)
+ACTIVE_LITE = (
+    f"WITH {_BUCKETS_LITE} SELECT p.day AS day, COUNT(*) AS active FROM ("
+    + _PAIRS.format(day="b.day", join=_JOIN_LITE)
+    + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
+)
+# Active members in the whole range (its own statement: it runs beside the one above).
 # params: programme, start, end
 ACTIVE_MEMBERS = (
-    f"SELECT COUNT(DISTINCT t.member_id) AS active FROM point_transactions t "
-    f"WHERE {IN_RANGE} AND {ACTIVE}"
-)
-
-_SERIES_SUMS = (
-    f"SUM(CASE WHEN {EARNED} THEN t.amount ELSE 0 END) AS earned, "
-    f"SUM(CASE WHEN {SPENT} THEN -t.amount ELSE 0 END) AS spent, "
-    f"SUM(CASE WHEN {EXPIRED} THEN -t.amount ELSE 0 END) AS expired, "
-    f"COUNT(DISTINCT CASE WHEN {ACTIVE} THEN t.member_id END) AS active"
-)
-# params: unit ('day' | 'week' | 'month'), time zone, programme, start, end.
-# date_trunc('week', ...) starts weeks on Monday, as the domain does.
-SERIES_PG = (
-    "SELECT CAST(date_trunc({p}, t.created_at AT TIME ZONE {p}) AS date) AS day, "
-    f"{_SERIES_SUMS} FROM point_transactions t WHERE {IN_RANGE} GROUP BY 1"
-)
-# params: the buckets as JSON [[day, lo, hi], ...] (UTC text as SQLite stores it), programme,
-# start, end. SQLite knows no time zones: each row finds its bucket by the instants.
-SERIES_LITE = (
-    "WITH b AS (SELECT json_extract(value, '$[0]') AS day, json_extract(value, '$[1]') AS lo, "
-    "json_extract(value, '$[2]') AS hi FROM json_each({p})) "
-    f"SELECT b.day AS day, {_SERIES_SUMS} FROM point_transactions t "
-    f"JOIN b ON t.created_at >= b.lo AND t.created_at < b.hi WHERE {IN_RANGE} GROUP BY b.day"
+    "SELECT COUNT(*) AS active FROM (SELECT t.member_id FROM point_transactions t "
+    f"WHERE {IN_RANGE} AND {ACTIVE} GROUP BY t.member_id) m"
 )
 
 # Registered by the end and not erased by then; new within the range. The balances at the end
