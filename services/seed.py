@@ -1,5 +1,6 @@
-"""The demo programme: the six Taobao-shop tiers with benefits, about fifty members and a
-coupon catalogue with a few coupons already in wallets."""
+"""The demo programme: the six Taobao-shop tiers with benefits, about fifty members, a
+coupon catalogue with a few coupons already in wallets, and a year of their activity on the
+sandbox's test clock (services/seed_history.py), which ends at the real now."""
 
 from __future__ import annotations
 

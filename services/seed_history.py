@@ -1,17 +1,19 @@
 """The demo programme's year (services/seed.py calls it once): twelve months of activity,
 each fact booked through the services when the sandbox's test clock reaches it.
 
-The clock starts a year back. Facts are done in time order, and every week the clock stops
-for the periodic jobs as `loyalty run-jobs` runs them: orders complete after their return
-window (an invited member's first one rewards the inviter), points expire, tiers are judged
-at the end of their validity periods and monthly coupons are issued. The clock ends at the
-real now. Nothing is written around the services, so every member's ledger adds up."""
+The clock starts a year back. Facts are done in time order (the clock moves once a day, to
+the day's end), and every 30 days it stops for the periodic jobs as `loyalty run-jobs` runs
+them: orders complete after their return window (an invited member's first one rewards the
+inviter), points expire, tiers are judged at the end of their validity periods (quarterly in
+the demo) and monthly coupons are issued. The clock ends at the real now. Nothing is written
+around the services, so every member's ledger adds up."""
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from db.models import Coupon, Member, Programme, RewardRedemption
 from domain.auth import Principal
@@ -23,7 +25,7 @@ from domain.points import OrderLine, Payment, PaymentMethod
 from domain.recommendations.synthetic import Dataset, SyntheticOrder
 from services import programmes as programme_service
 from services.campaigns import admin as campaign_admin
-from services.clock import now_of, zone_of
+from services.clock import now_of, wall_now, zone_of
 from services.coupons import checkout
 from services.jobs import JobReport, run_programme
 from services.points import activity
@@ -76,7 +78,7 @@ class Year:
                 next_jobs += JOBS_EVERY
             await self.move(min(self.end, self._day_end(when)))
             await step()
-        await self._jobs(self.end)
+        await self._jobs(max(self.end, wall_now()))  # the clock ends at the real now
 
     def _day_end(self, when: datetime) -> datetime:
         """The last second of `when`'s local day: the clock moves once for a day's facts
@@ -115,21 +117,17 @@ def plan_year(
     start = year.start
     first_day = [n for n, (_, joined) in data.members.items() if joined <= start]
     for n, (_, joined) in sorted(data.members.items()):
-        year.at(joined, _step(register, n))
-    year.at(start + timedelta(minutes=1), lambda: _welcome(year, first_day))
+        year.at(joined, partial(register, n))
+    year.at(start + timedelta(minutes=1), partial(_welcome, year, first_day))
     for n in first_day:
         if n % 6 == 0 and n - 1 in first_day:
-            year.at(start + timedelta(minutes=2), lambda n=n: _refer(year, n, n - 1))  # type: ignore[misc]
+            year.at(start + timedelta(minutes=2), partial(_refer, year, n, n - 1))
     for i, order in enumerate(data.orders):
         _plan_order(year, data, i, order)
     for month in range(13):
         _plan_month(year, data, month)
     partner.plan(year)
     _plan_finished_campaign(year)
-
-
-def _step(register: Callable[[int], Awaitable[None]], n: int) -> Step:
-    return lambda: register(n)
 
 
 async def _welcome(year: Year, members: list[int]) -> None:
@@ -165,15 +163,15 @@ def _plan_order(year: Year, data: Dataset, i: int, order: SyntheticOrder) -> Non
     if order.placed_at < year.start:
         return
     use_coupon = i % 3 == 0 and sum(x.amount for x in lines) >= COUPON_FLOOR
-    year.at(order.placed_at, lambda: _order(year, i, ref, order, lines, use_coupon))
+    year.at(order.placed_at, partial(_order, year, i, ref, order, lines, use_coupon))
     if i % 10 == 3:
         back = [ReturnLine(lines[0].sku, 1)]
         year.at(
             order.placed_at + timedelta(days=5),
-            lambda: _return(year, i, ref, back),
+            partial(_return, year, i, ref, back),
         )
     elif i % 6 == 1:
-        year.at(order.placed_at + timedelta(days=65), lambda: _review(year, i, ref, lines[0].sku))
+        year.at(order.placed_at + timedelta(days=65), partial(_review, year, i, ref, lines[0].sku))
 
 
 async def _order(
@@ -239,9 +237,9 @@ async def _review(year: Year, i: int, ref: str, sku: str) -> None:
 
 
 def _plan_month(year: Year, data: Dataset, month: int) -> None:
-    """Check-ins in the first days of the month (a seven-day streak for every fourth member,
-    three days for the next; lapsed members only in the first quarter) and, on the 20th,
-    a reward for members with the points for one."""
+    """Check-ins in the first days of the month for every tenth member (a seven-day streak
+    each quarter, two days otherwise; lapsed members only in the first quarter) and, on the
+    20th, a reward for every sixth member with the points for one."""
     base = add_months(year.start, month).replace(hour=1, minute=0, second=0, microsecond=0)
     for n, (kind, joined) in data.members.items():
         days = (7 if month % 3 == 0 else 2) if n % 10 == 1 else 0
@@ -251,9 +249,9 @@ def _plan_month(year: Year, data: Dataset, month: int) -> None:
             at = base + timedelta(days=day)
             # never on the last day: a member checks in today (README) as on any day
             if joined < at < year.end - timedelta(days=1):
-                year.at(at, lambda n=n, month=month, day=day: _check_in(year, n, month, day))  # type: ignore[misc]
+                year.at(at, partial(_check_in, year, n, month, day))
         if n % 6 == 0 and month:
-            year.at(base + timedelta(days=19), lambda n=n, month=month: _reward(year, n, month))  # type: ignore[misc]
+            year.at(base + timedelta(days=19), partial(_reward, year, n, month))
 
 
 async def _check_in(year: Year, n: int, month: int, day: int) -> None:
@@ -274,7 +272,7 @@ async def _reward(year: Year, n: int, month: int) -> None:
     key = f"seed-reward-{n}-{month}"
     if spendable >= 1_200 and month % 2:
         row = await _redeem(year, n, "TUMBLER", key)
-        year.at(year.clock + timedelta(days=3), lambda: _settle(year, row.id, key))
+        year.at(year.clock + timedelta(days=3), partial(_settle, year, row.id, key))
     elif spendable >= 500 and month % 4 == 0:
         await _redeem(year, n, "COUPON-10PCT", key)
     elif spendable >= 500:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from domain.auth import Principal, Role
@@ -37,7 +38,7 @@ class DemoPartner:
     def plan(self, year: Year) -> None:
         if not self.members:
             return
-        year.at(year.start + timedelta(days=40), lambda: self._create(year))
+        year.at(year.start + timedelta(days=40), partial(self._create, year))
         for day in CREDIT_DAYS:
             for n in self.members:
                 year.at(year.start + timedelta(days=day, hours=3), self._credit_step(day, n))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from db.models import (
     Campaign,
     CampaignAward,
@@ -90,3 +92,18 @@ async def test_the_first_member_has_a_tier_points_a_wallet_and_a_streak(monkeypa
     assert await TierChange.filter(member_id=first.id).exists()
     streaks = await CheckIn.filter(member_id=first.id).values_list("streak", flat=True)
     assert max(streaks) == 7
+
+
+async def test_only_a_sandbox_clock_starts_in_the_past():
+    from domain.clock import ProgrammeMode
+    from domain.errors import ValidationFailed
+    from services.clock import now_of
+    from tests.fixtures.factories import create_programme
+
+    back = wall_now() - timedelta(days=365)
+    sandbox = await create_programme(clock_at=back)
+    assert now_of(sandbox) == back and sandbox.created_at == back
+    with pytest.raises(ValidationFailed):
+        await create_programme(mode=ProgrammeMode.LIVE, clock_at=back)
+    with pytest.raises(ValidationFailed):
+        await create_programme(clock_at=wall_now() + timedelta(days=1))
