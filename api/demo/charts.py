@@ -109,6 +109,13 @@ def _chart(kind: Callable[..., Any], **config: Any) -> Any:
     return kind(**{**BASE, "value_formatter": _thousands, "order_min": 0, **config})
 
 
+def _across(bars: int, **config: Any) -> Any:
+    """Horizontal bars, as tall as their number needs; four steps on the value axis, where
+    six labels such as 300,000 would run into each other."""
+    height = max(300, 60 + 34 * bars)
+    return _chart(pygal.HorizontalBar, height=height, max_scale=4, **config)
+
+
 def tier_distribution(insights: dict[str, Any]) -> Any:
     tiers = insights["tiers"]["distribution"]
     chart = _chart(pygal.Bar, show_legend=False)
@@ -121,7 +128,7 @@ def tier_distribution(insights: dict[str, Any]) -> Any:
 def tier_migrations(insights: dict[str, Any]) -> Any:
     names = {t["code"]: t["name"] for t in insights["tiers"]["distribution"]}
     moves = insights["tiers"]["migrations"]
-    chart = _chart(pygal.HorizontalBar, height=max(300, 60 + 34 * len(moves)))
+    chart = _across(len(moves))
     moves = moves[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [
         f"{_short(names.get(m['fromCode'], m['fromCode']))} → "
@@ -216,7 +223,7 @@ def segments(insights: dict[str, Any]) -> Any:
 
 def campaigns(insights: dict[str, Any]) -> Any:
     top = sorted(insights["campaigns"], key=lambda c: -c["points"])[:TOP_CAMPAIGNS]
-    chart = _chart(pygal.HorizontalBar, show_legend=False, height=max(300, 60 + 34 * len(top)))
+    chart = _across(len(top), show_legend=False)
     top = top[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [_short(c["name"]) for c in top]
     if top:
@@ -225,7 +232,7 @@ def campaigns(insights: dict[str, Any]) -> Any:
 
 
 def _by_kind(rows: list[dict[str, Any]], key: str) -> Any:
-    chart = _chart(pygal.HorizontalBar, show_legend=False, height=max(300, 60 + 34 * len(rows)))
+    chart = _across(len(rows), show_legend=False)
     rows = rows[::-1]  # pygal draws the first bar at the bottom
     chart.x_labels = [_short(_named(row[key])) for row in rows]
     if rows:
