@@ -27,8 +27,10 @@ async def create(
     timezone: str = "UTC",
     mode: ProgrammeMode,
     points_policy: PointsPolicy = NEUTRAL_POLICY,
+    clock_at: datetime | None = None,
 ) -> Programme:
-    """A new programme starts from the neutral points policy unless it is given another."""
+    """A new programme starts from the neutral points policy unless it is given another. A
+    sandbox's test clock may start in the past (`clock_at`: the demo starts a year back)."""
     errors = Collector()
     if not CODE_RE.fullmatch(code):
         errors.add("code", "2-64 characters: lower-case letters, digits and -")
@@ -38,6 +40,8 @@ async def create(
         errors.add("currency", "must be an ISO 4217 code such as CNY")
     if timezone not in available_timezones():
         errors.add("timezone", "must be an IANA time zone such as Asia/Shanghai")
+    if clock_at is not None and (mode is not ProgrammeMode.SANDBOX or clock_at > wall_now()):
+        errors.add("clockAt", "only a sandbox's test clock may start, and not in the future")
     errors.raise_if_any()
     if await programme_repo.get_by_code(code):
         raise AlreadyExists(f"programme {code} exists", field="code")
@@ -47,7 +51,7 @@ async def create(
         currency=currency,
         timezone=timezone,
         mode=mode,
-        now=wall_now(),
+        now=clock_at or wall_now(),
         points_policy=points_policy.to_json(),
     )
 

@@ -1,11 +1,12 @@
-"""The demo programme: the six Taobao-shop tiers with benefits, about fifty members and a
-coupon catalogue with a few coupons already in wallets."""
+"""The demo programme: the six Taobao-shop tiers with benefits, about fifty members, a
+coupon catalogue with a few coupons already in wallets, and a year of their activity on the
+sandbox's test clock (services/seed_history.py), which ends at the real now."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
@@ -17,26 +18,28 @@ from domain.campaign_edits import Action
 from domain.campaigns import CapPeriod, Trigger
 from domain.clock import ProgrammeMode
 from domain.coupons import AutoIssue, CouponKind, Template
-from domain.points import DEMO_POLICY, OrderLine, Payment, PaymentMethod
+from domain.points import DEMO_POLICY
 from domain.recommendations.synthetic import generate
+from domain.tier_rules import Window
 from domain.tiers import BenefitKind, TierDraft
 from services import keys as key_service
 from services import members as member_service
 from services import programmes as programme_service
+from services import tier_policy
 from services import tiers as tier_service
 from services.campaigns import admin as campaign_admin
 from services.challenges.seed import seed_challenges
-from services.clock import now_of
+from services.clock import now_of, wall_now
 from services.coupons import issuance as coupon_issuance
 from services.coupons import templates as coupon_templates
 from services.coupons.templates import TemplateInput
 from services.keys import IssuedKey
 from services.members import ProfileInput
-from services.points import orders as order_service
-from services.points.orders import OrderInput
 from services.recommendations import catalogue
 from services.recommendations.build import build
 from services.rewards.demo import seed_rewards
+from services.seed_history import Year, plan_year, year_start
+from services.seed_partners import DemoPartner
 
 DEMO_CODE = "demo"
 YUAN = 100  # minor units
@@ -50,6 +53,9 @@ DEMO_TIERS = [
     ("CROWN", "Crown", 3_000),
     ("SUPER", "Super", 10_000),
 ]
+
+# Judged every quarter on the last six months' qualifying spend.
+DEMO_TIER_POLICY = {"window": Window.ROLLING_MONTHS, "window_months": 6, "validity_months": 3}
 
 # tier code -> (benefit code, title, kind, value); values in basis points or counts
 DEMO_BENEFITS: dict[str, list[tuple[str, str, BenefitKind, int]]] = {
@@ -215,6 +221,7 @@ async def seed_demo(*, member_count: int = 50) -> SeedResult:
 
 
 async def _seed(member_count: int) -> SeedResult:
+    wall = wall_now()
     programme = await programme_service.create(
         code=DEMO_CODE,
         name="Demo Shop",
@@ -222,12 +229,57 @@ async def _seed(member_count: int) -> SeedResult:
         timezone="Asia/Shanghai",
         mode=ProgrammeMode.SANDBOX,
         points_policy=DEMO_POLICY,
+        clock_at=year_start(wall),
     )
     admin_key = await key_service.create_key(programme.id, Role.ADMIN, label="demo admin")
     storefront_key = await key_service.create_key(
         programme.id, Role.STOREFRONT, label="demo storefront"
     )
     admin = Principal(programme_id=programme.id, role=Role.ADMIN, key_id=admin_key.id)
+    await _seed_tiers(admin)
+    data = generate(members=member_count, seed=20261122, now=wall)
+    await catalogue.upsert(admin, list(data.products.values()), idempotency_key="seed-products")
+    await _seed_coupons(admin)
+    await seed_rewards(admin)
+    await _seed_campaigns(admin, programme, wall)
+    rng = random.Random(20261122)
+    profiles = {n: _profile(rng, n) for n in range(1, member_count + 1)}
+
+    async def register(n: int) -> None:
+        await member_service.register(
+            admin,
+            external_id=f"cust-{n:04d}",
+            profile=profiles[n],
+            idempotency_key=f"seed-member-{n}",
+        )
+
+    year = Year(admin, programme, end=wall)
+    linked = [n for n in range(1, min(member_count, 3) + 1) if data.members[n][1] <= year.start]
+    plan_year(year, data, register, DemoPartner(linked))
+    await year.run()
+    await _seed_wallets(admin, member_count)
+    programme = await Programme.get(id=programme.id)
+    await seed_challenges(admin, programme, coupon_code="10PCT")
+    # a first build, so recommendations and segments show at once
+    await build(programme)
+    return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
+
+
+def _profile(rng: random.Random, n: int) -> ProfileInput:
+    given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+    return ProfileInput(
+        display_name=f"{family} {given}",
+        email=f"{given.lower()}.{family.lower()}{n}@example.com",
+        phone=f"+86 138 {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
+        birthday=f"{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+        consent_marketing=rng.random() < 0.6,
+        consent_profiling=rng.random() < 0.7,
+    )
+
+
+async def _seed_tiers(admin: Principal) -> None:
+    """The six tiers with their benefits, judged every quarter on the last six months' spend
+    (so members who lapse move down within the demo's year)."""
     for rank, (code, name, yuan) in enumerate(DEMO_TIERS):
         draft = TierDraft(code, name, rank, yuan * YUAN, yuan * YUAN if rank else None)
         await tier_service.upsert_tier(admin, draft, idempotency_key=f"seed-tier-{code}")
@@ -242,36 +294,17 @@ async def _seed(member_count: int) -> SeedResult:
                 description="",
                 idempotency_key=f"seed-benefit-{code}-{benefit_code}",
             )
-    rng = random.Random(20261122)
-    for n in range(1, member_count + 1):
-        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
-        await member_service.register(
-            admin,
-            external_id=f"cust-{n:04d}",
-            profile=ProfileInput(
-                display_name=f"{family} {given}",
-                email=f"{given.lower()}.{family.lower()}{n}@example.com",
-                phone=f"+86 138 {rng.randrange(1000, 9999)} {rng.randrange(1000, 9999)}",
-                birthday=f"{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
-                consent_marketing=rng.random() < 0.6,
-                consent_profiling=rng.random() < 0.7,
-            ),
-            idempotency_key=f"seed-member-{n}",
-        )
-    await _seed_coupons(admin, member_count)
-    await seed_rewards(admin)
-    await _seed_campaigns(admin, programme)
-    await seed_challenges(admin, programme, coupon_code="10PCT")
-    await _seed_purchases(admin, programme, member_count)
-    return SeedResult(True, programme.id, [admin_key, storefront_key], member_count)
+    await tier_policy.change(admin, DEMO_TIER_POLICY, idempotency_key="seed-tier-policy")
 
 
-async def _seed_campaigns(admin: Principal, programme: Programme) -> None:
+async def _seed_campaigns(admin: Principal, programme: Programme, wall: datetime) -> None:
     """The member day (double points on the 8th, at most 500 extra points a month) and double
-    check-in points at weekends, running for a year from the seeding, so the demo's orders
-    and check-ins show campaigns at work."""
-    now = now_of(programme)
-    window = {"startsAt": now - timedelta(days=1), "endsAt": now + timedelta(days=365)}
+    check-in points at weekends, running through the demo's year and a year beyond, so its
+    orders and check-ins show campaigns at work."""
+    window = {
+        "startsAt": now_of(programme) - timedelta(days=1),
+        "endsAt": wall + timedelta(days=365),
+    }
     for code, changes in (
         (
             "MEMBER-DAY",
@@ -300,35 +333,7 @@ async def _seed_campaigns(admin: Principal, programme: Programme) -> None:
         await campaign_admin.change_status(admin, code, Action.ACTIVATE)
 
 
-async def _seed_purchases(admin: Principal, programme: Programme, member_count: int) -> None:
-    """The generated catalogue and purchase history (domain/recommendations/synthetic.py)
-    for the demo members, then a first build, so recommendations and segments show at once.
-    The orders are pending (their return window is open): run-jobs completes them once the
-    test clock has moved 30 days."""
-    data = generate(members=member_count, seed=20261122, now=now_of(programme))
-    await catalogue.upsert(admin, list(data.products.values()), idempotency_key="seed-products")
-    for n, order in enumerate(data.orders):
-        lines = [
-            OrderLine(sku, data.products[sku].category, price, quantity, False)
-            for sku, quantity, price in order.lines
-        ]
-        total = sum(line.amount for line in lines)
-        await order_service.record(
-            admin,
-            OrderInput(
-                order_ref=f"demo-{n + 1:05d}",
-                member_external_id=f"cust-{order.member:04d}",
-                placed_at=order.placed_at,
-                currency=None,
-                lines=lines,
-                payments=[Payment(PaymentMethod.CARD, total)],
-            ),
-            idempotency_key=f"seed-order-{n}",
-        )
-    await build(await Programme.get(id=programme.id))
-
-
-async def _seed_coupons(admin: Principal, member_count: int) -> None:
+async def _seed_coupons(admin: Principal) -> None:
     made = {}
     for code, title, kind, fields in DEMO_COUPONS:
         rules = {k: v for k, v in fields.items() if k != "eligible_tier_codes"}
@@ -344,11 +349,15 @@ async def _seed_coupons(admin: Principal, member_count: int) -> None:
             ),
             idempotency_key=f"seed-coupon-{code}",
         )
+
+
+async def _seed_wallets(admin: Principal, member_count: int) -> None:
+    """The first coupons in the first wallets, at the end of the year (valid from now)."""
     for code, count in DEMO_WALLET.items():
         members = [f"cust-{n:04d}" for n in range(1, min(count, member_count) + 1)]
         await coupon_issuance.grant(
             admin,
-            template_id=made[code].id,
+            template_id=await coupon_templates.id_of(admin, None, code),
             member_external_ids=members,
             idempotency_key=f"seed-wallet-{code}",
         )
