@@ -290,8 +290,8 @@ async def _reward(year: Year, n: int, month: int) -> None:
     if spendable >= 1_200 and month % 2:
         row = await _redeem(year, n, "TUMBLER", key)
         year.at(year.clock + timedelta(days=3), partial(_settle, year, row.id, key))
-    elif spendable >= 500 and month % 4 == 0:
-        await _redeem(year, n, "COUPON-10PCT", key)
+    elif spendable >= 500 and month % 4 == 0 and not await _holds(member, "10PCT"):
+        await _redeem(year, n, "COUPON-10PCT", key)  # its template allows one per member
     elif spendable >= 500:
         ref = f"demo-tea-{n}-{month}"
         row = await _redeem(year, n, "TEA-SET", key, order_ref=ref, cash=30 * 100)
@@ -300,6 +300,10 @@ async def _reward(year: Year, n: int, month: int) -> None:
         await fulfilment.fulfil(
             year.admin, redemption_id=row.id, tracking_ref=None, idempotency_key=f"{key}-fulfil"
         )
+
+
+async def _holds(member: Member, template_code: str) -> bool:
+    return await Coupon.filter(member_id=member.id, template__code=template_code).exists()
 
 
 async def _redeem(
