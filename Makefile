@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
 	eval-recommendations bench-recommendations bench bench-events fuzz mutation audit-http \
-	lint-schema bench-export bench-webhooks bench-scale bench-workers bench-campaigns
+	lint-schema bench-export bench-webhooks bench-scale bench-workers bench-campaigns \
+	bench-insights
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -81,6 +82,11 @@ bench-ledger: install
 ## How long run-jobs takes to judge 10,000 members whose tier validity ended (PostgreSQL).
 bench-tiers: install
 	$(BIN)/python scripts/bench_tier_jobs.py
+
+## programmeInsights for a year on PostgreSQL: 100,000 members, 1,000,000 ledger rows (MONTH, DAY).
+## A scratch database unless LOYALTY_BENCH_INSIGHTS_DB names one (kept). BENCH_ARGS: --runs N --explain
+bench-insights: install
+	$(BIN)/python scripts/bench_insights.py $(BENCH_ARGS)
 
 ## Exporting a member with 100,000 ledger rows: time, size, peak memory while streaming.
 bench-export: install

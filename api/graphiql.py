@@ -127,7 +127,7 @@ GraphQL endpoint. Running in <strong>{mode}</strong> mode.</p>
 """
 
 
-def _demo_storefront_key(data_dir: Path) -> str | None:
+def demo_storefront_key(data_dir: Path) -> str | None:
     """The key `loyalty seed-demo` wrote, if it ran with this data directory."""
     try:
         lines = (data_dir / "demo-keys.env").read_text().splitlines()
@@ -141,7 +141,7 @@ def _demo_storefront_key(data_dir: Path) -> str | None:
 
 
 def page(settings: Settings) -> str:
-    key = _demo_storefront_key(settings.data_dir)
+    key = demo_storefront_key(settings.data_dir)
     headers = {"Authorization": f"Bearer {key}" if key else "Bearer <a storefront key>"}
     setup = {
         "endpoint": "/graphql",

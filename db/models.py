@@ -196,7 +196,12 @@ class PointTransaction(Model):
 
     class Meta:
         table = "point_transactions"
-        indexes = (("member", "id"), ("programme", "reference_type", "reference"))
+        # the last: a range of a programme's ledger (insights), and what it moved after a day
+        indexes = (
+            ("member", "id"),
+            ("programme", "reference_type", "reference"),
+            ("programme", "created_at"),
+        )
 
 
 class PointLot(Model):
@@ -271,7 +276,11 @@ class Order(Model):
     class Meta:
         table = "orders"
         unique_together = (("programme", "order_ref"),)
-        indexes = (("programme", "status", "matures_at"), ("member", "placed_at"))
+        indexes = (
+            ("programme", "status", "matures_at"),
+            ("member", "placed_at"),
+            ("programme", "placed_at"),  # a range of a programme's orders (insights)
+        )
 
 
 class OrderLine(Model):
@@ -456,7 +465,8 @@ class TierChange(Model):
 
     class Meta:
         table = "tier_changes"
-        indexes = (("member", "id"),)
+        # the second: a range of a programme's moves, and who moved after a day (insights)
+        indexes = (("member", "id"), ("programme", "at"))
 
 
 class CouponTemplate(Model):

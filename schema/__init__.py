@@ -24,6 +24,7 @@ from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.gifts import GiftMutation
 from schema.input_checks import install as install_input_checks
+from schema.insights import InsightsQuery
 from schema.keys import KeyMutation, KeyQuery
 from schema.limits import MAX_BATCH, extensions
 from schema.members import MemberMutation, MemberQuery
@@ -79,6 +80,7 @@ Query = merge_types(
         WebhookQuery,
         PartnerQuery,
         RewardRedemptionQuery,
+        InsightsQuery,
     ),
 )
 Query.__strawberry_definition__.description = (

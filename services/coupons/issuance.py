@@ -232,6 +232,15 @@ async def issue_for_reward(
     return int(coupons[0].id)
 
 
+async def check_reward_coupon(programme_id: int, member: Member, template_id: int) -> None:
+    """A COUPON reward's template keeps its own rules for the member (its tiers, its per-member
+    limit), counted under the member's lock: a reward is one more way to get the coupon, not
+    a way around them. A retired or closed template is refused when the coupon is issued."""
+    template = await coupon_repo.get_template(programme_id, template_id)
+    if template is not None:
+        await _check_members(template, rules_of(template), [member], "code")
+
+
 async def campaign_coupon_would_issue(
     programme_id: int, template_code: str, *, now: datetime
 ) -> bool:

@@ -40,7 +40,7 @@ from domain.rewards.redemption import (
 from services import events as event_service
 from services import members as member_service
 from services.clock import now_of, zone_of
-from services.coupons.issuance import Holder, issue_for_reward
+from services.coupons.issuance import Holder, check_reward_coupon, issue_for_reward
 from services.idempotency import run_once
 from services.partners.access import NotLinked
 from services.points.ledger import (
@@ -122,6 +122,7 @@ async def quote_for(
     errors.raise_if_any()
     programme = await programme_repo.get(principal.programme_id)
     reward = await _reward(programme.id, code)
+    check_items(reward, quantity)  # a quote for what redeemReward would refuse is no quote
     priced = quote(reward, quantity, programme.currency)
     member = await member_service.target(principal, member_external_id)
     return RewardQuote(priced, spendable(member) >= priced.points)
@@ -251,6 +252,9 @@ async def redeem(
         require_spendable(member, priced.points, field="quantity")
         if reward.kind is RewardKind.PARTNER:
             await _check_partner(reward, member)
+        if reward.kind is RewardKind.COUPON:
+            assert reward.coupon_template_id is not None
+            await check_reward_coupon(programme.id, member, reward.coupon_template_id)
         await _take_stock(reward, quantity)
         now = now_of(programme)
         row = await repo.insert(

@@ -39,14 +39,16 @@ async def test_a_budget_cut_waits_for_an_order_spending_it_and_then_sees_what_it
     # transaction still open
     code = (await active_campaign(gql, admin, limits={"budget": 1_000}))["code"]
     row = await CampaignRow.get(programme_id=programme.id, code=code)
-    release = asyncio.Event()
+    spent, release = asyncio.Event(), asyncio.Event()
 
     async def order_spending() -> None:
         async with in_transaction():
             assert await campaign_repo.spend_budget(row.id, 100)
+            spent.set()
             await release.wait()
 
     order = asyncio.create_task(order_spending())
+    await spent.wait()  # the order holds the campaign's row before the admin comes
     # when an admin cuts the budget to 50 meanwhile, and the order commits while it waits
     cut = asyncio.create_task(update(gql, admin, code, limits={"budget": 50}))
     await _until_someone_waits_for_a_lock()

@@ -394,3 +394,6 @@ async def test_several_items_of_a_coupon_or_code_reward_are_not_paid_for_one(
     # then refused (a redemption holds one coupon or code): not 150 points for one
     assert codes(result) == ["VALIDATION"], result
     await untouched(member, reward, stock=5, available=1_000)
+    # and no quote prices them either
+    body = await gql(QUOTE, {"code": reward.code, "q": 3, "e": member.external_id}, auth=admin)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["VALIDATION"], body

@@ -114,6 +114,30 @@ async def test_a_coupon_reward_lands_in_the_wallet_and_is_fulfilled_at_once(
     assert await Event.filter(member_id=member.id, type="coupon.issued").count() == 1
 
 
+async def test_a_coupon_reward_keeps_its_templates_limit_per_member(
+    gql, programme, make_member, keys
+):
+    # given a coupon template a member may hold once, sold as a reward with no limit of its own
+    admin, storefront = keys
+    member = await _funded(gql, make_member, programme, admin)
+    template = await create_template(gql, admin, perMemberLimit=1)
+    template_id = (await CouponTemplate.get(programme_id=programme.id, code=template["code"])).id
+    reward = await make_reward(
+        programme, kind="COUPON", coupon_template_id=template_id, points_price=50
+    )
+    first = await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
+    assert first["__typename"] == "RewardRedemptionSuccess", first
+    ledger_before = await PointTransaction.filter(member_id=member.id).count()
+    stock_before = (await reward_row(reward)).stock_left
+    # when the member buys it a second time
+    second = await redeem(gql, storefront, reward.code, memberExternalId=member.external_id)
+    # then the template's limit refuses it, and nothing of it is written
+    assert codes(second) == ["LIMIT_REACHED"]
+    assert await redemption_count(reward) == 1
+    assert (await reward_row(reward)).stock_left == stock_before
+    assert await PointTransaction.filter(member_id=member.id).count() == ledger_before
+
+
 async def test_a_digital_reward_hands_over_a_code_at_once(gql, programme, make_member, keys):
     admin, storefront = keys
     member = await _funded(gql, make_member, programme, admin)
