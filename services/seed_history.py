@@ -122,12 +122,29 @@ def plan_year(
     for n in first_day:
         if n % 6 == 0 and n - 1 in first_day:
             year.at(start + timedelta(minutes=2), partial(_refer, year, n, n - 1))
-    for i, order in enumerate(data.orders):
+    for i, order in enumerate([*data.orders, *_growing(year, data)]):
         _plan_order(year, data, i, order)
     for month in range(13):
         _plan_month(year, data, month)
     partner.plan(year)
     _plan_finished_campaign(year)
+
+
+def _growing(year: Year, data: Dataset) -> list[SyntheticOrder]:
+    """Orders on top of the generated ones for every tenth member (from the 7th) still buying:
+    more each month of the year's second half, one a month at first and three at the end."""
+    skus = sorted(data.products)
+    made = []
+    for n, (kind, joined) in sorted(data.members.items()):
+        if n % 10 != 7 or kind not in ("active", "intermittent") or joined > year.start:
+            continue
+        for month in range(6, 12):
+            base = add_months(year.start, month)
+            for k in range((month - 4) // 2):
+                sku = skus[(n * 31 + month * 7 + k * 13) % len(skus)]
+                at = base + timedelta(days=3 + 9 * k, hours=4)
+                made.append(SyntheticOrder(n, at, ((sku, 1, data.products[sku].price),)))
+    return made
 
 
 async def _welcome(year: Year, members: list[int]) -> None:
@@ -273,8 +290,8 @@ async def _reward(year: Year, n: int, month: int) -> None:
     if spendable >= 1_200 and month % 2:
         row = await _redeem(year, n, "TUMBLER", key)
         year.at(year.clock + timedelta(days=3), partial(_settle, year, row.id, key))
-    elif spendable >= 500 and month % 4 == 0:
-        await _redeem(year, n, "COUPON-10PCT", key)
+    elif spendable >= 500 and month % 4 == 0 and not await _holds(member, "10PCT"):
+        await _redeem(year, n, "COUPON-10PCT", key)  # its template allows one per member
     elif spendable >= 500:
         ref = f"demo-tea-{n}-{month}"
         row = await _redeem(year, n, "TEA-SET", key, order_ref=ref, cash=30 * 100)
@@ -283,6 +300,10 @@ async def _reward(year: Year, n: int, month: int) -> None:
         await fulfilment.fulfil(
             year.admin, redemption_id=row.id, tracking_ref=None, idempotency_key=f"{key}-fulfil"
         )
+
+
+async def _holds(member: Member, template_code: str) -> bool:
+    return await Coupon.filter(member_id=member.id, template__code=template_code).exists()
 
 
 async def _redeem(

@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from services.seed import DEMO_TIERS
 from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM
 from tests.fixtures.graphql import JWT_SECRET, WEBHOOK_KEY
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 PAGE = "/demo/member"
+DEMO_TIER_NAMES = {name for _, name, _ in DEMO_TIERS}
 # Only the server's own files; nothing inline, no eval: the page must not need more.
 STRICT_CSP = "default-src 'self'"
 PHONE = {"width": 390, "height": 844}
@@ -181,9 +183,10 @@ def test_the_page_shows_the_demo_members_tier_and_points_at_both_widths(open_pag
         page = opening(viewport)
         # then: the member's tier, its progress and points are shown
         assert page.locator("body").get_attribute("data-member") == "cust-0001"
-        assert page.locator("#tier-badge").inner_text() == "Member"
-        assert "more to reach Silver" in page.locator("#progress-text").inner_text()
-        assert figure(page, "pending") > 0  # the seeded orders' points
+        # (the demo's year of orders has moved the member up; where to depends on the date)
+        assert page.locator("#tier-badge").inner_text() in DEMO_TIER_NAMES
+        assert page.locator("#progress-text").inner_text().strip()
+        assert figure(page, "available") > 0  # the seeded year's points
         assert page.locator("#benefits li").count() >= 1
         assert page.locator("#challenges progress").count() >= 1
         assert page.locator("#transactions tr").count() >= 1
@@ -268,8 +271,9 @@ def test_claiming_a_coupon_and_redeeming_a_reward_refresh_the_wallet_and_points(
     wallet = page.locator("#wallet .wallet-available li")
     coupons, spendable = wallet.count(), figure(page, "spendable")
     assert spendable >= 600
-    # when: the member claims the free 10% coupon from the list of coupons to claim
-    page.locator('#claimable button[data-claim="10PCT"]').click()
+    # when: the member claims a free-shipping coupon from the list of coupons to claim (not
+    # the 10% one: its template allows one per member, and the reward below issues it)
+    page.locator('#claimable button[data-claim="FREESHIP"]').click()
     # then: the wallet shows one more coupon ready to use
     page.locator(".toast-ok", has_text="is in your wallet").wait_for(timeout=10_000)
     page.locator(f"#wallet .wallet-available li >> nth={coupons}").wait_for(timeout=10_000)
@@ -304,7 +308,7 @@ def test_in_production_the_page_takes_a_token_the_storefront_minted(production_s
     page.get_by_role("button", name="Use").click()
     # then: the member's page is shown, and the token is nowhere in the address
     page.locator('body[data-member="cust-0001"]').wait_for(timeout=30_000)
-    assert page.locator("#tier-badge").inner_text() == "Member"
+    assert page.locator("#tier-badge").inner_text() in DEMO_TIER_NAMES
     assert "token" not in page.url
     assert problems == []
 
@@ -351,5 +355,5 @@ def test_an_expired_token_is_replaced_in_the_demo_without_the_member_noticing(op
     # then: the page minted a fresh token for the same member and shows it
     assert page.locator("body").get_attribute("data-member") == "cust-0002"
     assert page.locator("#picker-member").input_value() == "cust-0002"
-    assert page.locator("#tier-badge").inner_text() == "Member"
+    assert page.locator("#tier-badge").inner_text() in DEMO_TIER_NAMES
     assert problems == []
