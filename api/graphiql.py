@@ -111,14 +111,15 @@ padding: 0 1rem; }} code {{ background: #f3f3f3; padding: 0 .2rem; }}</style></h
 GraphQL endpoint. Running in <strong>{mode}</strong> mode.</p>
 <ul>
 {graphql}
-<li><a href="/healthz">/healthz</a>: the process is up</li>
+{demo}<li><a href="/healthz">/healthz</a>: the process is up</li>
 <li><a href="/readyz">/readyz</a>: the database (and Redis, when set) answer</li>
 <li><a href="/metrics">/metrics</a>: Prometheus metrics</li>
 </ul>
 <p>In the README (<code>README.md</code> beside the code):</p>
 <ul>
 <li><em>Set-up: two commands</em> and <em>A member page with curl</em>: the first hour</li>
-<li><em>Points</em>, <em>Tiers</em>, <em>Coupons</em>, <em>Segments and recommendations</em></li>
+<li><em>Points</em>, <em>Tiers</em>, <em>Coupons</em>, <em>Campaigns</em>, <em>Rewards
+catalogue</em>, <em>Challenges</em>, <em>Insights</em>, <em>Segments and recommendations</em></li>
 <li><em>Configuration</em> and <em>Running in production</em>: logs, metrics, workers</li>
 </ul>
 <p>The schema: <code>schema.graphql</code>{sdl}.</p>
@@ -199,6 +200,14 @@ class GraphiQLPage:
         await self.app(scope, receive, send)
 
 
+DEMO_LINKS = (
+    '<li><a href="/demo/member">/demo/member</a>: the demo member page (a storefront\'s view)'
+    "</li>\n"
+    '<li><a href="/demo/admin">/demo/admin</a>: the programme dashboard (with the admin key)'
+    "</li>\n"
+)
+
+
 async def root(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     if settings.production:
@@ -207,5 +216,6 @@ async def root(request: Request) -> Response:
     else:
         graphql = '<li><a href="/graphql">/graphql</a>: GraphiQL, with the demo key filled in</li>'
         sdl = ", or ask GraphiQL's documentation explorer"
-    body = ROOT.format(mode=html.escape(settings.mode), graphql=graphql, sdl=sdl)
+    demo = DEMO_LINKS if settings.demo_pages else ""
+    body = ROOT.format(mode=html.escape(settings.mode), graphql=graphql, sdl=sdl, demo=demo)
     return HTMLResponse(body)

@@ -49,7 +49,7 @@ async def test_the_root_page_links_graphiql_health_and_metrics(http):
     # then
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
-    for link in ("/graphql", "/healthz", "/readyz", "/metrics"):
+    for link in ("/graphql", "/demo/member", "/demo/admin", "/healthz", "/readyz", "/metrics"):
         assert f'href="{link}"' in response.text
     assert "Set-up: two commands" in response.text
 
@@ -60,4 +60,5 @@ async def test_the_root_page_in_production_offers_no_graphiql(production_http):
     # then
     assert response.status_code == 200
     assert 'href="/graphql"' not in response.text
+    assert 'href="/demo/member"' not in response.text  # the demo pages are off in production
     assert (await production_http.get("/graphiql-assets/graphiql.min.js")).status_code == 404
