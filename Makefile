@@ -34,13 +34,10 @@ run: install
 	$(BIN)/loyalty serve
 
 ## The whole suite. With LOYALTY_TEST_DATABASE_URL / LOYALTY_TEST_REDIS_URL set it runs on
-## PostgreSQL + Redis and then the GraphQL tests once more on the embedded default (SQLite).
+## PostgreSQL + Redis, and the GraphQL tests once more, beside it, on the embedded default
+## (SQLite): see scripts/run-tests.
 test: install lint
-	$(BIN)/python -m pytest
-	@if [ -n "$$LOYALTY_TEST_DATABASE_URL$$LOYALTY_TEST_REDIS_URL" ]; then \
-		echo "== GraphQL tests on the embedded default (SQLite, in-process cache) =="; \
-		env -u LOYALTY_TEST_DATABASE_URL -u LOYALTY_TEST_REDIS_URL $(BIN)/python -m pytest tests/graphql; \
-	fi
+	scripts/run-tests
 
 lint: install
 	$(BIN)/ruff check .
