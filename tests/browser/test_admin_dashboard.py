@@ -6,16 +6,13 @@ the server; screenshots at phone and desktop widths are left in .artifacts/ to l
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 from api.demo.charts import CHARTS
-from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM
+from tests.browser.watch import ARTIFACTS, CHROMIUM, watch
 from tests.fixtures.insights import INSIGHTS, insights
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
-STRICT_CSP = "default-src 'self'"
 # What pygal draws for a data point: a bar, a dot on a line, a line, a pie slice.
 DATA_POINTS = "svg .series rect.rect, svg .series .dot, svg .series path.line, svg path.slice"
 WIDTHS = {"phone": 390, "desktop": 1280}
@@ -44,7 +41,6 @@ def browser_page(request, demo_server):
 
     base, _ = demo_server
     problems: list[str] = []
-    server = urlsplit(base).netloc
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
@@ -52,32 +48,7 @@ def browser_page(request, demo_server):
         width = WIDTHS[request.param]
         page = browser.new_page(viewport={"width": width, "height": 900})
 
-        def stays_on_the_server(route):
-            url = urlsplit(route.request.url)
-            if url.netloc != server:
-                problems.append(f"request off the server: {route.request.url}")
-                route.abort()
-            elif url.path == "/demo/admin" and route.request.resource_type == "document":
-                # as a proxy may add it: nothing inline runs or styles the page
-                response = route.fetch()
-                route.fulfill(
-                    response=response,
-                    headers={**response.headers, "content-security-policy": STRICT_CSP},
-                )
-            else:
-                route.continue_()
-
-        page.route("**/*", stays_on_the_server)
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"),
-        )
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"),
-        )
+        watch(page, base, "/demo/admin", problems)
         try:
             yield page, request.param, problems
         finally:

@@ -5,20 +5,10 @@ screenshot is left in .artifacts/ for a human to look at."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 
-from tests.fixtures.servers import PROJECT, loyalty, loyalty_env, loyalty_server
-
-CHROMIUM = Path(os.environ.get("LOYALTY_TEST_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = PROJECT / ".artifacts"
-# What an office proxy or a security team may put in front of any page: only the server's
-# own files, no inline script or style, no eval (GraphiQL's stylesheet embeds its fonts as
-# data: URLs, which are not requests).
-STRICT_CSP = "default-src 'self'; font-src 'self' data:"
+from tests.browser.watch import ARTIFACTS, CHROMIUM, STRICT_CSP, watch
+from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 
 @pytest.fixture(scope="module")
@@ -38,39 +28,15 @@ def browser_page(demo_server):
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
-    server = urlsplit(demo_server).netloc
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
         )
         page = browser.new_page(viewport={"width": 1400, "height": 900})
 
-        def leaves_the_server(route):
-            url = urlsplit(route.request.url)
-            if url.netloc != server:
-                problems.append(f"request off the server: {route.request.url}")
-                route.abort()
-            elif url.path == "/graphql" and route.request.resource_type == "document":
-                # GraphiQL behind a strict CSP (as a proxy may add it): nothing inline runs
-                response = route.fetch()
-                route.fulfill(
-                    response=response,
-                    headers={**response.headers, "content-security-policy": STRICT_CSP},
-                )
-            else:
-                route.continue_()
-
-        page.route("**/*", leaves_the_server)
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-        page.on(
-            "response",
-            lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"),
-        )
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda m: "Content Security Policy" in m.text and problems.append(f"CSP: {m.text}"),
-        )
+        # GraphiQL's stylesheet embeds its fonts as data: URLs, which are not requests
+        fonts = STRICT_CSP + "; font-src 'self' data:"
+        watch(page, demo_server, "/graphql", problems, console=(), csp=fonts)
         try:
             yield page, problems
         finally:

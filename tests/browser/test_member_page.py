@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from services.seed import DEMO_TIERS
-from tests.browser.test_graphiql import ARTIFACTS, CHROMIUM
+from tests.browser.watch import ARTIFACTS, CHROMIUM, watch
 from tests.fixtures.graphql import JWT_SECRET, WEBHOOK_KEY
 from tests.fixtures.servers import loyalty, loyalty_env, loyalty_server
 
 PAGE = "/demo/member"
 DEMO_TIER_NAMES = {name for _, name, _ in DEMO_TIERS}
-# Only the server's own files; nothing inline, no eval: the page must not need more.
-STRICT_CSP = "default-src 'self'"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 GIVE_POINTS = """
@@ -112,38 +109,13 @@ def open_page(demo_server, chromium):
     contexts = []
 
     def opening(viewport, *, base=demo_server, member=True, prepare=None):
-        server = urlsplit(base).netloc
         # dates are shown in the programme's time zone whatever the browser's; numbers in
         # the browser's locale
         context = chromium.new_context(viewport=viewport, locale="en-US", timezone_id="UTC")
         contexts.append(context)
         page = context.new_page()
 
-        def leaves_the_server(route):
-            url = urlsplit(route.request.url)
-            if url.netloc != server:
-                problems.append(f"request off the server: {route.request.url}")
-                route.abort()
-            elif url.path == PAGE and route.request.resource_type == "document":
-                response = route.fetch()
-                own = response.headers.get("content-security-policy", "")
-                if not own.startswith("default-src 'self'"):
-                    problems.append(f"the page came without its CSP: {own!r}")
-                route.fulfill(
-                    response=response,
-                    headers={**response.headers, "content-security-policy": STRICT_CSP},
-                )
-            else:
-                route.continue_()
-
-        page.route("**/*", leaves_the_server)
-        page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-        page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda m: m.type in ("error", "warning") and problems.append(f"console: {m.text}"),
-        )
+        watch(page, base, PAGE, problems, own_csp="default-src 'self'")
         if prepare is not None:
             prepare(page)
         page.goto(base + PAGE)
