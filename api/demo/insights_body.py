@@ -15,6 +15,10 @@ MAX_TEXT = 200
 # DAY buckets over the longest range the query allows (1096 days), with room to spare.
 MAX_BUCKETS = 1100
 MAX_ITEMS = 1000
+# Lists whose real size is small (sources, uses and lifecycle segments are a handful; a
+# programme has a few tiers), bounded so: a hostile body costs no more to draw than a real one.
+MAX_FEW = 20
+MAX_TIERS = 100
 MAX_INTEGER = 10**15
 MAX_RATIO = 1e6
 
@@ -99,20 +103,22 @@ SPEC: dict[str, Any] = {
         "new": _integer,
         "active": _integer,
         "participationRate": _ratio,
-        "bySegment": _list_of({"segment": _text, "members": _integer}),
+        "bySegment": _list_of({"segment": _text, "members": _integer}, limit=MAX_FEW),
     },
     "points": {
         "earned": _integer,
-        "earnedBySource": _list_of({"source": _text, "points": _integer}),
+        "earnedBySource": _list_of({"source": _text, "points": _integer}, limit=MAX_FEW),
         "spent": _integer,
-        "spentByUse": _list_of({"use": _text, "points": _integer}),
+        "spentByUse": _list_of({"use": _text, "points": _integer}, limit=MAX_FEW),
         "expired": _integer,
         "redemptionRate": _ratio,
         "breakage": _ratio,
         "liability": {"available": _integer, "pending": _integer, "cashValue": _integer},
     },
     "tiers": {
-        "distribution": _list_of({"code": _text, "name": _text, "members": _integer}),
+        "distribution": _list_of(
+            {"code": _text, "name": _text, "members": _integer}, limit=MAX_TIERS
+        ),
         "migrations": _list_of(
             {"fromCode": _text, "toCode": _text, "direction": _text, "members": _integer}
         ),

@@ -72,6 +72,14 @@ async def test_a_refusal_names_the_field_at_fault(http):
     )
 
 
+async def test_lists_longer_than_a_programme_has_are_refused(http):
+    # a programme has a handful of earning sources: a thousand is a body made to cost
+    sources = [{"source": f"S{n}", "points": n} for n in range(21)]
+    response = await http.post("/demo/admin/charts", json=insights(points__earnedBySource=sources))
+    assert response.status_code == 422
+    assert "points.earnedBySource: expected a list of at most 20" in response.text
+
+
 async def test_a_streamed_body_over_the_bound_is_refused_without_a_length(http):
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(MAX_CHARTS_BODY // 65_536 + 2):
@@ -87,6 +95,9 @@ async def test_the_page_and_its_files_have_nothing_inline(http):
     # then: every script and stylesheet is a file of the server's own
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
+    # and it says so itself, as the member page does: its own files only, never in a frame
+    policy = page.headers["content-security-policy"]
+    assert policy.startswith("default-src 'self'") and "frame-ancestors 'none'" in policy
     html = page.text
     assert "<style" not in html and " style=" not in html
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
