@@ -165,3 +165,43 @@ ISO_4217 = frozenset(
 
 def is_currency(code: str) -> bool:
     return code in ISO_4217
+
+
+# ISO 4217 currencies whose minor unit is not a hundredth (all others have 2 digits).
+_MINOR_DIGITS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+
+
+def minor_digits(currency: str) -> int:
+    """How many digits of an amount are the minor unit: 2 for CNY (fen), 0 for JPY, 3 for KWD."""
+    return _MINOR_DIGITS.get(currency, 2)
+
+
+def major(amount: int, currency: str) -> str:
+    """An integer amount in minor units, written in major units with the currency's digits."""
+    digits = minor_digits(currency)
+    return f"{amount / 10**digits:,.{digits}f}"

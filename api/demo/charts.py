@@ -18,6 +18,8 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
+from domain.money import major
+
 SVG_NS = "http://www.w3.org/2000/svg"
 # Serialised without a prefix (`<svg xmlns=...>`, not `<ns0:svg>`); ElementTree's
 # default_namespace refuses pygal's unprefixed attributes, so the prefix is registered, as
@@ -200,13 +202,13 @@ def rates(insights: dict[str, Any]) -> Any:
 
 def liability(insights: dict[str, Any]) -> Any:
     owed = insights["points"]["liability"]
-    cash = owed["cashValue"] / 100
+    cash = major(owed["cashValue"], insights["currency"])
     chart = _chart(
         pygal.Bar,
         show_legend=False,
         print_values=True,
         print_zeroes=False,
-        x_title=f"Cash value {cash:,.2f} {insights['currency']}",
+        x_title=f"Cash value {cash} {insights['currency']}",
     )
     chart.x_labels = ["Available", "Pending"]
     chart.add("Points", [owed["available"], owed["pending"]])

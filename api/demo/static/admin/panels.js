@@ -20,8 +20,15 @@
   function count(n) { return Number(n).toLocaleString("en"); }
   function percent(r) { return (r * 100).toFixed(1) + "%"; }
   function money(minor, currency) {
-    return (minor / 100).toLocaleString("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 }) +
-      " " + currency;
+    // the currency's own minor unit: 2 digits for CNY, 0 for JPY, 3 for KWD
+    var digits = 2;
+    try {
+      digits = new Intl.NumberFormat("en", { style: "currency", currency: currency })
+        .resolvedOptions().maximumFractionDigits;
+    } catch (error) { /* not an ISO code: show hundredths */ }
+    return (minor / Math.pow(10, digits)).toLocaleString("en", {
+      minimumFractionDigits: digits, maximumFractionDigits: digits
+    }) + " " + currency;
   }
   function bucket(start, granularity) { return granularity === "MONTH" ? start.slice(0, 7) : start; }
 
