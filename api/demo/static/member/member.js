@@ -32,6 +32,8 @@ function toast(message, kind) {
 
 function placeholder(message) {
   $("member").hidden = true;
+  delete document.body.dataset.member; // no member is shown
+
   const text = $("placeholder");
   text.textContent = message;
   text.hidden = false;
@@ -54,7 +56,11 @@ async function act(button, document, field, input, said) {
     toast(said(result), "ok");
     await load();
   } catch (error) {
-    toast(error.message, "error");
+    if (error.code === "UNAUTHENTICATED") {
+      await load(); // says the token has expired and asks for a new one, as a first load does
+    } else {
+      toast(error.message, "error");
+    }
   } finally {
     button.disabled = false;
   }
@@ -91,8 +97,10 @@ async function load() {
     if (error.code === "UNAUTHENTICATED") {
       forgetToken();
       placeholder("The member token is missing or has expired: a new one is needed.");
+    } else if (document.body.dataset.member) {
+      toast(error.message, "error"); // the figures drawn before stay
     } else {
-      toast(error.message, "error");
+      placeholder(`The page could not be loaded: ${error.message}`);
     }
     return;
   }
@@ -100,7 +108,11 @@ async function load() {
     placeholder("This token is not a member token: the page needs one from issueMemberToken.");
     return;
   }
-  render(data, { claim: claimButton, redeem: redeemButton });
+  try {
+    render(data, { claim: claimButton, redeem: redeemButton });
+  } catch (error) {
+    placeholder(`The page could not be drawn: ${error.message}`);
+  }
 }
 
 // ---- start ----------------------------------------------------------------------------
