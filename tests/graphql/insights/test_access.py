@@ -85,6 +85,10 @@ async def test_programme_b_sees_none_of_programme_a(
     assert found["coupons"] == found["rewards"] == found["campaigns"] == []
     assert found["behaviour"]["byTier"] == [] and found["behaviour"]["repeatPurchaseRate"] == 0
     assert all(b["earned"] == b["activeMembers"] == 0 for b in found["series"])
+    # and a range of B's ending before A's facts: the liability at its end is worked back from
+    # balances now through the ledger moved since, which must be B's ledger alone
+    before = await figures(gql, admin_b, shop.day0 - timedelta(days=30), shop.day0)
+    assert before["points"]["liability"] == {"available": 0, "pending": 0, "cashValue": 0}
     # and A's admin still sees A's
     admin_a = await make_key(programme, Role.ADMIN)
     mine = await figures(gql, admin_a, shop.day0, shop.day0 + timedelta(days=371))
