@@ -28,7 +28,7 @@ def demo_server(tmp_path_factory):
     data = tmp_path_factory.mktemp("dashboard")
     env = loyalty_env(LOYALTY_DATA_DIR=str(data))
     loyalty(env, "migrate")
-    loyalty(env, "seed-demo")
+    loyalty(env, "seed-demo", "--members", "12")  # a year of 12 members has every chart's shape
     with loyalty_server(env, data / "server.log") as base:
         yield base, demo_keys(data)
 
