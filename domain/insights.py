@@ -19,6 +19,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from domain.errors import Collector
+from domain.points import PointsPolicy
+from domain.points import cash_value as checkout_value
 
 MAX_RANGE_DAYS = 1096  # three years, a leap day included
 
@@ -159,11 +161,10 @@ def rate(numerator: int, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
 
 
-def cash_value(points: int, points_per_cash: int, cash_per_points: int) -> int:
-    """What `points` are worth at checkout, in minor units, rounded down; nothing below 0."""
-    if points <= 0 or points_per_cash <= 0:
-        return 0
-    return points * cash_per_points // points_per_cash
+def cash_value(points: int, policy: PointsPolicy) -> int:
+    """What outstanding `points` are worth at checkout (domain.points.cash_value: minor units,
+    rounded down); nothing below 0."""
+    return max(0, checkout_value(points, policy))
 
 
 def direction(from_rank: int | None, to_rank: int | None) -> str:

@@ -134,9 +134,7 @@ async def programme_insights(
         breakage=rate(flows.expired, flows.earned),
         available=totals.available,
         pending=totals.pending,
-        cash_value=cash_value(
-            totals.available + totals.pending, policy.points_per_cash, policy.cash_per_points
-        ),
+        cash_value=cash_value(totals.available + totals.pending, policy),
     )
     members = MemberInsights(
         total=totals.total,

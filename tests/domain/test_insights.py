@@ -26,6 +26,7 @@ from domain.insights import (
     source_of,
     use_of,
 )
+from domain.points import PointsPolicy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -79,9 +80,9 @@ def test_rates_are_zero_with_nothing_to_share():
 
 
 def test_cash_value_rounds_down_and_is_never_negative():
-    assert cash_value(105, 100, 200) == 210
-    assert cash_value(3, 100, 50) == 1
-    assert cash_value(-50, 100, 200) == 0
+    assert cash_value(105, PointsPolicy(points_per_cash=100, cash_per_points=200)) == 210
+    assert cash_value(3, PointsPolicy(points_per_cash=100, cash_per_points=50)) == 1
+    assert cash_value(-50, PointsPolicy(points_per_cash=100, cash_per_points=200)) == 0
 
 
 def test_direction_by_rank():
