@@ -38,7 +38,7 @@ from services.members import ProfileInput
 from services.recommendations import catalogue
 from services.recommendations.build import build
 from services.rewards.demo import seed_rewards
-from services.seed_history import Year, plan_year, year_start
+from services.seed_history import Year, external_id, plan_year, year_start
 from services.seed_partners import DemoPartner
 
 DEMO_CODE = "demo"
@@ -248,7 +248,7 @@ async def _seed(member_count: int) -> SeedResult:
     async def register(n: int) -> None:
         await member_service.register(
             admin,
-            external_id=f"cust-{n:04d}",
+            external_id=external_id(n),
             profile=profiles[n],
             idempotency_key=f"seed-member-{n}",
         )
@@ -354,7 +354,7 @@ async def _seed_coupons(admin: Principal) -> None:
 async def _seed_wallets(admin: Principal, member_count: int) -> None:
     """The first coupons in the first wallets, at the end of the year (valid from now)."""
     for code, count in DEMO_WALLET.items():
-        members = [f"cust-{n:04d}" for n in range(1, min(count, member_count) + 1)]
+        members = [external_id(n) for n in range(1, min(count, member_count) + 1)]
         await coupon_issuance.grant(
             admin,
             template_id=await coupon_templates.id_of(admin, None, code),
