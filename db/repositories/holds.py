@@ -182,9 +182,12 @@ WITH h AS (
     FOR NO KEY UPDATE OF o
 )
 SELECT {_H_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id,
-    EXISTS (SELECT 1 FROM reward_redemptions r WHERE r.hold_id = h.id) AS for_reward
+    (SELECT true FROM reward_redemptions r WHERE r.hold_id = h.id LIMIT 1) IS NOT NULL
+        AS for_reward
 FROM h LEFT JOIN o ON true
 """
+# (for_reward a scalar subquery, not EXISTS: PostgreSQL may plan an EXISTS as a hash of the whole
+# index while reward_redemptions is small, and keep that plan as it grows)
 _LOCK_SQLITE = f"""
 SELECT {_H_COLUMNS} FROM point_holds h WHERE h.programme_id = ? AND h.id = ?
 """
