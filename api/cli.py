@@ -249,6 +249,7 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
             f"{report.tier_downgrade_warnings} tier downgrade warnings; "
             f"events pruned: {report.events_pruned}; "
             f"partner transfers timed out: {report.partner_transfers_failed}; "
+            f"ledger day sums folded: {report.ledger_day_rows_folded}; "
             f"idempotency keys pruned: {one or report.keys_pruned}; "
             f"audit rows pruned: {one or report.audit_rows_pruned} "
             f"({time.perf_counter() - started:.2f} s)"

@@ -242,6 +242,55 @@ def bucket_starts(first: date, last: date, granularity: Granularity) -> list[dat
     return starts
 
 
+@dataclass(frozen=True)
+class BucketDays:
+    """A bucket by its start, the days of it within the range [lo, hi], and whether those are
+    all of its days (a whole bucket is counted from its own period's activity rows)."""
+
+    start: date
+    lo: date
+    hi: date
+    whole: bool
+
+
+def bucket_days(span: InsightsRange) -> list[BucketDays]:
+    """Each bucket's days within the range, in order."""
+    days = []
+    for start in bucket_starts(span.first, span.last, span.granularity):
+        end = _next_start(start, span.granularity) - timedelta(days=1)
+        lo, hi = max(start, span.first), min(end, span.last)
+        days.append(BucketDays(start, lo, hi, lo == start and hi == end))
+    return days
+
+
+@dataclass(frozen=True)
+class Cover:
+    """A range of days as whole years, whole months and the days left over, each by its first
+    day: the fewest periods whose activity rows, together, are the range's."""
+
+    years: list[date]
+    months: list[date]
+    days: list[date]
+
+
+def cover(first: date, last: date) -> Cover:
+    years: list[date] = []
+    months: list[date] = []
+    days: list[date] = []
+    day = first
+    while day <= last:
+        if day.month == day.day == 1 and date(day.year, 12, 31) <= last:
+            years.append(day)
+            day = date(day.year + 1, 1, 1)
+        elif day.day == 1 and _next_start(day, Granularity.MONTH) - timedelta(days=1) <= last:
+            months.append(day)
+            day = _next_start(day, Granularity.MONTH)
+        else:
+            days.append(day)
+            day += timedelta(days=1)
+    return Cover(years, months, days)
+
+
 def bucket_bounds(span: InsightsRange, zone: ZoneInfo) -> list[tuple[date, datetime, datetime]]:
     """Each bucket's start day and the instants it covers within the range."""
     starts = bucket_starts(span.first, span.last, span.granularity)

@@ -30,9 +30,10 @@ from tortoise import connections
 from db.connection import close_database, migrate, open_database
 from db.sql import insights_texts as texts
 from db.sql.insights import numbered
+from db.sql.insights_rollup import fold_ledger_days
 from domain.auth import Principal, Role
 from domain.clock import ProgrammeMode
-from domain.insights import bucket_bounds, check_range
+from domain.insights import check_range
 from domain.points import DEMO_POLICY
 from domain.tiers import TierDraft
 from services import insights
@@ -147,22 +148,23 @@ async def seed(members: int, rows: int) -> Principal:
 
 
 async def explain(principal: Principal) -> None:
-    """The plans of the ledger statements for the year, to see how the ledger is read."""
+    """The plans of the costliest statements for the year by day (long lines cut)."""
     zone = ZoneInfo("Asia/Shanghai")
     span = check_range(YEAR_FIRST, YEAR_LAST, "DAY", zone)
-    firsts = [lo for _day, lo, _hi in bucket_bounds(span, zone)]
     db = connections.get("default")
     p, start, end = principal.programme_id, span.starts, span.ends
     for name, text, params in (
-        ("ledger", texts.LEDGER_PG, [firsts, p, start, end]),
-        ("active", texts.ACTIVE_PG, [firsts, p, start, end]),
+        ("ledger", texts.LEDGER_DAYS_PG, [p, YEAR_FIRST, YEAR_LAST]),
+        ("active", texts.ACTIVE_ROLLUP_PG, [p, "D", YEAR_FIRST, YEAR_LAST, p, [], [], []]),
+        ("active_members", texts.ACTIVE_MEMBERS_PG, [p, [YEAR_FIRST], [], []]),
         ("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
     ):
         sql = numbered(text, postgres=True)
         rows = await db.execute_query_dict(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}", params)
         print(f"--- {name}")
         for row in rows:
-            print("   ", row["QUERY PLAN"])
+            line = row["QUERY PLAN"]
+            print("   ", line if len(line) < 160 else line[:157] + "...")
 
 
 async def seeded() -> Principal:
@@ -181,6 +183,13 @@ async def main(members: int, rows: int, runs: int, show_plans: bool, reuse: bool
         await open_database(url)
         try:
             principal = await (seeded() if reuse else seed(members, rows))
+            started = time.perf_counter()
+            folded = await fold_ledger_days(principal.programme_id)
+            await connections.get("default").execute_query("VACUUM ANALYZE ledger_day_sums")
+            print(
+                f"the jobs' fold of the ledger's day sums: {folded:,} rows folded away in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
             if show_plans:
                 await explain(principal)
             for granularity in ("MONTH", "DAY"):

@@ -14,6 +14,7 @@ from domain.insights import (
     Granularity,
     LedgerGroup,
     bucket_bounds,
+    bucket_days,
     cash_value,
     check_range,
     direction,
@@ -118,7 +119,7 @@ async def programme_insights(
     zone = zone_of(programme)
     span = check_range(first, last, granularity, zone)
     bounds = bucket_bounds(span, zone)
-    facts = await insights_sql.facts(programme.id, span, bounds)
+    facts = await insights_sql.facts(programme.id, span, bounds, bucket_days(span))
     policy = policy_of(programme)
 
     flows = point_flows([g.group for g in facts.ledger])

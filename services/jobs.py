@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from db.metrics import job
 from db.models import Programme
+from db.sql.insights_rollup import fold_ledger_days
 from domain.audit import DEFAULT_RETENTION_DAYS
 from domain.errors import NotFound
 from services import catch_up, event_reminders
@@ -28,6 +29,7 @@ class JobReport(catch_up.Done):
     tier_downgrade_warnings: int = 0
     events_pruned: int = 0
     partner_transfers_failed: int = 0
+    ledger_day_rows_folded: int = 0
 
 
 async def run_programme(programme: Programme, report: JobReport) -> None:
@@ -51,6 +53,9 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     report.tier_downgrade_warnings += sent.downgrade_warnings
     with job("event_pruning"):
         report.events_pruned += await event_service.prune(programme)
+    # Last, so the day sums the jobs above appended are folded too (insights read them).
+    with job("ledger_day_folding"):
+        report.ledger_day_rows_folded += await fold_ledger_days(programme.id)
 
 
 async def run_all(

@@ -16,7 +16,14 @@ from tortoise import connections
 
 from db.connection import is_postgres
 from db.sql import insights_texts as texts
-from domain.insights import InsightsRange, LedgerGroup
+from domain.insights import (
+    BucketDays,
+    Granularity,
+    InsightsRange,
+    LedgerGroup,
+    bucket_start,
+    cover,
+)
 
 _MARK = re.compile(r"\{p\}")
 T = TypeVar("T")
@@ -116,54 +123,99 @@ class Facts:
     rewards: list[dict[str, Any]]
 
 
-async def _by_bucket(
+async def _lite_by_bucket(
     name: str,
-    texts_of: tuple[str, str],
+    text: str,
     programme_id: int,
     span: InsightsRange,
     bounds: list[tuple[date, datetime, datetime]],
 ) -> list[dict[str, Any]]:
-    """A statement whose rows carry their bucket's number (`day`: 1, 2, ...), found in the
-    dialect's way; returned with `day` as the bucket's first day."""
-    where = [programme_id, span.starts, span.ends]
-    if is_postgres():
-        rows = await _rows(name, texts_of[0], [[lo for _d, lo, _hi in bounds], *where])
-    else:
-        buckets = orjson.dumps(
-            [[_lite_instant(lo), _lite_instant(hi)] for _d, lo, hi in bounds]
-        ).decode()
-        rows = await _rows(name, texts_of[1], [buckets, *where])
+    """A SQLite statement whose rows carry their bucket's number (`day`: 1, 2, ...); returned
+    with `day` as the bucket's first day."""
+    buckets = orjson.dumps([[_lite_instant(lo), _lite_instant(hi)] for _d, lo, hi in bounds])
+    rows = await _rows(name, text, [buckets.decode(), programme_id, span.starts, span.ends])
     return [
         {**r, "day": bounds[int(r["day"]) - 1][0] if r["day"] is not None else None} for r in rows
     ]
+
+
+async def _ledger(
+    programme_id: int, span: InsightsRange, bounds: list[tuple[date, datetime, datetime]]
+) -> list[dict[str, Any]]:
+    """The AVAILABLE points by bucket (`day`: its first day), kind, reference type and sign."""
+    if not is_postgres():
+        return await _lite_by_bucket("ledger", texts.LEDGER_LITE, programme_id, span, bounds)
+    rows = await _rows("ledger", texts.LEDGER_DAYS_PG, [programme_id, span.first, span.last])
+    return [{**r, "day": bucket_start(_day(r["day"]), span.granularity)} for r in rows]
+
+
+# member_activity's period letter for each granularity (migration 15)
+PERIOD = {Granularity.DAY: "D", Granularity.WEEK: "W", Granularity.MONTH: "M"}
+
+
+async def _active(
+    programme_id: int,
+    span: InsightsRange,
+    bounds: list[tuple[date, datetime, datetime]],
+    days: list[BucketDays],
+) -> list[dict[str, Any]]:
+    """Active members per bucket, `day` the bucket's start: on PostgreSQL from member_activity,
+    on SQLite from the ledger."""
+    if not is_postgres():
+        return await _lite_by_bucket("active", texts.ACTIVE_LITE, programme_id, span, bounds)
+    whole = [d.start for d in days if d.whole]
+    cut = [d for d in days if not d.whole]
+    params = [
+        programme_id,
+        PERIOD[span.granularity],
+        whole[0] if whole else None,
+        whole[-1] if whole else None,
+        programme_id,
+        [d.start for d in cut],
+        [d.lo for d in cut],
+        [d.hi for d in cut],
+    ]
+    return await _rows("active_rollup", texts.ACTIVE_ROLLUP_PG, params)
+
+
+async def _active_members(programme_id: int, span: InsightsRange) -> list[dict[str, Any]]:
+    """Members active anywhere in the range (one row: `active`)."""
+    if is_postgres():
+        pieces = cover(span.first, span.last)
+        params: list[Any] = [programme_id, pieces.years, pieces.months, pieces.days]
+        return await _rows("active_members", texts.ACTIVE_MEMBERS_PG, params)
+    params = [programme_id, span.starts, span.ends]
+    return await _rows("active_members", texts.ACTIVE_MEMBERS_LITE, params)
 
 
 async def facts(
     programme_id: int,
     span: InsightsRange,
     bounds: list[tuple[date, datetime, datetime]],
+    days: list[BucketDays],
 ) -> Facts:
     """Read every figure's rows for `span`, the statements side by side on the pool."""
     p, start, end = programme_id, span.starts, span.ends
     turns = asyncio.Semaphore(SIDE_BY_SIDE)
+    # the costliest first (active members by bucket; orders by tier: each reads a row per
+    # member and period), so the short ones fill in beside them
     reads: list[Awaitable[Any]] = [
-        _by_bucket("ledger", (texts.LEDGER_PG, texts.LEDGER_LITE), p, span, bounds),
-        _by_bucket("active", (texts.ACTIVE_PG, texts.ACTIVE_LITE), p, span, bounds),
-        _rows("active_members", texts.ACTIVE_MEMBERS, [p, start, end]),
+        _active(p, span, bounds, days),
+        _rows("by_tier", texts.BY_TIER, [p, end, p, p, start, end]),
+        _ledger(p, span, bounds),
+        _active_members(p, span),
         _rows("members", texts.MEMBERS, [end, end, start, end, end, p, end, p, end, p]),
         _rows("segments", texts.SEGMENTS, [p]),
         _rows("distribution", texts.DISTRIBUTION, [p, end, p, end, end, p]),
         _rows("migrations", texts.MIGRATIONS, [p, start, end]),
-        _rows("by_tier", texts.BY_TIER, [p, end, p, p, start, end]),
         _rows("referrals", texts.REFERRALS, [end, p, start, end]),
         _rows("coupons", texts.COUPONS, [start, end, start, end, start, end, start, end, p, end]),
         _rows("campaigns", texts.CAMPAIGNS, [start, end, p, end, end, start]),
         _rows("rewards", texts.REWARDS, [p, start, end]),
     ]
-    # the costliest first (the ledger's three), so the short ones fill in beside them
     gathered: list[Any] = await asyncio.gather(*(_in_turn(turns, read) for read in reads))
     (
-        ledger, active, active_members, members, segments, tiers, migrations, by_tier, referrals,
+        active, by_tier, ledger, active_members, members, segments, tiers, migrations, referrals,
         coupons, campaigns, rewards,
     ) = gathered  # fmt: skip
     totals = members[0]

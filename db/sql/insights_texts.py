@@ -18,51 +18,69 @@ ACTIVE = (
 )
 IN_RANGE = "t.programme_id = {p} AND t.created_at >= {p} AND t.created_at < {p}"
 
-# Each row's bucket, as its number (1, 2, ...) among the buckets the domain worked out in the
-# programme's zone: on PostgreSQL by width_bucket over the buckets' first instants (a binary
-# search, cheaper than a time zone conversion per row); params: those instants. SQLite by a
-# join on each bucket's [lo, hi); params: the buckets as JSON [[lo, hi], ...] (UTC text as
-# SQLite stores it).
-_DAY_PG = "width_bucket(t.created_at, CAST({p} AS timestamptz[]))"
+# On PostgreSQL the ledger's sums and its active members are read from the rollups of migration
+# 15 (kept by a trigger on the ledger, days in the programme's zone): the texts below. SQLite
+# reads the ledger itself, each row put in its bucket, as its number (1, 2, ...) among the
+# buckets the domain worked out, by a join on each bucket's [lo, hi); params: the buckets as
+# JSON [[lo, hi], ...] (UTC text as SQLite stores it).
 _BUCKETS_LITE = (
     "b AS (SELECT CAST(key AS INTEGER) + 1 AS day, json_extract(value, '$[0]') AS lo, "
     "json_extract(value, '$[1]') AS hi FROM json_each({p}))"
 )
 _JOIN_LITE = "JOIN b ON t.created_at >= b.lo AND t.created_at < b.hi"
 
-# The range's AVAILABLE rows summed by bucket, kind, reference type and sign: a few rows per
-# bucket, which domain.insights classifies (earned by source, spent by use, expired) for the
-# totals and for each bucket alike. params: bucket params, programme, start, end
-_LEDGER_SUMS = (
-    "t.kind AS kind, t.reference_type AS reference_type, t.amount > 0 AS credit, "
-    "SUM(t.amount) AS points"
+# The range's AVAILABLE points summed by bucket (PostgreSQL: by day, which the caller puts in its
+# bucket), kind, reference type and sign: a few rows per bucket, which domain.insights classifies
+# (earned by source, spent by use, expired) for the totals and for each bucket alike.
+# PostgreSQL, from ledger_day_sums (the trigger appends each row's points, the jobs fold each
+# day's into one): params: programme, first day, last day
+LEDGER_DAYS_PG = (
+    "SELECT s.day AS day, s.kind AS kind, s.reference_type AS reference_type, "
+    "s.credit AS credit, SUM(s.points) AS points FROM ledger_day_sums s "
+    "WHERE s.programme_id = {p} AND s.day >= {p} AND s.day <= {p} GROUP BY 1, 2, 3, 4"
 )
-LEDGER_PG = (
-    f"SELECT {_DAY_PG} AS day, {_LEDGER_SUMS} FROM point_transactions t "
-    f"WHERE {IN_RANGE} AND {AVAILABLE} GROUP BY 1, 2, 3, 4"
-)
+# SQLite: params: bucket params, programme, start, end
 LEDGER_LITE = (
-    f"WITH {_BUCKETS_LITE} SELECT b.day AS day, {_LEDGER_SUMS} FROM point_transactions t "
-    f"{_JOIN_LITE} WHERE {IN_RANGE} AND {AVAILABLE} "
+    f"WITH {_BUCKETS_LITE} SELECT b.day AS day, t.kind AS kind, "
+    "t.reference_type AS reference_type, t.amount > 0 AS credit, SUM(t.amount) AS points "
+    f"FROM point_transactions t {_JOIN_LITE} WHERE {IN_RANGE} AND {AVAILABLE} "
     "GROUP BY b.day, t.kind, t.reference_type, t.amount > 0"
 )
 
-# Active members per bucket: each (bucket, member) pair once, counted by bucket (hashed, not
-# sorted). params: bucket params, programme, start, end
+# Active members per bucket on SQLite: each (bucket, member) pair of the ledger once, counted by
+# bucket. params: bucket params, programme, start, end
 _PAIRS = "SELECT {day} AS day, t.member_id AS member_id FROM point_transactions t {join}"
-ACTIVE_PG = (
-    "SELECT p.day AS day, COUNT(*) AS active FROM ("
-    + _PAIRS.format(day=_DAY_PG, join="")
-    + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
-)
 ACTIVE_LITE = (
     f"WITH {_BUCKETS_LITE} SELECT p.day AS day, COUNT(*) AS active FROM ("
     + _PAIRS.format(day="b.day", join=_JOIN_LITE)
     + f" WHERE {IN_RANGE} AND {ACTIVE} GROUP BY 1, 2) p GROUP BY p.day"
 )
-# Active members in the whole range (its own statement: it runs beside the one above).
+# On PostgreSQL active members are counted from member_activity (one row per member per day,
+# week, month and year of the programme's zone, by the rule of ACTIVE above): a whole bucket is
+# the number of its period's rows; a bucket the range cuts (the first or last week or month)
+# counts the distinct members of its days within the range. params: programme, period (D, W or
+# M), the first and last whole bucket's start (NULL when none is whole), programme, and the cut
+# buckets' starts, first days and last days as arrays.
+ACTIVE_ROLLUP_PG = (
+    "SELECT a.starts AS day, COUNT(*) AS active FROM member_activity a "
+    "WHERE a.programme_id = {p} AND a.period = {p} AND a.starts >= {p}::date "
+    "AND a.starts <= {p}::date GROUP BY a.starts "
+    "UNION ALL SELECT b.start AS day, (SELECT COUNT(DISTINCT a.member_id) FROM member_activity a "
+    "WHERE a.programme_id = {p} AND a.period = 'D' AND a.starts >= b.lo AND a.starts <= b.hi) "
+    "AS active FROM unnest({p}::date[], {p}::date[], {p}::date[]) AS b(start, lo, hi)"
+)
+# Active members in the whole range: the distinct members of its cover's periods (whole years,
+# whole months, days left over: domain.insights.cover). params: programme, the years', the
+# months' and the days' first days as arrays
+ACTIVE_MEMBERS_PG = (
+    "SELECT COUNT(DISTINCT a.member_id) AS active FROM member_activity a "
+    "WHERE a.programme_id = {p} AND ((a.period = 'Y' AND a.starts = ANY({p}::date[])) "
+    "OR (a.period = 'M' AND a.starts = ANY({p}::date[])) "
+    "OR (a.period = 'D' AND a.starts = ANY({p}::date[])))"
+)
+# The same on SQLite, from the ledger (its own statement: it runs beside the one above).
 # params: programme, start, end
-ACTIVE_MEMBERS = (
+ACTIVE_MEMBERS_LITE = (
     "SELECT COUNT(*) AS active FROM (SELECT t.member_id FROM point_transactions t "
     f"WHERE {IN_RANGE} AND {ACTIVE} GROUP BY t.member_id) m"
 )

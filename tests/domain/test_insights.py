@@ -10,15 +10,20 @@ import pytest
 
 from domain.errors import ValidationFailed
 from domain.insights import (
+    BucketDays,
+    Cover,
     Flow,
     Granularity,
+    InsightsRange,
     LedgerGroup,
     Source,
     Use,
     bucket_bounds,
+    bucket_days,
     bucket_starts,
     cash_value,
     check_range,
+    cover,
     direction,
     flow_of,
     point_flows,
@@ -117,3 +122,46 @@ def test_point_flows_net_reversals_and_list_other_only_when_used():
     assert flows.earned_by_source[Source.OTHER] == 7 and flows.earned == 207
     assert flows.spent_by_use[Use.REWARDS] == 30 and Use.OTHER not in flows.spent_by_use
     assert (flows.spent, flows.expired, flows.forfeited) == (30, 9, 4)
+
+
+def test_a_cover_takes_whole_years_then_whole_months_then_days():
+    # a calendar year is one year
+    assert cover(date(2026, 1, 1), date(2026, 12, 31)) == Cover([date(2026, 1, 1)], [], [])
+    # mid-January 2026 to 10 March 2027: the days up to February, eleven months, then 2027's
+    # January and February as months (not a year: it is not whole) and ten days of March
+    found = cover(date(2026, 1, 15), date(2027, 3, 10))
+    assert found.years == []
+    assert found.months == [date(2026, m, 1) for m in range(2, 13)] + [
+        date(2027, 1, 1),
+        date(2027, 2, 1),
+    ]
+    assert found.days == [date(2026, 1, d) for d in range(15, 32)] + [
+        date(2027, 3, d) for d in range(1, 11)
+    ]
+    # a leap February is whole on the 29th, not the 28th
+    assert cover(date(2028, 2, 1), date(2028, 2, 29)).months == [date(2028, 2, 1)]
+    assert cover(date(2028, 2, 1), date(2028, 2, 28)).months == []
+    # one day is a day; two years and a day are two years and a day
+    assert cover(date(2026, 5, 5), date(2026, 5, 5)) == Cover([], [], [date(2026, 5, 5)])
+    assert cover(date(2025, 1, 1), date(2027, 1, 1)) == Cover(
+        [date(2025, 1, 1), date(2026, 1, 1)], [], [date(2027, 1, 1)]
+    )
+
+
+def _span(first: date, last: date, granularity: Granularity) -> InsightsRange:
+    return check_range(first, last, granularity.value, ZoneInfo("UTC"))
+
+
+def test_a_bucket_is_whole_only_when_the_range_holds_all_its_days():
+    # Wednesday 2026-12-02 to Monday 2026-12-14, by week: the first and last weeks are cut
+    weeks = bucket_days(_span(date(2026, 12, 2), date(2026, 12, 14), Granularity.WEEK))
+    assert weeks == [
+        BucketDays(date(2026, 11, 30), date(2026, 12, 2), date(2026, 12, 6), False),
+        BucketDays(date(2026, 12, 7), date(2026, 12, 7), date(2026, 12, 13), True),
+        BucketDays(date(2026, 12, 14), date(2026, 12, 14), date(2026, 12, 14), False),
+    ]
+    # a month from its first to its last day is whole; every day is
+    months = bucket_days(_span(date(2026, 2, 1), date(2026, 2, 28), Granularity.MONTH))
+    assert months == [BucketDays(date(2026, 2, 1), date(2026, 2, 1), date(2026, 2, 28), True)]
+    days = bucket_days(_span(date(2026, 2, 1), date(2026, 2, 3), Granularity.DAY))
+    assert [d.whole for d in days] == [True, True, True]

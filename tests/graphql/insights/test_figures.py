@@ -145,3 +145,27 @@ async def test_weeks_start_on_monday(gql, programme, make_member, make_key):
     assert starts == [(monday + timedelta(days=7 * i)).isoformat() for i in range(len(starts))]
     assert sum(b["earned"] for b in found["series"]) == 145
     assert found["granularity"] == "WEEK" and found["currency"] == "CNY"
+
+
+async def test_a_bucket_the_range_cuts_counts_only_the_days_in_it(
+    gql, programme, make_member, make_key
+):
+    # given the scenario: two members active on day 0, two on day 370, none between (the return
+    # on day 2 takes points back: that is not the member's own earning or spending)
+    shop = await build(gql, programme, make_member, make_key)
+    admin = await make_key(programme, Role.ADMIN)
+    for granularity in ("WEEK", "MONTH"):
+        # when the range starts the day after day 0 and ends the day before day 370, so its
+        # first and last week or month are cut (at least one end, whatever day day 0 is)
+        found = await figures(
+            gql, admin, shop.day0 + timedelta(days=1), shop.day0 + timedelta(days=369), granularity
+        )
+        # then nobody is active in it: not in the cut buckets, nor in the range
+        assert [b["activeMembers"] for b in found["series"]] == [0] * len(found["series"])
+        assert found["members"]["active"] == 0
+        # and a range of day 0 to day 370 counts both ends' members in their own buckets
+        whole = await figures(gql, admin, shop.day0, shop.day0 + timedelta(days=370), granularity)
+        series = whole["series"]
+        assert (series[0]["activeMembers"], series[-1]["activeMembers"]) == (2, 2), granularity
+        assert sum(b["activeMembers"] for b in series) == 4
+        assert whole["members"]["active"] == 3
