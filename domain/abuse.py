@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from domain import calendar
 from domain.errors import Collector
 from domain.points import EarnRule, LinePoints, OrderPoints, RulePoints
 
@@ -133,7 +134,7 @@ def check_policy(policy: AbusePolicy, errors: Collector) -> None:
 
 def period_start(period: Period, local_day: date) -> date:
     """The first local day of the period the day is in (weeks start on Monday)."""
-    return local_day if period is Period.DAY else local_day - timedelta(days=local_day.weekday())
+    return calendar.first_day(period.value, local_day)
 
 
 def period_key(period: Period, local_day: date) -> str:

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain import calendar
 from domain.errors import Collector
 from domain.points import PointsPolicy
 from domain.points import cash_value as checkout_value
@@ -216,19 +217,11 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def bucket_start(day: date, granularity: Granularity) -> date:
-    if granularity is Granularity.WEEK:
-        return day - timedelta(days=day.weekday())
-    if granularity is Granularity.MONTH:
-        return day.replace(day=1)
-    return day
+    return calendar.first_day(granularity.value, day)
 
 
 def _next_start(start: date, granularity: Granularity) -> date:
-    if granularity is Granularity.DAY:
-        return start + timedelta(days=1)
-    if granularity is Granularity.WEEK:
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return calendar.next_first_day(granularity.value, start)
 
 
 def bucket_starts(first: date, last: date, granularity: Granularity) -> list[date]:
@@ -279,12 +272,11 @@ def cover(first: date, last: date) -> Cover:
     days: list[date] = []
     day = first
     while day <= last:
-        if day.month == day.day == 1 and date(day.year, 12, 31) <= last:
-            years.append(day)
-            day = date(day.year + 1, 1, 1)
-        elif day.day == 1 and _next_start(day, Granularity.MONTH) - timedelta(days=1) <= last:
-            months.append(day)
-            day = _next_start(day, Granularity.MONTH)
+        for period, pieces in ((calendar.YEAR, years), (calendar.MONTH, months)):
+            if calendar.first_day(period, day) == day and calendar.last_day(period, day) <= last:
+                pieces.append(day)
+                day = calendar.next_first_day(period, day)
+                break
         else:
             days.append(day)
             day += timedelta(days=1)

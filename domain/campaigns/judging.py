@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from domain import calendar
 from domain.campaigns.model import (
     Audience,
     Campaign,
@@ -58,14 +59,7 @@ def period_bounds(period: CapPeriod, at: datetime, timezone: str) -> tuple[datet
     dates, never by adding hours to an aware time, so a DST day lasts 23 or 25 hours."""
     zone = ZoneInfo(timezone)
     day = at.astimezone(zone).date()
-    if period is CapPeriod.DAY:
-        first, after = day, day + timedelta(days=1)
-    elif period is CapPeriod.WEEK:
-        first = day - timedelta(days=day.isoweekday() - 1)
-        after = first + timedelta(days=7)
-    else:
-        first = day.replace(day=1)
-        after = (first + timedelta(days=32)).replace(day=1)
+    first, after = calendar.first_day(period.value, day), calendar.next_first_day(period.value, day)
     return _midnight(first, zone), _midnight(after, zone)
 
 

@@ -4,10 +4,11 @@ where a per-member limit's period starts. No I/O; `now` and the zone are passed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from domain import calendar
 from domain.errors import DomainError, ErrorCode, invalid
 from domain.points import MAX_POINTS
 from domain.rewards.model import LimitPeriod, Reward, RewardKind, RewardStatus
@@ -127,11 +128,5 @@ def period_start(period: LimitPeriod, now: datetime, zone: ZoneInfo) -> datetime
     Monday); None for EVER. A DST change inside the period does not move its start."""
     if period is LimitPeriod.EVER:
         return None
-    day = now.astimezone(zone).date()
-    if period is LimitPeriod.WEEK:
-        day -= timedelta(days=day.weekday())
-    elif period is LimitPeriod.MONTH:
-        day = day.replace(day=1)
-    elif period is LimitPeriod.YEAR:
-        day = day.replace(month=1, day=1)
+    day = calendar.first_day(period.value, now.astimezone(zone).date())
     return datetime.combine(day, time(0), tzinfo=zone)
