@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -37,6 +38,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/demo/admin", page, methods=["GET"]),
         Route("/demo/admin/charts", draw_charts, methods=["POST"]),
         Route("/demo/admin/charts.css", chart_styles, methods=["GET"]),
+        Route("/demo/admin/names.js", names_script, methods=["GET"]),
         Mount("/demo/admin/static", StaticFiles(packages=[STATIC]), name="demo-admin-static"),
     ]
 
@@ -55,6 +57,13 @@ async def page(request: Request) -> Response:
 
 async def chart_styles(request: Request) -> Response:
     return Response(charts.stylesheet(), media_type="text/css")
+
+
+async def names_script(request: Request) -> Response:
+    """The names the charts give sources, uses and segments, for the page's tables: one table,
+    charts.SOURCE_NAMES, read by both."""
+    names = orjson.dumps(charts.SOURCE_NAMES).decode()
+    return Response(f"window.LOYALTY_NAMES = {names};\n", media_type="text/javascript")
 
 
 async def _bounded_body(request: Request) -> bytes:

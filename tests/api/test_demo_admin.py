@@ -102,7 +102,7 @@ async def test_the_page_and_its_files_have_nothing_inline(http):
     assert "<style" not in html and " style=" not in html
     assert re.findall(r"<script(?![^>]*\bsrc=)", html) == []
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
-    assert len(assets) == 5 and all(a.startswith("/demo/admin/") for a in assets)
+    assert len(assets) == 6 and all(a.startswith("/demo/admin/") for a in assets)
     for asset in assets:
         response = await http.get(asset)
         assert response.status_code == 200, asset
@@ -117,6 +117,18 @@ async def test_the_chart_stylesheet_is_served_as_css(http):
     response = await http.get("/demo/admin/charts.css")
     assert response.headers["content-type"].startswith("text/css")
     assert response.text == charts.stylesheet()
+
+
+async def test_the_tables_names_are_the_charts_served_as_a_script(http):
+    # the page's tables name sources, uses and segments as the charts do: one table, in Python
+    response = await http.get("/demo/admin/names.js")
+    assert response.headers["content-type"].startswith("text/javascript")
+    prefix, suffix = "window.LOYALTY_NAMES = ", ";\n"
+    assert response.text.startswith(prefix) and response.text.endswith(suffix)
+    assert json.loads(response.text[len(prefix) : -len(suffix)]) == charts.SOURCE_NAMES
+    # and the page loads it before the panels read it
+    page = (await http.get("/demo/admin")).text
+    assert page.index("/demo/admin/names.js") < page.index("/demo/admin/static/panels.js")
 
 
 async def test_with_demo_pages_off_there_is_no_dashboard():
