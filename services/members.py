@@ -37,6 +37,7 @@ from services import events as event_service
 from services import tier_evaluation
 from services.clock import now_of, programme_time
 from services.idempotency import run_once
+from services.unique import created
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,8 @@ async def register(
         if await member_repo.get_by_external_id(principal.programme_id, external_id):
             raise AlreadyExists("a member with this externalId exists", field="externalId")
         start = entry_tier(await tier_cache.programme_tiers(principal.programme_id))
-        try:
-            member = await member_repo.create(
+        member = await created(
+            member_repo.create(
                 programme_id=principal.programme_id,
                 external_id=external_id,
                 joined_at=now,
@@ -196,13 +197,10 @@ async def register(
                 tier_since=now if start else None,
                 tier_period_start=now if start else None,
                 **_row_fields(changes),
-            )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists(
-                "a member with this externalId exists", field="externalId"
-            ) from error
+            ),
+            "a member with this externalId exists",
+            field="externalId",
+        )
         await give_invite_code(member)
         await event_service.record(
             principal.programme_id,

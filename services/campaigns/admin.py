@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db import campaign_cache, tier_cache
-from db.connection import is_unique_violation
 from db.models import Campaign as CampaignRow
 from db.repositories import campaigns as campaign_repo
 from db.repositories import coupons as coupon_repo
@@ -39,6 +37,7 @@ from domain.paging import PageRequest, page_of
 from services.clock import now_of
 from services.coupons.issuance import TemplateRetired
 from services.idempotency import run_once
+from services.unique import created
 
 Changes = Mapping[str, object]
 ALREADY = "a campaign with this code exists in the programme"
@@ -113,18 +112,16 @@ async def create(principal: Principal, changes: Changes, *, idempotency_key: str
         await _check_references(principal.programme_id, draft)
         if await campaign_repo.get_by_code(principal.programme_id, draft.campaign.code):
             raise AlreadyExists(ALREADY, field="code")
-        try:
-            row = await campaign_repo.insert(
+        row = await created(
+            campaign_repo.insert(
                 programme_id=principal.programme_id,
                 status=CampaignStatus.DRAFT.value,
                 created_at=now,
                 updated_at=now,
                 **fields,
-            )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists(ALREADY, field="code") from error
+            ),
+            ALREADY,
+        )
         return {"campaignId": row.id}
 
     result = await run_once(
@@ -168,12 +165,7 @@ async def update(principal: Principal, code: str, changes: Changes) -> CampaignR
         for name, value in fields.items():
             setattr(row, name, value)
         row.updated_at = now
-        try:
-            await campaign_repo.save(row, *fields)
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists(ALREADY, field="code") from error
+        await created(campaign_repo.save(row, *fields), ALREADY)
     await campaign_cache.forget_campaigns(principal.programme_id)
     return await _fresh(principal, row.id)
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db import challenge_cache, tier_cache
-from db.connection import is_unique_violation
 from db.models import Challenge as ChallengeRow
 from db.repositories import challenges as challenge_repo
 from db.repositories import coupons as coupon_repo
@@ -28,6 +26,7 @@ from domain.paging import PageRequest, page_of
 from services.clock import now_of
 from services.coupons.issuance import TemplateRetired
 from services.idempotency import run_once
+from services.unique import created
 
 challenge_of = challenge_repo.challenge_of  # a row as the domain reads it
 ALREADY = "a challenge with this code exists in the programme"
@@ -89,18 +88,16 @@ async def create(
         await _check_references(principal.programme_id, challenge)
         if await challenge_repo.get_by_code(principal.programme_id, challenge.code):
             raise AlreadyExists(ALREADY, field="code")
-        try:
-            row = await challenge_repo.insert(
+        row = await created(
+            challenge_repo.insert(
                 programme_id=principal.programme_id,
                 status=ChallengeStatus.ACTIVE.value,
                 created_at=now,
                 updated_at=now,
                 **fields,
-            )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists(ALREADY, field="code") from error
+            ),
+            ALREADY,
+        )
         return {"challengeId": row.id}
 
     payload = {**fields, "starts_at": str(challenge.starts_at), "ends_at": str(challenge.ends_at)}

@@ -5,10 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
 from db import tier_cache
-from db.connection import is_unique_violation
 from db.models import CouponTemplate
 from db.repositories import coupons as coupon_repo
 from domain.auth import Principal, Role
@@ -19,6 +16,7 @@ from domain.idempotency import check_key
 from domain.paging import PageRequest, page_of
 from services.clock import programme_time
 from services.idempotency import run_once
+from services.unique import created
 
 
 @dataclass(frozen=True)
@@ -107,17 +105,15 @@ async def create(
     async def act() -> dict[str, Any]:
         if await coupon_repo.get_template_by_code(principal.programme_id, data.code):
             raise AlreadyExists("a coupon template with this code exists", field="code")
-        try:
-            row = await coupon_repo.create_template(
+        row = await created(
+            coupon_repo.create_template(
                 programme_id=principal.programme_id,
                 status=TemplateStatus.ACTIVE.value,
                 created_at=await programme_time(principal.programme_id),
                 **fields,
-            )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists("a coupon template with this code exists", field="code") from error
+            ),
+            "a coupon template with this code exists",
+        )
         return {"templateId": row.id}
 
     result = await run_once(

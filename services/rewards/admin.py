@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from db import tier_cache
-from db.connection import is_unique_violation
 from db.repositories import coupons as coupon_repo
 from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
@@ -34,6 +32,7 @@ from services.clock import now_of
 from services.coupons.issuance import TemplateRetired
 from services.idempotency import run_once
 from services.rewards.catalogue import RewardView, views_of
+from services.unique import created
 
 ALREADY = "a reward with this code exists in the programme"
 
@@ -101,8 +100,8 @@ async def create(principal: Principal, spec: RewardSpec, *, idempotency_key: str
         if await reward_repo.get_by_code(programme_id, spec.code):
             raise AlreadyExists(ALREADY, field="code")
         now = now_of(await programme_repo.get(programme_id))
-        try:
-            reward = await reward_repo.insert(
+        reward = await created(
+            reward_repo.insert(
                 programme_id=programme_id,
                 code=spec.code,
                 kind=spec.kind.value,
@@ -116,11 +115,9 @@ async def create(principal: Principal, spec: RewardSpec, *, idempotency_key: str
                 created_at=now,
                 updated_at=now,
                 **_columns(spec, tier_ids),
-            )
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise AlreadyExists(ALREADY, field="code") from error
+            ),
+            ALREADY,
+        )
         return {"rewardId": reward.id}
 
     result = await run_once(
