@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import ClassVar
@@ -12,12 +13,16 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from resolvers.auth import PublicError
 from schema.identity_cache import IdentityCache
 from schema.redaction import redact, written_names
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+# graphql-core's words for a value its enum does not have, whether written in the document
+# ("Value 'YEAR' does not exist in 'InsightsGranularity' enum.") or sent in a variable
+# ("Variable '$g' got invalid value 'YEAR'; Value 'YEAR' does not exist in ...").
+UNKNOWN_ENUM_VALUE = re.compile(r"Value .+ does not exist in '\w+' enum")
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000
@@ -44,14 +49,21 @@ def should_mask(error: GraphQLError) -> bool:
 
 def _with_codes(errors: list[GraphQLError]) -> None:
     """Every error carries a `code`: a domain error raised by a query gets the code a mutation
-    error would carry; a document or its variables refused before running (a missing
-    argument, a wrong type) gets GRAPHQL_VALIDATION_FAILED."""
+    error would carry; a value an enum argument does not have (a granularity, a segment, a
+    status) is bad input like any other, VALIDATION; anything else that makes a document or
+    its variables refused before running (an unknown field, a missing argument, a wrong type)
+    gets GRAPHQL_VALIDATION_FAILED. Either way nothing ran."""
     for error in errors:
         original = error.original_error
         if isinstance(original, DomainError):
             error.extensions = {**(error.extensions or {}), "code": original.code.value}
         elif error.path is None and "code" not in (error.extensions or {}):
-            error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+            code = (
+                ErrorCode.VALIDATION.value
+                if UNKNOWN_ENUM_VALUE.search(error.message)
+                else VALIDATION_FAILED
+            )
+            error.extensions = {**(error.extensions or {}), "code": code}
 
 
 def _masked(error: GraphQLError) -> GraphQLError:

@@ -42,15 +42,22 @@ async def test_three_years_to_the_day_are_allowed(gql, programme, make_key):
     assert len((await figures(gql, admin, DAY, DAY + timedelta(days=1095)))["series"]) == 36
 
 
-async def test_an_unknown_granularity_is_refused_before_anything_runs(gql, programme, make_key):
-    # an enum argument: GraphQL refuses a value it does not have while reading the variables
-    body = await gql(
-        INSIGHTS,
-        {"from": "2027-01-01", "to": "2027-01-31", "g": "YEAR"},
-        auth=await make_key(programme, Role.ADMIN),
-    )
+async def test_an_unknown_granularity_is_validation_and_nothing_runs(gql, programme, make_key):
+    admin = await make_key(programme, Role.ADMIN)
+    # sent as a variable: GraphQL refuses a value the enum does not have while reading it
+    body = await gql(INSIGHTS, {"from": "2027-01-01", "to": "2027-01-31", "g": "YEAR"}, auth=admin)
+    assert code_of(body) == "VALIDATION" and "data" not in body
+    assert "YEAR" in body["errors"][0]["message"]
+    assert "InsightsGranularity" in body["errors"][0]["message"]
+    # written in the document: the same answer
+    written = INSIGHTS.replace(", $g: InsightsGranularity! = MONTH", "")
+    written = written.replace("granularity: $g", "granularity: YEAR")
+    assert written != INSIGHTS
+    body = await gql(written, {"from": "2027-01-01", "to": "2027-01-31"}, auth=admin)
+    assert code_of(body) == "VALIDATION" and "data" not in body
+    # while a document that is wrong in itself is still GRAPHQL_VALIDATION_FAILED
+    body = await gql("{ programmeInsights { noSuchFigure } }", auth=admin)
     assert code_of(body) == "GRAPHQL_VALIDATION_FAILED"
-    assert "granularity" in body["errors"][0]["message"] or "$g" in body["errors"][0]["message"]
 
 
 async def test_a_storefront_key_or_a_member_token_is_forbidden(
