@@ -1,4 +1,8 @@
-"""Tortoise models. Every row that belongs to a programme carries its id."""
+"""Tortoise models. Every row that belongs to a programme carries its id.
+
+Each model says `_no_comments = True`: without it tortoise reads and parses this whole file
+once per model while importing it, looking for `#:` field comments (which we do not write),
+and every process start (the server, each CLI command, each worker) paid 1.2 s for that."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from domain.clock import ProgrammeMode
 
 
 class Programme(Model):
+    _no_comments = True
     id = fields.IntField(primary_key=True)
     code = fields.CharField(max_length=64, unique=True)
     name = fields.CharField(max_length=200)
@@ -34,6 +39,7 @@ class Programme(Model):
 
 
 class ApiKey(Model):
+    _no_comments = True
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="api_keys", on_delete=fields.CASCADE
@@ -57,6 +63,7 @@ class ApiKey(Model):
 
 
 class Tier(Model):
+    _no_comments = True
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="tiers", on_delete=fields.CASCADE
@@ -74,6 +81,7 @@ class Tier(Model):
 
 
 class Benefit(Model):
+    _no_comments = True
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="benefits", on_delete=fields.CASCADE
@@ -95,6 +103,7 @@ class Benefit(Model):
 
 
 class Member(Model):
+    _no_comments = True
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="members", on_delete=fields.CASCADE
@@ -150,6 +159,8 @@ class Member(Model):
 class IdempotencyKey(Model):
     """A key's stored result, written in the same transaction as the effect it guards."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="idempotency_keys", on_delete=fields.CASCADE
@@ -169,6 +180,8 @@ class IdempotencyKey(Model):
 
 class PointTransaction(Model):
     """One ledger row. Append-only: a correction is a new row (`reverses` points at the old)."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -207,6 +220,8 @@ class PointTransaction(Model):
 class PointLot(Model):
     """Points earned together, spent and expired together: `remaining` is what is left."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="point_lots", on_delete=fields.CASCADE
@@ -233,6 +248,8 @@ class PointLot(Model):
 class LotMovement(Model):
     """How much of which lot a transaction took (or gave back): redemptions are restored exactly."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     transaction: fields.ForeignKeyRelation[PointTransaction] = fields.ForeignKeyField(
         "models.PointTransaction", related_name="lot_movements", on_delete=fields.RESTRICT
@@ -249,6 +266,7 @@ class LotMovement(Model):
 
 
 class Order(Model):
+    _no_comments = True
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="orders", on_delete=fields.CASCADE
@@ -284,6 +302,7 @@ class Order(Model):
 
 
 class OrderLine(Model):
+    _no_comments = True
     id = fields.BigIntField(primary_key=True)
     order: fields.ForeignKeyRelation[Order] = fields.ForeignKeyField(
         "models.Order", related_name="lines", on_delete=fields.CASCADE
@@ -306,6 +325,8 @@ class OrderLine(Model):
 
 class PointHold(Model):
     """Points reserved at checkout: captured (in part) when the order is placed, else released."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -332,6 +353,8 @@ class PointHold(Model):
 class CheckIn(Model):
     """One per member per day in the programme's time zone: the unique index enforces it."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="check_ins", on_delete=fields.CASCADE
@@ -353,6 +376,8 @@ class CheckIn(Model):
 class Review(Model):
     """A review reward, once per order line (unique)."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="reviews", on_delete=fields.CASCADE
@@ -371,6 +396,8 @@ class Review(Model):
 class Referral(Model):
     """Inviter -> invitee. Rewarded when the invitee's first order completes; a member is
     invited at most once (unique invitee), so a chain never forks back on itself."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -399,6 +426,8 @@ class Referral(Model):
 class InviteCode(Model):
     """A member's referral code, made when first asked for."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="invite_codes", on_delete=fields.CASCADE
@@ -418,6 +447,8 @@ class InviteCode(Model):
 class QualifyingEvent(Model):
     """What counts towards tiers: spend, orders and growth, each signed (returns subtract).
     A return is dated like the completion it undoes, so both fall in the same windows."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -442,6 +473,8 @@ class QualifyingEvent(Model):
 
 class TierChange(Model):
     """Tier history: every change of a member's tier, with why and when."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -472,6 +505,8 @@ class TierChange(Model):
 class CouponTemplate(Model):
     """What a coupon is worth and who may have one. Stock is taken by a conditional UPDATE of
     `stock_left` on this row (null: no cap), so the cap holds across processes."""
+
+    _no_comments = True
 
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -513,6 +548,8 @@ class Coupon(Model):
     """One issued coupon in a member's wallet. Its status column is AVAILABLE, LOCKED or USED;
     EXPIRED (and a lapsed lock) are read off the programme's clock."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="coupons", on_delete=fields.CASCADE
@@ -552,6 +589,8 @@ class Coupon(Model):
 class Product(Model):
     """The programme's catalogue, as the shop upserts it; order lines name products by sku."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="products", on_delete=fields.CASCADE
@@ -572,6 +611,8 @@ class Product(Model):
 
 class MemberSegment(Model):
     """A member's RFM scores and lifecycle as of the last build."""
+
+    _no_comments = True
 
     member: fields.OneToOneRelation[Member] = fields.OneToOneField(
         "models.Member", related_name="segment", on_delete=fields.CASCADE, primary_key=True
@@ -600,6 +641,8 @@ class RecommendationList(Model):
     they buy), and one per programme with `member` null (the overall popular list). Products
     are stored with what a page shows of them, so reading a list is one statement."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="recommendation_lists", on_delete=fields.CASCADE
@@ -623,6 +666,8 @@ class AuditEntry(Model):
     Append-only: nothing in the application updates or deletes a row, and on PostgreSQL a
     trigger (hand-written in the migration) refuses UPDATE, and DELETE outside the retention
     job."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -657,6 +702,8 @@ class Event(Model):
     transaction's id (the column default, migration 6) and rows are handed out only below the
     reader's snapshot xmin, by (txid, id); on SQLite `txid` is 0 and id order is commit order."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     event_id = fields.UUIDField(unique=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -686,6 +733,8 @@ class EventReminder(Model):
     run-jobs from sending it again. `about` names the lot or the tier period; kept until
     `due_at` (when the lot expires, the period ends) has passed."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="event_reminders", on_delete=fields.CASCADE
@@ -709,6 +758,8 @@ class EventReminder(Model):
 class AbuseFlag(Model):
     """A member flagged by an abuse rule (issue 18.6), once per rule and period; the points
     earned over a cap wait here for an admin's decision."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -742,6 +793,8 @@ class WebhookEndpoint(Model):
     (services/webhooks/secrets.py), never in the clear; the previous one signs too until
     `previous_secret_until` (a rotation's overlap)."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="webhook_endpoints", on_delete=fields.CASCADE
@@ -773,6 +826,8 @@ class WebhookDelivery(Model):
     """One event to one endpoint. `next_attempt_at` is both when it is due and, while a
     deliverer holds it, the end of that claim: a deliverer that dies leaves it due again then
     (at least once)."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -806,6 +861,8 @@ class WebhookDelivery(Model):
 class WebhookFanOut(Model):
     """One row: how far in the event stream (commit order) deliveries have been made."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     txid = fields.BigIntField(default=0)
     event_id = fields.BigIntField(default=0)
@@ -817,6 +874,8 @@ class WebhookFanOut(Model):
 class Partner(Model):
     """A partner platform exchanging points with the programme; its terms are
     domain.partners.PartnerTerms as JSON (rates as exact integer ratios, limits in points)."""
+
+    _no_comments = True
 
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -838,6 +897,8 @@ class Partner(Model):
 class PartnerLink(Model):
     """A member's account at a partner. One active link per (partner, partner member id) and
     per (partner, member): `active_key` is set while active and null once unlinked."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -869,6 +930,8 @@ class PartnerLink(Model):
 class PartnerVerificationFailure(Model):
     """A partner's failed attempt to verify a member before linking: 5 an hour lock it out."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
         "models.Partner", related_name="verification_failures", on_delete=fields.CASCADE
@@ -886,6 +949,8 @@ class PartnerTransfer(Model):
     """One exchange with a partner, either way. Inbound ones are unique per partner by the
     partner's transfer id; outbound ones go PENDING -> COMPLETED | FAILED, and a completed
     one may later be REVERSED (by a new ledger row)."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -938,6 +1003,8 @@ class Campaign(Model):
     (net of take-backs) in the transaction of the fact that earns it, so it holds across
     processes."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="campaigns", on_delete=fields.CASCADE
@@ -970,6 +1037,8 @@ class CampaignAward(Model):
     """What one campaign gave one member for one fact (an order, a check-in...): its points per
     line, and what returns took back. The member's caps are sums over these rows, read under
     the member's lock; `campaign.results` aggregates them."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -1007,6 +1076,8 @@ class Reward(Model):
     """A catalogue item members spend points (or points and cash) on (domain.rewards.Reward).
     Stock is taken by a conditional UPDATE of `stock_left` (null: unlimited) in the
     redemption's transaction, so it holds across processes; `redeemed` counts net quantity."""
+
+    _no_comments = True
 
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -1053,6 +1124,8 @@ class RewardRedemption(Model):
     `transaction_id` is the debit; cash + points: `hold_id` is the checkout hold for the
     shop's order `order_ref`. A cancel restores the points once (`restore_transaction_id`)."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="reward_redemptions", on_delete=fields.CASCADE
@@ -1096,6 +1169,8 @@ class Challenge(Model):
     """A goal members reach within a window for a reward (domain.challenges.Challenge). What
     the domain judges (audience, reward) is JSON; what SQL filters by is a column."""
 
+    _no_comments = True
+
     id = fields.IntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
         "models.Programme", related_name="challenges", on_delete=fields.CASCADE
@@ -1125,6 +1200,8 @@ class Challenge(Model):
 class ChallengeProgress(Model):
     """One member's progress on one challenge, written by the transaction of the fact that
     moves it. Completion is rewarded once: the reward columns are set under the member's lock."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
@@ -1157,6 +1234,8 @@ class ChallengeContribution(Model):
     """What one fact (an order, a review...) added to one progress, so a return takes away
     exactly what its order added and a fact is counted once (unique)."""
 
+    _no_comments = True
+
     id = fields.BigIntField(primary_key=True)
     progress: fields.ForeignKeyRelation[ChallengeProgress] = fields.ForeignKeyField(
         "models.ChallengeProgress", related_name="contributions", on_delete=fields.CASCADE
@@ -1176,6 +1255,8 @@ class ChallengeContribution(Model):
 
 class MemberBadge(Model):
     """A badge a member holds; one per code (unique). A revoked one keeps its row."""
+
+    _no_comments = True
 
     id = fields.BigIntField(primary_key=True)
     programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
