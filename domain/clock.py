@@ -48,3 +48,20 @@ def advanced_clock(
     if step > MAX_ADVANCE:
         raise invalid(field, "advance at most five years at a time")
     return current + step
+
+
+# Zone names PostgreSQL reads as its fixed-offset abbreviations before its zone files (CET is
+# always +01:00 there, never +02:00 in summer), while Python's tz database gives them summer
+# time. A programme's local days are worked out on both sides (insights' rollups in a trigger,
+# everything else in Python), so these would put an hour of each summer night on another day.
+OFFSET_ALIKE_ZONES = frozenset({"CET", "EET", "MET", "WET"})
+
+
+def zone_problem(name: str, known: frozenset[str] | set[str]) -> str | None:
+    """Why `name` cannot be a programme's time zone (`known`: the IANA names available), or
+    None when it can."""
+    if name not in known:
+        return "must be an IANA time zone such as Asia/Shanghai"
+    if name in OFFSET_ALIKE_ZONES:
+        return f"{name} is read as a fixed offset by PostgreSQL; use a city's zone (Europe/Paris)"
+    return None

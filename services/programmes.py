@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from db.models import Programme
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal, Role
-from domain.clock import ProgrammeMode, advanced_clock
+from domain.clock import ProgrammeMode, advanced_clock, zone_problem
 from domain.errors import AlreadyExists, Collector, NotFound
 from domain.idempotency import check_key
 from domain.money import is_currency
@@ -38,8 +38,8 @@ async def create(
         errors.add("name", "must be 1-200 characters")
     if not is_currency(currency):
         errors.add("currency", "must be an ISO 4217 code such as CNY")
-    if timezone not in available_timezones():
-        errors.add("timezone", "must be an IANA time zone such as Asia/Shanghai")
+    if (problem := zone_problem(timezone, available_timezones())) is not None:
+        errors.add("timezone", problem)
     if clock_at is not None and (mode is not ProgrammeMode.SANDBOX or clock_at > wall_now()):
         errors.add("clockAt", "only a sandbox's test clock may start, and not in the future")
     errors.raise_if_any()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from domain.clock import MAX_ADVANCE, ProgrammeMode, advanced_clock, programme_now
+from domain.clock import MAX_ADVANCE, ProgrammeMode, advanced_clock, programme_now, zone_problem
 from domain.errors import ErrorCode, LiveProgramme, ValidationFailed
 
 WALL = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -170,3 +170,13 @@ def test_a_live_programme_has_no_test_clock(kwargs):
     # then
     assert raised.value.code is ErrorCode.LIVE_PROGRAMME
     assert raised.value.errors[0].code is ErrorCode.LIVE_PROGRAMME
+
+
+def test_a_programmes_zone_is_an_iana_name_postgresql_reads_as_python_does():
+    known = {"Europe/Paris", "CET", "Asia/Shanghai", "UTC"}
+    assert zone_problem("Europe/Paris", known) is None
+    assert zone_problem("UTC", known) is None
+    assert "IANA" in (zone_problem("Mars/Olympus", known) or "")
+    # CET has summer time in Python, none in PostgreSQL: refused, naming a zone that works
+    assert "Europe/Paris" in (zone_problem("CET", known) or "")
+    assert all(zone_problem(z, {z}) for z in ("CET", "EET", "MET", "WET"))
