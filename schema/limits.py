@@ -20,9 +20,13 @@ from schema.redaction import redact, written_names
 
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 # graphql-core's words for a value its enum does not have, whether written in the document
-# ("Value 'YEAR' does not exist in 'InsightsGranularity' enum.") or sent in a variable
-# ("Variable '$g' got invalid value 'YEAR'; Value 'YEAR' does not exist in ...").
-UNKNOWN_ENUM_VALUE = re.compile(r"Value .+ does not exist in '\w+' enum")
+# ("Value 'YEAR' does not exist in 'InsightsGranularity' enum.", or for a quoted "YEAR": "Enum
+# 'InsightsGranularity' cannot represent non-enum value") or sent in a variable ("Variable '$g'
+# got invalid value 'YEAR'; Value 'YEAR' does not exist in ...", or for a number: "... cannot
+# represent non-string value").
+UNKNOWN_ENUM_VALUE = re.compile(
+    r"Value .+ does not exist in '\w+' enum|Enum '\w+' cannot represent non-(?:enum|string) value"
+)
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2_000

@@ -55,6 +55,12 @@ async def test_an_unknown_granularity_is_validation_and_nothing_runs(gql, progra
     assert written != INSIGHTS
     body = await gql(written, {"from": "2027-01-01", "to": "2027-01-31"}, auth=admin)
     assert code_of(body) == "VALIDATION" and "data" not in body
+    # and so are a quoted string written for it, and a number sent for it
+    quoted = written.replace("granularity: YEAR", 'granularity: "MONTH"')
+    body = await gql(quoted, {"from": "2027-01-01", "to": "2027-01-31"}, auth=admin)
+    assert code_of(body) == "VALIDATION" and "data" not in body
+    body = await gql(INSIGHTS, {"from": "2027-01-01", "to": "2027-01-31", "g": 3}, auth=admin)
+    assert code_of(body) == "VALIDATION" and "data" not in body
     # while a document that is wrong in itself is still GRAPHQL_VALIDATION_FAILED
     body = await gql("{ programmeInsights { noSuchFigure } }", auth=admin)
     assert code_of(body) == "GRAPHQL_VALIDATION_FAILED"
