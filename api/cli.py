@@ -1,6 +1,7 @@
 """`loyalty` command line: serve, migrate, seed-demo, create-programme, create-key,
-create-partner-key, partner-statement, revoke-key, run-jobs, build-recommendations,
-audit-export, deliver-webhooks, worker, generate-webhook-key, print-schema."""
+create-partner-key, partner-statement, revoke-key, run-jobs, rebuild-insights,
+build-recommendations, audit-export, deliver-webhooks, worker, generate-webhook-key,
+print-schema."""
 
 from __future__ import annotations
 
@@ -259,6 +260,24 @@ async def cmd_run_jobs(settings: Settings, args: argparse.Namespace) -> int:
     return await _with_db(settings, work)
 
 
+async def cmd_rebuild_insights(settings: Settings, args: argparse.Namespace) -> int:
+    from db.connection import is_postgres
+    from services.insights import rebuild_rollups
+
+    async def work() -> int:
+        if not is_postgres():
+            print("nothing to rebuild: on SQLite insights read the ledger itself")
+            return 0
+        for done in await rebuild_rollups(args.programme):
+            print(
+                f"{done.programme}: {done.activity_rows} member activity rows, "
+                f"{done.day_sums} day sums, from its ledger"
+            )
+        return 0
+
+    return await _with_db(settings, work)
+
+
 async def cmd_build_recommendations(settings: Settings, args: argparse.Namespace) -> int:
     from services.recommendations.build import build_all
 
@@ -444,6 +463,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="only this programme's jobs (idempotency keys are then not pruned)",
     )
+    rebuild = sub.add_parser(
+        "rebuild-insights",
+        help="redo the insights rollups (PostgreSQL) from the ledger: after a restore or a bulk "
+        "load that skipped the ledger's trigger",
+    )
+    rebuild.add_argument("--programme", metavar="CODE", help="only this programme")
     sub.add_parser(
         "build-recommendations",
         help="nightly: member segments (RFM), the co-purchase model and each member's ranked "
@@ -493,6 +518,7 @@ ASYNC_COMMANDS = {
     "revoke-key": cmd_revoke_key,
     "set-rate-limit": cmd_set_rate_limit,
     "run-jobs": cmd_run_jobs,
+    "rebuild-insights": cmd_rebuild_insights,
     "build-recommendations": cmd_build_recommendations,
     "audit-export": cmd_audit_export,
     "deliver-webhooks": cmd_deliver_webhooks,

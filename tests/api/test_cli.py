@@ -138,6 +138,9 @@ def test_run_jobs_for_one_programme(tmp_path):
     unknown = loyalty(tmp_path, "run-jobs", "--programme", "nope")
     assert unknown.returncode == 1
     assert "argument --programme: no programme 'nope'" in unknown.stderr
+    # the insights rollups are PostgreSQL's: on SQLite there is nothing to rebuild, and it says so
+    rebuilt = loyalty(tmp_path, "rebuild-insights")
+    assert rebuilt.returncode == 0 and "nothing to rebuild" in rebuilt.stdout, rebuilt.stderr
 
 
 def test_an_operator_issues_and_revokes_a_partner_key(tmp_path):

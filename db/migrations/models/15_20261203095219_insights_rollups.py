@@ -10,7 +10,10 @@ written, whatever path writes it, and filled here from the ledger already there:
 - `ledger_day_sums`: the AVAILABLE rows' points by day, kind, reference type and sign. The
   trigger only appends (no row is updated, so writers never wait on one another); the jobs fold
   each day's rows into one (db/sql/insights_rollup.py).
-Days are the programme's, in the zone it has when the row is written. SQLite keeps reading the
+Days are the programme's, in the zone it has when the row is written (a zone PostgreSQL would
+read as a fixed-offset abbreviation is refused: domain.clock.zone_problem). The backfill runs
+while the trigger's lock holds ledger writes back: on a large ledger, migrate in a quiet hour.
+`loyalty rebuild-insights` redoes a programme's rollups from its ledger. SQLite keeps reading the
 ledger itself (it has no time zones to bucket by), so nothing changes there."""
 
 from tortoise import BaseDBAsyncClient
@@ -22,6 +25,13 @@ UPGRADE = {
 SELECT 1;
 """,
     "postgres": """
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM programmes WHERE timezone IN ('CET', 'EET', 'MET', 'WET')) THEN
+        RAISE EXCEPTION 'a programme''s time zone is CET, EET, MET or WET, which PostgreSQL reads as a fixed offset (no summer time): set it to a city''s zone (such as Europe/Paris) in programmes.timezone, then migrate again';
+    END IF;
+END
+$$;
 CREATE TABLE IF NOT EXISTS "member_activity" (
     "programme_id" INT NOT NULL,
     "period" CHAR(1) NOT NULL,
@@ -84,6 +94,8 @@ SELECT t.programme_id, (t.created_at AT TIME ZONE p.timezone)::date, t.kind, t.r
   JOIN programmes p ON p.id = t.programme_id
  WHERE t.bucket = 'AVAILABLE'
  GROUP BY 1, 2, 3, 4, 5;
+ANALYZE "member_activity";
+ANALYZE "ledger_day_sums";
 """,
 }
 
