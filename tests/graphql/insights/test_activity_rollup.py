@@ -6,6 +6,7 @@ and folded by the jobs without changing a sum."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -168,3 +169,32 @@ async def test_a_rebuild_makes_the_rollups_the_ledger_gives(gql, programme, make
     # and an unknown programme is named
     with pytest.raises(NotFound):
         await rebuild_rollups("no-such-programme")
+
+
+async def test_folds_run_at_once_beside_new_rows_count_each_row_once(
+    gql, programme, make_member, make_key
+):
+    # given a day with rows to fold
+    admin = await make_key(programme, Role.ADMIN)
+    members = [await make_member(programme) for _ in range(4)]
+    for member in members[:2]:
+        await completed_order(gql, admin, member.external_id, lines=[line("item", 1_000)])
+
+    async def more_orders() -> None:
+        for member in members[2:]:
+            await completed_order(gql, admin, member.external_id, lines=[line("item", 1_000)])
+
+    # when three folds run at once while more orders complete
+    await asyncio.gather(
+        fold_ledger_days(programme.id),
+        fold_ledger_days(programme.id),
+        more_orders(),
+        fold_ledger_days(programme.id),
+    )
+    # then the sums are still the ledger's, each row counted once, and a last fold leaves one
+    # row per group
+    assert await _sums(SUMS_KEPT, programme.id) == await _ledger_sums(programme.id)
+    await fold_ledger_days(programme.id)
+    rows = await connections.get("default").execute_query_dict(SUMS_KEPT, [programme.id])
+    assert {r["n"] for r in rows} == {1}
+    assert await _sums(SUMS_KEPT, programme.id) == await _ledger_sums(programme.id)
