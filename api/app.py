@@ -6,7 +6,6 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,11 +27,11 @@ from api.metrics import metrics, worker_stopped
 from api.observe import RequestObserver
 from api.rate_limit import RateLimiter
 from api.settings import Settings
+from api.webhook_setup import configure_webhooks
 from db import invalidation
 from db.cache import configure_cache, get_cache
 from db.config import dialect
 from db.connection import close_database, open_database, ping
-from services.webhooks import config as webhook_config
 
 content_type.install()
 
@@ -118,13 +117,6 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     return app
-
-
-def configure_webhooks(settings: Settings, **overrides: Any) -> None:
-    webhook_config.configure(
-        webhook_config.DeliveryConfig(production=settings.production, **overrides),
-        secret_keys=list(settings.webhook_keys),
-    )
 
 
 def in_process_deliverer() -> Callable[[], Awaitable[None]]:

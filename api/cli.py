@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 from api import logs
 from api import settings as settings_module
-from api.app import configure_webhooks
 from api.settings import Settings, SettingsError
+from api.webhook_setup import configure_webhooks
 from db.cache import configure_cache
 from db.connection import close_database, migrate, open_database
 from domain.auth import KEY_ROLES, Principal, Role
