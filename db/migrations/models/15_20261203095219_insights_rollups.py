@@ -75,6 +75,8 @@ BEGIN
 END
 $$;
 CREATE TRIGGER "insights_rollups" AFTER INSERT ON "point_transactions" FOR EACH ROW
+WHEN (NEW.bucket = 'AVAILABLE' OR NEW.kind IN ('REDEEM', 'TRANSFER_OUT', 'TRANSFER_IN')
+      OR (NEW.kind = 'EARN' AND NEW.amount > 0))
 EXECUTE FUNCTION "note_insights_rollups"();
 INSERT INTO member_activity (programme_id, period, starts, member_id)
 SELECT DISTINCT t.programme_id, v.period, v.starts, t.member_id
