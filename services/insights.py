@@ -7,12 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from db.models import Programme
 from db.repositories import programmes as programme_repo
 from db.sql import insights as insights_sql
 from db.sql import insights_rollup
 from domain.auth import Principal
-from domain.errors import NotFound
 from domain.insights import (
     Granularity,
     LedgerGroup,
@@ -26,6 +24,7 @@ from domain.insights import (
 )
 from services.clock import zone_of
 from services.points.ledger import policy_of
+from services.programmes import every_or_one
 
 
 @dataclass(frozen=True)
@@ -235,14 +234,8 @@ async def rebuild_rollups(programme_code: str | None = None) -> list[Rebuilt]:
     """Redo every programme's insights rollups from its ledger, or one programme's (by code):
     for after a restore or a bulk load that skipped the ledger's trigger. PostgreSQL only
     (SQLite keeps none: each programme reports 0 and 0)."""
-    if programme_code is None:
-        programmes = await Programme.all().order_by("id")
-    else:
-        programmes = await Programme.filter(code=programme_code)
-    if programme_code is not None and not programmes:
-        raise NotFound(f"no programme {programme_code!r}", field="programme")
     done = []
-    for programme in programmes:
+    for programme in await every_or_one(programme_code):
         activity, sums = await insights_rollup.rebuild(programme.id)
         done.append(Rebuilt(programme.code, activity, sums))
     return done

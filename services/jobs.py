@@ -8,7 +8,6 @@ from db.metrics import job
 from db.models import Programme
 from db.sql.insights_rollup import fold_ledger_days
 from domain.audit import DEFAULT_RETENTION_DAYS
-from domain.errors import NotFound
 from services import catch_up, event_reminders
 from services import events as event_service
 from services.audit import prune_expired as prune_audit
@@ -17,6 +16,7 @@ from services.coupons.checkout import release_lapsed
 from services.coupons.issuance import issue_due
 from services.idempotency import prune_expired_keys
 from services.partners import transfers as partner_transfers
+from services.programmes import every_or_one
 
 
 @dataclass
@@ -64,13 +64,7 @@ async def run_all(
     """Every programme's jobs, or one programme's (by code). Pruning idempotency keys and
     audit rows spans programmes, so it runs only with the others."""
     report = JobReport()
-    if programme_code is None:
-        programmes = await Programme.all().order_by("id")
-    else:
-        programmes = await Programme.filter(code=programme_code)
-        if not programmes:
-            raise NotFound(f"no programme {programme_code!r}", field="programme")
-    for programme in programmes:
+    for programme in await every_or_one(programme_code):
         await run_programme(programme, report)
     if programme_code is None:
         with job("idempotency_key_pruning"):

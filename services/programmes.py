@@ -56,6 +56,17 @@ async def create(
     )
 
 
+async def every_or_one(code: str | None) -> list[Programme]:
+    """Every programme by id, or the one with `code` (a command's `--programme`): NotFound
+    naming `programme` when there is none."""
+    if code is None:
+        return list(await Programme.all().order_by("id"))
+    found = await programme_repo.get_by_code(code)
+    if found is None:
+        raise NotFound(f"no programme {code!r}", field="programme")
+    return [found]
+
+
 async def current(principal: Principal) -> Programme:
     return await programme_repo.get(principal.programme_id)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from tortoise.transactions import in_transaction
 
 from db.connection import is_postgres
+from db.sql.insights_texts import ACTIVE
 
 # pg_advisory_xact_lock's first key: "insights rollups" (any constant the project uses once)
 _LOCK = "SELECT pg_advisory_xact_lock(1521, $1)"
@@ -44,7 +45,7 @@ SELECT (SELECT COUNT(*) FROM gone) AS folded, (SELECT COUNT(*) FROM kept) AS kep
 _LOCAL_DAY = "(t.created_at AT TIME ZONE p.timezone)::date"
 
 _FORGET_ACTIVITY = "DELETE FROM member_activity WHERE programme_id = $1"
-# The rule of db/sql/insights_texts.py's ACTIVE, as the trigger applies it.
+# Activity by the rule the trigger applies (db/sql/insights_texts.py's ACTIVE).
 _REBUILD_ACTIVITY = f"""
 INSERT INTO member_activity (programme_id, period, starts, member_id)
 SELECT DISTINCT t.programme_id, v.period, v.starts, t.member_id
@@ -54,9 +55,7 @@ SELECT DISTINCT t.programme_id, v.period, v.starts, t.member_id
  CROSS JOIN LATERAL (VALUES ('D', d.day), ('W', date_trunc('week', d.day)::date),
                             ('M', date_trunc('month', d.day)::date),
                             ('Y', date_trunc('year', d.day)::date)) AS v(period, starts)
- WHERE t.programme_id = $1
-   AND (t.kind IN ('REDEEM', 'TRANSFER_OUT', 'TRANSFER_IN') OR (t.kind = 'EARN'
-        AND t.amount > 0 AND NOT (t.bucket = 'AVAILABLE' AND t.reference_type = 'ORDER')))
+ WHERE t.programme_id = $1 AND {ACTIVE}
 ON CONFLICT DO NOTHING
 """
 _REBUILD_DAY_SUMS = f"""
