@@ -24,6 +24,7 @@ from schema.events import EventMutation, EventQuery
 from schema.executor import PlannedExecutor
 from schema.gifts import GiftMutation
 from schema.input_checks import install as install_input_checks
+from schema.input_plans import install as install_input_plans
 from schema.insights import InsightsQuery
 from schema.keys import KeyMutation, KeyQuery
 from schema.limits import MAX_BATCH, extensions
@@ -137,6 +138,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
             relay_max_results=100,
         ),
     )
+    install_input_plans(built)
     install_input_checks(built._schema)
     # After the input checks, so a mutation refused by them is audited too.
     install_audit(built._schema)

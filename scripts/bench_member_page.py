@@ -356,6 +356,38 @@ def wrk(base: str, script: str, *, seconds: int, connections: int, tmp: Path) ->
     return parse_wrk(out)
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its worker processes so far (/proc)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def with_cpu(pid: int, measure) -> tuple:
+    """`measure`'s figures and the server's CPU milliseconds per request answered: a figure
+    that moves far less than req/s when the machine is busy (wrk, PostgreSQL and Redis are
+    not counted, only the server's processes)."""
+    before = cpu_seconds(pid)
+    figures = measure()
+    spent = cpu_seconds(pid) - before
+    return (*figures, spent * 1000 / figures[4] if figures[4] else float("nan"))
+
+
 def checked(measure, written) -> tuple:
     """`measure`'s figures with its failures: requests answered that wrote nothing (a
     GraphQL error answers 200, so wrk cannot tell). `written()` counts what this run wrote;
@@ -408,6 +440,7 @@ def interleaved(measures: dict, n: int, results: dict) -> None:
             statistics.median(r[1] for r in figures),
             statistics.median(r[2] for r in figures),
             sum(r[3] for r in figures),
+            statistics.median(r[5] if len(r) > 5 else float("nan") for r in figures),
         )
         results.setdefault("rounds", {})[part] = [r[0] for r in figures]
 
@@ -499,7 +532,7 @@ async def main(args: argparse.Namespace) -> None:
                             redis_url=target.redis_url,
                         )
                     )
-                    target_measures = prepare_database(target, base, args, load, parts)
+                    target_measures = prepare_database(target, base, args, load, parts, server.pid)
                     if not target.label:
                         main_server, main_base, measures = server, base, target_measures
                     else:
@@ -562,7 +595,9 @@ WRITTEN = {
 }
 
 
-def prepare_database(target: Target, base: str, args, load: dict, parts: set) -> dict:
+def prepare_database(
+    target: Target, base: str, args, load: dict, parts: set, server_pid: int
+) -> dict:
     """Warm the server up (documents registered, caches filled) and return this target's
     measures, each checked against what it wrote where a mutation is measured."""
     key, url = target.key, target.url
@@ -613,9 +648,13 @@ def prepare_database(target: Target, base: str, args, load: dict, parts: set) ->
         if part == "d":
             measures[name] = lambda: pgbench(url, target.pid, target.members, **load)
         elif part in WRITTEN:
-            measures[name] = lambda p=part: _written(base, target, args, load, p)
+            measures[name] = lambda p=part: with_cpu(
+                server_pid, lambda: _written(base, target, args, load, p)
+            )
         else:
-            measures[name] = lambda p=part: wrk(base, SCRIPTS[p](target, args, ""), **load)
+            measures[name] = lambda p=part: with_cpu(
+                server_pid, lambda: wrk(base, SCRIPTS[p](target, args, ""), **load)
+            )
     return measures
 
 
@@ -636,8 +675,8 @@ def measure_memory(server, base: str, key: str, args, load: dict, results: dict)
         httpx.get(f"{base}/raw/member/m-{m}", headers={"Authorization": f"Bearer {key}"})
     wrk(base, lua_page(key, hot), seconds=3, connections=args.connections, tmp=load["tmp"])
     measures = {
-        "a'": lambda: wrk(base, lua_raw(key, hot), **load),
-        "b'": lambda: wrk(base, lua_page(key, hot), **load),
+        "a'": lambda: with_cpu(server.pid, lambda: wrk(base, lua_raw(key, hot), **load)),
+        "b'": lambda: with_cpu(server.pid, lambda: wrk(base, lua_page(key, hot), **load)),
     }
     interleaved(measures, args.rounds, results)
     if args.profile and args.profile_part == "b'":
@@ -678,14 +717,17 @@ def report(args, results: dict, ledger_rows: int) -> None:
     print(f"\n{args.connections} connections, {args.rounds} interleaved rounds of {args.seconds} s, "
           f"medians; {workers}; PostgreSQL + Redis; {args.members:,} members, "
           f"{ledger_rows:,} ledger rows")  # fmt: skip
-    print(f"{'':40}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>9}")
+    print(f"{'':40}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'failed':>9}{'CPU ms':>9}")
     labels = [""] + ([f"@{args.baseline_members}"] if args.baseline_members else [])
     for label in labels:
         for k, name in NAMES.items():
             if k + label in results:
-                rps, p50, p99, bad = results[k + label]
-                print(f"{name + label:40}{rps:10.0f}{p50:9.1f}{p99:9.1f}{bad:9d}")
-    print("(failed: non-2xx answers, and mutations answered that wrote nothing)\n")
+                rps, p50, p99, bad, cpu = results[k + label]
+                print(f"{name + label:40}{rps:10.0f}{p50:9.1f}{p99:9.1f}{bad:9d}{cpu:9.2f}")
+    print(
+        "(failed: non-2xx answers, and mutations answered that wrote nothing; CPU ms: the "
+        "server's CPU time per request answered, its worker processes included)\n"
+    )
     for x, y, label, target in RATIOS:
         if x in results and y in results:
             ratios = paired(results, x, y)
@@ -698,7 +740,7 @@ def report(args, results: dict, ledger_rows: int) -> None:
                   f"{min(ratios):.3f}-{max(ratios):.3f})")  # fmt: skip
     for part, what, target, higher in ABSOLUTE:
         if part in results:
-            rps, _, p99, _ = results[part]
+            rps, _, p99, _, _ = results[part]
             value = rps if what == "req/s" else p99
             met = value >= target if higher else value <= target
             sign = ">=" if higher else "<="
