@@ -109,15 +109,17 @@ SEGMENTS = (
     "WHERE s.programme_id = {p} GROUP BY s.lifecycle ORDER BY s.lifecycle"
 )
 
-# Each member's tier at the end: the tier its first change from the end on moved it from, or
-# (no change since) its tier now. params: programme, end, programme
+# Each member's tier at the end: the tier its earliest change from the end on (by time, then
+# by id: a catch-up job may store a change after a later one) moved it from, or (no change
+# since) its tier now. params: programme, end, programme
 _AT_END = (
-    "firsts AS (SELECT c.member_id AS member_id, MIN(c.id) AS id FROM tier_changes c "
-    "WHERE c.programme_id = {p} AND c.at >= {p} GROUP BY c.member_id), "
+    "firsts AS (SELECT r.member_id AS member_id, r.from_tier_id AS from_tier_id FROM "
+    "(SELECT c.member_id AS member_id, c.from_tier_id AS from_tier_id, ROW_NUMBER() OVER "
+    "(PARTITION BY c.member_id ORDER BY c.at, c.id) AS n FROM tier_changes c "
+    "WHERE c.programme_id = {p} AND c.at >= {p}) r WHERE r.n = 1), "
     "at_end AS (SELECT m.id AS member_id, m.joined_at AS joined_at, m.erased_at AS erased_at, "
-    "CASE WHEN c.id IS NULL THEN m.tier_id ELSE c.from_tier_id END AS tier_id "
-    "FROM members m LEFT JOIN firsts f ON f.member_id = m.id "
-    "LEFT JOIN tier_changes c ON c.id = f.id WHERE m.programme_id = {p})"
+    "CASE WHEN f.member_id IS NULL THEN m.tier_id ELSE f.from_tier_id END AS tier_id "
+    "FROM members m LEFT JOIN firsts f ON f.member_id = m.id WHERE m.programme_id = {p})"
 )
 # params: programme, end, programme, end, end, programme
 DISTRIBUTION = (

@@ -4,12 +4,12 @@ the API, exact."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
-from db.models import MemberSegment, Programme
+from db.models import Member, MemberSegment, Programme, Tier, TierChange
 from domain.auth import Role
 from services.recommendations.build import build as build_segments
-from tests.graphql.insights.scenario import build, figures
+from tests.graphql.insights.scenario import ZONE, build, figures
 
 SOURCES = ["ORDERS", "CHECK_IN", "REVIEWS", "REFERRALS", "CAMPAIGNS", "PARTNERS_IN", "ADJUSTMENTS"]
 USES = ["REWARDS", "COUPONS", "CHECKOUT", "PARTNERS_OUT"]
@@ -169,3 +169,27 @@ async def test_a_bucket_the_range_cuts_counts_only_the_days_in_it(
         assert (series[0]["activeMembers"], series[-1]["activeMembers"]) == (2, 2), granularity
         assert sum(b["activeMembers"] for b in series) == 4
         assert whole["members"]["active"] == 3
+
+
+async def test_the_tier_at_the_end_is_read_from_the_earliest_change_after_it(
+    gql, programme, make_member, make_key
+):
+    # given the scenario, and Carol's history after day 0 written out of order: the change
+    # stored first (day 5: Silver to Gold) happened after the one stored next (day 4: Bronze
+    # to Silver), as a catch-up job judging a past period may write it
+    shop = await build(gql, programme, make_member, make_key)
+    admin = await make_key(programme, Role.ADMIN)
+    carol = await Member.filter(programme_id=programme.id).order_by("-id").first()
+    assert carol is not None
+    ids = {t.code: t.id for t in await Tier.filter(programme_id=programme.id)}
+    midnight = datetime.combine(shop.day0, time(), ZONE)
+    for days, old, new in ((5, "SILVER", "GOLD"), (4, "BRONZE", "SILVER")):
+        await TierChange.create(
+            programme_id=programme.id, member_id=carol.id, from_tier_id=ids[old],
+            to_tier_id=ids[new], reason="QUALIFIED", qualifying_total=0,
+            at=midnight + timedelta(days=days),
+        )  # fmt: skip
+    # when the tiers are read for day 0
+    day0 = await figures(gql, admin, shop.day0, shop.day0, "DAY")
+    # then Carol was in Bronze then (the earlier change's starting tier), not in Silver
+    assert day0["tiers"]["distribution"] == tiers(2, 1, 0)
