@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 .PHONY: install run test test-embedded lint schema migration clean bench-ledger bench-tiers \
 	eval-recommendations bench-recommendations bench bench-events fuzz mutation audit-http \
 	lint-schema bench-export bench-webhooks bench-scale bench-workers bench-campaigns \
-	bench-insights
+	bench-insights bench-layers
 
 # Says what it does: the first run takes a minute or two, and silence looks like a hang.
 $(STAMP): pyproject.toml
@@ -111,6 +111,12 @@ bench-events: install
 bench: install
 	@command -v wrk >/dev/null || apt-get install -y -q wrk
 	$(BIN)/python scripts/bench_member_page.py $(BENCH_ARGS)
+
+## CPU per request of recordOrder and the member page, layer by layer (app, GraphQL view,
+## Schema.execute), in process on a scratch PostgreSQL database. BENCH_ARGS adds options,
+## e.g. BENCH_ARGS='--profile "recordOrder: execute" --sort tottime'.
+bench-layers: install
+	$(BIN)/python scripts/bench_layers.py $(BENCH_ARGS)
 
 ## (b) and (c) with 100,000 members and 1,000,000 ledger rows against 10,000 members, paired
 ## round by round (target: within 15%). Seeding both takes a few minutes.
