@@ -13,14 +13,14 @@ type is converted. Kept identical to `convert_argument`:
 
 - leaves (scalars, enums) are taken as graphql-core gave them; a list of leaves is copied
   (graphql-core hands every request the same default list);
-- null stays null; a field absent from the value is None unless the class gives it a
-  default;
+- null (and strawberry's UNSET) stays as it is; a field absent from the value is None
+  unless the class gives it a default;
 - an input type nested in a field or a list is built by its own plan;
 - anything else (a relay GlobalID, a lazy or generic type) goes through strawberry's own
   conversion, with its path. A type with a `Maybe` field is left to strawberry entirely
   (its validation of explicit nulls skips types that build themselves).
 
-tests/schema/test_input_plans.py holds every input type's plan equal to strawberry's
+tests/graphql/test_input_plans.py holds every input type's plan equal to strawberry's
 conversion on generated values."""
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from typing import Any
 
 from strawberry.relay import GlobalID
 from strawberry.scalars import is_scalar
-from strawberry.schema.config import StrawberryConfig
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import (
     StrawberryList,
@@ -43,6 +42,7 @@ from strawberry.types.base import (
 )
 from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.lazy_type import LazyType
+from strawberry.types.unset import UNSET
 
 # (value, context, its key: a GraphQL name or a list index) -> value
 Convert = Callable[[Any, InputContext, Any], Any]
@@ -50,9 +50,9 @@ Plan = Callable[[type, Mapping[str, Any], InputContext], Any]
 
 
 def install(schema: Any) -> None:
-    """Give every input type of a built strawberry schema its planned conversion."""
-    registry = schema.schema_converter.scalar_registry
-    config: StrawberryConfig = schema.config
+    """Give every input type of a built strawberry schema its planned conversion. A type
+    shared by several schemas (the production and the development one share all of theirs)
+    keeps one plan per schema configuration: names and scalars are the converting schema's."""
     for concrete in schema.schema_converter.type_map.values():
         definition = concrete.definition
         if (
@@ -61,18 +61,21 @@ def install(schema: Any) -> None:
             and definition.from_input is None
             and not any(isinstance(f.type, StrawberryMaybe) for f in definition.fields)
         ):
-            definition.from_input = _planned(definition, registry, config)
+            definition.from_input = _planned(definition)
 
 
-def _planned(definition: StrawberryObjectDefinition, registry: Any, config: Any) -> Plan:
-    """The type's from_input: its plan made on first use (every type of the schema is
-    known by then, so forward references resolve)."""
-    made: list[Plan] = []
+def _planned(definition: StrawberryObjectDefinition) -> Plan:
+    """The type's from_input: a plan per schema configuration, made on its first use (every
+    type of the schema is known by then, so forward references resolve)."""
+    made: dict[tuple[int, int], Plan] = {}
 
     def from_input(cls: type, value: Mapping[str, Any], context: InputContext) -> Any:
-        if not made:
-            made.append(plan(definition, registry, config))
-        return made[0](cls, value, context)
+        config, registry = context.config, context.scalar_registry
+        key = (id(config), id(registry))
+        found = made.get(key)
+        if found is None:
+            found = made[key] = plan(definition, registry, config)
+        return found(cls, value, context)
 
     return from_input
 
@@ -98,7 +101,9 @@ def plan(definition: StrawberryObjectDefinition, registry: Any, config: Any) -> 
             if name in value:
                 given = value[name]
                 kwargs[python_name] = (
-                    given if convert is None or given is None else convert(given, context, name)
+                    given
+                    if convert is None or given is None or given is UNSET
+                    else convert(given, context, name)
                 )
         return cls(**kwargs)
 

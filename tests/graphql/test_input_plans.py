@@ -16,6 +16,9 @@ from graphql import (
     GraphQLScalarType,
     coerce_input_value,
 )
+from graphql.pyutils import Undefined
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import arguments
 from strawberry.types.arguments import convert_argument
 from strawberry.types.base import StrawberryObjectDefinition
 
@@ -68,7 +71,7 @@ def _value(type_: Any, shape: str, depth: int) -> Any:
 def _object(type_: GraphQLInputObjectType, shape: str, depth: int) -> dict[str, Any]:
     fields = {}
     for name, field in type_.fields.items():
-        required = isinstance(field.type, GraphQLNonNull) and field.default_value is None
+        required = isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
         if shape == "required" and not required:
             continue
         if depth > 4 and not required:  # a recursive input stops here
@@ -78,10 +81,7 @@ def _object(type_: GraphQLInputObjectType, shape: str, depth: int) -> dict[str, 
 
 
 def _converted(kind: type, value: Any) -> Any:
-    try:
-        return convert_argument(value, kind, SCHEMA.schema_converter.scalar_registry, SCHEMA.config)
-    except Exception as error:  # the same refusal either way
-        return (type(error), str(error))
+    return convert_argument(value, kind, SCHEMA.schema_converter.scalar_registry, SCHEMA.config)
 
 
 CASES = [
@@ -96,6 +96,7 @@ def test_planned_conversion_builds_what_strawberry_builds(name: str, shape: str)
     graphql_type = SCHEMA._schema.type_map[name]
     assert isinstance(graphql_type, GraphQLInputObjectType)
     value = coerce_input_value(_object(graphql_type, shape, 0), graphql_type)
+    assert value is not Undefined  # a valid input: graphql-core took it
     kind = DEFINITIONS[name].origin
     planned = _converted(kind, value)
     saved = {n: d.from_input for n, d in DEFINITIONS.items()}
@@ -147,6 +148,18 @@ class OuterQuery:
         return len(value.items)
 
 
+@strawberry.input
+class Named:
+    first_name: str
+
+
+@strawberry.type
+class NamedQuery:
+    @strawberry.field
+    def hello(self, value: Named) -> str:
+        return value.first_name
+
+
 def test_a_list_of_leaves_is_a_copy_of_what_graphql_core_gave() -> None:
     """graphql-core hands every request the same default list: a change to one request's
     list must not reach the next."""
@@ -161,23 +174,47 @@ def test_a_list_of_leaves_is_a_copy_of_what_graphql_core_gave() -> None:
     assert built.nested[0].names is not sent["nested"][0]["names"]  # type: ignore[index]
 
 
-def test_a_field_the_plans_do_not_cover_keeps_its_path() -> None:
-    """A relay GlobalID nested in a list goes through strawberry's conversion, which is told
-    where the value is (what a type building itself from its input would read)."""
-    seen: list[tuple[Any, ...]] = []
+def test_paths_are_passed_on_as_strawberry_passes_them(monkeypatch) -> None:
+    """Each nested input is told where it is, and so is a relay GlobalID, which goes through
+    strawberry's own conversion: what a type building itself from its input would read."""
+    nested: list[tuple[Any, ...]] = []
+    fallback: list[tuple[Any, ...]] = []
     schema = strawberry.Schema(query=OuterQuery)
     install(schema)
     inner = Inner.__strawberry_definition__  # type: ignore[attr-defined]
     planned = inner.from_input
 
     def spy(cls: type, value: Any, context: Any) -> Any:
-        seen.append(context.path)
+        nested.append(context.path)
         return planned(cls, value, context)
 
-    inner.from_input = spy
+    strawberry_conversion = arguments.convert_argument
+
+    def spy_fallback(value: Any, type_: Any, *args: Any, **kwargs: Any) -> Any:
+        if type_ is strawberry.relay.GlobalID:
+            fallback.append(kwargs["path"])
+        return strawberry_conversion(value, type_, *args, **kwargs)
+
+    monkeypatch.setattr(inner, "from_input", spy)
+    monkeypatch.setattr(arguments, "convert_argument", spy_fallback)
     sent = {"items": [{"id": "UmV3YXJkUmVkZW1wdGlvbjox"}, {"id": "UmV3YXJkUmVkZW1wdGlvbjoy"}]}
-    built = convert_argument(
+    built = strawberry_conversion(
         sent, Outer, schema.schema_converter.scalar_registry, schema.config, path=("value",)
     )
     assert [item.id.node_id for item in built.items] == ["1", "2"]
-    assert seen == [("value", "items", 0), ("value", "items", 1)]
+    assert nested == [("value", "items", 0), ("value", "items", 1)]
+    assert fallback == [("value", "items", 0, "id"), ("value", "items", 1, "id")]
+
+
+def test_a_type_shared_by_two_schemas_converts_by_each_ones_names() -> None:
+    """The production and development schemas share their input classes: a plan follows the
+    configuration of the schema converting, not of the first one that used it."""
+    camel = strawberry.Schema(query=NamedQuery)
+    snake = strawberry.Schema(query=NamedQuery, config=StrawberryConfig(auto_camel_case=False))
+    install(camel)
+    install(snake)
+    for schema, sent in ((camel, {"firstName": "Ada"}), (snake, {"first_name": "Grace"})):
+        built = convert_argument(
+            sent, Named, schema.schema_converter.scalar_registry, schema.config
+        )
+        assert built == Named(first_name=next(iter(sent.values())))
