@@ -4,7 +4,7 @@ strawberry turns a mutation's `input` (a dict, as graphql-core coerced it) into 
 classes with `convert_argument`, which for every field of every value asks again what the
 field's type is: its annotation resolved, its GraphQL name converted, a dozen isinstance
 checks (ABCs among them). recordOrder's input of two lines and a payment made 26 such calls
-and ~800 isinstance checks a request, the largest single cost of running a mutation.
+and ~800 isinstance checks a request: about 170 us of a mutation on a slow box (6%).
 
 strawberry lets a type build itself from its input value (`from_input` on its definition,
 the hook `strawberry.pydantic` uses). `install` gives every input type of the schema one:

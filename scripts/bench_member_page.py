@@ -360,7 +360,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its worker processes so far (/proc)."""
+    """CPU time (user + system) of a process and its worker processes so far (/proc; Linux).
+    A worker restarted during a round drops out of the sum, and the round's figure reads low:
+    the server's log says when uvicorn restarted one."""
     total = 0.0
     for p in [pid, *_children(pid)]:
         try:
