@@ -26,13 +26,14 @@ ON_POSTGRES = dialect(DATABASE_URL) == "postgres"
 pytest_plugins = ["tests.fixtures.factories", "tests.fixtures.graphql"]
 
 
-def _asyncpg_dsn(url: str) -> str:
+def asyncpg_dsn(url: str) -> str:
+    """Our postgres:// URL as asyncpg's connect takes it."""
     return url.replace("postgres://", "postgresql://", 1)
 
 
 async def _reset_postgres(url: str) -> None:
     try:
-        conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
+        conn = await asyncpg.connect(asyncpg_dsn(url), timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
         pytest.exit(f"LOYALTY_TEST_DATABASE_URL is set but unreachable: {error}", returncode=3)
     try:

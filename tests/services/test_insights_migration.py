@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from tests.conftest import DATABASE_URL, needs_postgres
+from tests.conftest import DATABASE_URL, asyncpg_dsn, needs_postgres
 
 pytestmark = needs_postgres
 
@@ -34,10 +34,6 @@ DAY_SUMS = """
 SELECT programme_id, day, kind, reference_type, credit, SUM(points)::bigint
 FROM ledger_day_sums GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
 """
-
-
-def _dsn(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
 
 
 def _migration_15() -> object:
@@ -65,14 +61,14 @@ async def scratch() -> AsyncIterator[tuple[str, asyncpg.Connection]]:
     """A scratch database migrated to the newest migration, and a connection to it."""
     base = DATABASE_URL.rsplit("/", 1)[0]
     name = f"loyalty_mig15_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_dsn(DATABASE_URL))
+    admin = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
     conn = None
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = f"{base}/{name}"
         done = _migrate(url)
         assert done.returncode == 0, done.stderr
-        conn = await asyncpg.connect(_dsn(url))
+        conn = await asyncpg.connect(asyncpg_dsn(url))
         yield url, conn
     finally:
         if conn is not None:

@@ -10,7 +10,7 @@ import uuid
 
 import asyncpg
 
-from tests.conftest import DATABASE_URL, needs_postgres
+from tests.conftest import DATABASE_URL, asyncpg_dsn, needs_postgres
 
 GENERATE = """
 import asyncio, sys
@@ -95,12 +95,8 @@ def hand_written_tables_taken_out(described: dict[str, list[tuple]]) -> dict[str
     }
 
 
-def _dsn(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
 async def _describe(url: str) -> dict[str, list[tuple]]:
-    conn = await asyncpg.connect(_dsn(url))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         described = {
             name: [tuple(r) for r in await conn.fetch(sql)]
@@ -123,7 +119,7 @@ async def test_migrating_an_empty_database_gives_the_models_schema():
         f"loyalty_mig_{uuid.uuid4().hex[:8]}",
         f"loyalty_gen_{uuid.uuid4().hex[:8]}",
     )
-    admin = await asyncpg.connect(_dsn(DATABASE_URL))
+    admin = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
     try:
         for name in (migrated, generated):
             await admin.execute(f'CREATE DATABASE "{name}"')
@@ -142,7 +138,7 @@ async def test_migrating_an_empty_database_gives_the_models_schema():
         from_migrations = await _describe(f"{base}/{migrated}")
         from_migrations["columns"] = hand_written_defaults_checked(from_migrations["columns"], 4)
         from_migrations = hand_written_tables_taken_out(from_migrations)
-        conn = await asyncpg.connect(_dsn(f"{base}/{migrated}"))
+        conn = await asyncpg.connect(asyncpg_dsn(f"{base}/{migrated}"))
         try:
             triggers = {tuple(r) for r in await conn.fetch(TRIGGERS)}
         finally:
