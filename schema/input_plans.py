@@ -130,8 +130,9 @@ def _converter(type_: Any, registry: Any) -> Convert | None:
             item = item.of_type
         if _is_leaf(item, registry):
             return lambda value, context, name: list(value)
-        convert_item = _converter(type_.of_type, registry)
-        if convert_item is not None and _nested(type_.of_type) is not None:
+        if _nested(item) is not None:
+            convert_item = _converter(item, registry)
+            assert convert_item is not None  # a nested input always converts
 
             def items(value: Any, context: InputContext, name: Any) -> list[Any]:
                 inner = _within(context, name)

@@ -124,13 +124,6 @@ class Tags:
     note: str | None  # no default: None when omitted, as strawberry does
 
 
-@strawberry.type
-class TagsQuery:
-    @strawberry.field
-    def tags(self, value: Tags) -> int:
-        return len(value.names)
-
-
 @strawberry.input
 class Inner:
     id: strawberry.relay.GlobalID
@@ -141,20 +134,23 @@ class Outer:
     items: list[Inner]
 
 
-@strawberry.type
-class OuterQuery:
-    @strawberry.field
-    def count(self, value: Outer) -> int:
-        return len(value.items)
-
-
 @strawberry.input
 class Named:
     first_name: str
 
 
 @strawberry.type
-class NamedQuery:
+class SmallQuery:
+    """A schema of the three input types above, each taken by a field."""
+
+    @strawberry.field
+    def tags(self, value: Tags) -> int:
+        return len(value.names)
+
+    @strawberry.field
+    def count(self, value: Outer) -> int:
+        return len(value.items)
+
     @strawberry.field
     def hello(self, value: Named) -> str:
         return value.first_name
@@ -163,7 +159,7 @@ class NamedQuery:
 def test_a_list_of_leaves_is_a_copy_of_what_graphql_core_gave() -> None:
     """graphql-core hands every request the same default list: a change to one request's
     list must not reach the next."""
-    schema = strawberry.Schema(query=TagsQuery)
+    schema = strawberry.Schema(query=SmallQuery)
     install(schema)
     definition = Tags.__strawberry_definition__  # type: ignore[attr-defined]
     assert definition.from_input is not None
@@ -179,7 +175,7 @@ def test_paths_are_passed_on_as_strawberry_passes_them(monkeypatch) -> None:
     strawberry's own conversion: what a type building itself from its input would read."""
     nested: list[tuple[Any, ...]] = []
     fallback: list[tuple[Any, ...]] = []
-    schema = strawberry.Schema(query=OuterQuery)
+    schema = strawberry.Schema(query=SmallQuery)
     install(schema)
     inner = Inner.__strawberry_definition__  # type: ignore[attr-defined]
     planned = inner.from_input
@@ -209,8 +205,8 @@ def test_paths_are_passed_on_as_strawberry_passes_them(monkeypatch) -> None:
 def test_a_type_shared_by_two_schemas_converts_by_each_ones_names() -> None:
     """The production and development schemas share their input classes: a plan follows the
     configuration of the schema converting, not of the first one that used it."""
-    camel = strawberry.Schema(query=NamedQuery)
-    snake = strawberry.Schema(query=NamedQuery, config=StrawberryConfig(auto_camel_case=False))
+    camel = strawberry.Schema(query=SmallQuery)
+    snake = strawberry.Schema(query=SmallQuery, config=StrawberryConfig(auto_camel_case=False))
     install(camel)
     install(snake)
     for schema, sent in ((camel, {"firstName": "Ada"}), (snake, {"first_name": "Grace"})):
