@@ -272,6 +272,20 @@ def _order_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable
     return targets
 
 
+def _spend_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable[[Any], list[str]]:
+    def targets(pair: Any) -> list[str]:
+        from schema.members import Member
+        from schema.points import PointTransaction, TransactionSuccess
+
+        tx, member = pair
+        success = TransactionSuccess(
+            transaction=PointTransaction.from_row(tx), member=Member.from_row(member)
+        )
+        return describe(success)[1]
+
+    return targets
+
+
 # Mutations that write their change in one statement of their own on PostgreSQL, and their
 # audit row with it (services.audit.run_audited_inline): the targets of a success, given what
 # the service returns, as `_describe` finds them in the success payload it makes of it.
@@ -279,6 +293,7 @@ INLINE: dict[
     str, Callable[[Callable[[Any], tuple[str, list[str]]]], Callable[[Any], list[str]]]
 ] = {
     "recordOrder": _order_targets,
+    "redeemPoints": _spend_targets,
 }
 
 

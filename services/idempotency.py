@@ -29,6 +29,10 @@ T = TypeVar("T")
 TWIN_WAIT_SECONDS = 5.0
 # How often it looks again meanwhile.
 TWIN_POLL_SECONDS = 0.02
+# How often an optimistic write (`run_once_unlocked`) reads and writes again when its member
+# changed between its read and its write (another write won the race) before its caller
+# takes the member's lock.
+OPTIMISTIC_ATTEMPTS = 3
 
 
 def _replay(stored: Stored, operation: str, fingerprint: str) -> Result:

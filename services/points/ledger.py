@@ -176,6 +176,34 @@ async def credit_pending(
     return posted.tx
 
 
+def _told(
+    member: LockedMember | Member,
+    entry: Entry,
+    kind: TxKind,
+    bucket: Bucket,
+    amount: int,
+    *,
+    available: int,
+    pending: int,
+) -> NewEvent | None:
+    """The event a ledger row of a one-statement write makes (as `_insert` tells it)."""
+    event_type = points_event_type(
+        kind=kind.value, bucket=bucket.value, amount=amount, reference_type=entry.reference_type
+    )
+    if event_type is None:
+        return None
+    payload = points_payload(
+        external_id=member.external_id,
+        points=amount,
+        available_after=available,
+        pending_after=pending,
+        source=entry.reference_type,
+        reference=entry.reference,
+        reason=entry.reason,
+    )
+    return NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
+
+
 def pending_credit(
     member: LockedMember, entry: Entry, amount: int, kind: TxKind
 ) -> tuple[NewRow, NewEvent]:
@@ -184,27 +212,29 @@ def pending_credit(
     its event. The caller holds the member's row lock it read `member` with."""
     if member.points_available + member.points_pending + amount > MAX_BALANCE:
         raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
-    pending = member.points_pending + amount
-    row = _row_of(
-        entry, kind, Bucket.PENDING, amount, available=member.points_available, pending=pending
+    available, pending = member.points_available, member.points_pending + amount
+    row = _row_of(entry, kind, Bucket.PENDING, amount, available=available, pending=pending)
+    event = _told(member, entry, kind, Bucket.PENDING, amount, available=available, pending=pending)
+    assert event is not None  # a credit is always told
+    return row, event
+
+
+def available_debit(
+    member: Member, entry: Entry, amount: int, kind: TxKind, lots: list[Lot]
+) -> tuple[NewRow, NewEvent | None, list[Take]]:
+    """`debit_available` without a negative policy, as rows to write in one statement
+    (redeemPoints on PostgreSQL): the ledger row, its event and what it takes from which of
+    `lots` (the member's open lots, read with `member`). The caller has checked that the
+    balance covers it (`require_spendable`), and writes only if the member is unchanged since."""
+    takes, unpaid = allocate(lots, amount)
+    if unpaid:
+        raise RuntimeError("a spend the balance does not cover reached the ledger")
+    available, pending = member.points_available - amount, member.points_pending
+    row = _row_of(entry, kind, Bucket.AVAILABLE, -amount, available=available, pending=pending)
+    event = _told(
+        member, entry, kind, Bucket.AVAILABLE, -amount, available=available, pending=pending
     )
-    event_type = points_event_type(
-        kind=kind.value,
-        bucket=Bucket.PENDING.value,
-        amount=amount,
-        reference_type=entry.reference_type,
-    )
-    assert event_type is not None  # a credit is always told
-    payload = points_payload(
-        external_id=member.external_id,
-        points=amount,
-        available_after=member.points_available,
-        pending_after=pending,
-        source=entry.reference_type,
-        reference=entry.reference,
-        reason=entry.reason,
-    )
-    return row, NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
+    return row, event, takes
 
 
 async def debit_pending(

@@ -49,6 +49,7 @@ from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import (
+    OPTIMISTIC_ATTEMPTS,
     outside_a_transaction_on_postgres,
     run_once,
     run_once_on_member,
@@ -180,11 +181,6 @@ async def preview(principal: Principal, data: OrderInput) -> OrderPreview:
     )
     campaigns = await judging.preview(programme, member, data.fact(earned), placed_at)
     return OrderPreview(judging.with_campaigns(earned, campaigns), campaigns)
-
-
-# How often recordOrder reads and writes again when the member changed between its read and
-# its write (another write of the member won the race) before it takes the member's lock.
-OPTIMISTIC_ATTEMPTS = 3
 
 
 def _new_order(

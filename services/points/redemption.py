@@ -12,16 +12,24 @@ from db.repositories import holds as hold_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from db.repositories import reward_redemptions as reward_redemption_repo
+from db.repositories import spending as spend_repo
 from db.repositories.holds import Hold, OrderOfHold
+from db.repositories.idempotency import Stored
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import MAX_POINTS, TxKind, check_order_ref
 from domain.text import is_clean
+from services import audit
 from services import members as member_service
 from services.clock import now_of
-from services.idempotency import run_once
+from services.idempotency import (
+    OPTIMISTIC_ATTEMPTS,
+    outside_a_transaction_on_postgres,
+    run_once,
+    run_once_unlocked,
+)
 from services.points import ledger
 from services.points.ledger import (
     Entry,
@@ -55,6 +63,10 @@ class NotEligible(DomainError):
 
 class AlreadyReversed(DomainError):
     code = ErrorCode.ALREADY_REVERSED
+
+
+class _ExpiryDue(Exception):
+    """redeemPoints' optimistic attempt found points that may have expired: it locks instead."""
 
 
 def check_points(errors: Collector, amount: int, field: str = "amount") -> None:
@@ -137,7 +149,15 @@ async def redeem_with_member(
     reward: str | None,
     idempotency_key: str,
 ) -> tuple[PointTransaction, Member | None]:
-    """`redeem`, and the member as it left it (None on a replay: read it then)."""
+    """`redeem`, and the member as it left it (None on a replay: read it then).
+
+    On PostgreSQL outside a transaction (the API's way), optimistically and without a lock,
+    as recordOrder: one statement reads the member with its row version, its open lots and
+    the key stored before; the spend is allocated here (domain rules); one more writes the
+    key with its result, the ledger row, the lots, the balance, the event and the audit row
+    (services.audit.inline), only if the member row is still the version read. A member
+    changed meanwhile is read again, up to OPTIMISTIC_ATTEMPTS times, then locked; so is
+    one whose points may have expired (the lock books that first)."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
@@ -148,30 +168,99 @@ async def redeem_with_member(
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
 
+    payload = {"member": member_external_id, "amount": amount, "reason": reason, "reward": reward}
+    audited = audit.inline()
+
+    def entry_at(at: datetime) -> Entry:
+        return Entry(
+            "REWARD", reward or "", reason.strip(), actor_of(principal), idempotency_key, at
+        )
+
+    async def replay(result: dict[str, Any]) -> tuple[PointTransaction, Member | None]:
+        return await PointTransaction.get(id=int(result["transactionId"])), None
+
+    async def attempt(
+        claim: list[Any],
+    ) -> tuple[Stored | None, tuple[PointTransaction, Member | None] | None]:
+        seen = await spend_repo.seen(
+            claim, member_external_id, principal.member_id if member_external_id is None else None
+        )
+        if seen.stored is not None:
+            return seen.stored, None
+        member = member_service.visible_to(principal, seen.member)
+        if member is None:
+            raise NotFound("no member with this externalId", field="memberExternalId")
+        assert seen.version is not None and seen.transaction_id is not None
+        programme = await programme_repo.get(principal.programme_id)
+        now = now_of(programme)
+        if ledger.expiry_is_due(member, now):
+            raise _ExpiryDue  # nothing written: booked under the lock first
+        require_spendable(member, amount)
+        row, event, takes = ledger.available_debit(
+            member, entry_at(now), amount, TxKind.REDEEM, seen.lots
+        )
+        tx = spend_repo.transaction_of(member, seen.transaction_id, row)
+        before = (member.points_available, member.event_seq)
+        member.points_available = row.available_after
+        if event is not None:
+            member.event_seq += 1
+        sequence = await spend_repo.debit_unless_changed(
+            member,
+            version=seen.version,
+            transaction_id=seen.transaction_id,
+            claim=claim,
+            row=row,
+            event=event,
+            takes=takes,
+            audit=audited.row((tx, member)) if audited else None,
+        )
+        if sequence is None:
+            member.points_available, member.event_seq = before
+            return None, None
+        if audited:
+            audited.wrote()
+        return None, (tx, member)
+
+    # A member token's own member, or one named by a usable externalId: the other cases are
+    # refusals, which the locking way below words.
+    named = member_external_id is not None or (
+        principal.role is Role.MEMBER and principal.member_id is not None
+    )
+    if named and outside_a_transaction_on_postgres():
+        try:
+            done = await run_once_unlocked(
+                principal,
+                key=idempotency_key,
+                operation="redeemPoints",
+                payload=payload,
+                attempt=attempt,
+                replay=replay,
+                attempts=OPTIMISTIC_ATTEMPTS,
+            )
+        except _ExpiryDue:
+            done = None
+        if done is not None:
+            return done
+
     written: _Written[PointTransaction] = _Written()
 
     async def act() -> dict[str, Any]:
         member, programme = await _locked_member(principal, member_external_id)
         require_spendable(member, amount)
-        entry = Entry(
-            "REWARD",
-            reward or "",
-            reason.strip(),
-            actor_of(principal),
-            idempotency_key,
-            now_of(programme),
-        )
-        tx = await debit_available(member, entry, amount, TxKind.REDEEM)
+        tx = await debit_available(member, entry_at(now_of(programme)), amount, TxKind.REDEEM)
         written.value = (tx, member)
+        if audited:  # in this transaction, with the spend
+            await audit.write_inline(audited, written.value)
         return {"transactionId": tx.id}
 
-    payload = {"member": member_external_id, "amount": amount, "reason": reason, "reward": reward}
     result = await run_once(
         principal, key=idempotency_key, operation="redeemPoints", payload=payload, action=act
     )
     if written.value is not None and written.value[0].id == int(result["transactionId"]):
+        if audited:  # committed with it
+            audited.wrote()
         return written.value
-    return await PointTransaction.get(id=int(result["transactionId"])), None
+    return await replay(result)
 
 
 async def reverse_redemption(

@@ -1,0 +1,229 @@
+"""Points spent in two statements on PostgreSQL, without a transaction or a lock (redeemPoints):
+one reads the member with its row version, its open lots and the idempotency key stored
+before; the other writes the spend only if the member row is still that version.
+
+Why that is enough: every change to a member's points (ledger rows, lots, balances, holds)
+updates its member row under that row's lock (services/points/ledger.py). So a member row
+still at the version read means its lots are as read, and the spend allocated from them
+takes exactly what is there."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+
+from db.connection import is_unique_violation
+from db.models import Member, PointTransaction
+from db.repositories.idempotency import Stored, _json
+from db.repositories.points import NewEvent, NewRow
+from db.sql.parts import document, utc_at
+from domain.lots import Lot, Take
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the read found: a result stored under the key before (then nothing else is read),
+    or the member (None: no such member), its row version, its open lots and the id its
+    ledger row is to take."""
+
+    stored: Stored | None
+    member: Member | None
+    version: str | None
+    lots: list[Lot]
+    transaction_id: int | None
+
+
+# $1 programme, $2 principal, $3 key, $4 the member's externalId (NULL: by id), $5 its id.
+_SEEN = """
+SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result AS old_result,
+    m.xmin::text AS row_version, m.*,
+    CASE WHEN k.id IS NULL AND m.id IS NOT NULL
+        THEN nextval('point_transactions_id_seq') END AS new_transaction_id,
+    CASE WHEN k.id IS NULL THEN (
+        SELECT json_agg(json_build_array(l.id, l.remaining, l.earned_at, l.expires_at))
+        FROM point_lots l WHERE l.member_id = m.id AND l.remaining > 0
+    ) END AS open_lots
+FROM (SELECT 1) AS one
+LEFT JOIN idempotency_keys k ON k.programme_id = $1::int AND k.principal = $2::text
+    AND k.key = $3::text
+LEFT JOIN members m ON m.programme_id = $1::int
+    AND CASE WHEN $4::text IS NULL THEN m.id = $5::int ELSE m.external_id = $4::text END
+"""
+_NOT_MEMBER = ("old_operation", "old_fingerprint", "old_result", "row_version")
+
+
+async def seen(claim: list[Any], external_id: str | None, member_id: int | None) -> Seen:
+    """One statement, no transaction. `claim` is the key's `claim_values`; the member is found
+    by `external_id`, or by `member_id` when that is None (a member token's own)."""
+    rows = await connections.get("default").execute_query_dict(
+        _SEEN, [*claim[:3], external_id, member_id]
+    )
+    row = rows[0]
+    if row["old_operation"] is not None:
+        stored = Stored(row["old_operation"], row["old_fingerprint"], _json(row["old_result"]))
+        return Seen(stored, None, None, [], None)
+    if row["id"] is None:
+        return Seen(None, None, None, [], None)
+    lots_value = row.pop("open_lots")
+    transaction_id = int(row.pop("new_transaction_id"))
+    version = row["row_version"]
+    member = Member._init_from_db(**{k: v for k, v in row.items() if k not in _NOT_MEMBER})
+    lots = [
+        Lot(int(i), int(r), utc_at(e), utc_at(x))  # type: ignore[arg-type]
+        for i, r, e, x in document(lots_value)
+    ]
+    return Seen(None, member, version, lots, transaction_id)
+
+
+# One statement run on its own (autocommit), writing nothing unless the member row is still
+# the version read ($5). As recordOrder's (db/repositories/orders.py): the key's advisory
+# lock first, without waiting (a locking twin holds it: nothing written); the member's update
+# next, which every other write selects from; the key's row with its result (a twin's key is
+# a unique violation that undoes it all); the ledger row with the id read; the lots lowered
+# and the movements that say by how much; the event; the audit row ($22: one to write).
+_DEBIT_UNLESS_CHANGED = """
+WITH lk AS (
+    SELECT pg_try_advisory_xact_lock(
+        hashtextextended($1::int::text || ':' || $6::text || ':' || $7::text, 0)
+    ) AS got
+),
+m AS (
+    UPDATE members SET points_available = $3::bigint,
+        event_seq = event_seq + CASE WHEN $21::bool THEN 1 ELSE 0 END
+    FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $5::text
+    RETURNING members.event_seq
+),
+k AS (
+    INSERT INTO idempotency_keys
+        (programme_id, principal, key, operation, fingerprint, result, created_at)
+    SELECT $1::int, $6::text, $7::text, $8::text, $9::text,
+        jsonb_build_object('transactionId', $4::bigint), $10::timestamptz
+    FROM m
+    RETURNING id
+),
+tx AS (
+    INSERT INTO point_transactions (id, programme_id, member_id, kind, bucket, amount,
+        available_after, pending_after, reference_type, reference, reason, actor,
+        idempotency_key, reverses_id, shortfall, created_at)
+    SELECT $4::bigint, $1::int, $2::int, $11::text, $12::text, $13::bigint, $3::bigint,
+        $14::bigint, $15::text, $16::text, $17::text, $18::text, $19::text, NULL, 0,
+        $20::timestamptz
+    FROM k
+    RETURNING id
+),
+lots AS (
+    UPDATE point_lots p SET remaining = p.remaining - t.amount
+    FROM tx, unnest($23::bigint[], $24::bigint[]) AS t(lot_id, amount)
+    WHERE p.id = t.lot_id
+),
+mv AS (
+    INSERT INTO lot_movements (transaction_id, lot_id, amount)
+    SELECT tx.id, t.lot_id, t.amount
+    FROM tx, unnest($23::bigint[], $24::bigint[]) AS t(lot_id, amount)
+),
+e AS (
+    INSERT INTO events
+        (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+    SELECT $25::uuid, $1::int, $2::int, $26::text, m.event_seq, $20::timestamptz,
+        $27::timestamptz, $28::jsonb
+    FROM m, tx WHERE $21::bool
+),
+a AS (
+    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
+        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
+        request_id, created_at)
+    SELECT $1::int, $29::text, $30::int, $31::text, $32::text, $33::int, $34::text, $35::text,
+        $36::text, $37::jsonb, NULL, NULL, $38::text, $39::timestamptz
+    FROM tx WHERE $22::bool
+)
+SELECT m.event_seq FROM m, tx
+"""
+
+
+async def debit_unless_changed(
+    member: Member,
+    *,
+    version: str,
+    transaction_id: int,
+    claim: list[Any],
+    row: NewRow,
+    event: NewEvent | None,
+    takes: list[Take],
+    audit: dict[str, Any] | None,
+) -> int | None:
+    """Write a spend of available points as above (PostgreSQL, outside a transaction): `row`
+    the ledger row (leaving the balances on it), `takes` what it takes from which lot, `claim`
+    the key's `claim_values`, `audit` the audit row's columns (`db.repositories.audit`'s),
+    None for none. The member's new event number, or None when nothing was written: the
+    member changed since `version`, or a twin holds or wrote the key (read again)."""
+    assert row.bucket == "AVAILABLE" and row.amount == -sum(t.amount for t in takes) < 0
+    assert row.pending_after == member.points_pending
+    programme_id, principal, key, operation, fingerprint, now = claim
+    assert programme_id == member.programme_id
+    a = audit or {}
+    values = [
+        programme_id,
+        member.id,
+        row.available_after,
+        transaction_id,
+        version,
+        principal,
+        key,
+        operation,
+        fingerprint,
+        now,
+        row.kind,
+        row.bucket,
+        row.amount,
+        row.pending_after,
+        row.reference_type,
+        row.reference,
+        row.reason,
+        row.actor,
+        row.idempotency_key,
+        row.created_at,
+        event is not None,
+        audit is not None,
+        [t.lot_id for t in takes],
+        [t.amount for t in takes],
+        event.event_id if event else None,
+        event.type if event else "",
+        event.recorded_at if event else now,
+        _COMPACT.encode(event.payload) if event else "{}",
+        a.get("actor_role", ""),
+        a.get("actor_key_id"),
+        a.get("actor_key_prefix"),
+        a.get("actor_key_label"),
+        a.get("actor_member_id"),
+        a.get("operation", ""),
+        a.get("target_ids", ""),
+        a.get("outcome", ""),
+        a.get("input", "{}"),
+        a.get("request_id", ""),
+        a.get("created_at", now),
+    ]
+    try:
+        rows = await connections.get("default").execute_query_dict(_DEBIT_UNLESS_CHANGED, values)
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        return None
+    return int(rows[0]["event_seq"]) if rows else None
+
+
+def transaction_of(member: Member, transaction_id: int, row: NewRow) -> PointTransaction:
+    """The ledger row `debit_unless_changed` wrote, as its model (not read back)."""
+    return PointTransaction._init_from_db(
+        id=transaction_id,
+        programme_id=member.programme_id,
+        member_id=member.id,
+        reverses_id=None,
+        shortfall=0,
+        **row.__dict__,
+    )

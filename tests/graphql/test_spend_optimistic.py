@@ -1,0 +1,270 @@
+"""redeemPoints on PostgreSQL in 2 round trips in total, counted on the driver (BEGIN and
+COMMIT would count; there are none): one statement reads the member with its row version,
+its open lots and the key; one more writes the spend, the audit row included, only if the
+member is unchanged (services/points/redemption.py). And what that must not cost: no lost
+update, no spend of points that have expired, no second spend for one key."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from strawberry.relay import GlobalID, to_base64
+
+from domain.auth import Role
+from tests.conftest import needs_postgres, needs_redis
+from tests.fixtures.points import assert_ledger_consistent
+from tests.graphql.points.documents import REDEEM
+from tests.graphql.points.helpers import fund, redeem
+from tests.graphql.test_auth import token_for
+from tests.graphql.test_order_round_trips import round_trips, warm
+
+pytestmark = needs_postgres
+
+
+@pytest.fixture
+async def funded(gql, programme, make_member, make_key) -> tuple[Any, str]:
+    """A member with two lots of 500 available points, and the programme's admin key."""
+    admin = await make_key(programme, Role.ADMIN)
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 500)
+    await fund(gql, admin, member.external_id, 500)
+    return member, admin
+
+
+async def _audit_rows(programme: Any) -> list[Any]:
+    from db.models import AuditEntry
+
+    return list(
+        await AuditEntry.filter(programme_id=programme.id, operation="redeemPoints").order_by("id")
+    )
+
+
+@needs_redis
+@pytest.mark.parametrize("role", [Role.STOREFRONT, Role.ADMIN])
+async def test_redeem_points_in_two_round_trips_in_total(
+    gql, programme, make_key, role, listening, funded
+):
+    member, _ = funded
+    key = await make_key(programme, role)
+    await redeem(gql, key, memberExternalId=member.external_id, amount=10)
+    await warm(gql, key)
+    # when it spends
+    with round_trips() as sent:
+        result = await redeem(
+            gql, key, memberExternalId=member.external_id, amount=100, idempotencyKey="R1"
+        )
+    # then the read and the write, the audit row in it (was 13: BEGIN, a savepoint, the key's
+    # claim, the member locked, its lots, the ledger row, each lot, the movements, the
+    # balances with the event, the key's result, the audit row, COMMIT)
+    assert result["__typename"] == "TransactionSuccess", result
+    assert result["member"]["points"]["available"] == 890
+    assert len(sent) <= 2, sent
+    assert not any(s.upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT")) for s in sent), sent
+    # and its audit row names the ledger row and the member, as the locking way's does
+    row = (await _audit_rows(programme))[-1]
+    assert (row.outcome, row.actor_role) == ("SUCCESS", role.value)
+    assert row.target_ids.split() == [result["transaction"]["id"], to_base64("Member", member.id)]
+    assert row.input["input"]["memberExternalId"] == "***"
+    assert row.input["input"]["amount"] == 100
+    # and a replay reads what was stored, and writes only its audit row
+    with round_trips() as replayed:
+        again = await redeem(
+            gql, key, memberExternalId=member.external_id, amount=100, idempotencyKey="R1"
+        )
+    assert again == result
+    assert len(replayed) <= 4, replayed  # the key, the ledger row, the member, the audit row
+    assert [r.outcome for r in await _audit_rows(programme)] == ["SUCCESS"] * 3
+    await assert_ledger_consistent(member)
+
+
+@needs_redis
+async def test_a_member_token_spends_its_own_points_in_two_round_trips(
+    gql, programme, make_member, make_key, listening, funded
+):
+    member, _ = funded
+    storefront = await make_key(programme, Role.STOREFRONT)
+    token = await token_for(gql, storefront, member.external_id)
+    await redeem(gql, token, amount=10)
+    await warm(gql, storefront)
+    # when the member spends without naming itself (its token says who)
+    with round_trips() as sent:
+        result = await redeem(gql, token, amount=100)
+    # then the token's holder is checked (every request), then the read and the write
+    assert result["__typename"] == "TransactionSuccess", result
+    assert result["member"]["points"]["available"] == 890
+    assert len(sent) <= 3, sent
+    # and naming another member is refused as not found, with nothing spent
+    other = await make_member(programme)
+    await fund(gql, funded[1], other.external_id, 300)
+    refused = await redeem(gql, token, memberExternalId=other.external_id, amount=100)
+    assert refused["errors"][0]["code"] == "NOT_FOUND"
+    assert (await assert_ledger_consistent(other)).points_available == 300
+
+
+async def test_lots_are_spent_soonest_expiring_first_and_their_movements_written(
+    gql, programme, make_key, funded
+):
+    from db.models import LotMovement, PointLot
+    from domain.lots import Lot, allocate
+
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    lots = await PointLot.filter(member_id=member.id).order_by("id")
+    # the second lot expires first
+    await PointLot.filter(id=lots[1].id).update(expires_at=datetime.now(UTC) + timedelta(days=30))
+    before = [
+        Lot(r.id, r.remaining, r.earned_at, r.expires_at)
+        for r in await PointLot.filter(member_id=member.id)
+    ]
+    expected, _ = allocate(before, 600)
+    # when 600 are spent
+    result = await redeem(gql, key, memberExternalId=member.external_id, amount=600)
+    assert result["__typename"] == "TransactionSuccess", result
+    # then the second lot is emptied first, and the movements say what came from which
+    assert [(t.lot_id, t.amount) for t in expected] == [(lots[1].id, 500), (lots[0].id, 100)]
+    after = dict(await PointLot.filter(member_id=member.id).values_list("id", "remaining"))
+    assert after == {lots[0].id: 400, lots[1].id: 0}
+    tx_id = int(GlobalID.from_id(result["transaction"]["id"]).node_id)
+    moved = await LotMovement.filter(transaction_id=tx_id).order_by("id")
+    assert [(m.lot_id, m.amount) for m in moved] == [(lots[1].id, 500), (lots[0].id, 100)]
+    assert (await assert_ledger_consistent(member)).points_available == 400
+
+
+async def test_points_past_their_expiry_are_booked_expired_before_a_spend(
+    gql, programme, make_key, funded
+):
+    # given a lot that expired yesterday, not booked yet (the job has not run)
+    from db.models import Member, PointLot, PointTransaction
+
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    lots = await PointLot.filter(member_id=member.id).order_by("id")
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    await PointLot.filter(id=lots[0].id).update(expires_at=yesterday)
+    await Member.filter(id=member.id).update(expiry_due_at=yesterday)
+    # when 300 are spent
+    result = await redeem(gql, key, memberExternalId=member.external_id, amount=300)
+    # then the expiry is booked first (under the lock), and the spend comes from the lot left
+    assert result["__typename"] == "TransactionSuccess", result
+    kinds = (
+        await PointTransaction.filter(member_id=member.id)
+        .order_by("id")
+        .values_list("kind", "amount")
+    )
+    assert list(kinds)[-2:] == [("EXPIRE", -500), ("REDEEM", -300)]
+    after = dict(await PointLot.filter(member_id=member.id).values_list("id", "remaining"))
+    assert after == {lots[0].id: 0, lots[1].id: 200}
+    assert (await assert_ledger_consistent(member)).points_available == 200
+
+
+async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(programme, funded):
+    # given what redeemPoints read of a member, then another write of the member
+    from db.models import IdempotencyKey, LotMovement, Member, PointLot, PointTransaction
+    from db.repositories import spending
+    from domain.points import TxKind
+    from services.points import ledger
+    from services.points.ledger import Entry
+
+    member, _ = funded
+    at = datetime.now(UTC)
+    claim = [programme.id, "test", "K-stale", "redeemPoints", "f", at]
+    seen = await spending.seen(claim, member.external_id, None)
+    assert seen.member is not None and seen.version is not None
+    assert seen.transaction_id is not None and len(seen.lots) == 2
+    await Member.filter(id=member.id).update(points_held=5)
+    # when the spend is written on what was read
+    entry = Entry("REWARD", "", "a mug", "test", "K-stale", at)
+    row, event, takes = ledger.available_debit(seen.member, entry, 100, TxKind.REDEEM, seen.lots)
+    written = await spending.debit_unless_changed(
+        seen.member,
+        version=seen.version,
+        transaction_id=seen.transaction_id,
+        claim=claim,
+        row=row,
+        event=event,
+        takes=takes,
+        audit=None,
+    )
+    # then nothing is: not the key, the ledger row, the lots or the balance
+    assert written is None
+    assert not await IdempotencyKey.filter(key="K-stale").exists()
+    assert not await PointTransaction.filter(id=seen.transaction_id).exists()
+    assert not await LotMovement.filter(transaction_id=seen.transaction_id).exists()
+    assert sorted(
+        await PointLot.filter(member_id=member.id).values_list("remaining", flat=True)
+    ) == [
+        500,
+        500,
+    ]
+    assert (await Member.get(id=member.id)).points_available == 1000
+
+
+@pytest.fixture(params=["optimistic", "locking after one attempt"])
+def attempts(request: Any, monkeypatch: Any) -> None:
+    """As configured, and with a single optimistic attempt: most racers then take the
+    member's lock (the path after OPTIMISTIC_ATTEMPTS lost races), beside the winners."""
+    if request.param != "optimistic":
+        from services.points import redemption
+
+        monkeypatch.setattr(redemption, "OPTIMISTIC_ATTEMPTS", 1)
+
+
+async def test_spends_and_earnings_of_one_member_at_once_lose_nothing(
+    gql, programme, make_key, funded, attempts
+):
+    from db.models import Event
+
+    member, admin = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    # when thirty spends of 30 and ten credits of 7 arrive at once
+    spends = [redeem(gql, key, memberExternalId=member.external_id, amount=30) for _ in range(30)]
+    credits = [fund(gql, admin, member.external_id, 7) for _ in range(10)]
+    results = await asyncio.gather(*spends, *credits)
+    # then every spend is booked (1,000 covers them all), and every credit
+    assert [r["__typename"] for r in results[:30]] == ["TransactionSuccess"] * 30, [
+        r for r in results[:30] if r["__typename"] != "TransactionSuccess"
+    ]
+    row = await assert_ledger_consistent(member)
+    assert row.points_available == 1000 - 30 * 30 + 10 * 7
+    # and the events tell the balances one after another, each numbered once
+    told = await Event.filter(member_id=member.id).values_list("sequence", flat=True)
+    assert sorted(told) == list(range(min(told), min(told) + len(told)))
+    # and each spend has one audit row, naming its ledger row, whichever way it was written
+    rows = await _audit_rows(programme)
+    assert sorted(r.target_ids.split()[0] for r in rows) == sorted(
+        r["transaction"]["id"] for r in results[:30]
+    )
+
+
+async def test_ten_at_once_with_one_key_spend_once(gql, programme, make_key, funded, attempts):
+    from db.models import PointTransaction
+
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    sent = {
+        "memberExternalId": member.external_id,
+        "amount": 100,
+        "reason": "a mug",
+        "idempotencyKey": "one-key",
+    }
+
+    async def send() -> dict[str, Any]:
+        body = await gql(REDEEM, {"input": sent}, auth=key)
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]["redeemPoints"]
+        return result
+
+    results = await asyncio.gather(*(send() for _ in range(10)))
+    # then one spend is booked; every other answer replays it (or says it is in progress)
+    booked = [r for r in results if r["__typename"] == "TransactionSuccess"]
+    assert booked and all(r["transaction"] == booked[0]["transaction"] for r in booked), results
+    others = [r for r in results if r["__typename"] != "TransactionSuccess"]
+    assert all(r["errors"][0]["code"] == "IDEMPOTENCY_KEY_IN_PROGRESS" for r in others), results
+    assert await PointTransaction.filter(member_id=member.id, kind="REDEEM").count() == 1
+    assert (await assert_ledger_consistent(member)).points_available == 900
+    # and another amount with that key is refused as reused
+    body = await gql(REDEEM, {"input": {**sent, "amount": 5}}, auth=key)
+    assert body["data"]["redeemPoints"]["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
