@@ -286,13 +286,17 @@ def _spend_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable
     return targets
 
 
-# Mutations that write their change in one statement of their own on PostgreSQL, and their
-# audit row with it (services.audit.run_audited_inline): the targets of a success, given what
-# the service returns, as `_describe` finds them in the success payload it makes of it.
+# Mutations that write their audit row themselves with their change on PostgreSQL, in its
+# statement or its transaction (services.audit.run_audited_inline): the targets of a
+# success, given what the service returns, as `_describe` finds them in the success payload
+# it makes of it.
 INLINE: dict[
     str, Callable[[Callable[[Any], tuple[str, list[str]]]], Callable[[Any], list[str]]]
 ] = {
     "recordOrder": _order_targets,
+    "completeOrder": _order_targets,
+    "cancelOrder": _order_targets,
+    "returnOrderLines": _order_targets,
     "redeemPoints": _spend_targets,
 }
 

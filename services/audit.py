@@ -309,8 +309,9 @@ async def run_audited_inline(
     targets: Callable[[Any], list[str]],
 ) -> T:
     """`run_audited` without an outer transaction, for an action that writes its change in
-    one statement of its own (recordOrder on PostgreSQL): it writes the audit row of its
-    success in that statement too (`inline`), so the two still commit together. Whatever
+    one statement or one transaction of its own (recordOrder and redeemPoints on PostgreSQL;
+    completeOrder, cancelOrder, returnOrderLines): it writes the audit row of its success in
+    that statement or transaction too (`inline`), so the two still commit together. Whatever
     else the action ends with changed nothing — a refusal, a replay — and its row is written
     after it, on its own, exactly as `run_audited` writes it (no configuration snapshots:
     such an action has no `Subject`)."""

@@ -190,16 +190,31 @@ async def record_activity(
     """Book qualifying activity dated `at`; upgrade at once if the total at that moment earns
     a higher tier. The upgrade is dated `at` too (never before the member's last change), so
     a completion the job books late moves the tier when it would have moved then."""
-    await _book(
-        member, programme, at=at, spend=spend, orders=orders, growth=growth, reference=reference
-    )
     tiers = await tier_cache.programme_tiers(programme.id)
     if not tiers:
+        await _book(
+            member, programme, at=at, spend=spend, orders=orders, growth=growth, reference=reference
+        )
         return
     policy = policy_of(programme)
     tz = zone_of(programme)
     when = max(at, member.tier_since) if member.tier_since is not None else at
-    total = await qualifying_total(member, policy, when, tz=tz, until=when + INSTANT)
+    # the activity booked, and the total at `when` read with it (qualifying_total's window)
+    since, after = qualifying_window(member, policy, when, tz=tz)
+    found = await event_repo.add_event_and_sum(
+        programme_id=programme.id,
+        member_id=member.id,
+        at=at,
+        booked_at=now_of(programme),
+        spend=spend,
+        orders=orders,
+        growth=growth,
+        reference=reference,
+        since=since,
+        until=when + INSTANT,
+        after_event_id=after,
+    )
+    total = found[policy.metric.value]
     current = next((t for t in tiers if t.id == member.tier_id), None)
     earned = after_activity(current, tiers, total)
     if earned is not None and (current is None or earned.rank > current.rank):

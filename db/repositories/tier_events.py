@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.functions import Sum
 
+from db.connection import is_postgres
 from db.models import Member, QualifyingEvent, TierChange
 from db.repositories.paging import keyset
 from domain.paging import PageRequest
@@ -37,6 +39,76 @@ async def add_event(
         reference=reference,
     )
     return int(event.id)
+
+
+# The event and, in the same statement, the sums `sums` reads with it counted: the statement's
+# other parts do not see the row it inserts, so its own share is added when it is in range.
+_ADD_AND_SUM = """
+WITH w AS (SELECT $9::timestamptz AS since, $10::bigint AS after, $11::timestamptz AS until),
+ins AS (
+    INSERT INTO qualifying_events
+        (programme_id, member_id, at, booked_at, spend, orders, growth, reference)
+    VALUES ($1::int, $2::int, $3::timestamptz, $4::timestamptz, $5::bigint, $6::int,
+        $7::bigint, $8::text)
+    RETURNING id, at, spend, orders, growth
+),
+counted AS (
+    SELECT e.spend, e.orders, e.growth FROM qualifying_events e, w
+    WHERE e.member_id = $2::int AND (e.at > w.since OR (e.at = w.since AND e.id > w.after))
+        AND e.at < w.until
+    UNION ALL
+    SELECT i.spend, i.orders, i.growth FROM ins i, w
+    WHERE (i.at > w.since OR (i.at = w.since AND i.id > w.after)) AND i.at < w.until
+)
+SELECT sum(spend) AS spend_sum, sum(orders) AS orders_sum, sum(growth) AS growth_sum
+FROM counted
+"""
+
+
+async def add_event_and_sum(
+    *,
+    programme_id: int,
+    member_id: int,
+    at: datetime,
+    booked_at: datetime,
+    spend: int,
+    orders: int,
+    growth: int,
+    reference: str,
+    since: datetime,
+    until: datetime,
+    after_event_id: int,
+) -> dict[str, int]:
+    """`add_event`, then `sums` over [since, until) with it: one statement on PostgreSQL."""
+    if not is_postgres():
+        await add_event(
+            programme_id=programme_id,
+            member_id=member_id,
+            at=at,
+            booked_at=booked_at,
+            spend=spend,
+            orders=orders,
+            growth=growth,
+            reference=reference,
+        )
+        return await sums(member_id, since=since, until=until, after_event_id=after_event_id)
+    rows = await connections.get("default").execute_query_dict(
+        _ADD_AND_SUM,
+        [
+            programme_id,
+            member_id,
+            at,
+            booked_at,
+            spend,
+            orders,
+            growth,
+            reference,
+            since,
+            after_event_id,
+            until,
+        ],
+    )
+    return _sums(rows[0])
 
 
 async def last_event_id(member_id: int) -> int:

@@ -680,13 +680,21 @@ async def _idempotent(
     check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
     done: list[Order] = []
+    # As an audited mutation on PostgreSQL (services.audit.run_audited_inline): its audit row
+    # in this transaction, with the change, instead of an outer one around it (its BEGIN,
+    # COMMIT and the savepoint this one would become: three round trips)
+    audited = audit.inline()
 
     async def action() -> dict[str, Any]:
         order = await act()
         done.append(order)
+        if audited:
+            await audit.write_inline(audited, order)
         return {"orderId": order.id}
 
     result = await run_once(principal, key=key, operation=operation, payload=payload, action=action)
+    if done and audited:  # committed with it
+        audited.wrote()
     # the order as the action left it, no reload; a replay reads it
     order = done[-1] if done else await Order.get(id=int(result["orderId"]))
     # after commit: the change may have moved the member's tier
