@@ -20,6 +20,30 @@ async def get(programme_id: int, order_ref: str) -> Order | None:
     return await Order.get_or_none(programme_id=programme_id, order_ref=order_ref)
 
 
+# The order, and its member's inviter when the member was invited (their referral's status).
+_WITH_INVITER = """
+SELECT o.*, r.inviter_id AS referral_inviter_id, r.status AS referral_status
+FROM orders o LEFT JOIN referrals r ON r.invitee_id = o.member_id
+WHERE o.programme_id = {p1} AND o.order_ref = {p2}
+"""
+_WITH_INVITER_TEXTS = (_WITH_INVITER.format(p1="?", p2="?"), _WITH_INVITER.format(p1="$1", p2="$2"))
+
+
+async def get_with_inviter(
+    programme_id: int, order_ref: str
+) -> tuple[Order | None, tuple[int, str] | None]:
+    """`get`, and the inviter of the order's member with their referral's status, read in one
+    statement without a lock (the inviter never changes; the status is read again under it)."""
+    rows = await connections.get("default").execute_query_dict(
+        _WITH_INVITER_TEXTS[is_postgres()], [programme_id, order_ref]
+    )
+    if not rows:
+        return None, None
+    row = dict(rows[0])
+    inviter_id, status = row.pop("referral_inviter_id"), row.pop("referral_status")
+    return Order._init_from_db(**row), (int(inviter_id), str(status)) if inviter_id else None
+
+
 async def lock(programme_id: int, order_ref: str) -> Order | None:
     return (
         await Order.filter(programme_id=programme_id, order_ref=order_ref)

@@ -162,6 +162,18 @@ async def find(principal: Principal, order_ref: str) -> Order | None:
     )
 
 
+async def _find_with_inviter(
+    principal: Principal, order_ref: str
+) -> tuple[Order | None, tuple[int, str] | None]:
+    """`find`, and its member's inviter with their referral's status, in one statement."""
+    if not order_ref.isprintable():
+        return None, None
+    order, inviter = await order_repo.get_with_inviter(principal.programme_id, order_ref)
+    if order is None or not member_service.can_see(principal, order.member_id):
+        return None, None
+    return order, inviter
+
+
 @dataclass(frozen=True)
 class OrderPreview:
     earned: OrderPoints  # the campaigns' shares included, as CAMPAIGN rules
@@ -384,11 +396,12 @@ def _entry(principal: Principal, order: Order, reason: str, key: str | None, at:
 
 async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Member, Programme]:
     """The order and its member, both locked, member first (the order every path uses)."""
-    order = await find(principal, order_ref)
+    order, inviter = await _find_with_inviter(principal, order_ref)
     if order is None:
         raise NotFound(f"no order {order_ref}", field="orderId")
     programme = await programme_repo.get(principal.programme_id)
-    members = await lock_order_members(programme, order.member_id)
+    involved = _touched(order.member_id, inviter)
+    members = await ledger.lock_many(programme, involved)
     return await lock_order(programme, order), members[order.member_id], programme
 
 
@@ -402,11 +415,18 @@ async def lock_order_members(programme: Programme, member_id: int) -> dict[int, 
 async def touched_by_orders(member_id: int) -> set[int]:
     """The member and, when completing or returning its orders can reward or take back a
     referral, its inviter."""
-    involved = {member_id}
     referral = await activity.referral_of_member(member_id)
-    if referral is not None and referral.status in ("PENDING", "REWARDED"):
-        involved.add(referral.inviter_id)
-    return involved
+    return _touched(
+        member_id, (referral.inviter_id, referral.status) if referral is not None else None
+    )
+
+
+def _touched(member_id: int, inviter: tuple[int, str] | None) -> set[int]:
+    """The member, and its inviter (with their referral's status) when that referral may be
+    rewarded or taken back."""
+    if inviter is not None and inviter[1] in ("PENDING", "REWARDED"):
+        return {member_id, inviter[0]}
+    return {member_id}
 
 
 async def lock_order(programme: Programme, order: Order) -> Order:
