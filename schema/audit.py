@@ -272,18 +272,34 @@ def _order_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable
     return targets
 
 
-def _spend_targets(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable[[Any], list[str]]:
-    def targets(pair: Any) -> list[str]:
-        from schema.members import Member
-        from schema.points import PointTransaction, TransactionSuccess
+def _with_member(
+    success: Callable[[Any, Any], Any],
+) -> Callable[[Callable[[Any], tuple[str, list[str]]]], Callable[[Any], list[str]]]:
+    """For a service that returns (its row, the member): the success payload `success` makes
+    of the two, whose targets `_describe` finds."""
 
-        tx, member = pair
-        success = TransactionSuccess(
-            transaction=PointTransaction.from_row(tx), member=Member.from_row(member)
-        )
-        return describe(success)[1]
+    def of(describe: Callable[[Any], tuple[str, list[str]]]) -> Callable[[Any], list[str]]:
+        def targets(pair: Any) -> list[str]:
+            from schema.members import Member
 
-    return targets
+            row, member = pair
+            return describe(success(row, Member.from_row(member)))[1]
+
+        return targets
+
+    return of
+
+
+def _spent(tx: Any, member: Any) -> Any:
+    from schema.points import PointTransaction, TransactionSuccess
+
+    return TransactionSuccess(transaction=PointTransaction.from_row(tx), member=member)
+
+
+def _held(hold: Any, member: Any) -> Any:
+    from schema.points import HoldSuccess, PointHold
+
+    return HoldSuccess(hold=PointHold.from_row(hold), member=member)
 
 
 # Mutations that write their audit row themselves with their change on PostgreSQL, in its
@@ -297,7 +313,8 @@ INLINE: dict[
     "completeOrder": _order_targets,
     "cancelOrder": _order_targets,
     "returnOrderLines": _order_targets,
-    "redeemPoints": _spend_targets,
+    "redeemPoints": _with_member(_spent),
+    "holdPoints": _with_member(_held),
 }
 
 

@@ -92,6 +92,31 @@ class Hold:
     def of(cls, row: PointHold) -> Hold:
         return cls(*(getattr(row, c) for c in _COLUMNS))
 
+    @classmethod
+    def new(
+        cls,
+        hold_id: int,
+        programme_id: int,
+        member_id: int,
+        order_ref: str,
+        amount: int,
+        at: datetime,
+        expires_at: datetime,
+    ) -> Hold:
+        """A HELD hold as written, its datetimes as a read of it would give them back."""
+        return cls(
+            hold_id,
+            programme_id,
+            member_id,
+            order_ref,
+            amount,
+            0,
+            "HELD",
+            _as_read(at),
+            _as_read(expires_at),
+            None,
+        )
+
 
 @dataclass(frozen=True)
 class OrderOfHold:
@@ -153,18 +178,7 @@ async def create_held(
     else:
         rows = await db.execute_query_dict(_CREATE_SQLITE, args)
         await db.execute_query(_SET_HELD_SQLITE, [points_held, member_id])
-    return Hold(
-        int(rows[0]["id"]),
-        programme_id,
-        member_id,
-        order_ref,
-        amount,
-        0,
-        "HELD",
-        _as_read(at),
-        _as_read(expires_at),
-        None,
-    )
+    return Hold.new(int(rows[0]["id"]), programme_id, member_id, order_ref, amount, at, expires_at)
 
 
 # The hold (locked) and, when asked, its order (locked after it, as every path orders them).

@@ -1,16 +1,18 @@
-"""Points spent in two statements on PostgreSQL, without a transaction or a lock (redeemPoints):
-one reads the member with its row version, its open lots and the idempotency key stored
-before; the other writes the spend only if the member row is still that version.
+"""Points spent or held in two statements on PostgreSQL, without a transaction or a lock
+(redeemPoints, holdPoints): one reads the member with its row version (and its open lots, to
+spend) and the idempotency key stored before; the other writes the change only if the member
+row is still that version.
 
 Why that is enough: every change to a member's points (ledger rows, lots, balances, holds)
 updates its member row under that row's lock (services/points/ledger.py). So a member row
-still at the version read means its lots are as read, and the spend allocated from them
-takes exactly what is there."""
+still at the version read means its balances and lots are as read, and a spend allocated
+from them takes exactly what is there."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tortoise import connections
@@ -18,6 +20,7 @@ from tortoise.exceptions import IntegrityError
 
 from db.connection import is_unique_violation
 from db.models import Member, PointTransaction
+from db.repositories.holds import Hold
 from db.repositories.idempotency import Stored, _json
 from db.repositories.points import NewEvent, NewRow
 from db.sql.parts import document, utc_at
@@ -29,23 +32,24 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"))
 @dataclass(frozen=True)
 class Seen:
     """What the read found: a result stored under the key before (then nothing else is read),
-    or the member (None: no such member), its row version, its open lots and the id its
-    ledger row is to take."""
+    or the member (None: no such member), its row version, its open lots (when asked for) and
+    the id the row written is to take (from the sequence named)."""
 
     stored: Stored | None
     member: Member | None
     version: str | None
     lots: list[Lot]
-    transaction_id: int | None
+    new_id: int | None
 
 
-# $1 programme, $2 principal, $3 key, $4 the member's externalId (NULL: by id), $5 its id.
+# $1 programme, $2 principal, $3 key, $4 the member's externalId (NULL: by id), $5 its id,
+# $6 the sequence of the row to write, $7 whether to read the open lots.
 _SEEN = """
 SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result AS old_result,
     m.xmin::text AS row_version, m.*,
     CASE WHEN k.id IS NULL AND m.id IS NOT NULL
-        THEN nextval('point_transactions_id_seq') END AS new_transaction_id,
-    CASE WHEN k.id IS NULL THEN (
+        THEN nextval($6::text::regclass) END AS new_id,
+    CASE WHEN k.id IS NULL AND $7::bool THEN (
         SELECT json_agg(json_build_array(l.id, l.remaining, l.earned_at, l.expires_at))
         FROM point_lots l WHERE l.member_id = m.id AND l.remaining > 0
     ) END AS open_lots
@@ -58,11 +62,17 @@ LEFT JOIN members m ON m.programme_id = $1::int
 _NOT_MEMBER = ("old_operation", "old_fingerprint", "old_result", "row_version")
 
 
-async def seen(claim: list[Any], external_id: str | None, member_id: int | None) -> Seen:
+SEQUENCES = {"point_transactions": "point_transactions_id_seq", "point_holds": "point_holds_id_seq"}
+
+
+async def seen(
+    claim: list[Any], external_id: str | None, member_id: int | None, *, writes: str, lots: bool
+) -> Seen:
     """One statement, no transaction. `claim` is the key's `claim_values`; the member is found
-    by `external_id`, or by `member_id` when that is None (a member token's own)."""
+    by `external_id`, or by `member_id` when that is None (a member token's own); `writes`
+    the table (of SEQUENCES) whose row's id to take; `lots` whether to read the open lots."""
     rows = await connections.get("default").execute_query_dict(
-        _SEEN, [*claim[:3], external_id, member_id]
+        _SEEN, [*claim[:3], external_id, member_id, SEQUENCES[writes], lots]
     )
     row = rows[0]
     if row["old_operation"] is not None:
@@ -71,14 +81,14 @@ async def seen(claim: list[Any], external_id: str | None, member_id: int | None)
     if row["id"] is None:
         return Seen(None, None, None, [], None)
     lots_value = row.pop("open_lots")
-    transaction_id = int(row.pop("new_transaction_id"))
+    new_id = int(row.pop("new_id"))
     version = row["row_version"]
     member = Member._init_from_db(**{k: v for k, v in row.items() if k not in _NOT_MEMBER})
-    lots = [
+    open_lots = [
         Lot(int(i), int(r), utc_at(e), utc_at(x))  # type: ignore[arg-type]
         for i, r, e, x in document(lots_value)
     ]
-    return Seen(None, member, version, lots, transaction_id)
+    return Seen(None, member, version, open_lots, new_id)
 
 
 # One statement run on its own (autocommit), writing nothing unless the member row is still
@@ -166,7 +176,6 @@ async def debit_unless_changed(
     assert row.pending_after == member.points_pending
     programme_id, principal, key, operation, fingerprint, now = claim
     assert programme_id == member.programme_id
-    a = audit or {}
     values = [
         programme_id,
         member.id,
@@ -196,6 +205,16 @@ async def debit_unless_changed(
         event.type if event else "",
         event.recorded_at if event else now,
         _COMPACT.encode(event.payload) if event else "{}",
+        *_audit_values(audit, now),
+    ]
+    rows = await _written(_DEBIT_UNLESS_CHANGED, values)
+    return int(rows[0]["event_seq"]) if rows else None
+
+
+def _audit_values(audit: dict[str, Any] | None, now: datetime) -> list[Any]:
+    """The audit row's columns (`db.repositories.audit`'s), in the statements' order."""
+    a = audit or {}
+    return [
         a.get("actor_role", ""),
         a.get("actor_key_id"),
         a.get("actor_key_prefix"),
@@ -208,13 +227,18 @@ async def debit_unless_changed(
         a.get("request_id", ""),
         a.get("created_at", now),
     ]
+
+
+async def _written(statement: str, values: list[Any]) -> list[dict[str, Any]] | None:
+    """The statement's rows; None when it wrote nothing (no row back, or a twin's key or
+    another unique value written meanwhile undid it)."""
     try:
-        rows = await connections.get("default").execute_query_dict(_DEBIT_UNLESS_CHANGED, values)
+        rows = await connections.get("default").execute_query_dict(statement, values)
     except IntegrityError as error:
         if not is_unique_violation(error):
             raise
         return None
-    return int(rows[0]["event_seq"]) if rows else None
+    return list(rows) or None
 
 
 def transaction_of(member: Member, transaction_id: int, row: NewRow) -> PointTransaction:
@@ -227,3 +251,80 @@ def transaction_of(member: Member, transaction_id: int, row: NewRow) -> PointTra
         shortfall=0,
         **row.__dict__,
     )
+
+
+# holdPoints as one statement, as `_DEBIT_UNLESS_CHANGED`: the key's advisory lock, the
+# member's held total only if its row is the version read ($5), the key with its result, the
+# hold with the id read, the audit row ($13: one to write).
+_HOLD_UNLESS_CHANGED = """
+WITH lk AS (
+    SELECT pg_try_advisory_xact_lock(
+        hashtextextended($1::int::text || ':' || $6::text || ':' || $7::text, 0)
+    ) AS got
+),
+m AS (
+    UPDATE members SET points_held = $3::bigint
+    FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $5::text
+    RETURNING members.id
+),
+k AS (
+    INSERT INTO idempotency_keys
+        (programme_id, principal, key, operation, fingerprint, result, created_at)
+    SELECT $1::int, $6::text, $7::text, $8::text, $9::text,
+        jsonb_build_object('holdId', $4::bigint), $10::timestamptz
+    FROM m
+    RETURNING id
+),
+h AS (
+    INSERT INTO point_holds (id, programme_id, member_id, order_ref, amount, captured, status,
+        created_at, expires_at)
+    SELECT $4::bigint, $1::int, $2::int, $11::text, $12::bigint, 0, 'HELD', $14::timestamptz,
+        $15::timestamptz
+    FROM k
+    RETURNING id
+),
+a AS (
+    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
+        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
+        request_id, created_at)
+    SELECT $1::int, $16::text, $17::int, $18::text, $19::text, $20::int, $21::text, $22::text,
+        $23::text, $24::jsonb, NULL, NULL, $25::text, $26::timestamptz
+    FROM h WHERE $13::bool
+)
+SELECT id FROM h
+"""
+
+
+async def hold_unless_changed(
+    member: Member,
+    *,
+    version: str,
+    hold: Hold,
+    claim: list[Any],
+    audit: dict[str, Any] | None,
+) -> bool:
+    """Write a new HELD hold as above (PostgreSQL, outside a transaction), the member's held
+    total set to `member.points_held` (the hold's amount included). False when nothing was
+    written: the member changed since `version`, or a twin holds or wrote the key."""
+    assert hold.status == "HELD" and hold.member_id == member.id and hold.captured == 0
+    programme_id, principal, key, operation, fingerprint, now = claim
+    assert programme_id == member.programme_id == hold.programme_id
+    values = [
+        programme_id,
+        member.id,
+        member.points_held,
+        hold.id,
+        version,
+        principal,
+        key,
+        operation,
+        fingerprint,
+        now,
+        hold.order_ref,
+        hold.amount,
+        audit is not None,
+        hold.created_at,
+        hold.expires_at,
+        *_audit_values(audit, now),
+    ]
+    return await _written(_HOLD_UNLESS_CHANGED, values) is not None

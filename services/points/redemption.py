@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -15,6 +16,7 @@ from db.repositories import reward_redemptions as reward_redemption_repo
 from db.repositories import spending as spend_repo
 from db.repositories.holds import Hold, OrderOfHold
 from db.repositories.idempotency import Stored
+from db.repositories.spending import Seen
 from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, ErrorCode, NotFound, invalid
 from domain.idempotency import check_key
@@ -118,6 +120,61 @@ class _Written(Generic[T]):
         self.value: tuple[T, Member] | None = None
 
 
+async def _unlocked(
+    principal: Principal,
+    *,
+    member_external_id: str | None,
+    idempotency_key: str,
+    operation: str,
+    payload: dict[str, Any],
+    writes: str,
+    lots: bool,
+    write: Callable[[Member, Seen, Programme, list[Any]], Awaitable[T | None]],
+    replay: Callable[[dict[str, Any]], Awaitable[T]],
+) -> T | None:
+    """A spend or a hold on PostgreSQL outside a transaction (the API's way), optimistically
+    and without a lock, as recordOrder: one statement reads the member with its row version
+    (its open lots too, with `lots`), the key stored before and the id of the row to write
+    (of `writes`); the rules are applied here; `write` writes everything in one more, the
+    audit row included (services.audit.inline), only if the member row is still the version
+    read (None: it changed, read again). None when this way does not apply or gives up: the
+    caller then takes the member's lock. It gives up on a member whose points may have
+    expired (the lock books that first) and after OPTIMISTIC_ATTEMPTS lost races. A member
+    token's own member, or one named by externalId: the other cases are refusals, which the
+    locking way words."""
+    named = member_external_id is not None or (
+        principal.role is Role.MEMBER and principal.member_id is not None
+    )
+    if not (named and outside_a_transaction_on_postgres()):
+        return None
+    by_id = principal.member_id if member_external_id is None else None
+
+    async def attempt(claim: list[Any]) -> tuple[Stored | None, T | None]:
+        seen = await spend_repo.seen(claim, member_external_id, by_id, writes=writes, lots=lots)
+        if seen.stored is not None:
+            return seen.stored, None
+        member = member_service.visible_to(principal, seen.member)
+        if member is None:
+            raise NotFound("no member with this externalId", field="memberExternalId")
+        programme = await programme_repo.get(principal.programme_id)
+        if ledger.expiry_is_due(member, now_of(programme)):
+            raise _ExpiryDue  # nothing written: booked under the lock first
+        return None, await write(member, seen, programme, claim)
+
+    try:
+        return await run_once_unlocked(
+            principal,
+            key=idempotency_key,
+            operation=operation,
+            payload=payload,
+            attempt=attempt,
+            replay=replay,
+            attempts=OPTIMISTIC_ATTEMPTS,
+        )
+    except _ExpiryDue:
+        return None
+
+
 async def redeem(
     principal: Principal,
     *,
@@ -149,15 +206,9 @@ async def redeem_with_member(
     reward: str | None,
     idempotency_key: str,
 ) -> tuple[PointTransaction, Member | None]:
-    """`redeem`, and the member as it left it (None on a replay: read it then).
-
-    On PostgreSQL outside a transaction (the API's way), optimistically and without a lock,
-    as recordOrder: one statement reads the member with its row version, its open lots and
-    the key stored before; the spend is allocated here (domain rules); one more writes the
-    key with its result, the ledger row, the lots, the balance, the event and the audit row
-    (services.audit.inline), only if the member row is still the version read. A member
-    changed meanwhile is read again, up to OPTIMISTIC_ATTEMPTS times, then locked; so is
-    one whose points may have expired (the lock books that first)."""
+    """`redeem`, and the member as it left it (None on a replay: read it then). On
+    PostgreSQL through the API in two statements (`_unlocked`): the read, then the key, the
+    ledger row, the lots and their movements, the balance, the event and the audit row."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
@@ -179,27 +230,15 @@ async def redeem_with_member(
     async def replay(result: dict[str, Any]) -> tuple[PointTransaction, Member | None]:
         return await PointTransaction.get(id=int(result["transactionId"])), None
 
-    async def attempt(
-        claim: list[Any],
-    ) -> tuple[Stored | None, tuple[PointTransaction, Member | None] | None]:
-        seen = await spend_repo.seen(
-            claim, member_external_id, principal.member_id if member_external_id is None else None
-        )
-        if seen.stored is not None:
-            return seen.stored, None
-        member = member_service.visible_to(principal, seen.member)
-        if member is None:
-            raise NotFound("no member with this externalId", field="memberExternalId")
-        assert seen.version is not None and seen.transaction_id is not None
-        programme = await programme_repo.get(principal.programme_id)
-        now = now_of(programme)
-        if ledger.expiry_is_due(member, now):
-            raise _ExpiryDue  # nothing written: booked under the lock first
+    async def write(
+        member: Member, seen: Seen, programme: Programme, claim: list[Any]
+    ) -> tuple[PointTransaction, Member | None] | None:
+        assert seen.version is not None and seen.new_id is not None
         require_spendable(member, amount)
         row, event, takes = ledger.available_debit(
-            member, entry_at(now), amount, TxKind.REDEEM, seen.lots
+            member, entry_at(now_of(programme)), amount, TxKind.REDEEM, seen.lots
         )
-        tx = spend_repo.transaction_of(member, seen.transaction_id, row)
+        tx = spend_repo.transaction_of(member, seen.new_id, row)
         before = (member.points_available, member.event_seq)
         member.points_available = row.available_after
         if event is not None:
@@ -207,7 +246,7 @@ async def redeem_with_member(
         sequence = await spend_repo.debit_unless_changed(
             member,
             version=seen.version,
-            transaction_id=seen.transaction_id,
+            transaction_id=seen.new_id,
             claim=claim,
             row=row,
             event=event,
@@ -216,31 +255,24 @@ async def redeem_with_member(
         )
         if sequence is None:
             member.points_available, member.event_seq = before
-            return None, None
+            return None
         if audited:
             audited.wrote()
-        return None, (tx, member)
+        return tx, member
 
-    # A member token's own member, or one named by a usable externalId: the other cases are
-    # refusals, which the locking way below words.
-    named = member_external_id is not None or (
-        principal.role is Role.MEMBER and principal.member_id is not None
+    done = await _unlocked(
+        principal,
+        member_external_id=member_external_id,
+        idempotency_key=idempotency_key,
+        operation="redeemPoints",
+        payload=payload,
+        writes="point_transactions",
+        lots=True,
+        write=write,
+        replay=replay,
     )
-    if named and outside_a_transaction_on_postgres():
-        try:
-            done = await run_once_unlocked(
-                principal,
-                key=idempotency_key,
-                operation="redeemPoints",
-                payload=payload,
-                attempt=attempt,
-                replay=replay,
-                attempts=OPTIMISTIC_ATTEMPTS,
-            )
-        except _ExpiryDue:
-            done = None
-        if done is not None:
-            return done
+    if done is not None:
+        return done
 
     written: _Written[PointTransaction] = _Written()
 
@@ -340,7 +372,9 @@ async def hold_with_member(
     order_ref: str,
     idempotency_key: str,
 ) -> tuple[Hold, Member | None]:
-    """`hold`, and the member as it left it (None on a replay: read it then)."""
+    """`hold`, and the member as it left it (None on a replay: read it then). On PostgreSQL
+    through the API in two statements (`_unlocked`): the read, then the key, the hold, the
+    member's held total and the audit row."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
@@ -348,6 +382,52 @@ async def hold_with_member(
     if member_external_id is not None:
         check_external_id(errors, member_external_id)
     errors.raise_if_any()
+
+    payload = {"member": member_external_id, "amount": amount, "orderId": order_ref}
+    audited = audit.inline()
+
+    def new_hold(hold_id: int, member: Member, programme: Programme) -> Hold:
+        now = now_of(programme)
+        expires_at = now + timedelta(minutes=policy_of(programme).hold_minutes)
+        return Hold.new(hold_id, member.programme_id, member.id, order_ref, amount, now, expires_at)
+
+    async def replay(result: dict[str, Any]) -> tuple[Hold, Member | None]:
+        return Hold.of(await PointHold.get(id=int(result["holdId"]))), None
+
+    async def write(
+        member: Member, seen: Seen, programme: Programme, claim: list[Any]
+    ) -> tuple[Hold, Member | None] | None:
+        assert seen.version is not None and seen.new_id is not None
+        require_spendable(member, amount)
+        held = new_hold(seen.new_id, member, programme)
+        member.points_held += amount
+        written = await spend_repo.hold_unless_changed(
+            member,
+            version=seen.version,
+            hold=held,
+            claim=claim,
+            audit=audited.row((held, member)) if audited else None,
+        )
+        if not written:
+            member.points_held -= amount
+            return None
+        if audited:
+            audited.wrote()
+        return held, member
+
+    done = await _unlocked(
+        principal,
+        member_external_id=member_external_id,
+        idempotency_key=idempotency_key,
+        operation="holdPoints",
+        payload=payload,
+        writes="point_holds",
+        lots=False,
+        write=write,
+        replay=replay,
+    )
+    if done is not None:
+        return done
 
     written: _Written[Hold] = _Written()
 
@@ -367,13 +447,18 @@ async def hold_with_member(
             points_held=member.points_held,
         )
         written.value = (created, member)
+        if audited:  # in this transaction, with the hold
+            await audit.write_inline(audited, written.value)
         return {"holdId": created.id}
 
-    payload = {"member": member_external_id, "amount": amount, "orderId": order_ref}
     result = await run_once(
         principal, key=idempotency_key, operation="holdPoints", payload=payload, action=act
     )
-    return await _hold_result(written, int(result["holdId"]))
+    if written.value is not None and written.value[0].id == int(result["holdId"]):
+        if audited:  # committed with it
+            audited.wrote()
+        return written.value
+    return await replay(result)
 
 
 async def _hold_result(written: _Written[Hold], hold_id: int) -> tuple[Hold, Member | None]:

@@ -1,8 +1,9 @@
-"""redeemPoints on PostgreSQL in 2 round trips in total, counted on the driver (BEGIN and
-COMMIT would count; there are none): one statement reads the member with its row version,
-its open lots and the key; one more writes the spend, the audit row included, only if the
-member is unchanged (services/points/redemption.py). And what that must not cost: no lost
-update, no spend of points that have expired, no second spend for one key."""
+"""redeemPoints and holdPoints on PostgreSQL in 2 round trips in total, counted on the driver
+(BEGIN and COMMIT would count; there are none): one statement reads the member with its row
+version, its open lots and the key; one more writes the spend or the hold, the audit row
+included, only if the member is unchanged (services/points/redemption.py). And what that
+must not cost: no lost update, no spend of points that have expired, no second spend for
+one key."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from strawberry.relay import GlobalID, to_base64
 from domain.auth import Role
 from tests.conftest import needs_postgres, needs_redis
 from tests.fixtures.points import assert_ledger_consistent
-from tests.graphql.points.documents import REDEEM
-from tests.graphql.points.helpers import fund, redeem
+from tests.graphql.points.documents import CAPTURE_HOLD, REDEEM
+from tests.graphql.points.helpers import fund, hold, mutate, redeem
 from tests.graphql.test_auth import token_for
 from tests.graphql.test_order_round_trips import round_trips, warm
 
@@ -34,11 +35,11 @@ async def funded(gql, programme, make_member, make_key) -> tuple[Any, str]:
     return member, admin
 
 
-async def _audit_rows(programme: Any) -> list[Any]:
+async def _audit_rows(programme: Any, operation: str = "redeemPoints") -> list[Any]:
     from db.models import AuditEntry
 
     return list(
-        await AuditEntry.filter(programme_id=programme.id, operation="redeemPoints").order_by("id")
+        await AuditEntry.filter(programme_id=programme.id, operation=operation).order_by("id")
     )
 
 
@@ -171,9 +172,11 @@ async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(program
     member, _ = funded
     at = datetime.now(UTC)
     claim = [programme.id, "test", "K-stale", "redeemPoints", "f", at]
-    seen = await spending.seen(claim, member.external_id, None)
+    seen = await spending.seen(
+        claim, member.external_id, None, writes="point_transactions", lots=True
+    )
     assert seen.member is not None and seen.version is not None
-    assert seen.transaction_id is not None and len(seen.lots) == 2
+    assert seen.new_id is not None and len(seen.lots) == 2
     await Member.filter(id=member.id).update(points_held=5)
     # when the spend is written on what was read
     entry = Entry("REWARD", "", "a mug", "test", "K-stale", at)
@@ -181,7 +184,7 @@ async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(program
     written = await spending.debit_unless_changed(
         seen.member,
         version=seen.version,
-        transaction_id=seen.transaction_id,
+        transaction_id=seen.new_id,
         claim=claim,
         row=row,
         event=event,
@@ -191,8 +194,8 @@ async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(program
     # then nothing is: not the key, the ledger row, the lots or the balance
     assert written is None
     assert not await IdempotencyKey.filter(key="K-stale").exists()
-    assert not await PointTransaction.filter(id=seen.transaction_id).exists()
-    assert not await LotMovement.filter(transaction_id=seen.transaction_id).exists()
+    assert not await PointTransaction.filter(id=seen.new_id).exists()
+    assert not await LotMovement.filter(transaction_id=seen.new_id).exists()
     assert sorted(
         await PointLot.filter(member_id=member.id).values_list("remaining", flat=True)
     ) == [
@@ -268,3 +271,85 @@ async def test_ten_at_once_with_one_key_spend_once(gql, programme, make_key, fun
     # and another amount with that key is refused as reused
     body = await gql(REDEEM, {"input": {**sent, "amount": 5}}, auth=key)
     assert body["data"]["redeemPoints"]["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+@needs_redis
+async def test_hold_points_in_two_round_trips_in_total(gql, programme, make_key, listening, funded):
+    from db.models import PointHold
+
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    await hold(gql, key, member.external_id, 10)
+    await warm(gql, key)
+    # when it holds points for a checkout
+    with round_trips() as sent:
+        held = await hold(gql, key, member.external_id, 300)
+    # then the read and the write, the audit row in it (was 11: BEGIN, a savepoint, the key's
+    # claim, the member locked, the hold with the held total, the key's result, the release,
+    # the audit row, COMMIT, and the member's expiry and lots read)
+    assert held["hold"]["status"] == "HELD", held
+    assert (held["member"]["points"]["held"], held["member"]["points"]["spendable"]) == (310, 690)
+    assert len(sent) <= 2, sent
+    row = (await _audit_rows(programme, "holdPoints"))[-1]
+    assert row.outcome == "SUCCESS"
+    assert row.target_ids.split() == [held["hold"]["id"], to_base64("Member", member.id)]
+    # and the hold is as answered, and its capture (under the lock) spends from it
+    stored = await PointHold.get(id=int(GlobalID.from_id(held["hold"]["id"]).node_id))
+    assert (stored.amount, stored.status, stored.order_ref) == (
+        300,
+        "HELD",
+        held["hold"]["orderId"],
+    )
+    captured = await mutate(
+        gql, CAPTURE_HOLD, "captureHold", key, holdId=held["hold"]["id"], amount=200
+    )
+    assert captured["__typename"] == "HoldSuccess", captured
+    assert captured["member"]["points"] == {
+        "available": 800,
+        "pending": 0,
+        "held": 10,
+        "spendable": 790,
+    }
+    await assert_ledger_consistent(member)
+
+
+async def test_holds_and_spends_of_one_member_at_once_lose_nothing(
+    gql, programme, make_key, funded, attempts
+):
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    # when twenty holds of 30 and ten spends of 20 arrive at once (1,000 covers them all)
+    holds = [hold(gql, key, member.external_id, 30) for _ in range(20)]
+    spends = [redeem(gql, key, memberExternalId=member.external_id, amount=20) for _ in range(10)]
+    results = await asyncio.gather(*holds, *spends)
+    # then every one is booked: 600 held, 200 spent
+    assert all(r["hold"]["status"] == "HELD" for r in results[:20]), results[:20]
+    assert [r["__typename"] for r in results[20:]] == ["TransactionSuccess"] * 10, results
+    row = await assert_ledger_consistent(member)
+    assert (row.points_available, row.points_held) == (800, 600)
+    assert len(await _audit_rows(programme, "holdPoints")) == 20
+
+
+async def test_a_hold_on_a_member_changed_since_its_read_writes_nothing(programme, funded):
+    from db.models import IdempotencyKey, Member, PointHold
+    from db.repositories import spending
+    from db.repositories.holds import Hold
+
+    member, _ = funded
+    at = datetime.now(UTC)
+    claim = [programme.id, "test", "K-stale-hold", "holdPoints", "f", at]
+    seen = await spending.seen(claim, member.external_id, None, writes="point_holds", lots=False)
+    assert seen.member is not None and seen.version is not None and seen.new_id is not None
+    assert seen.lots == []
+    await Member.filter(id=member.id).update(points_pending=5)
+    # when the hold is written on what was read
+    seen.member.points_held = 100
+    new = Hold.new(seen.new_id, programme.id, member.id, "o-1", 100, at, at + timedelta(hours=1))
+    written = await spending.hold_unless_changed(
+        seen.member, version=seen.version, hold=new, claim=claim, audit=None
+    )
+    # then nothing is: not the key, the hold or the held total
+    assert written is False
+    assert not await IdempotencyKey.filter(key="K-stale-hold").exists()
+    assert not await PointHold.filter(id=seen.new_id).exists()
+    assert (await Member.get(id=member.id)).points_held == 0
