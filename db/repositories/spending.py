@@ -42,23 +42,28 @@ class Seen:
     new_id: int | None
 
 
-# $1 programme, $2 principal, $3 key, $4 the member's externalId (NULL: by id), $5 its id,
-# $6 the sequence of the row to write, $7 whether to read the open lots.
+# $1 programme, $2 principal, $3 key, $4 the member's externalId or id (by {by}), $5 the
+# sequence of the row to write, $6 whether to read the open lots. One text per way of finding
+# the member, each with its own index condition (a CASE of the two would make PostgreSQL's
+# generic plan of a prepared statement filter the whole programme's members).
 _SEEN = """
 SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result AS old_result,
     m.xmin::text AS row_version, m.*,
     CASE WHEN k.id IS NULL AND m.id IS NOT NULL
-        THEN nextval($6::text::regclass) END AS new_id,
-    CASE WHEN k.id IS NULL AND $7::bool THEN (
+        THEN nextval($5::text::regclass) END AS new_id,
+    CASE WHEN k.id IS NULL AND $6::bool THEN (
         SELECT json_agg(json_build_array(l.id, l.remaining, l.earned_at, l.expires_at))
         FROM point_lots l WHERE l.member_id = m.id AND l.remaining > 0
     ) END AS open_lots
 FROM (SELECT 1) AS one
 LEFT JOIN idempotency_keys k ON k.programme_id = $1::int AND k.principal = $2::text
     AND k.key = $3::text
-LEFT JOIN members m ON m.programme_id = $1::int
-    AND CASE WHEN $4::text IS NULL THEN m.id = $5::int ELSE m.external_id = $4::text END
+LEFT JOIN members m ON m.programme_id = $1::int AND {by}
 """
+_SEEN_BY = {
+    "external_id": _SEEN.format(by="m.external_id = $4::text"),
+    "id": _SEEN.format(by="m.id = $4::int"),
+}
 _NOT_MEMBER = ("old_operation", "old_fingerprint", "old_result", "row_version")
 
 
@@ -71,8 +76,9 @@ async def seen(
     """One statement, no transaction. `claim` is the key's `claim_values`; the member is found
     by `external_id`, or by `member_id` when that is None (a member token's own); `writes`
     the table (of SEQUENCES) whose row's id to take; `lots` whether to read the open lots."""
+    by, value = ("external_id", external_id) if external_id is not None else ("id", member_id)
     rows = await connections.get("default").execute_query_dict(
-        _SEEN, [*claim[:3], external_id, member_id, SEQUENCES[writes], lots]
+        _SEEN_BY[by], [*claim[:3], value, SEQUENCES[writes], lots]
     )
     row = rows[0]
     if row["old_operation"] is not None:

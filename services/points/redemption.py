@@ -67,8 +67,9 @@ class AlreadyReversed(DomainError):
     code = ErrorCode.ALREADY_REVERSED
 
 
-class _ExpiryDue(Exception):
-    """redeemPoints' optimistic attempt found points that may have expired: it locks instead."""
+class _TakeTheLock(Exception):
+    """An optimistic spend or hold found points that may have expired, or would refuse: the
+    locking way does it instead."""
 
 
 def check_points(errors: Collector, amount: int, field: str = "amount") -> None:
@@ -139,9 +140,10 @@ async def _unlocked(
     audit row included (services.audit.inline), only if the member row is still the version
     read (None: it changed, read again). None when this way does not apply or gives up: the
     caller then takes the member's lock. It gives up on a member whose points may have
-    expired (the lock books that first) and after OPTIMISTIC_ATTEMPTS lost races. A member
-    token's own member, or one named by externalId: the other cases are refusals, which the
-    locking way words."""
+    expired (the lock books that first), on a refusal of `write`'s (the lock claims the key
+    first: see `attempt`) and after OPTIMISTIC_ATTEMPTS lost races. A member token's own
+    member, or one named by externalId: the other cases are refusals, which the locking way
+    words."""
     named = member_external_id is not None or (
         principal.role is Role.MEMBER and principal.member_id is not None
     )
@@ -158,8 +160,14 @@ async def _unlocked(
             raise NotFound("no member with this externalId", field="memberExternalId")
         programme = await programme_repo.get(principal.programme_id)
         if ledger.expiry_is_due(member, now_of(programme)):
-            raise _ExpiryDue  # nothing written: booked under the lock first
-        return None, await write(member, seen, programme, claim)
+            raise _TakeTheLock  # nothing written: booked under the lock first
+        try:
+            return None, await write(member, seen, programme, claim)
+        except DomainError as refusal:
+            # Said from a read that did not claim the key: a twin with it may be running
+            # still (its balance not committed yet) and succeed. The locking way claims the
+            # key first, so a retry replays its twin, and says the refusal itself otherwise.
+            raise _TakeTheLock from refusal
 
     try:
         return await run_once_unlocked(
@@ -171,7 +179,7 @@ async def _unlocked(
             replay=replay,
             attempts=OPTIMISTIC_ATTEMPTS,
         )
-    except _ExpiryDue:
+    except _TakeTheLock:
         return None
 
 

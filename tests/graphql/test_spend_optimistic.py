@@ -8,9 +8,11 @@ one key."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import pytest
 from strawberry.relay import GlobalID, to_base64
 
@@ -108,14 +110,16 @@ async def test_a_member_token_spends_its_own_points_in_two_round_trips(
 async def test_lots_are_spent_soonest_expiring_first_and_their_movements_written(
     gql, programme, make_key, funded
 ):
-    from db.models import LotMovement, PointLot
+    from db.models import LotMovement, Member, PointLot
     from domain.lots import Lot, allocate
 
     member, _ = funded
     key = await make_key(programme, Role.STOREFRONT)
     lots = await PointLot.filter(member_id=member.id).order_by("id")
-    # the second lot expires first
-    await PointLot.filter(id=lots[1].id).update(expires_at=datetime.now(UTC) + timedelta(days=30))
+    # the second lot expires first (and the member row says when expiry may next be due)
+    soon = datetime.now(UTC) + timedelta(days=30)
+    await PointLot.filter(id=lots[1].id).update(expires_at=soon)
+    await Member.filter(id=member.id).update(expiry_due_at=soon)
     before = [
         Lot(r.id, r.remaining, r.earned_at, r.expires_at)
         for r in await PointLot.filter(member_id=member.id)
@@ -134,20 +138,24 @@ async def test_lots_are_spent_soonest_expiring_first_and_their_movements_written
     assert (await assert_ledger_consistent(member)).points_available == 400
 
 
+@pytest.mark.parametrize("who", ["storefront", "member token"])
 async def test_points_past_their_expiry_are_booked_expired_before_a_spend(
-    gql, programme, make_key, funded
+    gql, programme, make_key, funded, who
 ):
     # given a lot that expired yesterday, not booked yet (the job has not run)
     from db.models import Member, PointLot, PointTransaction
 
     member, _ = funded
     key = await make_key(programme, Role.STOREFRONT)
+    named = {"memberExternalId": member.external_id}
+    if who == "member token":
+        key, named = await token_for(gql, key, member.external_id), {}
     lots = await PointLot.filter(member_id=member.id).order_by("id")
     yesterday = datetime.now(UTC) - timedelta(days=1)
     await PointLot.filter(id=lots[0].id).update(expires_at=yesterday)
     await Member.filter(id=member.id).update(expiry_due_at=yesterday)
     # when 300 are spent
-    result = await redeem(gql, key, memberExternalId=member.external_id, amount=300)
+    result = await redeem(gql, key, **named, amount=300)
     # then the expiry is booked first (under the lock), and the spend comes from the lot left
     assert result["__typename"] == "TransactionSuccess", result
     kinds = (
@@ -353,3 +361,169 @@ async def test_a_hold_on_a_member_changed_since_its_read_writes_nothing(programm
     assert not await IdempotencyKey.filter(key="K-stale-hold").exists()
     assert not await PointHold.filter(id=seen.new_id).exists()
     assert (await Member.get(id=member.id)).points_held == 0
+
+
+@pytest.mark.parametrize("way", ["optimistic", "locking"])
+async def test_a_retry_while_its_first_attempt_waits_replays_it(
+    gql, programme, make_member, make_key, way, monkeypatch
+):
+    # given a balance of 50, and a credit of 100 in flight holding the member's lock
+    from tortoise.transactions import in_transaction
+
+    from db.models import ApiKey, Programme
+    from db.repositories import points as points_repo
+    from domain.auth import Principal
+    from domain.points import TxKind
+    from services.points import ledger, redemption
+    from services.points.ledger import Entry
+
+    if way == "locking":
+        monkeypatch.setattr(redemption, "outside_a_transaction_on_postgres", lambda: False)
+    admin = await make_key(programme, Role.ADMIN)
+    shop = await make_key(programme, Role.STOREFRONT)
+    shop_row = await ApiKey.filter(programme_id=programme.id).order_by("-id").first()
+    assert shop_row is not None
+    principal = Principal(programme_id=programme.id, role=Role.STOREFRONT, key_id=shop_row.id)
+    member = await make_member(programme)
+    await fund(gql, admin, member.external_id, 50)
+    locked, release = asyncio.Event(), asyncio.Event()
+
+    async def credit() -> None:
+        async with in_transaction():
+            row = await points_repo.lock_member(programme.id, member.id)
+            entry = Entry("ADJUST", "", "credit", "test", None, datetime.now(UTC))
+            await ledger.credit_available(
+                row, entry, 100, TxKind.ADJUST, await Programme.get(id=programme.id)
+            )
+            locked.set()
+            await release.wait()
+
+    async def first() -> Any:  # it has claimed the key, and waits for the member's lock
+        async with in_transaction():
+            return await redemption.redeem(
+                principal,
+                member_external_id=member.external_id,
+                amount=100,
+                reason="a mug",
+                reward=None,
+                idempotency_key="K-retry",
+            )
+
+    crediting = asyncio.create_task(credit())
+    await locked.wait()
+    spending = asyncio.create_task(first())
+    await asyncio.sleep(0.3)
+    # when the client retries with the same key and input, before the credit commits
+    retry = asyncio.create_task(
+        redeem(gql, shop, memberExternalId=member.external_id, amount=100, idempotencyKey="K-retry")
+    )
+    await asyncio.sleep(0.3)
+    release.set()
+    await crediting
+    tx = await spending
+    answer = await retry
+    # then the retry replays the first attempt's success (not a refusal read beside it)
+    assert answer["__typename"] == "TransactionSuccess", answer
+    assert int(GlobalID.from_id(answer["transaction"]["id"]).node_id) == tx.id
+    assert (await assert_ledger_consistent(member)).points_available == 50
+
+
+async def _read_to_spend(programme: Any, member: Any, key: str) -> tuple[Any, Any]:
+    """What an optimistic spend of 100 read, and its write, not sent yet."""
+    from db.repositories import spending
+    from domain.points import TxKind
+    from services.points import ledger
+    from services.points.ledger import Entry
+
+    at = datetime.now(UTC)
+    claim = [programme.id, "test", key, "redeemPoints", "f", at]
+    seen = await spending.seen(
+        claim, member.external_id, None, writes="point_transactions", lots=True
+    )
+    entry = Entry("REWARD", "", "a mug", "test", key, at)
+    row, event, takes = ledger.available_debit(seen.member, entry, 100, TxKind.REDEEM, seen.lots)
+
+    async def write() -> int | None:
+        return await spending.debit_unless_changed(
+            seen.member,
+            version=seen.version,
+            transaction_id=seen.new_id,
+            claim=claim,
+            row=row,
+            event=event,
+            takes=takes,
+            audit=None,
+        )
+
+    return seen, write
+
+
+async def test_a_spend_whose_key_a_twin_wrote_since_its_read_writes_nothing(programme, funded):
+    from db.models import IdempotencyKey, Member, PointTransaction
+
+    member, _ = funded
+    seen, write = await _read_to_spend(programme, member, "K-twin")
+    await IdempotencyKey.create(
+        programme_id=programme.id,
+        principal="test",
+        key="K-twin",
+        operation="redeemPoints",
+        fingerprint="f",
+        result={"transactionId": 1},
+        created_at=datetime.now(UTC),
+    )
+    assert await write() is None
+    assert not await PointTransaction.filter(id=seen.new_id).exists()
+    assert (await Member.get(id=member.id)).points_available == 1000
+
+
+async def test_a_spend_whose_key_a_twin_holds_writes_nothing_until_it_is_let_go(programme, funded):
+    from db.models import Member, PointTransaction
+    from tests.conftest import DATABASE_URL, asyncpg_dsn
+
+    member, _ = funded
+    seen, write = await _read_to_spend(programme, member, "K-busy")
+    other = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
+    try:
+        held = other.transaction()
+        await held.start()
+        await other.execute(
+            "SELECT pg_advisory_xact_lock("
+            "hashtextextended($1::int::text || ':' || $2::text || ':' || $3::text, 0))",
+            programme.id,
+            "test",
+            "K-busy",
+        )
+        assert await write() is None
+        await held.rollback()
+    finally:
+        await other.close()
+    assert not await PointTransaction.filter(id=seen.new_id).exists()
+    assert (await Member.get(id=member.id)).points_available == 1000
+    assert await write() is not None
+    assert (await Member.get(id=member.id)).points_available == 900
+
+
+@pytest.mark.parametrize("by", ["external_id", "id"])
+async def test_the_read_finds_the_member_by_its_index_in_a_generic_plan(programme, by):
+    # a prepared statement's generic plan (what asyncpg's statement cache may run after five
+    # calls) must still find the member by its own index, not by the programme alone
+    from db.repositories.spending import _SEEN_BY
+    from tests.conftest import DATABASE_URL, asyncpg_dsn
+    from tests.graphql.test_hot_path_plans import full_scans, planning, schema_of
+
+    connection = await asyncpg.connect(asyncpg_dsn(DATABASE_URL))
+    try:
+        schema = await schema_of(connection)
+        async with planning(connection):
+            await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            await connection.execute(f"PREPARE seen_plan AS {_SEEN_BY[by]}")
+            value = "'x'" if by == "external_id" else "1"
+            found = await connection.fetchval(
+                "EXPLAIN (FORMAT JSON) EXECUTE seen_plan"
+                f" (1, 'p', 'k', {value}, 'point_holds_id_seq', true)"
+            )
+    finally:
+        await connection.close()
+    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+    assert not list(full_scans(plan, schema)), json.dumps(plan, indent=1)
