@@ -315,6 +315,7 @@ INLINE: dict[
     "returnOrderLines": _order_targets,
     "redeemPoints": _with_member(_spent),
     "holdPoints": _with_member(_held),
+    "captureHold": _with_member(_held),
 }
 
 

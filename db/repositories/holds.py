@@ -117,6 +117,10 @@ class Hold:
             None,
         )
 
+    def closed(self, status: str, at: datetime, captured: int) -> Hold:
+        """This hold as closing it `at` leaves it (its datetime as a read gives it back)."""
+        return replace(self, status=status, closed_at=_as_read(at), captured=captured)
+
 
 @dataclass(frozen=True)
 class OrderOfHold:
@@ -132,12 +136,26 @@ def _as_read(moment: datetime) -> datetime:
     return value
 
 
-def _hold_of(row: dict[str, Any]) -> Hold:
-    """A raw row, its datetimes read as the model reads them (SQLite stores text)."""
+def _hold_of(row: dict[str, Any], prefix: str = "") -> Hold:
+    """A raw row, its datetimes read as the model reads them (SQLite stores text); its
+    columns named with `prefix` (`PREFIXED_COLUMNS`) when read beside another table's."""
     fields = PointHold._meta.fields_map
     return Hold(
-        *(fields[c].to_python_value(row[c]) if c.endswith("_at") else row[c] for c in _COLUMNS)
+        *(
+            fields[c].to_python_value(row[prefix + c]) if c.endswith("_at") else row[prefix + c]
+            for c in _COLUMNS
+        )
     )
+
+
+PREFIX = "hold_"
+# A hold's columns as `hold_of` reads them beside another table's (the hold as `h`).
+PREFIXED_COLUMNS = ", ".join(f"h.{c} AS {PREFIX}{c}" for c in _COLUMNS)
+
+
+def hold_of(row: dict[str, Any], *, for_reward: bool) -> Hold:
+    """The hold of a row read with `PREFIXED_COLUMNS`."""
+    return replace(_hold_of(row, PREFIX), for_reward=for_reward)
 
 
 # The hold and the member's new held total in one statement (the caller holds the row lock
@@ -265,7 +283,7 @@ async def close(
         await db.execute_query(_CLOSE_SQLITE, [status, at, captured, hold.id])
         if points_held is not None:
             await db.execute_query(_SET_HELD_SQLITE, [points_held, hold.member_id])
-    return replace(hold, status=status, closed_at=_as_read(at), captured=captured)
+    return hold.closed(status, at, captured)
 
 
 _MEMBER_OF = {

@@ -20,7 +20,7 @@ from tortoise.exceptions import IntegrityError
 
 from db.connection import is_unique_violation
 from db.models import Member, PointTransaction
-from db.repositories.holds import Hold
+from db.repositories.holds import PREFIX, PREFIXED_COLUMNS, Hold, OrderOfHold, hold_of
 from db.repositories.idempotency import Stored, _json
 from db.repositories.points import NewEvent, NewRow
 from db.sql.parts import document, utc_at
@@ -42,13 +42,13 @@ class Seen:
     new_id: int | None
 
 
-# $1 programme, $2 principal, $3 key, $4 the member's externalId or id (by {by}), $5 the
-# sequence of the row to write, $6 whether to read the open lots. One text per way of finding
-# the member, each with its own index condition (a CASE of the two would make PostgreSQL's
-# generic plan of a prepared statement filter the whole programme's members).
-_SEEN = """
+# $1 programme, $2 principal, $3 key, $4 what finds the member, $5 the sequence of the row to
+# write, $6 whether to read the open lots. Each way of finding the member has a text of its
+# own, with its own index condition (a CASE of two would make PostgreSQL's generic plan of a
+# prepared statement filter the whole programme's members).
+_READ = """
 SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result AS old_result,
-    m.xmin::text AS row_version, m.*,
+    {more}m.xmin::text AS row_version, m.*,
     CASE WHEN k.id IS NULL AND m.id IS NOT NULL
         THEN nextval($5::text::regclass) END AS new_id,
     CASE WHEN k.id IS NULL AND $6::bool THEN (
@@ -58,12 +58,60 @@ SELECT k.operation AS old_operation, k.fingerprint AS old_fingerprint, k.result 
 FROM (SELECT 1) AS one
 LEFT JOIN idempotency_keys k ON k.programme_id = $1::int AND k.principal = $2::text
     AND k.key = $3::text
-LEFT JOIN members m ON m.programme_id = $1::int AND {by}
+{joins}
 """
 _SEEN_BY = {
-    "external_id": _SEEN.format(by="m.external_id = $4::text"),
-    "id": _SEEN.format(by="m.id = $4::int"),
+    "external_id": _READ.format(
+        more="",
+        joins="LEFT JOIN members m ON m.programme_id = $1::int AND m.external_id = $4::text",
+    ),
+    "id": _READ.format(
+        more="", joins="LEFT JOIN members m ON m.programme_id = $1::int AND m.id = $4::int"
+    ),
 }
+# captureHold's: $4 the hold. The hold, its order (by its reference) and whether it pays for
+# a reward, as `holds.lock_hold` reads them; its member.
+_SEEN_CAPTURE = _READ.format(
+    more=f"""{PREFIXED_COLUMNS}, o.status AS order_status, o.member_id AS order_member_id,
+    (SELECT true FROM reward_redemptions r WHERE r.hold_id = h.id LIMIT 1) IS NOT NULL
+        AS for_reward,
+    """,
+    joins="""LEFT JOIN point_holds h ON h.programme_id = $1::int AND h.id = $4::bigint
+LEFT JOIN orders o ON o.programme_id = $1::int AND o.order_ref = h.order_ref
+LEFT JOIN members m ON m.id = h.member_id""",
+)
+_CAPTURE_ONLY = frozenset(
+    {"for_reward", "order_status", "order_member_id"}
+    | {c.split(" AS ")[1] for c in PREFIXED_COLUMNS.split(", ")}
+)
+
+
+@dataclass(frozen=True)
+class SeenHold:
+    """captureHold's read: `seen` (its member: the hold's), and the hold with its order
+    (None: no such hold, or no order recorded with its reference)."""
+
+    seen: Seen
+    hold: Hold | None
+    order: OrderOfHold | None
+
+
+async def seen_capture(claim: list[Any], hold_id: int) -> SeenHold:
+    """One statement, no transaction. `claim` is the key's `claim_values`."""
+    rows = await connections.get("default").execute_query_dict(
+        _SEEN_CAPTURE, [*claim[:3], hold_id, SEQUENCES["point_transactions"], True]
+    )
+    row = dict(rows[0])
+    held = order = None
+    if row[f"{PREFIX}id"] is not None:
+        held = hold_of(row, for_reward=bool(row["for_reward"]))
+        if row["order_status"] is not None:
+            order = OrderOfHold(str(row["order_status"]), int(row["order_member_id"]))
+    for name in _CAPTURE_ONLY:
+        del row[name]
+    return SeenHold(_seen_of(row), held, order)
+
+
 _NOT_MEMBER = ("old_operation", "old_fingerprint", "old_result", "row_version")
 
 
@@ -80,7 +128,10 @@ async def seen(
     rows = await connections.get("default").execute_query_dict(
         _SEEN_BY[by], [*claim[:3], value, SEQUENCES[writes], lots]
     )
-    row = rows[0]
+    return _seen_of(dict(rows[0]))
+
+
+def _seen_of(row: dict[str, Any]) -> Seen:
     if row["old_operation"] is not None:
         stored = Stored(row["old_operation"], row["old_fingerprint"], _json(row["old_result"]))
         return Seen(stored, None, None, [], None)
@@ -110,7 +161,7 @@ WITH lk AS (
     ) AS got
 ),
 m AS (
-    UPDATE members SET points_available = $3::bigint,
+    UPDATE members SET points_available = $3::bigint, points_held = $40::bigint,
         event_seq = event_seq + CASE WHEN $21::bool THEN 1 ELSE 0 END
     FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $5::text
     RETURNING members.event_seq
@@ -118,8 +169,7 @@ m AS (
 k AS (
     INSERT INTO idempotency_keys
         (programme_id, principal, key, operation, fingerprint, result, created_at)
-    SELECT $1::int, $6::text, $7::text, $8::text, $9::text,
-        jsonb_build_object('transactionId', $4::bigint), $10::timestamptz
+    SELECT $1::int, $6::text, $7::text, $8::text, $9::text, $41::jsonb, $10::timestamptz
     FROM m
     RETURNING id
 ),
@@ -157,6 +207,11 @@ a AS (
     SELECT $1::int, $29::text, $30::int, $31::text, $32::text, $33::int, $34::text, $35::text,
         $36::text, $37::jsonb, NULL, NULL, $38::text, $39::timestamptz
     FROM tx WHERE $22::bool
+),
+hc AS (
+    UPDATE point_holds SET status = 'CAPTURED', closed_at = $20::timestamptz,
+        captured = -$13::bigint
+    FROM tx WHERE point_holds.id = $42::bigint
 )
 SELECT m.event_seq FROM m, tx
 """
@@ -172,14 +227,20 @@ async def debit_unless_changed(
     event: NewEvent | None,
     takes: list[Take],
     audit: dict[str, Any] | None,
+    result: dict[str, Any] | None = None,
+    captures: Hold | None = None,
 ) -> int | None:
     """Write a spend of available points as above (PostgreSQL, outside a transaction): `row`
     the ledger row (leaving the balances on it), `takes` what it takes from which lot, `claim`
     the key's `claim_values`, `audit` the audit row's columns (`db.repositories.audit`'s),
-    None for none. The member's new event number, or None when nothing was written: the
-    member changed since `version`, or a twin holds or wrote the key (read again)."""
+    None for none; `result` what the key keeps (the ledger row's id unless given). The
+    member's held total is set to `member.points_held`; with `captures`, that hold (HELD, of
+    the member, its amount no longer in that total) is captured by the spend, dated with it.
+    The member's new event number, or None when nothing was written: the member changed
+    since `version`, or a twin holds or wrote the key (read again)."""
     assert row.bucket == "AVAILABLE" and row.amount == -sum(t.amount for t in takes) < 0
     assert row.pending_after == member.points_pending
+    assert captures is None or (captures.status, captures.member_id) == ("HELD", member.id)
     programme_id, principal, key, operation, fingerprint, now = claim
     assert programme_id == member.programme_id
     values = [
@@ -212,6 +273,9 @@ async def debit_unless_changed(
         event.recorded_at if event else now,
         _COMPACT.encode(event.payload) if event else "{}",
         *_audit_values(audit, now),
+        member.points_held,
+        _COMPACT.encode(result if result is not None else {"transactionId": transaction_id}),
+        captures.id if captures else None,
     ]
     rows = await _written(_DEBIT_UNLESS_CHANGED, values)
     return int(rows[0]["event_seq"]) if rows else None

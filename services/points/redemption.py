@@ -82,6 +82,10 @@ def check_reason(errors: Collector, reason: str, field: str = "reason") -> None:
         errors.add(field, "must be 1-200 characters, no control characters")
 
 
+def _no_member() -> NotFound:
+    return NotFound("no member with this externalId", field="memberExternalId")
+
+
 async def _locked_member(principal: Principal, external_id: str | None) -> tuple[Member, Programme]:
     programme = await programme_repo.get(principal.programme_id)
     return await locked_member(principal, programme, external_id), programme
@@ -97,7 +101,7 @@ async def locked_member(
     """The member a call is about (as `members.target` finds it), read with its row lock in
     one statement (by id for a member token's own, else by externalId), its expiry booked."""
     if external_id is None and principal.member_id is None:
-        raise NotFound("no member with this externalId", field="memberExternalId")
+        raise _no_member()
     if external_id is None and principal.role is Role.MEMBER:
         assert principal.member_id is not None
         try:
@@ -105,7 +109,7 @@ async def locked_member(
         except DoesNotExist:
             member = None
         if member_service.visible_to(principal, member) is None:
-            raise NotFound("no member with this externalId", field="memberExternalId")
+            raise _no_member()
         assert member is not None
         return member
     member = await member_service.locked_target(principal, external_id, field="memberExternalId")
@@ -124,45 +128,39 @@ class _Written(Generic[T]):
 async def _unlocked(
     principal: Principal,
     *,
-    member_external_id: str | None,
     idempotency_key: str,
     operation: str,
     payload: dict[str, Any],
-    writes: str,
-    lots: bool,
-    write: Callable[[Member, Seen, Programme, list[Any]], Awaitable[T | None]],
+    read: Callable[[list[Any]], Awaitable[tuple[Seen, Any]]],
+    not_found: Callable[[], NotFound],
+    write: Callable[[Member, Seen, Programme, list[Any], Any], Awaitable[T | None]],
     replay: Callable[[dict[str, Any]], Awaitable[T]],
 ) -> T | None:
-    """A spend or a hold on PostgreSQL outside a transaction (the API's way), optimistically
-    and without a lock, as recordOrder: one statement reads the member with its row version
-    (its open lots too, with `lots`), the key stored before and the id of the row to write
-    (of `writes`); the rules are applied here; `write` writes everything in one more, the
-    audit row included (services.audit.inline), only if the member row is still the version
-    read (None: it changed, read again). None when this way does not apply or gives up: the
-    caller then takes the member's lock. It gives up on a member whose points may have
-    expired (the lock books that first), on a refusal of `write`'s (the lock claims the key
-    first: see `attempt`) and after OPTIMISTIC_ATTEMPTS lost races. A member token's own
-    member, or one named by externalId: the other cases are refusals, which the locking way
-    words."""
-    named = member_external_id is not None or (
-        principal.role is Role.MEMBER and principal.member_id is not None
-    )
-    if not (named and outside_a_transaction_on_postgres()):
+    """A spend, a hold or a capture on PostgreSQL outside a transaction (the API's way),
+    optimistically and without a lock, as recordOrder: `read` reads in one statement the
+    member with its row version (and its open lots, to spend), the key stored before and the
+    id of the row to write, with what else it needs (given to `write`); the rules are applied
+    here; `write` writes everything in one more statement, the audit row included
+    (services.audit.inline), only if the member row is still the version read (None: it
+    changed, read again). None when this way does not apply or gives up: the caller then
+    takes the member's lock. It gives up on a member whose points may have expired (the lock
+    books that first), on a refusal of `write`'s (the lock claims the key first: see
+    `attempt`), when `write` raises _TakeTheLock, and after OPTIMISTIC_ATTEMPTS lost races."""
+    if not outside_a_transaction_on_postgres():
         return None
-    by_id = principal.member_id if member_external_id is None else None
 
     async def attempt(claim: list[Any]) -> tuple[Stored | None, T | None]:
-        seen = await spend_repo.seen(claim, member_external_id, by_id, writes=writes, lots=lots)
+        seen, more = await read(claim)
         if seen.stored is not None:
             return seen.stored, None
         member = member_service.visible_to(principal, seen.member)
         if member is None:
-            raise NotFound("no member with this externalId", field="memberExternalId")
+            raise not_found()
         programme = await programme_repo.get(principal.programme_id)
         if ledger.expiry_is_due(member, now_of(programme)):
             raise _TakeTheLock  # nothing written: booked under the lock first
         try:
-            return None, await write(member, seen, programme, claim)
+            return None, await write(member, seen, programme, claim, more)
         except DomainError as refusal:
             # Said from a read that did not claim the key: a twin with it may be running
             # still (its balance not committed yet) and succeed. The locking way claims the
@@ -181,6 +179,24 @@ async def _unlocked(
         )
     except _TakeTheLock:
         return None
+
+
+def _member_read(
+    principal: Principal, member_external_id: str | None, *, writes: str, lots: bool
+) -> Callable[[list[Any]], Awaitable[tuple[Seen, Any]]] | None:
+    """`_unlocked`'s read of a member named by externalId, or of a member token's own; None
+    for the other cases, refusals the locking way words."""
+    if member_external_id is None and (
+        principal.role is not Role.MEMBER or principal.member_id is None
+    ):
+        return None
+    by_id = principal.member_id if member_external_id is None else None
+
+    async def read(claim: list[Any]) -> tuple[Seen, Any]:
+        seen = await spend_repo.seen(claim, member_external_id, by_id, writes=writes, lots=lots)
+        return seen, None
+
+    return read
 
 
 async def redeem(
@@ -239,7 +255,7 @@ async def redeem_with_member(
         return await PointTransaction.get(id=int(result["transactionId"])), None
 
     async def write(
-        member: Member, seen: Seen, programme: Programme, claim: list[Any]
+        member: Member, seen: Seen, programme: Programme, claim: list[Any], _: Any
     ) -> tuple[PointTransaction, Member | None] | None:
         assert seen.version is not None and seen.new_id is not None
         require_spendable(member, amount)
@@ -268,19 +284,20 @@ async def redeem_with_member(
             audited.wrote()
         return tx, member
 
-    done = await _unlocked(
-        principal,
-        member_external_id=member_external_id,
-        idempotency_key=idempotency_key,
-        operation="redeemPoints",
-        payload=payload,
-        writes="point_transactions",
-        lots=True,
-        write=write,
-        replay=replay,
-    )
-    if done is not None:
-        return done
+    read = _member_read(principal, member_external_id, writes="point_transactions", lots=True)
+    if read is not None:
+        done = await _unlocked(
+            principal,
+            idempotency_key=idempotency_key,
+            operation="redeemPoints",
+            payload=payload,
+            read=read,
+            not_found=_no_member,
+            write=write,
+            replay=replay,
+        )
+        if done is not None:
+            return done
 
     written: _Written[PointTransaction] = _Written()
 
@@ -403,7 +420,7 @@ async def hold_with_member(
         return Hold.of(await PointHold.get(id=int(result["holdId"]))), None
 
     async def write(
-        member: Member, seen: Seen, programme: Programme, claim: list[Any]
+        member: Member, seen: Seen, programme: Programme, claim: list[Any], _: Any
     ) -> tuple[Hold, Member | None] | None:
         assert seen.version is not None and seen.new_id is not None
         require_spendable(member, amount)
@@ -423,19 +440,20 @@ async def hold_with_member(
             audited.wrote()
         return held, member
 
-    done = await _unlocked(
-        principal,
-        member_external_id=member_external_id,
-        idempotency_key=idempotency_key,
-        operation="holdPoints",
-        payload=payload,
-        writes="point_holds",
-        lots=False,
-        write=write,
-        replay=replay,
-    )
-    if done is not None:
-        return done
+    read = _member_read(principal, member_external_id, writes="point_holds", lots=False)
+    if read is not None:
+        done = await _unlocked(
+            principal,
+            idempotency_key=idempotency_key,
+            operation="holdPoints",
+            payload=payload,
+            read=read,
+            not_found=_no_member,
+            write=write,
+            replay=replay,
+        )
+        if done is not None:
+            return done
 
     written: _Written[Hold] = _Written()
 
@@ -527,11 +545,103 @@ async def capture(principal: Principal, *, hold_id: int, amount: int, idempotenc
 async def capture_with_member(
     principal: Principal, *, hold_id: int, amount: int, idempotency_key: str
 ) -> tuple[Hold, Member | None]:
-    """`capture`, and the member as it left it (None on a replay: read it then)."""
+    """`capture`, and the member as it left it (None on a replay: read it then). On
+    PostgreSQL through the API in two statements (`_unlocked`): the read of the hold, its
+    order and its member, then the key, the hold captured, the ledger row, the lots and their
+    movements, the balances, the event and the audit row. A hold that lapsed or whose order
+    was closed is closed under the lock, as before."""
     errors = Collector()
     check_key(errors, idempotency_key)
     check_points(errors, amount)
     errors.raise_if_any()
+    payload = {"holdId": hold_id, "amount": amount}
+    audited = audit.inline()
+
+    def entry_of(held: Hold, at: datetime) -> Entry:
+        return Entry(
+            "ORDER",
+            held.order_ref,
+            "points paid at checkout",
+            actor_of(principal),
+            idempotency_key,
+            at,
+        )
+
+    async def replay(result: dict[str, Any]) -> tuple[Hold, Member | None]:
+        if result.get("refused") == ErrorCode.HOLD_EXPIRED.value:
+            raise HoldExpired(
+                "the hold expired before it was captured; its points were released",
+                field="holdId",
+            )
+        if result.get("refused") == ErrorCode.ORDER_CLOSED.value:
+            raise OrderClosed(
+                "the hold's order was cancelled or returned; the hold was released",
+                field="holdId",
+            )
+        return Hold.of(await PointHold.get(id=int(result["holdId"]))), None
+
+    async def read(claim: list[Any]) -> tuple[Seen, Any]:
+        found = await spend_repo.seen_capture(claim, hold_id)
+        return found.seen, found
+
+    async def write(
+        member: Member, seen: Seen, programme: Programme, claim: list[Any], found: Any
+    ) -> tuple[Hold, Member | None] | None:
+        held, order = found.hold, found.order
+        assert held is not None and seen.version is not None and seen.new_id is not None
+        if held.status != HELD:
+            raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
+        now = now_of(programme)
+        if held.expires_at <= now or (
+            order is not None
+            and (order.status in ("CANCELLED", "RETURNED") or order.member_id != held.member_id)
+        ):
+            raise _TakeTheLock  # closed under the lock, and refused
+        if amount > held.amount:
+            raise invalid("amount", f"at most the {held.amount} points held")
+        reward_holds.check_capture(held, amount)
+        before = (member.points_available, member.points_held, member.event_seq)
+        member.points_held -= held.amount
+        require_spendable(member, amount)
+        row, event, takes = ledger.available_debit(
+            member, entry_of(held, now), amount, TxKind.REDEEM, seen.lots
+        )
+        closed = held.closed(CAPTURED, now, amount)
+        member.points_available = row.available_after
+        if event is not None:
+            member.event_seq += 1
+        sequence = await spend_repo.debit_unless_changed(
+            member,
+            version=seen.version,
+            transaction_id=seen.new_id,
+            claim=claim,
+            row=row,
+            event=event,
+            takes=takes,
+            audit=audited.row((closed, member)) if audited else None,
+            result={"holdId": held.id},
+            captures=held,
+        )
+        if sequence is None:
+            member.points_available, member.points_held, member.event_seq = before
+            return None
+        if audited:
+            audited.wrote()
+        return closed, member
+
+    done = await _unlocked(
+        principal,
+        idempotency_key=idempotency_key,
+        operation="captureHold",
+        payload=payload,
+        read=read,
+        not_found=lambda: NotFound("no hold with this id", field="holdId"),
+        write=write,
+        replay=replay,
+    )
+    if done is not None:
+        return done
+
     written: _Written[Hold] = _Written()
 
     async def act() -> dict[str, Any]:
@@ -557,31 +667,20 @@ async def capture_with_member(
             held, status=CAPTURED, at=now, captured=amount, points_held=None
         )
         require_spendable(member, amount)  # ... and must still cover the capture
-        entry = Entry(
-            "ORDER",
-            held.order_ref,
-            "points paid at checkout",
-            actor_of(principal),
-            idempotency_key,
-            now,
-        )
-        await debit_available(member, entry, amount, TxKind.REDEEM)
+        await debit_available(member, entry_of(held, now), amount, TxKind.REDEEM)
         written.value = (closed, member)
+        if audited:  # in this transaction, with the capture
+            await audit.write_inline(audited, written.value)
         return {"holdId": held.id}
 
-    payload = {"holdId": hold_id, "amount": amount}
     result = await run_once(
         principal, key=idempotency_key, operation="captureHold", payload=payload, action=act
     )
-    if result.get("refused") == ErrorCode.HOLD_EXPIRED.value:
-        raise HoldExpired(
-            "the hold expired before it was captured; its points were released", field="holdId"
-        )
-    if result.get("refused") == ErrorCode.ORDER_CLOSED.value:
-        raise OrderClosed(
-            "the hold's order was cancelled or returned; the hold was released", field="holdId"
-        )
-    return await _hold_result(written, int(result["holdId"]))
+    if written.value is not None and written.value[0].id == int(result["holdId"]):
+        if audited:  # committed with it
+            audited.wrote()
+        return written.value
+    return await replay(result)
 
 
 async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -> Hold:

@@ -1,4 +1,4 @@
-"""redeemPoints and holdPoints give the same answers and leave the same rows whether they go
+"""redeemPoints, holdPoints and captureHold give the same answers and leave the same rows whether they go
 the optimistic way (two statements, PostgreSQL through the API) or the locking way (which
 they take inside a transaction, on SQLite, and whenever the optimistic way gives up): the
 ledger row, lots and movements, the event, the balances, replays, reused keys, refusals
@@ -13,7 +13,8 @@ from strawberry.relay import GlobalID
 
 from domain.auth import Role
 from tests.conftest import needs_postgres
-from tests.graphql.points.helpers import fund, hold, redeem
+from tests.graphql.points.documents import CAPTURE_HOLD
+from tests.graphql.points.helpers import fund, hold, mutate, redeem
 from tests.graphql.test_auth import token_for
 
 pytestmark = needs_postgres
@@ -26,7 +27,7 @@ def _ids_left_out(value: Any) -> Any:
         return {
             k: v.split(":")[0] if k == "actor" else _ids_left_out(v)
             for k, v in value.items()
-            if k not in ("id", "orderId", "expiresAt", "externalId", "idempotencyKey")
+            if k not in ("id", "holdId", "orderId", "expiresAt", "externalId", "idempotencyKey")
         }
     if isinstance(value, list):
         return [_ids_left_out(v) for v in value]
@@ -90,6 +91,15 @@ async def _story(gql: Any, programme: Any, make_member: Any, make_key: Any) -> d
     seen["reused"] = await redeem(gql, shop, **spend, amount=301, idempotencyKey="K1")
     held = await hold(gql, shop, member.external_id, 100)
     seen["held"] = _ids_left_out(held)
+    capture = {"holdId": held["hold"]["id"], "amount": 60}
+    seen["captured"] = _ids_left_out(
+        await mutate(gql, CAPTURE_HOLD, "captureHold", shop, **capture)
+    )
+    seen["captured again"] = await mutate(gql, CAPTURE_HOLD, "captureHold", shop, **capture)
+    another = await hold(gql, shop, member.external_id, 100)
+    seen["captured beyond the hold"] = await mutate(
+        gql, CAPTURE_HOLD, "captureHold", shop, holdId=another["hold"]["id"], amount=150
+    )
     seen["too much"] = await redeem(gql, shop, memberExternalId=member.external_id, amount=601)
     await Member.filter(id=member.id).update(points_pending=500)
     seen["pending"] = await redeem(gql, shop, memberExternalId=member.external_id, amount=601)
@@ -124,4 +134,6 @@ async def test_either_way_the_same(gql, programme, make_member, make_key, monkey
     assert optimistic["reused"]["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert optimistic["nobody"]["errors"][0]["code"] == "NOT_FOUND"
     assert optimistic["another's by token"]["errors"][0]["code"] == "NOT_FOUND"
-    assert optimistic["member row"][:2] == (1000 - 300 - 5, 100)
+    assert optimistic["captured again"]["errors"][0]["code"] == "HOLD_CLOSED"
+    assert optimistic["captured beyond the hold"]["errors"][0]["code"] == "VALIDATION"
+    assert optimistic["member row"][:2] == (1000 - 300 - 60 - 5, 100)

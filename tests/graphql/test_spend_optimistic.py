@@ -1,4 +1,4 @@
-"""redeemPoints and holdPoints on PostgreSQL in 2 round trips in total, counted on the driver
+"""redeemPoints, holdPoints and captureHold on PostgreSQL in 2 round trips in total, counted on the driver
 (BEGIN and COMMIT would count; there are none): one statement reads the member with its row
 version, its open lots and the key; one more writes the spend or the hold, the audit row
 included, only if the member is unchanged (services/points/redemption.py). And what that
@@ -319,6 +319,90 @@ async def test_hold_points_in_two_round_trips_in_total(gql, programme, make_key,
         "spendable": 790,
     }
     await assert_ledger_consistent(member)
+
+
+@needs_redis
+async def test_capture_hold_in_two_round_trips_in_total(
+    gql, programme, make_key, listening, funded
+):
+    from db.models import LotMovement, PointHold, PointTransaction
+
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    first = await hold(gql, key, member.external_id, 300)
+    await mutate(gql, CAPTURE_HOLD, "captureHold", key, holdId=first["hold"]["id"], amount=300)
+    held = await hold(gql, key, member.external_id, 300)
+    await warm(gql, key)
+    # when the checkout captures 200 of it
+    with round_trips() as sent:
+        captured = await mutate(
+            gql, CAPTURE_HOLD, "captureHold", key, holdId=held["hold"]["id"], amount=200
+        )
+    # then the read and the write, the audit row in it (was 18: BEGIN, a savepoint, the key's
+    # claim, whose hold it is, the member locked, the hold and its order locked, the hold
+    # closed, the lots, the ledger row, each lot, the movements, the balances with the event,
+    # the key's result, the release, the audit row, COMMIT)
+    assert captured["__typename"] == "HoldSuccess", captured
+    assert (captured["hold"]["status"], captured["hold"]["captured"]) == ("CAPTURED", 200)
+    assert captured["member"]["points"] == {
+        "available": 500,
+        "pending": 0,
+        "held": 0,
+        "spendable": 500,
+    }
+    assert len(sent) <= 2, sent
+    row = (await _audit_rows(programme, "captureHold"))[-1]
+    assert (row.outcome, row.target_ids.split()) == (
+        "SUCCESS",
+        [held["hold"]["id"], to_base64("Member", member.id)],
+    )
+    # and the hold, the ledger and the lots are as a capture under the lock leaves them
+    stored = await PointHold.get(id=int(GlobalID.from_id(held["hold"]["id"]).node_id))
+    assert (stored.status, stored.captured, stored.closed_at is not None) == ("CAPTURED", 200, True)
+    spent = (
+        await PointTransaction.filter(member_id=member.id, kind="REDEEM").order_by("-id").first()
+    )
+    assert spent is not None and (spent.amount, spent.reference) == (-200, stored.order_ref)
+    moved = await LotMovement.filter(transaction_id=spent.id).values_list("amount", flat=True)
+    assert sum(moved) == 200
+    await assert_ledger_consistent(member)
+    # and a replay answers the same, a second capture is refused
+    again = await mutate(
+        gql,
+        CAPTURE_HOLD,
+        "captureHold",
+        key,
+        holdId=held["hold"]["id"],
+        amount=200,
+        idempotencyKey=row.input["input"]["idempotencyKey"],
+    )
+    assert again == captured
+    closed = await mutate(
+        gql, CAPTURE_HOLD, "captureHold", key, holdId=held["hold"]["id"], amount=200
+    )
+    assert closed["errors"][0]["code"] == "HOLD_CLOSED"
+
+
+async def test_captures_spends_and_holds_of_one_member_at_once_lose_nothing(
+    gql, programme, make_key, funded, attempts
+):
+    member, _ = funded
+    key = await make_key(programme, Role.STOREFRONT)
+    holds = [await hold(gql, key, member.external_id, 50) for _ in range(8)]
+    # when eight captures of 40, ten spends of 20 and five holds of 30 arrive at once
+    captures = [
+        mutate(gql, CAPTURE_HOLD, "captureHold", key, holdId=h["hold"]["id"], amount=40)
+        for h in holds
+    ]
+    spends = [redeem(gql, key, memberExternalId=member.external_id, amount=20) for _ in range(10)]
+    more = [hold(gql, key, member.external_id, 30) for _ in range(5)]
+    results = await asyncio.gather(*captures, *spends, *more)
+    # then every one is booked: 320 captured, 200 spent, 150 held
+    assert [r["__typename"] for r in results[:8]] == ["HoldSuccess"] * 8, results[:8]
+    assert [r["__typename"] for r in results[8:18]] == ["TransactionSuccess"] * 10, results
+    row = await assert_ledger_consistent(member)
+    assert (row.points_available, row.points_held) == (1000 - 320 - 200, 150)
+    assert len(await _audit_rows(programme, "captureHold")) == 8
 
 
 async def test_holds_and_spends_of_one_member_at_once_lose_nothing(
