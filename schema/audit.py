@@ -343,7 +343,12 @@ def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
         describe = _describe(args)
         if inline_of is not None and is_postgres():
             return await audit_service.run_audited_inline(
-                principal, request, action, describe, inline_of(describe)
+                principal,
+                request,
+                action,
+                describe,
+                inline_of(describe),
+                lambda: list(_input_ids(args))[:MAX_TARGETS],
             )
         return await audit_service.run_audited(principal, request, action, describe)
 

@@ -257,6 +257,8 @@ class Inline:
     principal: Principal
     request: Request
     targets: Callable[[Any], list[str]]
+    # a refusal's global ids (those of the input), for a refusal that changed something
+    refused_targets: Callable[[], list[str]] = list
     written: list[bool] = field(default_factory=list)
 
     def row(self, result: Any) -> dict[str, Any]:
@@ -293,9 +295,15 @@ def inline() -> Inline | None:
     return None if found is None or found.written else found
 
 
-async def write_inline(pending: Inline, result: Any) -> None:
+async def write_inline(pending: Inline, result: Any, *, refused: str | None = None) -> None:
     """The row of `pending` on its own statement, in the action's transaction: for a path
-    of it that writes in several statements (the caller marks it `wrote` once committed)."""
+    of it that writes in several statements (the caller marks it `wrote` once committed).
+    With `refused` (an error code), the row of a refusal that changes something all the
+    same (a capture that finds its hold lapsed closes it): written with that change."""
+    if refused is not None:
+        targets = pending.refused_targets()
+        await _write(pending.principal, pending.request, outcome=refused, targets=targets)
+        return
     await _write(
         pending.principal, pending.request, outcome=SUCCESS, targets=pending.targets(result)
     )
@@ -307,6 +315,7 @@ async def run_audited_inline(
     action: Callable[[], Awaitable[T]],
     describe: Callable[[T], tuple[str, list[str]]],
     targets: Callable[[Any], list[str]],
+    refused_targets: Callable[[], list[str]] = list,
 ) -> T:
     """`run_audited` without an outer transaction, for an action that writes its change in
     one statement or one transaction of its own (recordOrder and redeemPoints on PostgreSQL;
@@ -314,9 +323,10 @@ async def run_audited_inline(
     that statement or transaction too (`inline`), so the two still commit together. Whatever
     else the action ends with changed nothing — a refusal, a replay — and its row is written
     after it, on its own, exactly as `run_audited` writes it (no configuration snapshots:
-    such an action has no `Subject`)."""
+    such an action has no `Subject`). A refusal that does change something writes its row
+    with that change (`write_inline`'s `refused`; `refused_targets` gives its global ids)."""
     assert request.subject is None
-    pending = Inline(principal, request, targets)
+    pending = Inline(principal, request, targets, refused_targets)
     token = _inline.set(pending)
     try:
         async with bumps_after_commit():

@@ -153,7 +153,10 @@ def _seen_of(row: dict[str, Any]) -> Seen:
 # lock first, without waiting (a locking twin holds it: nothing written); the member's update
 # next, which every other write selects from; the key's row with its result (a twin's key is
 # a unique violation that undoes it all); the ledger row with the id read; the lots lowered
-# and the movements that say by how much; the event; the audit row ($22: one to write).
+# and the movements that say by how much; the event; the audit row ($22: one to write); for a
+# capture ($42), the hold, which the member's update also requires to be HELD still (every
+# writer of a hold updates its member row too, so the version alone says it: this makes a
+# writer that broke that rule write nothing rather than capture a closed hold).
 _DEBIT_UNLESS_CHANGED = """
 WITH lk AS (
     SELECT pg_try_advisory_xact_lock(
@@ -164,6 +167,8 @@ m AS (
     UPDATE members SET points_available = $3::bigint, points_held = $40::bigint,
         event_seq = event_seq + CASE WHEN $21::bool THEN 1 ELSE 0 END
     FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $5::text
+        AND ($42::bigint IS NULL OR EXISTS (SELECT 1 FROM point_holds
+            WHERE id = $42::bigint AND member_id = $2::int AND status = 'HELD'))
     RETURNING members.event_seq
 ),
 k AS (

@@ -132,7 +132,6 @@ async def _unlocked(
     operation: str,
     payload: dict[str, Any],
     read: Callable[[list[Any]], Awaitable[tuple[Seen, Any]]],
-    not_found: Callable[[], NotFound],
     write: Callable[[Member, Seen, Programme, list[Any], Any], Awaitable[T | None]],
     replay: Callable[[dict[str, Any]], Awaitable[T]],
 ) -> T | None:
@@ -144,8 +143,9 @@ async def _unlocked(
     (services.audit.inline), only if the member row is still the version read (None: it
     changed, read again). None when this way does not apply or gives up: the caller then
     takes the member's lock. It gives up on a member whose points may have expired (the lock
-    books that first), on a refusal of `write`'s (the lock claims the key first: see
-    `attempt`), when `write` raises _TakeTheLock, and after OPTIMISTIC_ATTEMPTS lost races."""
+    books that first), on any refusal, no member (or hold) found included (the lock claims
+    the key first: see `attempt`), when `write` raises _TakeTheLock, and after
+    OPTIMISTIC_ATTEMPTS lost races."""
     if not outside_a_transaction_on_postgres():
         return None
 
@@ -155,7 +155,7 @@ async def _unlocked(
             return seen.stored, None
         member = member_service.visible_to(principal, seen.member)
         if member is None:
-            raise not_found()
+            raise _TakeTheLock  # a refusal too (see below): the locking way says it
         programme = await programme_repo.get(principal.programme_id)
         if ledger.expiry_is_due(member, now_of(programme)):
             raise _TakeTheLock  # nothing written: booked under the lock first
@@ -292,7 +292,6 @@ async def redeem_with_member(
             operation="redeemPoints",
             payload=payload,
             read=read,
-            not_found=_no_member,
             write=write,
             replay=replay,
         )
@@ -448,7 +447,6 @@ async def hold_with_member(
             operation="holdPoints",
             payload=payload,
             read=read,
-            not_found=_no_member,
             write=write,
             replay=replay,
         )
@@ -635,7 +633,6 @@ async def capture_with_member(
         operation="captureHold",
         payload=payload,
         read=read,
-        not_found=lambda: NotFound("no hold with this id", field="holdId"),
         write=write,
         replay=replay,
     )
@@ -643,21 +640,29 @@ async def capture_with_member(
         return done
 
     written: _Written[Hold] = _Written()
+    closed_refused: list[str] = []
 
     async def act() -> dict[str, Any]:
         held, order, member, programme = await _open_hold(principal, hold_id, with_order=True)
         if held.status != HELD:
             raise HoldClosed(f"this hold is {held.status.lower()}", field="holdId")
         now = now_of(programme)
+        refused = None
         if held.expires_at <= now:
             await _close(held, member, EXPIRED, now)
-            return {"holdId": held.id, "refused": ErrorCode.HOLD_EXPIRED.value}
-        if order is not None and (
+            refused = ErrorCode.HOLD_EXPIRED.value
+        elif order is not None and (
             order.status in ("CANCELLED", "RETURNED") or order.member_id != held.member_id
         ):
             # Points captured now could never be given back by that order's return.
             await _close(held, member, RELEASED, now)
-            return {"holdId": held.id, "refused": ErrorCode.ORDER_CLOSED.value}
+            refused = ErrorCode.ORDER_CLOSED.value
+        if refused is not None:
+            # a refusal that closed the hold: its audit row commits with that
+            if audited:
+                await audit.write_inline(audited, None, refused=refused)
+                closed_refused.append(refused)
+            return {"holdId": held.id, "refused": refused}
         if amount > held.amount:
             raise invalid("amount", f"at most the {held.amount} points held")
         reward_holds.check_capture(held, amount)
@@ -676,6 +681,8 @@ async def capture_with_member(
     result = await run_once(
         principal, key=idempotency_key, operation="captureHold", payload=payload, action=act
     )
+    if audited and closed_refused:  # its row committed with it
+        audited.wrote()
     if written.value is not None and written.value[0].id == int(result["holdId"]):
         if audited:  # committed with it
             audited.wrote()
