@@ -1,7 +1,7 @@
-"""Points spent or held in two statements on PostgreSQL, without a transaction or a lock
-(redeemPoints, holdPoints): one reads the member with its row version (and its open lots, to
-spend) and the idempotency key stored before; the other writes the change only if the member
-row is still that version.
+"""Points spent, held or captured in two statements on PostgreSQL, without a transaction or a
+lock (redeemPoints, holdPoints, captureHold): one reads the member with its row version (and
+its open lots, to spend; the hold and its order, to capture) and the idempotency key stored
+before; the other writes the change only if the member row is still that version.
 
 Why that is enough: every change to a member's points (ledger rows, lots, balances, holds)
 updates its member row under that row's lock (services/points/ledger.py). So a member row

@@ -68,8 +68,8 @@ class AlreadyReversed(DomainError):
 
 
 class _TakeTheLock(Exception):
-    """An optimistic spend or hold found points that may have expired, or would refuse: the
-    locking way does it instead."""
+    """An optimistic spend, hold or capture would refuse, found points that may have expired
+    or a hold to close: the locking way does it instead."""
 
 
 def check_points(errors: Collector, amount: int, field: str = "amount") -> None:
