@@ -264,8 +264,11 @@ def _plan_month(year: Year, data: Dataset, month: int) -> None:
             days = 0
         for day in range(days):
             at = base + timedelta(days=day)
-            # never on the last day: a member checks in today (README) as on any day
-            if joined < at < year.end - timedelta(days=1):
+            # never on the last day: a member checks in today (README) as on any day; nor
+            # before the clock's start, which `Year.at` would move to the start: when the
+            # start's local day is the next UTC day (after 16:00 UTC in Shanghai), that put
+            # it on the same local day as the next check-in, refused as a second one
+            if year.start <= at and joined < at < year.end - timedelta(days=1):
                 year.at(at, partial(_check_in, year, n, month, day))
         if n % 6 == 0 and month:
             year.at(base + timedelta(days=19), partial(_reward, year, n, month))
