@@ -701,8 +701,8 @@ async def _idempotent(
     errors.raise_if_any()
     done: list[Order] = []
     # As an audited mutation on PostgreSQL (services.audit.run_audited_inline): its audit row
-    # in this transaction, with the change, instead of an outer one around it (its BEGIN,
-    # COMMIT and the savepoint this one would become: three round trips)
+    # in this transaction, with the change, instead of an outer one around it (whose BEGIN
+    # and COMMIT this one's replace, and in which this one was a SAVEPOINT and a RELEASE)
     audited = audit.inline()
 
     async def action() -> dict[str, Any]:
