@@ -6,11 +6,12 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aerich import Command
 from tortoise import Tortoise, connections
-from tortoise.exceptions import DBConnectionError, OperationalError
+from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 from db.config import dialect, tortoise_config
 
@@ -130,6 +131,19 @@ async def serialise(namespace: int, key: int) -> None:
 def is_unique_violation(error: BaseException) -> bool:
     """A duplicate key, as opposed to any other integrity error (a foreign key, a NOT NULL)."""
     return sqlstate(error) == "23505" or "UNIQUE constraint failed" in str(error)
+
+
+async def rows_unless_unique_violation(
+    statement: str, values: list[Any]
+) -> list[dict[str, Any]] | None:
+    """The statement's rows; None when a unique violation undid it (a one-statement write
+    that a twin's key, or another unique value written meanwhile, beat)."""
+    try:
+        return list(await connections.get("default").execute_query_dict(statement, values))
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        return None
 
 
 def is_lock_timeout(error: BaseException) -> bool:

@@ -15,6 +15,41 @@ async def insert(**fields: Any) -> AuditEntry:
     return await AuditEntry.create(**fields)
 
 
+def inline_cte(first: int, *, after: str, wanted: int) -> str:
+    """The CTE `a` that writes an audit row with a one-statement write, if `after` (a CTE)
+    returned a row and the boolean parameter `wanted` is true: its programme is $1, its
+    columns (`inline_values`) the parameters numbered from `first`."""
+    n = [f"${first + i}" for i in range(11)]
+    return f"""a AS (
+    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
+        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
+        request_id, created_at)
+    SELECT $1::int, {n[0]}::text, {n[1]}::int, {n[2]}::text, {n[3]}::text, {n[4]}::int,
+        {n[5]}::text, {n[6]}::text, {n[7]}::text, {n[8]}::jsonb, NULL, NULL, {n[9]}::text,
+        {n[10]}::timestamptz
+    FROM {after} WHERE ${wanted}::bool
+)"""
+
+
+def inline_values(audit: dict[str, Any] | None, now: datetime) -> list[Any]:
+    """`inline_cte`'s parameters: the row's columns (`services.audit.Inline.row`'s), or
+    placeholders when there is none to write."""
+    a = audit or {}
+    return [
+        a.get("actor_role", ""),
+        a.get("actor_key_id"),
+        a.get("actor_key_prefix"),
+        a.get("actor_key_label"),
+        a.get("actor_member_id"),
+        a.get("operation", ""),
+        a.get("target_ids", ""),
+        a.get("outcome", ""),
+        a.get("input", "{}"),
+        a.get("request_id", ""),
+        a.get("created_at", now),
+    ]
+
+
 async def page(
     programme_id: int,
     *,

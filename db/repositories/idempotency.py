@@ -50,19 +50,43 @@ def _json(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def key_lock_cte(principal: int) -> str:
+    """The CTE `lk` that takes a key's advisory lock without waiting (`lk.got`): the
+    programme is $1, its principal and key the parameters numbered `principal` and the next.
+    Every statement that claims or writes a key takes it, the same for one key."""
+    return f"""lk AS (
+    SELECT pg_try_advisory_xact_lock(
+        hashtextextended($1::int::text || ':' || ${principal}::text || ':' ||
+            ${principal + 1}::text, 0)
+    ) AS got
+)"""
+
+
+def stored_key_cte(principal: int, *, result: str, after: str) -> str:
+    """The CTE `k` that writes a key with its result (SQL: `result`) for a write done in one
+    statement, only if `after` (a CTE) returned a row: the programme is $1, its principal,
+    key, operation, fingerprint and time the parameters numbered from `principal`. A twin's
+    key is a unique violation that undoes the whole statement."""
+    p = principal
+    return f"""k AS (
+    INSERT INTO idempotency_keys
+        (programme_id, principal, key, operation, fingerprint, result, created_at)
+    SELECT $1::int, ${p}::text, ${p + 1}::text, ${p + 2}::text, ${p + 3}::text, {result},
+        ${p + 4}::timestamptz
+    FROM {after}
+    RETURNING id
+)"""
+
+
 # $1 programme, $2 principal, $3 key, $4 operation, $5 fingerprint, $6 now. The advisory lock
 # is taken before the insert (the insert reads the lock's row), so a twin never sees the key
 # row half-made; the lock's 64-bit space is apart from the two-key one of db.connection.serialise.
-CLAIM_CTES = """
-lk AS (
-    SELECT pg_try_advisory_xact_lock(
-        hashtextextended($1::int::text || ':' || $2::text || ':' || $3::text, 0)
-    ) AS got
-),
+CLAIM_CTES = f"""
+{key_lock_cte(2)},
 ins AS (
     INSERT INTO idempotency_keys
         (programme_id, principal, key, operation, fingerprint, result, created_at)
-    SELECT $1::int, $2, $3, $4, $5, '{}'::jsonb, $6 FROM lk WHERE lk.got
+    SELECT $1::int, $2, $3, $4, $5, '{{}}'::jsonb, $6 FROM lk WHERE lk.got
     ON CONFLICT (programme_id, principal, key) DO NOTHING
     RETURNING id
 )"""

@@ -8,10 +8,11 @@ from typing import Any
 from tortoise import connections
 from tortoise.exceptions import IntegrityError
 
-from db.connection import is_postgres, is_unique_violation
+from db.connection import is_postgres, is_unique_violation, rows_unless_unique_violation
 from db.models import Member, Order, OrderLine, PointTransaction
+from db.repositories.audit import inline_cte, inline_values
 from db.repositories.campaign_audience import Audience as AudienceFacts
-from db.repositories.idempotency import Stored, _json
+from db.repositories.idempotency import Stored, _json, key_lock_cte, stored_key_cte
 from db.repositories.members import LOCKED_COLUMNS, LockedMember, locked_of
 from db.repositories.points import NewEvent, NewRow
 
@@ -589,26 +590,15 @@ async def seen_for_order(
 # unique violation that undoes the whole statement. The member's balances are written even
 # when the order earns nothing, for the version check and its row lock. The audit row ($35:
 # one to write) goes with it.
-_RECORD_UNLESS_CHANGED = """
-WITH lk AS (
-    SELECT pg_try_advisory_xact_lock(
-        hashtextextended($1::int::text || ':' || $30::text || ':' || $31::text, 0)
-    ) AS got
-),
+_RECORD_UNLESS_CHANGED = f"""
+WITH {key_lock_cte(30)},
 m AS (
     UPDATE members SET points_available = $20::bigint, points_pending = $21::bigint,
         event_seq = event_seq + CASE WHEN $19::bigint > 0 THEN 1 ELSE 0 END
     FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $29::text
     RETURNING members.event_seq
 ),
-k AS (
-    INSERT INTO idempotency_keys
-        (programme_id, principal, key, operation, fingerprint, result, created_at)
-    SELECT $1::int, $30::text, $31::text, $32::text, $33::text,
-        jsonb_build_object('orderId', $18::bigint), $34::timestamptz
-    FROM m
-    RETURNING id
-),
+{stored_key_cte(30, result="jsonb_build_object('orderId', $18::bigint)", after="m")},
 o AS (
     INSERT INTO orders (id, programme_id, member_id, order_ref, status, currency, placed_at,
         recorded_at, matures_at, completed_at, closed_at, amount, returned_amount,
@@ -643,14 +633,7 @@ e AS (
         $27::timestamptz, $28::jsonb
     FROM m, o WHERE $19::bigint > 0
 ),
-a AS (
-    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
-        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
-        request_id, created_at)
-    SELECT $1::int, $36::text, $37::int, $38::text, $39::text, $40::int, $41::text, $42::text,
-        $43::text, $44::jsonb, NULL, NULL, $45::text, $46::timestamptz
-    FROM o WHERE $35::bool
-)
+{inline_cte(36, after="o", wanted=35)}
 SELECT id FROM o
 """
 
@@ -681,7 +664,6 @@ async def record_unless_changed(
     assert event is None or event.occurred_at == order.recorded_at
     programme_id, principal, key, operation, fingerprint, now = claim
     assert programme_id == order.programme_id
-    a = audit or {}
     values = [
         *_order_values(order),
         order_id,
@@ -702,25 +684,10 @@ async def record_unless_changed(
         fingerprint,
         now,
         audit is not None,
-        a.get("actor_role", ""),
-        a.get("actor_key_id"),
-        a.get("actor_key_prefix"),
-        a.get("actor_key_label"),
-        a.get("actor_member_id"),
-        a.get("operation", ""),
-        a.get("target_ids", ""),
-        a.get("outcome", ""),
-        a.get("input", "{}"),
-        a.get("request_id", ""),
-        a.get("created_at", now),
+        *inline_values(audit, now),
         order.channel,
     ]
-    try:
-        rows = await connections.get("default").execute_query_dict(_RECORD_UNLESS_CHANGED, values)
-    except IntegrityError as error:
-        if not is_unique_violation(error):
-            raise
-        return None
+    rows = await rows_unless_unique_violation(_RECORD_UNLESS_CHANGED, values)
     return record_of_new(order, int(rows[0]["id"])) if rows else None
 
 

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from tortoise import connections
-from tortoise.exceptions import IntegrityError
 
-from db.connection import is_unique_violation
+from db.connection import rows_unless_unique_violation
 from db.models import Member, PointTransaction
+from db.repositories.audit import inline_cte, inline_values
 from db.repositories.holds import PREFIX, PREFIXED_COLUMNS, Hold, OrderOfHold, hold_of
-from db.repositories.idempotency import Stored, _json
+from db.repositories.idempotency import Stored, _json, key_lock_cte, stored_key_cte
 from db.repositories.points import NewEvent, NewRow
 from db.sql.parts import document, utc_at
 from domain.lots import Lot, Take
@@ -157,12 +156,8 @@ def _seen_of(row: dict[str, Any]) -> Seen:
 # capture ($42), the hold, which the member's update also requires to be HELD still (every
 # writer of a hold updates its member row too, so the version alone says it: this makes a
 # writer that broke that rule write nothing rather than capture a closed hold).
-_DEBIT_UNLESS_CHANGED = """
-WITH lk AS (
-    SELECT pg_try_advisory_xact_lock(
-        hashtextextended($1::int::text || ':' || $6::text || ':' || $7::text, 0)
-    ) AS got
-),
+_DEBIT_UNLESS_CHANGED = f"""
+WITH {key_lock_cte(6)},
 m AS (
     UPDATE members SET points_available = $3::bigint, points_held = $40::bigint,
         event_seq = event_seq + CASE WHEN $21::bool THEN 1 ELSE 0 END
@@ -171,13 +166,7 @@ m AS (
             WHERE id = $42::bigint AND member_id = $2::int AND status = 'HELD'))
     RETURNING members.event_seq
 ),
-k AS (
-    INSERT INTO idempotency_keys
-        (programme_id, principal, key, operation, fingerprint, result, created_at)
-    SELECT $1::int, $6::text, $7::text, $8::text, $9::text, $41::jsonb, $10::timestamptz
-    FROM m
-    RETURNING id
-),
+{stored_key_cte(6, result="$41::jsonb", after="m")},
 tx AS (
     INSERT INTO point_transactions (id, programme_id, member_id, kind, bucket, amount,
         available_after, pending_after, reference_type, reference, reason, actor,
@@ -205,14 +194,7 @@ e AS (
         $27::timestamptz, $28::jsonb
     FROM m, tx WHERE $21::bool
 ),
-a AS (
-    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
-        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
-        request_id, created_at)
-    SELECT $1::int, $29::text, $30::int, $31::text, $32::text, $33::int, $34::text, $35::text,
-        $36::text, $37::jsonb, NULL, NULL, $38::text, $39::timestamptz
-    FROM tx WHERE $22::bool
-),
+{inline_cte(29, after="tx", wanted=22)},
 hc AS (
     UPDATE point_holds SET status = 'CAPTURED', closed_at = $20::timestamptz,
         captured = -$13::bigint
@@ -277,43 +259,13 @@ async def debit_unless_changed(
         event.type if event else "",
         event.recorded_at if event else now,
         _COMPACT.encode(event.payload) if event else "{}",
-        *_audit_values(audit, now),
+        *inline_values(audit, now),
         member.points_held,
         _COMPACT.encode(result if result is not None else {"transactionId": transaction_id}),
         captures.id if captures else None,
     ]
-    rows = await _written(_DEBIT_UNLESS_CHANGED, values)
+    rows = await rows_unless_unique_violation(_DEBIT_UNLESS_CHANGED, values)
     return int(rows[0]["event_seq"]) if rows else None
-
-
-def _audit_values(audit: dict[str, Any] | None, now: datetime) -> list[Any]:
-    """The audit row's columns (`db.repositories.audit`'s), in the statements' order."""
-    a = audit or {}
-    return [
-        a.get("actor_role", ""),
-        a.get("actor_key_id"),
-        a.get("actor_key_prefix"),
-        a.get("actor_key_label"),
-        a.get("actor_member_id"),
-        a.get("operation", ""),
-        a.get("target_ids", ""),
-        a.get("outcome", ""),
-        a.get("input", "{}"),
-        a.get("request_id", ""),
-        a.get("created_at", now),
-    ]
-
-
-async def _written(statement: str, values: list[Any]) -> list[dict[str, Any]] | None:
-    """The statement's rows; None when it wrote nothing (no row back, or a twin's key or
-    another unique value written meanwhile undid it)."""
-    try:
-        rows = await connections.get("default").execute_query_dict(statement, values)
-    except IntegrityError as error:
-        if not is_unique_violation(error):
-            raise
-        return None
-    return list(rows) or None
 
 
 def transaction_of(member: Member, transaction_id: int, row: NewRow) -> PointTransaction:
@@ -331,25 +283,14 @@ def transaction_of(member: Member, transaction_id: int, row: NewRow) -> PointTra
 # holdPoints as one statement, as `_DEBIT_UNLESS_CHANGED`: the key's advisory lock, the
 # member's held total only if its row is the version read ($5), the key with its result, the
 # hold with the id read, the audit row ($13: one to write).
-_HOLD_UNLESS_CHANGED = """
-WITH lk AS (
-    SELECT pg_try_advisory_xact_lock(
-        hashtextextended($1::int::text || ':' || $6::text || ':' || $7::text, 0)
-    ) AS got
-),
+_HOLD_UNLESS_CHANGED = f"""
+WITH {key_lock_cte(6)},
 m AS (
     UPDATE members SET points_held = $3::bigint
     FROM lk WHERE lk.got AND members.id = $2::int AND members.xmin::text = $5::text
     RETURNING members.id
 ),
-k AS (
-    INSERT INTO idempotency_keys
-        (programme_id, principal, key, operation, fingerprint, result, created_at)
-    SELECT $1::int, $6::text, $7::text, $8::text, $9::text,
-        jsonb_build_object('holdId', $4::bigint), $10::timestamptz
-    FROM m
-    RETURNING id
-),
+{stored_key_cte(6, result="jsonb_build_object('holdId', $4::bigint)", after="m")},
 h AS (
     INSERT INTO point_holds (id, programme_id, member_id, order_ref, amount, captured, status,
         created_at, expires_at)
@@ -358,14 +299,7 @@ h AS (
     FROM k
     RETURNING id
 ),
-a AS (
-    INSERT INTO audit_log (programme_id, actor_role, actor_key_id, actor_key_prefix,
-        actor_key_label, actor_member_id, operation, target_ids, outcome, input, before, after,
-        request_id, created_at)
-    SELECT $1::int, $16::text, $17::int, $18::text, $19::text, $20::int, $21::text, $22::text,
-        $23::text, $24::jsonb, NULL, NULL, $25::text, $26::timestamptz
-    FROM h WHERE $13::bool
-)
+{inline_cte(16, after="h", wanted=13)}
 SELECT id FROM h
 """
 
@@ -400,6 +334,6 @@ async def hold_unless_changed(
         audit is not None,
         hold.created_at,
         hold.expires_at,
-        *_audit_values(audit, now),
+        *inline_values(audit, now),
     ]
-    return await _written(_HOLD_UNLESS_CHANGED, values) is not None
+    return bool(await rows_unless_unique_violation(_HOLD_UNLESS_CHANGED, values))
