@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from tortoise.exceptions import DoesNotExist
 
@@ -117,12 +117,29 @@ async def locked_member(
     return member
 
 
-class _Written(Generic[T]):
+class _Row(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+W = TypeVar("W", bound=_Row)
+
+
+class _Written(Generic[W]):
     """What an action wrote, kept for the caller so the first call reads nothing back (a
     replay has only the stored result, and reads)."""
 
     def __init__(self) -> None:
-        self.value: tuple[T, Member] | None = None
+        self.value: tuple[W, Member] | None = None
+
+    def kept(self, row_id: int, audited: audit.Inline | None = None) -> tuple[W, Member] | None:
+        """What this call wrote, if the stored result names it (None: a replay of a twin's);
+        its audit row, written in its transaction, is then committed with it."""
+        if self.value is None or self.value[0].id != row_id:
+            return None
+        if audited:
+            audited.wrote()
+        return self.value
 
 
 async def _unlocked(
@@ -312,11 +329,7 @@ async def redeem_with_member(
     result = await run_once(
         principal, key=idempotency_key, operation="redeemPoints", payload=payload, action=act
     )
-    if written.value is not None and written.value[0].id == int(result["transactionId"]):
-        if audited:  # committed with it
-            audited.wrote()
-        return written.value
-    return await replay(result)
+    return written.kept(int(result["transactionId"]), audited) or await replay(result)
 
 
 async def reverse_redemption(
@@ -416,7 +429,7 @@ async def hold_with_member(
         return Hold.new(hold_id, member.programme_id, member.id, order_ref, amount, now, expires_at)
 
     async def replay(result: dict[str, Any]) -> tuple[Hold, Member | None]:
-        return Hold.of(await PointHold.get(id=int(result["holdId"]))), None
+        return await _read_hold(int(result["holdId"]))
 
     async def write(
         member: Member, seen: Seen, programme: Programme, claim: list[Any], _: Any
@@ -478,16 +491,11 @@ async def hold_with_member(
     result = await run_once(
         principal, key=idempotency_key, operation="holdPoints", payload=payload, action=act
     )
-    if written.value is not None and written.value[0].id == int(result["holdId"]):
-        if audited:  # committed with it
-            audited.wrote()
-        return written.value
-    return await replay(result)
+    return written.kept(int(result["holdId"]), audited) or await replay(result)
 
 
-async def _hold_result(written: _Written[Hold], hold_id: int) -> tuple[Hold, Member | None]:
-    if written.value is not None and written.value[0].id == hold_id:
-        return written.value
+async def _read_hold(hold_id: int) -> tuple[Hold, Member | None]:
+    """A hold as stored (a replay's answer: its member is read then)."""
     return Hold.of(await PointHold.get(id=hold_id)), None
 
 
@@ -576,7 +584,7 @@ async def capture_with_member(
                 "the hold's order was cancelled or returned; the hold was released",
                 field="holdId",
             )
-        return Hold.of(await PointHold.get(id=int(result["holdId"]))), None
+        return await _read_hold(int(result["holdId"]))
 
     async def read(claim: list[Any]) -> tuple[Seen, Any]:
         found = await spend_repo.seen_capture(claim, hold_id)
@@ -683,11 +691,7 @@ async def capture_with_member(
     )
     if audited and closed_refused:  # its row committed with it
         audited.wrote()
-    if written.value is not None and written.value[0].id == int(result["holdId"]):
-        if audited:  # committed with it
-            audited.wrote()
-        return written.value
-    return await replay(result)
+    return written.kept(int(result["holdId"]), audited) or await replay(result)
 
 
 async def release(principal: Principal, *, hold_id: int, idempotency_key: str) -> Hold:
@@ -718,4 +722,4 @@ async def release_with_member(
         payload={"holdId": hold_id},
         action=act,
     )
-    return await _hold_result(written, int(result["holdId"]))
+    return written.kept(int(result["holdId"])) or await _read_hold(int(result["holdId"]))
