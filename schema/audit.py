@@ -302,6 +302,17 @@ def _held(hold: Any, member: Any) -> Any:
     return HoldSuccess(hold=PointHold.from_row(hold), member=member)
 
 
+def _coupon_targets(
+    describe: Callable[[Any], tuple[str, list[str]]],
+) -> Callable[[Any], list[str]]:
+    def targets(view: Any) -> list[str]:
+        from schema.coupons import Coupon, CouponSuccess
+
+        return describe(CouponSuccess(coupon=Coupon.from_view(view)))[1]
+
+    return targets
+
+
 # Mutations that write their audit row themselves with their change on PostgreSQL, in its
 # statement or its transaction (services.audit.run_audited_inline): the targets of a
 # success, given what the service returns, as `_describe` finds them in the success payload
@@ -316,6 +327,7 @@ INLINE: dict[
     "redeemPoints": _with_member(_spent),
     "holdPoints": _with_member(_held),
     "captureHold": _with_member(_held),
+    "claimCoupon": _coupon_targets,
 }
 
 

@@ -318,10 +318,10 @@ async def run_audited_inline(
     refused_targets: Callable[[], list[str]] = list,
 ) -> T:
     """`run_audited` without an outer transaction, for an action that writes its change in
-    one statement or one transaction of its own (recordOrder, redeemPoints, holdPoints and
-    captureHold on PostgreSQL; completeOrder, cancelOrder, returnOrderLines): it writes the
-    audit row of its success in that statement or transaction too (`inline`), so the two
-    still commit together. Whatever else the action ends with changed nothing — a refusal, a
+    one statement or one transaction of its own (recordOrder, redeemPoints, holdPoints,
+    captureHold and claimCoupon on PostgreSQL; completeOrder, cancelOrder, returnOrderLines):
+    it writes the audit row of its success in that statement or transaction too (`inline`),
+    so the two still commit together. Whatever else the action ends with changed nothing — a refusal, a
     replay — and its row is written after it, on its own, exactly as `run_audited` writes it
     (no configuration snapshots: such an action has no `Subject`). A refusal that does
     change something writes its row with that change (`write_inline`'s `refused`;

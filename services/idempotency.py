@@ -83,6 +83,27 @@ async def run_once(
     the twin rolled back. No wait of the action's own is bounded by that.
     A failed action rolls the key back with everything else, so a corrected retry can succeed.
     """
+
+    async def stored(key_id: int) -> Result:
+        result = await action()
+        await key_repo.store_result(key_id, result)
+        return result
+
+    return await run_once_keyed(
+        principal, key=key, operation=operation, payload=payload, action=stored
+    )
+
+
+async def run_once_keyed(
+    principal: Principal,
+    *,
+    key: str,
+    operation: str,
+    payload: dict[str, Any],
+    action: Callable[[int], Awaitable[Result]],
+) -> Result:
+    """`run_once` for an action that stores the key's result itself, with its own last
+    write (given the id of the key's row it claimed): one round trip fewer."""
     fingerprint = request_fingerprint(operation, payload)
     programme_id, scope = principal.programme_id, principal.scope
     values = key_repo.claim_values(
@@ -111,13 +132,17 @@ async def run_once(
         if found.key_id is None:
             assert found.stored is not None
             return _replay(found.stored, operation, fingerprint)
-        result = await action()
-        await key_repo.store_result(found.key_id, result)
-    return result
+        return await action(found.key_id)
 
 
 def _inside_a_transaction() -> bool:
     return isinstance(connections.get("default"), TransactionalDBClient)
+
+
+def nested_on_postgres() -> bool:
+    """Run inside a caller's transaction on PostgreSQL, where `run_once_on_member` takes no
+    savepoint of its own (see there)."""
+    return is_postgres() and _inside_a_transaction()
 
 
 async def run_once_on_member(
@@ -153,7 +178,7 @@ async def run_once_on_member(
     async def claim() -> tuple[Claim, LockedMember | None]:
         return await key_repo.claim_and_lock_member(values, member_external_id)
 
-    nested = is_postgres() and _inside_a_transaction()
+    nested = nested_on_postgres()
     scope_of: AbstractAsyncContextManager[Any] = nullcontext() if nested else in_transaction()
     async with scope_of:
         found, member = await _claimed(claim, programme_id, scope, key)

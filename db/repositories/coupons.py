@@ -14,6 +14,8 @@ from tortoise.functions import Count
 from tortoise.queryset import QuerySet
 
 from db.models import Coupon, CouponTemplate, Member
+from db.repositories import idempotency as key_repo
+from db.repositories.audit import inline_cte, inline_values
 from db.repositories.paging import keyset
 from domain.coupons import CouponStatus
 from domain.paging import PageRequest
@@ -287,7 +289,7 @@ _TAKE_ONE = {
 UPDATE coupon_templates SET stock_left = stock_left - $3, issued = issued + $3
 WHERE programme_id = $1 AND id = $2 AND status = 'ACTIVE'
     AND (stock_left IS NULL OR stock_left >= $3) {members_only}
-RETURNING *
+RETURNING *, nextval('coupons_id_seq') AS new_coupon_id
 """,
     "sqlite": """
 UPDATE coupon_templates SET stock_left = stock_left - ?3, issued = issued + ?3
@@ -306,15 +308,21 @@ def _dialect() -> str:
 
 async def take_stock_of(
     programme_id: int, template_id: int, count: int, *, members_only: bool
-) -> CouponTemplate | None:
+) -> tuple[CouponTemplate, int | None] | None:
     """`take_stock`, for a template of the programme (one a member may get by itself, with
-    `members_only`), returning it as it is after the take; None when nothing was taken (no
-    such template, not active, or short of stock: the caller reads it to say which)."""
+    `members_only`), returning it as it is after the take, and on PostgreSQL the id the
+    coupon to write will have (so its audit row can name it before it is written); None when
+    nothing was taken (no such template, not active, or short of stock: the caller reads it
+    to say which)."""
     sql = _TAKE_ONE[_dialect()].format(members_only=_MEMBERS_ONLY if members_only else "")
     rows = await connections.get("default").execute_query_dict(
         sql, [programme_id, template_id, count]
     )
-    return CouponTemplate._init_from_db(**rows[0]) if rows else None
+    if not rows:
+        return None
+    row = dict(rows[0])
+    new_id = row.pop("new_coupon_id", None)
+    return CouponTemplate._init_from_db(**row), new_id
 
 
 _INSERT_ONE = {
@@ -335,12 +343,15 @@ ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
 
 # On PostgreSQL the coupon's event goes in the same statement, numbered as events.py numbers
 # a member's events (the member's `event_seq` raised under the row lock the caller holds),
-# and only if the coupon went in.
-_INSERT_ONE_WITH_EVENT_PG = """
+# and only if the coupon went in; so do its idempotency key's result (the key's row $15,
+# claimed before) and its audit row (wanted: $16). The coupon's id is $14 when the caller
+# drew it beforehand (`take_stock_of`), else the column's own.
+_INSERT_ONE_WITH_EVENT_PG = f"""
 WITH c AS (
-    INSERT INTO coupons (programme_id, template_id, member_id, code, status, source, issued_at,
-        starts_at, ends_at, points_transaction_id)
-    VALUES ($1, $2, $3, $4, 'AVAILABLE', $5, $6, $7, $8, $9)
+    INSERT INTO coupons (id, programme_id, template_id, member_id, code, status, source,
+        issued_at, starts_at, ends_at, points_transaction_id)
+    VALUES (COALESCE($14::bigint, nextval('coupons_id_seq')), $1, $2, $3, $4, 'AVAILABLE', $5,
+        $6, $7, $8, $9)
     ON CONFLICT (programme_id, code) DO NOTHING RETURNING id
 ), seq AS (
     UPDATE members SET event_seq = event_seq + 1
@@ -349,7 +360,10 @@ WITH c AS (
     INSERT INTO events
         (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
     SELECT $10, $1, $3, $11, seq.event_seq, $6, $12, $13::jsonb FROM seq
-)
+), k AS (
+    UPDATE idempotency_keys SET result = jsonb_build_object('couponId', c.id)
+    FROM c WHERE idempotency_keys.id = $15::bigint
+), {inline_cte(17, after="c", wanted=16)}
 SELECT id FROM c
 """
 
@@ -370,9 +384,10 @@ def as_read(moment: datetime) -> datetime:
     return value
 
 
-async def insert_one(
+def new_coupon(
     template: CouponTemplate,
     *,
+    coupon_id: int | None,
     member_id: int,
     code: str,
     source: str,
@@ -380,35 +395,11 @@ async def insert_one(
     starts_at: datetime | None,
     ends_at: datetime,
     points_transaction_id: int | None = None,
-    event: CouponEvent | None = None,
-) -> tuple[Coupon | None, bool]:
-    """One AVAILABLE coupon with this code, with its template set; None (and nothing
-    written) when the programme has a coupon with the code already. With `event`, on
-    PostgreSQL, the event is written by the same statement: the flag says whether it was."""
-    args: list[Any] = [
-        template.programme_id,
-        template.id,
-        member_id,
-        code,
-        source,
-        issued_at,
-        starts_at,
-        ends_at,
-        points_transaction_id,
-    ]
-    db = connections.get("default")
-    told = event is not None and _dialect() == "postgres"
-    if told:
-        assert event is not None
-        body = json.dumps(event.payload, separators=(",", ":"))
-        args += [event.event_id, event.type, event.recorded_at, body]
-        rows = await db.execute_query_dict(_INSERT_ONE_WITH_EVENT_PG, args)
-    else:
-        rows = await db.execute_query_dict(_INSERT_ONE[_dialect()], args)
-    if not rows:
-        return None, False
+) -> Coupon:
+    """An AVAILABLE coupon as `insert_one` writes it and a read gives it back, its template
+    set; its id is None until written unless the caller drew it (`take_stock_of`)."""
     coupon = Coupon(
-        id=int(rows[0]["id"]),
+        **({"id": coupon_id} if coupon_id is not None else {}),
         programme_id=template.programme_id,
         template_id=template.id,
         member_id=member_id,
@@ -421,4 +412,46 @@ async def insert_one(
         points_transaction_id=points_transaction_id,
     )
     coupon.template = template
+    return coupon
+
+
+async def insert_one(
+    coupon: Coupon,
+    *,
+    event: CouponEvent | None = None,
+    key_id: int | None = None,
+    audit: dict[str, Any] | None = None,
+) -> tuple[Coupon | None, bool]:
+    """Write a `new_coupon`: None (and nothing written) when the programme has a coupon with
+    its code already. With `key_id`, the idempotency key's row claimed for it keeps its
+    result ({"couponId": ...}). On PostgreSQL, with `event`, one statement writes the event,
+    the key's result and `audit` (the columns of its audit row: the coupon's id must be drawn
+    then) with the coupon: the flag says whether the event was written."""
+    args: list[Any] = [
+        coupon.programme_id,
+        coupon.template_id,
+        coupon.member_id,
+        coupon.code,
+        coupon.source,
+        coupon.issued_at,
+        coupon.starts_at,
+        coupon.ends_at,
+        coupon.points_transaction_id,
+    ]
+    db = connections.get("default")
+    told = event is not None and _dialect() == "postgres"
+    if told:
+        assert event is not None and (audit is None or coupon.id is not None)
+        body = json.dumps(event.payload, separators=(",", ":"))
+        args += [event.event_id, event.type, event.recorded_at, body, coupon.id, key_id]
+        args += [audit is not None, *inline_values(audit, coupon.issued_at)]
+        rows = await db.execute_query_dict(_INSERT_ONE_WITH_EVENT_PG, args)
+    else:
+        assert audit is None, "an audit row goes with the coupon's event, on PostgreSQL"
+        rows = await db.execute_query_dict(_INSERT_ONE[_dialect()], args)
+    if not rows:
+        return None, False
+    coupon.id = int(rows[0]["id"])
+    if key_id is not None and not told:
+        await key_repo.store_result(key_id, {"couponId": coupon.id})
     return coupon, told

@@ -21,6 +21,7 @@ from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
 from db.repositories.coupons import CouponEvent
+from db.repositories.members import LockedMember
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, Source, Template, TemplateStatus, issuable, validity
 from domain.coupons.wallet import (
@@ -36,13 +37,14 @@ from domain.idempotency import check_key
 from domain.members import check_external_id, check_external_id_list
 from domain.points import TxKind
 from domain.tiers import BenefitKind
+from services import audit
 from services import events as event_service
 from services import members as member_service
 from services.clock import now_of, wall_now
 from services.coupons.templates import find, rules_of
 from services.coupons.wallet import CouponView, load, view
 from services.events import new_event_id
-from services.idempotency import run_once
+from services.idempotency import nested_on_postgres, run_once, run_once_keyed, run_once_on_member
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable
 from services.points.redemption import locked_member
@@ -84,7 +86,7 @@ def new_code() -> str:
     return format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
 
 
-def _names(members: Sequence[Member]) -> str:
+def _names(members: Sequence[Member | LockedMember]) -> str:
     shown = ", ".join(m.external_id for m in members[:10])
     return shown + (" …" if len(members) > 10 else "")
 
@@ -97,7 +99,10 @@ def _check_open(template: CouponTemplate, rules: Template, now: datetime) -> Non
 
 
 async def _check_members(
-    template: CouponTemplate, rules: Template, members: Sequence[Member], field: str
+    template: CouponTemplate,
+    rules: Template,
+    members: Sequence[Member | LockedMember],
+    field: str,
 ) -> None:
     """Tier eligibility, and the per-member limit counted under the members' row locks."""
     if rules.eligible_tiers:
@@ -294,47 +299,89 @@ async def _one_member_issue(
 async def claim(
     principal: Principal, *, template_id: int, member_external_id: str | None, idempotency_key: str
 ) -> CouponView:
-    """A member takes a claimable coupon (a storefront may claim for one of its members)."""
+    """A member takes a claimable coupon (a storefront may claim for one of its members).
+
+    Under the member's row lock (its count of this template's coupons holds until commit),
+    taken with the key's claim when the externalId is given; then the stock, taken and the
+    template read back in one statement; then the coupon with its event, the key's result
+    and (on PostgreSQL through the API) its audit row in one more."""
     errors = Collector()
     check_key(errors, idempotency_key)
     _check_member_arg(errors, member_external_id)
     errors.raise_if_any()
 
     written: list[CouponView] = []
+    audited = audit.inline()
+    # the member's lock taken with the key's claim (by externalId; a caller's transaction
+    # would get no savepoint to undo the stock taken before a refusal: see run_once_on_member)
+    with_claim = member_external_id is not None and not nested_on_postgres()
 
-    async def act() -> dict[str, Any]:
+    async def act(key_id: int, locked: LockedMember | None) -> dict[str, Any]:
         programme = await programme_repo.get(principal.programme_id)
         now = now_of(programme)
-        # The member's row lock first (its count of this template's coupons holds until
-        # commit), then the stock: taken, and the template read back, in one statement.
-        member = await locked_member(principal, programme, member_external_id, at=now)
-        template = await coupon_repo.take_stock_of(
+        member: Member | LockedMember = (
+            member_service.visible_locked(principal, locked, field="memberExternalId")
+            if with_claim
+            else await locked_member(principal, programme, member_external_id, at=now)
+        )
+        taken = await coupon_repo.take_stock_of(
             principal.programme_id, template_id, 1, members_only=principal.role is Role.MEMBER
         )
-        if template is None:
+        if taken is None:
             await _why_not_taken(principal, template_id, member, now)
-        assert template is not None
+        assert taken is not None
+        template, coupon_id = taken
         rules = rules_of(template)
         # Any refusal below rolls the stock taken back with the rest of the transaction.
         _check_open(template, rules, now)
         await _check_members(template, rules, [member], "templateId")
         if not template.claimable:
             raise NotClaimable("this coupon is not claimed, it is given", field="templateId")
-        coupon = await _issue_one(template, member, source=Source.CLAIM, now=now)
+        coupon = await _issue_one(
+            template,
+            member,
+            source=Source.CLAIM,
+            now=now,
+            coupon_id=coupon_id,
+            key_id=key_id,
+            audited=audited,
+        )
         written.append(view(coupon, now))
         return {"couponId": coupon.id}
 
     payload = {"templateId": template_id, "member": member_external_id}
-    result = await run_once(
-        principal, key=idempotency_key, operation="claimCoupon", payload=payload, action=act
-    )
+
+    async def replay(result: dict[str, Any]) -> dict[str, Any]:
+        return result
+
+    if with_claim:
+        assert member_external_id is not None
+        result = await run_once_on_member(
+            principal,
+            key=idempotency_key,
+            operation="claimCoupon",
+            payload=payload,
+            member_external_id=member_external_id,
+            action=act,
+            replay=replay,
+        )
+    else:
+        result = await run_once_keyed(
+            principal,
+            key=idempotency_key,
+            operation="claimCoupon",
+            payload=payload,
+            action=lambda key_id: act(key_id, None),
+        )
     if written and written[0].row.id == int(result["couponId"]):
+        if audited:  # committed with it
+            audited.wrote()
         return written[0]  # as written: no read back
     return (await load(principal.programme_id, [int(result["couponId"])]))[0]
 
 
 async def _why_not_taken(
-    principal: Principal, template_id: int, member: Member, now: datetime
+    principal: Principal, template_id: int, member: Member | LockedMember, now: datetime
 ) -> None:
     """No stock was taken: raise what the template says, in the order a claim checks it."""
     template = await _template(principal, template_id)
@@ -347,10 +394,18 @@ async def _why_not_taken(
 
 
 async def _issue_one(
-    template: CouponTemplate, member: Member, *, source: Source, now: datetime
+    template: CouponTemplate,
+    member: Member | LockedMember,
+    *,
+    source: Source,
+    now: datetime,
+    coupon_id: int | None,
+    key_id: int,
+    audited: audit.Inline | None,
 ) -> Coupon:
     """`_issue` for one member whose stock is taken already: the coupon inserted with a
-    fresh code (drawn again in the unlikely case it exists), and its event."""
+    fresh code (drawn again in the unlikely case it exists), its event, the result of the
+    idempotency key (`key_id`) and, with `audited`, its audit row."""
     starts, ends = validity(rules_of(template), now)
     assert ends is not None  # every template's coupons expire (validate_template)
     while True:
@@ -364,17 +419,25 @@ async def _issue_one(
             ends_at=ends,
         )
         event = CouponEvent(new_event_id(), str(EventType.COUPON_ISSUED), payload, wall_now())
-        coupon, told = await coupon_repo.insert_one(
+        coupon = coupon_repo.new_coupon(
             template,
+            coupon_id=coupon_id,
             member_id=member.id,
             code=code,
             source=source.value,
             issued_at=now,
             starts_at=starts,
             ends_at=ends,
-            event=event,
         )
-        if coupon is not None:
+        # its row in the coupon's statement when the coupon's id is known before (PostgreSQL)
+        in_statement = audited is not None and coupon_id is not None
+        inserted, told = await coupon_repo.insert_one(
+            coupon,
+            event=event,
+            key_id=key_id,
+            audit=audited.row(view(coupon, now)) if audited and in_statement else None,
+        )
+        if inserted is not None:
             break
     if not told:  # SQLite: the event on its own
         await event_service.record_many(  # the caller holds the member's row lock
@@ -382,7 +445,9 @@ async def _issue_one(
             [(member.id, EventType.COUPON_ISSUED, payload)],
             occurred_at=now,
         )
-    return coupon
+    if audited and not in_statement:
+        await audit.write_inline(audited, view(inserted, now))
+    return inserted
 
 
 async def exchange_points(
