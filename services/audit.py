@@ -321,10 +321,10 @@ async def run_audited_inline(
     one statement or one transaction of its own (recordOrder, redeemPoints, holdPoints,
     captureHold and claimCoupon on PostgreSQL; completeOrder, cancelOrder, returnOrderLines):
     it writes the audit row of its success in that statement or transaction too (`inline`),
-    so the two still commit together. Whatever else the action ends with changed nothing — a refusal, a
-    replay — and its row is written after it, on its own, exactly as `run_audited` writes it
-    (no configuration snapshots: such an action has no `Subject`). A refusal that does
-    change something writes its row with that change (`write_inline`'s `refused`;
+    so the two still commit together. Whatever else the action ends with changed nothing — a
+    refusal, a replay — and its row is written after it, on its own, exactly as `run_audited`
+    writes it (no configuration snapshots: such an action has no `Subject`). A refusal that
+    does change something writes its row with that change (`write_inline`'s `refused`;
     `refused_targets` gives its global ids)."""
     assert request.subject is None
     pending = Inline(principal, request, targets, refused_targets)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise import connections
 from tortoise.expressions import F, Subquery
 from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
@@ -245,3 +247,92 @@ class NewEvent:
     occurred_at: datetime
     recorded_at: datetime
     payload: dict[str, Any]
+
+
+# The balances set from parameters $16-$21, in BALANCES' order.
+_BALANCES_FROM_16 = ", ".join(
+    f"{name} = ${n}::{'timestamptz' if name.endswith('_at') else 'bigint'}"
+    for n, name in enumerate(BALANCES, 16)
+)
+
+# A credit to the available bucket (`services.points.ledger.credit_available`) in one
+# statement on PostgreSQL: the ledger row, its lot when some of it is left after a debt
+# ($14 > 0), the member's balances, and the row's event ($22, none when NULL) numbered as
+# events.py numbers a member's events. The caller holds the member's row lock.
+_CREDIT = f"""
+WITH t AS (
+    INSERT INTO point_transactions (programme_id, member_id, kind, bucket, amount,
+        available_after, pending_after, reference_type, reference, reason, actor,
+        idempotency_key, reverses_id, shortfall, created_at)
+    VALUES ($1::int, $2::int, $3::text, $4::text, $5::bigint, $6::bigint, $7::bigint,
+        $8::text, $9::text, $10::text, $11::text, $12::text, NULL, 0, $13::timestamptz)
+    RETURNING id
+),
+lot AS (
+    INSERT INTO point_lots
+        (programme_id, member_id, source_id, amount, remaining, earned_at, expires_at)
+    SELECT $1::int, $2::int, t.id, $14::bigint, $14::bigint, $13::timestamptz,
+        $15::timestamptz
+    FROM t WHERE $14::bigint > 0
+),
+m AS (
+    UPDATE members SET {_BALANCES_FROM_16},
+        event_seq = event_seq + CASE WHEN $22::uuid IS NULL THEN 0 ELSE 1 END
+    WHERE id = $2::int
+    RETURNING event_seq
+),
+e AS (
+    INSERT INTO events
+        (event_id, programme_id, member_id, type, sequence, occurred_at, recorded_at, payload)
+    SELECT $22::uuid, $1::int, $2::int, $23::text, m.event_seq, $24::timestamptz,
+        $25::timestamptz, $26::jsonb
+    FROM m WHERE $22::uuid IS NOT NULL
+)
+SELECT id FROM t
+"""
+
+
+async def write_credit(
+    member: Member,
+    row: NewRow,
+    *,
+    lot_amount: int,
+    lot_expires_at: datetime | None,
+    event: NewEvent | None,
+) -> PointTransaction:
+    """`_CREDIT` (PostgreSQL): `member` carries its balances after the credit; the ledger row
+    is returned as a read would give it back."""
+    args = [
+        member.programme_id,
+        member.id,
+        row.kind,
+        row.bucket,
+        row.amount,
+        row.available_after,
+        row.pending_after,
+        row.reference_type,
+        row.reference,
+        row.reason,
+        row.actor,
+        row.idempotency_key,
+        row.created_at,
+        lot_amount,
+        lot_expires_at,
+        *(getattr(member, name) for name in BALANCES),
+        event.event_id if event else None,
+        event.type if event else "",
+        event.occurred_at if event else row.created_at,
+        event.recorded_at if event else row.created_at,
+        json.dumps(event.payload, separators=(",", ":")) if event else "{}",
+    ]
+    rows = await connections.get("default").execute_query_dict(_CREDIT, args)
+    created_at = PointTransaction._meta.fields_map["created_at"].to_python_value(row.created_at)
+    fields = {**asdict(row), "created_at": created_at}
+    return PointTransaction._init_from_db(
+        id=int(rows[0]["id"]),
+        programme_id=member.programme_id,
+        member_id=member.id,
+        reverses_id=None,
+        shortfall=0,
+        **fields,
+    )

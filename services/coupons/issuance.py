@@ -304,7 +304,10 @@ async def claim(
     Under the member's row lock (its count of this template's coupons holds until commit),
     taken with the key's claim when the externalId is given; then the stock, taken and the
     template read back in one statement; then the coupon with its event, the key's result
-    and (on PostgreSQL through the API) its audit row in one more."""
+    and (on PostgreSQL through the API) its audit row in one more. A claim moves no points:
+    locked with the key's claim, the member's due expiry is left for its next change of
+    points (or the job) to book, as recordOrder leaves it; a member token's own lock goes
+    through the ledger's, which books it."""
     errors = Collector()
     check_key(errors, idempotency_key)
     _check_member_arg(errors, member_external_id)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from db.connection import is_postgres
 from db.models import Member, PointTransaction, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
@@ -185,6 +186,7 @@ def _told(
     *,
     available: int,
     pending: int,
+    expires_at: datetime | None = None,
 ) -> NewEvent | None:
     """The event a ledger row of a one-statement write makes (as `_insert` tells it)."""
     event_type = points_event_type(
@@ -200,6 +202,7 @@ def _told(
         source=entry.reference_type,
         reference=entry.reference,
         reason=entry.reason,
+        expires_at=expires_at,
     )
     return NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
 
@@ -275,24 +278,39 @@ async def credit_available(
     expires_at = lot_expiry(
         entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
     )
+    due = expires_at or _rolling_due(member, programme, policy)
+    lot_amount = max(0, amount - debt)
+    _may_expire_at(member, due)
+    if is_postgres():  # one statement: the row, its lot, the balances and the event
+        available, pending = member.points_available, member.points_pending
+        return await points_repo.write_credit(
+            member,
+            _row_of(entry, kind, Bucket.AVAILABLE, amount, available=available, pending=pending),
+            lot_amount=lot_amount,
+            lot_expires_at=expires_at,
+            event=_told(
+                member,
+                entry,
+                kind,
+                Bucket.AVAILABLE,
+                amount,
+                available=available,
+                pending=pending,
+                expires_at=due,
+            ),
+        )
     posted = await _insert(
-        member,
-        entry,
-        kind=kind,
-        bucket=Bucket.AVAILABLE,
-        amount=amount,
-        expires_at=expires_at or _rolling_due(member, programme, policy),
+        member, entry, kind=kind, bucket=Bucket.AVAILABLE, amount=amount, expires_at=due
     )
-    if amount > debt:
+    if lot_amount:
         await points_repo.insert_lot(
             programme_id=member.programme_id,
             member_id=member.id,
             source_id=posted.tx.id,
-            amount=amount - debt,
+            amount=lot_amount,
             earned_at=entry.at,
             expires_at=expires_at,
         )
-    _may_expire_at(member, expires_at or _rolling_due(member, programme, policy))
     await _save(member, posted.told)
     return posted.tx
 
