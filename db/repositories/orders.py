@@ -22,9 +22,14 @@ async def get(programme_id: int, order_ref: str) -> Order | None:
 
 
 # The order, and its member's inviter when the member was invited (their referral's status).
+# Subqueries, not a join: each is a probe of the referral's unique index by the order's
+# member, where a join let the planner walk that index whole (a merge join, on small tables).
 _WITH_INVITER = """
-SELECT o.*, r.inviter_id AS referral_inviter_id, r.status AS referral_status
-FROM orders o LEFT JOIN referrals r ON r.invitee_id = o.member_id
+SELECT o.*,
+    (SELECT r.inviter_id FROM referrals r WHERE r.invitee_id = o.member_id)
+        AS referral_inviter_id,
+    (SELECT r.status FROM referrals r WHERE r.invitee_id = o.member_id) AS referral_status
+FROM orders o
 WHERE o.programme_id = {p1} AND o.order_ref = {p2}
 """
 _WITH_INVITER_TEXTS = (_WITH_INVITER.format(p1="?", p2="?"), _WITH_INVITER.format(p1="$1", p2="$2"))
