@@ -8,8 +8,10 @@ The buckets are `limits`' sliding-window counters, shared through Redis when one
 otherwise. A request's charge is one round trip: CHARGE_SCRIPT is `limits`' own take of the
 sliding window (same keys, same arithmetic) answering with what is left, which the
 RateLimit headers and `throttleStatus` need, instead of a take then a second script to read
-the window. A window of `maximum / restoreRate` seconds holding `maximum` points is the bucket:
-what a request spent flows back out of the count linearly over the window. If Redis fails,
+the window; and the charges asked for in one turn of the event loop go in one pipeline
+(`_Charges`), so under load a request's share of that round trip is a fraction. A window of
+`maximum / restoreRate` seconds holding `maximum` points is the bucket: what a request
+spent flows back out of the count linearly over the window. If Redis fails,
 the process falls back to its own buckets for a short pause rather than refusing or failing
 requests (a limit that is per process for a few seconds beats an outage).
 
@@ -18,6 +20,8 @@ Defaults per role below; an operator changes them for one programme with
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 import math
 import time
@@ -32,6 +36,7 @@ from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.storage import storage_from_string
 from prometheus_client import Counter
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from domain.auth import Principal
 from services import programmes as programme_service
@@ -79,6 +84,67 @@ else
 end
 return {1, previous_count, previous_ttl, current_count + amount}
 """
+
+
+class _Charges:
+    """CHARGE_SCRIPT for every charge asked for in one turn of the event loop, sent when the
+    turn ends: one call alone, several in one pipeline (one write, one read, one parse of the
+    answers). Each is still its own script, run in the order asked, so every bucket sees
+    exactly what separate calls would have done; a caller waits one turn of the loop more.
+    A failure of the pipeline as a whole (Redis down, timed out) is each caller's to handle."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._sha = hashlib.sha1(CHARGE_SCRIPT.encode()).hexdigest()
+        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def run(self, keys: list[str], args: list[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        self._pending.append(((len(keys), *keys, *args), answer))
+        if len(self._pending) == 1:  # its first step runs after this turn's other callbacks
+            task = loop.create_task(self._answer())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return await answer
+
+    async def _answer(self) -> None:
+        batch, self._pending = self._pending, []
+        try:
+            answers = await self._evaluate([call for call, _ in batch])
+        except Exception as error:
+            answers = [error] * len(batch)
+        for (_, answer), value in zip(batch, answers, strict=True):
+            if answer.done():  # its caller went away (a cancelled request)
+                continue
+            if isinstance(value, Exception):
+                answer.set_exception(value)
+            else:
+                answer.set_result(value)
+
+    async def _evaluate(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        """Each call's answer (or its error). Redis forgets scripts on a restart or a SCRIPT
+        FLUSH: the calls it did not know the script for are sent again once it is loaded."""
+        answers = await self._send_all(calls)
+        unknown = [n for n, value in enumerate(answers) if isinstance(value, NoScriptError)]
+        if unknown:
+            await self._redis.script_load(CHARGE_SCRIPT)
+            again = await self._send_all([calls[n] for n in unknown])
+            for n, value in zip(unknown, again, strict=True):
+                answers[n] = value
+        return answers
+
+    async def _send_all(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        if len(calls) == 1:
+            try:
+                return [await self._redis.evalsha(self._sha, *calls[0])]
+            except NoScriptError as error:
+                return [error]
+        pipe = self._redis.pipeline(transaction=False)
+        for call in calls:
+            pipe.evalsha(self._sha, *call)
+        return list(await pipe.execute(raise_on_error=False))
 
 
 @dataclass(frozen=True)
@@ -134,10 +200,8 @@ def _bucket_of(config: Any) -> Bucket | None:
 class RateLimiter:
     def __init__(self, redis_url: str | None, *, pause_after_error: float = 2.0) -> None:
         self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._charge_script = (
-            Redis.from_url(
-                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
-            ).register_script(CHARGE_SCRIPT)
+        self._charges = (
+            _Charges(Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5))
             if redis_url
             else None
         )
@@ -191,13 +255,14 @@ class RateLimiter:
         return _status(bucket, int(stats.remaining), refused)
 
     async def charge(self, name: str, bucket: Bucket, cost: int) -> ThrottleStatus:
-        """`take`, and the bucket's `status` after it: one round trip to Redis."""
+        """`take`, and the bucket's `status` after it: one script on Redis, sent with the
+        other charges of this turn of the event loop (`_Charges`)."""
         item = bucket.item
-        if self._charge_script is not None and self._limiter() is self._shared:
+        if self._charges is not None and self._limiter() is self._shared:
             current_key = f"{KEY_PREFIX}:{{{item.key_for(name)}}}"
             keys = [current_key + "/-1", current_key]
             try:
-                taken, previous, previous_ms, current = await self._charge_script(
+                taken, previous, previous_ms, current = await self._charges.run(
                     keys, [item.amount, item.get_expiry(), cost]
                 )
             except Exception as error:  # as in _storage_call: limit in-process meanwhile
