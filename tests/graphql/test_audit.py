@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 
 from db.models import AuditEntry, Event, Member, PointTransaction
-from db.repositories import audit as audit_repo
 from domain.auth import Role
 from services import audit as audit_service
 from services.clock import wall_now
 from tests.conftest import DATABASE_URL, needs_postgres
+from tests.fixtures.audit import fail_success_rows
 from tests.fixtures.servers import loyalty, loyalty_env
 from tests.graphql.points.documents import ADJUST_POINTS
 from tests.graphql.test_auth import token_for
@@ -243,14 +243,7 @@ async def test_a_failure_after_the_change_rolls_back_the_change_and_its_row(
 ):
     admin = await make_key(programme, Role.ADMIN)
     member = await make_member(programme)
-    real_insert = audit_repo.insert
-
-    async def failing_insert(**fields):
-        if fields["outcome"] == "SUCCESS":
-            raise RuntimeError("disk full, say")
-        return await real_insert(**fields)
-
-    monkeypatch.setattr(audit_repo, "insert", failing_insert)
+    fail_success_rows(monkeypatch)
     body = await gql(
         ADJUST_POINTS,
         {
@@ -277,15 +270,17 @@ async def test_a_failure_in_the_change_after_it_wrote_leaves_no_success_row(
     admin = await make_key(programme, Role.ADMIN)
     member = await make_member(programme)
     from db.repositories import events as event_repo
+    from db.repositories import points as points_repo
 
-    # The ledger saves the balances and writes the change's event in one statement.
-    real_save = event_repo.save_balances_and_insert
+    # The ledger's last write of a credit: on PostgreSQL one statement writes the row, its
+    # lot, the balances and the event; on SQLite the balances and the event come last.
+    for repo, name in ((points_repo, "write_credit"), (event_repo, "save_balances_and_insert")):
 
-    async def save_then_fail(*args, **kwargs):
-        await real_save(*args, **kwargs)
-        raise RuntimeError("crash after the ledger row, balance and event were written")
+        async def write_then_fail(*args, _real=getattr(repo, name), **kwargs):
+            await _real(*args, **kwargs)
+            raise RuntimeError("crash after the ledger row, balance and event were written")
 
-    monkeypatch.setattr(event_repo, "save_balances_and_insert", save_then_fail)
+        monkeypatch.setattr(repo, name, write_then_fail)
     body = await gql(
         ADJUST_POINTS,
         {

@@ -8,11 +8,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from db.connection import is_postgres
 from db.models import AuditEntry, Coupon, Event, IdempotencyKey
-from db.repositories import audit as audit_repo
 from domain.auth import Role
-from services import audit as audit_service
+from tests.fixtures.audit import fail_success_rows
 from tests.graphql.coupons.helpers import claim, create_template, global_id, template_state
 from tests.graphql.test_auth import token_for
 
@@ -107,22 +105,7 @@ async def test_an_audit_row_that_cannot_be_written_undoes_the_claim(
     storefront = await make_key(programme, Role.STOREFRONT)
     member = await make_member(programme)
     template = await create_template(gql, admin, totalStock=3)
-    if is_postgres():  # the row goes in the coupon's statement: make it one the cast refuses
-        real_row = audit_service.Inline.row
-
-        def bad_row(self: Any, result: Any) -> dict[str, Any]:
-            return {**real_row(self, result), "input": "not json"}
-
-        monkeypatch.setattr(audit_service.Inline, "row", bad_row)
-    else:  # an outer transaction writes it after the claim
-        real_insert = audit_repo.insert
-
-        async def failing_insert(**fields: Any) -> Any:
-            if fields["outcome"] == "SUCCESS":
-                raise RuntimeError("disk full, say")
-            return await real_insert(**fields)
-
-        monkeypatch.setattr(audit_repo, "insert", failing_insert)
+    fail_success_rows(monkeypatch)
     # when the claim's audit row fails to be written
     body = await gql(
         "mutation ($input: ClaimCouponInput!) { claimCoupon(input: $input) { __typename } }",
