@@ -20,6 +20,7 @@ from tortoise import connections
 from db.connection import is_postgres
 from db.models import IdempotencyKey
 from db.repositories import members as member_repo
+from db.repositories.audit import inline_cte, inline_values
 from db.repositories.members import LOCKED_COLUMNS, LockedMember, locked_of
 
 
@@ -161,8 +162,40 @@ async def find(programme_id: int, principal: str, key: str) -> Stored | None:
     return Stored(row.operation, row.fingerprint, dict(row.result))
 
 
-async def store_result(key_id: int, result: dict[str, Any]) -> None:
-    await IdempotencyKey.filter(id=key_id).update(result=result)
+# The key's result and the audit row of the change it ends (`inline_cte`, from $4; wanted
+# always) in one statement.
+_STORE_WITH_AUDIT = f"""
+WITH k AS (
+    UPDATE idempotency_keys SET result = $2::jsonb WHERE id = $3::bigint RETURNING id
+), {inline_cte(4, after="k", wanted=15)}
+SELECT 1
+"""
+
+
+async def store_result(
+    key_id: int,
+    result: dict[str, Any],
+    *,
+    audit: dict[str, Any] | None = None,
+    programme_id: int | None = None,
+) -> None:
+    """The result of the key's claim. With `audit` (the columns of the audit row of the change
+    it ends, `services.audit.Inline.row`'s; PostgreSQL only) the row is written by the same
+    statement."""
+    if audit is None:
+        await IdempotencyKey.filter(id=key_id).update(result=result)
+        return
+    assert is_postgres() and programme_id is not None
+    await connections.get("default").execute_query(
+        _STORE_WITH_AUDIT,
+        [
+            programme_id,
+            json.dumps(result, separators=(",", ":")),
+            key_id,
+            *inline_values(audit, audit["created_at"]),
+            True,
+        ],
+    )
 
 
 async def forget(key_id: int) -> None:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from db import tier_cache
 from db.models import Member, Order, PointTransaction, Programme
+from db.repositories import idempotency as key_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
@@ -51,7 +52,7 @@ from services.coupons.checkout import release_for_order
 from services.idempotency import (
     OPTIMISTIC_ATTEMPTS,
     outside_a_transaction_on_postgres,
-    run_once,
+    run_once_keyed,
     run_once_on_member,
     run_once_unlocked,
 )
@@ -702,17 +703,26 @@ async def _idempotent(
     done: list[Order] = []
     # As an audited mutation on PostgreSQL (services.audit.run_audited_inline): its audit row
     # in this transaction, with the change, instead of an outer one around it (whose BEGIN
-    # and COMMIT this one's replace, and in which this one was a SAVEPOINT and a RELEASE)
+    # and COMMIT this one's replace, and in which this one was a SAVEPOINT and a RELEASE),
+    # written by the statement that stores the key's result
     audited = audit.inline()
 
-    async def action() -> dict[str, Any]:
+    async def action(key_id: int) -> dict[str, Any]:
         order = await act()
         done.append(order)
-        if audited:
-            await audit.write_inline(audited, order)
-        return {"orderId": order.id}
+        result = {"orderId": order.id}
+        # the key's result, and the audit row with it (one statement)
+        await key_repo.store_result(
+            key_id,
+            result,
+            audit=audited.row(order) if audited else None,
+            programme_id=principal.programme_id,
+        )
+        return result
 
-    result = await run_once(principal, key=key, operation=operation, payload=payload, action=action)
+    result = await run_once_keyed(
+        principal, key=key, operation=operation, payload=payload, action=action
+    )
     if done and audited:  # committed with it
         audited.wrote()
     # the order as the action left it, no reload; a replay reads it

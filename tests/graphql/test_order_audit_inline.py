@@ -9,8 +9,8 @@ import uuid
 from typing import Any
 
 from db.models import AuditEntry, IdempotencyKey, Order, PointTransaction
-from db.repositories import audit as audit_repo
 from domain.auth import Role
+from tests.fixtures.audit import fail_success_rows
 from tests.graphql.points.documents import CANCEL_ORDER, COMPLETE_ORDER, RETURN_LINES
 from tests.graphql.points.helpers import mutate, order_input, programme_now, record_order
 
@@ -90,14 +90,7 @@ async def test_an_audit_row_that_cannot_be_written_undoes_the_completion(
     member = await make_member(programme)
     key = await make_key(programme, Role.STOREFRONT)
     order = await _pending(gql, key, member)
-    real_insert = audit_repo.insert
-
-    async def failing_insert(**fields: Any) -> Any:
-        if fields["outcome"] == "SUCCESS":
-            raise RuntimeError("disk full, say")
-        return await real_insert(**fields)
-
-    monkeypatch.setattr(audit_repo, "insert", failing_insert)
+    fail_success_rows(monkeypatch)
     # when the completion's row fails to be written
     body = await gql(
         COMPLETE_ORDER,
