@@ -3,7 +3,8 @@ script, not a test): how much each layer between the socket and the service cost
 figure that moves far less with a busy machine than requests per second do.
 
 On a scratch PostgreSQL database seeded as `make bench` seeds it (2,000 members) and Redis
-db 9, requests are sent one after another, straight into:
+db 9, requests are sent one after another (or `--concurrency` at a time, as that many
+connections would send them), straight into:
 
   app      the whole ASGI app (middlewares, router, GraphQL view), as uvicorn calls it;
   view     the GraphQL view alone (api/graphql_view.py: rate limit, auth, execution);
@@ -16,6 +17,7 @@ Database and Redis time is not counted, only this process's CPU (asyncpg's and r
 included).
 
     .venv/bin/python scripts/bench_layers.py [--requests 2000] [--rounds 3]
+    .venv/bin/python scripts/bench_layers.py --concurrency 32 --layers app
     .venv/bin/python scripts/bench_layers.py --profile "recordOrder: execute" --sort tottime
 """
 
@@ -116,12 +118,20 @@ def persisted(document: str, variables: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def cpu_per_call(call: Call, start: int, requests: int) -> tuple[float, float]:
+async def cpu_per_call(
+    call: Call, start: int, requests: int, concurrency: int = 1
+) -> tuple[float, float]:
     """(user, system) CPU microseconds per call (getrusage: microsecond resolution): a machine
-    whose system calls are slow (a busy host) moves the second far more than the first."""
+    whose system calls are slow (a busy host) moves the second far more than the first. With
+    `concurrency`, that many callers send the requests at once (as connections would)."""
+    numbers = iter(range(start, start + requests))
+
+    async def caller() -> None:
+        for n in numbers:
+            await call(n)
+
     began = resource.getrusage(resource.RUSAGE_SELF)
-    for n in range(start, start + requests):
-        await call(n)
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
     ended = resource.getrusage(resource.RUSAGE_SELF)
     return (
         (ended.ru_utime - began.ru_utime) / requests * 1e6,
@@ -133,7 +143,8 @@ async def main(args: argparse.Namespace) -> None:
     redis = Redis.from_url(REDIS_URL)
     await redis.flushdb()
     await redis.aclose()
-    async with scratch_database("loyalty_bench_layers", query="?maxsize=4") as url:
+    pool = max(4, min(args.concurrency, 16))
+    async with scratch_database("loyalty_bench_layers", query=f"?maxsize={pool}") as url:
         _, key = await seed(url, MEMBERS, MEMBERS * 10, 0)
         settings = settings_module.load(
             {
@@ -219,16 +230,19 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
         else:
             stats.print_stats(args.top)
         return
+    if args.layers:
+        wanted = args.layers.split(",")
+        layers = {n: c for n, c in layers.items() if n.split(": ")[1] in wanted}
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in layers}
     start = 1
     for _ in range(args.rounds):
         for name, call in layers.items():
-            await cpu_per_call(call, start, args.requests // 10)  # warm
+            await cpu_per_call(call, start, args.requests // 10, args.concurrency)  # warm
             start += args.requests // 10
-            figures[name].append(await cpu_per_call(call, start, args.requests))
+            figures[name].append(await cpu_per_call(call, start, args.requests, args.concurrency))
             start += args.requests
-    print(f"CPU per request, medians of {args.rounds} rounds of {args.requests} requests "
-          "(user time: range)")  # fmt: skip
+    print(f"CPU per request, medians of {args.rounds} rounds of {args.requests} requests, "
+          f"{args.concurrency} at a time (user time: range)")  # fmt: skip
     for name, values in figures.items():
         user = [u for u, _ in values]
         system = statistics.median(s for _, s in values)
@@ -240,6 +254,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (default 1)"
+    )
+    parser.add_argument("--layers", help="only these layers, comma-separated (e.g. 'app')")
     parser.add_argument("--profile", help="cProfile one layer (its name as printed)")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     parser.add_argument("--top", type=int, default=60)
