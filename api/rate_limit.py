@@ -96,11 +96,16 @@ class _Charges:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._sha = hashlib.sha1(CHARGE_SCRIPT.encode()).hexdigest()
+        # the charges of this turn, and the loop they wait on (a batch another loop left
+        # behind, its sender cancelled as that loop ended, is nobody's to send)
         self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
     async def run(self, keys: list[str], args: list[Any]) -> Any:
         loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._pending = loop, []
         answer: asyncio.Future[Any] = loop.create_future()
         self._pending.append(((len(keys), *keys, *args), answer))
         if len(self._pending) == 1:  # its first step runs after this turn's other callbacks
@@ -111,26 +116,26 @@ class _Charges:
 
     async def _answer(self) -> None:
         batch, self._pending = self._pending, []
+        answers: list[Any] = []
         try:
             answers = await self._evaluate([call for call, _ in batch])
         except Exception as error:
             answers = [error] * len(batch)
-        for (_, answer), value in zip(batch, answers, strict=True):
-            if answer.done():  # its caller went away (a cancelled request)
-                continue
-            if isinstance(value, Exception):
-                answer.set_exception(value)
-            else:
-                answer.set_result(value)
+        finally:  # whatever happened (cancelled, too), no caller is left waiting
+            _settle(batch, answers)
 
     async def _evaluate(self, calls: list[tuple[Any, ...]]) -> list[Any]:
         """Each call's answer (or its error). Redis forgets scripts on a restart or a SCRIPT
-        FLUSH: the calls it did not know the script for are sent again once it is loaded."""
+        FLUSH: the calls it did not know the script for are sent again once it is loaded
+        (if that fails, those calls fail; the others ran, and keep their answers)."""
         answers = await self._send_all(calls)
         unknown = [n for n, value in enumerate(answers) if isinstance(value, NoScriptError)]
         if unknown:
-            await self._redis.script_load(CHARGE_SCRIPT)
-            again = await self._send_all([calls[n] for n in unknown])
+            try:
+                await self._redis.script_load(CHARGE_SCRIPT)
+                again = await self._send_all([calls[n] for n in unknown])
+            except Exception as error:
+                again = [error] * len(unknown)
             for n, value in zip(unknown, again, strict=True):
                 answers[n] = value
         return answers
@@ -145,6 +150,19 @@ class _Charges:
         for call in calls:
             pipe.evalsha(self._sha, *call)
         return list(await pipe.execute(raise_on_error=False))
+
+
+def _settle(batch: list[tuple[Any, asyncio.Future[Any]]], answers: list[Any]) -> None:
+    """Each caller its answer; one the batch has no answer for is told Redis failed."""
+    missing = ConnectionError("no answer to this charge")
+    for n, (_, answer) in enumerate(batch):
+        if answer.done():  # its caller went away (a cancelled request)
+            continue
+        value = answers[n] if n < len(answers) else missing
+        if isinstance(value, Exception):
+            answer.set_exception(value)
+        else:
+            answer.set_result(value)
 
 
 @dataclass(frozen=True)

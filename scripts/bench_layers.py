@@ -219,10 +219,10 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
         import pstats
 
         call = layers[args.profile]
-        await cpu_per_call(call, 1, 200)
+        await cpu_per_call(call, 1, 200, args.concurrency)
         profiler = cProfile.Profile()
         profiler.enable()
-        await cpu_per_call(call, 1000, args.requests)
+        await cpu_per_call(call, 1000, args.requests, args.concurrency)
         profiler.disable()
         stats = pstats.Stats(profiler).sort_stats(args.sort)
         if args.callers:

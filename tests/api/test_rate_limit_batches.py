@@ -1,17 +1,20 @@
 """Issue 16: the charges asked for in one turn of the event loop go to Redis in one pipeline
 (api/rate_limit._Charges), each still its own script in the order asked, so a bucket ends as
-separate calls would leave it; a script Redis forgot is loaded and the calls sent again; a
-Redis that fails sends every caller of the batch to the in-process buckets."""
+separate calls would leave it; a script Redis forgot is loaded and the calls sent again (those
+alone fail if it cannot be); a Redis that fails sends every caller of the batch to the
+in-process buckets; a batch an ended event loop left behind stops nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from api.rate_limit import Bucket, RateLimiter
+from api.rate_limit import Bucket, RateLimiter, _Charges
 from tests.conftest import TEST_REDIS_URL, needs_redis
 
 
@@ -105,3 +108,74 @@ async def test_a_caller_that_goes_away_leaves_the_others_their_answers():
     assert all(a.allowed for a in answers)
     # the one that left was still charged (its script was on its way): 3 points taken
     assert (await limiter.status(name, bucket)).currently_available == 7
+
+
+@needs_redis
+async def test_when_a_forgotten_script_cannot_be_loaded_only_the_calls_it_stopped_fail(
+    monkeypatch,
+):
+    limiter = RateLimiter(TEST_REDIS_URL, pause_after_error=0.0)  # then Redis again at once
+    bucket = Bucket(10, 1)
+    name = _name()
+    await limiter.charge(_name(), bucket, 1)
+    send_all = _Charges._send_all
+
+    async def forgotten_half_way(self, calls):
+        if len(calls) < 4:
+            return await send_all(self, calls)
+        head = await send_all(self, calls[:2])  # these two run on Redis
+        await self._redis.script_flush()  # then Redis forgets the script
+        return head + await send_all(self, calls[2:])  # NOSCRIPT for these
+
+    async def load_fails(self, *args, **kwargs):
+        raise RedisConnectionError("lost")
+
+    monkeypatch.setattr(_Charges, "_send_all", forgotten_half_way)
+    monkeypatch.setattr(Redis, "script_load", load_fails)
+    # when four charges go in one batch, and the script cannot be loaded for the last two
+    answers = await asyncio.gather(*(limiter.charge(name, bucket, 2) for _ in range(4)))
+    monkeypatch.undo()
+    # then the two that ran on Redis keep its answers; only the other two are counted in
+    # the process (once each)
+    assert [a.currently_available for a in answers] == [8, 6, 8, 6]
+    assert (await limiter.status(name, bucket)).currently_available == 6  # Redis: two taken
+
+
+def test_a_batch_left_by_an_ended_event_loop_does_not_stop_the_next_loops_charges():
+    limiter = RateLimiter(TEST_REDIS_URL or "redis://127.0.0.1:1/0", pause_after_error=0.0)
+    bucket = Bucket(10, 1)
+
+    left: list[asyncio.Future[Any]] = []
+
+    async def ends_with_a_charge_asked() -> None:
+        await limiter.charge(_name(), bucket, 1)
+        # asked in the loop's last turn: its sender is cancelled with the loop
+        left.append(asyncio.ensure_future(limiter.charge(_name(), bucket, 1)))
+
+    async def charges() -> bool:
+        answer = await asyncio.wait_for(limiter.charge(_name(), bucket, 1), 5)
+        return answer.allowed
+
+    asyncio.run(ends_with_a_charge_asked())
+    assert asyncio.run(charges())
+
+
+@needs_redis
+async def test_a_batch_whose_sender_is_cancelled_still_answers_its_callers(monkeypatch):
+    limiter = RateLimiter(TEST_REDIS_URL, pause_after_error=0.0)
+    bucket = Bucket(10, 1)
+    sending = asyncio.Event()
+
+    async def never_answered(self, calls):
+        sending.set()
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(_Charges, "_send_all", never_answered)
+    callers = [asyncio.ensure_future(limiter.charge(_name(), bucket, 1)) for _ in range(3)]
+    await sending.wait()
+    assert limiter._charges is not None
+    for task in list(limiter._charges._sending):
+        task.cancel()
+    # then each caller is told Redis failed, and is counted in the process instead
+    answers = await asyncio.wait_for(asyncio.gather(*callers), 5)
+    assert [a.currently_available for a in answers] == [9, 9, 9]
