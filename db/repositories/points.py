@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -305,17 +305,7 @@ async def write_credit(
     args = [
         member.programme_id,
         member.id,
-        row.kind,
-        row.bucket,
-        row.amount,
-        row.available_after,
-        row.pending_after,
-        row.reference_type,
-        row.reference,
-        row.reason,
-        row.actor,
-        row.idempotency_key,
-        row.created_at,
+        *astuple(row),  # $3-$13: kind ... created_at, in NewRow's order
         lot_amount,
         lot_expires_at,
         *(getattr(member, name) for name in BALANCES),

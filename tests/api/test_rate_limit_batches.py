@@ -10,6 +10,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -22,12 +23,9 @@ def _name() -> str:
     return f"batch-{uuid.uuid4().hex[:8]}"
 
 
-@needs_redis
-async def test_charges_of_one_turn_go_in_one_pipeline_in_the_order_asked(monkeypatch):
-    limiter = RateLimiter(TEST_REDIS_URL)
-    bucket = Bucket(10, 1)
-    name = _name()
-    await limiter.charge(_name(), bucket, 1)  # the script loaded, the connection made
+@pytest.fixture
+def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of commands of each pipeline sent from now on."""
     sent: list[int] = []
     execute = Pipeline.execute
 
@@ -36,10 +34,20 @@ async def test_charges_of_one_turn_go_in_one_pipeline_in_the_order_asked(monkeyp
         return await execute(self, *args, **kwargs)
 
     monkeypatch.setattr(Pipeline, "execute", counted)
+    return sent
+
+
+@needs_redis
+async def test_charges_of_one_turn_go_in_one_pipeline_in_the_order_asked(pipelines):
+    limiter = RateLimiter(TEST_REDIS_URL)
+    bucket = Bucket(10, 1)
+    name = _name()
+    await limiter.charge(_name(), bucket, 1)  # the script loaded, the connection made
+    pipelines.clear()
     # when six requests each charge 2 points of a 10-point bucket in one turn of the loop
     answers = await asyncio.gather(*(limiter.charge(name, bucket, 2) for _ in range(6)))
     # then one pipeline carried the six, and each saw the bucket as the one before left it
-    assert sent == [6]
+    assert pipelines == [6]
     assert [a.currently_available for a in answers] == [8, 6, 4, 2, 0, 0]
     assert [a.allowed for a in answers] == [True] * 5 + [False]
     assert answers[-1].retry_after == 2
@@ -48,18 +56,10 @@ async def test_charges_of_one_turn_go_in_one_pipeline_in_the_order_asked(monkeyp
 
 
 @needs_redis
-async def test_charges_in_different_turns_go_one_by_one(monkeypatch):
+async def test_charges_in_different_turns_go_one_by_one(pipelines):
     limiter = RateLimiter(TEST_REDIS_URL)
     bucket = Bucket(10, 1)
     name = _name()
-    pipelines: list[int] = []
-    execute = Pipeline.execute
-
-    async def counted(self, *args, **kwargs):
-        pipelines.append(len(self.command_stack))
-        return await execute(self, *args, **kwargs)
-
-    monkeypatch.setattr(Pipeline, "execute", counted)
     first = await limiter.charge(name, bucket, 3)
     second = await limiter.charge(name, bucket, 3)
     assert (first.currently_available, second.currently_available) == (7, 4)
