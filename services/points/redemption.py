@@ -148,7 +148,7 @@ async def _unlocked(
     idempotency_key: str,
     operation: str,
     payload: dict[str, Any],
-    read: Callable[[list[Any]], Awaitable[tuple[Seen, Any]]],
+    read: Callable[[list[Any]], Awaitable[tuple[Seen, Any]]] | None,
     write: Callable[[Member, Seen, Programme, list[Any], Any], Awaitable[T | None]],
     replay: Callable[[dict[str, Any]], Awaitable[T]],
 ) -> T | None:
@@ -158,12 +158,13 @@ async def _unlocked(
     id of the row to write, with what else it needs (given to `write`); the rules are applied
     here; `write` writes everything in one more statement, the audit row included
     (services.audit.inline), only if the member row is still the version read (None: it
-    changed, read again). None when this way does not apply or gives up: the caller then
+    changed, read again). None when this way does not apply (no `read`: see `_member_read`)
+    or gives up: the caller then
     takes the member's lock. It gives up on a member whose points may have expired (the lock
     books that first), on any refusal, no member (or hold) found included (the lock claims
     the key first: see `attempt`), when `write` raises _TakeTheLock, and after
     OPTIMISTIC_ATTEMPTS lost races."""
-    if not outside_a_transaction_on_postgres():
+    if read is None or not outside_a_transaction_on_postgres():
         return None
 
     async def attempt(claim: list[Any]) -> tuple[Stored | None, T | None]:
@@ -301,19 +302,17 @@ async def redeem_with_member(
             audited.wrote()
         return tx, member
 
-    read = _member_read(principal, member_external_id, writes="point_transactions", lots=True)
-    if read is not None:
-        done = await _unlocked(
-            principal,
-            idempotency_key=idempotency_key,
-            operation="redeemPoints",
-            payload=payload,
-            read=read,
-            write=write,
-            replay=replay,
-        )
-        if done is not None:
-            return done
+    done = await _unlocked(
+        principal,
+        idempotency_key=idempotency_key,
+        operation="redeemPoints",
+        payload=payload,
+        read=_member_read(principal, member_external_id, writes="point_transactions", lots=True),
+        write=write,
+        replay=replay,
+    )
+    if done is not None:
+        return done
 
     written: _Written[PointTransaction] = _Written()
 
@@ -452,19 +451,17 @@ async def hold_with_member(
             audited.wrote()
         return held, member
 
-    read = _member_read(principal, member_external_id, writes="point_holds", lots=False)
-    if read is not None:
-        done = await _unlocked(
-            principal,
-            idempotency_key=idempotency_key,
-            operation="holdPoints",
-            payload=payload,
-            read=read,
-            write=write,
-            replay=replay,
-        )
-        if done is not None:
-            return done
+    done = await _unlocked(
+        principal,
+        idempotency_key=idempotency_key,
+        operation="holdPoints",
+        payload=payload,
+        read=_member_read(principal, member_external_id, writes="point_holds", lots=False),
+        write=write,
+        replay=replay,
+    )
+    if done is not None:
+        return done
 
     written: _Written[Hold] = _Written()
 
