@@ -44,6 +44,24 @@ def way(request: Any, monkeypatch: Any) -> str:
     return str(request.param)
 
 
+async def _capture_twice(gql: Any, shop: str, hold_id: str, amount: int) -> tuple[Any, Any]:
+    """A capture, and the same one again under its idempotency key."""
+    key = new_key()
+    answers = [
+        await mutate(
+            gql,
+            CAPTURE_HOLD,
+            "captureHold",
+            shop,
+            holdId=hold_id,
+            amount=amount,
+            idempotencyKey=key,
+        )
+        for _ in range(2)
+    ]
+    return answers[0], answers[1]
+
+
 async def test_refusals_that_close_the_hold_either_way(gql, programme, make_member, keys, way):
     from db.models import AuditEntry, Member, PointHold
 
@@ -64,26 +82,8 @@ async def test_refusals_that_close_the_hold_either_way(gql, programme, make_memb
         orderId=order["orderId"],
     )
     assert late["__typename"] == "HoldSuccess", late
-    k1 = new_key()
-    closed = await mutate(
-        gql,
-        CAPTURE_HOLD,
-        "captureHold",
-        shop,
-        holdId=late["hold"]["id"],
-        amount=50,
-        idempotencyKey=k1,
-    )
+    closed, again = await _capture_twice(gql, shop, late["hold"]["id"], 50)
     assert codes(closed) == ["ORDER_CLOSED"], closed
-    again = await mutate(
-        gql,
-        CAPTURE_HOLD,
-        "captureHold",
-        shop,
-        holdId=late["hold"]["id"],
-        amount=50,
-        idempotencyKey=k1,
-    )
     assert codes(again) == ["ORDER_CLOSED"], again
     row = await PointHold.get(id=_id(late["hold"]["id"]))
     assert (row.status, row.captured, row.closed_at is not None) == ("RELEASED", 0, True)
@@ -91,26 +91,8 @@ async def test_refusals_that_close_the_hold_either_way(gql, programme, make_memb
     held = await hold(gql, shop, member.external_id, 60)
     expires_in = parse(held["hold"]["expiresAt"]) - parse(await programme_now(gql, shop))
     await advance(gql, admin, seconds=int(expires_in.total_seconds()) + 1)
-    k2 = new_key()
-    lapsed = await mutate(
-        gql,
-        CAPTURE_HOLD,
-        "captureHold",
-        shop,
-        holdId=held["hold"]["id"],
-        amount=60,
-        idempotencyKey=k2,
-    )
+    lapsed, again = await _capture_twice(gql, shop, held["hold"]["id"], 60)
     assert codes(lapsed) == ["HOLD_EXPIRED"], lapsed
-    again = await mutate(
-        gql,
-        CAPTURE_HOLD,
-        "captureHold",
-        shop,
-        holdId=held["hold"]["id"],
-        amount=60,
-        idempotencyKey=k2,
-    )
     assert codes(again) == ["HOLD_EXPIRED"], again
     row = await PointHold.get(id=_id(held["hold"]["id"]))
     assert (row.status, row.captured) == ("EXPIRED", 0)
