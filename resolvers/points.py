@@ -12,7 +12,7 @@ from domain.points import TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
-from services.points import activity, admin, gifts, queries, redemption
+from services.points import activity, admin, captures, gifts, holds, queries, redemption
 from services.points import orders as order_service
 from services.points.ledger import policy_of
 from services.points.orders import OrderInput, OrderPreview, ReturnLine
@@ -121,16 +121,16 @@ async def points_cash_value(info: Any, points: int) -> int:
 
 
 async def hold(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
-    return await _with_member(info, redemption.hold_with_member(require(info, *STAFF), **kwargs))
+    return await _with_member(info, holds.hold_with_member(require(info, *STAFF), **kwargs))
 
 
 async def capture(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
-    call = redemption.capture_with_member(require(info, *STAFF), **kwargs)
+    call = captures.capture_with_member(require(info, *STAFF), **kwargs)
     return await _with_member(info, call)
 
 
 async def release(info: Any, **kwargs: Any) -> tuple[Hold, Member]:
-    call = redemption.release_with_member(require(info, *STAFF), **kwargs)
+    call = holds.release_with_member(require(info, *STAFF), **kwargs)
     return await _with_member(info, call)
 
 

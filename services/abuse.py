@@ -42,7 +42,7 @@ from services.idempotency import run_once
 from services.parsed import parsed
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, credit_available
-from services.points.redemption import check_reason
+from services.points.spending import check_reason
 
 
 def policy_of(programme: Programme) -> AbusePolicy:

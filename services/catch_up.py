@@ -56,9 +56,9 @@ from services.clock import now_of, wall_now, zone_of
 from services.events import new_event_id
 from services.points import ledger
 from services.points import orders as order_service
+from services.points.holds import EXPIRED, close_hold
 from services.points.ledger import INSTANT, Entry, actor_of
 from services.points.orders import ORDER
-from services.points.redemption import EXPIRED, close_hold
 
 BATCH = 500
 

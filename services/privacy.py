@@ -29,8 +29,9 @@ from services.clock import now_of, wall_now
 from services.idempotency import run_once
 from services.partners import links as partner_links
 from services.points import ledger
+from services.points.holds import RELEASED, close_hold
 from services.points.ledger import Entry, actor_of, debit_available, spendable
-from services.points.redemption import RELEASED, check_reason, close_hold
+from services.points.spending import check_reason
 from services.rewards import fulfilment as reward_fulfilment
 from services.rewards.redemption import REWARD
 

@@ -30,8 +30,8 @@ from services.coupons import checkout
 from services.jobs import JobReport, run_programme
 from services.points import activity
 from services.points import admin as points_admin
+from services.points import captures as point_captures
 from services.points import orders as order_service
-from services.points import redemption as points_redemption
 from services.points.orders import OrderInput, ReturnLine
 from services.rewards import fulfilment
 from services.rewards import redemption as reward_redemption
@@ -330,7 +330,7 @@ async def _redeem(
 
 
 async def _capture(year: Year, hold_id: int, points: int, key: str) -> None:
-    await points_redemption.capture(
+    await point_captures.capture(
         year.admin, hold_id=hold_id, amount=points, idempotency_key=f"{key}-capture"
     )
 

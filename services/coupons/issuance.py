@@ -47,7 +47,7 @@ from services.events import new_event_id
 from services.idempotency import nested_on_postgres, run_once, run_once_keyed, run_once_on_member
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable
-from services.points.redemption import locked_member
+from services.points.spending import locked_member
 
 GRANT_MAX = 1_000
 JOB_BATCH = 500

@@ -16,7 +16,7 @@ from services.idempotency import run_once
 from services.partners.transfers import REFERENCE_TYPE, TransferClosed, locked, record_event
 from services.points import ledger
 from services.points.ledger import Entry, actor_of
-from services.points.redemption import check_reason
+from services.points.spending import check_reason
 
 REVERSAL_WINDOW = timedelta(days=30)
 

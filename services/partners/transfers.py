@@ -50,7 +50,7 @@ from services.partners.access import (
 from services.partners.admin import by_code
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, require_spendable
-from services.points.redemption import check_points, check_reason
+from services.points.spending import check_points, check_reason
 
 REFERENCE_TYPE = "PARTNER_OUT"
 TIMED_OUT = "timed out: the partner did not answer in time"

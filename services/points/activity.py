@@ -42,7 +42,7 @@ from services.points.ledger import (
     policy_of,
     take_back,
 )
-from services.points.redemption import locked_member
+from services.points.spending import locked_member
 
 
 class AlreadyCheckedIn(DomainError):

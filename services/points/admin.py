@@ -23,7 +23,7 @@ from services.points.ledger import (
     debit_available,
     require_spendable,
 )
-from services.points.redemption import check_points, check_reason
+from services.points.spending import check_points, check_reason
 
 GRANT_MAX = 1_000
 

@@ -20,7 +20,7 @@ from services.clock import now_of, zone_of
 from services.idempotency import run_once
 from services.points import ledger
 from services.points.ledger import Entry, actor_of, policy_of, require_spendable
-from services.points.redemption import check_points
+from services.points.spending import check_points
 
 REFERENCE_TYPE = "GIFT"
 

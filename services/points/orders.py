@@ -57,6 +57,7 @@ from services.idempotency import (
     run_once_unlocked,
 )
 from services.points import activity, ledger
+from services.points.holds import release_holds_for_order
 from services.points.ledger import (
     Entry,
     actor_of,
@@ -66,7 +67,6 @@ from services.points.ledger import (
     restore,
     take_back,
 )
-from services.points.redemption import release_holds_for_order
 from services.rewards import holds as reward_holds
 
 PENDING, COMPLETED, CANCELLED, RETURNED = "PENDING", "COMPLETED", "CANCELLED", "RETURNED"

@@ -30,11 +30,12 @@ from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import ledger
+from services.points.holds import CAPTURED, HELD, RELEASED
 from services.points.ledger import Entry, actor_of, restore
-from services.points.redemption import CAPTURED, HELD, RELEASED, check_reason
+from services.points.spending import check_reason
 from services.rewards.redemption import REWARD, deliver, record_event
 
-ORDER = "ORDER"  # the reference type of a capture's debit (services.points.redemption)
+ORDER = "ORDER"  # the reference type of a capture's debit (services.points.captures)
 
 
 async def _locked(

@@ -51,7 +51,7 @@ from services.points.ledger import (
     require_spendable,
     spendable,
 )
-from services.points.redemption import locked_member
+from services.points.spending import locked_member
 
 REWARD = "REWARD"  # the ledger's reference type of a reward's debit; the reference: its id
 

@@ -121,10 +121,10 @@ async def _story(gql: Any, programme: Any, make_member: Any, make_key: Any) -> d
 
 @pytest.mark.parametrize("part", ["answers and rows", "audit"])
 async def test_either_way_the_same(gql, programme, make_member, make_key, monkeypatch, part):
-    from services.points import redemption
+    from services.points import spending
 
     optimistic = await _story(gql, programme, make_member, make_key)
-    monkeypatch.setattr(redemption, "outside_a_transaction_on_postgres", lambda: False)
+    monkeypatch.setattr(spending, "outside_a_transaction_on_postgres", lambda: False)
     locking = await _story(gql, programme, make_member, make_key)
     keys = ["audit"] if part == "audit" else [k for k in optimistic if k != "audit"]
     assert {k: optimistic[k] for k in keys} == {k: locking[k] for k in keys}

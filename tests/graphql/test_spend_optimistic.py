@@ -1,7 +1,7 @@
 """redeemPoints, holdPoints and captureHold on PostgreSQL in 2 round trips in total, counted on the driver
 (BEGIN and COMMIT would count; there are none): one statement reads the member with its row
 version, its open lots and the key; one more writes the spend or the hold, the audit row
-included, only if the member is unchanged (services/points/redemption.py). And what that
+included, only if the member is unchanged (services/points/spending.py). And what that
 must not cost: no lost update, no spend of points that have expired, no second spend for
 one key."""
 
@@ -218,9 +218,9 @@ def attempts(request: Any, monkeypatch: Any) -> None:
     """As configured, and with a single optimistic attempt: most racers then take the
     member's lock (the path after OPTIMISTIC_ATTEMPTS lost races), beside the winners."""
     if request.param != "optimistic":
-        from services.points import redemption
+        from services.points import spending
 
-        monkeypatch.setattr(redemption, "OPTIMISTIC_ATTEMPTS", 1)
+        monkeypatch.setattr(spending, "OPTIMISTIC_ATTEMPTS", 1)
 
 
 async def test_spends_and_earnings_of_one_member_at_once_lose_nothing(
@@ -458,11 +458,11 @@ async def test_a_retry_while_its_first_attempt_waits_replays_it(
     from db.repositories import points as points_repo
     from domain.auth import Principal
     from domain.points import TxKind
-    from services.points import ledger, redemption
+    from services.points import ledger, redemption, spending
     from services.points.ledger import Entry
 
     if way == "locking":
-        monkeypatch.setattr(redemption, "outside_a_transaction_on_postgres", lambda: False)
+        monkeypatch.setattr(spending, "outside_a_transaction_on_postgres", lambda: False)
     admin = await make_key(programme, Role.ADMIN)
     shop = await make_key(programme, Role.STOREFRONT)
     shop_row = await ApiKey.filter(programme_id=programme.id).order_by("-id").first()

@@ -35,7 +35,7 @@ from domain.tier_rules import Window
 from domain.tiers import TierDraft
 from services import catch_up, tier_policy
 from services import tiers as tier_service
-from services.points import admin, redemption
+from services.points import admin, holds
 from tests.fixtures.factories import admin_of, create_member, create_programme
 from tests.fixtures.points import advance, line, place_order, run_jobs, staff
 from tests.services.test_points_ledger import set_policy
@@ -149,7 +149,7 @@ async def world(window: Window, expiry: ExpiryPolicy = ExpiryPolicy.LOTS) -> Pro
         )
     # Orders maturing between the expiries and period ends above, several per member; a hold
     # that lapses and referrals waiting for a first completion (those go member by member).
-    await redemption.hold(
+    await holds.hold(
         staff(programme),
         member_external_id="s3",
         amount=50,

@@ -33,7 +33,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.clock import now_of, zone_of
 from services.jobs import JobReport, run_programme
-from services.points import activity, queries, redemption
+from services.points import activity, captures, holds, queries, redemption
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
 from tests.fixtures.factories import add_tiers, create_member, create_programme
@@ -249,7 +249,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _hold(self, amount: int, order_ref: str) -> PointHold | None:
         return attempt(  # type: ignore[no-any-return]
-            redemption.hold(
+            holds.hold(
                 self._staff(),
                 member_external_id=self.member.external_id,
                 amount=amount,
@@ -277,7 +277,7 @@ class LedgerMachine(RuleBasedStateMachine):
             else spend_refusal(amount, others_leave + hold.amount, 0)
         )
         attempt(
-            redemption.capture(
+            captures.capture(
                 self._staff(), hold_id=hold.id, amount=amount, idempotency_key=uuid.uuid4().hex
             ),
             refusal,

@@ -10,7 +10,7 @@ import pytest
 from db.models import PointHold, PointLot, PointTransaction, Programme
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod
-from services.points import activity, admin, redemption
+from services.points import activity, admin, captures, holds, redemption
 from services.points import orders as order_service
 from services.points import policy as policy_service
 from services.points.orders import ReturnLine
@@ -28,14 +28,14 @@ from tests.services.test_points_ledger import code_of, redeem, set_policy
 
 
 async def pay_with_points(programme, member, order_ref: str, points: int) -> PointHold:
-    hold = await redemption.hold(
+    hold = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=points,
         order_ref=order_ref,
         idempotency_key=uuid.uuid4().hex,
     )
-    return await redemption.capture(
+    return await captures.capture(
         staff(programme), hold_id=hold.id, amount=points, idempotency_key=uuid.uuid4().hex
     )
 
@@ -95,7 +95,7 @@ async def test_no_capture_after_the_order_was_cancelled_and_cancel_releases_open
     member = await make_member(programme)
     await complete(programme, await place_order(programme, member, line(price=25_000)))  # 500
     await place_order(programme, member, line(price=10_000), order_ref="y")
-    late = await redemption.hold(
+    late = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=100,
@@ -106,14 +106,14 @@ async def test_no_capture_after_the_order_was_cancelled_and_cancel_releases_open
     assert (await PointHold.get(id=late.id)).status == "RELEASED"
     assert (
         await code_of(
-            redemption.capture(staff(programme), hold_id=late.id, amount=100, idempotency_key="cap")
+            captures.capture(staff(programme), hold_id=late.id, amount=100, idempotency_key="cap")
         )
         is ErrorCode.HOLD_CLOSED
     )
     row = await assert_ledger_consistent(member)
     assert (row.points_available, row.points_held) == (500, 0)
     # a hold made after the cancel is refused at capture, and released
-    after = await redemption.hold(
+    after = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=100,
@@ -122,9 +122,7 @@ async def test_no_capture_after_the_order_was_cancelled_and_cancel_releases_open
     )
     assert (
         await code_of(
-            redemption.capture(
-                staff(programme), hold_id=after.id, amount=100, idempotency_key="cap2"
-            )
+            captures.capture(staff(programme), hold_id=after.id, amount=100, idempotency_key="cap2")
         )
         is ErrorCode.ORDER_CLOSED
     )
@@ -138,7 +136,7 @@ async def hold_just_before_expiry(programme, member) -> PointHold:
     lot = await PointLot.get(member_id=member.id)
     now = (await Programme.get(id=programme.id)).test_clock_at
     await advance(programme, seconds=int((lot.expires_at - now).total_seconds()) - 600)
-    hold = await redemption.hold(
+    hold = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=60,
@@ -156,7 +154,7 @@ async def test_expiry_leaves_held_points_for_the_capture(programme, make_member)
     await run_jobs(programme)
     row = await assert_ledger_consistent(member)
     assert (row.points_available, row.points_held) == (60, 60)  # 40 expired, 60 still held
-    await redemption.capture(staff(programme), hold_id=hold.id, amount=60, idempotency_key="c")
+    await captures.capture(staff(programme), hold_id=hold.id, amount=60, idempotency_key="c")
     assert (await assert_ledger_consistent(member)).points_available == 0
 
 
@@ -165,7 +163,7 @@ async def test_released_held_points_expire_at_the_next_run(programme, make_membe
     await complete(programme, await place_order(programme, member, line(price=5_000)))
     hold = await hold_just_before_expiry(programme, member)
     await run_jobs(programme)
-    await redemption.release(staff(programme), hold_id=hold.id, idempotency_key="rel")
+    await holds.release(staff(programme), hold_id=hold.id, idempotency_key="rel")
     await run_jobs(programme)
     assert (await assert_ledger_consistent(member)).points_available == 0
 
@@ -175,7 +173,7 @@ async def test_a_clamped_clawback_leaves_held_points_reserved(programme, make_me
     member = await make_member(programme)
     order = await place_order(programme, member, line(price=5_000))
     await complete(programme, order)  # 100
-    await redemption.hold(
+    await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=100,

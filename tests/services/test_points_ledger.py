@@ -7,11 +7,12 @@ import uuid
 import pytest
 
 from db.models import LotMovement, PointLot, PointTransaction, Programme
+from db.repositories import holds as hold_repo
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.jobs import run_all
+from services.points import captures, holds, redemption
 from services.points import orders as order_service
-from services.points import redemption
 from services.points.orders import ReturnLine
 from tests.fixtures.points import (
     advance,
@@ -71,14 +72,14 @@ async def test_the_job_completes_orders_once_the_return_window_closes(programme,
 async def test_cancel_removes_pending_points_and_returns_points_paid(programme, make_member):
     member = await make_member(programme)
     await complete(programme, await place_order(programme, member, line(price=50_000)))  # 1000
-    hold = await redemption.hold(
+    hold = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=300,
         order_ref="paid-with-points",
         idempotency_key="h",
     )
-    await redemption.capture(staff(programme), hold_id=hold.id, amount=300, idempotency_key="c")
+    await captures.capture(staff(programme), hold_id=hold.id, amount=300, idempotency_key="c")
     await place_order(
         programme,
         member,
@@ -136,14 +137,14 @@ async def test_whole_return_gives_back_points_spent_with_their_original_expiry(
     await complete(programme, await place_order(programme, member, line(price=10_000)))  # 200
     lot = await PointLot.get(member_id=member.id)
     await advance(programme, days=100)
-    hold = await redemption.hold(
+    hold = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=150,
         order_ref="o-spent",
         idempotency_key="h",
     )
-    await redemption.capture(staff(programme), hold_id=hold.id, amount=150, idempotency_key="c")
+    await captures.capture(staff(programme), hold_id=hold.id, amount=150, idempotency_key="c")
     order = await place_order(
         programme,
         member,
@@ -250,7 +251,7 @@ async def test_rolling_activity_expires_the_whole_balance_after_a_quiet_spell(
 async def test_holds_capture_in_part_release_the_rest_and_expire(programme, make_member):
     member = await make_member(programme)
     await complete(programme, await place_order(programme, member, line(price=25_000)))  # 500
-    hold = await redemption.hold(
+    hold = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=500,
@@ -258,16 +259,16 @@ async def test_holds_capture_in_part_release_the_rest_and_expire(programme, make
         idempotency_key="h1",
     )
     assert await code_of(redeem(programme, member, 1)) is ErrorCode.INSUFFICIENT_POINTS
-    await redemption.capture(staff(programme), hold_id=hold.id, amount=300, idempotency_key="c1")
+    await captures.capture(staff(programme), hold_id=hold.id, amount=300, idempotency_key="c1")
     row = await assert_ledger_consistent(member)
     assert (row.points_available, row.points_held) == (200, 0)
     assert (
         await code_of(
-            redemption.capture(staff(programme), hold_id=hold.id, amount=10, idempotency_key="c2")
+            captures.capture(staff(programme), hold_id=hold.id, amount=10, idempotency_key="c2")
         )
         is ErrorCode.HOLD_CLOSED
     )
-    late = await redemption.hold(
+    late = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=100,
@@ -277,13 +278,13 @@ async def test_holds_capture_in_part_release_the_rest_and_expire(programme, make
     await advance(programme, days=1)
     assert (
         await code_of(
-            redemption.capture(staff(programme), hold_id=late.id, amount=100, idempotency_key="c3")
+            captures.capture(staff(programme), hold_id=late.id, amount=100, idempotency_key="c3")
         )
         is ErrorCode.HOLD_EXPIRED
     )
     row = await assert_ledger_consistent(member)
     assert (row.points_available, row.points_held) == (200, 0)
-    forgotten = await redemption.hold(
+    forgotten = await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=50,
@@ -293,7 +294,7 @@ async def test_holds_capture_in_part_release_the_rest_and_expire(programme, make
     await advance(programme, days=1)
     assert (await run_all()).holds_expired >= 1
     assert (await fresh(member)).points_held == 0
-    assert (await redemption.hold_repo.get(programme.id, forgotten.id)).status == "EXPIRED"
+    assert (await hold_repo.get(programme.id, forgotten.id)).status == "EXPIRED"
 
 
 async def test_a_redemption_is_reversed_exactly_once_into_its_lots(programme, make_member):

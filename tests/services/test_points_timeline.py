@@ -22,7 +22,7 @@ from domain.tiers import TierDraft
 from services import programmes as programme_service
 from services import tier_policy
 from services import tiers as tier_service
-from services.points import admin, redemption
+from services.points import admin, holds
 from services.points import orders as order_service
 from services.points.orders import ReturnLine
 from tests.fixtures.factories import admin_of, create_member, create_programme
@@ -70,7 +70,7 @@ async def earn(programme: Programme, member: Member, amount: int) -> None:
 
 
 async def hold(programme: Programme, member: Member, amount: int) -> object:
-    return await redemption.hold(
+    return await holds.hold(
         staff(programme),
         member_external_id=member.external_id,
         amount=amount,

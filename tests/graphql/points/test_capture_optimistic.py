@@ -1,4 +1,4 @@
-"""captureHold's optimistic way (PostgreSQL through the API: services/points/redemption.py)
+"""captureHold's optimistic way (PostgreSQL through the API: services/points/captures.py)
 against its locking way: refusals that close the hold, a hold closed between the read and
 the write, the rows a capture leaves, captures racing the order's cancel, the audit row of a
 refusal that changed something, and the read's plan. From a second reader's probes."""
@@ -38,9 +38,9 @@ def _id(global_id: str) -> int:
 @pytest.fixture(params=["optimistic", "locking"])
 def way(request: Any, monkeypatch: Any) -> str:
     if request.param == "locking":
-        from services.points import redemption
+        from services.points import spending
 
-        monkeypatch.setattr(redemption, "outside_a_transaction_on_postgres", lambda: False)
+        monkeypatch.setattr(spending, "outside_a_transaction_on_postgres", lambda: False)
     return str(request.param)
 
 
@@ -106,7 +106,7 @@ async def test_refusals_that_close_the_hold_either_way(gql, programme, make_memb
 
 
 async def _read_capture(programme: Any, hold_id: int, amount: int, key: str) -> tuple[Any, Any]:
-    """What an optimistic capture read, and its write (as redemption.capture_with_member's)."""
+    """What an optimistic capture read, and its write (as captures.capture_with_member's)."""
     from db.repositories import spending
     from domain.points import TxKind
     from services.points import ledger
