@@ -12,10 +12,21 @@ from domain.points import TxKind, cash_value
 from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
-from services.points import activity, admin, captures, gifts, holds, queries, redemption
+from services.points import (
+    activity,
+    admin,
+    captures,
+    gifts,
+    holds,
+    order_recording,
+    order_returns,
+    queries,
+    redemption,
+)
 from services.points import orders as order_service
 from services.points.ledger import policy_of
-from services.points.orders import OrderInput, OrderPreview, ReturnLine
+from services.points.order_recording import OrderInput, OrderPreview
+from services.points.order_returns import ReturnLine
 
 TX_CURSOR = "tx:"
 # A gift is the giving member's act: by its token, or the storefront on its behalf.
@@ -66,7 +77,7 @@ async def invite_code(info: Any, member: Member) -> str:
 
 
 async def preview_order(info: Any, data: OrderInput) -> OrderPreview:
-    return await order_service.preview(require(info, *STAFF), data)
+    return await order_recording.preview(require(info, *STAFF), data)
 
 
 async def order(info: Any, order_ref: str) -> Order | None:
@@ -74,7 +85,9 @@ async def order(info: Any, order_ref: str) -> Order | None:
 
 
 async def record_order(info: Any, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
-    return await order_service.record(require(info, *STAFF), data, idempotency_key=idempotency_key)
+    return await order_recording.record(
+        require(info, *STAFF), data, idempotency_key=idempotency_key
+    )
 
 
 async def complete_order(info: Any, order_ref: str, *, idempotency_key: str) -> Order:
@@ -92,7 +105,7 @@ async def cancel_order(info: Any, order_ref: str, *, idempotency_key: str) -> Or
 async def return_order_lines(
     info: Any, order_ref: str, lines: list[ReturnLine], *, idempotency_key: str
 ) -> Order:
-    return await order_service.return_lines(
+    return await order_returns.return_lines(
         require(info, *STAFF), order_ref, lines, idempotency_key=idempotency_key
     )
 

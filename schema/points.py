@@ -28,7 +28,8 @@ from schema.points_types import (
     PointHold,
     PointTransaction,
 )
-from services.points.orders import OrderInput, ReturnLine
+from services.points.order_recording import OrderInput
+from services.points.order_returns import ReturnLine
 
 T = TypeVar("T")
 

@@ -39,9 +39,8 @@ from domain.clock import ProgrammeMode
 from domain.points import OrderLine, Payment, PaymentMethod
 from services import programmes as programme_service
 from services.clock import now_of
-from services.points import ledger
-from services.points import orders as order_service
-from services.points.orders import OrderInput
+from services.points import ledger, order_recording
+from services.points.order_recording import OrderInput
 
 MEMBERS = 2_000
 OUTBOX = contextvars.ContextVar("outbox", default=True)
@@ -92,7 +91,7 @@ async def book(programme: Any, members: list[str]) -> None:
         payments=[Payment(PaymentMethod.CARD, 12_900)],
     )
     principal = Principal(programme_id=programme.id, role=Role.STOREFRONT, key_id=-1)
-    await order_service.record(principal, data, idempotency_key=uuid.uuid4().hex)
+    await order_recording.record(principal, data, idempotency_key=uuid.uuid4().hex)
 
 
 async def round_of(

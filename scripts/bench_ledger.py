@@ -24,9 +24,9 @@ from domain.clock import ProgrammeMode
 from domain.points import DEMO_POLICY, OrderLine, Payment, PaymentMethod
 from services import programmes as programme_service
 from services.members import ProfileInput, register
+from services.points import order_recording, redemption
 from services.points import orders as order_service
-from services.points import redemption
-from services.points.orders import OrderInput
+from services.points.order_recording import OrderInput
 
 
 async def timed_phase(
@@ -93,7 +93,7 @@ async def main(orders: int, redemptions: int, concurrency: int, members: int) ->
             data = OrderInput(
                 f"o{n}", ids[n % members], now, "CNY", lines, [Payment(PaymentMethod.CARD, total)]
             )
-            return await order_service.record(staff, data, idempotency_key=f"rec-{n}")
+            return await order_recording.record(staff, data, idempotency_key=f"rec-{n}")
 
         async def complete(n: int) -> object:
             return await order_service.complete(staff, f"o{n}", idempotency_key=f"done-{n}")

@@ -94,7 +94,7 @@ class OrderLimits:
 
 def without_held(limits: OrderLimits, points: int) -> OrderLimits:
     """`limits` holding `points` fewer for review: points the order no longer earns (a
-    campaign's share a cap cut, services.points.orders)."""
+    campaign's share a cap cut, services.points.order_recording)."""
     if limits.verdict is None or not points:
         return limits
     held = max(0, limits.verdict.held - points)

@@ -28,11 +28,12 @@ from services.campaigns import admin as campaign_admin
 from services.clock import now_of, wall_now, zone_of
 from services.coupons import checkout
 from services.jobs import JobReport, run_programme
-from services.points import activity
+from services.points import activity, order_recording, order_returns
 from services.points import admin as points_admin
 from services.points import captures as point_captures
 from services.points import orders as order_service
-from services.points.orders import OrderInput, ReturnLine
+from services.points.order_recording import OrderInput
+from services.points.order_returns import ReturnLine
 from services.rewards import fulfilment
 from services.rewards import redemption as reward_redemption
 from services.seed_partners import DemoPartner
@@ -205,7 +206,7 @@ async def _order(
             year.admin, code=coupon, order_ref=ref, cart=None, idempotency_key=f"seed-lock-{i}"
         )
     total = sum(line.amount for line in lines)
-    await order_service.record(
+    await order_recording.record(
         year.admin,
         OrderInput(
             order_ref=ref,
@@ -242,7 +243,7 @@ async def _monthly_coupon(year: Year, n: int) -> str | None:
 
 
 async def _return(year: Year, i: int, ref: str, lines: list[ReturnLine]) -> None:
-    await order_service.return_lines(year.admin, ref, lines, idempotency_key=f"seed-return-{i}")
+    await order_returns.return_lines(year.admin, ref, lines, idempotency_key=f"seed-return-{i}")
 
 
 async def _review(year: Year, i: int, ref: str, sku: str) -> None:

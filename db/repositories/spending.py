@@ -148,7 +148,7 @@ def _seen_of(row: dict[str, Any]) -> Seen:
 
 
 # One statement run on its own (autocommit), writing nothing unless the member row is still
-# the version read ($5). As recordOrder's (db/repositories/orders.py): the key's advisory
+# the version read ($5). As recordOrder's (db/repositories/optimistic_orders.py): the key's advisory
 # lock first, without waiting (a locking twin holds it: nothing written); the member's update
 # next, which every other write selects from; the key's row with its result (a twin's key is
 # a unique violation that undoes it all); the ledger row with the id read; the lots lowered

@@ -7,9 +7,8 @@ import uuid
 
 from db.models import AbuseFlag, AuditEntry, Member, PointTransaction
 from domain.auth import Role
-from services.points import activity
-from services.points import orders as order_service
-from services.points.orders import ReturnLine
+from services.points import activity, order_returns
+from services.points.order_returns import ReturnLine
 from tests.conftest import needs_postgres
 from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order, staff
 from tests.graphql.points.documents import RECORD_ORDER, RETURN_LINES, REWARD_REVIEW
@@ -293,11 +292,11 @@ async def test_returning_more_than_the_share_of_earned_points_flags_the_member(
     for order in (first, second):
         await complete(programme, order)
 
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), first.order_ref, [ReturnLine("a", 1)], idempotency_key=key()
     )
     half = await AbuseFlag.filter(member_id=member.id).count()
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), second.order_ref, [ReturnLine("b", 1)], idempotency_key=key()
     )
 

@@ -97,13 +97,13 @@ async def test_a_write_on_a_member_changed_since_its_read_writes_nothing(program
     from datetime import UTC, datetime
 
     from db.models import IdempotencyKey, Member, Order
-    from db.repositories import orders as order_repo
+    from db.repositories import optimistic_orders
     from db.repositories.orders import NewLine, NewOrder
 
     member = await make_member(programme)
     at = datetime.now(UTC)
     claim = [programme.id, "test", "K-stale", "recordOrder", "f", at]
-    seen = await order_repo.seen_for_order(claim, member.external_id, "o-stale")
+    seen = await optimistic_orders.seen_for_order(claim, member.external_id, "o-stale")
     assert seen.version is not None and seen.order_id is not None
     await Member.filter(id=member.id).update(points_available=5)
     # when the order is written on what was read
@@ -121,7 +121,7 @@ async def test_a_write_on_a_member_changed_since_its_read_writes_nothing(program
         points=0,
         lines=[NewLine("s", "general", 100, 1, False, 0, [])],
     )
-    written = await order_repo.record_unless_changed(
+    written = await optimistic_orders.record_unless_changed(
         new,
         order_id=seen.order_id,
         version=seen.version,
@@ -144,9 +144,9 @@ def attempts(request: Any, monkeypatch: Any) -> None:
     """As configured, and with a single optimistic attempt: most racers then take the
     member's lock (the path after OPTIMISTIC_ATTEMPTS lost races), beside the winners."""
     if request.param != "optimistic":
-        from services.points import orders
+        from services.points import order_recording
 
-        monkeypatch.setattr(orders, "OPTIMISTIC_ATTEMPTS", 1)
+        monkeypatch.setattr(order_recording, "OPTIMISTIC_ATTEMPTS", 1)
 
 
 async def test_thirty_orders_of_one_member_at_once_lose_nothing(

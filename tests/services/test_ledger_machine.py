@@ -33,9 +33,9 @@ from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.clock import now_of, zone_of
 from services.jobs import JobReport, run_programme
-from services.points import activity, captures, holds, queries, redemption
+from services.points import activity, captures, holds, order_returns, queries, redemption
 from services.points import orders as order_service
-from services.points.orders import ReturnLine
+from services.points.order_returns import ReturnLine
 from tests.fixtures.factories import add_tiers, create_member, create_programme
 from tests.fixtures.points import advance, assert_ledger_consistent, line, place_order, staff
 
@@ -171,7 +171,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 else None
             )
             done = attempt(
-                order_service.return_lines(
+                order_returns.return_lines(
                     self._staff(),
                     order,
                     [ReturnLine(sku, quantity)],

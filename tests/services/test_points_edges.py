@@ -10,10 +10,10 @@ import pytest
 from db.models import PointHold, PointLot, PointTransaction, Programme
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod
-from services.points import activity, admin, captures, holds, redemption
+from services.points import activity, admin, captures, holds, order_returns, redemption
 from services.points import orders as order_service
 from services.points import policy as policy_service
-from services.points.orders import ReturnLine
+from services.points.order_returns import ReturnLine
 from tests.fixtures.factories import admin_of
 from tests.fixtures.points import (
     advance,
@@ -59,7 +59,7 @@ async def test_a_whole_return_gives_back_points_paid_before_clawing_back(
     await complete(programme, order)  # +200 available
     await redeem(programme, member, 200)
     # when X comes back whole
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), "x", [ReturnLine("sku-1", 1)], idempotency_key="back"
     )
     # then the 100 paid come back and cover half the clawback of 200: a debt (or shortfall) of 100
@@ -75,7 +75,7 @@ async def test_reversing_a_redemption_while_in_debt_repays_the_debt_first(progra
     order = await place_order(programme, member, line(price=5_000))
     await complete(programme, order)  # 100
     spent = await redeem(programme, member, 100)
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("sku-1", 1)], idempotency_key="r"
     )
     assert (await assert_ledger_consistent(member)).points_available == -100
@@ -180,7 +180,7 @@ async def test_a_clamped_clawback_leaves_held_points_reserved(programme, make_me
         order_ref="elsewhere",
         idempotency_key="h",
     )
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("sku-1", 1)], idempotency_key="r"
     )
     row = await assert_ledger_consistent(member)
@@ -220,7 +220,7 @@ async def test_reviews_pay_only_for_completed_unreturned_items_and_go_with_the_i
         staff(programme), order_ref=order.order_ref, sku="a", idempotency_key="ok"
     )
     assert (await assert_ledger_consistent(member)).points_available == 210
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("a", 1)], idempotency_key="ret"
     )
     row = await assert_ledger_consistent(member)

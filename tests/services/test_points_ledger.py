@@ -11,9 +11,9 @@ from db.repositories import holds as hold_repo
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.jobs import run_all
-from services.points import captures, holds, redemption
+from services.points import captures, holds, order_returns, redemption
 from services.points import orders as order_service
-from services.points.orders import ReturnLine
+from services.points.order_returns import ReturnLine
 from tests.fixtures.points import (
     advance,
     assert_ledger_consistent,
@@ -108,11 +108,11 @@ async def test_returns_take_back_exactly_what_the_lines_earned(programme, make_m
     assert lines["a"].points == 200 and lines["b"].points == 200
     await complete(programme, order)
     # when one item of "a" comes back, then the other two
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("a", 1)], idempotency_key="r1"
     )
     first = await assert_ledger_consistent(member)
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("a", 2)], idempotency_key="r2"
     )
     second = await assert_ledger_consistent(member)
@@ -122,7 +122,7 @@ async def test_returns_take_back_exactly_what_the_lines_earned(programme, make_m
     assert second.qualifying_spend == 10_000
     assert (
         await code_of(
-            order_service.return_lines(
+            order_returns.return_lines(
                 staff(programme), order.order_ref, [ReturnLine("a", 1)], idempotency_key="r3"
             )
         )
@@ -153,7 +153,7 @@ async def test_whole_return_gives_back_points_spent_with_their_original_expiry(
         payments=[Payment(PaymentMethod.CARD, 7_000), Payment(PaymentMethod.POINTS, 3_000)],
     )
     await complete(programme, order)
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), "o-spent", [ReturnLine("sku-1", 1)], idempotency_key="all"
     )
     row = await assert_ledger_consistent(member)
@@ -172,7 +172,7 @@ async def test_a_return_after_the_points_were_spent_follows_the_policy(
     order = await place_order(programme, member, line(price=10_000))  # 200
     await complete(programme, order)
     await redeem(programme, member, 150)
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), order.order_ref, [ReturnLine("sku-1", 1)], idempotency_key="ret"
     )
     row = await assert_ledger_consistent(member)

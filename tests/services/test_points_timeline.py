@@ -22,9 +22,8 @@ from domain.tiers import TierDraft
 from services import programmes as programme_service
 from services import tier_policy
 from services import tiers as tier_service
-from services.points import admin, holds
-from services.points import orders as order_service
-from services.points.orders import ReturnLine
+from services.points import admin, holds, order_returns
+from services.points.order_returns import ReturnLine
 from tests.fixtures.factories import admin_of, create_member, create_programme
 from tests.fixtures.points import (
     advance,
@@ -172,7 +171,7 @@ async def test_returning_an_order_whose_points_expired_takes_nothing_from_newer_
     await run_jobs(programme)
     await complete(programme, await place_order(programme, member, line("b", 5_000)))
     # when A is returned in full
-    await order_service.return_lines(
+    await order_returns.return_lines(
         staff(programme), a.order_ref, [ReturnLine("a", 1)], idempotency_key=uuid.uuid4().hex
     )
     # then B's 100 are still there
@@ -195,7 +194,7 @@ async def test_a_return_takes_back_what_is_left_and_what_was_spent_but_not_what_
     await complete(programme, await place_order(programme, member, line("b", 25_000)))  # 500
     # when the two items come back one at a time
     for _ in range(2):
-        await order_service.return_lines(
+        await order_returns.return_lines(
             staff(programme), a.order_ref, [ReturnLine("a", 1)], idempotency_key=uuid.uuid4().hex
         )
     # then only the 60 that were spent are taken back in all (the first return takes 60 of

@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from db.models import CampaignAward, Coupon, Order
 from domain.auth import Role
 from domain.campaigns import Audience, Channel, Conditions, Effects, Stacking
-from services.points.orders import ReferenceReused
+from services.points.order_recording import ReferenceReused
 from tests.fixtures.coupons import make_template
 from tests.fixtures.factories import create_programme
 from tests.fixtures.points import assert_ledger_consistent, place_order
