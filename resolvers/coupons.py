@@ -17,7 +17,7 @@ from resolvers.ids import (
     page_request_of,
 )
 from services.clock import now_of
-from services.coupons import checkout, issuance, templates, wallet
+from services.coupons import checkout, claims, issuance, templates, wallet
 from services.coupons.checkout import Validation
 from services.coupons.templates import TemplateInput
 from services.coupons.wallet import CouponView
@@ -108,11 +108,11 @@ async def retire_template(info: Any, template_id: int) -> CouponTemplate:
 
 
 async def claim(info: Any, **kwargs: Any) -> CouponView:
-    return await issuance.claim(require(info, *ANYONE), **kwargs)
+    return await claims.claim(require(info, *ANYONE), **kwargs)
 
 
 async def exchange(info: Any, **kwargs: Any) -> CouponView:
-    return await issuance.exchange_points(require(info, *ANYONE), **kwargs)
+    return await claims.exchange_points(require(info, *ANYONE), **kwargs)
 
 
 async def grant(info: Any, **kwargs: Any) -> list[CouponView]:

@@ -40,7 +40,7 @@ from domain.points import TxKind
 from services.clock import now_of, zone_of
 from services.idempotency import run_once
 from services.parsed import parsed
-from services.points import ledger
+from services.points import expiry
 from services.points.ledger import Entry, actor_of, credit_available
 from services.points.spending import check_reason
 
@@ -241,7 +241,7 @@ async def _decide(
         # The member's row lock first, then the flag's: the order an earning takes them in
         # (it holds the member and adds to the flag). The other way round, an approval and
         # an earning of the same member deadlocked.
-        member = await ledger.lock(programme, seen.member_id)
+        member = await expiry.lock(programme, seen.member_id)
         flag = await abuse_repo.lock(principal.programme_id, flag_id)
         assert flag is not None  # flags are never deleted
         if flag.status != FlagStatus.OPEN.value:

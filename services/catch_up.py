@@ -11,7 +11,7 @@ reward), so a killed run resumes where it stopped and a second run finds nothing
 On PostgreSQL the members come in batches of BATCH, each batch one transaction: the batch's
 rows are locked and read in one statement, with their due orders and open lots, and each
 member takes the same steps in the same time order as here (_Batch) — expiry booked as
-ledger.settle books it, an order completed as order_service._complete completes it (the EARN
+expiry.settle books it, an order completed as order_service._complete completes it (the EARN
 pair, lot, balances, spend, order, event, qualifying activity and upgrade), tier periods
 judged as judge_period judges them — the rules run in Python on the member's state, and what
 must be read (qualifying sums) is read for all waiting members at once, round by round. The
@@ -54,7 +54,7 @@ from services.challenges import progress as challenge_progress
 from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of, wall_now, zone_of
 from services.events import new_event_id
-from services.points import ledger
+from services.points import expiry, ledger, ledger_rows
 from services.points import orders as order_service
 from services.points.holds import EXPIRED, close_hold
 from services.points.ledger import INSTANT, Entry, actor_of
@@ -204,7 +204,7 @@ class _Batch:
         ordering = [m.id for m in members if m.order_due]
         orders = await jobs_repo.lock_due_orders(ordering, self.now)
         with_lots = [
-            m.id for m in members if m.order_due or ledger.expiry_is_due(_as_member(m), self.now)
+            m.id for m in members if m.order_due or expiry.expiry_is_due(_as_member(m), self.now)
         ]
         lots = await jobs_repo.open_lots(with_lots)
         last = await jobs_repo.last_event_ids(ids) if members else {}
@@ -293,7 +293,7 @@ class _Batch:
         return rolling_expiry(member.last_earned_at, self.points.expiry_months, self.tz)
 
     def _expiry_steps(self, state: _State, until: datetime) -> list[ExpiryStep]:
-        """ledger.due_expiry: not past a pending order that matured, under rolling expiry."""
+        """expiry.due_expiry: not past a pending order that matured, under rolling expiry."""
         if self.points.expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY and state.orders:
             matures = state.orders[0].matures_at
             if matures <= until:
@@ -308,7 +308,7 @@ class _Batch:
         )
 
     def _settle(self, state: _State, until: datetime) -> None:
-        """ledger.settle up to `until`: each step a ledger row dated when it fell due."""
+        """expiry.settle up to `until`: each step a ledger row dated when it fell due."""
         member = state.row
         if member.expiry_due_at is None or member.expiry_due_at > until:
             return
@@ -364,7 +364,9 @@ class _Batch:
         left = order.points - order.points_reversed
         entry = Entry(ORDER, order.order_ref, "return window closed", self.actor, None, at)
         if left:
-            move = ledger.maturing(_as_member(member), entry, left, TxKind.EARN, self.programme)
+            move = ledger_rows.maturing(
+                _as_member(member), entry, left, TxKind.EARN, self.programme
+            )
             for row in (move.debit, move.credit):
                 lot = None
                 if row is move.credit and move.lot_amount > 0:
@@ -610,12 +612,12 @@ async def _next_step(member: Member, programme: Programme, now: datetime) -> Ste
     hold = await hold_repo.first_lapsed_of(member.id, now)
     if hold is not None:
         due.append(Step(hold.expires_at, Kind.HOLD_LAPSES, hold.id, hold=hold))
-    if ledger.expiry_is_due(member, now):
-        _, steps = await ledger.due_expiry(member, programme, now)
+    if expiry.expiry_is_due(member, now):
+        _, steps = await expiry.due_expiry(member, programme, now)
         if steps:
             due.append(Step(steps[0][0], Kind.POINTS_EXPIRE))
         else:
-            await ledger.settle(member, programme, now)  # nothing takeable: narrow the bound
+            await expiry.settle(member, programme, now)  # nothing takeable: narrow the bound
     if member.tier_valid_until is not None and member.tier_valid_until <= now:
         due.append(Step(member.tier_valid_until, Kind.PERIOD_ENDS))
     return min(due, key=lambda step: (step.at, step.kind), default=None)
@@ -634,7 +636,7 @@ async def _do(step: Step, member: Member, programme: Programme, done: Done) -> b
         done.holds_expired += 1
         return False
     if step.kind is Kind.POINTS_EXPIRE:
-        done.points_expired += await ledger.settle(member, programme, step.at)
+        done.points_expired += await expiry.settle(member, programme, step.at)
         return False
     changed = await tier_evaluation.judge_period(member, programme, step.at)
     done.tier_periods_ended += 1

@@ -12,8 +12,8 @@ from services import catch_up, event_reminders
 from services import events as event_service
 from services.audit import prune_expired as prune_audit
 from services.clock import now_of
+from services.coupons.allowances import issue_due
 from services.coupons.checkout import release_lapsed
-from services.coupons.issuance import issue_due
 from services.idempotency import prune_expired_keys
 from services.partners import transfers as partner_transfers
 from services.programmes import every_or_one

@@ -28,7 +28,7 @@ from services import events as event_service
 from services.clock import now_of, wall_now
 from services.idempotency import run_once
 from services.partners import links as partner_links
-from services.points import ledger
+from services.points import expiry
 from services.points.holds import RELEASED, close_hold
 from services.points.ledger import Entry, actor_of, debit_available, spendable
 from services.points.spending import check_reason
@@ -55,7 +55,7 @@ async def erase(
             raise NotFound("no member with this externalId", field="externalId")
         programme = await programme_repo.get(principal.programme_id)
         # The row lock: no earning, spending or job runs on the member while it is erased.
-        member = await ledger.lock(programme, found.id)
+        member = await expiry.lock(programme, found.id)
         now = now_of(programme)
         # Open checkout holds end: an erased member checks out no more, and what they held
         # is forfeited with the rest.

@@ -252,7 +252,7 @@ UPDATE orders SET status = 'COMPLETED', completed_at = $4::timestamptz WHERE id 
 
 async def complete(order: Order, member: Member, move: Any) -> None:
     """Write an order's completion as above. `order` and `member` carry their new values
-    (status, completed_at; balances and qualifying spend); `move` is the ledger's `Maturing`
+    (status, completed_at; balances and qualifying spend); `move` is `ledger_rows.Maturing`
     (None: no points left to make available)."""
     assert order.status == "COMPLETED" and order.completed_at is not None
     if not is_postgres():

@@ -26,7 +26,7 @@ from services import abuse
 from services.clock import now_of, zone_of
 from services.partners.access import calling_partner, check_tier, linked_member, terms_of
 from services.partners.transfers import record_event
-from services.points import ledger
+from services.points import expiry, ledger
 from services.points.ledger import Entry, actor_of
 
 REFERENCE_TYPE = "PARTNER_IN"
@@ -109,7 +109,7 @@ async def _credit(
         created_at=now,
         closed_at=now,
     )
-    locked = await ledger.lock(programme, member.id, at=now)
+    locked = await expiry.lock(programme, member.id, at=now)
     since, until = local_day_bounds(now.astimezone(zone_of(programme)).date(), zone_of(programme))
     check_daily(
         inbound,

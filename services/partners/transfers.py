@@ -48,7 +48,7 @@ from services.partners.access import (
     terms_of,
 )
 from services.partners.admin import by_code
-from services.points import ledger
+from services.points import expiry, ledger
 from services.points.ledger import Entry, actor_of, require_spendable
 from services.points.spending import check_points, check_reason
 
@@ -120,7 +120,7 @@ async def request(
         found = await member_service.target(principal, member_external_id)
         programme = await programme_repo.get(principal.programme_id)
         now = now_of(programme)
-        member = await ledger.lock(programme, found.id, at=now)
+        member = await expiry.lock(programme, found.id, at=now)
         link = await partner_repo.active_link_of_member(partner.id, member.id)
         if link is None:
             raise NotLinked("the member has no account linked to this partner", field="partnerCode")
@@ -188,7 +188,7 @@ async def locked(
         raise NotFound("no transfer out with this id", field="id")
     programme = await programme_repo.get(programme_id)
     now = now_of(programme)
-    member = await ledger.lock(programme, found.member_id, at=now)
+    member = await expiry.lock(programme, found.member_id, at=now)
     transfer = await partner_repo.lock_transfer(programme_id, transfer_id)
     assert transfer is not None
     partner = await Partner.get(id=transfer.partner_id)

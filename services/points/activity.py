@@ -33,7 +33,7 @@ from services.challenges import progress as challenge_progress
 from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry
 from services.points.ledger import (
     Entry,
     actor_of,
@@ -213,7 +213,7 @@ async def reward_review(
         # Decided under the member's lock, which a return of the order holds too: a review
         # racing the return of its line sees the line as the return left it, so it is never
         # paid for an item on its way back (nor reversed before it was paid).
-        member = await ledger.lock(programme, found.member_id)
+        member = await expiry.lock(programme, found.member_id)
         order = await order_repo.get(programme.id, order_ref)
         assert order is not None
         line = next((x for x in await order_repo.lines_of(order.id) if x.sku == sku), None)
@@ -402,7 +402,7 @@ async def reward_referral(
     if referral is None or referral.status != "PENDING" or policy.referral_points <= 0:
         return
     # locked already, with the invitee, by the order's path (both in id order)
-    inviter = await ledger.lock(programme, referral.inviter_id, at=now)
+    inviter = await expiry.lock(programme, referral.inviter_id, at=now)
     entry = Entry(
         "REFERRAL",
         order.order_ref,
@@ -438,7 +438,7 @@ async def reverse_referral(
     if referral is None or referral.status != "REWARDED":
         return
     policy = policy_of(programme)
-    inviter = await ledger.lock(programme, referral.inviter_id, at=entry.at)
+    inviter = await expiry.lock(programme, referral.inviter_id, at=entry.at)
     rewards = await points_repo.transactions_of_reference(
         order.programme_id,
         inviter.id,

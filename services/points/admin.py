@@ -15,7 +15,7 @@ from domain.points import MAX_POINTS, TxKind
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry
 from services.points.ledger import (
     Entry,
     actor_of,
@@ -45,7 +45,7 @@ async def adjust(
         if found is None:
             raise NotFound("no member with this externalId", field="memberExternalId")
         programme = await programme_repo.get(principal.programme_id)
-        member = await ledger.lock(programme, found.id)
+        member = await expiry.lock(programme, found.id)
         entry = Entry(
             "ADJUSTMENT",
             idempotency_key,
@@ -92,7 +92,7 @@ async def grant(
         now = now_of(programme)
         # Locks in id order, so two grants over overlapping members cannot deadlock.
         for member_id in sorted(m.id for m in found):
-            member = await ledger.lock(programme, member_id, at=now)
+            member = await expiry.lock(programme, member_id, at=now)
             entry = Entry(
                 "GRANT", idempotency_key, reason.strip(), actor_of(principal), idempotency_key, now
             )

@@ -20,7 +20,7 @@ from domain.points import TxKind
 from services import audit
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import ledger_rows
 from services.points.holds import (
     CAPTURED,
     EXPIRED,
@@ -113,7 +113,7 @@ async def capture_with_member(
         before = (member.points_available, member.points_held, member.event_seq)
         member.points_held -= held.amount
         require_spendable(member, amount)
-        row, event, takes = ledger.available_debit(
+        row, event, takes = ledger_rows.available_debit(
             member, entry_of(held, now), amount, TxKind.REDEEM, seen.lots
         )
         closed = held.closed(CAPTURED, now, amount)

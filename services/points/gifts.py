@@ -18,7 +18,7 @@ from domain.points import TxKind
 from services import members as member_service
 from services.clock import now_of, zone_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry, ledger
 from services.points.ledger import Entry, actor_of, policy_of, require_spendable
 from services.points.spending import check_points
 
@@ -37,7 +37,7 @@ async def give(
     from_external_id: str | None,
     idempotency_key: str,
 ) -> PointTransaction:
-    """Both members' row locks are taken together, in ascending id order (ledger.lock_many):
+    """Both members' row locks are taken together, in ascending id order (expiry.lock_many):
     A giving to B while B gives to A cannot deadlock. The giver's daily total is counted
     under the giver's lock."""
     errors = Collector()
@@ -66,7 +66,7 @@ async def give(
         if receiver.id == giver.id:
             raise invalid("toExternalId", "a member cannot give points to themselves")
         now = now_of(programme)
-        locked = await ledger.lock_many(programme, {giver.id, receiver.id}, at=now)
+        locked = await expiry.lock_many(programme, {giver.id, receiver.id}, at=now)
         giver, receiver = locked[giver.id], locked[receiver.id]
         since, until = local_day_bounds(
             now.astimezone(zone_of(programme)).date(), zone_of(programme)

@@ -24,7 +24,7 @@ from services import audit
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry
 from services.points.ledger import policy_of, require_spendable
 from services.points.spending import _locked_member, _member_read, _unlocked, _Written, check_points
 from services.rewards import holds as reward_holds
@@ -159,7 +159,7 @@ async def _open_hold(
     if member_id is None or not member_service.can_see(principal, member_id):
         raise NotFound("no hold with this id", field="holdId")
     programme = await programme_repo.get(principal.programme_id)
-    member = await ledger.lock(programme, member_id)
+    member = await expiry.lock(programme, member_id)
     locked, order = await hold_repo.lock_hold(
         principal.programme_id, hold_id, with_order=with_order
     )

@@ -1,10 +1,13 @@
-"""Posting to the ledger. Callers hold the member's row lock inside one transaction, so the
-balance on the member row, the ledger row and the lots change together or not at all.
+"""Posting to the ledger: credits and debits of a member's pending and available points,
+taking back and restoring, each with the lots it moves and the event it tells. Callers hold
+the member's row lock inside one transaction, so the balance on the member row, the ledger row
+and the lots change together or not at all.
 
-Expiry is booked before anything else touches a balance: `lock` (and `settle`, for a member
-locked some other way) writes whatever fell due up to the moment of the change, each step
-dated when it was due. So a point past its expiry is never spent, held, clawed back or renewed,
-whether or not the job has run since."""
+Expiry is booked before anything else touches a balance: `expiry.lock` (and `expiry.settle`,
+for a member locked some other way) writes whatever fell due up to the moment of the change,
+each step dated when it was due. So a point past its expiry is never spent, held, clawed back
+or renewed, whether or not the job has run since. The rows of a one-statement write are
+computed in `ledger_rows`."""
 
 from __future__ import annotations
 
@@ -14,26 +17,16 @@ from typing import Any
 
 from db.connection import is_postgres
 from db.models import Member, PointTransaction, Programme
-from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
 from db.repositories.members import LockedMember
 from db.repositories.points import NewEvent, NewRow
 from domain.auth import Principal
 from domain.errors import DomainError, ErrorCode
 from domain.events import points_event_type, points_payload
-from domain.lots import (
-    Lot,
-    Take,
-    allocate,
-    expiry_steps,
-    first_of,
-    lot_expiry,
-    next_expiry_due,
-    rolling_expiry,
-)
+from domain.lots import Take, allocate, first_of, lot_expiry, rolling_expiry
 from domain.points import MAX_BALANCE, Bucket, ExpiryPolicy, NegativePolicy, PointsPolicy, TxKind
 from services import events as event_service
-from services.clock import now_of, wall_now, zone_of
+from services.clock import wall_now, zone_of
 from services.parsed import parsed
 
 INSTANT = timedelta(microseconds=1)
@@ -51,7 +44,7 @@ class BalanceLimit(DomainError):
     code = ErrorCode.BALANCE_LIMIT
 
 
-def _check_room(member: Member, amount: int) -> None:
+def check_room(member: Member, amount: int) -> None:
     if member.points_available + member.points_pending + amount > MAX_BALANCE:
         raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
 
@@ -109,7 +102,7 @@ async def _insert(
         reverses_id=reverses.id if reverses else None,
         shortfall=shortfall,
         **asdict(
-            _row_of(
+            row_of(
                 entry,
                 kind,
                 bucket,
@@ -170,14 +163,14 @@ def require_spendable(member: Member, amount: int, field: str = "amount") -> Non
 async def credit_pending(
     member: Member, entry: Entry, amount: int, kind: TxKind
 ) -> PointTransaction:
-    _check_room(member, amount)
+    check_room(member, amount)
     member.points_pending += amount
     posted = await _insert(member, entry, kind=kind, bucket=Bucket.PENDING, amount=amount)
     await _save(member, posted.told)
     return posted.tx
 
 
-def _told(
+def event_of(
     member: LockedMember | Member,
     entry: Entry,
     kind: TxKind,
@@ -205,39 +198,6 @@ def _told(
         expires_at=expires_at,
     )
     return NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
-
-
-def pending_credit(
-    member: LockedMember, entry: Entry, amount: int, kind: TxKind
-) -> tuple[NewRow, NewEvent]:
-    """`credit_pending` as rows to write, for a path that writes them in one statement with
-    what they belong to (recordOrder): the ledger row, which leaves the balances on it, and
-    its event. The caller holds the member's row lock it read `member` with."""
-    if member.points_available + member.points_pending + amount > MAX_BALANCE:
-        raise BalanceLimit(f"a member holds at most {MAX_BALANCE} points", field="amount")
-    available, pending = member.points_available, member.points_pending + amount
-    row = _row_of(entry, kind, Bucket.PENDING, amount, available=available, pending=pending)
-    event = _told(member, entry, kind, Bucket.PENDING, amount, available=available, pending=pending)
-    assert event is not None  # a credit is always told
-    return row, event
-
-
-def available_debit(
-    member: Member, entry: Entry, amount: int, kind: TxKind, lots: list[Lot]
-) -> tuple[NewRow, NewEvent | None, list[Take]]:
-    """`debit_available` without a negative policy, as rows to write in one statement
-    (redeemPoints on PostgreSQL): the ledger row, its event and what it takes from which of
-    `lots` (the member's open lots, read with `member`). The caller has checked that the
-    balance covers it (`require_spendable`), and writes only if the member is unchanged since."""
-    takes, unpaid = allocate(lots, amount)
-    if unpaid:
-        raise RuntimeError("a spend the balance does not cover reached the ledger")
-    available, pending = member.points_available - amount, member.points_pending
-    row = _row_of(entry, kind, Bucket.AVAILABLE, -amount, available=available, pending=pending)
-    event = _told(
-        member, entry, kind, Bucket.AVAILABLE, -amount, available=available, pending=pending
-    )
-    return row, event, takes
 
 
 async def debit_pending(
@@ -268,7 +228,7 @@ async def credit_available(
 
     `renews` marks an earning that restarts a ROLLING_ACTIVITY expiry (any earning does).
     """
-    _check_room(member, amount)
+    check_room(member, amount)
     policy = policy_of(programme)
     debt = max(0, -member.points_available)
     member.points_available += amount
@@ -278,17 +238,17 @@ async def credit_available(
     expires_at = lot_expiry(
         entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
     )
-    due = expires_at or _rolling_due(member, programme, policy)
+    due = expires_at or rolling_due(member, programme, policy)
     lot_amount = max(0, amount - debt)
-    _may_expire_at(member, due)
+    may_expire_at(member, due)
     if is_postgres():  # one statement: the row, its lot, the balances and the event
         available, pending = member.points_available, member.points_pending
         return await points_repo.write_credit(
             member,
-            _row_of(entry, kind, Bucket.AVAILABLE, amount, available=available, pending=pending),
+            row_of(entry, kind, Bucket.AVAILABLE, amount, available=available, pending=pending),
             lot_amount=lot_amount,
             lot_expires_at=expires_at,
-            event=_told(
+            event=event_of(
                 member,
                 entry,
                 kind,
@@ -315,20 +275,7 @@ async def credit_available(
     return posted.tx
 
 
-@dataclass(frozen=True)
-class Maturing:
-    """Pending points made available, as rows to write in one statement: the PENDING debit and
-    the AVAILABLE credit (in this order), the lot (None when a debt took all of it), the
-    credit's event, and the member's balances after both (on the member passed in)."""
-
-    debit: NewRow
-    credit: NewRow
-    lot_amount: int
-    lot_expires_at: datetime | None
-    event: NewEvent
-
-
-def _row_of(
+def row_of(
     entry: Entry, kind: TxKind, bucket: Bucket, amount: int, *, available: int, pending: int
 ) -> NewRow:
     """The ledger row `entry` writes, leaving the member's balances at (available, pending)."""
@@ -345,64 +292,6 @@ def _row_of(
         idempotency_key=entry.idempotency_key,
         created_at=entry.at,
     )
-
-
-def maturing(
-    member: Member, entry: Entry, amount: int, kind: TxKind, programme: Programme
-) -> Maturing:
-    """`debit_pending` then `credit_available` (renewing), computed on the locked `member`
-    (whose balances it moves, as they would) without writing: the caller writes the rows with
-    what they belong to (an order's completion) in one statement."""
-    member.points_pending -= amount
-    debit = _row_of(
-        entry,
-        kind,
-        Bucket.PENDING,
-        -amount,
-        available=member.points_available,
-        pending=member.points_pending,
-    )
-    # half of a move: the credit below tells it
-    assert points_event_type(
-        kind=kind.value, bucket=Bucket.PENDING.value, amount=-amount,
-        reference_type=entry.reference_type,
-    ) is None  # fmt: skip
-    _check_room(member, amount)
-    policy = policy_of(programme)
-    debt = max(0, -member.points_available)
-    member.points_available += amount
-    last = member.last_earned_at
-    member.last_earned_at = entry.at if last is None else max(last, entry.at)
-    expires_at = lot_expiry(
-        entry.at, policy.expiry_policy, policy.expiry_months, zone_of(programme)
-    )
-    credit = _row_of(
-        entry,
-        kind,
-        Bucket.AVAILABLE,
-        amount,
-        available=member.points_available,
-        pending=member.points_pending,
-    )
-    event_type = points_event_type(
-        kind=kind.value, bucket=Bucket.AVAILABLE.value, amount=amount,
-        reference_type=entry.reference_type,
-    )  # fmt: skip
-    assert event_type is not None
-    told_expiry = expires_at or _rolling_due(member, programme, policy)
-    payload = points_payload(
-        external_id=member.external_id,
-        points=amount,
-        available_after=member.points_available,
-        pending_after=member.points_pending,
-        source=entry.reference_type,
-        reference=entry.reference,
-        reason=entry.reason,
-        expires_at=told_expiry,
-    )
-    _may_expire_at(member, told_expiry)
-    event = NewEvent(event_service.new_event_id(), event_type, entry.at, wall_now(), payload)
-    return Maturing(debit, credit, max(amount - debt, 0), expires_at, event)
 
 
 async def debit_available(
@@ -486,7 +375,7 @@ async def restore(
 
     A debt is repaid first, as with any credit: only the rest goes back into the lots, so the
     lots never hold more than the balance. A lot whose expiry has passed takes its points back
-    too: the next `settle` expires them, dated when they were due.
+    too: the next `expiry.settle` expires them, dated when they were due.
     """
     movements = await points_repo.movements_of(original.id)
     amount = -original.amount
@@ -498,7 +387,7 @@ async def restore(
     restored = first_of([Take(m.lot_id, m.amount) for m in movements], to_lots)
     await points_repo.give_back_to_lots(posted.tx.id, restored)
     for expires_at in await points_repo.expiries_of_lots([t.lot_id for t in restored]):
-        _may_expire_at(member, expires_at)
+        may_expire_at(member, expires_at)
     await _save(member, posted.told)
     return posted.tx
 
@@ -515,105 +404,13 @@ async def record_expiry(member: Member, entry: Entry, takes: list[Take]) -> Poin
     return posted.tx
 
 
-# ---- expiry, booked when it fell due ---------------------------------------------------------
-
-
-def _may_expire_at(member: Member, moment: datetime | None) -> None:
+def may_expire_at(member: Member, moment: datetime | None) -> None:
     """Keep `expiry_due_at` a lower bound of when any of the member's points can expire."""
     if moment is not None and (member.expiry_due_at is None or moment < member.expiry_due_at):
         member.expiry_due_at = moment
 
 
-def _rolling_due(member: Member, programme: Programme, policy: PointsPolicy) -> datetime | None:
+def rolling_due(member: Member, programme: Programme, policy: PointsPolicy) -> datetime | None:
     if policy.expiry_policy is not ExpiryPolicy.ROLLING_ACTIVITY:
         return None
     return rolling_expiry(member.last_earned_at, policy.expiry_months, zone_of(programme))
-
-
-def _unbooked_expiry(
-    member: Member, programme: Programme, lots: list[Lot], until: datetime
-) -> list[tuple[datetime, list[Take]]]:
-    """Expiry that fell due up to `until` and is not on the ledger yet, step by step."""
-    policy = policy_of(programme)
-    return [
-        (step.due_at, step.takes)
-        for step in expiry_steps(
-            lots,
-            until,
-            policy=policy.expiry_policy,
-            rolling_expires_at=_rolling_due(member, programme, policy),
-            spendable=spendable(member),
-        )
-    ]
-
-
-def expiry_is_due(member: Member, until: datetime) -> bool:
-    """From the member row alone: might some of its points have expired by `until`?"""
-    return member.expiry_due_at is not None and member.expiry_due_at <= until
-
-
-async def due_expiry(
-    member: Member, programme: Programme, until: datetime
-) -> tuple[list[Lot], list[tuple[datetime, list[Take]]]]:
-    """The member's open lots, and the expiry due up to `until` not booked yet. Under rolling
-    expiry, not past a pending order whose return window closed: the job completes it first
-    (dated when it closed), and that earning renews the balance."""
-    if policy_of(programme).expiry_policy is ExpiryPolicy.ROLLING_ACTIVITY:
-        matures = await order_repo.first_maturity_of(member.id)
-        if matures is not None and matures <= until:
-            until = matures - INSTANT
-    lots = await points_repo.open_lots(member.id)
-    return lots, _unbooked_expiry(member, programme, lots, until)
-
-
-async def settle(member: Member, programme: Programme, until: datetime) -> int:
-    """Book the expiry that fell due up to `until` (the locked member's), each step dated when
-    it was due, and narrow `expiry_due_at` to what is left. Returns the points expired."""
-    if not expiry_is_due(member, until):
-        return 0
-    lots, steps = await due_expiry(member, programme, until)
-    expired = 0
-    for due_at, takes in steps:
-        local_day = due_at.astimezone(zone_of(programme)).date().isoformat()
-        entry = Entry("EXPIRY", local_day, "points expired", "system:expiry", None, due_at)
-        await record_expiry(member, entry, takes)
-        expired += sum(t.amount for t in takes)
-        lots = _after(lots, takes)
-    policy = policy_of(programme)
-    member.expiry_due_at = next_expiry_due(
-        lots,
-        policy=policy.expiry_policy,
-        rolling_expires_at=_rolling_due(member, programme, policy),
-    )
-    await points_repo.save_balances(member)
-    return expired
-
-
-def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
-    taken: dict[int, int] = {}
-    for take in takes:
-        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
-    return [
-        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
-        for lot in lots
-    ]
-
-
-async def lock(programme: Programme, member_id: int, *, at: datetime | None = None) -> Member:
-    """The member's row lock, with its expiry booked up to `at` (the programme's now): what
-    every change to a member's points starts with."""
-    member = await points_repo.lock_member(programme.id, member_id)
-    await settle(member, programme, at or now_of(programme))
-    return member
-
-
-async def lock_many(
-    programme: Programme, member_ids: set[int], *, at: datetime | None = None
-) -> dict[int, Member]:
-    """Several members, locked in ascending id order (no two paths can wait on each other),
-    each with its expiry booked."""
-    members = await points_repo.lock_members(programme.id, member_ids)
-    moment = at or now_of(programme)
-    for member in members.values():
-        await settle(member, programme, moment)
-    return members

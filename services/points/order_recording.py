@@ -50,7 +50,7 @@ from services.idempotency import (
     run_once_on_member,
     run_once_unlocked,
 )
-from services.points import ledger
+from services.points import ledger_rows
 from services.points.ledger import Entry, actor_of, policy_of
 from services.points.orders import ORDER, PENDING
 
@@ -244,7 +244,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
             ORDER, data.order_ref, "order placed", actor_of(principal), idempotency_key, now
         )
         credit, event = (
-            ledger.pending_credit(member, entry, earned.total, TxKind.EARN)
+            ledger_rows.pending_credit(member, entry, earned.total, TxKind.EARN)
             if earned.total
             else (None, None)
         )
@@ -308,7 +308,7 @@ async def record(principal: Principal, data: OrderInput, *, idempotency_key: str
         reason = judging.reason_of("order placed", given)
         entry = Entry(ORDER, data.order_ref, reason, actor_of(principal), idempotency_key, now)
         credit, event = (
-            ledger.pending_credit(member, entry, earned.total, TxKind.EARN)
+            ledger_rows.pending_credit(member, entry, earned.total, TxKind.EARN)
             if earned.total
             else (None, None)
         )

@@ -31,7 +31,7 @@ from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import run_once_keyed
-from services.points import activity, ledger
+from services.points import activity, expiry, ledger_rows
 from services.points.holds import release_holds_for_order
 from services.points.ledger import Entry, actor_of, debit_pending, restore
 from services.rewards import holds as reward_holds
@@ -76,7 +76,7 @@ async def _open_order(principal: Principal, order_ref: str) -> tuple[Order, Memb
         raise NotFound(f"no order {order_ref}", field="orderId")
     programme = await programme_repo.get(principal.programme_id)
     involved = _touched(order.member_id, inviter)
-    members = await ledger.lock_many(programme, involved)
+    members = await expiry.lock_many(programme, involved)
     return await lock_order(programme, order), members[order.member_id], programme
 
 
@@ -84,7 +84,7 @@ async def lock_order_members(programme: Programme, member_id: int) -> dict[int, 
     """Lock the members an order change may touch (`touched_by_orders`) by ascending id, each
     with its expiry booked. Then the order (`lock_order`): every path takes them in this
     order."""
-    return await ledger.lock_many(programme, await touched_by_orders(member_id))
+    return await expiry.lock_many(programme, await touched_by_orders(member_id))
 
 
 async def touched_by_orders(member_id: int) -> set[int]:
@@ -128,7 +128,7 @@ async def _complete(
     entry = _entry(principal, order, reason, key, now)
     # Pending becomes available: two EARN rows, one out of each bucket, same reference; they,
     # the balances, the spend and the order's status are written in one statement.
-    move = ledger.maturing(member, entry, left, TxKind.EARN, programme) if left else None
+    move = ledger_rows.maturing(member, entry, left, TxKind.EARN, programme) if left else None
     order.status, order.completed_at = COMPLETED, now
     spend = qualifying_spend(order, order.returned_amount)
     member.qualifying_spend += spend

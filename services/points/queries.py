@@ -16,7 +16,8 @@ from domain.lots import Expiring, expiring_within, rolling_expiry
 from domain.paging import PageRequest, page_of
 from domain.points import TxKind
 from services.clock import now_of, zone_of
-from services.points.ledger import due_expiry, expiry_is_due, policy_of
+from services.points.expiry import due_expiry, expiry_is_due
+from services.points.ledger import policy_of
 
 _Row = TypeVar("_Row", PointTransaction, Order, PointHold)
 

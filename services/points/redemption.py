@@ -22,7 +22,7 @@ from domain.text import is_clean
 from services import audit
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry, ledger_rows
 from services.points.ledger import Entry, actor_of, debit_available, require_spendable, restore
 from services.points.spending import (
     _locked_member,
@@ -102,7 +102,7 @@ async def redeem_with_member(
     ) -> tuple[PointTransaction, Member | None] | None:
         assert seen.version is not None and seen.new_id is not None
         require_spendable(member, amount)
-        row, event, takes = ledger.available_debit(
+        row, event, takes = ledger_rows.available_debit(
             member, entry_at(now_of(programme)), amount, TxKind.REDEEM, seen.lots
         )
         tx = spend_repo.transaction_of(member, seen.new_id, row)
@@ -185,7 +185,7 @@ async def reverse_redemption(
                 field="transactionId",
             )
         programme = await programme_repo.get(principal.programme_id)
-        member = await ledger.lock(programme, original.member_id)
+        member = await expiry.lock(programme, original.member_id)
         if await points_repo.reversal_of(original.id) is not None:
             raise AlreadyReversed("this redemption was reversed already", field="transactionId")
         entry = Entry(

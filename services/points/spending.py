@@ -29,7 +29,7 @@ from services.idempotency import (
     outside_a_transaction_on_postgres,
     run_once_unlocked,
 )
-from services.points import ledger
+from services.points import expiry
 
 T = TypeVar("T")
 
@@ -72,7 +72,7 @@ async def locked_member(
     if external_id is None and principal.role is Role.MEMBER:
         assert principal.member_id is not None
         try:
-            member = await ledger.lock(programme, principal.member_id, at=at)
+            member = await expiry.lock(programme, principal.member_id, at=at)
         except DoesNotExist:
             member = None
         if member_service.visible_to(principal, member) is None:
@@ -80,7 +80,7 @@ async def locked_member(
         assert member is not None
         return member
     member = await member_service.locked_target(principal, external_id, field="memberExternalId")
-    await ledger.settle(member, programme, at or now_of(programme))
+    await expiry.settle(member, programme, at or now_of(programme))
     return member
 
 
@@ -142,7 +142,7 @@ async def _unlocked(
         if member is None:
             raise _TakeTheLock  # a refusal too (see below): the locking way says it
         programme = await programme_repo.get(principal.programme_id)
-        if ledger.expiry_is_due(member, now_of(programme)):
+        if expiry.expiry_is_due(member, now_of(programme)):
             raise _TakeTheLock  # nothing written: booked under the lock first
         try:
             return None, await write(member, seen, programme, claim, more)

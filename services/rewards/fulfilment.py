@@ -29,7 +29,7 @@ from domain.text import is_clean
 from services import members as member_service
 from services.clock import now_of
 from services.idempotency import run_once
-from services.points import ledger
+from services.points import expiry
 from services.points.holds import CAPTURED, HELD, RELEASED
 from services.points.ledger import Entry, actor_of, restore
 from services.points.spending import check_reason
@@ -46,7 +46,7 @@ async def _locked(
     if found is None or not member_service.can_see(principal, found.member_id):
         raise NotFound("no reward redemption with this id", field="id")
     programme = await programme_repo.get(principal.programme_id)
-    member = await ledger.lock(programme, found.member_id)
+    member = await expiry.lock(programme, found.member_id)
     row = await repo.lock(principal.programme_id, redemption_id)
     assert row is not None
     if row.status == RedemptionStatus.CANCELLED.value:

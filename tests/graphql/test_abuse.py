@@ -367,7 +367,7 @@ async def test_a_decision_and_an_earning_of_the_same_member_do_not_deadlock(
 
     from db.repositories import abuse as abuse_repo
     from services import abuse as abuse_service
-    from services.points import ledger
+    from services.points import expiry
     from tests.fixtures.factories import admin_of
 
     admin = await make_key(programme, Role.ADMIN)
@@ -378,7 +378,7 @@ async def test_a_decision_and_an_earning_of_the_same_member_do_not_deadlock(
 
     async def earning() -> None:
         async with in_transaction():
-            await ledger.lock(programme, member.id)
+            await expiry.lock(programme, member.id)
             member_locked.set()
             await asyncio.sleep(0.5)  # meanwhile the approval starts
             await abuse_repo.hold(

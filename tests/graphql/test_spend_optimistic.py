@@ -174,7 +174,7 @@ async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(program
     from db.models import IdempotencyKey, LotMovement, Member, PointLot, PointTransaction
     from db.repositories import spending
     from domain.points import TxKind
-    from services.points import ledger
+    from services.points import ledger_rows
     from services.points.ledger import Entry
 
     member, _ = funded
@@ -188,7 +188,9 @@ async def test_a_spend_on_a_member_changed_since_its_read_writes_nothing(program
     await Member.filter(id=member.id).update(points_held=5)
     # when the spend is written on what was read
     entry = Entry("REWARD", "", "a mug", "test", "K-stale", at)
-    row, event, takes = ledger.available_debit(seen.member, entry, 100, TxKind.REDEEM, seen.lots)
+    row, event, takes = ledger_rows.available_debit(
+        seen.member, entry, 100, TxKind.REDEEM, seen.lots
+    )
     written = await spending.debit_unless_changed(
         seen.member,
         version=seen.version,
@@ -516,7 +518,7 @@ async def _read_to_spend(programme: Any, member: Any, key: str) -> tuple[Any, An
     """What an optimistic spend of 100 read, and its write, not sent yet."""
     from db.repositories import spending
     from domain.points import TxKind
-    from services.points import ledger
+    from services.points import ledger_rows
     from services.points.ledger import Entry
 
     at = datetime.now(UTC)
@@ -525,7 +527,9 @@ async def _read_to_spend(programme: Any, member: Any, key: str) -> tuple[Any, An
         claim, member.external_id, None, writes="point_transactions", lots=True
     )
     entry = Entry("REWARD", "", "a mug", "test", key, at)
-    row, event, takes = ledger.available_debit(seen.member, entry, 100, TxKind.REDEEM, seen.lots)
+    row, event, takes = ledger_rows.available_debit(
+        seen.member, entry, 100, TxKind.REDEEM, seen.lots
+    )
 
     async def write() -> int | None:
         return await spending.debit_unless_changed(

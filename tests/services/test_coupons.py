@@ -16,7 +16,7 @@ from domain.paging import page_request
 from domain.tiers import BenefitKind
 from services import tiers as tier_service
 from services.clock import programme_time
-from services.coupons import checkout, issuance, wallet
+from services.coupons import checkout, claims, issuance, wallet
 from services.jobs import run_all
 from services.points import admin as points_admin
 from tests.conftest import needs_postgres
@@ -113,7 +113,7 @@ async def test_an_exchange_debits_the_ledger_and_issues_in_one_go(programme, mak
     member = await make_member(programme)
     await give_points(programme, member, 500)
     # when the member buys the coupon
-    bought = await issuance.exchange_points(
+    bought = await claims.exchange_points(
         staff(programme),
         template_id=template.id,
         member_external_id=member.external_id,
@@ -132,7 +132,7 @@ async def test_an_exchange_debits_the_ledger_and_issues_in_one_go(programme, mak
     # and a second one is refused for want of points, leaving nothing behind
     assert (
         await refused(
-            issuance.exchange_points(
+            claims.exchange_points(
                 staff(programme),
                 template_id=template.id,
                 member_external_id=member.external_id,
@@ -381,7 +381,7 @@ async def test_a_coupon_bought_with_points_cannot_be_reversed_into_free_points(
     template = await make_template(programme, points_price=300)
     member = await make_member(programme)
     await give_points(programme, member, 1_000)
-    bought = await issuance.exchange_points(
+    bought = await claims.exchange_points(
         staff(programme),
         template_id=template.id,
         member_external_id=member.external_id,

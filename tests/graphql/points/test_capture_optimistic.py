@@ -109,7 +109,7 @@ async def _read_capture(programme: Any, hold_id: int, amount: int, key: str) -> 
     """What an optimistic capture read, and its write (as captures.capture_with_member's)."""
     from db.repositories import spending
     from domain.points import TxKind
-    from services.points import ledger
+    from services.points import ledger_rows
     from services.points.ledger import Entry
 
     at = datetime.now(UTC)
@@ -120,7 +120,7 @@ async def _read_capture(programme: Any, hold_id: int, amount: int, key: str) -> 
     member = seen.member
     member.points_held -= held.amount
     entry = Entry("ORDER", held.order_ref, "points paid at checkout", "test", key, at)
-    row, event, takes = ledger.available_debit(member, entry, amount, TxKind.REDEEM, seen.lots)
+    row, event, takes = ledger_rows.available_debit(member, entry, amount, TxKind.REDEEM, seen.lots)
     member.points_available = row.available_after
     if event is not None:
         member.event_seq += 1
