@@ -213,3 +213,40 @@ async def test_a_silent_redis_stops_the_entries_being_served_within_live_for():
             assert invalidation.local.get("entry") is invalidation.MISS
         finally:
             await invalidation.stop()
+
+
+@needs_redis
+async def test_stop_ends_the_subscriber_even_when_its_read_swallows_the_cancellation(monkeypatch):
+    # A bench run once hung at shutdown: the subscriber lost its cancellation (cancelling() 1)
+    # and looped on. Here every read swallows it, as that one did.
+    from redis.asyncio.client import PubSub
+
+    from tests.conftest import TEST_REDIS_URL
+
+    read = PubSub.get_message
+    swallowed = []
+
+    async def deaf(self, *args, **kwargs):
+        try:
+            return await read(self, *args, **kwargs)
+        except asyncio.CancelledError:
+            swallowed.append(asyncio.current_task().cancelling())
+            return None
+
+    monkeypatch.setattr(PubSub, "get_message", deaf)
+    invalidation.start(TEST_REDIS_URL)
+    assert await invalidation.until_listening()
+    task = invalidation._subscriber._task
+    began = time.monotonic()
+    stopping = asyncio.ensure_future(invalidation.stop())
+    try:
+        await asyncio.wait({stopping}, timeout=6.0)  # not wait_for: it would cancel stop()
+        assert stopping.done(), "stop() did not return"
+        assert swallowed, "the read never saw the cancellation: the test proves nothing"
+        assert task.done() and time.monotonic() - began < invalidation.PING_EVERY + 1
+        assert not invalidation.listening()
+    finally:
+        if not task.done():  # it failed: end the task for the tests after this one
+            monkeypatch.undo()
+            task.cancel()
+            await stopping
