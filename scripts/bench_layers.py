@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import resource
 import statistics
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -45,7 +47,7 @@ from scratch import scratch_database
 
 from api import logs
 from api import settings as settings_module
-from api.app import create_app
+from api.app import COLLECTOR_THRESHOLDS, create_app, tune_collector
 from api.graphql_view import LoyaltyGraphQL
 from api.member_page import MEMBER_PAGE
 from api.rate_limit import RateLimiter
@@ -118,25 +120,56 @@ def persisted(document: str, variables: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class Collections:
+    """Wall time the cyclic garbage collector runs (gc.callbacks), in total and its longest
+    pause: what each request pays for it, and what one unlucky request waits."""
+
+    def __init__(self) -> None:
+        self.total = self.longest = 0.0
+        self._began = 0.0
+        gc.callbacks.append(self._heard)
+
+    def _heard(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            pause = time.perf_counter() - self._began
+            self.total += pause
+            self.longest = max(self.longest, pause)
+
+
+COLLECTIONS = Collections()
+
+
 async def cpu_per_call(
     call: Call, start: int, requests: int, concurrency: int = 1
-) -> tuple[float, float]:
+) -> tuple[float, float, float, float]:
     """(user, system) CPU microseconds per call (getrusage: microsecond resolution): a machine
-    whose system calls are slow (a busy host) moves the second far more than the first. With
-    `concurrency`, that many callers send the requests at once (as connections would)."""
+    whose system calls are slow (a busy host) moves the second far more than the first; then
+    the collector's time per call and its longest pause (ms). With `concurrency`, that many
+    callers send the requests at once (as connections would)."""
     numbers = iter(range(start, start + requests))
 
     async def caller() -> None:
         for n in numbers:
             await call(n)
 
+    collected, COLLECTIONS.longest = COLLECTIONS.total, 0.0
     began = resource.getrusage(resource.RUSAGE_SELF)
     await asyncio.gather(*(caller() for _ in range(concurrency)))
     ended = resource.getrusage(resource.RUSAGE_SELF)
     return (
         (ended.ru_utime - began.ru_utime) / requests * 1e6,
         (ended.ru_stime - began.ru_stime) / requests * 1e6,
+        (COLLECTIONS.total - collected) / requests * 1e6,
+        COLLECTIONS.longest * 1e3,
     )
+
+
+def thresholds(given: str) -> tuple[int, ...]:
+    if given == "app":
+        return COLLECTOR_THRESHOLDS
+    return (700, 10, 10) if given == "python" else tuple(int(n) for n in given.split(","))
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -233,7 +266,9 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
     if args.layers:
         wanted = args.layers.split(",")
         layers = {n: c for n, c in layers.items() if n.split(": ")[1] in wanted}
-    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in layers}
+    # as the server's start-up does (api/app.py), unless told otherwise for a comparison
+    tune_collector(*thresholds(args.gc_threshold))
+    figures: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in layers}
     start = 1
     for _ in range(args.rounds):
         for name, call in layers.items():
@@ -242,12 +277,14 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
             figures[name].append(await cpu_per_call(call, start, args.requests, args.concurrency))
             start += args.requests
     print(f"CPU per request, medians of {args.rounds} rounds of {args.requests} requests, "
-          f"{args.concurrency} at a time (user time: range)")  # fmt: skip
+          f"{args.concurrency} at a time (user time: range); the collector "
+          f"{gc.get_threshold()}: its time per request, its longest pause")  # fmt: skip
     for name, values in figures.items():
-        user = [u for u, _ in values]
-        system = statistics.median(s for _, s in values)
+        user = [u for u, *_ in values]
+        system, collector, pause = (statistics.median(v[i] for v in values) for i in (1, 2, 3))
         print(f"  {name:24} user {statistics.median(user):6.0f} us ({min(user):.0f}-"
-              f"{max(user):.0f})   system {system:6.0f} us")  # fmt: skip
+              f"{max(user):.0f})   system {system:6.0f} us   gc {collector:5.0f} us"
+              f"   longest {pause:5.1f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -262,4 +299,10 @@ if __name__ == "__main__":
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime")
     parser.add_argument("--top", type=int, default=60)
     parser.add_argument("--callers", help="with --profile: who calls functions matching this")
+    parser.add_argument(
+        "--gc-threshold",
+        default="app",
+        help="the collector's thresholds for the run: 'app' (the server's), 'python' "
+        "(700,10,10) or three numbers, e.g. 5000,20,100",
+    )
     asyncio.run(main(parser.parse_args()))
