@@ -1,5 +1,5 @@
 """Webhook delivery's settings, applied by the server (api/app.py) and by every command
-(api/cli.py): a module of its own, so that a command need not import the whole app (the
+(api/commands): a module of its own, so that a command need not import the whole app (the
 schema and every resolver, a second of start-up) to do it."""
 
 from __future__ import annotations

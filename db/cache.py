@@ -216,7 +216,7 @@ def generation_key(key: str) -> str:
 
 
 # Writers bump generations "after they commit"; a service's own transaction may be a savepoint
-# of an outer one (services.audit.run_audited wraps every staff mutation), which commits
+# of an outer one (services.audit.recording.run_audited wraps every staff mutation), which commits
 # later. A reader between the bump and that commit loads the old rows with the new stamp and
 # keeps them until the TTL. So a bump made inside such a scope is made again once it ends.
 _after_commit: ContextVar[list[Callable[[], Awaitable[Any]]] | None] = ContextVar(

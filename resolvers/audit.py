@@ -9,7 +9,7 @@ from db.models import AuditEntry
 from domain.auth import Role
 from resolvers.auth import InvalidArgument, require
 from resolvers.ids import BIGINT_MAX, decode_cursor, encode_cursor, parse_id
-from services import audit as audit_service
+from services.audit import trail as audit_trail
 
 CURSOR = "audit:"
 MAX_PAGE = 100
@@ -47,7 +47,7 @@ async def audit_log(
     principal = require(info, Role.ADMIN)
     if not 1 <= first <= MAX_PAGE:
         raise InvalidArgument(f"`first` must be 1-{MAX_PAGE}")
-    return await audit_service.page(
+    return await audit_trail.page(
         principal,
         first=first,
         before_id=decode_cursor(CURSOR, after, maximum=BIGINT_MAX),

@@ -1,5 +1,5 @@
 """The audit trail in the schema: `auditLog` for admins, and the wrapper that puts every
-mutation of a staff credential through services.audit.run_audited (installed on the built
+mutation of a staff credential through services.audit.recording.run_audited (installed on the built
 schema, so a mutation added later is audited without being listed anywhere)."""
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from resolvers import audit as resolvers
 from resolvers.ids import parse_id
 from schema.errors import MutationError
 from schema.pagination import Edge, page_info
-from services import audit as audit_service
-from services.audit import Request, Subject
+from services.audit import recording as audit_recording
+from services.audit.recording import Request
+from services.audit.snapshots import Subject
 
 MAX_TARGETS = 50
 
@@ -314,7 +315,7 @@ def _coupon_targets(
 
 
 # Mutations that write their audit row themselves with their change on PostgreSQL, in its
-# statement or its transaction (services.audit.run_audited_inline): the targets of a
+# statement or its transaction (services.audit.recording.run_audited_inline): the targets of a
 # success, given what the service returns, as `_describe` finds them in the success payload
 # it makes of it.
 INLINE: dict[
@@ -354,7 +355,7 @@ def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
         )
         describe = _describe(args)
         if inline_of is not None and is_postgres():
-            return await audit_service.run_audited_inline(
+            return await audit_recording.run_audited_inline(
                 principal,
                 request,
                 action,
@@ -362,7 +363,7 @@ def _audited(operation: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
                 inline_of(describe),
                 lambda: list(_input_ids(args))[:MAX_TARGETS],
             )
-        return await audit_service.run_audited(principal, request, action, describe)
+        return await audit_recording.run_audited(principal, request, action, describe)
 
     return audited
 

@@ -10,7 +10,7 @@ from db.sql.insights_rollup import fold_ledger_days
 from domain.audit import DEFAULT_RETENTION_DAYS
 from services import catch_up, event_reminders
 from services import events as event_service
-from services.audit import prune_expired as prune_audit
+from services.audit.trail import prune_expired as prune_audit
 from services.clock import now_of
 from services.coupons.allowances import issue_due
 from services.coupons.checkout import release_lapsed

@@ -32,7 +32,7 @@ def inline_cte(first: int, *, after: str, wanted: int) -> str:
 
 
 def inline_values(audit: dict[str, Any] | None, now: datetime) -> list[Any]:
-    """`inline_cte`'s parameters: the row's columns (`services.audit.Inline.row`'s), or
+    """`inline_cte`'s parameters: the row's columns (`services.audit.recording.Inline.row`'s), or
     placeholders when there is none to write."""
     a = audit or {}
     return [

@@ -180,8 +180,8 @@ async def store_result(
     programme_id: int | None = None,
 ) -> None:
     """The result of the key's claim. With `audit` (the columns of the audit row of the change
-    it ends, `services.audit.Inline.row`'s; PostgreSQL only) the row is written by the same
-    statement."""
+    it ends, `services.audit.recording.Inline.row`'s; PostgreSQL only) the row is written by
+    the same statement."""
     if audit is None:
         await IdempotencyKey.filter(id=key_id).update(result=result)
         return

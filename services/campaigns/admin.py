@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from db import campaign_cache, tier_cache
 from db.models import Campaign as CampaignRow
 from db.repositories import campaigns as campaign_repo
-from db.repositories import coupons as coupon_repo
+from db.repositories import coupon_templates as template_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.campaign_edits import (
@@ -86,7 +86,7 @@ async def _check_references(
     code = editable.campaign.effects.coupon_template
     if code is None or TEMPLATE not in paths:
         return
-    template = await coupon_repo.get_template_by_code(programme_id, code)
+    template = await template_repo.get_template_by_code(programme_id, code)
     if template is None:
         raise NotFound(f"no coupon template {code}", field="effects.couponTemplate")
     if template.status == TemplateStatus.RETIRED.value:

@@ -14,7 +14,7 @@ from tortoise.transactions import in_transaction
 from db import challenge_cache, tier_cache
 from db.models import Challenge as ChallengeRow
 from db.repositories import challenges as challenge_repo
-from db.repositories import coupons as coupon_repo
+from db.repositories import coupon_templates as template_repo
 from db.repositories import programmes as programme_repo
 from domain.auth import Principal
 from domain.campaigns import audience_rule
@@ -60,7 +60,7 @@ async def _check_references(programme_id: int, challenge: Challenge) -> None:
     code = challenge.reward.coupon_template
     if code is None:
         return
-    template = await coupon_repo.get_template_by_code(programme_id, code)
+    template = await template_repo.get_template_by_code(programme_id, code)
     if template is None:
         raise NotFound(f"no coupon template {code}", field="reward.couponTemplate")
     if template.status == TemplateStatus.RETIRED.value:

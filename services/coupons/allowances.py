@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from db import tier_cache
 from db.connection import serialise
 from db.models import CouponTemplate, Programme
+from db.repositories import coupon_templates as template_repo
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from domain.coupons import AutoIssue, Source, Template, issuable
@@ -35,7 +36,7 @@ async def issue_due(programme: Programme) -> int:
     now = now_of(programme)
     local_now = now.astimezone(ZoneInfo(programme.timezone))
     issued = 0
-    for template in await coupon_repo.auto_issue_templates(programme.id):
+    for template in await template_repo.auto_issue_templates(programme.id):
         rules = rules_of(template)
         if not issuable(rules, now):
             continue
@@ -112,7 +113,7 @@ async def _issue_template(
             await points_repo.lock_members(programme.id, {m.id for m, _ in due})
             while due:
                 # A claim may take stock between this read and the take: read again then.
-                left = await coupon_repo.stock_left(template.id)
+                left = await template_repo.stock_left(template.id)
                 if left is not None and left < len(due):
                     due = due[:left]
                 if not due:

@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Coupon, CouponTemplate, Member
-from db.repositories import coupons as coupon_repo
+from db.repositories import coupon_claims as claim_repo
 from db.repositories import programmes as programme_repo
-from db.repositories.coupons import CouponEvent
+from db.repositories.coupon_claims import CouponEvent
 from db.repositories.members import LockedMember
 from domain.auth import Principal, Role
 from domain.coupons import Source, validity
@@ -20,9 +20,9 @@ from domain.events import EventType, coupon_payload
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import TxKind
-from services import audit
 from services import events as event_service
 from services import members as member_service
+from services.audit import recording as audit
 from services.clock import now_of, wall_now
 from services.coupons import issuance
 from services.coupons.templates import rules_of
@@ -94,7 +94,7 @@ async def claim(
             if with_claim
             else await locked_member(principal, programme, member_external_id, at=now)
         )
-        taken = await coupon_repo.take_stock_of(
+        taken = await claim_repo.take_stock_of(
             principal.programme_id, template_id, 1, members_only=principal.role is Role.MEMBER
         )
         if taken is None:
@@ -189,7 +189,7 @@ async def _issue_one(
             ends_at=ends,
         )
         event = CouponEvent(new_event_id(), str(EventType.COUPON_ISSUED), payload, wall_now())
-        coupon = coupon_repo.new_coupon(
+        coupon = claim_repo.new_coupon(
             template,
             coupon_id=coupon_id,
             member_id=member.id,
@@ -201,7 +201,7 @@ async def _issue_one(
         )
         # its row in the coupon's statement when the coupon's id is known before (PostgreSQL)
         in_statement = audited is not None and coupon_id is not None
-        inserted, told = await coupon_repo.insert_one(
+        inserted, told = await claim_repo.insert_one(
             coupon,
             event=event,
             key_id=key_id,

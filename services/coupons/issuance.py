@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import Coupon, CouponTemplate, Member
+from db.repositories import coupon_templates as template_repo
 from db.repositories import coupons as coupon_repo
 from db.repositories import points as points_repo
 from db.repositories import programmes as programme_repo
@@ -104,8 +105,8 @@ async def issue(
 ) -> list[Coupon]:
     """One coupon for each member (with its period seq when the job issues), stock taken
     first, all or none."""
-    if not await coupon_repo.take_stock(template.id, len(members)):
-        if await coupon_repo.template_status(template.id) != TemplateStatus.ACTIVE.value:
+    if not await template_repo.take_stock(template.id, len(members)):
+        if await template_repo.template_status(template.id) != TemplateStatus.ACTIVE.value:
             raise TemplateRetired("this coupon template is retired", field="templateId")
         raise OutOfStock("this coupon is out of stock", field="templateId")
     starts, ends = validity(rules_of(template), now)
@@ -173,7 +174,7 @@ async def issue_for_campaign(
     retired, not yet or no longer valid, or out of stock — the fact then keeps its points
     and the campaign its other effects, as an exhausted budget would. A challenge's reward
     issues the same way (`source` CHALLENGE)."""
-    template = await coupon_repo.get_template_by_code(programme_id, template_code)
+    template = await template_repo.get_template_by_code(programme_id, template_code)
     if template is None or template.status != TemplateStatus.ACTIVE.value:
         return None
     try:
@@ -195,7 +196,7 @@ async def issue_for_reward(
     """A COUPON reward's coupon, inside the redemption's transaction (the caller holds the
     member's lock). Unlike a campaign's, a refusal (template retired, closed or out of stock)
     is raised: the redemption then writes nothing."""
-    template = await coupon_repo.get_template(programme_id, template_id)
+    template = await template_repo.get_template(programme_id, template_id)
     if template is None or template.status != TemplateStatus.ACTIVE.value:
         raise TemplateRetired("the reward's coupon template is retired", field="code")
     check_open(template, rules_of(template), now)
@@ -213,7 +214,7 @@ async def check_reward_coupon(programme_id: int, member: Member, template_id: in
     """A COUPON reward's template keeps its own rules for the member (its tiers, its per-member
     limit), counted under the member's lock: a reward is one more way to get the coupon, not
     a way around them. A retired or closed template is refused when the coupon is issued."""
-    template = await coupon_repo.get_template(programme_id, template_id)
+    template = await template_repo.get_template(programme_id, template_id)
     if template is not None:
         await check_members(template, rules_of(template), [member], "code")
 
@@ -222,7 +223,7 @@ async def campaign_coupon_would_issue(
     programme_id: int, template_code: str, *, now: datetime
 ) -> bool:
     """What `issue_for_campaign` would find now, read only: the preview's question."""
-    template = await coupon_repo.get_template_by_code(programme_id, template_code)
+    template = await template_repo.get_template_by_code(programme_id, template_code)
     if template is None or template.status != TemplateStatus.ACTIVE.value:
         return False
     if not issuable(rules_of(template), now):

@@ -7,7 +7,7 @@ from typing import Any
 
 from db import tier_cache
 from db.models import CouponTemplate
-from db.repositories import coupons as coupon_repo
+from db.repositories import coupon_templates as template_repo
 from domain.auth import Principal, Role
 from domain.coupons import AutoIssue, CouponKind, Template, TemplateStatus, validate_template
 from domain.coupons.templates import check_template_code, check_title
@@ -103,10 +103,10 @@ async def create(
     fields = {"code": data.code, "title": data.title.strip(), **columns_of(rules)}
 
     async def act() -> dict[str, Any]:
-        if await coupon_repo.get_template_by_code(principal.programme_id, data.code):
+        if await template_repo.get_template_by_code(principal.programme_id, data.code):
             raise AlreadyExists("a coupon template with this code exists", field="code")
         row = await created(
-            coupon_repo.create_template(
+            template_repo.create_template(
                 programme_id=principal.programme_id,
                 status=TemplateStatus.ACTIVE.value,
                 created_at=await programme_time(principal.programme_id),
@@ -134,7 +134,7 @@ async def id_of(principal: Principal, template_id: int | None, code: str | None)
     if template_id is not None:
         return template_id
     assert code is not None
-    found = await coupon_repo.get_template_by_code(principal.programme_id, code)
+    found = await template_repo.get_template_by_code(principal.programme_id, code)
     if found is None:
         raise NotFound(f"no coupon template {code}", field="templateCode")
     return int(found.id)
@@ -149,27 +149,27 @@ async def retire(principal: Principal, template_id: int) -> CouponTemplate:
     if template.status != TemplateStatus.RETIRED.value:
         template.status = TemplateStatus.RETIRED.value
         template.retired_at = await programme_time(principal.programme_id)
-        await coupon_repo.save_template(template, "status", "retired_at")
+        await template_repo.save_template(template, "status", "retired_at")
     return template
 
 
 async def find(principal: Principal, template_id: int) -> CouponTemplate | None:
     """Staff see every template of their programme; a member sees those it may get by itself
     (claim for free, or buy with points)."""
-    return await coupon_repo.get_template(
+    return await template_repo.get_template(
         principal.programme_id, template_id, members_only=principal.role is Role.MEMBER
     )
 
 
 async def by_ids(principal: Principal, ids: list[int]) -> dict[int, CouponTemplate]:
-    rows = await coupon_repo.get_templates(
+    rows = await template_repo.get_templates(
         principal.programme_id, ids, members_only=principal.role is Role.MEMBER
     )
     return {r.id: r for r in rows}
 
 
 async def page(principal: Principal, request: PageRequest) -> tuple[list[CouponTemplate], bool]:
-    rows = await coupon_repo.templates_page(
+    rows = await template_repo.templates_page(
         principal.programme_id, request, members_only=principal.role is Role.MEMBER
     )
     return page_of(rows, request)
@@ -177,6 +177,6 @@ async def page(principal: Principal, request: PageRequest) -> tuple[list[CouponT
 
 async def count(principal: Principal) -> int:
     """The templates the caller may list (a programme has tens, not millions)."""
-    return await coupon_repo.templates_count(
+    return await template_repo.templates_count(
         principal.programme_id, members_only=principal.role is Role.MEMBER
     )

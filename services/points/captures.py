@@ -17,7 +17,7 @@ from domain.auth import Principal
 from domain.errors import Collector, DomainError, ErrorCode, invalid
 from domain.idempotency import check_key
 from domain.points import TxKind
-from services import audit
+from services.audit import recording as audit
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import ledger_rows

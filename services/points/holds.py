@@ -20,8 +20,8 @@ from domain.errors import Collector, DomainError, ErrorCode, NotFound
 from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import check_order_ref
-from services import audit
 from services import members as member_service
+from services.audit import recording as audit
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import expiry

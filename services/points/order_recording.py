@@ -40,8 +40,9 @@ from domain.points import (
     validate_order,
 )
 from domain.tiers import BenefitKind
-from services import abuse, audit
+from services import abuse
 from services import members as member_service
+from services.audit import recording as audit
 from services.campaigns import common, judging
 from services.clock import now_of
 from services.idempotency import (
@@ -190,12 +191,12 @@ def _new_order(
 async def record(principal: Principal, data: OrderInput, *, idempotency_key: str) -> OrderRecord:
     """Book an order, at the database's pace.
 
-    As an audited mutation on PostgreSQL (services.audit.run_audited_inline: no outer
+    As an audited mutation on PostgreSQL (services.audit.recording.run_audited_inline: no outer
     transaction), optimistically and without a lock: one statement
     reads the member (with its row version), the key stored before and whether the order id
     is taken; the earning is computed here (domain rules); one more writes the key with its
     result, the order, its lines, its ledger row, the balances with their event and the
-    audit row (services.audit.inline) — only if the member row is still the version read
+    audit row (services.audit.recording.inline) — only if the member row is still the version read
     (services.idempotency.run_once_unlocked). A member changed meanwhile is read again, up
     to OPTIMISTIC_ATTEMPTS times, then locked.
 

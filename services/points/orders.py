@@ -23,8 +23,9 @@ from domain.challenges import FactKind
 from domain.errors import Collector, DomainError, ErrorCode, NotFound
 from domain.idempotency import check_key
 from domain.points import TxKind, check_order_ref
-from services import audit, tier_evaluation
 from services import members as member_service
+from services import tier_evaluation
+from services.audit import recording as audit
 from services.campaigns import judging
 from services.challenges import progress as challenge_progress
 from services.challenges.progress import Fact as ChallengeFact
@@ -239,10 +240,10 @@ async def _idempotent(
     check_order_ref(errors, str(payload["orderId"]))
     errors.raise_if_any()
     done: list[Order] = []
-    # As an audited mutation on PostgreSQL (services.audit.run_audited_inline): its audit row
-    # in this transaction, with the change, instead of an outer one around it (whose BEGIN
-    # and COMMIT this one's replace, and in which this one was a SAVEPOINT and a RELEASE),
-    # written by the statement that stores the key's result
+    # As an audited mutation on PostgreSQL (services.audit.recording.run_audited_inline): its
+    # audit row in this transaction, with the change, instead of an outer one around it (whose
+    # BEGIN and COMMIT this one's replace, and in which this one was a SAVEPOINT and a
+    # RELEASE), written by the statement that stores the key's result
     audited = audit.inline()
 
     async def action(key_id: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from domain.idempotency import check_key
 from domain.members import check_external_id
 from domain.points import TxKind
 from domain.text import is_clean
-from services import audit
+from services.audit import recording as audit
 from services.clock import now_of
 from services.idempotency import run_once
 from services.points import expiry, ledger_rows

@@ -21,8 +21,8 @@ from domain.auth import Principal, Role
 from domain.errors import Collector, DomainError, NotFound
 from domain.points import MAX_POINTS
 from domain.text import is_clean
-from services import audit
 from services import members as member_service
+from services.audit import recording as audit
 from services.clock import now_of
 from services.idempotency import (
     OPTIMISTIC_ATTEMPTS,
@@ -124,7 +124,7 @@ async def _unlocked(
     member with its row version (and its open lots, to spend), the key stored before and the
     id of the row to write, with what else it needs (given to `write`); the rules are applied
     here; `write` writes everything in one more statement, the audit row included
-    (services.audit.inline), only if the member row is still the version read (None: it
+    (services.audit.recording.inline), only if the member row is still the version read (None: it
     changed, read again). None when this way does not apply (no `read`: see `_member_read`)
     or gives up: the caller then
     takes the member's lock. It gives up on a member whose points may have expired (the lock

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import CouponTemplate, Member, MemberSegment, Programme
+from db.repositories import coupon_templates as template_repo
 from db.repositories import coupons as coupon_repo
 from db.repositories import recommendations as repo
 from db.sql.page import PageReader
@@ -123,7 +124,7 @@ async def _offers(
         templates = await offered
         held = {(t, member.id): n for t, n in (await counts).items()}
     else:
-        templates = await coupon_repo.open_to_members(member.programme_id)
+        templates = await template_repo.open_to_members(member.programme_id)
         ids = [t.id for t in templates]
         held = await coupon_repo.held(ids, [member.id]) if templates else {}
     found = []

@@ -12,7 +12,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from db import tier_cache
-from db.repositories import coupons as coupon_repo
+from db.repositories import coupon_templates as template_repo
 from db.repositories import partners as partner_repo
 from db.repositories import programmes as programme_repo
 from db.repositories import rewards as reward_repo
@@ -50,7 +50,7 @@ async def _tier_ids(programme_id: int, codes: tuple[str, ...]) -> list[int]:
 async def _template_id(programme_id: int, code: str | None) -> int | None:
     if code is None:
         return None
-    template = await coupon_repo.get_template_by_code(programme_id, code)
+    template = await template_repo.get_template_by_code(programme_id, code)
     if template is None:
         raise NotFound(f"no coupon template {code}", field="couponTemplateCode")
     if template.status == TemplateStatus.RETIRED.value:

@@ -11,7 +11,7 @@ import pytest
 
 from db.models import AuditEntry, Event, Member, PointTransaction
 from domain.auth import Role
-from services import audit as audit_service
+from services.audit import trail as audit_trail
 from services.clock import wall_now
 from tests.conftest import DATABASE_URL, needs_postgres
 from tests.fixtures.audit import fail_success_rows
@@ -320,7 +320,7 @@ async def test_postgres_refuses_to_update_or_delete_audit_rows(gql, programme, m
             await db.execute_script(statement)
     assert (await AuditEntry.get(id=row.id)).outcome == "SUCCESS"
     # the retention job deletes nothing younger than its period (and never under a year)
-    assert await audit_service.prune_expired(730) == 0
+    assert await audit_trail.prune_expired(730) == 0
     assert await AuditEntry.filter(id=row.id).exists()
 
 
@@ -349,7 +349,7 @@ async def test_the_retention_job_alone_deletes_and_only_rows_past_the_period(pro
             f"DELETE FROM audit_log WHERE id = {ancient.id}"
         )
 
-    pruned = await audit_service.prune_expired(730)
+    pruned = await audit_trail.prune_expired(730)
 
     left = set(await AuditEntry.filter(programme_id=programme.id).values_list("id", flat=True))
     assert pruned >= 1

@@ -1,5 +1,5 @@
 """completeOrder, cancelOrder and returnOrderLines write their audit row in their own
-transaction on PostgreSQL (services.audit.run_audited_inline; an outer transaction on
+transaction on PostgreSQL (services.audit.recording.run_audited_inline; an outer transaction on
 SQLite): the same rows either way, one per call, and a row that cannot be written undoes
 the change with it."""
 

@@ -292,12 +292,12 @@ async def test_run_jobs_tidies_lapsed_locks_and_twice_changes_nothing(programme,
 
 async def test_stock_is_never_taken_from_a_retired_template(programme, make_member):
     """A retire that commits between a claim's checks and its stock update still wins."""
-    from db.repositories import coupons as coupon_repo
+    from db.repositories import coupon_templates as template_repo
     from services.coupons import templates
 
     template = await make_template(programme, total_stock=5)
     await templates.retire(admin_of(programme), template.id)
-    assert not await coupon_repo.take_stock(template.id, 1)
+    assert not await template_repo.take_stock(template.id, 1)
     row = await CouponTemplate.get(id=template.id)
     assert (row.stock_left, row.issued) == (5, 0)
 

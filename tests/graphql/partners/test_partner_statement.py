@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.functions import Sum
 
-from api.cli import write_statement_csv
+from api.commands.partners import write_statement_csv
 from db.models import Member, Partner, PointTransaction, Programme
 from domain.auth import Principal, Role
 from domain.partners import local_day_bounds

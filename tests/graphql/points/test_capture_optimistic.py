@@ -224,7 +224,7 @@ async def test_a_hold_a_capture_found_lapsed_and_its_audit_row_commit_together(
     # row cannot be written, neither is the change (both or neither, either way)
     from db.models import AuditEntry, PointHold
     from schema import audit as schema_audit
-    from services import audit as audit_service
+    from services.audit import recording as audit_recording
 
     admin, shop = keys
     member = await make_member(programme)
@@ -234,14 +234,14 @@ async def test_a_hold_a_capture_found_lapsed_and_its_audit_row_commit_together(
     await advance(gql, admin, seconds=int(expires_in.total_seconds()) + 1)
     if way == "an outer transaction":
         monkeypatch.setattr(schema_audit, "is_postgres", lambda: False)
-    real = audit_service._write
+    real = audit_recording._write
 
     async def failing(principal: Any, request: Any, **kw: Any) -> Any:
         if request.operation == "captureHold" and kw.get("outcome") == "HOLD_EXPIRED":
             raise RuntimeError("audit write failed")
         return await real(principal, request, **kw)
 
-    monkeypatch.setattr(audit_service, "_write", failing)
+    monkeypatch.setattr(audit_recording, "_write", failing)
     body = await gql(
         CAPTURE_HOLD,
         {"input": {"idempotencyKey": new_key(), "holdId": held["hold"]["id"], "amount": 60}},
@@ -254,7 +254,7 @@ async def test_a_hold_a_capture_found_lapsed_and_its_audit_row_commit_together(
     ).values_list("outcome", flat=True)
     assert (status, list(outcomes)) == ("HELD", ["INTERNAL_ERROR"])
     # and without the failure, the lapsed hold's close and its row commit together
-    monkeypatch.setattr(audit_service, "_write", real)
+    monkeypatch.setattr(audit_recording, "_write", real)
     refused = await mutate(
         gql, CAPTURE_HOLD, "captureHold", shop, holdId=held["hold"]["id"], amount=60
     )
