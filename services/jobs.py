@@ -8,9 +8,11 @@ from db.metrics import job
 from db.models import Programme
 from db.sql.insights_rollup import fold_ledger_days
 from domain.audit import DEFAULT_RETENTION_DAYS
-from services import catch_up, event_reminders
+from services import event_reminders
 from services import events as event_service
 from services.audit.trail import prune_expired as prune_audit
+from services.catch_up import runner as catch_up
+from services.catch_up.steps import Done
 from services.clock import now_of
 from services.coupons.allowances import issue_due
 from services.coupons.checkout import release_lapsed
@@ -20,7 +22,7 @@ from services.programmes import every_or_one
 
 
 @dataclass
-class JobReport(catch_up.Done):
+class JobReport(Done):
     keys_pruned: int = 0
     audit_rows_pruned: int = 0
     coupons_issued: int = 0
@@ -38,7 +40,7 @@ async def run_programme(programme: Programme, report: JobReport) -> None:
     with job("partner_transfer_timeouts"):
         report.partner_transfers_failed += await partner_transfers.fail_lapsed(programme)
     # Orders past their return window, lapsed holds, expiry and tier periods: member by
-    # member, each in the order it fell due (services/catch_up.py).
+    # member, each in the order it fell due (services/catch_up/).
     with job("catch_up"):
         await catch_up.run(programme, report)
     # After the tier job, so allowances follow the tiers members hold now.

@@ -29,12 +29,16 @@ from db.models import (
     Tier,
     TierChange,
 )
-from db.repositories import jobs as jobs_repo
+from db.repositories.jobs import ledger as jobs_ledger
+from db.repositories.jobs import orders as jobs_orders
+from db.repositories.jobs import tiers as jobs_tiers
 from domain.points import ExpiryPolicy
 from domain.tier_rules import Window
 from domain.tiers import TierDraft
-from services import catch_up, tier_policy
+from services import tier_policy
 from services import tiers as tier_service
+from services.catch_up import runner
+from services.catch_up.steps import Done
 from services.points import admin, holds
 from tests.fixtures.factories import admin_of, create_member, create_programme
 from tests.fixtures.points import advance, line, place_order, run_jobs, staff
@@ -272,7 +276,7 @@ def assert_same(found: dict[str, Any], expected: dict[str, Any]) -> None:
 
 def member_by_member(monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-member path, as SQLite runs it."""
-    monkeypatch.setattr(catch_up, "is_postgres", lambda: False)
+    monkeypatch.setattr(runner, "is_postgres", lambda: False)
 
 
 @pytest.mark.parametrize(
@@ -286,17 +290,17 @@ def member_by_member(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_batches_write_what_member_by_member_writes(window, expiry, monkeypatch):
     batched = await world(window, expiry)
     one_by_one = await world(window, expiry)
-    monkeypatch.setattr(catch_up, "BATCH", 7)  # several batches, a few members each
+    monkeypatch.setattr(runner, "BATCH", 7)  # several batches, a few members each
     in_batches: list[int] = []
-    real = jobs_repo.add_ledger
+    real = jobs_ledger.add_ledger
 
     async def add_ledger(programme_id: int, rows: list[Any], lots: list[Any]) -> list[int]:
         in_batches.extend(r.member_id for r in rows if r.kind == "EXPIRE")
         return await real(programme_id, rows, lots)
 
-    monkeypatch.setattr(jobs_repo, "add_ledger", add_ledger)
+    monkeypatch.setattr(jobs_ledger, "add_ledger", add_ledger)
     completed: list[int] = []
-    real_complete, real_changes = jobs_repo.complete_orders, jobs_repo.add_changes
+    real_complete, real_changes = jobs_orders.complete_orders, jobs_tiers.add_changes
     upgrades: list[str] = []
 
     async def complete_orders(orders: list[Any]) -> None:
@@ -307,8 +311,8 @@ async def test_batches_write_what_member_by_member_writes(window, expiry, monkey
         upgrades.extend(c.reason for c in changes if c.reason == "ORDER_COMPLETED")
         await real_changes(programme_id, changes)
 
-    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
-    monkeypatch.setattr(jobs_repo, "add_changes", add_changes)
+    monkeypatch.setattr(jobs_orders, "complete_orders", complete_orders)
+    monkeypatch.setattr(jobs_tiers, "add_changes", add_changes)
     report = await run_jobs(batched)
     assert in_batches  # some points expired in batches, some member by member
     assert len(set(in_batches)) < report.members_expired
@@ -340,11 +344,11 @@ async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_r
 ):
     interrupted = await world(Window.VALIDITY)
     whole = await world(Window.VALIDITY)
-    monkeypatch.setattr(catch_up, "BATCH", 5)
+    monkeypatch.setattr(runner, "BATCH", 5)
     expected = await run_jobs(whole)
 
     calls = 0
-    real = jobs_repo.add_changes
+    real = jobs_tiers.add_changes
 
     async def fail_in_third_batch(programme_id: int, changes: list[Any]) -> None:
         nonlocal calls
@@ -354,7 +358,7 @@ async def test_a_run_that_fails_part_way_is_finished_by_the_next_with_the_same_r
             raise RuntimeError("killed")
 
     with monkeypatch.context() as patched:
-        patched.setattr(jobs_repo, "add_changes", fail_in_third_batch)
+        patched.setattr(jobs_tiers, "add_changes", fail_in_third_batch)
         with pytest.raises(RuntimeError, match="killed"):
             await run_jobs(interrupted)
     partial = await snapshot(interrupted)
@@ -377,15 +381,15 @@ import asyncio, os, signal, sys
 from db.cache import configure_cache
 from db.connection import open_database
 from db.models import Programme
-from db.repositories import jobs as jobs_repo
-from services import catch_up
+from db.repositories.jobs import tiers as jobs_tiers
+from services.catch_up import runner
 from services.jobs import JobReport, run_programme
 
 async def main(url, redis, code):
     await open_database(url)
     configure_cache(redis or None)
-    catch_up.BATCH = 5
-    real, calls = jobs_repo.add_changes, []
+    runner.BATCH = 5
+    real, calls = jobs_tiers.add_changes, []
 
     async def add_changes(programme_id, changes):
         await real(programme_id, changes)
@@ -393,7 +397,7 @@ async def main(url, redis, code):
         if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    jobs_repo.add_changes = add_changes
+    jobs_tiers.add_changes = add_changes
     await run_programme(await Programme.get(code=code), JobReport())
 
 asyncio.run(main(*sys.argv[1:]))
@@ -412,7 +416,7 @@ async def test_a_run_killed_part_way_is_finished_by_the_next_with_the_same_resul
     killed = await world(Window.VALIDITY)
     whole = await world(Window.VALIDITY)
     untouched = await snapshot(killed)
-    monkeypatch.setattr(catch_up, "BATCH", 5)
+    monkeypatch.setattr(runner, "BATCH", 5)
     expected = await run_jobs(whole)
     root = Path(__file__).resolve().parents[2]
     run = await asyncio.to_thread(
@@ -486,9 +490,9 @@ async def test_a_batch_costs_the_same_statements_for_5_members_or_40():
     counts = []
     for members in (5, 40):
         programme = await periods_ended(members)
-        done = catch_up.Done()
+        done = Done()
         with counting_statements() as counted:
-            await catch_up.run(programme, done)
+            await runner.run(programme, done)
         assert done.tier_periods_ended == done.tier_changes == members  # dropped to the entry
         assert done.members_expired == members // 2
         counts.append(counted["n"])
@@ -531,13 +535,13 @@ async def test_maturing_orders_cost_the_same_statements_for_5_members_or_40(monk
     async def by_itself(programme: Programme, member_id: int, *rest: Any) -> None:
         one_by_one.append(member_id)
 
-    monkeypatch.setattr(catch_up, "catch_up", by_itself)
+    monkeypatch.setattr(runner, "catch_up", by_itself)
     for members in (5, 40):
         programme = await orders_maturing(members)
         await active_challenges(programme.id)  # one read a programme, cached: not per member
-        done = catch_up.Done()
+        done = Done()
         with counting_statements() as counted:
-            await catch_up.run(programme, done)
+            await runner.run(programme, done)
         assert not one_by_one
         assert done.orders_matured == 2 * members and done.members_expired == members
         assert await Member.filter(programme_id=programme.id, tier__code="GOLD").count() == members
@@ -605,13 +609,13 @@ async def test_an_order_maturing_at_the_instant_points_expire_and_a_period_ends(
 ):
     batched, one_by_one = await ties(expiry), await ties(expiry)
     completed: list[int] = []
-    real = jobs_repo.complete_orders
+    real = jobs_orders.complete_orders
 
     async def complete_orders(orders: list[Any]) -> None:
         completed.extend(o[0] for o in orders)
         await real(orders)
 
-    monkeypatch.setattr(jobs_repo, "complete_orders", complete_orders)
+    monkeypatch.setattr(jobs_orders, "complete_orders", complete_orders)
     report = await run_jobs(batched)
     assert len(completed) == report.orders_matured == 3  # all in the batch
     with monkeypatch.context() as patched:
