@@ -13,7 +13,6 @@ from resolvers.auth import ANYONE, STAFF, require
 from resolvers.ids import BIGINT_MAX, encode_cursor, page_request_of
 from services import members as member_service
 from services.points import (
-    activity,
     admin,
     captures,
     gifts,
@@ -24,6 +23,7 @@ from services.points import (
     redemption,
 )
 from services.points import orders as order_service
+from services.points.activity import check_ins, referrals, reviews
 from services.points.ledger import policy_of
 from services.points.order_recording import OrderInput, OrderPreview
 from services.points.order_returns import ReturnLine
@@ -73,7 +73,7 @@ async def transactions_count(info: Any, member: Member, kinds: list[TxKind] | No
 
 
 async def invite_code(info: Any, member: Member) -> str:
-    return await activity.invite_code(require(info, *ANYONE), member)
+    return await referrals.invite_code(require(info, *ANYONE), member)
 
 
 async def preview_order(info: Any, data: OrderInput) -> OrderPreview:
@@ -155,16 +155,16 @@ async def _with_member(
     return held, member or await fresh_member(info, held.member_id)
 
 
-async def check_in(info: Any, **kwargs: Any) -> activity.CheckedIn:
-    return await activity.check_in(require(info, *ANYONE), **kwargs)
+async def check_in(info: Any, **kwargs: Any) -> check_ins.CheckedIn:
+    return await check_ins.check_in(require(info, *ANYONE), **kwargs)
 
 
 async def reward_review(info: Any, **kwargs: Any) -> Member:
-    return await activity.reward_review(require(info, *STAFF), **kwargs)
+    return await reviews.reward_review(require(info, *STAFF), **kwargs)
 
 
 async def accept_referral(info: Any, **kwargs: Any) -> Member:
-    return await activity.accept_referral(require(info, *STAFF), **kwargs)
+    return await referrals.accept_referral(require(info, *STAFF), **kwargs)
 
 
 async def adjust(info: Any, **kwargs: Any) -> PointTransaction:

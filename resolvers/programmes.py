@@ -10,8 +10,8 @@ from domain.tiers import BenefitKind, BenefitView, TierDraft, TierView
 from resolvers.auth import ANYONE, require
 from services import clock as clock_service
 from services import programmes as programme_service
-from services import tier_evaluation
 from services import tiers as tier_service
+from services.tier_evaluation import measure as tier_measure
 
 
 async def programme(info: Any) -> Programme:
@@ -72,4 +72,4 @@ async def advance_test_clock(
 async def tier_metric(info: Any) -> Metric:
     """What the programme's tier thresholds count (its tier policy's metric)."""
     require(info, *ANYONE)
-    return tier_evaluation.policy_of(await info.context.loaders.programme()).metric
+    return tier_measure.policy_of(await info.context.loaders.programme()).metric

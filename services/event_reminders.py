@@ -33,9 +33,9 @@ from domain.lots import rolling_expiry
 from domain.points import ExpiryPolicy
 from domain.tier_rules import retention_of
 from services import events as event_service
-from services import tier_evaluation
 from services.clock import now_of, zone_of
 from services.points.ledger import policy_of as points_policy_of
+from services.tier_evaluation import measure as tier_measure
 
 BATCH = 500
 
@@ -133,7 +133,7 @@ async def _downgrade_warnings(
     kind = EventType.TIER_DOWNGRADE_WARNING.value
     sent_before = await reminder_repo.reminders_sent([m.id for m in members], kind)
     tiers = await tier_cache.programme_tiers(programme.id)
-    metric = tier_evaluation.policy_of(programme).metric.value
+    metric = tier_measure.policy_of(programme).metric.value
     sent = 0
     for member in members:
         end = member.tier_valid_until
@@ -145,7 +145,7 @@ async def _downgrade_warnings(
         current = next((t for t in tiers if t.id == member.tier_id), None)
         if current is None or (member.id, key) in sent_before:
             continue
-        progress = await tier_evaluation.progress_of(programme, member)
+        progress = await tier_measure.progress_of(programme, member)
         falls_to = progress.will_downgrade_to
         if falls_to is None:
             continue  # retention met (or the entry thresholds keep the tier anyway)

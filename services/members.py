@@ -34,9 +34,9 @@ from domain.members import (
 from domain.paging import PageRequest, page_of
 from domain.tiers import entry_tier
 from services import events as event_service
-from services import tier_evaluation
 from services.clock import now_of, programme_time
 from services.idempotency import run_once
+from services.tier_evaluation import changes as tier_changes
 from services.unique import created
 
 
@@ -358,7 +358,7 @@ async def change_tier(principal: Principal, member: Member, *, tier_id: int, at:
         locked = await member_repo.lock_by_external_id(principal.programme_id, member.external_id)
         assert locked is not None
         programme = await programme_repo.get(principal.programme_id)
-        await tier_evaluation.change_tier(
+        await tier_changes.change_tier(
             locked,
             tier,
             programme,

@@ -28,10 +28,11 @@ from services.campaigns import admin as campaign_admin
 from services.clock import now_of, wall_now, zone_of
 from services.coupons import checkout
 from services.jobs import JobReport, run_programme
-from services.points import activity, order_recording, order_returns
 from services.points import admin as points_admin
 from services.points import captures as point_captures
+from services.points import order_recording, order_returns
 from services.points import orders as order_service
+from services.points.activity import check_ins, referrals, reviews
 from services.points.order_recording import OrderInput
 from services.points.order_returns import ReturnLine
 from services.rewards import fulfilment
@@ -160,8 +161,8 @@ async def _welcome(year: Year, members: list[int]) -> None:
 
 
 async def _refer(year: Year, invitee: int, inviter: int) -> None:
-    code = await activity.invite_code(year.admin, await year.member(inviter))
-    await activity.accept_referral(
+    code = await referrals.invite_code(year.admin, await year.member(inviter))
+    await referrals.accept_referral(
         year.admin,
         invitee_external_id=external_id(invitee),
         invite_code=code,
@@ -249,7 +250,7 @@ async def _return(year: Year, i: int, ref: str, lines: list[ReturnLine]) -> None
 async def _review(year: Year, i: int, ref: str, sku: str) -> None:
     found = await order_service.find(year.admin, ref)
     if found is not None and found.status == "COMPLETED":
-        await activity.reward_review(
+        await reviews.reward_review(
             year.admin, order_ref=ref, sku=sku, idempotency_key=f"seed-review-{i}"
         )
 
@@ -276,7 +277,7 @@ def _plan_month(year: Year, data: Dataset, month: int) -> None:
 
 
 async def _check_in(year: Year, n: int, month: int, day: int) -> None:
-    await activity.check_in(
+    await check_ins.check_in(
         year.admin,
         member_external_id=external_id(n),
         idempotency_key=f"seed-check-in-{n}-{month}-{day}",

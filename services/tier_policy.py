@@ -20,7 +20,7 @@ from domain.tier_rules import Progress, TierPolicy, validate_tier_policy
 from domain.tiers import TierView
 from services import members as member_service
 from services.idempotency import run_once
-from services.tier_evaluation import Sums, policy_of, progress_of
+from services.tier_evaluation.measure import Sums, policy_of, progress_of
 
 
 async def current(principal: Principal) -> TierPolicy:

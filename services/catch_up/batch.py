@@ -15,7 +15,6 @@ from db.repositories.jobs import ledger as jobs_ledger
 from db.repositories.jobs import orders as jobs_orders
 from db.repositories.jobs import tiers as jobs_tiers
 from domain.lots import next_expiry_due
-from services import tier_evaluation
 from services.catch_up.batch_expiry import _Expiry
 from services.catch_up.batch_maturity import _Maturity
 from services.catch_up.batch_state import _as_member, _Ask, _State
@@ -23,6 +22,7 @@ from services.catch_up.batch_tiers import _Tiers
 from services.catch_up.steps import Kind
 from services.clock import wall_now
 from services.points import expiry
+from services.tier_evaluation import measure as tier_measure
 
 
 class _Batch(_Expiry, _Maturity, _Tiers):
@@ -86,13 +86,11 @@ class _Batch(_Expiry, _Maturity, _Tiers):
                     continue
                 end = member.tier_valid_until
                 assert end is not None
-                since, after = tier_evaluation.retention_window(
+                since, after = tier_measure.retention_window(
                     member, self.policy, end=end, tz=self.tz
                 )
                 windows = [jobs_tiers.Window(member.id, since, end, after)]
-                since, after = tier_evaluation.qualifying_window(
-                    member, self.policy, end, tz=self.tz
-                )
+                since, after = tier_measure.qualifying_window(member, self.policy, end, tz=self.tz)
                 windows.append(jobs_tiers.Window(member.id, since, end, after))
                 return _Ask(state, Kind.PERIOD_ENDS, end, windows)
         if state.expired:

@@ -14,13 +14,14 @@ from db.repositories.jobs import orders as jobs_orders
 from db.repositories.jobs import tiers as jobs_tiers
 from domain.lots import Lot
 from domain.points import TxKind
-from services import tier_evaluation
 from services.catch_up.batch_state import _as_member, _Ask, _BatchBase, _State
 from services.catch_up.steps import Kind
 from services.points import ledger_rows
 from services.points import orders as order_service
 from services.points.ledger import INSTANT, Entry
 from services.points.orders import ORDER
+from services.tier_evaluation import measure as tier_measure
+from services.tier_evaluation import qualifying_activity
 
 _PLACEHOLDER = 1 << 62  # new lots' ids until written: above every real id, in order opened
 
@@ -83,7 +84,7 @@ class _Maturity(_BatchBase):
         self.completed.append((order.id, at))
         spend = order_service.qualifying_spend(_as_order(order), order.returned_amount)
         member.qualifying_spend += spend
-        activity = tier_evaluation.order_activity(0, spend)
+        activity = qualifying_activity.order_activity(0, spend)
         self.activity.append(
             (
                 state,
@@ -95,13 +96,13 @@ class _Maturity(_BatchBase):
         if not self.tiers:
             return None
         when = max(at, member.tier_since) if member.tier_since is not None else at
-        since, after = tier_evaluation.qualifying_window(member, self.policy, when, tz=self.tz)
+        since, after = tier_measure.qualifying_window(member, self.policy, when, tz=self.tz)
         return _Ask(
             state,
             Kind.ORDER_MATURES,
             when,
             [jobs_tiers.Window(member.id, since, when + INSTANT, after)],
-            counted_from=tier_evaluation.window_from(member, self.policy, when, self.tz),
+            counted_from=tier_measure.window_from(member, self.policy, when, self.tz),
         )
 
 

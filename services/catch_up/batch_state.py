@@ -20,12 +20,12 @@ from domain.auth import Principal, Role
 from domain.events import EventType
 from domain.lots import Lot
 from domain.tiers import TierView
-from services import tier_evaluation
 from services.catch_up.steps import Done, Kind
 from services.clock import now_of, zone_of
 from services.events import new_event_id
 from services.points import ledger
 from services.points.ledger import actor_of
+from services.tier_evaluation import measure as tier_measure
 
 
 @dataclass
@@ -57,7 +57,7 @@ class _BatchBase:
     def __init__(self, programme: Programme, now: datetime, done: Done) -> None:
         self.programme, self.now, self.done = programme, now, done
         self.points = ledger.policy_of(programme)
-        self.policy = tier_evaluation.policy_of(programme)
+        self.policy = tier_measure.policy_of(programme)
         self.tz = zone_of(programme)
         self.booked_at = now_of(programme)
         self.actor = actor_of(Principal(programme_id=programme.id, role=Role.ADMIN, key_id=0))

@@ -1,5 +1,5 @@
 """Tier judgements in a catch-up batch, once the sums a member waited on are read: the upgrade
-after an order's completion (tier_evaluation.record_activity's) and a validity period's end
+after an order's completion (qualifying_activity.record_activity's) and a validity period's end
 (judge_period's: kept and renewed, or moved), each change booked as change_tier books it."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from db.repositories.jobs import tiers as jobs_tiers
 from domain.events import EventType
 from domain.tier_rules import after_activity, at_period_end, valid_until
 from domain.tiers import TierView
-from services import tier_evaluation
 from services.catch_up.batch_state import _Ask, _BatchBase
 from services.catch_up.steps import Kind
+from services.tier_evaluation import changes as tier_changes
 
 
 class _Tiers(_BatchBase):
@@ -21,12 +21,12 @@ class _Tiers(_BatchBase):
     def _answer(self, ask: _Ask, sums: list[dict[str, int]]) -> None:
         member = ask.state.row
         metric = self.policy.metric.value
-        if ask.kind is Kind.ORDER_MATURES:  # tier_evaluation.record_activity's upgrade
+        if ask.kind is Kind.ORDER_MATURES:  # qualifying_activity.record_activity's upgrade
             total = sums[0][metric]
             current = self.by_id.get(member.tier_id)  # type: ignore[arg-type]
             earned = after_activity(current, self.tiers, total)
             if earned is not None and (current is None or earned.rank > current.rank):
-                self._change(ask, current, earned, tier_evaluation.UPGRADE, total, ask.counted_from)
+                self._change(ask, current, earned, tier_changes.UPGRADE, total, ask.counted_from)
             return
         current = self.by_id[member.tier_id]  # type: ignore[index]
         period_total, total = sums[0][metric], sums[1][metric]
@@ -43,7 +43,7 @@ class _Tiers(_BatchBase):
             ask,
             current,
             kept,
-            tier_evaluation.PERIOD_ENDED,
+            tier_changes.PERIOD_ENDED,
             period_total,
             member.tier_period_start,
         )
@@ -58,15 +58,13 @@ class _Tiers(_BatchBase):
         total: int,
         counted_from: datetime | None,
     ) -> None:
-        """tier_evaluation.change_tier (a period's end moves the member as it does)."""
+        """tier_changes.change_tier (a period's end moves the member as it does)."""
         member, at = ask.state.row, ask.at
         previous = member.tier_id
         member.tier_id = tier.id
         member.tier_since = member.tier_period_start = at
         member.tier_event_id = ask.state.last_event_id
-        member.tier_valid_until = tier_evaluation.new_valid_until(
-            tier, self.tiers, self.programme, at
-        )
+        member.tier_valid_until = tier_changes.new_valid_until(tier, self.tiers, self.programme, at)
         self.changes.append(
             jobs_tiers.TierChangeRow(
                 member.id,
@@ -79,7 +77,7 @@ class _Tiers(_BatchBase):
                 at,
             )
         )
-        payload = tier_evaluation.changed_payload(
+        payload = tier_changes.changed_payload(
             member.external_id,
             current,
             tier,

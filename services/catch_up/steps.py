@@ -22,10 +22,10 @@ from db.models import Member, Order, PointHold, Programme
 from db.repositories import holds as hold_repo
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
-from services import tier_evaluation
 from services.points import expiry
 from services.points import orders as order_service
 from services.points.holds import EXPIRED, close_hold
+from services.tier_evaluation import periods as tier_periods
 
 
 class Kind(IntEnum):
@@ -111,7 +111,7 @@ async def _do(step: Step, member: Member, programme: Programme, done: Done) -> b
     if step.kind is Kind.POINTS_EXPIRE:
         done.points_expired += await expiry.settle(member, programme, step.at)
         return False
-    changed = await tier_evaluation.judge_period(member, programme, step.at)
+    changed = await tier_periods.judge_period(member, programme, step.at)
     done.tier_periods_ended += 1
     done.tier_changes += bool(changed)
     return bool(changed)

@@ -17,12 +17,12 @@ from domain.challenges import FactKind
 from domain.errors import Collector, DomainError, ErrorCode, invalid
 from domain.idempotency import check_key
 from domain.points import TxKind, check_order_ref, points_to_reverse, points_to_take_back
-from services import abuse, tier_evaluation
+from services import abuse
 from services.campaigns import judging
 from services.challenges import progress as challenge_progress
 from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
-from services.points import activity
+from services.points.activity import referrals, reviews
 from services.points.ledger import debit_pending, expired_of, policy_of, take_back
 from services.points.orders import (
     COMPLETED,
@@ -36,6 +36,7 @@ from services.points.orders import (
     _open_order,
     qualifying_spend,
 )
+from services.tier_evaluation import qualifying_activity
 
 
 class ReturnExceedsPurchase(DomainError):
@@ -120,7 +121,7 @@ async def return_lines(
             )
         for wanted in lines:
             if bought[wanted.sku].returned_quantity == bought[wanted.sku].quantity:
-                await activity.reverse_review(principal, member, order, wanted.sku, policy, entry)
+                await reviews.reverse_review(principal, member, order, wanted.sku, policy, entry)
         if order.status == COMPLETED:
             returned_before = order.returned_amount
             returned_after = returned_before + amount
@@ -129,13 +130,13 @@ async def return_lines(
             )
             await member.save(update_fields=["qualifying_spend"])
             assert order.completed_at is not None
-            await tier_evaluation.record_return(
+            await qualifying_activity.record_return(
                 member,
                 programme,
                 completed_at=order.completed_at,  # so windows net it out with the completion
                 orders=-1 if whole else 0,
                 reference=order.order_ref,
-                **tier_evaluation.order_activity(
+                **qualifying_activity.order_activity(
                     qualifying_spend(order, returned_before),
                     qualifying_spend(order, returned_after),
                 ),
@@ -154,7 +155,7 @@ async def return_lines(
         if whole:
             order.status, order.closed_at = RETURNED, now
             fields += ["status", "closed_at"]
-            await activity.reverse_referral(principal, order, programme, entry)
+            await referrals.reverse_referral(principal, order, programme, entry)
         await order_writes.save(order, *fields)
         await abuse.check_returns(programme, member, now)
         return order

@@ -24,7 +24,6 @@ from domain.errors import Collector, DomainError, ErrorCode, NotFound
 from domain.idempotency import check_key
 from domain.points import TxKind, check_order_ref
 from services import members as member_service
-from services import tier_evaluation
 from services.audit import recording as audit
 from services.campaigns import judging
 from services.challenges import progress as challenge_progress
@@ -32,10 +31,12 @@ from services.challenges.progress import Fact as ChallengeFact
 from services.clock import now_of
 from services.coupons.checkout import release_for_order
 from services.idempotency import run_once_keyed
-from services.points import activity, expiry, ledger_rows
+from services.points import expiry, ledger_rows
+from services.points.activity import referrals
 from services.points.holds import release_holds_for_order
 from services.points.ledger import Entry, actor_of, debit_pending, restore
 from services.rewards import holds as reward_holds
+from services.tier_evaluation import qualifying_activity
 
 PENDING, COMPLETED, CANCELLED, RETURNED = "PENDING", "COMPLETED", "CANCELLED", "RETURNED"
 ORDER = "ORDER"
@@ -91,7 +92,7 @@ async def lock_order_members(programme: Programme, member_id: int) -> dict[int, 
 async def touched_by_orders(member_id: int) -> set[int]:
     """The member and, when completing or returning its orders can reward or take back a
     referral, its inviter."""
-    referral = await activity.referral_of_member(member_id)
+    referral = await referrals.referral_of_member(member_id)
     return _touched(
         member_id, (referral.inviter_id, referral.status) if referral is not None else None
     )
@@ -134,15 +135,15 @@ async def _complete(
     spend = qualifying_spend(order, order.returned_amount)
     member.qualifying_spend += spend
     await order_writes.complete(order, member, move)
-    await tier_evaluation.record_activity(
+    await qualifying_activity.record_activity(
         member,
         programme,
         at=now,
         orders=1,
         reference=order.order_ref,
-        **tier_evaluation.order_activity(0, spend),
+        **qualifying_activity.order_activity(0, spend),
     )
-    await activity.reward_referral(principal, member, order, programme, now)
+    await referrals.reward_referral(principal, member, order, programme, now)
     await challenge_progress.count(
         programme,
         member,

@@ -34,7 +34,7 @@ from services.clock import now_of
 from services.coupons.templates import rules_of
 from services.points import queries as points_queries
 from services.points.ledger import spendable
-from services.tier_evaluation import progress_of
+from services.tier_evaluation.measure import progress_of
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ import uuid
 
 from db.models import AbuseFlag, AuditEntry, Member, PointTransaction
 from domain.auth import Role
-from services.points import activity, order_returns
+from services.points import order_returns
+from services.points.activity import referrals
 from services.points.order_returns import ReturnLine
 from tests.conftest import needs_postgres
 from tests.fixtures.points import assert_ledger_consistent, complete, line, place_order, staff
@@ -258,12 +259,12 @@ async def test_too_many_referrals_from_one_inviter_in_a_day_flag_it_once(
     admin = await make_key(programme, Role.ADMIN)
     await gql(SET_POLICY, {"input": {"caps": [], "referralsPerDay": 2}}, auth=admin)
     inviter = await make_member(programme)
-    code = await activity.invite_code(staff(programme), inviter)
+    code = await referrals.invite_code(staff(programme), inviter)
 
     counts = []
     for _ in range(4):
         invitee = await make_member(programme)
-        await activity.accept_referral(
+        await referrals.accept_referral(
             staff(programme),
             invite_code=code,
             invitee_external_id=invitee.external_id,

@@ -101,16 +101,17 @@ async def test_one_key_sent_21_times_at_once_books_one_row_and_answers_alike(
 async def test_completing_an_invitees_order_while_granting_both_never_deadlocks(
     programme, make_member
 ):
-    from services.points import activity, admin
+    from services.points import admin
     from services.points import orders as order_service
+    from services.points.activity import referrals
     from tests.fixtures.factories import admin_of
     from tests.fixtures.points import staff
 
     for round_ in range(5):
         # given A (lower id) invited B, and B has a pending first order
         inviter, invitee = await make_member(programme), await make_member(programme)
-        code = await activity.invite_code(staff(programme), inviter)
-        await activity.accept_referral(
+        code = await referrals.invite_code(staff(programme), inviter)
+        await referrals.accept_referral(
             staff(programme),
             invitee_external_id=invitee.external_id,
             invite_code=code,
@@ -140,17 +141,17 @@ async def test_two_members_accepting_each_others_codes_at_once_cannot_make_a_loo
     programme, make_member
 ):
     from domain.errors import DomainError
-    from services.points import activity
+    from services.points.activity import referrals
     from tests.fixtures.points import staff
 
     for round_ in range(5):
         a, b = await make_member(programme), await make_member(programme)
-        code_a = await activity.invite_code(staff(programme), a)
-        code_b = await activity.invite_code(staff(programme), b)
+        code_a = await referrals.invite_code(staff(programme), a)
+        code_b = await referrals.invite_code(staff(programme), b)
 
         async def accept(invitee, code, key):
             try:
-                return await activity.accept_referral(
+                return await referrals.accept_referral(
                     staff(programme),
                     invitee_external_id=invitee.external_id,
                     invite_code=code,

@@ -15,7 +15,7 @@ from db.models import (
     RecommendationList,
 )
 from domain.auth import Role
-from services.points import activity
+from services.points.activity import check_ins, referrals
 from services.recommendations.build import build
 from tests.conftest import ON_POSTGRES
 from tests.fixtures.points import assert_ledger_consistent, complete, staff
@@ -141,11 +141,11 @@ async def test_erasure_leaves_no_pii_anywhere_and_every_total_whole(
         await complete(programme, await buy(programme, member, *skus))
     await buy(programme, member, "kettle")  # still pending
     await complete(programme, await buy(programme, neighbour, "phone", "earbuds"))
-    await activity.check_in(staff(programme), member_external_id=external_id, idempotency_key="c1")
+    await check_ins.check_in(staff(programme), member_external_id=external_id, idempotency_key="c1")
     invitee = await make_member(programme)
-    await activity.accept_referral(
+    await referrals.accept_referral(
         staff(programme),
-        invite_code=await activity.invite_code(staff(programme), member),
+        invite_code=await referrals.invite_code(staff(programme), member),
         invitee_external_id=invitee.external_id,
         idempotency_key=uuid.uuid4().hex,
     )
@@ -287,9 +287,9 @@ async def test_erasure_also_scrubs_a_former_name_and_the_referral_naming_the_mem
     assert renamed["data"]["updateMember"]["__typename"] == "UpdateMemberSuccess"
     member = await Member.get(programme_id=programme.id, external_id=external_id)
     inviter = await make_member(programme)
-    await activity.accept_referral(
+    await referrals.accept_referral(
         staff(programme),
-        invite_code=await activity.invite_code(staff(programme), inviter),
+        invite_code=await referrals.invite_code(staff(programme), inviter),
         invitee_external_id=external_id,
         idempotency_key=uuid.uuid4().hex,
     )
@@ -347,9 +347,9 @@ async def test_erasing_an_invitee_takes_its_old_id_out_of_the_inviters_events(
 
     admin = await make_key(programme, Role.ADMIN)
     inviter, invitee = await make_member(programme), await make_member(programme)
-    await activity.accept_referral(
+    await referrals.accept_referral(
         staff(programme),
-        invite_code=await activity.invite_code(staff(programme), inviter),
+        invite_code=await referrals.invite_code(staff(programme), inviter),
         invitee_external_id=invitee.external_id,
         idempotency_key=uuid.uuid4().hex,
     )
@@ -426,7 +426,7 @@ async def test_an_erased_members_token_reads_nothing_by_global_id(
     admin = await make_key(programme, Role.ADMIN)
     storefront = await make_key(programme, Role.STOREFRONT)
     member = await make_member(programme)
-    await activity.check_in(
+    await check_ins.check_in(
         staff(programme), member_external_id=member.external_id, idempotency_key="c1"
     )
     token = await token_for(gql, storefront, member.external_id)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from db.models import PointTransaction
 from domain.auth import Role
 from services import privacy_export
-from services.points import activity
+from services.points.activity import check_ins
 from tests.fixtures.points import complete, staff
 from tests.fixtures.recommendations import buy, stock_shop
 from tests.graphql.test_auth import token_for
@@ -31,7 +31,7 @@ async def test_an_admin_exports_everything_held_about_a_member(
     await stock_shop(programme)
     await complete(programme, await buy(programme, member, "phone", "case"))
     await buy(programme, member, "kettle")
-    await activity.check_in(
+    await check_ins.check_in(
         staff(programme), member_external_id=member.external_id, idempotency_key="c1"
     )
 

@@ -207,12 +207,12 @@ async def test_coupons_issued_and_redeemed_are_told(programme: Programme, make_m
 
 
 async def test_a_referral_reward_is_told_to_the_inviter(programme: Programme, make_member) -> None:
-    from services.points import activity
+    from services.points.activity import referrals
 
     inviter = await make_member(programme)
     invitee = await make_member(programme)
-    code = await activity.invite_code(staff(programme), inviter)
-    await activity.accept_referral(
+    code = await referrals.invite_code(staff(programme), inviter)
+    await referrals.accept_referral(
         staff(programme),
         invitee_external_id=invitee.external_id,
         invite_code=code,

@@ -33,8 +33,9 @@ from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod, PointsPolicy
 from services.clock import now_of, zone_of
 from services.jobs import JobReport, run_programme
-from services.points import activity, captures, holds, order_returns, queries, redemption
+from services.points import captures, holds, order_returns, queries, redemption
 from services.points import orders as order_service
+from services.points.activity import check_ins
 from services.points.order_returns import ReturnLine
 from tests.fixtures.factories import add_tiers, create_member, create_programme
 from tests.fixtures.points import advance, assert_ledger_consistent, line, place_order, staff
@@ -307,7 +308,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return await CheckIn.exists(member_id=self.member.id, day=today)
 
         attempt(
-            activity.check_in(
+            check_ins.check_in(
                 self._staff(),
                 member_external_id=self.member.external_id,
                 idempotency_key=uuid.uuid4().hex,

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from db.repositories import programmes as programme_repo
 from domain.points import PointsPolicy
-from services import abuse, tier_evaluation
+from services import abuse
 from services.parsed import parsed
 from services.points import ledger
 from services.points import policy as points_policy_service
+from services.tier_evaluation import measure as tier_measure
 from tests.conftest import needs_redis
 from tests.fixtures.factories import admin_of
 
@@ -20,7 +21,7 @@ async def test_copies_of_the_kept_row_share_one_parsed_policy(programme, listeni
     assert first is not second
     assert ledger.policy_of(first) is ledger.policy_of(second)
     assert abuse.policy_of(first) is abuse.policy_of(second)
-    assert tier_evaluation.policy_of(first) is tier_evaluation.policy_of(second)
+    assert tier_measure.policy_of(first) is tier_measure.policy_of(second)
     assert ledger.policy_of(first) == PointsPolicy.from_json(first.points_policy)
 
 

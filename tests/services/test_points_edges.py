@@ -10,9 +10,10 @@ import pytest
 from db.models import PointHold, PointLot, PointTransaction, Programme
 from domain.errors import DomainError, ErrorCode
 from domain.points import ExpiryPolicy, NegativePolicy, Payment, PaymentMethod
-from services.points import activity, admin, captures, holds, order_returns, redemption
+from services.points import admin, captures, holds, order_returns, redemption
 from services.points import orders as order_service
 from services.points import policy as policy_service
+from services.points.activity import check_ins, referrals, reviews
 from services.points.order_returns import ReturnLine
 from tests.fixtures.factories import admin_of
 from tests.fixtures.points import (
@@ -209,14 +210,14 @@ async def test_reviews_pay_only_for_completed_unreturned_items_and_go_with_the_i
     order = await place_order(programme, member, line("a", 5_000), line("b", 5_000))
     assert (
         await code_of(
-            activity.reward_review(
+            reviews.reward_review(
                 staff(programme), order_ref=order.order_ref, sku="a", idempotency_key="early"
             )
         )
         is ErrorCode.NOT_ELIGIBLE
     )
     await complete(programme, order)
-    await activity.reward_review(
+    await reviews.reward_review(
         staff(programme), order_ref=order.order_ref, sku="a", idempotency_key="ok"
     )
     assert (await assert_ledger_consistent(member)).points_available == 210
@@ -226,14 +227,14 @@ async def test_reviews_pay_only_for_completed_unreturned_items_and_go_with_the_i
     row = await assert_ledger_consistent(member)
     assert row.points_available == 100  # the line's 100 and its review's 10 went back
     assert await code_of(
-        activity.reward_review(
+        reviews.reward_review(
             staff(programme), order_ref=order.order_ref, sku="a", idempotency_key="again"
         )
     ) in (ErrorCode.ALREADY_REVIEWED, ErrorCode.NOT_ELIGIBLE)
     # a 64-character order id and sku make a valid, long review reference
     long_order = await place_order(programme, member, line("s" * 64, 5_000), order_ref="o" * 64)
     await complete(programme, long_order)
-    await activity.reward_review(
+    await reviews.reward_review(
         staff(programme), order_ref="o" * 64, sku="s" * 64, idempotency_key="long"
     )
 
@@ -291,19 +292,19 @@ async def test_balances_stop_at_the_limit_with_a_code(programme, make_member):
         (lambda p, m: order_service.complete(staff(p), "nul\x00", idempotency_key="k"), "orderId"),
         (lambda p, m: order_service.cancel(staff(p), "o" * 65, idempotency_key="k"), "orderId"),
         (
-            lambda p, m: activity.reward_review(
+            lambda p, m: reviews.reward_review(
                 staff(p), order_ref="nul\x00", sku="a", idempotency_key="k"
             ),
             "orderId",
         ),
         (
-            lambda p, m: activity.reward_review(
+            lambda p, m: reviews.reward_review(
                 staff(p), order_ref="o", sku="\x00", idempotency_key="k"
             ),
             "sku",
         ),
         (
-            lambda p, m: activity.accept_referral(
+            lambda p, m: referrals.accept_referral(
                 staff(p), invitee_external_id=m.external_id, invite_code="\x00", idempotency_key="k"
             ),
             "inviteCode",
@@ -358,19 +359,19 @@ async def test_check_in_days_follow_the_programme_time_zone(make_programme, make
     now = programme.test_clock_at.astimezone(ZoneInfo("Asia/Shanghai"))
     target = (now + timedelta(days=1)).replace(hour=23, minute=59, second=0, microsecond=0)
     await advance(programme, seconds=int((target - now).total_seconds()))
-    await activity.check_in(
+    await check_ins.check_in(
         staff(programme), member_external_id=member.external_id, idempotency_key="a"
     )
     assert (
         await code_of(
-            activity.check_in(
+            check_ins.check_in(
                 staff(programme), member_external_id=member.external_id, idempotency_key="b"
             )
         )
         is ErrorCode.ALREADY_CHECKED_IN
     )
     await advance(programme, seconds=120)  # 00:01 the next day there, still the same UTC day
-    checked_in = await activity.check_in(
+    checked_in = await check_ins.check_in(
         staff(programme), member_external_id=member.external_id, idempotency_key="c"
     )
     assert checked_in.streak == 2  # a new local day, though the UTC date did not change

@@ -10,7 +10,7 @@ from datetime import datetime
 from db.repositories.jobs.batch import _db, _new_ids
 
 # Activity of each window: member, [since, until), leaving out what is dated exactly `since`
-# and was booked up to event `after` (tier_evaluation._sum, for many windows).
+# and was booked up to event `after` (tier_evaluation.measure._sum, for many windows).
 _SUMS = """
 SELECT w.k,
        COALESCE(SUM(e.spend), 0) AS spend,
