@@ -123,6 +123,18 @@ def dropped(names: Iterable[str]) -> None:
     local.drop(names)
 
 
+def names_in(data: bytes) -> list[str] | None:
+    """The entry names a message drops (a JSON list of strings, as `publish` sends); None
+    when it is anything else, and nothing in it can be trusted."""
+    try:
+        names = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(names, list) and all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
 class Subscriber:
     """One connection per process subscribed to CHANNEL; reconnects with a growing pause."""
 
@@ -144,23 +156,26 @@ class Subscriber:
 
     async def stop(self) -> None:
         """Ends the subscription, and returns within STOP_WAIT seconds whatever the task does.
-        A cancellation alone was seen to be lost: in a benchmark run the task went on looping
-        with `cancelling() == 1` and the shutdown waited for ever (a read's own timeout
-        expiring in the same turn as the cancel is the likely cause; it was not reproduced).
+        A cancellation alone can be lost: on Python 3.11, `asyncio.wait_for` returns its inner
+        result when a cancel arrives after that result is ready but before it resumes, and
+        redis-py sends every command (the ping, HELLO, SUBSCRIBE) under `wait_for` of its
+        socket timeout. A bench run hung so at exit: the task looped on, `cancelling() == 1`.
         So the loop also ends on a flag it checks at least every PING_EVERY seconds, and the
         task is cancelled again every half second until it has ended."""
         task, self._task = self._task, None
-        if task is not None:
-            self._stopping.set()
-            deadline = time.monotonic() + STOP_WAIT
-            while not task.done() and time.monotonic() < deadline:
-                task.cancel()
-                await asyncio.wait({task}, timeout=0.5)
-            if not task.done():
-                log.error("invalidation subscriber still running after %s s; left", STOP_WAIT)
-            elif not task.cancelled() and task.exception() is not None:
-                log.error("invalidation subscriber failed", exc_info=task.exception())
-        self._lost()
+        try:
+            if task is not None:
+                self._stopping.set()
+                deadline = time.monotonic() + STOP_WAIT
+                while not task.done() and time.monotonic() < deadline:
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=0.5)
+                if not task.done():
+                    log.error("invalidation subscriber still running after %s s; left", STOP_WAIT)
+                elif not task.cancelled() and task.exception() is not None:
+                    log.error("invalidation subscriber failed", exc_info=task.exception())
+        finally:
+            self._lost()  # whatever happened above, nothing kept is served any more
 
     def _lost(self) -> None:
         self._heard = 0.0
@@ -194,12 +209,19 @@ class Subscriber:
                         self.connections += 1
                         pause = 0.1
                     elif message["type"] == "message":
-                        local.drop(orjson.loads(message["data"]))
+                        names = names_in(message["data"])
+                        if names is None:
+                            log.warning("unreadable invalidation message: all entries dropped")
+                            local.clear()
+                        else:
+                            local.drop(names)
                     self._heard = time.monotonic()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError, ValueError) as error:
+            except (RedisError, OSError) as error:
                 log.warning("invalidation subscriber lost Redis, retrying: %s", error)
+            except Exception:  # a bug must not end the subscription for good: start again
+                log.exception("invalidation subscriber failed, retrying")
             finally:
                 self._lost()
                 try:

@@ -250,3 +250,25 @@ async def test_stop_ends_the_subscriber_even_when_its_read_swallows_the_cancella
             monkeypatch.undo()
             task.cancel()
             await stopping
+
+
+@needs_redis
+async def test_an_unreadable_message_drops_every_entry_and_the_subscription_goes_on(listening):
+    from tests.conftest import TEST_REDIS_URL
+
+    connections = invalidation._subscriber.connections
+    client = Redis.from_url(TEST_REDIS_URL)
+    try:
+        for message in (b"null", b"1", b'"entry"', b"[1]", b"{not json"):
+            invalidation.local.put("entry", "kept", invalidation.local.epoch)
+            assert invalidation.local.get("entry") == "kept"
+            await client.publish(invalidation.CHANNEL, message)
+            await _wait_until(lambda: invalidation.local.get("entry") is invalidation.MISS)
+        # the same subscription still hears a proper message
+        invalidation.local.put("entry", "kept", invalidation.local.epoch)
+        await client.publish(invalidation.CHANNEL, b'["other", "entry"]')
+        await _wait_until(lambda: invalidation.local.get("entry") is invalidation.MISS)
+        assert invalidation.listening()
+        assert invalidation._subscriber.connections == connections
+    finally:
+        await client.aclose()
