@@ -59,11 +59,12 @@ async def readyz(request: Request) -> Response:
 
 # The cyclic collector's thresholds. A request allocates thousands of containers, and with 32
 # requests in flight most are still alive when a young collection runs, so they are scanned,
-# promoted and scanned again. Python's (700, 10, 10) spent ~150-250 us of each ~1.7-2.2 ms
-# request in the collector (scripts/bench_layers.py --concurrency 32, BENCHMARKS.md); these
-# ~100-120 us, with pauses no longer than before (~15-25 ms). Collections of the oldest
-# generation become rare: cyclic garbage that reaches it waits longer to be freed.
-COLLECTOR_THRESHOLDS = (2000, 20, 100)
+# promoted and scanned again. Young collections a third as often cut the collector's time per
+# request by about a quarter and its longest pause by a third (BENCHMARKS.md, 2026-12-03
+# night); full collections stay about as frequent as Python's (700, 10, 10) makes them, so
+# cyclic garbage (a request leaves ~100 objects of it) is freed as soon as before. Rarer full
+# collections saved no more here, and in a test of heavy cyclic garbage grew memory 9-fold.
+COLLECTOR_THRESHOLDS = (2000, 10, 4)
 
 
 def tune_collector(*thresholds: int) -> None:

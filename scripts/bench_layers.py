@@ -122,10 +122,12 @@ def persisted(document: str, variables: dict[str, Any]) -> dict[str, Any]:
 
 class Collections:
     """Wall time the cyclic garbage collector runs (gc.callbacks), in total and its longest
-    pause: what each request pays for it, and what one unlucky request waits."""
+    pause: what each request pays for it, and what one unlucky request waits; and how many
+    full collections ran (the rarer they are, the longer cyclic garbage waits in memory)."""
 
     def __init__(self) -> None:
         self.total = self.longest = 0.0
+        self.full = 0
         self._began = 0.0
         gc.callbacks.append(self._heard)
 
@@ -136,6 +138,7 @@ class Collections:
             pause = time.perf_counter() - self._began
             self.total += pause
             self.longest = max(self.longest, pause)
+            self.full += info["generation"] == 2
 
 
 COLLECTIONS = Collections()
@@ -143,18 +146,18 @@ COLLECTIONS = Collections()
 
 async def cpu_per_call(
     call: Call, start: int, requests: int, concurrency: int = 1
-) -> tuple[float, float, float, float]:
+) -> tuple[float, float, float, float, float]:
     """(user, system) CPU microseconds per call (getrusage: microsecond resolution): a machine
     whose system calls are slow (a busy host) moves the second far more than the first; then
-    the collector's time per call and its longest pause (ms). With `concurrency`, that many
-    callers send the requests at once (as connections would)."""
+    the collector's time per call, its longest pause (ms) and its full collections. With
+    `concurrency`, that many callers send the requests at once (as connections would)."""
     numbers = iter(range(start, start + requests))
 
     async def caller() -> None:
         for n in numbers:
             await call(n)
 
-    collected, COLLECTIONS.longest = COLLECTIONS.total, 0.0
+    collected, full, COLLECTIONS.longest = COLLECTIONS.total, COLLECTIONS.full, 0.0
     began = resource.getrusage(resource.RUSAGE_SELF)
     await asyncio.gather(*(caller() for _ in range(concurrency)))
     ended = resource.getrusage(resource.RUSAGE_SELF)
@@ -163,6 +166,7 @@ async def cpu_per_call(
         (ended.ru_stime - began.ru_stime) / requests * 1e6,
         (COLLECTIONS.total - collected) / requests * 1e6,
         COLLECTIONS.longest * 1e3,
+        COLLECTIONS.full - full,
     )
 
 
@@ -268,7 +272,7 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
         layers = {n: c for n, c in layers.items() if n.split(": ")[1] in wanted}
     # as the server's start-up does (api/app.py), unless told otherwise for a comparison
     tune_collector(*thresholds(args.gc_threshold))
-    figures: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in layers}
+    figures: dict[str, list[tuple[float, ...]]] = {name: [] for name in layers}
     start = 1
     for _ in range(args.rounds):
         for name, call in layers.items():
@@ -278,13 +282,15 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
             start += args.requests
     print(f"CPU per request, medians of {args.rounds} rounds of {args.requests} requests, "
           f"{args.concurrency} at a time (user time: range); the collector "
-          f"{gc.get_threshold()}: its time per request, its longest pause")  # fmt: skip
+          f"{gc.get_threshold()}: its time per request, its longest pause, full collections "
+          f"in all rounds)")  # fmt: skip
     for name, values in figures.items():
         user = [u for u, *_ in values]
         system, collector, pause = (statistics.median(v[i] for v in values) for i in (1, 2, 3))
+        full = sum(v[4] for v in values)
         print(f"  {name:24} user {statistics.median(user):6.0f} us ({min(user):.0f}-"
               f"{max(user):.0f})   system {system:6.0f} us   gc {collector:5.0f} us"
-              f"   longest {pause:5.1f} ms")  # fmt: skip
+              f"   longest {pause:5.1f} ms   full {full:3.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
