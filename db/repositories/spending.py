@@ -4,7 +4,7 @@ its open lots, to spend; the hold and its order, to capture) and the idempotency
 before; the other writes the change only if the member row is still that version.
 
 Why that is enough: every change to a member's points (ledger rows, lots, balances, holds)
-updates its member row under that row's lock (services/points/ledger.py). So a member row
+updates its member row under that row's lock (services/points/expiry.py). So a member row
 still at the version read means its balances and lots are as read, and a spend allocated
 from them takes exactly what is there."""
 

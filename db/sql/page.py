@@ -112,7 +112,7 @@ def _sums_sql(pg: bool, *, until: bool) -> str:
 
 
 def _offers_sql(pg: bool) -> str:
-    # the templates a member may get by itself (as coupons.open_to_members), id order
+    # the templates a member may get by itself (as coupon_templates.open_to_members), id order
     return (
         f"(SELECT {AGG[not pg]}(o.t{in_order(pg, 'o.k')}) FROM (SELECT "
         f"{_TEMPLATE.object_sql('t', pg)} AS t, t.id AS k FROM coupon_templates t "

@@ -497,7 +497,7 @@ async def test_a_retry_while_its_first_attempt_waits_replays_it(
 
     crediting = asyncio.create_task(credit())
     await locked.wait()
-    spending = asyncio.create_task(first())
+    spend = asyncio.create_task(first())
     await asyncio.sleep(0.3)
     # when the client retries with the same key and input, before the credit commits
     retry = asyncio.create_task(
@@ -506,7 +506,7 @@ async def test_a_retry_while_its_first_attempt_waits_replays_it(
     await asyncio.sleep(0.3)
     release.set()
     await crediting
-    tx = await spending
+    tx = await spend
     answer = await retry
     # then the retry replays the first attempt's success (not a refusal read beside it)
     assert answer["__typename"] == "TransactionSuccess", answer
