@@ -40,6 +40,7 @@ from schema.reward_redemptions import RewardRedemptionMutation, RewardRedemption
 from schema.rewards import RewardMutation, RewardQuery
 from schema.tier_engine import TierEngineMutation, TierEngineQuery
 from schema.tokens import TokenMutation
+from schema.variable_plans import install as install_variable_plans
 from schema.webhooks import WebhookMutation, WebhookQuery
 
 
@@ -139,6 +140,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         ),
     )
     install_input_plans(built)
+    install_variable_plans()
     install_input_checks(built._schema)
     # After the input checks, so a mutation refused by them is audited too.
     install_audit(built._schema)

@@ -11,6 +11,8 @@ connections would send them), straight into:
   execute  strawberry's Schema.execute with a ready context (recordOrder only: no HTTP,
            no rate limit, no key lookup); what it costs is the GraphQL execution with
            the service, audit and database calls below it;
+  service  (recordOrder only) the service alone, called as its resolver calls it: what
+           execute costs beyond it is the GraphQL execution and the audit wrapper;
 
 and the user and system CPU time per request are printed for each, in interleaved rounds (medians).
 Database and Redis time is not counted, only this process's CPU (asyncpg's and redis-py's
@@ -54,8 +56,11 @@ from api.rate_limit import RateLimiter
 from db import invalidation
 from db.cache import configure_cache, get_cache
 from db.connection import close_database, open_database
+from domain.points import OrderLine, Payment, PaymentMethod
 from resolvers.context import Context, Loaders, request_id_of
 from services import keys as key_service
+from services.points import order_recording
+from services.points.order_recording import OrderInput
 
 MEMBERS = 2_000
 Call = Callable[[int], Awaitable[Any]]
@@ -238,6 +243,18 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
         if result.errors or result.data["recordOrder"]["__typename"] != "OrderSuccess":
             raise SystemExit(f"unexpected result: {result}")
 
+    async def by_service(n: int) -> None:
+        # the service alone, as the resolver calls it: what execute costs beyond it is GraphQL's
+        ref = f"{run}-s{n}"
+        data = OrderInput(
+            order_ref=ref, member_external_id=f"m-{n % MEMBERS + 1}",
+            placed_at=datetime.fromisoformat(placed_at), currency=None,
+            lines=[OrderLine("coffee-01", "coffee", 4990, 2, False),
+                   OrderLine("books-03", "books", 5990, 1, False)],
+            payments=[Payment(PaymentMethod.CARD, 15970)],
+        )  # fmt: skip
+        await order_recording.record(principal, data, idempotency_key=ref)
+
     async def page_app(n: int) -> None:
         await whole.post(persisted(MEMBER_PAGE, {"e": f"m-{n % MEMBERS + 1}"}), b'"member"')
 
@@ -248,6 +265,7 @@ async def measure(args: argparse.Namespace, settings: Any, key: str) -> None:
         "recordOrder: app": by_app,
         "recordOrder: view": by_view,
         "recordOrder: execute": by_execute,
+        "recordOrder: service": by_service,
         "member page: app": page_app,
         "member page: view": page_view,
     }
