@@ -10,9 +10,11 @@ walk is worked out once per (schema, definitions) into closures, and a request c
 
 Narrow road only, and never a different answer: a plan coerces a value only when every step
 succeeds plainly. Anything else - a missing or null required value, an unknown field, a
-scalar refusing its value, an operation default, a @oneOf input or one with its own out
-type - is handed, whole, to graphql-core's own `get_variable_values`, which then reports
-exactly the errors it always did. Coercion changes nothing, so doing it twice is safe.
+scalar refusing its value, a list given as an iterable other than a list or tuple (a
+generator read by the plan would reach graphql-core exhausted), an operation default, a
+@oneOf input or one with its own out type - is handed, whole, to graphql-core's own
+`get_variable_values`, which then reports exactly the errors it always did. Coercion
+changes nothing, so doing it twice is safe.
 
 graphql-core looks `get_variable_values` up as a global of its executor module when it
 builds an executor; `install()` puts `planned_variable_values` there (the only such patch:
@@ -48,7 +50,8 @@ VARIABLE_PLAN_CACHE_SIZE = 512
 COERCIONS = Counter(
     "loyalty_graphql_variable_coercions_total",
     "Requests' variables by how they were coerced: planned, or by graphql-core (no plan for "
-    "the operation's variables, or a value the plan does not take plainly)",
+    "the operation's variables, or a value the plan does not take plainly); operations "
+    "without variables are not counted",
     ["how"],
 )
 PLANNED, BY_GRAPHQL_CORE = (COERCIONS.labels(h) for h in ("planned", "graphql-core"))
@@ -77,9 +80,11 @@ def _list(item: Coercer) -> Coercer:
     def coerce(value: Any) -> Any:
         if value is None:
             return None
-        if not is_iterable(value):
-            return [item(value)]  # a non-list value is a list of one
-        return [item(each) for each in value]
+        if isinstance(value, (list, tuple)):
+            return [item(each) for each in value]
+        if is_iterable(value):  # a generator, a set: graphql-core must get it unread
+            raise Refused
+        return [item(value)]  # a non-list value is a list of one
 
     return coerce
 
@@ -90,7 +95,7 @@ def _input_object(type_: GraphQLInputObjectType, planner: _Planner) -> Coercer:
     fields = []
     for name, field in type_.fields.items():
         required = is_required_input_field(field)
-        # a field left out takes its default (memoised by graphql-core on the field)
+        # a field left out takes its default: the very object graphql-core would give
         default = Undefined if required else coerce_default_value(field)
         fields.append(
             (name, field.out_name or name, planner.coercer(field.type), required, default)
@@ -206,16 +211,17 @@ def planned_variable_values(
 ) -> Any:
     """`get_variable_values`, by plan when the operation's variables have one and the values
     are taken plainly; otherwise graphql-core's own, with its errors."""
-    if var_def_nodes:
-        plan = _plans.get(schema, var_def_nodes, lambda: _plan(schema, var_def_nodes))
-        if plan is not None:
-            try:
-                values = plan.coerce(inputs)
-            except (Refused, RecursionError):
-                pass
-            else:
-                PLANNED.inc()
-                return values
+    if not var_def_nodes:  # nothing to coerce (not counted)
+        return get_variable_values(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
+    plan = _plans.get(schema, var_def_nodes, lambda: _plan(schema, var_def_nodes))
+    if plan is not None:
+        try:
+            values = plan.coerce(inputs)
+        except Refused:
+            pass
+        else:
+            PLANNED.inc()
+            return values
     BY_GRAPHQL_CORE.inc()
     return get_variable_values(schema, var_def_nodes, inputs, max_errors, hide_suggestions)
 

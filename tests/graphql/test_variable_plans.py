@@ -9,7 +9,16 @@ from typing import Any
 
 import graphql.execution.executor as graphql_executor
 import strawberry
-from graphql import parse
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLList,
+    GraphQLNonNull,
+    Undefined,
+    is_input_type,
+    parse,
+    type_from_ast,
+)
 from graphql.execution.values import get_variable_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -223,7 +232,120 @@ async def test_graphql_core_coerces_a_requests_variables_through_the_plan(gql, p
     # given the plan installed by the schema's build
     assert graphql_executor.get_variable_values is planned_variable_values
     before = coercions()
-    # when a request with variables runs (refused for want of a key: coerced all the same)
+    # when a request with variables runs (without an API key it is refused, but only after
+    # graphql-core built its executor, variables coerced)
     await gql("query ($e: String!) { member(externalId: $e) { externalId } }", {"e": "m-1"})
     # then graphql-core's executor coerced them by plan
     assert coercions()["planned"] == before["planned"] + 1
+
+
+def test_a_one_shot_iterable_for_a_list_reaches_graphql_core_unread():
+    # given list variables given as iterables other than a list (a Python caller's, not
+    # JSON): a generator whose second item the plan does not take, a generator, an
+    # iterator, a set. Were the plan to read a generator before refusing, graphql-core
+    # would coerce an exhausted one (an empty list) instead of the caller's value
+    for make in (
+        lambda: (sku for sku in ["a", 1]),
+        lambda: (sku for sku in ["a", "b"]),
+        lambda: iter(["a"]),
+        lambda: {"a"},
+    ):
+        # when coerced by plan and by graphql-core, each its own unread iterable
+        given, expected_given = make(), make()
+        planned = as_planned(SCHEMA, PAGE, {"e": "m-1", "skus": given})
+        expected = as_graphql_core(SCHEMA, PAGE, {"e": "m-1", "skus": expected_given})
+        # then the plan gives graphql-core's answer (the source: the caller's own value)
+        assert not isinstance(planned, list) and not isinstance(expected, list)
+        assert planned.coerced == expected.coerced
+        assert type_names(planned.coerced) == type_names(expected.coerced)
+        assert planned.sources["skus"].value is given
+
+
+# every input type, enum and scalar of the schema, as a variable of several wrappings, with
+# values drawn from its type (each field left out, null, any JSON, or a value of its type)
+INPUT_TYPES = sorted(
+    name for name, t in SCHEMA.type_map.items() if not name.startswith("__") and is_input_type(t)
+)
+LEAVES: dict[str, st.SearchStrategy[Any]] = {
+    "Int": st.integers(-(2**31), 2**31 - 1) | st.sampled_from([2**31, 1.0, 2.5, True, "1"]),
+    "Float": st.floats() | st.integers(-(2**60), 2**60) | st.sampled_from([True, "1.5"]),
+    "String": st.text(max_size=4) | st.sampled_from([1, True]),
+    "ID": st.text(max_size=4) | st.integers() | st.sampled_from([1.0, True]),
+    "Boolean": st.booleans() | st.sampled_from([0, 1, "true"]),
+    "DateTime": st.sampled_from(
+        ["2026-12-01T10:00:00+00:00", "2026-12-01T11:00:00+01:00", "2026-12-01", "x", 5]
+    ),
+    "Date": st.sampled_from(["2026-12-01", "2026-12-01T10:00:00", "2026-W48-1", 5]),
+}
+
+
+def values_of(type_: Any, depth: int = 0) -> st.SearchStrategy[Any]:
+    if isinstance(type_, GraphQLNonNull):
+        return values_of(type_.of_type, depth)
+    if isinstance(type_, GraphQLList):
+        item = values_of(type_.of_type, depth + 1)
+        return st.none() | item | st.lists(item, max_size=3) | st.lists(item, max_size=2).map(tuple)
+    if isinstance(type_, GraphQLInputObjectType):
+        if depth > 5:
+            return st.none()
+        fields = {
+            name: st.sampled_from([Undefined, None]) | json_values | values_of(f.type, depth + 1)
+            for name, f in type_.fields.items()
+        }
+        objects = st.fixed_dictionaries(fields).map(
+            lambda d: {k: v for k, v in d.items() if v is not Undefined}
+        )
+        return st.none() | objects
+    if isinstance(type_, GraphQLEnumType):
+        return st.sampled_from(list(type_.values)) | json_values
+    return st.none() | LEAVES.get(type_.name, json_values)
+
+
+@st.composite
+def variables(draw: st.DrawFn) -> tuple[Any, dict[str, Any]]:
+    name = draw(st.sampled_from(INPUT_TYPES))
+    wrapped = draw(st.sampled_from(["{}", "{}!", "[{}]", "[{}!]!", "[[{}]]"])).format(name)
+    document = parse(f"query ($v: {wrapped}, $w: String) {{ __typename }}")
+    type_ = type_from_ast(SCHEMA, definitions(document)[0].type)
+    inputs = draw(
+        st.fixed_dictionaries(
+            {}, optional={"v": values_of(type_) | json_values, "w": st.none() | st.text(max_size=2)}
+        )
+    )
+    return document, inputs
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(case=variables())
+def test_any_variable_of_any_input_type_comes_out_as_graphql_core_gives_it(case):
+    document, inputs = case
+    same(as_planned(SCHEMA, document, inputs), as_graphql_core(SCHEMA, document, inputs))
+
+
+def test_an_input_field_with_an_out_name_is_keyed_by_it_as_graphql_core_keys_it():
+    # given a field with its own out name (none in our schema: strawberry does not set one)
+    from graphql import (
+        GraphQLField,
+        GraphQLInputField,
+        GraphQLInt,
+        GraphQLObjectType,
+        GraphQLSchema,
+        GraphQLString,
+    )
+
+    page = GraphQLInputObjectType(
+        "Page",
+        {
+            "pageSize": GraphQLInputField(GraphQLInt, out_name="page_size"),
+            "after": GraphQLInputField(GraphQLString, default_value="0", out_name="after_"),
+        },
+    )
+    query = GraphQLObjectType("Query", {"n": GraphQLField(GraphQLInt, {"p": page})})  # type: ignore[dict-item]
+    schema = GraphQLSchema(query)
+    document = parse("query ($p: [Page!]) { n(p: $p) }")
+    for inputs in ({"p": {"pageSize": 3}}, {"p": [{"after": "x"}, {}]}, {"p": {"page_size": 3}}):
+        # when coerced, then keyed by out name, the default too (or refused alike)
+        same(as_planned(schema, document, inputs), as_graphql_core(schema, document, inputs))
+    assert as_planned(schema, document, {"p": {"pageSize": 3}}).coerced == {
+        "p": [{"page_size": 3, "after_": "0"}]
+    }
