@@ -33,13 +33,13 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
-from strawberry.http.async_base_view import parse_content_type
 from strawberry.types import ExecutionResult
 
 from api import observe
 from api.auth import authenticate
 from api.body import decode_json
 from api.cache_control import VARY, cache_control_for_get
+from api.content_type import parse_content_type
 from api.errors import BadRequest, EdgeError
 from api.media_types import CONTENT_TYPES, GRAPHQL_RESPONSE, JSON, negotiate
 from api.persisted import NOT_FOUND, PersistedQueries, PersistedQueryError
