@@ -94,6 +94,17 @@ def first_of(takes: list[Take], limit: int) -> list[Take]:
     return kept
 
 
+def lots_after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
+    """The lots with what the takes took from them (each lot in its place, emptied ones kept)."""
+    taken: dict[int, int] = {}
+    for take in takes:
+        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
+    return [
+        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
+        for lot in lots
+    ]
+
+
 @dataclass(frozen=True)
 class Expiring:
     amount: int

@@ -9,20 +9,10 @@ from datetime import datetime
 from db.repositories.jobs import batch as jobs_batch
 from db.repositories.jobs import ledger as jobs_ledger
 from domain.events import EventType, points_payload
-from domain.lots import ExpiryStep, Lot, Take, expiry_steps, next_expiry_due, rolling_expiry
+from domain.lots import ExpiryStep, Lot, expiry_steps, lots_after, next_expiry_due, rolling_expiry
 from domain.points import ExpiryPolicy
 from services.catch_up.batch_state import _BatchBase, _State
 from services.points.ledger import INSTANT
-
-
-def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
-    taken: dict[int, int] = {}
-    for take in takes:
-        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
-    return [
-        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
-        for lot in lots
-    ]
 
 
 class _Expiry(_BatchBase):
@@ -90,7 +80,7 @@ class _Expiry(_BatchBase):
                 reason="points expired",
             )
             self._tell(member.id, EventType.POINTS_EXPIRED, step.due_at, payload)
-            lots = _after(lots, step.takes)
+            lots = lots_after(lots, step.takes)
             for take in step.takes:
                 if take.lot_id in self.new_lots:
                     self.new_lots[take.lot_id].remaining -= take.amount

@@ -11,7 +11,7 @@ from datetime import datetime
 from db.models import Member, Programme
 from db.repositories import orders as order_repo
 from db.repositories import points as points_repo
-from domain.lots import Lot, Take, expiry_steps, next_expiry_due
+from domain.lots import Lot, Take, expiry_steps, lots_after, next_expiry_due
 from domain.points import ExpiryPolicy
 from services.clock import now_of, zone_of
 from services.points.ledger import (
@@ -72,7 +72,7 @@ async def settle(member: Member, programme: Programme, until: datetime) -> int:
         entry = Entry("EXPIRY", local_day, "points expired", "system:expiry", None, due_at)
         await record_expiry(member, entry, takes)
         expired += sum(t.amount for t in takes)
-        lots = _after(lots, takes)
+        lots = lots_after(lots, takes)
     policy = policy_of(programme)
     member.expiry_due_at = next_expiry_due(
         lots,
@@ -81,16 +81,6 @@ async def settle(member: Member, programme: Programme, until: datetime) -> int:
     )
     await points_repo.save_balances(member)
     return expired
-
-
-def _after(lots: list[Lot], takes: list[Take]) -> list[Lot]:
-    taken: dict[int, int] = {}
-    for take in takes:
-        taken[take.lot_id] = taken.get(take.lot_id, 0) + take.amount
-    return [
-        Lot(lot.id, lot.remaining - taken.get(lot.id, 0), lot.earned_at, lot.expires_at)
-        for lot in lots
-    ]
 
 
 async def lock(programme: Programme, member_id: int, *, at: datetime | None = None) -> Member:

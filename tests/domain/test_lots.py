@@ -20,6 +20,7 @@ from domain.lots import (
     expiry_steps,
     first_of,
     lot_expiry,
+    lots_after,
     next_expiry_due,
     rolling_expiry,
     spending_order,
@@ -668,3 +669,12 @@ def test_points_already_due_are_not_reported_as_expiring():
         lots, NOW, 30, policy=ExpiryPolicy.ROLLING_ACTIVITY, rolling_expires_at=NOW
     )
     assert rolling_past == []
+
+
+def test_lots_after_takes_subtracts_each_lots_takes_and_keeps_every_lot_in_place():
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    lots = [Lot(1, 10, at, None), Lot(2, 5, at, at), Lot(3, 7, at, None)]
+    # two takes from lot 1, one emptying lot 2, none from lot 3
+    after = lots_after(lots, [Take(1, 3), Take(2, 5), Take(1, 4)])
+    assert after == [Lot(1, 3, at, None), Lot(2, 0, at, at), Lot(3, 7, at, None)]
+    assert lots_after(lots, []) == lots
